@@ -1,0 +1,142 @@
+/*
+ * The capOS kernel ABI: everything user space and the kernel must agree on.
+ *
+ * Two system calls (SYSCALL instruction, number in RAX):
+ *   SYS_CAP_ENTER (0): rdi = min_complete, rsi = timeout_ns (0 = do not wait,
+ *                      ~0 = wait forever). Processes every submitted SQE, then
+ *                      waits until at least min_complete CQEs are available or
+ *                      the timeout passes. Returns the number of CQEs available,
+ *                      or a negative CAP_ERR_* if the ring itself is unusable.
+ *   SYS_EXIT (1):      rdi = exit code. Never returns.
+ * Everything else is an SQE opcode on the per-process ring.
+ *
+ * Process entry: rdi = ring address, rsi = process id, rdx = CapSet address;
+ * rsp is 16-byte aligned minus 8 as after a call.
+ */
+#ifndef CAPOS_ABI_H
+#define CAPOS_ABI_H
+
+#include <stdint.h>
+
+#define SYS_CAP_ENTER 0
+#define SYS_EXIT      1
+
+#define CAP_TIMEOUT_FOREVER (~0ull)
+
+/* ---- Ring layout (one region at RING_VADDR, read/write, never executable) ---- */
+#define RING_VADDR      0x00007f0000000000ull
+#define RING_SQ_ENTRIES 256u               /* power of two */
+#define RING_CQ_ENTRIES 512u               /* power of two, >= 2 * SQ */
+#define RING_HDR_SIZE   4096u
+#define RING_SQ_OFFSET  RING_HDR_SIZE
+#define RING_CQ_OFFSET  (RING_SQ_OFFSET + RING_SQ_ENTRIES * 64u)
+#define RING_SIZE       (RING_CQ_OFFSET + RING_CQ_ENTRIES * 32u)   /* 9 pages */
+
+#define CAPSET_VADDR    0x00007f0000100000ull  /* read-only CapSet page */
+#define USER_STACK_TOP  0x00007ff000000000ull
+#define USER_STACK_SIZE (64u * 1024u)
+#define USER_TOP        0x0000800000000000ull  /* first non-user address */
+
+/* Indices are free-running u32 counters; slot = index & (entries - 1).
+ * User space writes sq_tail and cq_head; the kernel writes sq_head and cq_tail.
+ * The two sides live on separate cache lines. */
+struct cap_ring_hdr {
+    /* written by the kernel */
+    volatile uint32_t sq_head;
+    volatile uint32_t cq_tail;
+    volatile uint32_t cq_overflow;   /* completions queued in the kernel, waiting for CQ room */
+    volatile uint32_t flags;         /* CAP_RING_F_* */
+    volatile uint32_t corrupt_count; /* how often a bad index was repaired */
+    uint32_t sq_entries;
+    uint32_t cq_entries;
+    uint32_t _kpad[9];
+    /* written by user space */
+    volatile uint32_t sq_tail;
+    volatile uint32_t cq_head;
+    uint32_t _upad[14];
+};
+#define CAP_RING_F_CORRUPTED 1u   /* a head/tail index was found corrupt and repaired */
+
+/* Opcodes */
+#define CAP_OP_NOP     0
+#define CAP_OP_CALL    1
+#define CAP_OP_RECV    2   /* endpoints (later) */
+#define CAP_OP_RETURN  3   /* endpoints (later) */
+#define CAP_OP_RELEASE 4
+
+struct cap_sqe {                 /* 64 bytes */
+    uint8_t  opcode;             /* CAP_OP_* */
+    uint8_t  xfer_cap_count;     /* transfer descriptors at xfer_addr (must be 0 for now) */
+    uint16_t flags;              /* must be 0 for now */
+    uint32_t cap_id;             /* CALL/RELEASE: slot index | generation << 16 */
+    uint64_t user_data;          /* echoed in the CQE */
+    uint64_t interface_id;       /* CALL: the interface the caller expects */
+    uint64_t addr;               /* CALL: params */
+    uint32_t len;
+    uint16_t method_id;          /* CALL: method ordinal */
+    uint16_t _pad0;              /* must be 0 */
+    uint64_t result_addr;        /* CALL: result buffer */
+    uint32_t result_len;
+    uint32_t call_id;            /* RETURN (later) */
+    uint64_t xfer_addr;          /* transfer descriptors (later) */
+};
+
+struct cap_cqe {                 /* 32 bytes */
+    uint64_t user_data;
+    int32_t  result;             /* >= 0: bytes of result payload; < 0: CAP_ERR_* */
+    uint32_t flags;              /* CAP_CQE_F_* */
+    uint32_t xfer_result_count;  /* result-cap records after the payload */
+    uint32_t _rsv[3];
+};
+
+/* A result capability record, placed in the result buffer after the payload,
+ * at an 8-byte aligned offset. */
+struct cap_result_cap {
+    uint32_t cap_id;
+    uint32_t _pad;
+    uint64_t interface_id;
+};
+
+/* Stable error codes (CQE result, negative). Documented in kernel/README.md. */
+#define CAP_OK                        0
+#define CAP_ERR_INVALID_REQUEST      (-1)  /* reserved field or flag set, bad descriptor count */
+#define CAP_ERR_INVALID_PARAMS_BUFFER (-2) /* params not in mapped user memory */
+#define CAP_ERR_INVALID_RESULT_BUFFER (-3) /* result buffer not mapped writable user memory */
+#define CAP_ERR_INVOKE_FAILED        (-4)  /* the object failed the call */
+#define CAP_ERR_UNSUPPORTED_OPCODE   (-5)
+#define CAP_ERR_INVALID_CAP          (-6)  /* slot index out of range or empty */
+#define CAP_ERR_STALE_CAP            (-7)  /* generation does not match: slot was released/reused */
+#define CAP_ERR_WRONG_INTERFACE      (-8)
+#define CAP_ERR_UNKNOWN_METHOD       (-9)
+#define CAP_ERR_RESULT_TOO_SMALL     (-10)
+#define CAP_ERR_OVERLOADED           (-11) /* a quota is exhausted (outstanding calls, memory, slots) */
+#define CAP_ERR_RING_CORRUPT         (-12) /* head/tail index out of range: repaired, SQEs dropped */
+#define CAP_ERR_BUFFER_OVERLAPS_RING (-13)
+#define CAP_ERR_PARAMS_TOO_LARGE     (-14)
+#define CAP_ERR_INVALID_ARGUMENT     (-15) /* the method rejected its parameters */
+#define CAP_ERR_DISCONNECTED         (-16)
+#define CAP_ERR_NOT_FOUND            (-17)
+
+/* Limits */
+#define CAP_MAX_PARAMS   4096u     /* bytes of params per CALL */
+#define CAP_MAX_RESULT   4096u     /* bytes of result payload per CALL */
+
+/* ---- CapSet page: which capability sits in which slot under which name ---- */
+#define CAPSET_MAGIC   0x74655370614363ull   /* "cCapSet" */
+#define CAPSET_MAX     64u
+#define CAPSET_NAME    24u
+struct capset_entry {
+    char     name[CAPSET_NAME];  /* NUL-terminated */
+    uint32_t cap_id;
+    uint32_t _pad;
+    uint64_t interface_id;
+};
+struct capset {
+    uint64_t magic;
+    uint32_t count;
+    uint32_t pid;
+    char     args[128];          /* boot arguments for init; empty for others */
+    struct capset_entry entries[CAPSET_MAX];
+};
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * Time: the TSC is the clock (monotonic nanoseconds since boot) and the local
+ * APIC timer drives preemption with a periodic interrupt. Both are calibrated
+ * once against the PIT (channel 2, polled, 10 ms), which QEMU drives from the
+ * same virtual clock. The 8259 PIC is masked: we never use it.
+ */
+#include "lapic.h"
+#include "cpu.h"
+#include "trap.h"
+#include "kprintf.h"
+
+#define LAPIC_PHYS 0xFEE00000ull
+#define REG_EOI      0x0B0
+#define REG_SPURIOUS 0x0F0
+#define REG_LVT_TIMER 0x320
+#define REG_TIMER_INIT 0x380
+#define REG_TIMER_CUR  0x390
+#define REG_TIMER_DIV  0x3E0
+
+static volatile uint32_t *lapic;
+static uint64_t tsc_hz, tsc_boot, ns_mult;   /* ns = (tsc * ns_mult) >> 32 */
+
+static inline uint32_t rd(uint32_t r) { return lapic[r / 4]; }
+static inline void wr(uint32_t r, uint32_t v) { lapic[r / 4] = v; }
+
+/* Busy-wait 10 ms on PIT channel 2. */
+static void pit_wait_10ms(void)
+{
+    const uint16_t count = 11932;   /* 1193182 Hz / 100 */
+    outb(0x61, (inb(0x61) & ~0x02) & ~0x01);
+    outb(0x43, 0xB0);               /* channel 2, lo/hi, mode 0 */
+    outb(0x42, count & 0xFF);
+    outb(0x42, count >> 8);
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);   /* gate high: start */
+    while (!(inb(0x61) & 0x20))
+        pause();
+}
+
+void lapic_init(uint32_t hz)
+{
+    outb(0x21, 0xFF);               /* mask the 8259s */
+    outb(0xA1, 0xFF);
+    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1u << 11));
+    lapic = phys_to_virt(LAPIC_PHYS);
+    wr(REG_SPURIOUS, 0x100 | VEC_SPURIOUS);
+    wr(REG_TIMER_DIV, 0x3);         /* divide by 16 */
+    wr(REG_LVT_TIMER, 1u << 16);    /* masked while calibrating */
+    wr(REG_TIMER_INIT, 0xFFFFFFFF);
+
+    uint64_t t0 = rdtsc();
+    uint32_t c0 = rd(REG_TIMER_CUR);
+    pit_wait_10ms();
+    uint64_t t1 = rdtsc();
+    uint32_t c1 = rd(REG_TIMER_CUR);
+
+    tsc_hz = (t1 - t0) * 100;
+    ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / tsc_hz);
+    uint64_t apic_hz = (uint64_t)(c0 - c1) * 100;
+    tsc_boot = 0;
+    wr(REG_LVT_TIMER, VEC_TIMER | (1u << 17));   /* periodic */
+    wr(REG_TIMER_INIT, (uint32_t)(apic_hz / hz));
+    kprintf("[kernel] tsc %lu kHz, lapic timer %lu kHz, tick %u Hz\n",
+            tsc_hz / 1000, apic_hz / 1000, hz);
+}
+
+void lapic_eoi(void) { wr(REG_EOI, 0); }
+
+uint64_t time_now_ns(void)
+{
+    return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_boot) * ns_mult) >> 32);
+}
+
+uint64_t time_tsc_hz(void) { return tsc_hz; }

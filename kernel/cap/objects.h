@@ -1,0 +1,33 @@
+/*
+ * The kernel's capability objects. Parameter and result payloads are, for
+ * now, fixed little-endian layouts documented with each object (see
+ * kernel/README.md); they become the schema's Cap'n Proto structs when the
+ * code generator lands.
+ */
+#ifndef CAP_OBJECTS_H
+#define CAP_OBJECTS_H
+#include "kobj.h"
+#include "capos/ifaces.h"
+
+extern struct kobj console_obj;          /* Console */
+extern struct kobj timer_obj;            /* Timer */
+extern struct kobj vmem_obj;             /* VirtualMemory (acts on the caller's own space) */
+extern struct kobj power_obj;            /* Power */
+
+void console_input_ready(void);          /* serial input arrived (timer tick) */
+void timer_expire(uint64_t now_ns);      /* complete due sleepUntil calls */
+
+/* ProcessSpawner over the boot package. */
+struct kobj *spawner_create(const void *pkg, size_t size);
+/* Find a program in the boot package. */
+const void *bootpkg_find(const void *pkg, size_t size, const char *name, size_t *elf_size);
+
+/* ProcessHandle */
+struct process;
+struct kobj *process_handle_create(struct process *p);
+void process_handle_exited(struct process *p);
+
+/* VirtualMemory region for heaps */
+#define VMEM_BASE  0x0000100000000000ull
+#define VMEM_LIMIT 0x0000200000000000ull
+#endif

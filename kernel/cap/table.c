@@ -1,0 +1,67 @@
+#include "table.h"
+#include "kheap.h"
+
+int cap_table_init(struct cap_table *t, uint32_t nslots)
+{
+    t->slots = kmalloc(nslots * sizeof *t->slots);
+    if (!t->slots)
+        return -1;
+    for (uint32_t i = 0; i < nslots; i++)
+        t->slots[i].gen = 1;
+    t->nslots = nslots;
+    t->used = 0;
+    return 0;
+}
+
+void cap_table_destroy(struct cap_table *t)
+{
+    if (!t->slots)
+        return;
+    for (uint32_t i = 0; i < t->nslots; i++)
+        if (t->slots[i].obj)
+            kobj_put(t->slots[i].obj);
+    kfree(t->slots);
+    t->slots = 0;
+    t->used = 0;
+}
+
+int64_t cap_insert(struct cap_table *t, struct kobj *o)
+{
+    for (uint32_t i = 0; i < t->nslots; i++) {
+        if (!t->slots[i].obj) {
+            t->slots[i].obj = o;
+            t->used++;
+            return (int64_t)(((uint32_t)t->slots[i].gen << 16) | i);
+        }
+    }
+    return CAP_ERR_OVERLOADED;
+}
+
+int cap_lookup(struct cap_table *t, uint32_t id, struct kobj **out)
+{
+    uint32_t i = CAP_SLOT(id);
+    if (i >= t->nslots)
+        return CAP_ERR_INVALID_CAP;
+    struct cap_slot *s = &t->slots[i];
+    if (s->gen != CAP_GEN(id))
+        return CAP_ERR_STALE_CAP;
+    if (!s->obj)
+        return CAP_ERR_INVALID_CAP;
+    *out = s->obj;
+    return 0;
+}
+
+int cap_release(struct cap_table *t, uint32_t id)
+{
+    struct kobj *o;
+    int r = cap_lookup(t, id, &o);
+    if (r)
+        return r;
+    struct cap_slot *s = &t->slots[CAP_SLOT(id)];
+    s->obj = 0;
+    if (++s->gen == 0)
+        s->gen = 1;
+    t->used--;
+    kobj_put(o);
+    return 0;
+}

@@ -1,0 +1,227 @@
+/*
+ * Page tables. The kernel's upper half is built once at boot:
+ *   DIRECT_MAP + pa    all RAM (2 MiB pages, no-execute) and the local/IO APIC
+ *                      window (uncached),
+ *   KERNEL_VIRT + pa   the kernel image in 4 KiB pages: text read-only and
+ *                      executable, rodata read-only, data and bss no-execute.
+ * Every user space copies those upper-half PML4 entries, so kernel mappings
+ * are shared and never need synchronising. No kernel page has the U bit, so
+ * user mode cannot reach the kernel; SMEP/SMAP stop the reverse.
+ */
+#include "vm.h"
+#include "frame.h"
+#include "kprintf.h"
+#include "cpu.h"
+#include "../../lib/c/string.h"
+
+extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[], _data_start[], _kernel_end[];
+
+static paddr_t kernel_pml4;
+
+static uint64_t *table(paddr_t pa) { return phys_to_virt(pa & PTE_ADDR); }
+
+/* Entry for va at `level` (3 = PML4 ... 0 = PT), creating tables on the way. */
+static uint64_t *walk(paddr_t pml4, vaddr_t va, int stop_level, uint64_t table_flags, bool create)
+{
+    uint64_t *t = table(pml4);
+    for (int level = 3; level > stop_level; level--) {
+        uint64_t *e = &t[(va >> (12 + 9 * level)) & 511];
+        if (!(*e & PTE_P)) {
+            if (!create)
+                return 0;
+            paddr_t pa = frame_alloc();
+            if (!pa)
+                return 0;
+            *e = pa | table_flags;
+        } else if (*e & PTE_PS) {
+            return 0;
+        }
+        t = table(*e);
+    }
+    return &t[(va >> (12 + 9 * stop_level)) & 511];
+}
+
+static void kmap_2m(vaddr_t va, paddr_t pa, uint64_t flags)
+{
+    uint64_t *e = walk(kernel_pml4, va, 1, PTE_P | PTE_W, true);
+    if (!e)
+        panic("vm: out of memory for kernel page tables");
+    *e = pa | flags | PTE_PS | PTE_P;
+}
+
+static void kmap_4k(vaddr_t va, paddr_t pa, uint64_t flags)
+{
+    uint64_t *e = walk(kernel_pml4, va, 0, PTE_P | PTE_W, true);
+    if (!e)
+        panic("vm: out of memory for kernel page tables");
+    *e = pa | flags | PTE_P;
+}
+
+void vm_init(paddr_t max_phys)
+{
+    kernel_pml4 = frame_alloc();
+    if (!kernel_pml4)
+        panic("vm: no memory");
+    /* Pre-create every upper-half PML4 entry so user spaces can share them. */
+    for (int i = 256; i < 512; i++) {
+        paddr_t pa = frame_alloc();
+        if (!pa)
+            panic("vm: no memory");
+        table(kernel_pml4)[i] = pa | PTE_P | PTE_W;
+    }
+    for (paddr_t pa = 0; pa < ALIGN_UP(max_phys, 0x200000); pa += 0x200000)
+        kmap_2m(DIRECT_MAP + pa, pa, PTE_W | PTE_NX | PTE_G);
+    for (paddr_t pa = 0xFEC00000; pa < 0xFF000000; pa += 0x200000)
+        kmap_2m(DIRECT_MAP + pa, pa, PTE_W | PTE_NX | PTE_PCD | PTE_PWT);
+
+    for (vaddr_t va = (vaddr_t)_text_start; va < (vaddr_t)_kernel_end; va += PAGE_SIZE) {
+        uint64_t flags = PTE_G;
+        if (va < (vaddr_t)_text_end)
+            flags |= 0;                       /* read-only, executable */
+        else if (va < (vaddr_t)_rodata_end)
+            flags |= PTE_NX;                  /* read-only */
+        else
+            flags |= PTE_W | PTE_NX;          /* data, bss */
+        kmap_4k(va, va - KERNEL_VIRT, flags);
+    }
+    write_cr0(read_cr0() | CR0_WP);           /* read-only means read-only in ring 0 too */
+    write_cr4(read_cr4() | CR4_PGE);
+    write_cr3(kernel_pml4);
+}
+
+int vm_space_init(struct vm_space *s, size_t page_limit)
+{
+    s->pml4 = frame_alloc();
+    if (!s->pml4)
+        return -1;
+    memcpy(&table(s->pml4)[256], &table(kernel_pml4)[256], 256 * sizeof(uint64_t));
+    s->pages = 0;
+    s->page_limit = page_limit;
+    return 0;
+}
+
+static void free_level(paddr_t t, int level)
+{
+    uint64_t *e = table(t);
+    for (int i = 0; i < 512; i++) {
+        if (!(e[i] & PTE_P))
+            continue;
+        if (level > 0)
+            free_level(e[i] & PTE_ADDR, level - 1);
+        else
+            frame_free(e[i] & PTE_ADDR);
+    }
+    frame_free(t);
+}
+
+void vm_space_destroy(struct vm_space *s)
+{
+    if (!s->pml4)
+        return;
+    if (read_cr3() == s->pml4)
+        write_cr3(kernel_pml4);
+    uint64_t *top = table(s->pml4);
+    for (int i = 0; i < 256; i++)
+        if (top[i] & PTE_P)
+            free_level(top[i] & PTE_ADDR, 2);
+    frame_free(s->pml4);
+    s->pml4 = 0;
+    s->pages = 0;
+}
+
+void vm_activate(struct vm_space *s)
+{
+    paddr_t want = s ? s->pml4 : kernel_pml4;
+    if (read_cr3() != want)
+        write_cr3(want);
+}
+
+int vm_map_user(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags)
+{
+    if (va >= USER_TOP_ADDR || va % PAGE_SIZE)
+        return -1;
+    if (s->pages >= s->page_limit)
+        return -1;
+    uint64_t *e = walk(s->pml4, va, 0, PTE_P | PTE_W | PTE_U, true);
+    if (!e || (*e & PTE_P))
+        return -1;
+    *e = pa | flags | PTE_U | PTE_P;
+    s->pages++;
+    return 0;
+}
+
+bool vm_unmap_user(struct vm_space *s, vaddr_t va)
+{
+    if (va >= USER_TOP_ADDR)
+        return false;
+    uint64_t *e = walk(s->pml4, va, 0, 0, false);
+    if (!e || !(*e & PTE_P))
+        return false;
+    frame_free(*e & PTE_ADDR);
+    *e = 0;
+    s->pages--;
+    if (read_cr3() == s->pml4)
+        invlpg(va);
+    return true;
+}
+
+paddr_t vm_translate(struct vm_space *s, vaddr_t va, uint64_t need)
+{
+    if (va >= USER_TOP_ADDR)
+        return 0;
+    uint64_t *t = table(s->pml4);
+    need |= PTE_P | PTE_U;
+    for (int level = 3; level >= 0; level--) {
+        uint64_t e = t[(va >> (12 + 9 * level)) & 511];
+        if ((e & need) != need || (e & PTE_PS))
+            return 0;
+        if (level == 0)
+            return (e & PTE_ADDR) | (va & (PAGE_SIZE - 1));
+        t = table(e);
+    }
+    return 0;
+}
+
+bool vm_user_range_ok(struct vm_space *s, vaddr_t va, size_t len, uint64_t need)
+{
+    if (len == 0)
+        return va < USER_TOP_ADDR;
+    if (va >= USER_TOP_ADDR || len > USER_TOP_ADDR - va)
+        return false;
+    for (vaddr_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + len; p += PAGE_SIZE)
+        if (!vm_translate(s, p, need))
+            return false;
+    return true;
+}
+
+bool vm_copy_in(struct vm_space *s, void *dst, vaddr_t va, size_t len)
+{
+    char *d = dst;
+    while (len) {
+        paddr_t pa = vm_translate(s, va, 0);
+        if (!pa)
+            return false;
+        size_t n = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+        if (n > len)
+            n = len;
+        memcpy(d, phys_to_virt(pa), n);
+        d += n, va += n, len -= n;
+    }
+    return true;
+}
+
+bool vm_copy_out(struct vm_space *s, vaddr_t va, const void *src, size_t len)
+{
+    const char *p = src;
+    while (len) {
+        paddr_t pa = vm_translate(s, va, PTE_W);
+        if (!pa)
+            return false;
+        size_t n = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+        if (n > len)
+            n = len;
+        memcpy(phys_to_virt(pa), p, n);
+        p += n, va += n, len -= n;
+    }
+    return true;
+}

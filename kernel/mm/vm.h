@@ -1,0 +1,42 @@
+#ifndef MM_VM_H
+#define MM_VM_H
+#include "types.h"
+#include "capos/abi.h"
+#define USER_TOP_ADDR USER_TOP
+
+#define PTE_P   (1ull << 0)
+#define PTE_W   (1ull << 1)
+#define PTE_U   (1ull << 2)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_PS  (1ull << 7)
+#define PTE_G   (1ull << 8)
+#define PTE_NX  (1ull << 63)
+#define PTE_ADDR 0x000FFFFFFFFFF000ull
+
+/* A user address space: the lower half of one PML4; the upper half is the
+ * kernel's, shared by every space. */
+struct vm_space {
+    paddr_t pml4;
+    size_t  pages;        /* user pages mapped (frames owned by this space) */
+    size_t  page_limit;   /* quota */
+};
+
+void    vm_init(paddr_t max_phys);
+int     vm_space_init(struct vm_space *s, size_t page_limit);
+void    vm_space_destroy(struct vm_space *s);      /* frees every user page and table */
+void    vm_activate(struct vm_space *s);
+/* Map one user page at va to frame pa (owned by the space from now on). */
+int     vm_map_user(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags);
+/* Unmap one user page; frees its frame. Returns false if nothing was mapped. */
+bool    vm_unmap_user(struct vm_space *s, vaddr_t va);
+/* Physical address behind a user page, if mapped with all of need (PTE_U, PTE_W). */
+paddr_t vm_translate(struct vm_space *s, vaddr_t va, uint64_t need);
+/* Is [va, va+len) user memory mapped with need? */
+bool    vm_user_range_ok(struct vm_space *s, vaddr_t va, size_t len, uint64_t need);
+/* Copy between kernel memory and a space's user memory through the direct map.
+ * The kernel never dereferences user addresses. Return false (and copy
+ * nothing useful) if a page is not mapped with the needed rights. */
+bool    vm_copy_in(struct vm_space *s, void *dst, vaddr_t va, size_t len);
+bool    vm_copy_out(struct vm_space *s, vaddr_t va, const void *src, size_t len);
+#endif

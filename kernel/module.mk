@@ -1,0 +1,31 @@
+# The kernel: a freestanding ELF64 linked at -2 GiB, flattened to a binary
+# that QEMU's multiboot loader places at 1 MiB.
+
+KERNEL_CC     := gcc
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+                 -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer \
+                 -fno-strict-aliasing -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+                 -Ikernel/include -Ikernel/abi -Ikernel/arch/x86_64 -Ikernel/mm -Ikernel/dev -MMD -MP
+KERNEL_SRCS   := $(wildcard kernel/*.c kernel/*/*.c kernel/arch/x86_64/*.c) lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c
+KERNEL_ASMS   := $(wildcard kernel/arch/x86_64/*.S)
+KERNEL_OBJS   := $(patsubst %,$(BUILD)/kobj/%.o,$(KERNEL_SRCS) $(KERNEL_ASMS))
+KERNEL_ELF    := $(BUILD)/kernel.elf
+KERNEL_BIN    := $(BUILD)/kernel.bin
+
+$(BUILD)/kobj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kobj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KERNEL_ELF): $(KERNEL_OBJS) kernel/kernel.ld
+	$(KERNEL_CC) -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=4096 \
+	    -Wl,-z,noexecstack -T kernel/kernel.ld -o $@ $(KERNEL_OBJS) -lgcc
+
+$(KERNEL_BIN): $(KERNEL_ELF)
+	objcopy -O binary $< $@
+
+all: $(KERNEL_BIN)
+-include $(KERNEL_OBJS:.o=.d)

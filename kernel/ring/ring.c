@@ -1,0 +1,252 @@
+/*
+ * The capability ring: cap_enter processes every SQE user space has
+ * submitted, in order, posting one CQE for each (now, or later for calls that
+ * wait), then optionally waits for completions.
+ *
+ * User space owns sq_tail and cq_head; the kernel keeps its own sq_head and
+ * cq_tail and only reports them in the shared header, so a corrupted shared
+ * index can never make the kernel read or write outside the ring. An SQE is
+ * copied out of the ring before it is checked (no double fetch).
+ */
+#include "ring.h"
+#include "kheap.h"
+#include "kprintf.h"
+#include "../sched/process.h"
+#include "../sched/sched.h"
+#include "../cap/kobj.h"
+#include "../arch/x86_64/lapic.h"
+#include "../../lib/c/string.h"
+
+struct overflow_cqe {
+    struct list link;
+    struct cap_cqe cqe;
+};
+
+/* Scratch for one call at a time: the kernel is not preemptible and calls
+ * never sleep inside the object (they return CALL_PENDING instead). */
+static uint8_t params_buf[CAP_MAX_PARAMS];
+static uint8_t result_buf[CAP_MAX_RESULT + CALL_MAX_RESULT_CAPS * sizeof(struct cap_result_cap) + 8];
+
+static inline uint32_t cq_used(struct process *p)
+{
+    uint32_t used = p->cq_tail - p->ring->cq_head;
+    if (unlikely(used > RING_CQ_ENTRIES)) {
+        /* user space wrote a cq_head that is ahead of our tail or too far
+         * behind: treat the CQ as drained and say so */
+        p->ring->cq_head = p->cq_tail;
+        p->ring->flags |= CAP_RING_F_CORRUPTED;
+        p->ring->corrupt_count++;
+        used = 0;
+    }
+    return used;
+}
+
+static inline void cq_push(struct process *p, const struct cap_cqe *c)
+{
+    p->cq[p->cq_tail & (RING_CQ_ENTRIES - 1)] = *c;
+    __atomic_store_n(&p->ring->cq_tail, ++p->cq_tail, __ATOMIC_RELEASE);
+}
+
+static void wake_waiter(struct process *p)
+{
+    struct list *n;
+    for (n = p->threads.next; n != &p->threads; n = n->next) {
+        struct thread *t = container_of(n, struct thread, proc_link);
+        if (t->state == T_BLOCKED && t->wait_min && cq_used(p) >= t->wait_min)
+            thread_wake(t);
+    }
+}
+
+void ring_post(struct process *p, uint64_t user_data, int32_t result, uint32_t nxfer)
+{
+    struct cap_cqe c = { .user_data = user_data, .result = result, .xfer_result_count = nxfer };
+    if (list_empty(&p->overflow) && cq_used(p) < RING_CQ_ENTRIES) {
+        cq_push(p, &c);
+    } else {
+        struct overflow_cqe *o = kmalloc(sizeof *o);
+        if (!o)
+            panic("ring: no memory for an overflow completion");  /* bounded by the pending quota */
+        o->cqe = c;
+        list_add_tail(&p->overflow, &o->link);
+        p->noverflow++;
+        p->ring->cq_overflow = p->noverflow;
+    }
+    wake_waiter(p);
+}
+
+static void flush_overflow(struct process *p)
+{
+    while (!list_empty(&p->overflow) && cq_used(p) < RING_CQ_ENTRIES) {
+        struct overflow_cqe *o = container_of(list_pop(&p->overflow), struct overflow_cqe, link);
+        cq_push(p, &o->cqe);
+        kfree(o);
+        p->noverflow--;
+    }
+    p->ring->cq_overflow = p->noverflow;
+}
+
+void ring_discard_overflow(struct process *p)
+{
+    while (!list_empty(&p->overflow))
+        kfree(container_of(list_pop(&p->overflow), struct overflow_cqe, link));
+    p->noverflow = 0;
+}
+
+/* A user buffer must be mapped user memory (writable for results) and must
+ * not overlap the ring or the CapSet page. */
+static int check_buffer(struct process *p, uint64_t addr, uint32_t len, bool write, int err)
+{
+    if (len == 0)
+        return 0;
+    if (addr >= USER_TOP || len > USER_TOP - addr)
+        return err;
+    if (addr < RING_VADDR + RING_SIZE && addr + len > RING_VADDR)
+        return CAP_ERR_BUFFER_OVERLAPS_RING;
+    if (addr < CAPSET_VADDR + PAGE_SIZE && addr + len > CAPSET_VADDR)
+        return CAP_ERR_BUFFER_OVERLAPS_RING;
+    if (!vm_user_range_ok(&p->vm, addr, len, write ? PTE_W : 0))
+        return err;
+    return 0;
+}
+
+static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
+{
+    if (s->flags || s->_pad0 || s->xfer_cap_count || s->call_id || s->xfer_addr)
+        return CAP_ERR_INVALID_REQUEST;
+    struct kobj *obj;
+    int r = cap_lookup(&p->caps, s->cap_id, &obj);
+    if (r)
+        return r;
+    if (obj->type->iface != s->interface_id)
+        return CAP_ERR_WRONG_INTERFACE;
+    if (s->len > CAP_MAX_PARAMS)
+        return CAP_ERR_PARAMS_TOO_LARGE;
+    if ((r = check_buffer(p, s->addr, s->len, false, CAP_ERR_INVALID_PARAMS_BUFFER)) ||
+        (r = check_buffer(p, s->result_addr, s->result_len, true, CAP_ERR_INVALID_RESULT_BUFFER)))
+        return r;
+    if (s->len && !vm_copy_in(&p->vm, params_buf, s->addr, s->len))
+        return CAP_ERR_INVALID_PARAMS_BUFFER;
+
+    struct call_ctx c = {
+        .caller = p, .method = s->method_id, .params = params_buf, .plen = s->len,
+        .result = result_buf, .rcap = s->result_len < CAP_MAX_RESULT ? s->result_len : CAP_MAX_RESULT,
+        .user_data = s->user_data, .result_addr = s->result_addr, .result_len = s->result_len,
+    };
+    r = obj->type->call(obj, &c);
+    if (r < 0 || r == CALL_PENDING) {
+        for (uint32_t i = 0; i < c.nresult_caps; i++)
+            kobj_put(c.result_caps[i]);
+        return r;
+    }
+    /* payload, then one record per result cap at an 8-byte aligned offset */
+    uint32_t len = (uint32_t)r;
+    if (c.nresult_caps) {
+        uint32_t off = (len + 7) & ~7u;
+        uint32_t total = off + c.nresult_caps * (uint32_t)sizeof(struct cap_result_cap);
+        if (total > s->result_len) {
+            r = CAP_ERR_RESULT_TOO_SMALL;
+            goto drop_caps;
+        }
+        memset(result_buf + len, 0, off - len);
+        for (uint32_t i = 0; i < c.nresult_caps; i++) {
+            int64_t id = cap_insert(&p->caps, c.result_caps[i]);
+            if (id < 0) {
+                /* undo the ones already inserted */
+                struct cap_result_cap *rc = (void *)(result_buf + off);
+                for (uint32_t j = 0; j < i; j++)
+                    cap_release(&p->caps, rc[j].cap_id);
+                for (uint32_t j = i; j < c.nresult_caps; j++)
+                    kobj_put(c.result_caps[j]);
+                return CAP_ERR_OVERLOADED;
+            }
+            struct cap_result_cap rc = { (uint32_t)id, 0, c.result_caps[i]->type->iface };
+            memcpy(result_buf + off + i * sizeof rc, &rc, sizeof rc);
+        }
+        if (!vm_copy_out(&p->vm, s->result_addr, result_buf, total))
+            return CAP_ERR_INVALID_RESULT_BUFFER;
+        *nxfer = c.nresult_caps;
+        return r;
+    }
+    if (len > s->result_len)
+        return CAP_ERR_RESULT_TOO_SMALL;
+    if (len && !vm_copy_out(&p->vm, s->result_addr, result_buf, len))
+        return CAP_ERR_INVALID_RESULT_BUFFER;
+    return r;
+drop_caps:
+    for (uint32_t i = 0; i < c.nresult_caps; i++)
+        kobj_put(c.result_caps[i]);
+    return r;
+}
+
+static int do_release(struct process *p, const struct cap_sqe *s)
+{
+    if (s->flags || s->_pad0 || s->xfer_cap_count || s->len || s->result_len || s->call_id ||
+        s->xfer_addr || s->addr || s->result_addr)
+        return CAP_ERR_INVALID_REQUEST;
+    return cap_release(&p->caps, s->cap_id);
+}
+
+static void process_sqes(struct process *p)
+{
+    uint32_t tail = __atomic_load_n(&p->ring->sq_tail, __ATOMIC_ACQUIRE);
+    uint32_t pending = tail - p->sq_head;
+    if (unlikely(pending > RING_SQ_ENTRIES)) {
+        /* a corrupted (or hostile) sq_tail: drop everything submitted, say so */
+        p->sq_head = tail;
+        p->ring->sq_head = tail;
+        p->ring->flags |= CAP_RING_F_CORRUPTED;
+        p->ring->corrupt_count++;
+        ring_post(p, 0, CAP_ERR_RING_CORRUPT, 0);
+        return;
+    }
+    while (p->sq_head != tail && cq_used(p) < RING_CQ_ENTRIES && list_empty(&p->overflow)) {
+        struct cap_sqe s = p->sq[p->sq_head & (RING_SQ_ENTRIES - 1)];
+        p->sq_head++;
+        int r;
+        uint32_t nxfer = 0;
+        switch (s.opcode) {
+        case CAP_OP_NOP:
+            r = 0;
+            break;
+        case CAP_OP_CALL:
+            r = do_call(p, &s, &nxfer);
+            break;
+        case CAP_OP_RELEASE:
+            r = do_release(p, &s);
+            break;
+        default:
+            r = CAP_ERR_UNSUPPORTED_OPCODE;
+            break;
+        }
+        if (r != CALL_PENDING) {
+            struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
+            cq_push(p, &c);
+        }
+    }
+    __atomic_store_n(&p->ring->sq_head, p->sq_head, __ATOMIC_RELEASE);
+}
+
+int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns)
+{
+    if (!list_empty(&p->overflow))
+        flush_overflow(p);
+    process_sqes(p);
+    if (min_complete > RING_CQ_ENTRIES)
+        min_complete = RING_CQ_ENTRIES;
+    if (min_complete && cq_used(p) < min_complete && timeout_ns) {
+        struct thread *t = current_thread();
+        uint64_t deadline = timeout_ns == CAP_TIMEOUT_FOREVER ? ~0ull : time_now_ns() + timeout_ns;
+        t->wait_min = min_complete;
+        while (cq_used(p) < min_complete) {
+            if (deadline != ~0ull && time_now_ns() >= deadline)
+                break;
+            thread_set_timeout(t, deadline);
+            thread_block();
+            if (!list_empty(&p->overflow))
+                flush_overflow(p);
+        }
+        t->wait_min = 0;
+        thread_clear_timeout(t);
+    }
+    return cq_used(p);
+}

@@ -1,0 +1,176 @@
+/*
+ * Processes: an address space, a capability table, a ring, and threads.
+ *
+ * Layout of a new process (see capos/abi.h):
+ *   the ELF's segments          where the ELF says (below RING_VADDR)
+ *   RING_VADDR                  the ring: header, SQ, CQ (read/write, no-exec)
+ *   CAPSET_VADDR                the CapSet page (read-only)
+ *   USER_STACK_TOP - 64 KiB     the stack (read/write, no-exec; unmapped guard below)
+ *   VMEM_BASE ...               VirtualMemory.map allocations (the heap)
+ */
+#include "process.h"
+#include "sched.h"
+#include "elf.h"
+#include "kheap.h"
+#include "kprintf.h"
+#include "../mm/frame.h"
+#include "../cap/objects.h"
+#include "../ring/ring.h"
+#include "../dev/power.h"
+#include "../../lib/c/string.h"
+
+#define DEFAULT_CAP_SLOTS  256
+#define DEFAULT_PAGE_LIMIT 4096      /* 16 MiB of user memory per process */
+#define RING_PAGES (RING_SIZE / PAGE_SIZE)
+
+static struct list all = LIST_INIT(all);
+static uint32_t nprocs, next_pid = 1;
+static int64_t init_exit_code;
+
+uint32_t process_count(void) { return nprocs; }
+
+static int map_fresh(struct process *p, vaddr_t va, size_t pages, uint64_t flags)
+{
+    for (size_t i = 0; i < pages; i++) {
+        paddr_t pa = frame_alloc();
+        if (!pa)
+            return CAP_ERR_OVERLOADED;
+        if (vm_map_user(&p->vm, va + i * PAGE_SIZE, pa, flags) < 0) {
+            frame_free(pa);
+            return CAP_ERR_OVERLOADED;
+        }
+    }
+    return 0;
+}
+
+static int setup_ring(struct process *p)
+{
+    paddr_t pa = frame_alloc_contig(RING_PAGES);
+    if (!pa)
+        return CAP_ERR_OVERLOADED;
+    for (size_t i = 0; i < RING_PAGES; i++) {
+        if (vm_map_user(&p->vm, RING_VADDR + i * PAGE_SIZE, pa + i * PAGE_SIZE, PTE_W | PTE_NX) < 0) {
+            for (size_t j = i; j < RING_PAGES; j++)
+                frame_free(pa + j * PAGE_SIZE);    /* the mapped ones go with the space */
+            return CAP_ERR_OVERLOADED;
+        }
+    }
+    uint8_t *base = phys_to_virt(pa);
+    p->ring = (struct cap_ring_hdr *)base;
+    p->sq = (struct cap_sqe *)(base + RING_SQ_OFFSET);
+    p->cq = (struct cap_cqe *)(base + RING_CQ_OFFSET);
+    p->ring->sq_entries = RING_SQ_ENTRIES;
+    p->ring->cq_entries = RING_CQ_ENTRIES;
+    return 0;
+}
+
+static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t n, const char *args)
+{
+    paddr_t pa = frame_alloc();
+    if (!pa)
+        return CAP_ERR_OVERLOADED;
+    struct capset *cs = phys_to_virt(pa);
+    cs->magic = CAPSET_MAGIC;
+    cs->pid = p->pid;
+    strlcpy(cs->args, args ? args : "", sizeof cs->args);
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t id = cap_insert(&p->caps, kobj_get(g[i].obj));
+        if (id < 0) {
+            kobj_put(g[i].obj);
+            frame_free(pa);
+            return (int)id;
+        }
+        struct capset_entry *e = &cs->entries[i];
+        strlcpy(e->name, g[i].name, sizeof e->name);
+        e->cap_id = (uint32_t)id;
+        e->interface_id = g[i].obj->type->iface;
+    }
+    cs->count = n;
+    if (vm_map_user(&p->vm, CAPSET_VADDR, pa, PTE_NX) < 0) {
+        frame_free(pa);
+        return CAP_ERR_OVERLOADED;
+    }
+    return 0;
+}
+
+struct process *process_spawn(const char *name, const void *elf, size_t elf_size,
+                              const struct spawn_grant *grants, uint32_t ngrants,
+                              const char *args, int *err)
+{
+    if (ngrants > CAPSET_MAX) {
+        *err = CAP_ERR_INVALID_ARGUMENT;
+        return 0;
+    }
+    struct process *p = kmalloc(sizeof *p);
+    if (!p) {
+        *err = CAP_ERR_OVERLOADED;
+        return 0;
+    }
+    p->pid = next_pid++;
+    strlcpy(p->name, name, sizeof p->name);
+    list_init(&p->threads);
+    list_init(&p->pendings);
+    list_init(&p->overflow);
+    p->vm_next = VMEM_BASE;
+    list_add_tail(&all, &p->all_link);
+    nprocs++;
+
+    uint64_t entry = 0;
+    int r = CAP_ERR_OVERLOADED;
+    if (vm_space_init(&p->vm, DEFAULT_PAGE_LIMIT) < 0 || cap_table_init(&p->caps, DEFAULT_CAP_SLOTS) < 0)
+        goto fail;
+    if ((r = elf_load(&p->vm, elf, elf_size, &entry)) < 0)
+        goto fail;
+    if ((r = setup_ring(p)) < 0 || (r = setup_capset(p, grants, ngrants, args)) < 0)
+        goto fail;
+    if ((r = map_fresh(p, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE / PAGE_SIZE, PTE_W | PTE_NX)) < 0)
+        goto fail;
+    r = CAP_ERR_OVERLOADED;
+    if (!thread_create(p, entry, USER_STACK_TOP - 8, RING_VADDR, p->pid, CAPSET_VADDR))
+        goto fail;
+    return p;
+fail:
+    *err = r;
+    p->exit_code = PROCESS_EXIT_KILLED;
+    process_exit(p, PROCESS_EXIT_KILLED);
+    return 0;
+}
+
+void process_exit(struct process *p, int64_t code)
+{
+    if (p->exiting)
+        return;
+    p->exiting = true;
+    p->exit_code = code;
+    if (p->pid == 1)
+        init_exit_code = code;
+
+    while (!list_empty(&p->pendings))
+        pending_free(container_of(p->pendings.next, struct pending, proc_link));
+    ring_discard_overflow(p);
+    cap_table_destroy(&p->caps);
+    process_handle_exited(p);
+    vm_space_destroy(&p->vm);
+
+    struct thread *self = 0;
+    while (!list_empty(&p->threads)) {
+        struct thread *t = container_of(p->threads.next, struct thread, proc_link);
+        if (t == current_thread()) {
+            list_del(&t->proc_link);
+            self = t;
+            continue;
+        }
+        thread_destroy(t);
+    }
+    list_del(&p->all_link);
+    nprocs--;
+    if (nprocs == 0) {
+        kprintf("[kernel] no processes left; init exited with %ld\n", init_exit_code);
+        power_off((uint32_t)init_exit_code & 0x7f);
+    }
+    if (self) {
+        list_add_tail(&p->threads, &self->proc_link);   /* thread_exit_current unlinks it */
+        thread_exit_current();
+    }
+    kfree(p);
+}

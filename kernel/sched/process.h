@@ -1,0 +1,54 @@
+#ifndef SCHED_PROCESS_H
+#define SCHED_PROCESS_H
+#include "types.h"
+#include "list.h"
+#include "capos/abi.h"
+#include "../mm/vm.h"
+#include "../cap/table.h"
+
+#define PROCESS_EXIT_FAULT  (-1000)   /* killed by a CPU exception */
+#define PROCESS_EXIT_KILLED (-1001)   /* killed through its ProcessHandle */
+
+struct process_handle;
+
+struct process {
+    uint32_t pid;
+    char name[32];
+    struct vm_space vm;
+    struct cap_table caps;
+
+    /* the ring: shared pages mapped at RING_VADDR, reached here through the direct map */
+    struct cap_ring_hdr *ring;
+    struct cap_sqe *sq;
+    struct cap_cqe *cq;
+    uint32_t sq_head;          /* kernel's own copies: the shared ones are only reports */
+    uint32_t cq_tail;
+
+    struct list threads;
+    uint32_t nthreads;
+    struct list pendings;      /* calls this process made that complete later */
+    uint32_t npending;
+    struct list overflow;      /* completions waiting for CQ room */
+    uint32_t noverflow;
+
+    struct process_handle *handle;   /* the parent's view, if any */
+    bool exiting;
+    int64_t exit_code;
+    struct list all_link;
+    uint64_t vm_next;          /* next address VirtualMemory.map hands out */
+};
+
+struct spawn_grant {
+    const char *name;
+    struct kobj *obj;          /* the new process gets its own reference */
+};
+
+/* Create a process from a static ELF image with exactly these grants. */
+struct process *process_spawn(const char *name, const void *elf, size_t elf_size,
+                              const struct spawn_grant *grants, uint32_t ngrants,
+                              const char *args, int *err);
+/* End a process: cancel its calls, release its caps and memory, report its
+ * exit code to its handle. If p is the current process, does not return. */
+void process_exit(struct process *p, int64_t code);
+uint32_t process_count(void);
+#endif

@@ -1,0 +1,50 @@
+#ifndef SCHED_SCHED_H
+#define SCHED_SCHED_H
+#include "types.h"
+#include "list.h"
+#include "../arch/x86_64/trap.h"
+
+enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_DEAD };
+
+struct thread {
+    uint32_t tid;
+    struct process *proc;      /* 0 for the idle thread */
+    enum thread_state state;
+    void *kstack;
+    uint64_t kstack_top;
+    uint64_t saved_rsp;
+    uint64_t fs_base;
+    struct list run_link;      /* run queue, or the dead list */
+    struct list proc_link;
+    /* waiting in cap_enter */
+    uint32_t wait_min;
+    uint64_t wait_deadline;    /* ns; ~0 = none */
+    struct list timeout_link;
+    uint8_t fpu[512] __attribute__((aligned(16)));
+};
+
+/* Per-CPU data, reached through GS in the kernel (offsets used by entry.S). */
+struct cpu {
+    struct cpu *self;
+    uint64_t user_rsp;
+    uint64_t kstack_top;
+    struct thread *current;
+};
+
+void sched_init(void);
+struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
+                             uint64_t a0, uint64_t a1, uint64_t a2);
+void thread_destroy(struct thread *t);     /* t must not be running */
+void sched_start(void) __attribute__((noreturn));
+void schedule(void);                       /* give up the CPU; returns when chosen again */
+void thread_block(void);                   /* current thread sleeps until thread_wake */
+void thread_wake(struct thread *t);
+void thread_exit_current(void) __attribute__((noreturn));
+void sched_tick(void);
+/* Wake t at deadline (ns) unless woken earlier. */
+void thread_set_timeout(struct thread *t, uint64_t deadline);
+void thread_clear_timeout(struct thread *t);
+
+struct thread *current_thread(void);
+struct process *current_process(void);
+#endif

@@ -1,0 +1,103 @@
+/*
+ * init: the first process. Prints the boot banner and its CapSet; then either
+ * runs the ring self-test (boot argument "test", used by the host harness)
+ * or offers a tiny console until the login shell exists.
+ */
+#include "../rt/capos.h"
+#include "capos/bootpkg.h"
+#include "ringtest.h"
+
+static uint32_t cap_spawner = ~0u, cap_power = ~0u;
+
+static void print_capset(void)
+{
+    printf("CapSet of pid %u (%u caps):\n", rt_pid, rt_capset->count);
+    for (uint32_t i = 0; i < rt_capset->count; i++) {
+        const struct capset_entry *e = &rt_capset->entries[i];
+        printf("  %-10s cap %08x  interface %016lx\n", e->name, e->cap_id, e->interface_id);
+    }
+}
+
+/* Spawn a boot-package program with the console granted; returns the handle cap. */
+int64_t spawn_with_console(const char *binary)
+{
+    struct {
+        struct spawn_params p;
+        struct spawn_grant_desc g[1];
+        char name[32];
+    } req = { { (uint32_t)strlen(binary), 1 }, { { "console", rt_console, 0 } }, { 0 } };
+    memcpy(req.name, binary, strlen(binary));
+    struct cap_result_cap rc[1];
+    struct cap_cqe cqe;
+    int r = cap_call(cap_spawner, IFACE_PROCESS_SPAWNER, SPAWNER_SPAWN, &req,
+                     sizeof req.p + sizeof req.g + req.p.name_len, rc, sizeof rc, &cqe);
+    if (r < 0)
+        return r;
+    if (cqe.xfer_result_count != 1 || rc[0].interface_id != IFACE_PROCESS_HANDLE)
+        return CAP_ERR_INVOKE_FAILED;
+    return rc[0].cap_id;
+}
+
+int64_t process_wait(uint32_t handle)
+{
+    int64_t code = 0;
+    int r = cap_call(handle, IFACE_PROCESS_HANDLE, PROCESS_WAIT, 0, 0, &code, 8, 0);
+    return r < 0 ? r : code;
+}
+
+__attribute__((noreturn)) void power_off(uint32_t status)
+{
+    cap_call(cap_power, IFACE_POWER, POWER_OFF, &status, 4, 0, 0, 0);
+    exit((int)status);
+}
+
+static void console_loop(void)
+{
+    char line[128];
+    printf("This is init's boot console; the login shell comes later.\n"
+           "Commands: help, caps, time, hello, fault, poweroff.  (Ctrl-A X leaves QEMU.)\n");
+    for (;;) {
+        printf("init> ");
+        int n = console_read_line(line, sizeof line);
+        if (n < 0) {
+            printf("read failed: %d\n", n);
+            continue;
+        }
+        if (!strcmp(line, "help") || !line[0]) {
+            printf("help caps time hello fault poweroff\n");
+        } else if (!strcmp(line, "caps")) {
+            print_capset();
+        } else if (!strcmp(line, "time")) {
+            printf("%lu ns since boot\n", timer_now());
+        } else if (!strcmp(line, "hello") || !strcmp(line, "fault")) {
+            int64_t h = spawn_with_console(line);
+            if (h < 0) {
+                printf("spawn failed: %ld\n", h);
+                continue;
+            }
+            printf("%s exited with %ld\n", line, process_wait((uint32_t)h));
+            cap_release_cap((uint32_t)h);
+        } else if (!strcmp(line, "poweroff")) {
+            power_off(0);
+        } else {
+            printf("unknown command: %s\n", line);
+        }
+    }
+}
+
+int main(void)
+{
+    int64_t c = capset_find("spawner", IFACE_PROCESS_SPAWNER);
+    if (c >= 0)
+        cap_spawner = (uint32_t)c;
+    c = capset_find("power", IFACE_POWER);
+    if (c >= 0)
+        cap_power = (uint32_t)c;
+
+    printf("\ncapOS: init is up (pid %u) at %lu us after boot\n", rt_pid, timer_now() / 1000);
+    print_capset();
+    if (!strcmp(rt_capset->args, "test"))
+        power_off(ringtest_run() == 0 ? 0 : 1);
+    console_loop();
+    return 0;
+}

@@ -1,0 +1,34 @@
+# User space: the runtime (user/rt) and the programs packed into the boot image.
+USER_CC     := gcc
+USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+               -fno-builtin -fno-strict-aliasing -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+               -Ikernel/abi -MMD -MP
+USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=4096 \
+                -Wl,-z,noexecstack -Wl,--build-id=none -T user/rt/user.ld
+RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c
+RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS))
+USER_PROGS  := init hello fault
+
+$(BUILD)/uobj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/uobj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -c $< -o $@
+
+# user/<prog>/*.c -> build/user/<prog>
+define user_prog
+$(BUILD)/user/$(1): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard user/$(1)/*.c)) $(RT_OBJS) user/rt/user.ld
+	@mkdir -p $$(dir $$@)
+	$(USER_CC) $(USER_LDFLAGS) -o $$@ $$(filter %.o,$$^) -lgcc
+endef
+$(foreach p,$(USER_PROGS),$(eval $(call user_prog,$(p))))
+
+USER_BINS := $(addprefix $(BUILD)/user/,$(USER_PROGS))
+BOOTPKG   := $(BUILD)/boot.pkg
+$(BOOTPKG): $(USER_BINS) $(MKPKG)
+	$(MKPKG) $@ $(foreach p,$(USER_PROGS),$(p)=$(BUILD)/user/$(p))
+
+all: $(BOOTPKG)
+-include $(shell find $(BUILD)/uobj -name '*.d' 2>/dev/null)

@@ -1,0 +1,88 @@
+/*
+ * Ring submission and completion for a single-threaded program.
+ * Completions that arrive for other requests while we wait for one are kept
+ * in a small stash until their waiter asks (user_data is the only key).
+ */
+#include "capos.h"
+
+#define STASH 64
+static struct cap_cqe stash[STASH];
+static uint32_t nstash;
+static uint64_t next_user_data = 1;
+uint64_t rt_ring_lost;
+
+static struct cap_sqe *sq(void) { return (struct cap_sqe *)((char *)rt_ring + RING_SQ_OFFSET); }
+static struct cap_cqe *cq(void) { return (struct cap_cqe *)((char *)rt_ring + RING_CQ_OFFSET); }
+
+uint64_t ring_submit(struct cap_sqe *s)
+{
+    s->user_data = next_user_data++;
+    uint32_t tail = rt_ring->sq_tail;
+    while (tail - __atomic_load_n(&rt_ring->sq_head, __ATOMIC_ACQUIRE) >= RING_SQ_ENTRIES)
+        sys_cap_enter(0, 0);
+    sq()[tail & (RING_SQ_ENTRIES - 1)] = *s;
+    __atomic_store_n(&rt_ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
+    return s->user_data;
+}
+
+/* Move every available CQE into the stash; true if `want` is among them. */
+static bool drain(uint64_t want, struct cap_cqe *out)
+{
+    bool found = false;
+    uint32_t head = rt_ring->cq_head;
+    uint32_t tail = __atomic_load_n(&rt_ring->cq_tail, __ATOMIC_ACQUIRE);
+    if (tail - head > RING_CQ_ENTRIES)
+        head = tail;        /* our own cq_head was clobbered: resynchronise */
+    while (head != tail) {
+        struct cap_cqe c = cq()[head & (RING_CQ_ENTRIES - 1)];
+        head++;
+        if (!found && c.user_data == want) {
+            *out = c;
+            found = true;
+        } else if (nstash < STASH) {
+            stash[nstash++] = c;
+        } else {
+            rt_ring_lost++;  /* more unclaimed completions than the stash holds */
+        }
+    }
+    __atomic_store_n(&rt_ring->cq_head, head, __ATOMIC_RELEASE);
+    return found;
+}
+
+void ring_wait(uint64_t user_data, struct cap_cqe *out)
+{
+    for (;;) {
+        for (uint32_t i = 0; i < nstash; i++) {
+            if (stash[i].user_data == user_data) {
+                *out = stash[i];
+                stash[i] = stash[--nstash];
+                return;
+            }
+        }
+        if (drain(user_data, out))
+            return;
+        sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+    }
+}
+
+int32_t cap_call(uint32_t cap, uint64_t iface, uint16_t method, const void *params, uint32_t plen,
+                 void *result, uint32_t rlen, struct cap_cqe *cqe_out)
+{
+    struct cap_sqe s = {
+        .opcode = CAP_OP_CALL, .cap_id = cap, .interface_id = iface, .method_id = method,
+        .addr = (uint64_t)params, .len = plen, .result_addr = (uint64_t)result, .result_len = rlen,
+    };
+    struct cap_cqe c;
+    ring_wait(ring_submit(&s), &c);
+    if (cqe_out)
+        *cqe_out = c;
+    return c.result;
+}
+
+int32_t cap_release_cap(uint32_t cap)
+{
+    struct cap_sqe s = { .opcode = CAP_OP_RELEASE, .cap_id = cap };
+    struct cap_cqe c;
+    ring_wait(ring_submit(&s), &c);
+    return c.result;
+}

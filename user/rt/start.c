@@ -1,0 +1,46 @@
+/* Process start-up: check what the kernel handed us, find the standard caps,
+ * run main, exit with its return value. */
+#include "capos.h"
+
+struct cap_ring_hdr *rt_ring;
+const struct capset *rt_capset;
+uint32_t rt_pid;
+uint32_t rt_console = ~0u, rt_timer = ~0u, rt_memory = ~0u;
+void rt_heap_init(void);
+
+int64_t capset_find(const char *name, uint64_t iface)
+{
+    if (!rt_capset)
+        return -1;
+    for (uint32_t i = 0; i < rt_capset->count && i < CAPSET_MAX; i++) {
+        const struct capset_entry *e = &rt_capset->entries[i];
+        if (!strncmp(e->name, name, CAPSET_NAME) && e->interface_id == iface)
+            return e->cap_id;
+    }
+    return -1;
+}
+
+void exit(int code)
+{
+    sys_exit(code);
+}
+
+__attribute__((noreturn)) void rt_start(struct cap_ring_hdr *ring, uint32_t pid, const struct capset *cs)
+{
+    if ((uint64_t)ring != RING_VADDR || (uint64_t)cs != CAPSET_VADDR || cs->magic != CAPSET_MAGIC)
+        sys_exit(-2);
+    rt_ring = ring;
+    rt_capset = cs;
+    rt_pid = pid;
+    int64_t c = capset_find("console", IFACE_CONSOLE);
+    if (c >= 0)
+        rt_console = (uint32_t)c;
+    c = capset_find("timer", IFACE_TIMER);
+    if (c >= 0)
+        rt_timer = (uint32_t)c;
+    c = capset_find("memory", IFACE_VIRTUAL_MEMORY);
+    if (c >= 0)
+        rt_memory = (uint32_t)c;
+    rt_heap_init();
+    exit(main());
+}
