@@ -22,7 +22,7 @@ $(BUILD)/kobj/%.S.o: %.S
 
 $(KERNEL_ELF): $(KERNEL_OBJS) kernel/kernel.ld
 	$(KERNEL_CC) -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=4096 \
-	    -Wl,-z,noexecstack -T kernel/kernel.ld -o $@ $(KERNEL_OBJS) -lgcc
+	    -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T kernel/kernel.ld -o $@ $(KERNEL_OBJS) -lgcc
 
 $(KERNEL_BIN): $(KERNEL_ELF)
 	objcopy -O binary $< $@

@@ -102,7 +102,7 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'p':
             put(&o, '0');
             put(&o, 'x');
-            put_num(&o, (uintptr_t)va_arg(ap, void *), 0, 16, 0, width, 1, 0);
+            put_num(&o, (uintptr_t)va_arg(ap, void *), 0, 16, 0, 16, 1, 0);
             break;
         case 's': {
             const char *s = va_arg(ap, const char *);

@@ -1,0 +1,11 @@
+# QEMU proofs of the boot issue, and `make run`.
+.PHONY: run test-boot-ring test-boot-run
+run: setup all
+	@echo "capOS: booting in QEMU. Ctrl-A X leaves QEMU; Ctrl-A H lists the other keys."
+	@./scripts/qemu $(KERNEL_BIN) $(BOOTPKG)
+
+test-boot-ring: all
+	$(PYTHON) tests/boot/test_ring.py
+test-boot-run: all
+	$(PYTHON) tests/boot/test_run.py
+QEMU_TESTS += test-boot-ring test-boot-run

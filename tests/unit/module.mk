@@ -1,0 +1,18 @@
+# Host unit tests of the freestanding pieces the kernel and runtime share.
+UNIT_TESTS := fmt alloc abi
+UNIT_BINS  := $(addprefix $(BUILD)/unit/test_,$(UNIT_TESTS))
+
+$(BUILD)/unit/test_fmt: tests/unit/test_fmt.c lib/fmt/fmt.c lib/fmt/fmt.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -Wno-format -Wno-format-overflow -fsanitize=address,undefined -o $@ tests/unit/test_fmt.c lib/fmt/fmt.c
+$(BUILD)/unit/test_alloc: tests/unit/test_alloc.c lib/alloc/alloc.c lib/alloc/alloc.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -fsanitize=address,undefined -o $@ tests/unit/test_alloc.c lib/alloc/alloc.c
+$(BUILD)/unit/test_abi: tests/unit/test_abi.c kernel/abi/capos/abi.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -Ikernel/abi -o $@ $<
+
+.PHONY: test-unit
+test-unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do $$t || exit 1; done
+HOST_TESTS += test-unit
