@@ -54,8 +54,9 @@ static void cpu_init(void)
 
 void kmain(uint32_t magic, uint32_t info_phys)
 {
+    uint64_t entry_tsc = rdtsc();
     serial_init();
-    kprintf("\n[kernel] capOS booting\n");
+    kprintf("\n[kernel] capOS booting (entry tsc %lu)\n", entry_tsc);
     if (magic != MB_BOOT_MAGIC)
         panic("not started by a multiboot loader (magic %x)", magic);
     const struct mb_info *mb = phys_to_virt(info_phys);

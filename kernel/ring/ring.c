@@ -186,11 +186,35 @@ static int do_release(struct process *p, const struct cap_sqe *s)
     return cap_release(&p->caps, s->cap_id);
 }
 
+/* Handle one SQE that is not a NOP. Returns true if it completed now. */
+static void slow_sqe(struct process *p, const volatile struct cap_sqe *sp, uint8_t op)
+{
+    struct cap_sqe s = *(const struct cap_sqe *)sp;   /* one copy, then only the copy is used */
+    s.opcode = op;
+    int r;
+    uint32_t nxfer = 0;
+    switch (op) {
+    case CAP_OP_CALL:
+        r = do_call(p, &s, &nxfer);
+        break;
+    case CAP_OP_RELEASE:
+        r = do_release(p, &s);
+        break;
+    default:
+        r = CAP_ERR_UNSUPPORTED_OPCODE;
+        break;
+    }
+    if (r != CALL_PENDING) {
+        struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
+        cq_push(p, &c);
+    }
+}
+
 static void process_sqes(struct process *p)
 {
     uint32_t tail = __atomic_load_n(&p->ring->sq_tail, __ATOMIC_ACQUIRE);
-    uint32_t pending = tail - p->sq_head;
-    if (unlikely(pending > RING_SQ_ENTRIES)) {
+    uint32_t head = p->sq_head;
+    if (unlikely(tail - head > RING_SQ_ENTRIES)) {
         /* a corrupted (or hostile) sq_tail: drop everything submitted, say so */
         p->sq_head = tail;
         p->ring->sq_head = tail;
@@ -199,31 +223,41 @@ static void process_sqes(struct process *p)
         ring_post(p, 0, CAP_ERR_RING_CORRUPT, 0);
         return;
     }
-    while (p->sq_head != tail && cq_used(p) < RING_CQ_ENTRIES && list_empty(&p->overflow)) {
-        struct cap_sqe s = p->sq[p->sq_head & (RING_SQ_ENTRIES - 1)];
-        p->sq_head++;
-        int r;
-        uint32_t nxfer = 0;
-        switch (s.opcode) {
-        case CAP_OP_NOP:
-            r = 0;
-            break;
-        case CAP_OP_CALL:
-            r = do_call(p, &s, &nxfer);
-            break;
-        case CAP_OP_RELEASE:
-            r = do_release(p, &s);
-            break;
-        default:
-            r = CAP_ERR_UNSUPPORTED_OPCODE;
-            break;
+    if (!list_empty(&p->overflow))
+        return;                       /* completions are still waiting for CQ room */
+    uint32_t room = RING_CQ_ENTRIES - cq_used(p);
+    while (head != tail && room) {
+        /* the fast path: a run of NOPs only echoes user_data; indices stay in
+         * registers and the CQ tail is published once for the whole batch */
+        uint32_t n = tail - head < room ? tail - head : room;
+        uint32_t ct = p->cq_tail;
+        const volatile struct cap_sqe *sp;
+        uint8_t op = CAP_OP_NOP;
+        for (; n; n--) {
+            sp = &p->sq[head & (RING_SQ_ENTRIES - 1)];
+            op = sp->opcode;
+            if (unlikely(op != CAP_OP_NOP))
+                break;
+            head++;
+            struct cap_cqe *c = &p->cq[ct++ & (RING_CQ_ENTRIES - 1)];
+            c->user_data = sp->user_data;
+            *(uint64_t *)&c->result = 0;          /* result and flags */
+            c->xfer_result_count = 0;
         }
-        if (r != CALL_PENDING) {
-            struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
-            cq_push(p, &c);
-        }
+        room -= ct - p->cq_tail;
+        p->cq_tail = ct;
+        if (!n)
+            continue;
+        head++;
+        p->sq_head = head;
+        slow_sqe(p, sp, op);
+        if (p->exiting)
+            return;
+        room = list_empty(&p->overflow) ? RING_CQ_ENTRIES - cq_used(p) : 0;
     }
-    __atomic_store_n(&p->ring->sq_head, p->sq_head, __ATOMIC_RELEASE);
+    p->sq_head = head;
+    __atomic_store_n(&p->ring->cq_tail, p->cq_tail, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->ring->sq_head, head, __ATOMIC_RELEASE);
 }
 
 int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns)

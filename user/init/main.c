@@ -8,6 +8,7 @@
 #include "ringtest.h"
 
 static uint32_t cap_spawner = ~0u, cap_power = ~0u;
+static uint64_t boot_banner_ns, boot_banner_tsc;
 
 static void print_capset(void)
 {
@@ -18,24 +19,80 @@ static void print_capset(void)
     }
 }
 
-/* Spawn a boot-package program with the console granted; returns the handle cap. */
-int64_t spawn_with_console(const char *binary)
+/* Spawn a boot-package program, granting it the named caps of init's own
+ * (same names in the child). Returns the child's ProcessHandle cap. */
+int64_t spawn_program(const char *binary, const char *const *grants)
 {
     struct {
         struct spawn_params p;
-        struct spawn_grant_desc g[1];
-        char name[32];
-    } req = { { (uint32_t)strlen(binary), 1 }, { { "console", rt_console, 0 } }, { 0 } };
-    memcpy(req.name, binary, strlen(binary));
+        struct spawn_grant_desc g[8];
+        char name[BOOTPKG_NAME];
+    } req;
+    memset(&req, 0, sizeof req);
+    uint32_t ng = 0;
+    for (; grants[ng] && ng < 8; ng++) {
+        int64_t id = -1;
+        for (uint32_t i = 0; i < rt_capset->count; i++)
+            if (!strcmp(rt_capset->entries[i].name, grants[ng]))
+                id = rt_capset->entries[i].cap_id;
+        if (id < 0)
+            return CAP_ERR_NOT_FOUND;
+        strlcpy(req.g[ng].name, grants[ng], sizeof req.g[ng].name);
+        req.g[ng].cap_id = (uint32_t)id;
+    }
+    size_t len = strlen(binary);
+    if (len >= BOOTPKG_NAME)
+        return CAP_ERR_INVALID_ARGUMENT;
+    req.p.name_len = (uint32_t)len;
+    req.p.ngrants = ng;
+    /* the name follows the grants actually used */
+    char *name = (char *)&req.g[ng];
+    memcpy(name, binary, len);
     struct cap_result_cap rc[1];
     struct cap_cqe cqe;
     int r = cap_call(cap_spawner, IFACE_PROCESS_SPAWNER, SPAWNER_SPAWN, &req,
-                     sizeof req.p + sizeof req.g + req.p.name_len, rc, sizeof rc, &cqe);
+                     (uint32_t)(sizeof req.p + ng * sizeof req.g[0] + len), rc, sizeof rc, &cqe);
     if (r < 0)
         return r;
     if (cqe.xfer_result_count != 1 || rc[0].interface_id != IFACE_PROCESS_HANDLE)
         return CAP_ERR_INVOKE_FAILED;
     return rc[0].cap_id;
+}
+
+int64_t spawn_with_console(const char *binary)
+{
+    static const char *const g[] = { "console", 0 };
+    return spawn_program(binary, g);
+}
+
+/* Boot argument "bench NAME...": run each benchmark program in turn. */
+static int run_benches(const char *args)
+{
+    static const char *const g[] = { "console", "timer", "memory", 0 };
+    char name[BOOTPKG_NAME];
+    int failed = 0;
+    printf("BENCH-BOOT banner-tsc=%lu\n", boot_banner_tsc);
+    for (const char *p = args; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t n = 0;
+        while (p[n] && p[n] != ' ')
+            n++;
+        if (!n)
+            break;
+        if (n < sizeof name) {
+            memcpy(name, p, n);
+            name[n] = 0;
+            int64_t h = spawn_program(name, g);
+            int64_t code = h >= 0 ? process_wait((uint32_t)h) : h;
+            printf("BENCH-DONE %s exit=%ld\n", name, code);
+            failed |= code != 0;
+            if (h >= 0)
+                cap_release_cap((uint32_t)h);
+        }
+        p += n;
+    }
+    return failed;
 }
 
 int64_t process_wait(uint32_t handle)
@@ -94,10 +151,16 @@ int main(void)
     if (c >= 0)
         cap_power = (uint32_t)c;
 
-    printf("\ncapOS: init is up (pid %u) at %lu us after boot\n", rt_pid, timer_now() / 1000);
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    boot_banner_tsc = ((uint64_t)hi << 32) | lo;
+    boot_banner_ns = timer_now();
+    printf("\ncapOS: init is up (pid %u) at %lu us after boot\n", rt_pid, boot_banner_ns / 1000);
     print_capset();
     if (!strcmp(rt_capset->args, "test"))
         power_off(ringtest_run() == 0 ? 0 : 1);
+    if (!strncmp(rt_capset->args, "bench ", 6))
+        power_off(run_benches(rt_capset->args + 6) == 0 ? 0 : 1);
     console_loop();
     return 0;
 }

@@ -1,0 +1,26 @@
+# Benchmarks: every bench/cases/<name>.c is built twice, as the capOS
+# program bench-<name> (packed with init into build/bench.pkg) and as a static
+# Linux program for the baseline guest; bench/run.py runs both guests under
+# -icount shift=0 and prints the pairs side by side. Adding a benchmark pair
+# is adding one file under bench/cases/.
+BENCH_CASES := $(basename $(notdir $(wildcard bench/cases/*.c)))
+BENCH_CAPOS := $(addprefix $(BUILD)/bench/capos/bench-,$(BENCH_CASES))
+BENCH_LINUX := $(addprefix $(BUILD)/bench/linux/,$(BENCH_CASES))
+BENCH_PKG   := $(BUILD)/bench.pkg
+
+$(BUILD)/bench/capos/bench-%: bench/cases/%.c bench/bench.h $(RT_OBJS) user/rt/user.ld
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -D__capos__ -c $< -o $@.o
+	$(USER_CC) $(USER_LDFLAGS) -o $@ $@.o $(RT_OBJS) -lgcc
+
+$(BUILD)/bench/linux/%: bench/cases/%.c bench/bench.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -O2 -static -o $@ $<
+
+$(BENCH_PKG): $(BUILD)/user/init $(BENCH_CAPOS) $(MKPKG)
+	$(MKPKG) $@ init=$(BUILD)/user/init $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
+
+.PHONY: bench-guests
+bench-guests: $(BENCH_PKG) $(BENCH_LINUX) $(KERNEL_BIN)
+	$(PYTHON) bench/run.py $(BENCH_CASES)
+BENCHES += bench-guests
