@@ -24,3 +24,8 @@ $(BENCH_PKG): $(BUILD)/user/init $(BENCH_CAPOS) $(MKPKG)
 bench-guests: $(BENCH_PKG) $(BENCH_LINUX) $(KERNEL_BIN)
 	$(PYTHON) bench/run.py $(BENCH_CASES)
 BENCHES += bench-guests
+
+$(BUILD)/bench/linux_init: bench/linux_init.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -O2 -static -o $@ $<
+bench-guests: $(BUILD)/bench/linux_init $(BOOTPKG)

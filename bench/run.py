@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""make bench: capOS against a Linux guest on the same QEMU machine model.
+
+Both guests run under -icount shift=0, where a TSC delta is a count of guest
+instructions: deterministic, and comparable across machines. Every figure is
+measured in this run; nothing is asserted. Usage: run.py CASE..."""
+import os
+import re
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+CACHE = os.path.join(ROOT, "bench", "cache")
+ICOUNT = ["-icount", "shift=0,sleep=off", "-rtc", "base=2024-01-01T00:00:00,clock=vm"]
+
+
+def qemu_capos(args, extra=(), mem=64, pkg="bench.pkg"):
+    env = dict(os.environ, CAPOS_MEM=str(mem), CAPOS_ACCEL="tcg")
+    return [os.path.join(ROOT, "scripts/qemu"), os.path.join(BUILD, "kernel.bin"),
+            os.path.join(BUILD, pkg), args, "--", *extra], env
+
+
+def qemu_linux(initrd, args, extra=()):
+    return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
+            "-display", "none", "-serial", "stdio", "-no-reboot",
+            "-kernel", os.path.join(CACHE, "vmlinux"), "-initrd", initrd,
+            "-append", "console=ttyS0 quiet panic=-1 rdinit=/init -- " + args, *extra], dict(os.environ)
+
+
+def run(cmd_env, timeout=600):
+    cmd, env = cmd_env
+    p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def time_to(cmd_env, pattern, timeout=120):
+    """Wall seconds from starting QEMU until pattern appears on its serial."""
+    cmd, env = cmd_env
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    out = b""
+    try:
+        while True:
+            chunk = os.read(p.stdout.fileno(), 4096)
+            if not chunk:
+                return None
+            out += chunk
+            if re.search(pattern, out):
+                return time.monotonic() - t0
+            if time.monotonic() - t0 > timeout:
+                return None
+    finally:
+        p.kill()
+        p.wait()
+
+
+def cpio_newc(entries):
+    """entries: (name, mode, data, rdev) -> a newc archive."""
+    out = bytearray()
+    for ino, (name, mode, data, rdev) in enumerate(entries + [("TRAILER!!!", 0, b"", (0, 0))], 1):
+        nb = name.encode() + b"\0"
+        hdr = "070701" + "".join("%08X" % v for v in (
+            ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(nb), 0))
+        out += hdr.encode() + nb
+        out += b"\0" * (-len(out) % 4)
+        out += data
+        out += b"\0" * (-len(out) % 4)
+    return bytes(out)
+
+
+def build_initrd(cases, path):
+    def f(p):
+        return open(p, "rb").read()
+    entries = [("dev", 0o40755, b"", (0, 0)), ("dev/console", 0o20600, b"", (5, 1)),
+               ("bin", 0o40755, b"", (0, 0)), ("bin/busybox", 0o100755, f(os.path.join(CACHE, "busybox")), (0, 0)),
+               ("bin/sh", 0o120777, b"busybox", (0, 0)), ("proc", 0o40755, b"", (0, 0)),
+               ("init", 0o100755, f(os.path.join(BUILD, "bench/linux_init")), (0, 0)),
+               ("bench", 0o40755, b"", (0, 0))]
+    for c in cases:
+        entries.append(("bench/" + c, 0o100755, f(os.path.join(BUILD, "bench/linux", c)), (0, 0)))
+    open(path, "wb").write(cpio_newc(entries))
+
+
+def parse(out):
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^BENCH (\S+) median=(\d+)", out, re.M)}
+
+
+def pairs(cases):
+    """'pair: capos-metric = linux-metric' lines from the case files."""
+    res = []
+    for c in cases:
+        for m in re.finditer(r"pair:\s*(\S+)\s*=\s*(\S+)", open(os.path.join(ROOT, "bench/cases", c + ".c")).read()):
+            res.append((m.group(1), m.group(2)))
+    return res
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b else "-"
+
+
+def main():
+    cases = sys.argv[1:]
+    subprocess.run([os.path.join(ROOT, "bench/fetch-linux.sh")], check=True)
+    tmp = tempfile.mkdtemp()
+    try:
+        initrd = os.path.join(tmp, "initrd.cpio")
+        build_initrd(cases, initrd)
+
+        print("bench: capOS guest (-icount shift=0) ...", flush=True)
+        st, cap_out = run(qemu_capos("bench " + " ".join("bench-" + c for c in cases), ICOUNT))
+        cap = parse(cap_out)
+        m1 = re.search(r"entry tsc (\d+)", cap_out)
+        m2 = re.search(r"BENCH-BOOT banner-tsc=(\d+)", cap_out)
+        cap_boot_instr = int(m2.group(1)) - int(m1.group(1)) if m1 and m2 else None
+        print("bench: Linux guest (-icount shift=0) ...", flush=True)
+        st, lin_out = run(qemu_linux(initrd, " ".join(cases), ICOUNT))
+        lin = parse(lin_out)
+        m = re.search(r"LINUX-INIT tsc=(\d+)", lin_out)
+        lin_boot_instr = int(m.group(1)) if m else None
+        for name, out in (("capOS", cap_out), ("Linux", lin_out)):
+            for d in re.findall(r"^BENCH-DONE (\S+) exit=(-?\d+)", out, re.M):
+                if d[1] != "0":
+                    print(f"bench: warning: {name} case {d[0]} exited {d[1]}")
+
+        print("bench: boot wall time (plain TCG, median of 5 / 3) ...", flush=True)
+        cap_walls = [time_to(qemu_capos("", pkg="boot.pkg"), rb"capOS: init is up") for _ in range(5)]
+        lin_walls = [time_to(qemu_linux(initrd, ""), rb"LINUX-INIT") for _ in range(3)]
+        cap_wall = statistics.median([w for w in cap_walls if w is not None] or [0])
+        lin_wall = statistics.median([w for w in lin_walls if w is not None] or [0])
+
+        print("bench: smallest -m that passes the boot self-test ...", flush=True)
+        lo, hi = 1, 64          # hi passes; find the smallest passing size
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            st, _ = run(qemu_capos("test", mem=mid, pkg="boot.pkg"), timeout=120)
+            if st == 1:
+                hi = mid
+            else:
+                lo = mid
+
+        print()
+        print("capOS vs Linux guest: guest instructions per operation (median), -icount shift=0")
+        print(f"  {'operation':34} {'capOS':>10} {'Linux':>10} {'capOS/Linux':>12}")
+        paired = set()
+        for a, b in pairs(cases):
+            paired |= {a, b}
+            print(f"  {a + ' vs ' + b:34} {cap.get(a, '-'):>10} {lin.get(b, '-'):>10} {ratio(cap.get(a), lin.get(b)):>12}")
+        for k, v in cap.items():
+            if k not in paired:
+                print(f"  {k:34} {v:>10} {'':>10} {'':>12}")
+        print()
+        print("Boot")
+        print(f"  {'kernel entry -> init banner':34} {cap_boot_instr or '-':>10} {'':>10}  instructions (capOS)")
+        print(f"  {'reset -> /init':34} {'':>10} {lin_boot_instr or '-':>10}  instructions (Linux)")
+        print(f"  {'wall, QEMU start -> banner / init':34} {cap_wall:>10.3f} {lin_wall:>10.3f} {ratio(cap_wall, lin_wall):>12}  seconds")
+        print()
+        print(f"Memory: smallest -m that boots and passes the boot self-test: {hi} MiB")
+    finally:
+        shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()
