@@ -7,7 +7,7 @@ USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-pag
                 -Wl,-z,noexecstack -Wl,--build-id=none -T user/rt/user.ld
 RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c
 RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS))
-USER_PROGS  := init hello fault
+USER_PROGS  := init hello fault spin wtext xstack rkernel
 
 $(BUILD)/uobj/%.c.o: %.c
 	@mkdir -p $(dir $@)

@@ -209,8 +209,11 @@ void sched_tick(void)
     if (cur == idle) {
         if (!list_empty(&runq))
             schedule();
-    } else if (quantum && --quantum == 0 && !list_empty(&runq)) {
-        schedule();
+    } else {
+        if (quantum)
+            quantum--;
+        if (quantum == 0 && !list_empty(&runq))   /* used up: the next waiter runs */
+            schedule();
     }
 }
 

@@ -34,6 +34,7 @@ EXPECTED_SQE = {
     "stale-slot": "CAP_ERR_STALE_CAP",
     "stale-slot-after-reuse": "CAP_ERR_STALE_CAP",
     "corrupt-sq-tail": "CAP_ERR_RING_CORRUPT",
+    "vm-map-write-exec": "CAP_ERR_INVALID_ARGUMENT",
 }
 
 
@@ -79,6 +80,12 @@ def main():
             and has(r"^  rip=[0-9a-f]{16} cs=2b"))
     c.check("the faulting process's parent sees exit code PROCESS_EXIT_FAULT", has(r"^PROOF fault exit=-1000$"))
     c.check("init keeps running after the fault", has(r"^PROOF init still alive$") and has(r"^PROOF after-fault console result=0$"))
+    for prog, err in (("wtext", 7), ("xstack", 0x15), ("rkernel", 5)):
+        c.check(f"{prog}: killed by a page fault (error {err:#x}) and reported as a fault",
+                has(rf"^\[kernel\] process \d+ \({prog}\) killed: page fault \(vector 14, error {err:x}\)")
+                and has(rf"^PROOF violate {prog} exit=-1000$"))
+    c.check("a process that never enters the kernel is preempted", has(r"^PROOF spin running, init woke after sleep result=0$"))
+    c.check("ProcessHandle.kill ends it with PROCESS_EXIT_KILLED", has(r"^PROOF spin kill result=0 exit=-1001$"))
     c.check("heap (VirtualMemory-backed malloc) works", has(r"^PROOF heap ok=1$"))
     c.check("self-test ran to the end", has(r"^PROOF ringtest done$"))
     c.check("no kernel panic", not has(r"KERNEL PANIC"))

@@ -147,7 +147,36 @@ int ringtest_run(void)
     r = cap_call(rt_console, IFACE_CONSOLE, CONSOLE_WRITE, "PROOF init still alive\n", 23, 0, 0, 0);
     printf("PROOF after-fault console result=%d\n", r);
 
-    /* 6. Heap */
+    /* 6. Memory protection: each of these is killed by the CPU exception
+     * it provokes, with the exit code PROCESS_EXIT_FAULT. */
+    static const char *const violators[] = { "wtext", "xstack", "rkernel" };
+    for (int i = 0; i < 3; i++) {
+        h = spawn_with_console(violators[i]);
+        code = h >= 0 ? process_wait((uint32_t)h) : h;
+        printf("PROOF violate %s exit=%ld\n", violators[i], code);
+        if (h >= 0)
+            cap_release_cap((uint32_t)h);
+    }
+    struct { uint64_t hint, size; uint32_t prot, pad; } wx = { 0, 4096, 3, 0 };
+    uint64_t addr;
+    s = call(rt_memory, IFACE_VIRTUAL_MEMORY, VM_MAP); s.addr = (uint64_t)&wx; s.len = 20;
+    s.result_addr = (uint64_t)&addr; s.result_len = 8;
+    report("vm-map-write-exec", submit(s));
+
+    /* 7. Preemption: a process that never enters the kernel does not stop
+     * init; then it is killed through its handle. */
+    h = spawn_with_console("spin");
+    uint64_t t = timer_now();
+    r = timer_sleep_until(t + 30000000);
+    printf("PROOF spin running, init woke after sleep result=%d\n", r);
+    if (h >= 0) {
+        r = cap_call((uint32_t)h, IFACE_PROCESS_HANDLE, PROCESS_KILL, 0, 0, 0, 0, 0);
+        code = process_wait((uint32_t)h);
+        printf("PROOF spin kill result=%d exit=%ld\n", r, code);
+        cap_release_cap((uint32_t)h);
+    }
+
+    /* 8. Heap */
     char *a = malloc(100), *b = malloc(10000);
     int heap_ok = a && b && ((uint64_t)a & 15) == 0;
     if (heap_ok) {
