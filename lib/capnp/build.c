@@ -70,6 +70,11 @@ uint32_t capnp_builder_add_cap(capnp_builder *b, uint32_t handle)
     return b->ncaps++;
 }
 
+uint32_t capnp_add_cap(capnp_sbuilder s, uint32_t handle)
+{
+    return s.b ? capnp_builder_add_cap(s.b, handle) : CAPNP_NO_CAP;
+}
+
 int capnp_builder_finish(capnp_builder *b, size_t *len)
 {
     *len = 0;

@@ -198,6 +198,8 @@ int capnp_builder_init(capnp_builder *b, void *buf, size_t len);
 void capnp_builder_set_caps(capnp_builder *b, uint32_t *caps, uint32_t cap);
 /* Append a capability to the side table; its index goes into cap fields. */
 uint32_t capnp_builder_add_cap(capnp_builder *b, uint32_t handle);
+/* The same, from any struct builder of the message (e.g. in a handler). */
+uint32_t capnp_add_cap(capnp_sbuilder s, uint32_t handle);
 capnp_sbuilder capnp_builder_root(capnp_builder *b, uint16_t dw, uint16_t pw);
 /* Write the segment table; *len gets the framed message length. */
 int capnp_builder_finish(capnp_builder *b, size_t *len);

@@ -4,12 +4,25 @@
 #   CAPNP_INC        include flag for capnp.h
 #   CAPNP_SRCS       the library's sources (for other builds, e.g. the guest)
 #   CAPNP_HOST_LIB   the library built for the host (tests, tools)
+# and, for the code generator (tools/capnpc-c), set here because this file
+# is read before tools/ and tests/:
+#   CAPNPC_C         path of the built plugin
+#   CAPNP_GEN_DIR    where generated code for schema/*.capnp goes
+#   CAPOS_GEN_H, CAPOS_GEN_C   generated code for schema/capos.capnp
+# Make reads kernel/module.mk before this file, so a component there must
+# name the paths ($(BUILD)/gen/capos.capnp.h, $(BUILD)/gen/capos.capnp.c)
+# in its prerequisites, or use these variables only inside recipes.
 
 CAPNP_INC  := -Ilib/capnp
 CAPNP_SRCS := $(sort $(wildcard lib/capnp/*.c))
 CAPNP_HDRS := $(wildcard lib/capnp/*.h)
 CAPNP_HOST_OBJS := $(patsubst lib/capnp/%.c,$(BUILD)/capnp/host/%.o,$(CAPNP_SRCS))
 CAPNP_HOST_LIB  := $(BUILD)/capnp/libcapnp.a
+
+CAPNPC_C      := $(BUILD)/capnpc-c/capnpc-c
+CAPNP_GEN_DIR := $(BUILD)/gen
+CAPOS_GEN_H   := $(CAPNP_GEN_DIR)/capos.capnp.h
+CAPOS_GEN_C   := $(CAPNP_GEN_DIR)/capos.capnp.c
 
 $(BUILD)/capnp/host/%.o: lib/capnp/%.c $(CAPNP_HDRS)
 	@mkdir -p $(dir $@)

@@ -53,10 +53,9 @@ int capnp_msg_validate(capnp_msg *m)
 {
     if (m->err != CAPNP_OK)
         return m->err;
-    if (m->nsegs == 0 || m->seg_words[0] == 0) {
-        capnp_fail(m, CAPNP_ERR_SEGMENT_TABLE);
-        return m->err;
-    }
-    walk_ptr(m, 0, 0, m->nesting);
+    /* the root must be a struct (capnp_msg_root checks its pointer) */
+    capnp_struct r = capnp_msg_root(m);
+    if (m->err == CAPNP_OK && r.nptrs)
+        walk_ptrs(m, r.seg, r.ptrs, r.nptrs, r.depth);
     return m->err;
 }

@@ -1,17 +1,9 @@
 # tools/capnpc-c: the C code generator plugin for `capnp compile`.
 #
-# Exports:
-#   CAPNPC_C        path of the built plugin
-#   CAPNP_GEN_DIR   where generated code for schema/*.capnp goes
-#   CAPOS_GEN_H, CAPOS_GEN_C   generated code for schema/capos.capnp
-# and the pattern rule $(CAPNP_GEN_DIR)/NAME.capnp.{h,c} <- schema/NAME.capnp,
-# so a component depends on $(CAPOS_GEN_H) and compiles $(CAPOS_GEN_C) with
-# $(CAPNP_INC) -I$(CAPNP_GEN_DIR).
-
-CAPNPC_C      := $(BUILD)/capnpc-c/capnpc-c
-CAPNP_GEN_DIR := $(BUILD)/gen
-CAPOS_GEN_H   := $(CAPNP_GEN_DIR)/capos.capnp.h
-CAPOS_GEN_C   := $(CAPNP_GEN_DIR)/capos.capnp.c
+# The variables it exports (CAPNPC_C, CAPNP_GEN_DIR, CAPOS_GEN_H/C) are set
+# in lib/capnp/module.mk, which make reads before this file and tests/.
+# Here: the plugin's build, and the pattern rule
+#   $(BUILD)/gen/NAME.capnp.h and .c  <-  schema/NAME.capnp
 
 CAPNPC_C_SRCS := $(wildcard tools/capnpc-c/*.c)
 CAPNPC_C_HDRS := $(wildcard tools/capnpc-c/*.h)
