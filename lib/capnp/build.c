@@ -105,7 +105,10 @@ static capnp_sbuilder struct_at(capnp_builder *b, uint32_t pw, uint16_t dw,
     int64_t w = alloc(b, (uint64_t)dw + pc);
     if (w < 0)
         return no_struct;
-    put_ptr(b, pw, (uint32_t)w, CAPNP_PTR_STRUCT, dw | ((uint32_t)pc << 16));
+    /* An empty struct points at offset -1 (its own pointer word): offset 0
+     * with no sizes would be the all-zero word, which means null. */
+    uint32_t target = dw + pc ? (uint32_t)w : pw;
+    put_ptr(b, pw, target, CAPNP_PTR_STRUCT, dw | ((uint32_t)pc << 16));
     capnp_sbuilder s = { b, (uint32_t)w, dw, pc };
     return s;
 }

@@ -324,6 +324,18 @@ static const char *t_big(void)
     return big_text;
 }
 
+/* -------------------------------------------------------- empty_struct */
+static void b_empty_struct(capnp_builder *b)
+{
+    test_All_init_empty(test_All_init_root(b));
+}
+static void c_empty_struct(capnp_msg *m)
+{
+    test_All_reader r = test_All_read_root(m);
+    CHECK(test_All_has_empty(r));
+    CHECK(!test_All_has_inner(r));
+}
+
 struct rtcase {
     const char *name;
     const char *root;
@@ -366,6 +378,8 @@ static const struct rtcase cases[] = {
       "(b = false, i8 = 0, i16 = 1, i32 = 0, i64 = 0, u8 = 0, u16 = 0, u32 = 0, "
       "u64 = 0, f32 = 0, f64 = 0.5, color = red, text = \"\", data = \"x\")", 0,
       b_defaults_flipped, c_defaults_flipped, 4096 },
+    { "empty_struct", "All", "(" ZERO_SCALARS ", none = void, " ZERO_TAIL ", empty = ())", 0,
+      b_empty_struct, c_empty_struct, 4096 },
     { "big", "All", 0, t_big, b_big, c_big, 1 << 16 },
 };
 #define NCASES (sizeof cases / sizeof cases[0])

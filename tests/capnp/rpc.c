@@ -168,6 +168,14 @@ static void test_errors(void)
     c.params_len = 12;
     EXPECT(test_Calc_dispatch(&calc_server, &l.st, &c) == CAPNP_ERR_SEGMENT_TABLE);
     free(bad);
+
+    /* an interface with no methods answers every call "unknown method" */
+    static const test_Silent_server silent = { 0 };
+    c.interface_id = test_Silent_ID;
+    c.params_len = 16;
+    EXPECT(test_Silent_dispatch(&silent, 0, &c) == CAPNP_ERR_UNKNOWN_METHOD);
+    c.interface_id = test_Calc_ID;
+    EXPECT(test_Silent_dispatch(&silent, 0, &c) == CAPNP_ERR_UNKNOWN_INTERFACE);
 }
 
 /* ------------------------------------- the project schema: capos Timer */

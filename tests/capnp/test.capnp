@@ -14,6 +14,8 @@ struct Inner {
   name @1 :Text;
 }
 
+struct Empty {}
+
 struct All {
   b @0 :Bool;
   i8 @1 :Int8;
@@ -53,6 +55,7 @@ struct All {
     small @30 :UInt8;
     big @31 :UInt64;
   }
+  empty @32 :Empty;
 }
 
 struct Defaults {
@@ -77,3 +80,6 @@ interface Calc {
   total @1 (items :List(Inner)) -> (sum :UInt64, names :List(Text));
   hold @2 (cap :Calc, tag :Text) -> (back :Calc);
 }
+
+# No methods: its dispatch can only say "unknown method".
+interface Silent {}

@@ -188,6 +188,24 @@ static void test_init_segments(void)
     free(b);
 }
 
+/* An empty struct is encoded as present (offset -1), not as null. */
+static void test_empty_struct(void)
+{
+    uint8_t buf[64];
+    capnp_builder b;
+    size_t len;
+    capnp_builder_init(&b, buf, sizeof buf);
+    capnp_sbuilder r = capnp_builder_root(&b, 0, 1);
+    capnp_init_struct(r, 0, 0, 0);
+    EXPECT(capnp_builder_finish(&b, &len) == CAPNP_OK && len == 24);
+    capnp_msg m;
+    EXPECT(capnp_msg_init(&m, buf, len) == CAPNP_OK);
+    EXPECT(capnp_msg_validate(&m) == CAPNP_OK);
+    capnp_struct root = capnp_msg_root(&m);
+    EXPECT(root.nptrs == 1 && capnp_has_ptr(root, 0));
+    EXPECT(capnp_get_struct(root, 0).data_bytes == 0 && m.err == CAPNP_OK);
+}
+
 static void test_strerror(void)
 {
     int named = 0;
@@ -205,6 +223,7 @@ int main(void)
     test_single_far();
     test_double_far();
     test_init_segments();
+    test_empty_struct();
     test_strerror();
     T_SUMMARY("capnp unit");
 }

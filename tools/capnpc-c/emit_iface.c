@@ -158,6 +158,8 @@ void emit_interface_header(struct gen *g, struct node *n)
         if (method_at(g, n, i, &m))
             fprintf(g->h, "    int (*%s)(void *self, %s_reader params, %s_builder results);\n",
                     m.name, m.params->cname, m.results->cname);
+    if (ml.count == 0)
+        fprintf(g->h, "    int no_methods; /* C has no empty structs */\n");
     fprintf(g->h, "} %s_server;\n"
             "/* Decode call->params, run the handler, encode its results into\n"
             " * call->result (setting result_len and result_ncaps). */\n"
@@ -195,11 +197,18 @@ void emit_interface_source(struct gen *g, struct node *n)
         fprintf(g->c, "    return %s_%s_send(call, results);\n}\n\n", c, m.name);
     }
 
+    if (ml.count == 0) {
+        fprintf(g->c, "int %s_dispatch(const %s_server *srv, void *self, capnp_server_call *call)\n{\n"
+                "    call->result_len = 0;\n    call->result_ncaps = 0;\n"
+                "    return call->interface_id != %s_ID ? CAPNP_ERR_UNKNOWN_INTERFACE\n"
+                "                                       : CAPNP_ERR_UNKNOWN_METHOD;\n}\n\n", c, c, c);
+        return;
+    }
     fprintf(g->c, "int %s_dispatch(const %s_server *srv, void *self, capnp_server_call *call)\n{\n"
             "    capnp_msg pm;\n    capnp_builder rb;\n    int e;\n\n"
             "    call->result_len = 0;\n    call->result_ncaps = 0;\n"
             "    if (call->interface_id != %s_ID)\n        return CAPNP_ERR_UNKNOWN_INTERFACE;\n"
-            "    if (call->method_id >= %u)\n        return CAPNP_ERR_UNKNOWN_METHOD;\n"
+            "    if (call->method_id > %u)\n        return CAPNP_ERR_UNKNOWN_METHOD;\n"
             "    /* the whole params message is checked before a handler sees it */\n"
             "    e = capnp_msg_init(&pm, call->params, call->params_len);\n"
             "    if (e == CAPNP_OK) {\n"
@@ -210,7 +219,7 @@ void emit_interface_source(struct gen *g, struct node *n)
             "    if (e != CAPNP_OK)\n        return e;\n"
             "    capnp_builder_set_caps(&rb, call->result_caps, call->result_caps_cap);\n"
             "    switch (call->method_id) {\n",
-            c, c, c, ml.count);
+            c, c, c, ml.count - 1);
     for (uint32_t i = 0; i < ml.count; i++) {
         if (!method_at(g, n, i, &m))
             continue;
