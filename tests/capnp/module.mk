@@ -5,6 +5,7 @@
 #   test-capnp-malformed     table of malformed messages -> stable errors (ASan)
 #   test-capnp-roundtrip     generated code vs the reference `capnp` tool, both ways
 #   test-capnp-rpc           client stubs -> dispatch through a loopback transport
+#   test-capnp-refused       schemas the generator must refuse, with their message
 #   test-capnp-fuzz          libFuzzer smoke run of the reader (~20 s, ASan/UBSan)
 
 CAPNP_T      := $(BUILD)/capnp
@@ -37,7 +38,7 @@ $(CAPNP_T)/fuzz_reader: tests/capnp/fuzz_reader.c $(CAPNP_T_GEN)/test.capnp.c $(
 		$< $(CAPNP_T_GEN)/test.capnp.c $(CAPOS_GEN_C) $(CAPNP_SRCS) -o $@
 
 .PHONY: test-capnp-freestanding test-capnp-unit test-capnp-malformed \
-	test-capnp-roundtrip test-capnp-rpc test-capnp-fuzz
+	test-capnp-roundtrip test-capnp-rpc test-capnp-refused test-capnp-fuzz
 
 test-capnp-freestanding: $(CAPNP_FS_OBJS) $(BUILD)/capnp/freestanding/capos.capnp.o
 	@sh tests/capnp/check_freestanding.sh $^
@@ -57,6 +58,12 @@ test-capnp-roundtrip: $(CAPNP_T)/roundtrip
 test-capnp-rpc: $(CAPNP_T)/rpc
 	@$<
 
+test-capnp-refused: $(CAPNPC_C)
+	@sh tests/capnp/refused.sh $(abspath $(CAPNPC_C)) $(CAPNP_T)/refused \
+		$(sort $(wildcard tests/capnp/refused/*.capnp)) > $(CAPNP_T)/refused.log \
+		|| { cat $(CAPNP_T)/refused.log; exit 1; }
+	@tail -n 1 $(CAPNP_T)/refused.log
+
 # Seeds: the round-trip encodings.  The corpus lives under build/ and grows
 # across runs; the run is time-boxed, its result is crash / no crash.
 CAPNP_FUZZ_TIME ?= 20
@@ -72,4 +79,4 @@ test-capnp-fuzz: $(CAPNP_T)/fuzz_reader $(CAPNP_T)/roundtrip
 	@echo "capnp fuzz: 1 passed, 0 failed"
 
 HOST_TESTS += test-capnp-freestanding test-capnp-unit test-capnp-malformed \
-	test-capnp-roundtrip test-capnp-rpc test-capnp-fuzz
+	test-capnp-roundtrip test-capnp-rpc test-capnp-refused test-capnp-fuzz

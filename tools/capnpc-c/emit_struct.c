@@ -179,6 +179,13 @@ static void emit_slot(struct gen *g, struct node *n, capnp_struct f, const char 
         emit_scalar(g, n, f, fname, sc);
         return;
     }
+    /* Struct, list and AnyPointer defaults would need an embedded default
+     * message; refuse them rather than read such a field as empty. */
+    if ((w == T_STRUCT || w == T_LIST || w == T_ANYPOINTER) && field_had_default(f) &&
+        capnp_has_ptr(field_default(f), 0)) {
+        gen_error(g, "%s.%s: default values of struct/list fields are not supported", c, fname);
+        return;
+    }
     switch (w) {
     case T_VOID:
         if (field_disc_value(f) != NO_DISCRIMINANT) {

@@ -200,8 +200,16 @@ static int generate(struct gen *g, capnp_struct file)
             emit_interface_source(g, g->order[i]);
         }
     fprintf(g->h, "#endif\n");
-    fclose(g->h);
-    fclose(g->c);
+    int bad = ferror(g->h) | ferror(g->c);
+    bad |= fclose(g->h) != 0;
+    bad |= fclose(g->c) != 0;
+    if (bad)
+        gen_error(g, "cannot write %s", hname);
+    if (g->failed) {
+        /* leave nothing half-written for make to take as up to date */
+        remove(hname);
+        remove(cname);
+    }
     return g->failed;
 }
 
