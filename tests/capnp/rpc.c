@@ -213,10 +213,84 @@ static void test_capos_timer(void)
     EXPECT(capos_ProcessSpawner_ID == 0x9e1654edee2cff9cull);
 }
 
+/* ------------------------------ the project schema: ProcessSpawner */
+struct spawner {
+    const uint32_t *param_caps;
+    char binary[16];
+    char names[2][16];
+    uint32_t granted[2];
+    uint32_t ngrants;
+};
+
+static int do_spawn(void *self, capos_ProcessSpawner_spawn_Params_reader p,
+                    capos_ProcessSpawner_spawn_Results_builder r)
+{
+    struct spawner *sp = self;
+    capnp_text bin = capos_ProcessSpawner_spawn_Params_get_binary(p);
+    capnp_list g = capos_ProcessSpawner_spawn_Params_get_grants(p);
+    if (bin.len >= sizeof sp->binary || g.count > 2)
+        return CAPNP_ERR_INVALID;
+    memcpy(sp->binary, bin.str, bin.len + 1);
+    sp->ngrants = g.count;
+    for (uint32_t i = 0; i < g.count; i++) {
+        capos_CapGrant_reader gr = capos_CapGrant_list_get(g, i);
+        capnp_text n = capos_CapGrant_get_name(gr);
+        if (n.len >= sizeof sp->names[i])
+            return CAPNP_ERR_INVALID;
+        memcpy(sp->names[i], n.str, n.len + 1);
+        uint32_t idx = capos_CapGrant_get_cap(gr);
+        sp->granted[i] = idx == CAPNP_NO_CAP ? CAPNP_NO_CAP : sp->param_caps[idx];
+    }
+    capos_ProcessSpawner_spawn_Results_set_handle(r, capnp_add_cap(r.s, 900));
+    return CAPNP_OK;
+}
+
+static int spawner_transport(void *ctx, uint64_t iface, uint16_t method, const void *params,
+                             size_t params_len, const uint32_t *param_caps, uint32_t param_ncaps,
+                             void *result, size_t result_cap, size_t *result_len,
+                             uint32_t *result_caps, uint32_t result_caps_cap, uint32_t *result_ncaps)
+{
+    static const capos_ProcessSpawner_server srv = { do_spawn };
+    struct spawner *sp = ctx;
+    capnp_server_call c = { iface, method, params, params_len, param_caps, param_ncaps,
+                            result, result_cap, 0, result_caps, result_caps_cap, 0 };
+    sp->param_caps = param_caps;
+    int e = capos_ProcessSpawner_dispatch(&srv, sp, &c);
+    *result_len = c.result_len;
+    *result_ncaps = c.result_ncaps;
+    return e;
+}
+
+/* The two-step stub with a struct list of grants carrying capabilities,
+ * as the README's example writes it. */
+static void test_capos_spawn(void)
+{
+    struct spawner sp = { 0 };
+    capnp_client cl = { spawner_transport, &sp };
+    capnp_call call;
+    capos_ProcessSpawner_spawn_Params_builder p = capos_ProcessSpawner_spawn_start(&call, &cl, &bufs);
+    capos_ProcessSpawner_spawn_Params_set_binary(p, "shell", 5);
+    capnp_lbuilder g = capos_ProcessSpawner_spawn_Params_init_grants(p, 2);
+    capos_CapGrant_builder g0 = capos_CapGrant_list_at(g, 0);
+    capos_CapGrant_set_name(g0, "console", 7);
+    capos_CapGrant_set_cap(g0, capnp_add_cap(p.s, 31));
+    capos_CapGrant_builder g1 = capos_CapGrant_list_at(g, 1);
+    capos_CapGrant_set_name(g1, "timer", 5);
+    capos_CapGrant_set_cap(g1, capnp_add_cap(p.s, 32));
+    capos_ProcessSpawner_spawn_Results_reader res;
+    EXPECT(capos_ProcessSpawner_spawn_send(&call, &res) == CAPNP_OK);
+    EXPECT(strcmp(sp.binary, "shell") == 0 && sp.ngrants == 2);
+    EXPECT(strcmp(sp.names[0], "console") == 0 && sp.granted[0] == 31);
+    EXPECT(strcmp(sp.names[1], "timer") == 0 && sp.granted[1] == 32);
+    uint32_t h = capos_ProcessSpawner_spawn_Results_get_handle(res);
+    EXPECT(h != CAPNP_NO_CAP && call.result_ncaps == 1 && bufs.result_caps[h] == 900);
+}
+
 int main(void)
 {
     test_calc();
     test_errors();
     test_capos_timer();
+    test_capos_spawn();
     T_SUMMARY("capnp rpc");
 }

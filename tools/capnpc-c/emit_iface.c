@@ -143,8 +143,8 @@ void emit_interface_header(struct gen *g, struct node *n)
                 "    return p;\n}\n", p, c, m.name, p, p, p);
         fprintf(g->h, "static inline int %s_%s_send(capnp_call *call, %s_reader *results)\n{\n"
                 "    capnp_struct s = { 0, 0, 0, 0, 0, 0, 0 };\n"
-                "    int e = capnp_call_send(call, %s_ID, %u, &s);\n"
-                "    results->s = s;\n    return e;\n}\n", c, m.name, r, c, m.ordinal);
+                "    int e = capnp_call_send(call, %s_ID, %s_METHOD_%s, &s);\n"
+                "    results->s = s;\n    return e;\n}\n", c, m.name, r, c, c, m.name);
         if (flat_params(m.params)) {
             fprintf(g->h, "/* One-call form: build params from arguments, send. */\n");
             flat_proto(g, g->h, n, &m);
@@ -215,6 +215,8 @@ void emit_interface_source(struct gen *g, struct node *n)
             "        capnp_msg_set_caps(&pm, call->param_caps, call->param_ncaps);\n"
             "        e = capnp_msg_validate(&pm);\n    }\n"
             "    if (e != CAPNP_OK)\n        return e;\n"
+            "    /* the handler's reads get a fresh traversal budget */\n"
+            "    capnp_msg_set_limits(&pm, CAPNP_DEFAULT_TRAVERSAL_WORDS, CAPNP_DEFAULT_NESTING);\n"
             "    e = capnp_builder_init(&rb, call->result, call->result_cap);\n"
             "    if (e != CAPNP_OK)\n        return e;\n"
             "    capnp_builder_set_caps(&rb, call->result_caps, call->result_caps_cap);\n"
@@ -224,9 +226,9 @@ void emit_interface_source(struct gen *g, struct node *n)
         if (!method_at(g, n, i, &m))
             continue;
         const char *p = m.params->cname, *r = m.results->cname;
-        fprintf(g->c, "    case %u:\n        if (!srv->%s)\n            return CAPNP_ERR_UNIMPLEMENTED;\n"
+        fprintf(g->c, "    case %s_METHOD_%s:\n        if (!srv->%s)\n            return CAPNP_ERR_UNIMPLEMENTED;\n"
                 "        e = srv->%s(self, %s_read_root(&pm), %s_init_root(&rb));\n        break;\n",
-                m.ordinal, m.name, m.name, p, r);
+                c, m.name, m.name, m.name, p, r);
     }
     fprintf(g->c, "    default:\n        return CAPNP_ERR_UNKNOWN_METHOD;\n    }\n"
             "    if (e == CAPNP_OK)\n        e = pm.err;\n"
