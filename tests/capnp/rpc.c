@@ -286,11 +286,20 @@ static void test_capos_spawn(void)
     EXPECT(h != CAPNP_NO_CAP && call.result_ncaps == 1 && bufs.result_caps[h] == 900);
 }
 
+static void test_consts(void)
+{
+    EXPECT(test_maxItems == 16);
+    EXPECT(test_minDelta == INT64_MIN);
+    EXPECT(strcmp(test_greeting, "hi \"there\"") == 0);
+    EXPECT(test_favourite == test_Color_green);
+}
+
 int main(void)
 {
     test_calc();
     test_errors();
     test_capos_timer();
     test_capos_spawn();
+    test_consts();
     T_SUMMARY("capnp rpc");
 }

@@ -14,6 +14,11 @@ struct Inner {
   name @1 :Text;
 }
 
+const maxItems :UInt32 = 16;
+const minDelta :Int64 = -9223372036854775808;
+const greeting :Text = "hi \"there\"";
+const favourite :Color = green;
+
 struct Empty {}
 
 struct All {

@@ -3,6 +3,7 @@
  * bounds-checked field getters (defaults applied by XOR, as on the wire),
  * the setters, union discriminants, groups and list element accessors.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "gen.h"
@@ -18,6 +19,46 @@ void emit_enum(struct gen *g, struct node *n)
         fprintf(g->h, "    %s_%s = %u,\n", n->cname, name, i);
     }
     fprintf(g->h, "};\n\n");
+}
+
+/* Constants of scalar, enum and Text type become macros; others (struct,
+ * list, Data constants) are left out with a note. */
+void emit_const(struct gen *g, struct node *n)
+{
+    capnp_struct t = node_const_type(n->s), v = node_const_value(n->s);
+    const char *c = n->cname;
+    switch (type_which(t)) {
+    case T_BOOL:
+        fprintf(g->h, "#define %s %s\n", c, value_bool(v) ? "true" : "false");
+        break;
+    case T_INT8: fprintf(g->h, "#define %s ((int8_t)%d)\n", c, (int8_t)value_u8(v)); break;
+    case T_INT16: fprintf(g->h, "#define %s ((int16_t)%d)\n", c, (int16_t)value_u16(v)); break;
+    case T_INT32: fprintf(g->h, "#define %s ((int32_t)(%lldLL))\n", c, (long long)(int32_t)value_u32(v)); break;
+    case T_INT64: {
+        int64_t x = (int64_t)value_u64(v);
+        if (x == INT64_MIN) /* has no literal: write it as an expression */
+            fprintf(g->h, "#define %s ((int64_t)(-9223372036854775807LL - 1))\n", c);
+        else
+            fprintf(g->h, "#define %s ((int64_t)(%lldLL))\n", c, (long long)x);
+        break;
+    }
+    case T_UINT8: fprintf(g->h, "#define %s ((uint8_t)%uu)\n", c, value_u8(v)); break;
+    case T_UINT16:
+    case T_ENUM: fprintf(g->h, "#define %s ((uint16_t)%uu)\n", c, value_u16(v)); break;
+    case T_UINT32: fprintf(g->h, "#define %s UINT32_C(%u)\n", c, value_u32(v)); break;
+    case T_UINT64: fprintf(g->h, "#define %s UINT64_C(%llu)\n", c, (unsigned long long)value_u64(v)); break;
+    case T_TEXT: {
+        capnp_text tx = value_text(v);
+        fprintf(g->h, "#define %s ", c);
+        gen_cstr(g->h, (const uint8_t *)tx.str, tx.len);
+        fprintf(g->h, "\n");
+        break;
+    }
+    default:
+        fprintf(g->h, "/* const %s: only scalar, enum and Text constants are generated */\n", c);
+        return;
+    }
+    fprintf(g->h, "\n");
 }
 
 void emit_struct_types(struct gen *g, struct node *n)

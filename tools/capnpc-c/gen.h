@@ -32,6 +32,7 @@ void gen_cstr(FILE *f, const uint8_t *p, uint32_t len);
 void emit_struct_types(struct gen *g, struct node *n);
 void emit_struct_accessors(struct gen *g, struct node *n);
 void emit_enum(struct gen *g, struct node *n);
+void emit_const(struct gen *g, struct node *n);
 void emit_interface_header(struct gen *g, struct node *n);
 void emit_interface_source(struct gen *g, struct node *n);
 

@@ -190,6 +190,8 @@ static int generate(struct gen *g, capnp_struct file)
             emit_struct_types(g, n);
         else if (node_which(n->s) == NODE_ENUM)
             emit_enum(g, n);
+        else if (node_which(n->s) == NODE_CONST)
+            emit_const(g, n);
     }
     for (size_t i = 0; i < g->norder; i++)
         if (node_which(g->order[i]->s) == NODE_STRUCT)

@@ -36,6 +36,8 @@ static inline capnp_list node_fields(capnp_struct n) { return capnp_get_list(n, 
 static inline capnp_list node_enumerants(capnp_struct n) { return capnp_get_list(n, 3, CAPNP_ELEM_COMPOSITE); }
 static inline capnp_list node_methods(capnp_struct n) { return capnp_get_list(n, 3, CAPNP_ELEM_COMPOSITE); }
 static inline capnp_list node_superclasses(capnp_struct n) { return capnp_get_list(n, 4, CAPNP_ELEM_COMPOSITE); }
+static inline capnp_struct node_const_type(capnp_struct n) { return capnp_get_struct(n, 3); }
+static inline capnp_struct node_const_value(capnp_struct n) { return capnp_get_struct(n, 4); }
 
 /* Node.NestedNode */
 static inline capnp_text nested_name(capnp_struct n) { return capnp_get_text(n, 0); }
