@@ -7,11 +7,18 @@ For every case that the C driver lists:
   decode: `capnp encode` of the case's text -> our generated readers must
           see the case's values (the driver's checks).
 Prints one line per direction and case, then "N passed, M failed".
+
+usage: roundtrip.py DRIVER SCHEMA [SEED_DIR]
+With SEED_DIR, both encodings of every case (ours and the reference tool's,
+which for the large case has several segments and far pointers) are also
+written there as seeds for the fuzzer.
 """
+import os
 import subprocess
 import sys
 
 driver, schema = sys.argv[1], sys.argv[2]
+seed_dir = sys.argv[3] if len(sys.argv) > 3 else None
 
 
 def run(cmd, data=None):
@@ -41,6 +48,10 @@ for line in cases:
         print(f"  {ours.stderr.decode()}{dec.stderr.decode()}")
 
     enc = run(["capnp", "encode", schema, root], text.encode())
+    if seed_dir:
+        for tag, data in (("ours", ours.stdout), ("ref", enc.stdout)):
+            with open(os.path.join(seed_dir, f"{tag}-{name}"), "wb") as f:
+                f.write(data)
     chk = run([driver, "check", name], enc.stdout)
     if enc.returncode == 0 and chk.returncode == 0:
         passed += 1
