@@ -35,10 +35,12 @@ $(CAPNP_HOST_LIB): $(CAPNP_HOST_OBJS)
 # Freestanding build check: only the compiler's own headers are visible
 # (-nostdinc plus its include dir: stdint.h, stddef.h, stdbool.h, stdarg.h),
 # and the objects may need nothing from outside but the four functions the
-# guest runtime provides.
+# guest runtime provides.  Compiled as kernel code is (no SSE registers, no
+# red zone), so nothing here may use floating point.
 CAPNP_FREESTANDING_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Wshadow \
 	-Wno-unused-parameter -ffreestanding -fno-builtin -nostdinc \
-	-isystem $(shell $(HOST_CC) -print-file-name=include)
+	-isystem $(shell $(HOST_CC) -print-file-name=include) \
+	-mgeneral-regs-only -mno-red-zone
 CAPNP_FS_OBJS := $(patsubst lib/capnp/%.c,$(BUILD)/capnp/freestanding/%.o,$(CAPNP_SRCS))
 
 $(BUILD)/capnp/freestanding/%.o: lib/capnp/%.c $(CAPNP_HDRS)
