@@ -14,9 +14,9 @@ for s in $undefined; do
     bad="$bad $s"
 done
 if [ -n "$bad" ]; then
-    echo "capnp freestanding: FAIL: undefined symbols:$bad"
-    echo "capnp freestanding: 0 passed, 1 failed"
+    echo "capnp-freestanding: FAIL: undefined symbols:$bad"
+    echo "capnp-freestanding: 0 passed, 1 failed"
     exit 1
 fi
-echo "capnp freestanding: $# objects, no outside symbols beyond: $allowed"
-echo "capnp freestanding: 1 passed, 0 failed"
+echo "capnp-freestanding: $# objects, no outside symbols beyond: $allowed"
+echo "capnp-freestanding: 1 passed, 0 failed"

@@ -161,5 +161,5 @@ int main(void)
 {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         EXPECT(run(&table[i]));
-    T_SUMMARY("capnp malformed");
+    T_SUMMARY("capnp-malformed");
 }

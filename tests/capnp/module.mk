@@ -79,9 +79,9 @@ test-capnp-fuzz: $(CAPNP_T)/fuzz_reader $(CAPNP_T)/roundtrip
 	@$(CAPNP_T)/fuzz_reader -max_total_time=$(CAPNP_FUZZ_TIME) -max_len=32768 \
 		-rss_limit_mb=2048 -artifact_prefix=$(CAPNP_T)/ \
 		$(CAPNP_T)/fuzz-corpus $(CAPNP_T)/fuzz-seeds > $(CAPNP_T)/fuzz.log 2>&1 \
-		|| { tail -n 60 $(CAPNP_T)/fuzz.log; echo "capnp fuzz: 0 passed, 1 failed"; exit 1; }
+		|| { tail -n 60 $(CAPNP_T)/fuzz.log; echo "capnp-fuzz: 0 passed, 1 failed"; exit 1; }
 	@grep -E '^#[0-9]+.*DONE' $(CAPNP_T)/fuzz.log | tail -n 1
-	@echo "capnp fuzz: 1 passed, 0 failed"
+	@echo "capnp-fuzz: 1 passed, 0 failed"
 
 HOST_TESTS += test-capnp-freestanding test-capnp-unit test-capnp-malformed \
 	test-capnp-roundtrip test-capnp-rpc test-capnp-refused test-capnp-fuzz

@@ -23,5 +23,5 @@ for f in "$@"; do
         passed=$((passed + 1))
     fi
 done
-echo "capnp refused: $passed passed, $failed failed"
+echo "capnp-refused: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -27,7 +27,7 @@ def run(cmd, data=None):
 
 cases = run([driver, "list"]).stdout.decode().splitlines()
 if not cases:
-    print("roundtrip: the driver listed no cases")
+    print("capnp-roundtrip: the driver listed no cases")
     sys.exit(1)
 
 passed = failed = 0
@@ -61,5 +61,5 @@ for line in cases:
         print(f"FAIL decode {name}")
         print(f"  {enc.stderr.decode()}{chk.stderr.decode()}")
 
-print(f"roundtrip: {passed} passed, {failed} failed")
+print(f"capnp-roundtrip: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -301,5 +301,5 @@ int main(void)
     test_capos_timer();
     test_capos_spawn();
     test_consts();
-    T_SUMMARY("capnp rpc");
+    T_SUMMARY("capnp-rpc");
 }

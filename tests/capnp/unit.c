@@ -225,5 +225,5 @@ int main(void)
     test_init_segments();
     test_empty_struct();
     test_strerror();
-    T_SUMMARY("capnp unit");
+    T_SUMMARY("capnp-unit");
 }
