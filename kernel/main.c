@@ -14,6 +14,8 @@
 #include "sched/sched.h"
 #include "sched/process.h"
 #include "cap/objects.h"
+#include "cap/session.h"
+#include "cap/endpoint.h"
 #include "../lib/c/string.h"
 
 #define MB_BOOT_MAGIC 0x2BADB002
@@ -120,13 +122,16 @@ void kmain(uint32_t magic, uint32_t info_phys)
     const void *elf = pkg ? bootpkg_find(pkg, pkg_size, "init", &elf_size) : 0;
     if (!elf)
         panic("no `init` in the boot package");
+    if (!session_init())
+        kprintf("[kernel] no entropy source: endpoints cannot be created (caller references need a secret)\n");
     struct kobj *spawner = spawner_create(pkg, pkg_size);
     struct spawn_grant grants[] = {
         { "console", &console_obj }, { "timer", &timer_obj }, { "memory", &vmem_obj },
-        { "spawner", spawner }, { "power", &power_obj },
+        { "spawner", spawner }, { "power", &power_obj }, { "endpoints", &endpoint_factory_obj },
+        { "sessions", &session_authority_obj }, { "stats", &stats_obj },
     };
     int err = 0;
-    if (!process_spawn("init", elf, elf_size, grants, ARRAY_SIZE(grants), cmdline, &err))
+    if (!process_spawn("init", elf, elf_size, grants, ARRAY_SIZE(grants), cmdline, session_boot(), &err))
         panic("cannot start init (error %d)", err);
     kobj_put(spawner);   /* init holds it now */
     sched_start();

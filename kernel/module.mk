@@ -5,14 +5,22 @@ KERNEL_CC     := gcc
 KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
                  -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer \
                  -fno-strict-aliasing -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-                 -Ikernel/include -Ikernel/abi -Ikernel/arch/x86_64 -Ikernel/mm -Ikernel/dev -MMD -MP
-KERNEL_SRCS   := $(wildcard kernel/*.c kernel/*/*.c kernel/arch/x86_64/*.c) lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c
+                 -Ikernel/include -Ikernel/abi -Ikernel/arch/x86_64 -Ikernel/mm -Ikernel/dev \
+                 -Ilib/capnp -I$(BUILD)/gen -DCAPNP_DEFAULT_TRAVERSAL_WORDS=16384u -MMD -MP
+KERNEL_SRCS   := $(wildcard kernel/*.c kernel/*/*.c kernel/arch/x86_64/*.c) lib/c/string.c lib/fmt/fmt.c \
+                 lib/alloc/alloc.c lib/siphash/siphash.c $(wildcard lib/capnp/*.c)
+KERNEL_GEN    := $(BUILD)/gen/capos.capnp.c
 KERNEL_ASMS   := $(wildcard kernel/arch/x86_64/*.S)
-KERNEL_OBJS   := $(patsubst %,$(BUILD)/kobj/%.o,$(KERNEL_SRCS) $(KERNEL_ASMS))
+KERNEL_OBJS   := $(patsubst %,$(BUILD)/kobj/%.o,$(KERNEL_SRCS) $(KERNEL_ASMS)) $(BUILD)/kobj/gen/capos.capnp.c.o
 KERNEL_ELF    := $(BUILD)/kernel.elf
 KERNEL_BIN    := $(BUILD)/kernel.bin
 
-$(BUILD)/kobj/%.c.o: %.c
+# Generated interface code comes first: every kernel file may include it.
+$(BUILD)/kobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
+	@mkdir -p $(dir $@)
+	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kobj/gen/capos.capnp.c.o: $(BUILD)/gen/capos.capnp.c $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
 	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
 

@@ -30,7 +30,9 @@ interface VirtualMemory @0xdab7a2354a92dbb9 {
 
 # Starts programs packed in the boot image with an explicit grant list.
 interface ProcessSpawner @0x9e1654edee2cff9c {
-  spawn @0 (binary :Text, grants :List(CapGrant)) -> (handle :ProcessHandle);
+  spawn @0 (binary :Text, grants :List(CapGrant), session :SessionContext) -> (handle :ProcessHandle);
+  # The child holds exactly its grants. Its session context is `session` if
+  # given (only the session path holds SessionContext caps), else the caller's.
 }
 
 struct CapGrant {
@@ -42,4 +44,42 @@ struct CapGrant {
 interface ProcessHandle @0xb622c1133b35faf9 {
   wait @0 () -> (exitCode :Int64);
   kill @1 () -> ();
+}
+
+# Ends the machine (QEMU's isa-debug-exit: QEMU exits with status * 2 + 1).
+interface Power @0xbc86d63adf96dc82 {
+  off @0 (status :UInt32) -> ();
+}
+
+# Makes endpoints: kernel objects through which one process serves calls
+# from others. The owner side may RECV and RETURN; client facets may only CALL.
+interface EndpointFactory @0xa2e21a3723fc4483 {
+  create @0 (interfaceId :UInt64, disclose :UInt32) -> (owner :Endpoint, client :Capability);
+  # interfaceId: what clients call through the facets (their cap's interface).
+  # disclose: bit 0 principal, bit 1 profile: caller fields the owner may see.
+}
+
+# The owner side of an endpoint (RECV and RETURN are ring opcodes on it).
+interface Endpoint @0x9f6d73396573ece7 {
+  facet @0 (badge :UInt64) -> (client :Capability);
+  # Another CALL-only facet; its badge is a routing label the owner chose,
+  # delivered with each call. It is never identity.
+}
+
+# Mints session contexts; held by init and the session path only.
+interface SessionAuthority @0xabb56fea96dd6585 {
+  mint @0 (principal :Text, profile :Text) -> (session :SessionContext);
+}
+
+# One session: a process spawned into it carries it, immutably, for life.
+interface SessionContext @0x89099282e79f0d64 {
+  info @0 () -> (principal :Text, profile :Text, epoch :UInt64, live :Bool);
+  revoke @1 () -> ();
+  # From now on calls from its processes to endpoints fail closed.
+}
+
+# The kernel's resource counters, for leak accounting in tests.
+interface KernelStats @0xe1592bd3ea8c7628 {
+  get @0 () -> (freeFrames :UInt64, objects :UInt64, heapBytes :UInt64,
+                processes :UInt32, capSlots :UInt64, pendingCalls :UInt64);
 }

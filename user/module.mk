@@ -2,14 +2,19 @@
 USER_CC     := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
                -fno-builtin -fno-strict-aliasing -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-               -Ikernel/abi -MMD -MP
+               -Ikernel/abi -Ilib/capnp -I$(BUILD)/gen -MMD -MP
 USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=4096 \
                 -Wl,-z,noexecstack -Wl,--build-id=none -T user/rt/user.ld
-RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c
-RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS))
+RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c \
+               $(wildcard lib/capnp/*.c)
+RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capos.capnp.c.o
 USER_PROGS  := init hello fault spin wtext xstack rkernel
 
-$(BUILD)/uobj/%.c.o: %.c
+$(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
+	@mkdir -p $(dir $@)
+	$(USER_CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/uobj/gen/capos.capnp.c.o: $(BUILD)/gen/capos.capnp.c $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -c $< -o $@
 

@@ -1,23 +1,31 @@
 /*
  * Console: the serial port as a capability.
- *   write(data)      params = the bytes (at most CAP_MAX_PARAMS); result empty.
- *   readLine(max)    params = u32 max bytes (optional); result = the line,
- *                    without its newline. Completes when Enter is pressed.
- * Input is echoed; Backspace/DEL erase; Ctrl-U clears the line. One line at a
- * time goes to the oldest waiting reader.
+ *   write(data)        the bytes go to the serial line.
+ *   readLine(maxBytes) -> line  completes when Enter is pressed; the line
+ *                      has no newline. Input is echoed; Backspace/DEL erase,
+ *                      Ctrl-U clears. One line at a time goes to the oldest
+ *                      waiting reader.
  */
 #include "objects.h"
 #include "kprintf.h"
 #include "../dev/serial.h"
 #include "../../lib/c/string.h"
 
-static int console_call(struct kobj *o, struct call_ctx *c);
-static const struct kobj_type console_type = { "Console", IFACE_CONSOLE, console_call, 0 };
-struct kobj console_obj = { &console_type, 1 };
-
 static struct list readers = LIST_INIT(readers);
-static char line[CAP_MAX_RESULT];
+static char line[CAP_MAX_RESULT - 64];
 static uint32_t line_len;
+
+static void complete_line(struct pending *pd)
+{
+    uint8_t buf[CAP_MAX_RESULT];
+    capnp_builder b;
+    size_t len = 0;
+    capnp_builder_init(&b, buf, sizeof buf);
+    capos_Console_readLine_Results_builder r = capos_Console_readLine_Results_init_root(&b);
+    capos_Console_readLine_Results_set_line(r, line, line_len);
+    int e = capnp_builder_finish(&b, &len);
+    pending_complete(pd, e ? CAP_ERR_RESULT_TOO_SMALL : 0, buf, (uint32_t)len);
+}
 
 void console_input_ready(void)
 {
@@ -29,7 +37,7 @@ void console_input_ready(void)
         uint32_t max = (uint32_t)pd->arg;
         if (ch == '\r' || ch == '\n') {
             serial_write("\n", 1);
-            pending_complete(pd, 0, line, line_len);
+            complete_line(pd);
             line_len = 0;
         } else if (ch == 0x7F || ch == 0x08) {
             if (line_len) {
@@ -48,28 +56,29 @@ void console_input_ready(void)
     }
 }
 
-static int console_call(struct kobj *o, struct call_ctx *c)
+static int console_write(void *self, capos_Console_write_Params_reader p, capos_Console_write_Results_builder r)
 {
-    switch (c->method) {
-    case CONSOLE_WRITE:
-        serial_write((const char *)c->params, c->plen);
-        return 0;
-    case CONSOLE_READ_LINE: {
-        uint32_t max = c->rcap;
-        if (c->plen >= 4) {
-            uint32_t want;
-            memcpy(&want, c->params, 4);
-            if (want < max)
-                max = want;
-        }
-        struct pending *pd = pending_new(c);
-        if (!pd)
-            return CAP_ERR_OVERLOADED;
-        pd->arg = max;
-        list_add_tail(&readers, &pd->wait_link);
-        console_input_ready();
-        return CALL_PENDING;
-    }
-    }
-    return CAP_ERR_UNKNOWN_METHOD;
+    capnp_data d = capos_Console_write_Params_get_data(p);
+    serial_write((const char *)d.ptr, d.len);
+    return CAPNP_OK;
 }
+
+static int console_read_line(void *self, capos_Console_readLine_Params_reader p, capos_Console_readLine_Results_builder r)
+{
+    struct call_ctx *c = self;
+    uint32_t max = capos_Console_readLine_Params_get_maxBytes(p);
+    if (max == 0 || max > sizeof line)
+        max = sizeof line;
+    struct pending *pd = pending_new(c);
+    if (!pd)
+        return CAP_ERR_OVERLOADED;
+    pd->arg = max;
+    list_add_tail(&readers, &pd->wait_link);
+    console_input_ready();
+    return CALL_PENDING;
+}
+
+static const capos_Console_server console_server = { .write = console_write, .readLine = console_read_line };
+static int console_call(struct kobj *o, struct call_ctx *c) { return capos_Console_dispatch(&console_server, c, &c->sc); }
+static const struct kobj_type console_type = { "Console", IFACE_CONSOLE, console_call, 0 };
+struct kobj console_obj = KOBJ_STATIC(console_type, IFACE_CONSOLE);

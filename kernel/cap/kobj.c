@@ -5,12 +5,13 @@
 #include "../ring/ring.h"
 #include "../mm/vm.h"
 
-static size_t live;
+static size_t live, live_pending;
 
 void kobj_init(struct kobj *o, const struct kobj_type *t)
 {
     o->type = t;
     o->refs = 1;
+    o->iface = t->iface;
     live++;
 }
 
@@ -25,32 +26,75 @@ void kobj_put(struct kobj *o)
 }
 
 size_t kobj_live_count(void) { return live; }
+size_t pending_live_count(void) { return live_pending; }
 
-#define MAX_PENDING_PER_PROCESS 64
-
-struct pending *pending_new(struct call_ctx *c)
+struct kobj *ctx_param_cap(struct call_ctx *c, uint32_t index)
 {
-    struct process *p = c->caller;
-    if (p->npending >= MAX_PENDING_PER_PROCESS)
+    return index < c->nin ? c->in_caps[index] : 0;
+}
+
+uint32_t ctx_result_cap(struct call_ctx *c, capnp_sbuilder s, struct kobj *o)
+{
+    if (c->nout >= CALL_MAX_RESULT_CAPS) {
+        kobj_put(o);
+        return CAPNP_NO_CAP;
+    }
+    c->out_caps[c->nout] = o;
+    return capnp_add_cap(s, c->nout++);
+}
+
+int call_error(int e)
+{
+    switch (e) {
+    case CAPNP_OK:
+        return 0;
+    case CAPNP_ERR_UNKNOWN_INTERFACE:
+        return CAP_ERR_WRONG_INTERFACE;
+    case CAPNP_ERR_UNKNOWN_METHOD:
+    case CAPNP_ERR_UNIMPLEMENTED:
+        return CAP_ERR_UNKNOWN_METHOD;
+    case CAPNP_ERR_NO_SPACE:
+    case CAPNP_ERR_INVALID:            /* the result buffer cannot even hold a message header */
+        return CAP_ERR_RESULT_TOO_SMALL;
+    default:
+        return e < 0 ? e : CAP_ERR_INVALID_ARGUMENT;   /* a malformed params message */
+    }
+}
+
+struct pending *pending_new_for(struct process *p, uint64_t user_data, uint64_t result_addr, uint32_t result_len)
+{
+    if (p->npending >= PROC_MAX_PENDING)
         return 0;
     struct pending *pd = kmalloc(sizeof *pd);
     if (!pd)
         return 0;
     pd->proc = p;
-    pd->user_data = c->user_data;
-    pd->result_addr = c->result_addr;
-    pd->result_len = c->result_len;
+    pd->user_data = user_data;
+    pd->result_addr = result_addr;
+    pd->result_len = result_len;
     list_init(&pd->wait_link);
     list_add_tail(&p->pendings, &pd->proc_link);
     p->npending++;
+    live_pending++;
     return pd;
+}
+
+struct pending *pending_new(struct call_ctx *c)
+{
+    return pending_new_for(c->caller, c->user_data, c->result_addr, c->result_len);
 }
 
 void pending_free(struct pending *pd)
 {
+    if (pd->cancel) {
+        void (*cancel)(struct pending *) = pd->cancel;
+        pd->cancel = 0;
+        cancel(pd);
+    }
     list_del(&pd->wait_link);
     list_del(&pd->proc_link);
     pd->proc->npending--;
+    live_pending--;
     kfree(pd);
 }
 
@@ -66,5 +110,17 @@ void pending_complete(struct pending *pd, int result, const void *data, uint32_t
             result = (int)len;
     }
     ring_post(p, pd->user_data, result, 0);
+    pd->cancel = 0;
     pending_free(pd);
+}
+
+void pending_complete_empty(struct pending *pd)
+{
+    uint8_t buf[16];
+    capnp_builder b;
+    size_t len = 0;
+    capnp_builder_init(&b, buf, sizeof buf);
+    capnp_builder_root(&b, 0, 0);
+    capnp_builder_finish(&b, &len);
+    pending_complete(pd, 0, buf, (uint32_t)len);
 }

@@ -2,16 +2,20 @@
  * Kernel objects and how a CALL reaches them.
  *
  * Every capability names a kernel object. An object's type gives its
- * interface id and one `call` function; `call` either answers at once
- * (returns the result length, >= 0, or a CAP_ERR_*), or keeps the call as a
- * `struct pending` and returns CALL_PENDING, completing it later with
- * pending_complete().
+ * interface id and one `call` function, which hands the call to the
+ * schema-generated dispatcher for that interface (params and results are
+ * Cap'n Proto messages; capability pointers in them index the call's
+ * transferred caps and result caps). A method answers at once (CAPNP_OK, or
+ * a CAP_ERR_*), or keeps the call as a `struct pending` and returns
+ * CALL_PENDING, completing it later with pending_complete().
  */
 #ifndef CAP_KOBJ_H
 #define CAP_KOBJ_H
 #include "types.h"
 #include "list.h"
 #include "capos/abi.h"
+#include "capos/ifaces.h"
+#include "capnp.h"
 
 struct kobj;
 struct process;
@@ -27,25 +31,35 @@ struct kobj_type {
 struct kobj {
     const struct kobj_type *type;
     uint32_t refs;
+    uint64_t iface;        /* the type's, except where an object serves another (endpoint facets) */
 };
+#define KOBJ_STATIC(t, iface_id) { &(t), 1, (iface_id) }
 
 #define CALL_PENDING (-0x10000)
 #define CALL_MAX_RESULT_CAPS 4
 
 struct call_ctx {
     struct process *caller;
-    uint16_t method;
-    const uint8_t *params;
-    uint32_t plen;
-    uint8_t *result;                    /* kernel buffer of rcap bytes */
-    uint32_t rcap;                      /* = min(SQE result_len, CAP_MAX_RESULT) */
-    struct kobj *result_caps[CALL_MAX_RESULT_CAPS];   /* references handed to the caller */
-    uint32_t nresult_caps;
+    struct kobj *obj;                   /* the object called */
+    capnp_server_call sc;               /* params in, result message out */
+    struct kobj **in_caps;              /* caps the caller transferred (side table = identity) */
+    uint32_t nin;
+    struct kobj *out_caps[CALL_MAX_RESULT_CAPS];   /* references handed to the caller */
+    uint32_t nout;
     /* for calls that complete later */
     uint64_t user_data;
     uint64_t result_addr;
     uint32_t result_len;
+    struct xfer_set *xfer;              /* the transfer; an object that keeps it sets xfer_taken */
+    bool xfer_taken;
 };
+
+/* The object behind capability pointer `index` of the params, or 0. */
+struct kobj *ctx_param_cap(struct call_ctx *c, uint32_t index);
+/* Hand `o` (a reference the caller now owns) back as a result capability;
+ * returns the index to store in the result's capability field, or
+ * CAPNP_NO_CAP (and drops the reference) when the call has too many. */
+uint32_t ctx_result_cap(struct call_ctx *c, capnp_sbuilder s, struct kobj *o);
 
 /* A call that completes later. It sits on its caller's list (so the caller's
  * death cancels it) and on the serving object's wait list. */
@@ -57,6 +71,8 @@ struct pending {
     uint64_t result_addr;
     uint32_t result_len;
     uint64_t arg;                       /* object-specific (deadline, max length, ...) */
+    void (*cancel)(struct pending *p);  /* object-specific clean-up when the caller goes away */
+    void *cancel_arg;
 };
 
 void kobj_init(struct kobj *o, const struct kobj_type *t);
@@ -67,9 +83,16 @@ size_t kobj_live_count(void);
 /* Turn the current call into a pending one; 0 when the caller is over its
  * outstanding-call quota (then answer CAP_ERR_OVERLOADED). */
 struct pending *pending_new(struct call_ctx *c);
+struct pending *pending_new_for(struct process *p, uint64_t user_data, uint64_t result_addr, uint32_t result_len);
 /* Copy `len` result bytes to the caller and post its CQE; frees p. */
 void pending_complete(struct pending *p, int result, const void *data, uint32_t len);
+/* Complete with an encoded empty result struct (methods returning `()`). */
+void pending_complete_empty(struct pending *p);
 /* Drop a pending call without a completion (its caller is going away). */
 void pending_free(struct pending *p);
+size_t pending_live_count(void);
+
+/* Map the generated dispatcher's codec errors onto the ring's error codes. */
+int call_error(int capnp_err);
 
 #endif

@@ -1,8 +1,6 @@
 /*
- * The kernel's capability objects. Parameter and result payloads are, for
- * now, fixed little-endian layouts documented with each object (see
- * kernel/README.md); they become the schema's Cap'n Proto structs when the
- * code generator lands.
+ * The kernel's capability objects. Each serves one interface of
+ * schema/capos.capnp through the generated dispatcher.
  */
 #ifndef CAP_OBJECTS_H
 #define CAP_OBJECTS_H
@@ -13,6 +11,7 @@ extern struct kobj console_obj;          /* Console */
 extern struct kobj timer_obj;            /* Timer */
 extern struct kobj vmem_obj;             /* VirtualMemory (acts on the caller's own space) */
 extern struct kobj power_obj;            /* Power */
+extern struct kobj stats_obj;            /* KernelStats */
 
 void console_input_ready(void);          /* serial input arrived (timer tick) */
 void timer_expire(uint64_t now_ns);      /* complete due sleepUntil calls */

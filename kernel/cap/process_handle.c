@@ -1,6 +1,6 @@
 /*
  * ProcessHandle: a parent's view of a child.
- *   wait()   result = i64 exit code; completes when the child has exited
+ *   wait() -> exitCode   completes when the child has exited
  *            (at once if it already has). Exit codes: what the child passed
  *            to exit, or PROCESS_EXIT_FAULT / PROCESS_EXIT_KILLED.
  *   kill()   ends the child (its exit code becomes PROCESS_EXIT_KILLED).
@@ -17,30 +17,42 @@ struct process_handle {
     struct list waiters;
 };
 
-static int handle_call(struct kobj *o, struct call_ctx *c)
+static void complete_wait(struct pending *pd, int64_t code)
 {
-    struct process_handle *h = (struct process_handle *)o;
-    switch (c->method) {
-    case PROCESS_WAIT: {
-        if (c->rcap < 8)
-            return CAP_ERR_RESULT_TOO_SMALL;
-        if (h->exited) {
-            __builtin_memcpy(c->result, &h->code, 8);
-            return 8;
-        }
-        struct pending *pd = pending_new(c);
-        if (!pd)
-            return CAP_ERR_OVERLOADED;
-        list_add_tail(&h->waiters, &pd->wait_link);
-        return CALL_PENDING;
-    }
-    case PROCESS_KILL:
-        if (h->proc)
-            process_exit(h->proc, PROCESS_EXIT_KILLED);
-        return 0;
-    }
-    return CAP_ERR_UNKNOWN_METHOD;
+    uint8_t buf[32];
+    capnp_builder b;
+    size_t len = 0;
+    capnp_builder_init(&b, buf, sizeof buf);
+    capos_ProcessHandle_wait_Results_set_exitCode(capos_ProcessHandle_wait_Results_init_root(&b), code);
+    capnp_builder_finish(&b, &len);
+    pending_complete(pd, 0, buf, (uint32_t)len);
 }
+
+static int handle_wait(void *self, capos_ProcessHandle_wait_Params_reader p, capos_ProcessHandle_wait_Results_builder r)
+{
+    struct call_ctx *c = self;
+    struct process_handle *h = (struct process_handle *)c->obj;
+    if (h->exited) {
+        capos_ProcessHandle_wait_Results_set_exitCode(r, h->code);
+        return CAPNP_OK;
+    }
+    struct pending *pd = pending_new(c);
+    if (!pd)
+        return CAP_ERR_OVERLOADED;
+    list_add_tail(&h->waiters, &pd->wait_link);
+    return CALL_PENDING;
+}
+
+static int handle_kill(void *self, capos_ProcessHandle_kill_Params_reader p, capos_ProcessHandle_kill_Results_builder r)
+{
+    struct process_handle *h = (struct process_handle *)((struct call_ctx *)self)->obj;
+    if (h->proc)
+        process_exit(h->proc, PROCESS_EXIT_KILLED);
+    return CAPNP_OK;
+}
+
+static const capos_ProcessHandle_server handle_server = { .wait = handle_wait, .kill = handle_kill };
+static int handle_call(struct kobj *o, struct call_ctx *c) { return capos_ProcessHandle_dispatch(&handle_server, c, &c->sc); }
 
 static void handle_destroy(struct kobj *o)
 {
@@ -77,6 +89,5 @@ void process_handle_exited(struct process *p)
     h->exited = true;
     h->code = p->exit_code;
     while (!list_empty(&h->waiters))
-        pending_complete(container_of(h->waiters.next, struct pending, wait_link),
-                         0, &h->code, 8);
+        complete_wait(container_of(h->waiters.next, struct pending, wait_link), h->code);
 }

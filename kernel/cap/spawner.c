@@ -2,14 +2,16 @@
  * ProcessSpawner: starts a program from the boot package with an explicit
  * grant list. The child holds exactly its grants (copies of caps the caller
  * holds), each under the name the caller gave it, and nothing else.
- *   spawn(binary, grants)  params: see struct spawn_params (capos/bootpkg.h);
- *                          result: one cap, the child's ProcessHandle.
+ *   spawn(binary, grants, session) -> handle   each grant names one of the
+ *                          transferred caps; the session (a SessionContext
+ *                          cap) defaults to the caller's own.
  */
 #include "objects.h"
 #include "kheap.h"
 #include "kprintf.h"
 #include "capos/bootpkg.h"
 #include "../sched/process.h"
+#include "session.h"
 #include "../../lib/c/string.h"
 
 struct spawner {
@@ -37,48 +39,47 @@ const void *bootpkg_find(const void *pkg, size_t size, const char *name, size_t 
     return 0;
 }
 
-static int spawner_call(struct kobj *o, struct call_ctx *c)
+static int spawner_spawn(void *self, capos_ProcessSpawner_spawn_Params_reader p,
+                         capos_ProcessSpawner_spawn_Results_builder r)
 {
-    struct spawner *s = (struct spawner *)o;
-    if (c->method != SPAWNER_SPAWN)
-        return CAP_ERR_UNKNOWN_METHOD;
-    struct spawn_params sp;
-    if (c->plen < sizeof sp)
+    struct call_ctx *c = self;
+    struct spawner *s = (struct spawner *)c->obj;
+    capnp_text bin = capos_ProcessSpawner_spawn_Params_get_binary(p);
+    capnp_list gl = capos_ProcessSpawner_spawn_Params_get_grants(p);
+    if (bin.len == 0 || bin.len >= BOOTPKG_NAME || gl.count > CAPSET_MAX)
         return CAP_ERR_INVALID_ARGUMENT;
-    memcpy(&sp, c->params, sizeof sp);
-    if (sp.ngrants > CAPSET_MAX || sp.name_len == 0 || sp.name_len >= BOOTPKG_NAME)
-        return CAP_ERR_INVALID_ARGUMENT;
-    size_t need = sizeof sp + sp.ngrants * sizeof(struct spawn_grant_desc) + sp.name_len;
-    if (c->plen < need)
-        return CAP_ERR_INVALID_ARGUMENT;
-    const struct spawn_grant_desc *gd = (const void *)(c->params + sizeof sp);
     char name[BOOTPKG_NAME];
-    memcpy(name, (const char *)(gd + sp.ngrants), sp.name_len);
-    name[sp.name_len] = 0;
+    memcpy(name, bin.str, bin.len);
+    name[bin.len] = 0;
 
     struct spawn_grant grants[CAPSET_MAX];
     char gnames[CAPSET_MAX][CAPSET_NAME];
-    for (uint32_t i = 0; i < sp.ngrants; i++) {
-        struct kobj *obj;
-        int r = cap_lookup(&c->caller->caps, gd[i].cap_id, &obj);
-        if (r)
-            return r;
-        memcpy(gnames[i], gd[i].name, CAPSET_NAME);
-        gnames[i][CAPSET_NAME - 1] = 0;
-        if (!gnames[i][0])
+    for (uint32_t i = 0; i < gl.count; i++) {
+        capos_CapGrant_reader g = capos_CapGrant_list_get(gl, i);
+        capnp_text gn = capos_CapGrant_get_name(g);
+        struct kobj *obj = ctx_param_cap(c, capos_CapGrant_get_cap(g));
+        if (!obj || gn.len == 0 || gn.len >= CAPSET_NAME)
             return CAP_ERR_INVALID_ARGUMENT;
+        memcpy(gnames[i], gn.str, gn.len);
+        gnames[i][gn.len] = 0;
         for (uint32_t j = 0; j < i; j++)
             if (!strcmp(gnames[i], gnames[j]))
                 return CAP_ERR_INVALID_ARGUMENT;   /* duplicate name */
         grants[i].name = gnames[i];
         grants[i].obj = obj;
     }
+    struct session *sess = c->caller->session;
+    if (capos_ProcessSpawner_spawn_Params_has_session(p)) {
+        sess = session_from(ctx_param_cap(c, capos_ProcessSpawner_spawn_Params_get_session(p)));
+        if (!sess)
+            return CAP_ERR_INVALID_ARGUMENT;
+    }
     size_t elf_size;
     const void *elf = bootpkg_find(s->pkg, s->size, name, &elf_size);
     if (!elf)
         return CAP_ERR_NOT_FOUND;
     int err = 0;
-    struct process *child = process_spawn(name, elf, elf_size, grants, sp.ngrants, "", &err);
+    struct process *child = process_spawn(name, elf, elf_size, grants, gl.count, "", sess, &err);
     if (!child)
         return err ? err : CAP_ERR_OVERLOADED;
     struct kobj *h = process_handle_create(child);
@@ -86,10 +87,12 @@ static int spawner_call(struct kobj *o, struct call_ctx *c)
         process_exit(child, PROCESS_EXIT_KILLED);
         return CAP_ERR_OVERLOADED;
     }
-    c->result_caps[c->nresult_caps++] = h;
-    return 0;
+    capos_ProcessSpawner_spawn_Results_set_handle(r, ctx_result_cap(c, r.s, h));
+    return CAPNP_OK;
 }
 
+static const capos_ProcessSpawner_server spawner_server = { .spawn = spawner_spawn };
+static int spawner_call(struct kobj *o, struct call_ctx *c) { return capos_ProcessSpawner_dispatch(&spawner_server, c, &c->sc); }
 static const struct kobj_type spawner_type = { "ProcessSpawner", IFACE_PROCESS_SPAWNER, spawner_call, 0 };
 
 struct kobj *spawner_create(const void *pkg, size_t size)

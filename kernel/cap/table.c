@@ -47,8 +47,36 @@ int cap_lookup(struct cap_table *t, uint32_t id, struct kobj **out)
         return CAP_ERR_STALE_CAP;
     if (!s->obj)
         return CAP_ERR_INVALID_CAP;
+    if (s->flags & CAP_SLOT_RESERVED)
+        return CAP_ERR_CAP_IN_TRANSFER;
     *out = s->obj;
     return 0;
+}
+
+void cap_take(struct cap_table *t, uint32_t id)
+{
+    struct cap_slot *s = &t->slots[CAP_SLOT(id)];
+    s->obj = 0;
+    s->flags = 0;
+    if (++s->gen == 0)
+        s->gen = 1;
+    t->used--;
+}
+
+int cap_reserve(struct cap_table *t, uint32_t id)
+{
+    struct kobj *o;
+    int r = cap_lookup(t, id, &o);
+    if (r)
+        return r;
+    t->slots[CAP_SLOT(id)].flags |= CAP_SLOT_RESERVED;
+    return 0;
+}
+
+void cap_unreserve(struct cap_table *t, uint32_t id)
+{
+    if (CAP_SLOT(id) < t->nslots)
+        t->slots[CAP_SLOT(id)].flags &= (uint16_t)~CAP_SLOT_RESERVED;
 }
 
 int cap_release(struct cap_table *t, uint32_t id)
@@ -57,11 +85,7 @@ int cap_release(struct cap_table *t, uint32_t id)
     int r = cap_lookup(t, id, &o);
     if (r)
         return r;
-    struct cap_slot *s = &t->slots[CAP_SLOT(id)];
-    s->obj = 0;
-    if (++s->gen == 0)
-        s->gen = 1;
-    t->used--;
+    cap_take(t, id);
     kobj_put(o);
     return 0;
 }

@@ -1,20 +1,15 @@
 /*
  * VirtualMemory: zeroed anonymous pages in the caller's own address space,
  * inside [VMEM_BASE, VMEM_LIMIT), counted against the caller's page quota.
- *   map(hint, size, prot)  params = u64 hint (ignored for now), u64 size,
- *                          u32 prot (1 = write, 2 = exec; not both: W^X);
- *                          result = u64 address.
- *   unmap(addr, size)      params = u64 addr, u64 size (page aligned, inside
- *                          the region; pages not mapped are skipped).
+ *   map(hint, size, prot) -> addr   hint is ignored for now; prot bits:
+ *                          1 = write, 2 = exec, never both (W^X).
+ *   unmap(addr, size)      page aligned, inside the region; pages not
+ *                          mapped are skipped.
  */
 #include "objects.h"
 #include "../sched/process.h"
 #include "../mm/frame.h"
 #include "../../lib/c/string.h"
-
-static int vmem_call(struct kobj *o, struct call_ctx *c);
-static const struct kobj_type vmem_type = { "VirtualMemory", IFACE_VIRTUAL_MEMORY, vmem_call, 0 };
-struct kobj vmem_obj = { &vmem_type, 1 };
 
 #define PROT_WRITE 1u
 #define PROT_EXEC  2u
@@ -43,38 +38,31 @@ static int vm_map(struct process *p, uint64_t size, uint32_t prot, uint64_t *out
     return 0;
 }
 
-static int vmem_call(struct kobj *o, struct call_ctx *c)
+static int vmem_do_map(void *self, capos_VirtualMemory_map_Params_reader p, capos_VirtualMemory_map_Results_builder r)
 {
-    struct process *p = c->caller;
-    switch (c->method) {
-    case VM_MAP: {
-        uint64_t hint, size, addr;
-        uint32_t prot;
-        if (c->plen < 20)
-            return CAP_ERR_INVALID_ARGUMENT;
-        if (c->rcap < 8)
-            return CAP_ERR_RESULT_TOO_SMALL;
-        memcpy(&hint, c->params, 8);
-        memcpy(&size, c->params + 8, 8);
-        memcpy(&prot, c->params + 16, 4);
-        int r = vm_map(p, size, prot, &addr);
-        if (r < 0)
-            return r;
-        memcpy(c->result, &addr, 8);
-        return 8;
-    }
-    case VM_UNMAP: {
-        uint64_t addr, size;
-        if (c->plen < 16)
-            return CAP_ERR_INVALID_ARGUMENT;
-        memcpy(&addr, c->params, 8);
-        memcpy(&size, c->params + 8, 8);
-        if (addr % PAGE_SIZE || addr < VMEM_BASE || addr >= VMEM_LIMIT || size > VMEM_LIMIT - addr)
-            return CAP_ERR_INVALID_ARGUMENT;
-        for (uint64_t va = addr; va < addr + ALIGN_UP(size, PAGE_SIZE); va += PAGE_SIZE)
-            vm_unmap_user(&p->vm, va);
-        return 0;
-    }
-    }
-    return CAP_ERR_UNKNOWN_METHOD;
+    struct call_ctx *c = self;
+    uint64_t addr;
+    int e = vm_map(c->caller, capos_VirtualMemory_map_Params_get_size(p),
+                   capos_VirtualMemory_map_Params_get_prot(p), &addr);
+    if (e < 0)
+        return e;
+    capos_VirtualMemory_map_Results_set_addr(r, addr);
+    return CAPNP_OK;
 }
+
+static int vmem_do_unmap(void *self, capos_VirtualMemory_unmap_Params_reader p, capos_VirtualMemory_unmap_Results_builder r)
+{
+    struct call_ctx *c = self;
+    uint64_t addr = capos_VirtualMemory_unmap_Params_get_addr(p);
+    uint64_t size = capos_VirtualMemory_unmap_Params_get_size(p);
+    if (addr % PAGE_SIZE || addr < VMEM_BASE || addr >= VMEM_LIMIT || size > VMEM_LIMIT - addr)
+        return CAP_ERR_INVALID_ARGUMENT;
+    for (uint64_t va = addr; va < addr + ALIGN_UP(size, PAGE_SIZE); va += PAGE_SIZE)
+        vm_unmap_user(&c->caller->vm, va);
+    return CAPNP_OK;
+}
+
+static const capos_VirtualMemory_server vmem_server = { .map = vmem_do_map, .unmap = vmem_do_unmap };
+static int vmem_call(struct kobj *o, struct call_ctx *c) { return capos_VirtualMemory_dispatch(&vmem_server, c, &c->sc); }
+static const struct kobj_type vmem_type = { "VirtualMemory", IFACE_VIRTUAL_MEMORY, vmem_call, 0 };
+struct kobj vmem_obj = KOBJ_STATIC(vmem_type, IFACE_VIRTUAL_MEMORY);

@@ -14,6 +14,8 @@
 #include "../sched/process.h"
 #include "../sched/sched.h"
 #include "../cap/kobj.h"
+#include "../cap/transfer.h"
+#include "../cap/endpoint.h"
 #include "../arch/x86_64/lapic.h"
 #include "../../lib/c/string.h"
 
@@ -25,7 +27,7 @@ struct overflow_cqe {
 /* Scratch for one call at a time: the kernel is not preemptible and calls
  * never sleep inside the object (they return CALL_PENDING instead). */
 static uint8_t params_buf[CAP_MAX_PARAMS];
-static uint8_t result_buf[CAP_MAX_RESULT + CALL_MAX_RESULT_CAPS * sizeof(struct cap_result_cap) + 8];
+static uint8_t result_buf[CAP_MAX_RESULT + CALL_MAX_RESULT_CAPS * sizeof(struct cap_result_cap) + 8] __attribute__((aligned(8)));
 
 static inline uint32_t cq_used(struct process *p)
 {
@@ -109,15 +111,19 @@ static int check_buffer(struct process *p, uint64_t addr, uint32_t len, bool wri
     return 0;
 }
 
+static const uint32_t identity_caps[CAP_MAX_XFER] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+
 static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
 {
-    if (s->flags || s->_pad0 || s->xfer_cap_count || s->call_id || s->xfer_addr)
+    if (s->flags || s->_pad0 || s->call_id)
         return CAP_ERR_INVALID_REQUEST;
+    if (s->xfer_cap_count > CAP_MAX_XFER || (!s->xfer_cap_count && s->xfer_addr))
+        return CAP_ERR_INVALID_TRANSFER;
     struct kobj *obj;
     int r = cap_lookup(&p->caps, s->cap_id, &obj);
     if (r)
         return r;
-    if (obj->type->iface != s->interface_id)
+    if (obj->iface != s->interface_id)
         return CAP_ERR_WRONG_INTERFACE;
     if (s->len > CAP_MAX_PARAMS)
         return CAP_ERR_PARAMS_TOO_LARGE;
@@ -126,56 +132,78 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
         return r;
     if (s->len && !vm_copy_in(&p->vm, params_buf, s->addr, s->len))
         return CAP_ERR_INVALID_PARAMS_BUFFER;
+    struct xfer_set x;
+    if ((r = xfer_collect(p, s->xfer_addr, s->xfer_cap_count, &x)) < 0)
+        return r;
 
+    /* no params at all reads as the empty struct (methods without params) */
+    static const uint8_t empty_msg[16] = { 0, 0, 0, 0, 1, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
+    const void *params = s->len ? (const void *)params_buf : empty_msg;
+    uint32_t plen = s->len ? s->len : sizeof empty_msg;
+    uint32_t result_handles[CALL_MAX_RESULT_CAPS];
     struct call_ctx c = {
-        .caller = p, .method = s->method_id, .params = params_buf, .plen = s->len,
-        .result = result_buf, .rcap = s->result_len < CAP_MAX_RESULT ? s->result_len : CAP_MAX_RESULT,
+        .caller = p, .obj = obj,
+        .sc = {
+            .interface_id = s->interface_id, .method_id = s->method_id,
+            .params = params, .params_len = plen,
+            .param_caps = identity_caps, .param_ncaps = x.n,
+            .result = result_buf, .result_cap = s->result_len < CAP_MAX_RESULT ? s->result_len : CAP_MAX_RESULT,
+            .result_caps = result_handles, .result_caps_cap = CALL_MAX_RESULT_CAPS,
+        },
+        .in_caps = x.obj, .nin = x.n,
         .user_data = s->user_data, .result_addr = s->result_addr, .result_len = s->result_len,
+        .xfer = &x,
     };
     r = obj->type->call(obj, &c);
+    if (r > 0)
+        r = call_error(r);                 /* a codec error from the generated dispatcher */
+    if (!c.xfer_taken) {
+        if (r == 0 || r == CALL_PENDING)
+            xfer_commit_consumed(&x);      /* the object took the references it keeps */
+        else
+            xfer_rollback(&x);
+    }
     if (r < 0 || r == CALL_PENDING) {
-        for (uint32_t i = 0; i < c.nresult_caps; i++)
-            kobj_put(c.result_caps[i]);
+        for (uint32_t i = 0; i < c.nout; i++)
+            kobj_put(c.out_caps[i]);
         return r;
     }
-    /* payload, then one record per result cap at an 8-byte aligned offset */
-    uint32_t len = (uint32_t)r;
-    if (c.nresult_caps) {
-        uint32_t off = (len + 7) & ~7u;
-        uint32_t total = off + c.nresult_caps * (uint32_t)sizeof(struct cap_result_cap);
-        if (total > s->result_len) {
-            r = CAP_ERR_RESULT_TOO_SMALL;
-            goto drop_caps;
-        }
+    /* the result message, then one record per result cap (in the order of
+     * the message's capability table) at an 8-byte aligned offset */
+    uint32_t len = (uint32_t)c.sc.result_len;
+    uint32_t ncaps = c.sc.result_ncaps;
+    uint32_t off = (len + 7) & ~7u;
+    uint32_t total = ncaps ? off + ncaps * (uint32_t)sizeof(struct cap_result_cap) : len;
+    r = 0;
+    if (total > s->result_len)
+        r = CAP_ERR_RESULT_TOO_SMALL;
+    for (uint32_t i = 0; i < ncaps && !r; i++)
+        if (result_handles[i] >= c.nout)
+            r = CAP_ERR_INVOKE_FAILED;
+    if (!r && ncaps) {
         memset(result_buf + len, 0, off - len);
-        for (uint32_t i = 0; i < c.nresult_caps; i++) {
-            int64_t id = cap_insert(&p->caps, c.result_caps[i]);
+        struct cap_result_cap *rc = (void *)(result_buf + off);
+        for (uint32_t i = 0; i < ncaps; i++) {
+            struct kobj *o = c.out_caps[result_handles[i]];
+            int64_t id = cap_insert(&p->caps, kobj_get(o));
             if (id < 0) {
-                /* undo the ones already inserted */
-                struct cap_result_cap *rc = (void *)(result_buf + off);
-                for (uint32_t j = 0; j < i; j++)
-                    cap_release(&p->caps, rc[j].cap_id);
-                for (uint32_t j = i; j < c.nresult_caps; j++)
-                    kobj_put(c.result_caps[j]);
-                return CAP_ERR_OVERLOADED;
+                kobj_put(o);
+                while (i--)
+                    cap_release(&p->caps, rc[i].cap_id);
+                r = CAP_ERR_OVERLOADED;
+                break;
             }
-            struct cap_result_cap rc = { (uint32_t)id, 0, c.result_caps[i]->type->iface };
-            memcpy(result_buf + off + i * sizeof rc, &rc, sizeof rc);
+            rc[i] = (struct cap_result_cap){ (uint32_t)id, 0, o->iface };
         }
-        if (!vm_copy_out(&p->vm, s->result_addr, result_buf, total))
-            return CAP_ERR_INVALID_RESULT_BUFFER;
-        *nxfer = c.nresult_caps;
-        return r;
     }
-    if (len > s->result_len)
-        return CAP_ERR_RESULT_TOO_SMALL;
-    if (len && !vm_copy_out(&p->vm, s->result_addr, result_buf, len))
+    for (uint32_t i = 0; i < c.nout; i++)
+        kobj_put(c.out_caps[i]);           /* the table holds its own references */
+    if (r)
+        return r;
+    if (total && !vm_copy_out(&p->vm, s->result_addr, result_buf, total))
         return CAP_ERR_INVALID_RESULT_BUFFER;
-    return r;
-drop_caps:
-    for (uint32_t i = 0; i < c.nresult_caps; i++)
-        kobj_put(c.result_caps[i]);
-    return r;
+    *nxfer = ncaps;
+    return (int)len;
 }
 
 static int do_release(struct process *p, const struct cap_sqe *s)
@@ -199,6 +227,16 @@ static void slow_sqe(struct process *p, const volatile struct cap_sqe *sp, uint8
         break;
     case CAP_OP_RELEASE:
         r = do_release(p, &s);
+        break;
+    case CAP_OP_RECV:
+        r = check_buffer(p, s.result_addr, s.result_len, true, CAP_ERR_INVALID_RESULT_BUFFER);
+        if (!r)
+            r = endpoint_recv(p, &s);
+        break;
+    case CAP_OP_RETURN:
+        r = check_buffer(p, s.addr, s.len, false, CAP_ERR_INVALID_PARAMS_BUFFER);
+        if (!r)
+            r = endpoint_return(p, &s);
         break;
     default:
         r = CAP_ERR_UNSUPPORTED_OPCODE;

@@ -15,6 +15,7 @@
 #include "kprintf.h"
 #include "../mm/frame.h"
 #include "../cap/objects.h"
+#include "../cap/session.h"
 #include "../ring/ring.h"
 #include "../dev/power.h"
 #include "../../lib/c/string.h"
@@ -28,6 +29,14 @@ static uint32_t nprocs, next_pid = 1;
 static int64_t init_exit_code;
 
 uint32_t process_count(void) { return nprocs; }
+
+uint64_t process_cap_slots_used(void)
+{
+    uint64_t n = 0;
+    for (struct list *l = all.next; l != &all; l = l->next)
+        n += container_of(l, struct process, all_link)->caps.used;
+    return n;
+}
 
 static int map_fresh(struct process *p, vaddr_t va, size_t pages, uint64_t flags)
 {
@@ -83,7 +92,7 @@ static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t
         struct capset_entry *e = &cs->entries[i];
         strlcpy(e->name, g[i].name, sizeof e->name);
         e->cap_id = (uint32_t)id;
-        e->interface_id = g[i].obj->type->iface;
+        e->interface_id = g[i].obj->iface;
     }
     cs->count = n;
     if (vm_map_user(&p->vm, CAPSET_VADDR, pa, PTE_NX) < 0) {
@@ -95,7 +104,7 @@ static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t
 
 struct process *process_spawn(const char *name, const void *elf, size_t elf_size,
                               const struct spawn_grant *grants, uint32_t ngrants,
-                              const char *args, int *err)
+                              const char *args, struct session *session, int *err)
 {
     if (ngrants > CAPSET_MAX) {
         *err = CAP_ERR_INVALID_ARGUMENT;
@@ -112,6 +121,8 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
     list_init(&p->pendings);
     list_init(&p->overflow);
     p->vm_next = VMEM_BASE;
+    p->session = session;
+    kobj_get(&session->obj);
     list_add_tail(&all, &p->all_link);
     nprocs++;
 
@@ -150,6 +161,7 @@ void process_exit(struct process *p, int64_t code)
     ring_discard_overflow(p);
     cap_table_destroy(&p->caps);
     process_handle_exited(p);
+    kobj_put(&p->session->obj);
     vm_space_destroy(&p->vm);
 
     struct thread *self = 0;

@@ -10,6 +10,7 @@
 #define PROCESS_EXIT_KILLED (-1001)   /* killed through its ProcessHandle */
 
 struct process_handle;
+struct session;
 
 struct process {
     uint32_t pid;
@@ -32,6 +33,7 @@ struct process {
     uint32_t noverflow;
 
     struct process_handle *handle;   /* the parent's view, if any */
+    struct session *session;         /* fixed at spawn, a reference */
     bool exiting;
     int64_t exit_code;
     struct list all_link;
@@ -46,9 +48,10 @@ struct spawn_grant {
 /* Create a process from a static ELF image with exactly these grants. */
 struct process *process_spawn(const char *name, const void *elf, size_t elf_size,
                               const struct spawn_grant *grants, uint32_t ngrants,
-                              const char *args, int *err);
+                              const char *args, struct session *session, int *err);
 /* End a process: cancel its calls, release its caps and memory, report its
  * exit code to its handle. If p is the current process, does not return. */
 void process_exit(struct process *p, int64_t code);
 uint32_t process_count(void);
+uint64_t process_cap_slots_used(void);
 #endif

@@ -166,6 +166,18 @@ void thread_wake(struct thread *t)
     list_add_tail(&runq, &t->run_link);
 }
 
+void sched_prefer_process(struct process *p)
+{
+    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
+        struct thread *t = container_of(n, struct thread, proc_link);
+        if (t->state == T_RUNNABLE && t != cpu0.current) {
+            list_del(&t->run_link);
+            list_add_tail(runq.next, &t->run_link);   /* insert before the first entry */
+            return;
+        }
+    }
+}
+
 void thread_exit_current(void)
 {
     struct thread *t = cpu0.current;

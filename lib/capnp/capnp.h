@@ -63,8 +63,14 @@ enum capnp_elem {
 #ifndef CAPNP_MAX_SEGMENTS
 #define CAPNP_MAX_SEGMENTS 16
 #endif
+/* A build may lower these (the kernel does: a caller must not be able to
+ * buy megawords of kernel work with one 4 KiB message). */
+#ifndef CAPNP_DEFAULT_TRAVERSAL_WORDS
 #define CAPNP_DEFAULT_TRAVERSAL_WORDS (8u * 1024 * 1024)
+#endif
+#ifndef CAPNP_DEFAULT_NESTING
 #define CAPNP_DEFAULT_NESTING 64u
+#endif
 #define CAPNP_NO_CAP 0xffffffffu /* a null capability pointer */
 
 /* ---------------------------------------------------------------- reader */

@@ -18,7 +18,7 @@ EXPECTED_SQE = {
     "wrong-interface": "CAP_ERR_WRONG_INTERFACE",
     "unknown-method": "CAP_ERR_UNKNOWN_METHOD",
     "reserved-flags": "CAP_ERR_INVALID_REQUEST",
-    "bad-xfer-count": "CAP_ERR_INVALID_REQUEST",
+    "bad-xfer-count": "CAP_ERR_INVALID_TRANSFER",
     "params-unmapped": "CAP_ERR_INVALID_PARAMS_BUFFER",
     "params-kernel": "CAP_ERR_INVALID_PARAMS_BUFFER",
     "params-too-large": "CAP_ERR_PARAMS_TOO_LARGE",

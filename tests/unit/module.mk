@@ -1,5 +1,5 @@
 # Host unit tests of the freestanding pieces the kernel and runtime share.
-UNIT_TESTS := fmt alloc abi
+UNIT_TESTS := fmt alloc abi siphash
 UNIT_BINS  := $(addprefix $(BUILD)/unit/test_,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_fmt: tests/unit/test_fmt.c lib/fmt/fmt.c lib/fmt/fmt.h
@@ -11,6 +11,10 @@ $(BUILD)/unit/test_alloc: tests/unit/test_alloc.c lib/alloc/alloc.c lib/alloc/al
 $(BUILD)/unit/test_abi: tests/unit/test_abi.c kernel/abi/capos/abi.h
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) -Ikernel/abi -o $@ $<
+
+$(BUILD)/unit/test_siphash: tests/unit/test_siphash.c lib/siphash/siphash.c lib/siphash/siphash.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -fsanitize=address,undefined -o $@ tests/unit/test_siphash.c lib/siphash/siphash.c -lsodium
 
 .PHONY: test-unit
 test-unit: $(UNIT_BINS)

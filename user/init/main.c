@@ -4,7 +4,6 @@
  * or offers a tiny console until the login shell exists.
  */
 #include "../rt/capos.h"
-#include "capos/bootpkg.h"
 #include "ringtest.h"
 
 static uint32_t cap_spawner = ~0u, cap_power = ~0u;
@@ -23,40 +22,18 @@ static void print_capset(void)
  * (same names in the child). Returns the child's ProcessHandle cap. */
 int64_t spawn_program(const char *binary, const char *const *grants)
 {
-    struct {
-        struct spawn_params p;
-        struct spawn_grant_desc g[8];
-        char name[BOOTPKG_NAME];
-    } req;
-    memset(&req, 0, sizeof req);
+    uint32_t caps[8];
     uint32_t ng = 0;
-    for (; grants[ng] && ng < 8; ng++) {
+    for (; grants[ng] && ng < 7; ng++) {
         int64_t id = -1;
         for (uint32_t i = 0; i < rt_capset->count; i++)
             if (!strcmp(rt_capset->entries[i].name, grants[ng]))
                 id = rt_capset->entries[i].cap_id;
         if (id < 0)
             return CAP_ERR_NOT_FOUND;
-        strlcpy(req.g[ng].name, grants[ng], sizeof req.g[ng].name);
-        req.g[ng].cap_id = (uint32_t)id;
+        caps[ng] = (uint32_t)id;
     }
-    size_t len = strlen(binary);
-    if (len >= BOOTPKG_NAME)
-        return CAP_ERR_INVALID_ARGUMENT;
-    req.p.name_len = (uint32_t)len;
-    req.p.ngrants = ng;
-    /* the name follows the grants actually used */
-    char *name = (char *)&req.g[ng];
-    memcpy(name, binary, len);
-    struct cap_result_cap rc[1];
-    struct cap_cqe cqe;
-    int r = cap_call(cap_spawner, IFACE_PROCESS_SPAWNER, SPAWNER_SPAWN, &req,
-                     (uint32_t)(sizeof req.p + ng * sizeof req.g[0] + len), rc, sizeof rc, &cqe);
-    if (r < 0)
-        return r;
-    if (cqe.xfer_result_count != 1 || rc[0].interface_id != IFACE_PROCESS_HANDLE)
-        return CAP_ERR_INVOKE_FAILED;
-    return rc[0].cap_id;
+    return rt_spawn(cap_spawner, binary, grants, caps, ng, ~0u);
 }
 
 int64_t spawn_with_console(const char *binary)
@@ -69,7 +46,7 @@ int64_t spawn_with_console(const char *binary)
 static int run_benches(const char *args)
 {
     static const char *const g[] = { "console", "timer", "memory", 0 };
-    char name[BOOTPKG_NAME];
+    char name[32];
     int failed = 0;
     printf("BENCH-BOOT banner-tsc=%lu\n", boot_banner_tsc);
     for (const char *p = args; *p;) {
@@ -97,15 +74,12 @@ static int run_benches(const char *args)
 
 int64_t process_wait(uint32_t handle)
 {
-    int64_t code = 0;
-    int r = cap_call(handle, IFACE_PROCESS_HANDLE, PROCESS_WAIT, 0, 0, &code, 8, 0);
-    return r < 0 ? r : code;
+    return rt_wait(handle);
 }
 
 __attribute__((noreturn)) void power_off(uint32_t status)
 {
-    cap_call(cap_power, IFACE_POWER, POWER_OFF, &status, 4, 0, 0, 0);
-    exit((int)status);
+    rt_power_off(cap_power, status);
 }
 
 static void console_loop(void)

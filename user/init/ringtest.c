@@ -36,7 +36,7 @@ int ringtest_run(void)
 
     /* 2. A Console CALL round trip. */
     static const char msg[] = "PROOF console-call: these bytes came through a Console CALL\n";
-    int32_t r = cap_call(rt_console, IFACE_CONSOLE, CONSOLE_WRITE, msg, sizeof msg - 1, 0, 0, 0);
+    int32_t r = console_write(msg, sizeof msg - 1);
     printf("PROOF console-call result=%d\n", r);
     uint64_t t0 = timer_now();
     r = timer_sleep_until(t0 + 5000000);
@@ -144,7 +144,7 @@ int ringtest_run(void)
     printf("PROOF fault exit=%ld\n", code);
     if (h >= 0)
         cap_release_cap((uint32_t)h);
-    r = cap_call(rt_console, IFACE_CONSOLE, CONSOLE_WRITE, "PROOF init still alive\n", 23, 0, 0, 0);
+    r = console_write("PROOF init still alive\n", 23);
     printf("PROOF after-fault console result=%d\n", r);
 
     /* 6. Memory protection: each of these is killed by the CPU exception
@@ -157,11 +157,13 @@ int ringtest_run(void)
         if (h >= 0)
             cap_release_cap((uint32_t)h);
     }
-    struct { uint64_t hint, size; uint32_t prot, pad; } wx = { 0, 4096, 3, 0 };
-    uint64_t addr;
-    s = call(rt_memory, IFACE_VIRTUAL_MEMORY, VM_MAP); s.addr = (uint64_t)&wx; s.len = 20;
-    s.result_addr = (uint64_t)&addr; s.result_len = 8;
-    report("vm-map-write-exec", submit(s));
+    {
+        RT_BUFS(b, 128, 64);
+        capnp_client cl = RT_CLIENT(rt_memory);
+        capnp_call mc;
+        capos_VirtualMemory_map_Results_reader mr;
+        report("vm-map-write-exec", rt_error(capos_VirtualMemory_map(&cl, &b, &mc, 0, 4096, 3, &mr)));
+    }
 
     /* 7. Preemption: a process that never enters the kernel does not stop
      * init; then it is killed through its handle. */
@@ -170,7 +172,7 @@ int ringtest_run(void)
     r = timer_sleep_until(t + 30000000);
     printf("PROOF spin running, init woke after sleep result=%d\n", r);
     if (h >= 0) {
-        r = cap_call((uint32_t)h, IFACE_PROCESS_HANDLE, PROCESS_KILL, 0, 0, 0, 0, 0);
+        r = rt_kill((uint32_t)h);
         code = process_wait((uint32_t)h);
         printf("PROOF spin kill result=%d exit=%ld\n", r, code);
         cap_release_cap((uint32_t)h);

@@ -12,6 +12,7 @@
 #include "syscall.h"
 #include "../../lib/c/string.h"
 #include "../../lib/fmt/fmt.h"
+#include "capnp.h"
 
 /* ---- process ---- */
 extern struct cap_ring_hdr *rt_ring;
@@ -34,6 +35,24 @@ int32_t cap_call(uint32_t cap, uint64_t iface, uint16_t method, const void *para
                  void *result, uint32_t rlen, struct cap_cqe *cqe_out);
 int32_t cap_release_cap(uint32_t cap);
 
+/* ---- generated client stubs over the ring ----
+ * RT_CLIENT(cap) is a capnp_client for a cap id; RT_BUFS(name) declares the
+ * buffers of one call. Stub errors >= RT_TRANSPORT_BASE carry a CAP_ERR_*;
+ * rt_error() turns any stub error into a CAP_ERR_* (0 for success). */
+#define RT_TRANSPORT_BASE 256
+#define RT_TRANSPORT_ERR(cap_err) (RT_TRANSPORT_BASE - (cap_err))
+int rt_transport(void *ctx, uint64_t iface, uint16_t method, const void *params, size_t plen,
+                 const uint32_t *param_caps, uint32_t nparam_caps, void *result, size_t rcap,
+                 size_t *rlen, uint32_t *result_caps, uint32_t rcaps_cap, uint32_t *rncaps);
+int rt_error(int stub_err);
+#define RT_CLIENT(capvar) ((capnp_client){ rt_transport, &(capvar) })
+#define RT_BUFS(name, psize, rsize)                                             \
+    uint8_t name##_p[psize] __attribute__((aligned(8)));                        \
+    uint8_t name##_r[rsize] __attribute__((aligned(8)));                        \
+    uint32_t name##_pc[CAP_MAX_XFER], name##_rc[CAP_MAX_XFER];                  \
+    capnp_call_bufs name = { name##_p, psize, name##_pc, CAP_MAX_XFER,          \
+                             name##_r, rsize, name##_rc, CAP_MAX_XFER }
+
 /* ---- typed clients for the kernel's objects ---- */
 int      console_write(const char *s, size_t n);
 int      console_read_line(char *buf, size_t max);     /* length, or a CAP_ERR_* */
@@ -42,6 +61,19 @@ int      timer_sleep_until(uint64_t deadline_ns);
 int      printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int      puts(const char *s);
 extern uint32_t rt_console, rt_timer, rt_memory;       /* cap ids, or ~0u */
+
+/* ---- processes ---- */
+/* Spawn `binary` granting caps[i] under names[i]; session is a SessionContext
+ * cap or ~0u to inherit ours. Returns the ProcessHandle cap or a CAP_ERR_*. */
+int64_t rt_spawn(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
+                 uint32_t n, uint32_t session);
+int64_t rt_wait(uint32_t handle);                      /* exit code, or a CAP_ERR_* */
+int     rt_kill(uint32_t handle);
+__attribute__((noreturn)) void rt_power_off(uint32_t power, uint32_t status);
+struct rt_kernel_stats {
+    uint64_t free_frames, objects, heap_bytes, processes, cap_slots, pending_calls;
+};
+int     rt_stats(uint32_t stats, struct rt_kernel_stats *out);
 
 /* ---- heap ---- */
 void *malloc(size_t n);

@@ -4,10 +4,14 @@
 int console_write(const char *s, size_t n)
 {
     while (n) {
-        uint32_t k = n > CAP_MAX_PARAMS ? CAP_MAX_PARAMS : (uint32_t)n;
-        int r = cap_call(rt_console, IFACE_CONSOLE, CONSOLE_WRITE, s, k, 0, 0, 0);
-        if (r < 0)
-            return r;
+        size_t k = n > CAP_MAX_PARAMS - 64 ? CAP_MAX_PARAMS - 64 : n;
+        RT_BUFS(b, CAP_MAX_PARAMS, 64);
+        capnp_client cl = RT_CLIENT(rt_console);
+        capnp_call call;
+        capos_Console_write_Results_reader r;
+        int e = capos_Console_write(&cl, &b, &call, s, k, &r);
+        if (e)
+            return rt_error(e);
         s += k, n -= k;
     }
     return 0;
@@ -17,23 +21,39 @@ int console_read_line(char *buf, size_t max)
 {
     if (max == 0)
         return CAP_ERR_INVALID_ARGUMENT;
-    uint32_t want = (uint32_t)(max - 1 < CAP_MAX_RESULT ? max - 1 : CAP_MAX_RESULT);
-    int r = cap_call(rt_console, IFACE_CONSOLE, CONSOLE_READ_LINE, &want, 4, buf, want, 0);
-    if (r >= 0)
-        buf[r] = 0;
-    return r;
+    RT_BUFS(b, 64, 1024);
+    capnp_client cl = RT_CLIENT(rt_console);
+    capnp_call call;
+    capos_Console_readLine_Results_reader r;
+    uint32_t want = (uint32_t)(max - 1 < 900 ? max - 1 : 900);
+    int e = capos_Console_readLine(&cl, &b, &call, want, &r);
+    if (e)
+        return rt_error(e);
+    capnp_data d = capos_Console_readLine_Results_get_line(r);
+    size_t n = d.len < max - 1 ? d.len : max - 1;
+    memcpy(buf, d.ptr, n);
+    buf[n] = 0;
+    return (int)n;
 }
 
 uint64_t timer_now(void)
 {
-    uint64_t now = 0;
-    cap_call(rt_timer, IFACE_TIMER, TIMER_NOW, 0, 0, &now, 8, 0);
-    return now;
+    RT_BUFS(b, 64, 64);
+    capnp_client cl = RT_CLIENT(rt_timer);
+    capnp_call call;
+    capos_Timer_now_Results_reader r;
+    if (capos_Timer_now(&cl, &b, &call, &r))
+        return 0;
+    return capos_Timer_now_Results_get_ns(r);
 }
 
 int timer_sleep_until(uint64_t deadline)
 {
-    return cap_call(rt_timer, IFACE_TIMER, TIMER_SLEEP_UNTIL, &deadline, 8, 0, 0, 0);
+    RT_BUFS(b, 64, 64);
+    capnp_client cl = RT_CLIENT(rt_timer);
+    capnp_call call;
+    capos_Timer_sleepUntil_Results_reader r;
+    return rt_error(capos_Timer_sleepUntil(&cl, &b, &call, deadline, &r));
 }
 
 int printf(const char *fmt, ...)

@@ -4,17 +4,24 @@
 
 static void *grow(void *ctx, size_t pages)
 {
-    struct { uint64_t hint, size; uint32_t prot, pad; } p = { 0, pages * ALLOC_PAGE, 1, 0 };
-    uint64_t addr = 0;
-    if (rt_memory == ~0u || cap_call(rt_memory, IFACE_VIRTUAL_MEMORY, VM_MAP, &p, 20, &addr, 8, 0) < 0)
+    if (rt_memory == ~0u)
         return 0;
-    return (void *)addr;
+    RT_BUFS(b, 128, 64);
+    capnp_client cl = RT_CLIENT(rt_memory);
+    capnp_call call;
+    capos_VirtualMemory_map_Results_reader r;
+    if (capos_VirtualMemory_map(&cl, &b, &call, 0, pages * ALLOC_PAGE, 1, &r))
+        return 0;
+    return (void *)capos_VirtualMemory_map_Results_get_addr(r);
 }
 
 static void release(void *ctx, void *ptr, size_t pages)
 {
-    uint64_t p[2] = { (uint64_t)ptr, pages * ALLOC_PAGE };
-    cap_call(rt_memory, IFACE_VIRTUAL_MEMORY, VM_UNMAP, p, 16, 0, 0, 0);
+    RT_BUFS(b, 128, 64);
+    capnp_client cl = RT_CLIENT(rt_memory);
+    capnp_call call;
+    capos_VirtualMemory_unmap_Results_reader r;
+    capos_VirtualMemory_unmap(&cl, &b, &call, (uint64_t)ptr, pages * ALLOC_PAGE, &r);
 }
 
 static void corrupt(void *ctx, void *p)

@@ -116,10 +116,51 @@ struct cap_result_cap {
 #define CAP_ERR_INVALID_ARGUMENT     (-15) /* the method rejected its parameters */
 #define CAP_ERR_DISCONNECTED         (-16)
 #define CAP_ERR_NOT_FOUND            (-17)
+#define CAP_ERR_CAP_IN_TRANSFER      (-18) /* the slot is reserved by a move still in flight */
+#define CAP_ERR_INVALID_TRANSFER     (-19) /* bad transfer descriptor (mode, count, same cap moved twice) */
+#define CAP_ERR_SESSION_REVOKED      (-20) /* the caller's session was revoked: fail closed */
+#define CAP_ERR_NOT_OWNER            (-21) /* RECV/RETURN on something that is not an endpoint's owner side */
+#define CAP_ERR_NO_SUCH_CALL         (-22) /* RETURN names a call that is not in flight on that endpoint */
+#define CAP_ERR_MESSAGE_TOO_LARGE    (-23) /* a call's params or a return's result over the endpoint bound */
+#define CAP_ERR_APPLICATION          (-24) /* the server failed the call (RETURN with CAP_SQE_F_FAIL) */
 
 /* Limits */
 #define CAP_MAX_PARAMS   4096u     /* bytes of params per CALL */
 #define CAP_MAX_RESULT   4096u     /* bytes of result payload per CALL */
+#define CAP_MAX_XFER     8u        /* transfer descriptors per CALL or RETURN */
+#define EP_MAX_QUEUE     32u       /* calls waiting on one endpoint */
+#define PROC_MAX_PENDING 64u       /* calls one process has waiting for completion */
+
+/* ---- Capability transfer: xfer_addr points at xfer_cap_count of these ---- */
+#define CAP_XFER_COPY 0u           /* the receiver gets a new reference; the sender keeps its own */
+#define CAP_XFER_MOVE 1u           /* the sender's slot is reserved, then emptied when the receiver accepts */
+struct cap_xfer {
+    uint32_t cap_id;
+    uint32_t mode;
+};
+/* In a CALL's params (Cap'n Proto), capability pointer i names descriptor i.
+ * Capabilities that arrive (result caps, RECV caps) are listed as
+ * struct cap_result_cap records; capability pointer i names record i. */
+
+/* SQE flags */
+#define CAP_SQE_F_FAIL 1u          /* RETURN: fail the call (caller sees CAP_ERR_APPLICATION) */
+
+/* ---- Endpoints: what a RECV delivers at the start of its result buffer ---- */
+#define CAP_RECV_F_PRINCIPAL 1u    /* principal[] is filled (the endpoint may disclose it) */
+#define CAP_RECV_F_PROFILE   2u
+struct cap_recv_hdr {
+    uint32_t call_id;              /* name this in the RETURN */
+    uint16_t method_id;
+    uint16_t flags;                /* CAP_RECV_F_* */
+    uint64_t interface_id;
+    uint64_t badge;                /* the facet's routing label (owner-chosen, not identity) */
+    uint64_t caller_ref[2];        /* opaque, stable per (endpoint scope, caller session); kernel-derived */
+    uint64_t session_epoch;        /* changes when the caller's session is revoked */
+    uint32_t params_len;           /* params follow this header */
+    uint32_t ncaps;                /* cap records follow the params, 8-aligned */
+    char     principal[32];
+    char     profile[32];
+};
 
 /* ---- CapSet page: which capability sits in which slot under which name ---- */
 #define CAPSET_MAGIC   0x74655370614363ull   /* "cCapSet" */

@@ -1,0 +1,409 @@
+/*
+ * Endpoints: how one process serves calls from others.
+ *
+ * An endpoint has one owner side (struct ep_owner, interface Endpoint) that
+ * may RECV and RETURN, and any number of CALL-only client facets (struct
+ * ep_facet) whose interface is the one the endpoint serves. A CALL on a
+ * facet becomes an ep_call: queued until the owner has a RECV posted (or
+ * delivered at once if one is waiting), then in flight until the owner
+ * RETURNs it. Each delivery carries a caller reference the kernel derives
+ * from the caller's session and the endpoint's scope (never a label anyone
+ * chose), the session epoch, and the facet's badge (a routing label only).
+ *
+ * Bounds: a call's params must fit the receiver's posted buffer, at most
+ * EP_MAX_QUEUE calls wait per endpoint, at most PROC_MAX_PENDING calls per
+ * caller. When the owner side goes away every queued and in-flight call
+ * completes with CAP_ERR_DISCONNECTED; when a caller dies its queued calls
+ * are withdrawn (moved caps go back) and in-flight ones are orphaned, so the
+ * owner's RETURN learns CAP_ERR_DISCONNECTED.
+ *
+ *   EndpointFactory.create(interfaceId, disclose) -> (owner, client)
+ *   Endpoint.facet(badge) -> client
+ */
+#include "endpoint.h"
+#include "session.h"
+#include "transfer.h"
+#include "kheap.h"
+#include "kprintf.h"
+#include "../sched/process.h"
+#include "../sched/sched.h"
+#include "../ring/ring.h"
+#include "../../lib/c/string.h"
+#include "capos.capnp.h"
+
+struct ep_core {
+    uint32_t refs;               /* owner + facets + calls */
+    bool closed;
+    uint64_t iface;
+    uint64_t scope;              /* random: caller references differ per endpoint */
+    uint32_t disclose;           /* CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE */
+    uint32_t next_call_id;
+    uint32_t nqueue;
+    struct list queue;           /* ep_call waiting for a RECV */
+    struct list inflight;        /* delivered, waiting for a RETURN */
+    struct list receivers;       /* posted RECVs (struct pending) */
+};
+
+struct ep_owner { struct kobj obj; struct ep_core *core; };
+struct ep_facet { struct kobj obj; struct ep_core *core; uint64_t badge; };
+
+struct ep_call {
+    struct list link;
+    struct ep_core *core;
+    struct pending *pd;          /* the caller's completion; 0 once the caller is gone */
+    struct session *session;     /* the caller's (a reference) */
+    uint32_t call_id;
+    uint16_t method;
+    uint64_t iface;
+    uint64_t badge;
+    struct xfer_set caps;
+    uint32_t plen;
+    uint8_t params[];
+};
+
+static size_t live_calls;
+size_t endpoint_live_calls(void) { return live_calls; }
+
+static void core_put(struct ep_core *c)
+{
+    if (--c->refs == 0)
+        kfree(c);
+}
+
+static void call_free(struct ep_call *call)
+{
+    xfer_rollback(&call->caps);              /* no-op once delivered */
+    kobj_put(&call->session->obj);
+    core_put(call->core);
+    live_calls--;
+    kfree(call);
+}
+
+/* Complete the caller's CALL with an error and drop the call. */
+static void call_fail(struct ep_call *call, int err)
+{
+    if (call->call_id == 0)
+        call->core->nqueue--;
+    list_del(&call->link);
+    if (call->pd)
+        pending_complete(call->pd, err, 0, 0);
+    call_free(call);
+}
+
+/* The caller went away (its pending calls are freed before its caps). */
+static void call_cancel(struct pending *pd)
+{
+    struct ep_call *call = pd->cancel_arg;
+    call->pd = 0;
+    if (call->call_id == 0) {                /* still queued: withdraw it */
+        list_del(&call->link);
+        call->core->nqueue--;
+        call_free(call);
+    }
+    /* in flight: stays, orphaned, so the owner's RETURN is told */
+}
+
+/* Try to hand `call` to the receiver `rp`. false: the call failed (and is gone). */
+static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *rp)
+{
+    struct process *rx = rp->proc;
+    uint32_t off = (uint32_t)sizeof(struct cap_recv_hdr) + call->plen;
+    uint32_t coff = (off + 7) & ~7u;
+    uint32_t total = coff + call->caps.n * (uint32_t)sizeof(struct cap_result_cap);
+    if (total > rp->result_len) {
+        call_fail(call, CAP_ERR_MESSAGE_TOO_LARGE);   /* over what the receiver accepts */
+        return false;
+    }
+    struct cap_recv_hdr h;
+    memset(&h, 0, sizeof h);
+    h.call_id = ++core->next_call_id ? core->next_call_id : ++core->next_call_id;
+    h.method_id = call->method;
+    h.interface_id = call->iface;
+    h.badge = call->badge;
+    session_caller_ref(call->session, core->scope, h.caller_ref);
+    h.session_epoch = call->session->epoch;
+    h.params_len = call->plen;
+    h.ncaps = call->caps.n;
+    if (core->disclose & CAP_RECV_F_PRINCIPAL) {
+        memcpy(h.principal, call->session->principal, sizeof h.principal);
+        h.flags |= CAP_RECV_F_PRINCIPAL;
+    }
+    if (core->disclose & CAP_RECV_F_PROFILE) {
+        memcpy(h.profile, call->session->profile, sizeof h.profile);
+        h.flags |= CAP_RECV_F_PROFILE;
+    }
+    struct cap_result_cap rec[CAP_MAX_XFER];
+    uint32_t ncaps = call->caps.n;
+    if (xfer_deliver(&call->caps, rx, rec) < 0) {
+        call_fail(call, CAP_ERR_OVERLOADED);          /* receiver's table is full: sender keeps its caps */
+        return false;
+    }
+    static const uint8_t zero[8];
+    vm_copy_out(&rx->vm, rp->result_addr, &h, sizeof h);
+    vm_copy_out(&rx->vm, rp->result_addr + sizeof h, call->params, call->plen);
+    vm_copy_out(&rx->vm, rp->result_addr + off, zero, coff - off);
+    vm_copy_out(&rx->vm, rp->result_addr + coff, rec, ncaps * sizeof rec[0]);
+    call->call_id = h.call_id;
+    list_del(&call->link);
+    core->nqueue--;
+    list_add_tail(&core->inflight, &call->link);
+    ring_post(rx, rp->user_data, (int32_t)total, ncaps);
+    rp->cancel = 0;
+    pending_free(rp);
+    return true;
+}
+
+/* Match queued calls with posted receivers. */
+static void pump(struct ep_core *core)
+{
+    while (!list_empty(&core->queue) && !list_empty(&core->receivers)) {
+        struct ep_call *call = container_of(core->queue.next, struct ep_call, link);
+        struct pending *rp = container_of(core->receivers.next, struct pending, wait_link);
+        struct process *rx = rp->proc;
+        if (deliver(core, call, rp))
+            sched_prefer_process(rx);          /* hand the CPU straight to the receiver */
+    }
+}
+
+/* ---- the client facet: CALL ---- */
+
+static int facet_call(struct kobj *o, struct call_ctx *c)
+{
+    struct ep_facet *f = (struct ep_facet *)o;
+    struct ep_core *core = f->core;
+    struct process *p = c->caller;
+    if (core->closed)
+        return CAP_ERR_DISCONNECTED;
+    if (!p->session->live)
+        return CAP_ERR_SESSION_REVOKED;
+    if (core->nqueue >= EP_MAX_QUEUE)
+        return CAP_ERR_OVERLOADED;
+    struct ep_call *call = kmalloc(sizeof *call + c->sc.params_len);
+    if (!call)
+        return CAP_ERR_OVERLOADED;
+    struct pending *pd = pending_new(c);
+    if (!pd) {
+        kfree(call);
+        return CAP_ERR_OVERLOADED;
+    }
+    live_calls++;
+    call->core = core;
+    core->refs++;
+    call->pd = pd;
+    call->session = p->session;
+    kobj_get(&p->session->obj);
+    call->call_id = 0;
+    call->method = (uint16_t)c->sc.method_id;
+    call->iface = c->sc.interface_id;
+    call->badge = f->badge;
+    call->plen = (uint32_t)c->sc.params_len;
+    memcpy(call->params, c->sc.params, c->sc.params_len);
+    call->caps = *c->xfer;                   /* the message now owns the transfer */
+    c->xfer->n = 0;
+    c->xfer_taken = true;
+    pd->cancel = call_cancel;
+    pd->cancel_arg = call;
+    list_add_tail(&core->queue, &call->link);
+    core->nqueue++;
+    pump(core);
+    return CALL_PENDING;
+}
+
+static void facet_destroy(struct kobj *o)
+{
+    struct ep_facet *f = (struct ep_facet *)o;
+    core_put(f->core);
+    kfree(f);
+}
+
+static const struct kobj_type facet_type = { "EndpointClient", 0, facet_call, facet_destroy };
+
+static struct kobj *facet_new(struct ep_core *core, uint64_t badge)
+{
+    struct ep_facet *f = kmalloc(sizeof *f);
+    if (!f)
+        return 0;
+    kobj_init(&f->obj, &facet_type);
+    f->obj.iface = core->iface;
+    f->core = core;
+    f->badge = badge;
+    core->refs++;
+    return &f->obj;
+}
+
+/* ---- the owner side: Endpoint.facet, RECV, RETURN ---- */
+
+static int owner_facet(void *self, capos_Endpoint_facet_Params_reader p, capos_Endpoint_facet_Results_builder r)
+{
+    struct call_ctx *c = self;
+    struct ep_owner *ow = (struct ep_owner *)c->obj;
+    struct kobj *f = facet_new(ow->core, capos_Endpoint_facet_Params_get_badge(p));
+    if (!f)
+        return CAP_ERR_OVERLOADED;
+    capos_Endpoint_facet_Results_set_client(r, ctx_result_cap(c, r.s, f));
+    return CAPNP_OK;
+}
+
+static const capos_Endpoint_server owner_server = { .facet = owner_facet };
+static int owner_call(struct kobj *o, struct call_ctx *c) { return capos_Endpoint_dispatch(&owner_server, c, &c->sc); }
+
+static void owner_destroy(struct kobj *o)
+{
+    struct ep_core *core = ((struct ep_owner *)o)->core;
+    core->closed = true;
+    while (!list_empty(&core->queue))
+        call_fail(container_of(core->queue.next, struct ep_call, link), CAP_ERR_DISCONNECTED);
+    while (!list_empty(&core->inflight))
+        call_fail(container_of(core->inflight.next, struct ep_call, link), CAP_ERR_DISCONNECTED);
+    while (!list_empty(&core->receivers))
+        pending_complete(container_of(core->receivers.next, struct pending, wait_link), CAP_ERR_DISCONNECTED, 0, 0);
+    core_put(core);
+    kfree(o);
+}
+
+static const struct kobj_type owner_type = { "Endpoint", IFACE_ENDPOINT, owner_call, owner_destroy };
+
+static struct ep_core *owner_core(struct process *p, uint32_t cap_id, int *err)
+{
+    struct kobj *o;
+    *err = cap_lookup(&p->caps, cap_id, &o);
+    if (*err)
+        return 0;
+    if (o->type != &owner_type) {
+        *err = CAP_ERR_NOT_OWNER;
+        return 0;
+    }
+    return ((struct ep_owner *)o)->core;
+}
+
+static void recv_cancel(struct pending *pd) { (void)pd; /* leaving the receivers list is enough */ }
+
+int endpoint_recv(struct process *p, const struct cap_sqe *s)
+{
+    int err;
+    if (s->flags || s->xfer_cap_count || s->len || s->addr || s->call_id || s->xfer_addr)
+        return CAP_ERR_INVALID_REQUEST;
+    struct ep_core *core = owner_core(p, s->cap_id, &err);
+    if (!core)
+        return err;
+    if (core->closed)
+        return CAP_ERR_DISCONNECTED;
+    if (s->result_len < sizeof(struct cap_recv_hdr))
+        return CAP_ERR_RESULT_TOO_SMALL;
+    struct pending *rp = pending_new_for(p, s->user_data, s->result_addr, s->result_len);
+    if (!rp)
+        return CAP_ERR_OVERLOADED;
+    rp->cancel = recv_cancel;
+    list_add_tail(&core->receivers, &rp->wait_link);
+    pump(core);
+    return CALL_PENDING;
+}
+
+int endpoint_return(struct process *p, const struct cap_sqe *s)
+{
+    int err;
+    if ((s->flags & ~CAP_SQE_F_FAIL) || s->result_addr || s->result_len)
+        return CAP_ERR_INVALID_REQUEST;
+    struct ep_core *core = owner_core(p, s->cap_id, &err);
+    if (!core)
+        return err;
+    struct ep_call *call = 0;
+    for (struct list *n = core->inflight.next; n != &core->inflight; n = n->next) {
+        struct ep_call *c = container_of(n, struct ep_call, link);
+        if (c->call_id == s->call_id) {
+            call = c;
+            break;
+        }
+    }
+    if (!call)
+        return CAP_ERR_NO_SUCH_CALL;
+    if (s->len > CAP_MAX_RESULT)
+        return CAP_ERR_MESSAGE_TOO_LARGE;
+    static uint8_t buf[CAP_MAX_RESULT];
+    if (s->len && !vm_copy_in(&p->vm, buf, s->addr, s->len))
+        return CAP_ERR_INVALID_PARAMS_BUFFER;
+    if (!call->pd) {                                  /* the caller is gone */
+        list_del(&call->link);
+        call_free(call);
+        return CAP_ERR_DISCONNECTED;
+    }
+    if (s->flags & CAP_SQE_F_FAIL) {
+        if (s->xfer_cap_count)
+            return CAP_ERR_INVALID_REQUEST;
+        call_fail(call, CAP_ERR_APPLICATION);
+        return 0;
+    }
+    struct xfer_set x;
+    if ((err = xfer_collect(p, s->xfer_addr, s->xfer_cap_count, &x)) < 0)
+        return err;                                   /* the call stays in flight */
+    struct pending *pd = call->pd;
+    uint32_t coff = (s->len + 7) & ~7u;
+    uint32_t total = coff + x.n * (uint32_t)sizeof(struct cap_result_cap);
+    if (total > pd->result_len || !vm_user_range_ok(&pd->proc->vm, pd->result_addr, total, PTE_W)) {
+        xfer_rollback(&x);
+        call_fail(call, CAP_ERR_RESULT_TOO_SMALL);
+        return CAP_ERR_RESULT_TOO_SMALL;
+    }
+    struct cap_result_cap rec[CAP_MAX_XFER];
+    uint32_t ncaps = x.n;
+    if (xfer_deliver(&x, pd->proc, rec) < 0) {        /* the caller's table is full: we keep ours */
+        call_fail(call, CAP_ERR_OVERLOADED);
+        return CAP_ERR_OVERLOADED;
+    }
+    static const uint8_t zero[8];
+    vm_copy_out(&pd->proc->vm, pd->result_addr, buf, s->len);
+    vm_copy_out(&pd->proc->vm, pd->result_addr + s->len, zero, coff - s->len);
+    vm_copy_out(&pd->proc->vm, pd->result_addr + coff, rec, ncaps * sizeof rec[0]);
+    ring_post(pd->proc, pd->user_data, (int32_t)s->len, ncaps);
+    sched_prefer_process(pd->proc);
+    pd->cancel = 0;
+    pending_free(pd);
+    call->pd = 0;
+    list_del(&call->link);
+    call_free(call);
+    return 0;
+}
+
+/* ---- the factory ---- */
+
+static int factory_create(void *self, capos_EndpointFactory_create_Params_reader p,
+                          capos_EndpointFactory_create_Results_builder r)
+{
+    struct call_ctx *c = self;
+    uint64_t iface = capos_EndpointFactory_create_Params_get_interfaceId(p);
+    uint32_t disclose = capos_EndpointFactory_create_Params_get_disclose(p);
+    if (iface == 0 || (disclose & ~(uint32_t)(CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE)))
+        return CAP_ERR_INVALID_ARGUMENT;
+    uint64_t scope = session_random_u64();
+    if (!scope)
+        return CAP_ERR_INVOKE_FAILED;                 /* no entropy: fail closed */
+    struct ep_core *core = kmalloc(sizeof *core);
+    struct ep_owner *ow = kmalloc(sizeof *ow);
+    if (!core || !ow) {
+        kfree(core);
+        kfree(ow);
+        return CAP_ERR_OVERLOADED;
+    }
+    core->refs = 1;                                   /* the owner's */
+    core->iface = iface;
+    core->scope = scope;
+    core->disclose = disclose;
+    list_init(&core->queue);
+    list_init(&core->inflight);
+    list_init(&core->receivers);
+    kobj_init(&ow->obj, &owner_type);
+    ow->core = core;
+    struct kobj *f = facet_new(core, 0);
+    if (!f) {
+        kobj_put(&ow->obj);
+        return CAP_ERR_OVERLOADED;
+    }
+    capos_EndpointFactory_create_Results_set_owner(r, ctx_result_cap(c, r.s, &ow->obj));
+    capos_EndpointFactory_create_Results_set_client(r, ctx_result_cap(c, r.s, f));
+    return CAPNP_OK;
+}
+
+static const capos_EndpointFactory_server factory_server = { .create = factory_create };
+static int factory_call(struct kobj *o, struct call_ctx *c) { return capos_EndpointFactory_dispatch(&factory_server, c, &c->sc); }
+static const struct kobj_type factory_type = { "EndpointFactory", IFACE_ENDPOINT_FACTORY, factory_call, 0 };
+struct kobj endpoint_factory_obj = KOBJ_STATIC(factory_type, IFACE_ENDPOINT_FACTORY);

@@ -1,0 +1,13 @@
+#ifndef CAP_ENDPOINT_H
+#define CAP_ENDPOINT_H
+#include "kobj.h"
+struct process;
+struct cap_sqe;
+
+extern struct kobj endpoint_factory_obj;        /* EndpointFactory */
+/* The RECV and RETURN opcodes (ring.c hands them here). Return a CQE result
+ * or CALL_PENDING. */
+int endpoint_recv(struct process *p, const struct cap_sqe *s);
+int endpoint_return(struct process *p, const struct cap_sqe *s);
+size_t endpoint_live_calls(void);
+#endif

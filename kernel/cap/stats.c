@@ -1,0 +1,25 @@
+/*
+ * KernelStats: the counters leak tests compare before and after a workload.
+ *   get() -> freeFrames, objects, heapBytes, processes, capSlots, pendingCalls
+ */
+#include "objects.h"
+#include "endpoint.h"
+#include "kheap.h"
+#include "../mm/frame.h"
+#include "../sched/process.h"
+
+static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_KernelStats_get_Results_builder r)
+{
+    capos_KernelStats_get_Results_set_freeFrames(r, frame_free_count());
+    capos_KernelStats_get_Results_set_objects(r, kobj_live_count());
+    capos_KernelStats_get_Results_set_heapBytes(r, kheap_live_bytes());
+    capos_KernelStats_get_Results_set_processes(r, process_count());
+    capos_KernelStats_get_Results_set_capSlots(r, process_cap_slots_used());
+    capos_KernelStats_get_Results_set_pendingCalls(r, pending_live_count() + endpoint_live_calls());
+    return CAPNP_OK;
+}
+
+static const capos_KernelStats_server stats_server = { .get = stats_get };
+static int stats_call(struct kobj *o, struct call_ctx *c) { return capos_KernelStats_dispatch(&stats_server, c, &c->sc); }
+static const struct kobj_type stats_type = { "KernelStats", IFACE_KERNEL_STATS, stats_call, 0 };
+struct kobj stats_obj = KOBJ_STATIC(stats_type, IFACE_KERNEL_STATS);
