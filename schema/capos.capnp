@@ -30,9 +30,10 @@ interface VirtualMemory @0xdab7a2354a92dbb9 {
 
 # Starts programs packed in the boot image with an explicit grant list.
 interface ProcessSpawner @0x9e1654edee2cff9c {
-  spawn @0 (binary :Text, grants :List(CapGrant), session :SessionContext) -> (handle :ProcessHandle);
+  spawn @0 (binary :Text, grants :List(CapGrant), session :SessionContext, args :Text) -> (handle :ProcessHandle);
   # The child holds exactly its grants. Its session context is `session` if
   # given (only the session path holds SessionContext caps), else the caller's.
+  # args (at most 127 bytes) reach the child in its CapSet page.
 }
 
 struct CapGrant {
@@ -82,4 +83,18 @@ interface SessionContext @0x89099282e79f0d64 {
 interface KernelStats @0xe1592bd3ea8c7628 {
   get @0 () -> (freeFrames :UInt64, objects :UInt64, heapBytes :UInt64,
                 processes :UInt32, capSlots :UInt64, pendingCalls :UInt64);
+}
+
+# A probe service for the endpoint tests: it reports what the kernel
+# delivered with each call, so a harness can check identity and transfer.
+interface IpcProbe @0xe9e9dcd0a043effc {
+  echo @0 (data :Data) -> (data :Data, callerRef0 :UInt64, callerRef1 :UInt64, badge :UInt64,
+                          epoch :UInt64, principal :Text, profile :Text);
+  takeCap @1 (cap :Capability) -> (interfaceId :UInt64);
+  # The server keeps the cap; a Console it writes through at once.
+  hold @2 () -> ();
+  # Never answered: the call stays in flight (for disconnect tests).
+  fillTable @3 () -> (filled :UInt32);
+  # The server fills its own cap table; drainTable empties it again.
+  drainTable @4 () -> ();
 }

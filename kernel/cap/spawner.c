@@ -74,12 +74,18 @@ static int spawner_spawn(void *self, capos_ProcessSpawner_spawn_Params_reader p,
         if (!sess)
             return CAP_ERR_INVALID_ARGUMENT;
     }
+    capnp_text at = capos_ProcessSpawner_spawn_Params_get_args(p);
+    char args[128];
+    if (at.len >= sizeof args)
+        return CAP_ERR_INVALID_ARGUMENT;
+    memcpy(args, at.str, at.len);
+    args[at.len] = 0;
     size_t elf_size;
     const void *elf = bootpkg_find(s->pkg, s->size, name, &elf_size);
     if (!elf)
         return CAP_ERR_NOT_FOUND;
     int err = 0;
-    struct process *child = process_spawn(name, elf, elf_size, grants, gl.count, "", sess, &err);
+    struct process *child = process_spawn(name, elf, elf_size, grants, gl.count, args, sess, &err);
     if (!child)
         return err ? err : CAP_ERR_OVERLOADED;
     struct kobj *h = process_handle_create(child);

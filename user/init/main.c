@@ -133,6 +133,8 @@ int main(void)
     print_capset();
     if (!strcmp(rt_capset->args, "test"))
         power_off(ringtest_run() == 0 ? 0 : 1);
+    if (!strcmp(rt_capset->args, "ipctest"))
+        power_off(ipctest_run() == 0 ? 0 : 1);
     if (!strncmp(rt_capset->args, "bench ", 6))
         power_off(run_benches(rt_capset->args + 6) == 0 ? 0 : 1);
     console_loop();

@@ -24,6 +24,8 @@ __attribute__((noreturn)) void exit(int code);
 
 /* ---- CapSet: find a granted cap by name and interface; -1 if absent ---- */
 int64_t capset_find(const char *name, uint64_t iface);
+/* The cap named `name` whatever its interface; -1 if absent. */
+int64_t capset_lookup(const char *name);
 
 /* ---- the ring ---- */
 /* Submit one SQE (user_data is filled in and returned); waits for SQ room. */
@@ -67,6 +69,8 @@ extern uint32_t rt_console, rt_timer, rt_memory;       /* cap ids, or ~0u */
  * cap or ~0u to inherit ours. Returns the ProcessHandle cap or a CAP_ERR_*. */
 int64_t rt_spawn(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
                  uint32_t n, uint32_t session);
+int64_t rt_spawn_args(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
+                      uint32_t n, uint32_t session, const char *args);
 int64_t rt_wait(uint32_t handle);                      /* exit code, or a CAP_ERR_* */
 int     rt_kill(uint32_t handle);
 __attribute__((noreturn)) void rt_power_off(uint32_t power, uint32_t status);
@@ -74,6 +78,28 @@ struct rt_kernel_stats {
     uint64_t free_frames, objects, heap_bytes, processes, cap_slots, pending_calls;
 };
 int     rt_stats(uint32_t stats, struct rt_kernel_stats *out);
+
+/* ---- endpoints ---- */
+struct rt_incoming {
+    const struct cap_recv_hdr *hdr;
+    const uint8_t *params;
+    uint32_t ncaps;
+    uint32_t caps[CAP_MAX_XFER];          /* caps that came with the call (now ours) */
+    uint64_t cap_ifaces[CAP_MAX_XFER];
+    bool deferred;                        /* a handler sets it to answer later */
+    void *user;
+};
+typedef int (*rt_dispatch_fn)(const void *server, void *self, capnp_server_call *c);
+int rt_recv(uint32_t owner, void *buf, uint32_t len, struct rt_incoming *in);
+int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len,
+              const struct cap_xfer *x, uint32_t nx, bool fail);
+/* RECV one call into buf, dispatch it through a generated dispatcher (self
+ * is passed to the handlers; `in` describes the call) and RETURN the result. */
+int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
+                 void *buf, uint32_t len, struct rt_incoming *in);
+int rt_endpoint_create(uint32_t factory, uint64_t iface, uint32_t disclose, uint32_t *owner, uint32_t *client);
+int64_t rt_endpoint_facet(uint32_t owner, uint64_t badge);
+int64_t rt_session_mint(uint32_t authority, const char *principal, const char *profile);
 
 /* ---- heap ---- */
 void *malloc(size_t n);

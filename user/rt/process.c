@@ -4,6 +4,12 @@
 int64_t rt_spawn(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
                  uint32_t n, uint32_t session)
 {
+    return rt_spawn_args(spawner, binary, names, caps, n, session, "");
+}
+
+int64_t rt_spawn_args(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
+                      uint32_t n, uint32_t session, const char *args)
+{
     if (n > CAP_MAX_XFER - 1)
         return CAP_ERR_INVALID_ARGUMENT;
     RT_BUFS(b, 1024, 256);
@@ -19,6 +25,8 @@ int64_t rt_spawn(uint32_t spawner, const char *binary, const char *const *names,
     }
     if (session != ~0u)
         capos_ProcessSpawner_spawn_Params_set_session(p, capnp_add_cap(p.s, session));
+    if (args && *args)
+        capos_ProcessSpawner_spawn_Params_set_args(p, args, strlen(args));
     capos_ProcessSpawner_spawn_Results_reader r;
     int e = capos_ProcessSpawner_spawn_send(&call, &r);
     if (e)

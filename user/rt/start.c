@@ -20,6 +20,14 @@ int64_t capset_find(const char *name, uint64_t iface)
     return -1;
 }
 
+int64_t capset_lookup(const char *name)
+{
+    for (uint32_t i = 0; rt_capset && i < rt_capset->count && i < CAPSET_MAX; i++)
+        if (!strncmp(rt_capset->entries[i].name, name, CAPSET_NAME))
+            return rt_capset->entries[i].cap_id;
+    return -1;
+}
+
 void exit(int code)
 {
     sys_exit(code);

@@ -1,0 +1,4 @@
+.PHONY: test-ipc
+test-ipc: all
+	$(PYTHON) tests/ipc/test_ipc.py
+QEMU_TESTS += test-ipc
