@@ -33,12 +33,17 @@ uint64_t session_random_u64(void)
     return v;
 }
 
-void session_caller_ref(const struct session *s, uint64_t scope, uint64_t out[2])
+void session_caller_ref(struct session *s, uint64_t scope, uint64_t out[2])
 {
-    struct { uint64_t tag, scope, id; } in = { 1, scope, s->id };
-    out[0] = siphash24(boot_key, &in, sizeof in);
-    in.tag = 2;
-    out[1] = siphash24(boot_key, &in, sizeof in);
+    if (s->ref_scope != scope) {          /* scopes are random and never 0 */
+        struct { uint64_t tag, scope, id; } in = { 1, scope, s->id };
+        s->ref[0] = siphash24(boot_key, &in, sizeof in);
+        in.tag = 2;
+        s->ref[1] = siphash24(boot_key, &in, sizeof in);
+        s->ref_scope = scope;
+    }
+    out[0] = s->ref[0];
+    out[1] = s->ref[1];
 }
 
 static int ctx_info(void *self, capos_SessionContext_info_Params_reader p, capos_SessionContext_info_Results_builder r)

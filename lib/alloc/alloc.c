@@ -46,7 +46,7 @@ void *alloc_get(struct alloc *a, size_t n)
         struct free_block *b = a->free_list[c];
         a->free_list[c] = b->next;
         h = (struct hdr *)b;
-        memset(h, 0, class_size(c));
+        memset(h, 0, total);                 /* what the caller asked for, not the whole class */
         a->live_bytes += class_size(c);
     }
     h->magic = MAGIC;

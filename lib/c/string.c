@@ -1,14 +1,18 @@
 /*
- * Byte-at-a-time string and memory functions for the kernel and user space.
- * memcpy/memset use `rep movsb`/`rep stosb`, which modern x86 cores (and QEMU)
- * run as one fast instruction.
+ * String and memory functions for the kernel and user space. memcpy and
+ * memset move eight bytes per step (`rep movsq`/`rep stosq`) and finish the
+ * tail bytewise: fast on hardware, and an eighth of the steps where each
+ * iteration counts (QEMU's TCG runs a rep prefix one iteration at a time).
  */
 #include "string.h"
+#include <stdint.h>
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+    size_t q = n / 8, r = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(q) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(r) : : "memory");
     return dst;
 }
 
@@ -28,7 +32,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    uint64_t v = 0x0101010101010101ull * (uint8_t)c;
+    size_t q = n / 8, r = n % 8;
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(v) : "memory");
     return dst;
 }
 

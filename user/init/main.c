@@ -45,7 +45,7 @@ int64_t spawn_with_console(const char *binary)
 /* Boot argument "bench NAME...": run each benchmark program in turn. */
 static int run_benches(const char *args)
 {
-    static const char *const g[] = { "console", "timer", "memory", 0 };
+    static const char *const g[] = { "console", "timer", "memory", "spawner", "endpoints", 0 };
     char name[32];
     int failed = 0;
     printf("BENCH-BOOT banner-tsc=%lu\n", boot_banner_tsc);
