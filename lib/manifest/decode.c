@@ -46,9 +46,8 @@ static int decode_grant(struct manifest_grant *g, capos_GrantSpec_reader r,
     } else {
         /* a source kind from a newer schema: this init cannot grant it */
         return manifest_fail(err, MANIFEST_ERR_MALFORMED, g->line,
-                             "service \"%.*s\": grant \"%.*s\": unknown source kind %u",
-                             (int)svc->name.len, svc->name.str,
-                             (int)g->name.len, g->name.str, which);
+                             "service \"%s\": grant \"%s\": unknown source kind %u",
+                             manifest_show(svc->name).s, manifest_show(g->name).s, which);
     }
     return MANIFEST_OK;
 }
@@ -71,8 +70,8 @@ static int decode_service(struct manifest_service *s, capos_ServiceSpec_reader r
     if (gl.count > MANIFEST_MAX_GRANTS) {
         capos_GrantSpec_reader over = capos_GrantSpec_list_get(gl, MANIFEST_MAX_GRANTS);
         return manifest_fail(err, MANIFEST_ERR_TOO_MANY, capos_GrantSpec_get_line(over),
-                             "service \"%.*s\": too many grants (at most %d)",
-                             (int)s->name.len, s->name.str, MANIFEST_MAX_GRANTS);
+                             "service \"%s\": too many grants (at most %d)",
+                             manifest_show(s->name).s, MANIFEST_MAX_GRANTS);
     }
     for (uint32_t i = 0; i < gl.count; i++) {
         int e = decode_grant(&s->grants[i], capos_GrantSpec_list_get(gl, i), s, err);
@@ -85,8 +84,8 @@ static int decode_service(struct manifest_service *s, capos_ServiceSpec_reader r
     if (xl.count > MANIFEST_MAX_EXPORTS) {
         capos_ExportSpec_reader over = capos_ExportSpec_list_get(xl, MANIFEST_MAX_EXPORTS);
         return manifest_fail(err, MANIFEST_ERR_TOO_MANY, capos_ExportSpec_get_line(over),
-                             "service \"%.*s\": too many exports (at most %d)",
-                             (int)s->name.len, s->name.str, MANIFEST_MAX_EXPORTS);
+                             "service \"%s\": too many exports (at most %d)",
+                             manifest_show(s->name).s, MANIFEST_MAX_EXPORTS);
     }
     for (uint32_t i = 0; i < xl.count; i++) {
         capos_ExportSpec_reader x = capos_ExportSpec_list_get(xl, i);

@@ -20,3 +20,20 @@ int manifest_fail(struct manifest_error *err, int code, uint32_t line,
     va_end(ap);
     return code;
 }
+
+struct manifest_shown manifest_show(struct manifest_str name)
+{
+    struct manifest_shown out;
+    uint32_t n = name.len < MANIFEST_SHOW_MAX ? name.len : MANIFEST_SHOW_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        char c = name.str[i];
+        out.s[i] = c >= 0x20 && c < 0x7f ? c : '?';
+    }
+    if (name.len > MANIFEST_SHOW_MAX) {
+        out.s[n++] = '.';
+        out.s[n++] = '.';
+        out.s[n++] = '.';
+    }
+    out.s[n] = 0;
+    return out;
+}

@@ -13,7 +13,6 @@
  */
 #include "internal.h"
 
-#define SHOW 32 /* at most this many bytes of a bad name go into a message */
 
 static bool name_char(char c, bool dot)
 {
@@ -37,8 +36,8 @@ static int bad_name(struct manifest_error *err, uint32_t line, const char *what,
                     struct manifest_str s)
 {
     return manifest_fail(err, MANIFEST_ERR_BAD_NAME, line,
-                         "bad %s name \"%.*s\" (1 to %d of A-Z a-z 0-9 _ -)", what,
-                         (int)(s.len < SHOW ? s.len : SHOW), s.str, MANIFEST_MAX_NAME);
+                         "bad %s name \"%s\" (1 to %d of A-Z a-z 0-9 _ -)", what,
+                         manifest_show(s).s, MANIFEST_MAX_NAME);
 }
 
 static bool str_eq(struct manifest_str a, struct manifest_str b)
@@ -114,10 +113,9 @@ static int resolve_service_grant(struct manifest *m, uint32_t self,
         if (p == self)
             return manifest_fail(err, MANIFEST_ERR_SELF_GRANT, g->line,
                                  "service \"%.*s\": grant \"%.*s\": a service cannot be "
-                                 "a client of its own export \"%.*s.%.*s\"",
+                                 "a client of its own export \"%.*s.%s\"",
                                  P(s->name), P(g->name), P(g->service),
-                                 (int)(g->export_.len < SHOW ? g->export_.len : SHOW),
-                                 g->export_.str);
+                                 manifest_show(g->export_).s);
         for (uint32_t x = 0; x < prov->nexports; x++)
             if (str_eq(prov->exports[x].name, g->export_)) {
                 g->provider = (uint8_t)p;
@@ -127,10 +125,9 @@ static int resolve_service_grant(struct manifest *m, uint32_t self,
         break;
     }
     return manifest_fail(err, MANIFEST_ERR_NO_PROVIDER, g->line,
-                         "service \"%.*s\": grant \"%.*s\": no service provides \"%.*s.%.*s\"",
-                         P(s->name), P(g->name),
-                         (int)(g->service.len < SHOW ? g->service.len : SHOW), g->service.str,
-                         (int)(g->export_.len < SHOW ? g->export_.len : SHOW), g->export_.str);
+                         "service \"%.*s\": grant \"%.*s\": no service provides \"%s.%s\"",
+                         P(s->name), P(g->name), manifest_show(g->service).s,
+                         manifest_show(g->export_).s);
 }
 
 static int check_grants(struct manifest *m, uint32_t self, struct manifest_error *err)
@@ -154,9 +151,8 @@ static int check_grants(struct manifest *m, uint32_t self, struct manifest_error
             if (kc < 0)
                 return manifest_fail(err, MANIFEST_ERR_UNKNOWN_KERNEL_CAP, g->line,
                                      "service \"%.*s\": grant \"%.*s\": unknown kernel cap "
-                                     "\"kernel.%.*s\"", P(s->name), P(g->name),
-                                     (int)(g->kernel.len < SHOW ? g->kernel.len : SHOW),
-                                     g->kernel.str);
+                                     "\"kernel.%s\"", P(s->name), P(g->name),
+                                     manifest_show(g->kernel).s);
             g->kernel_cap = (uint8_t)kc;
         } else {
             int e = resolve_service_grant(m, self, g, err);
@@ -181,9 +177,8 @@ static int check_service(struct manifest *m, uint32_t i, manifest_has_binary_fn 
         sess++;
     if (sess == m->nsessions)
         return manifest_fail(err, MANIFEST_ERR_UNKNOWN_SESSION, s->line,
-                             "service \"%.*s\": unknown session \"%.*s\"", P(s->name),
-                             (int)(s->session_name.len < SHOW ? s->session_name.len : SHOW),
-                             s->session_name.str);
+                             "service \"%.*s\": unknown session \"%s\"", P(s->name),
+                             manifest_show(s->session_name).s);
     s->session = (uint8_t)sess;
     if (s->restart > MANIFEST_RESTART_ALWAYS)
         return manifest_fail(err, MANIFEST_ERR_BAD_RESTART, s->line,

@@ -220,6 +220,43 @@ static void test_long_cycle_message(void)
                   "service-000000000000000 -> service-000000000000001 -> ", 115) == 0);
 }
 
+/* A name that never passed the name check (a kernel cap's) reaches the
+ * message with control bytes replaced and cut at 32 bytes. */
+static void test_shown_names(void)
+{
+    static const char *const caps[2] = {
+        "\x1b[2J\x07", "a-kernel-cap-name-much-longer-than-32-bytes" };
+    static const char *const want[2] = {
+        "line 3: service \"s\": grant \"g\": unknown kernel cap \"kernel.?[2J?\"",
+        "line 3: service \"s\": grant \"g\": unknown kernel cap "
+        "\"kernel.a-kernel-cap-name-much-longer-th...\"" };
+    for (int i = 0; i < 2; i++) {
+        uint8_t buf[1024];
+        capnp_builder b;
+        capnp_builder_init(&b, buf, sizeof buf);
+        capos_SystemManifest_builder root = capos_SystemManifest_init_root(&b);
+        capos_SessionSpec_builder ss = capos_SessionSpec_list_at(capos_SystemManifest_init_sessions(root, 1), 0);
+        capos_SessionSpec_set_name(ss, "x", 1);
+        capos_SessionSpec_set_principal(ss, "p", 1);
+        capos_SessionSpec_set_profile(ss, "q", 1);
+        capos_ServiceSpec_builder v = capos_ServiceSpec_list_at(capos_SystemManifest_init_services(root, 1), 0);
+        capos_ServiceSpec_set_name(v, "s", 1);
+        capos_ServiceSpec_set_binary(v, "b", 1);
+        capos_ServiceSpec_set_session(v, "x", 1);
+        capos_GrantSpec_builder g = capos_GrantSpec_list_at(capos_ServiceSpec_init_grants(v, 1), 0);
+        capos_GrantSpec_set_name(g, "g", 1);
+        capos_GrantSpec_set_line(g, 3);
+        capos_GrantSpec_source_set_kernel(capos_GrantSpec_init_source(g), caps[i], strlen(caps[i]));
+        size_t len = 0;
+        CHECK(capnp_builder_finish(&b, &len) == CAPNP_OK);
+        struct manifest_error err;
+        CHECK(manifest_load(&m, buf, len, NULL, NULL, &err) == MANIFEST_ERR_UNKNOWN_KERNEL_CAP);
+        CHECK(strcmp(err.msg, want[i]) == 0);
+        if (strcmp(err.msg, want[i]) != 0)
+            printf("  got %s\n", err.msg);
+    }
+}
+
 int main(void)
 {
     test_interface_table();
@@ -228,6 +265,7 @@ int main(void)
     test_decode_resolve();
     test_bad_arguments();
     test_long_cycle_message();
+    test_shown_names();
     printf("manifest-unit: %d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
