@@ -5,6 +5,7 @@
 #   test-manifest-table         good manifests compile, round-trip through `capnp decode`,
 #                               validate and give their order; every bad manifest gives
 #                               its code and message; syntax errors give file:line
+#   test-manifest-iface-table   the interface table capnpc-c emits: nested names, no interfaces
 #   test-manifest-fuzz          libFuzzer smoke run of decode + validate (ASan/UBSan)
 
 MANIFEST_T     := $(BUILD)/manifest-tests
@@ -28,7 +29,8 @@ $(MANIFEST_T)/fuzz_manifest: tests/manifest/fuzz_manifest.c $(MANIFEST_T_DEPS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter $(MANIFEST_T_INC) \
 		$< $(MANIFEST_T_LIB) -o $@
 
-.PHONY: test-manifest-freestanding test-manifest-unit test-manifest-table test-manifest-fuzz
+.PHONY: test-manifest-freestanding test-manifest-unit test-manifest-table \
+	test-manifest-iface-table test-manifest-fuzz
 
 test-manifest-freestanding: $(MANIFEST_FS_OBJS) $(CAPNP_FS_OBJS) $(BUILD)/capnp/freestanding/capos.capnp.o
 	@sh tests/manifest/check_freestanding.sh $^
@@ -40,6 +42,11 @@ test-manifest-table: $(MANIFEST_T)/check $(MKMANIFEST)
 	@$(PYTHON) tests/manifest/run.py $(MKMANIFEST) $(MANIFEST_T)/check $(MANIFEST_T)/table \
 		> $(MANIFEST_T)/table.log || { cat $(MANIFEST_T)/table.log; exit 1; }
 	@tail -n 1 $(MANIFEST_T)/table.log
+
+test-manifest-iface-table: $(CAPNPC_C)
+	@sh tests/manifest/iface_table.sh $(abspath $(CAPNPC_C)) $(MANIFEST_T)/iface_table $(HOST_CC) \
+		> $(MANIFEST_T)/iface_table.log || { cat $(MANIFEST_T)/iface_table.log; exit 1; }
+	@tail -n 1 $(MANIFEST_T)/iface_table.log
 
 # Seeds: every manifest run.py compiled (good and bad).  Time-boxed; the
 # result is crash / no crash.
@@ -53,4 +60,5 @@ test-manifest-fuzz: $(MANIFEST_T)/fuzz_manifest test-manifest-table
 	@grep -E '^#[0-9]+.*DONE' $(MANIFEST_T)/fuzz.log | tail -n 1
 	@echo "manifest-fuzz: 1 passed, 0 failed"
 
-HOST_TESTS += test-manifest-freestanding test-manifest-unit test-manifest-table test-manifest-fuzz
+HOST_TESTS += test-manifest-freestanding test-manifest-unit test-manifest-table \
+	test-manifest-iface-table test-manifest-fuzz
