@@ -3,7 +3,7 @@
  *
  *   session NAME principal=P profile=Q
  *   service NAME binary=B session=S [restart=POLICY[:N]] [disclose=F,...]
- *       grant LOCAL = kernel.CAP | SERVICE.EXPORT
+ *       grant LOCAL = kernel.CAP | SERVICE.EXPORT      (blanks around '=' optional)
  *       export NAME interface=INTERFACE
  *
  * '#' starts a comment.  Only syntax is checked here: a name's characters
@@ -230,30 +230,44 @@ static struct mk_service *current(struct parser *p, const char *kw)
     return &p->m->services[p->m->nservices - 1];
 }
 
-/* grant LOCAL = kernel.CAP | SERVICE.EXPORT */
+/* grant LOCAL = kernel.CAP | SERVICE.EXPORT; "LOCAL=SOURCE" and the
+ * half-spaced forms mean the same. */
 static int parse_grant(struct parser *p, char **tok, int ntok)
 {
     struct mk_service *s = current(p, "grant");
     if (!s)
         return -1;
-    if (ntok != 4 || strcmp(tok[2], "=") != 0)
+    /* NAME = SOURCE, with or without blanks around the '=' */
+    char *name = NULL, *source = NULL;
+    if (ntok == 4 && strcmp(tok[2], "=") == 0) {
+        name = tok[1], source = tok[3];
+    } else if (ntok == 3 && tok[1][strlen(tok[1]) - 1] == '=' && tok[2][0] != '=') {
+        name = tok[1], source = tok[2];
+        name[strlen(name) - 1] = 0;
+    } else if (ntok == 3 && tok[2][0] == '=' && tok[2][1] && !strchr(tok[1], '=')) {
+        name = tok[1], source = tok[2] + 1;
+    } else if (ntok == 2 && strchr(tok[1], '=')) {
+        name = tok[1], source = strchr(tok[1], '=') + 1;
+        *strchr(tok[1], '=') = 0;
+    }
+    if (!name || !*source || strchr(source, '='))
         return fail(p, "grant: expected 'grant NAME = kernel.CAP' or 'grant NAME = SERVICE.EXPORT'");
-    if (check_name(p, "grant", tok[1], false))
+    if (check_name(p, "grant", name, false))
         return -1;
-    char *dot = strchr(tok[3], '.');
+    char *dot = strchr(source, '.');
     if (!dot)
-        return fail(p, "grant: source \"%s\" is not kernel.CAP or SERVICE.EXPORT", tok[3]);
+        return fail(p, "grant: source \"%s\" is not kernel.CAP or SERVICE.EXPORT", source);
     *dot = 0;
     const char *cap = dot + 1;
-    bool kernel = strcmp(tok[3], "kernel") == 0;
-    if (check_name(p, "service", tok[3], false) ||
+    bool kernel = strcmp(source, "kernel") == 0;
+    if (check_name(p, "service", source, false) ||
         check_name(p, kernel ? "kernel cap" : "export", cap, false))
         return -1;
     s->grants = grow(s->grants, s->ngrants, sizeof *s->grants);
     struct mk_grant *g = &s->grants[s->ngrants++];
-    g->name = dup_str(tok[1]);
+    g->name = dup_str(name);
     g->kernel = kernel;
-    g->service = dup_str(tok[3]);
+    g->service = dup_str(source);
     g->cap = dup_str(cap);
     g->line = p->line;
     return 0;
