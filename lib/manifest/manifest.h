@@ -133,7 +133,7 @@ struct manifest_service {
     struct manifest_export exports[MANIFEST_MAX_EXPORTS];
 };
 
-/* About 27 KiB on x86_64: keep it static or on the heap, not on a small
+/* About 51 KiB on x86_64: keep it static or on the heap, not on a small
  * stack. */
 struct manifest {
     uint32_t nsessions, nservices;
