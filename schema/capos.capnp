@@ -98,3 +98,68 @@ interface IpcProbe @0xe9e9dcd0a043effc {
   # The server fills its own cap table; drainTable empties it again.
   drainTable @4 () -> ();
 }
+
+# A service that answers every call with its own bytes: the smallest
+# endpoint server, and the example service of the boot manifest.
+interface Echo @0xf72e07eb2e0c33a9 {
+  echo @0 (data :Data) -> (data :Data);
+}
+
+# The boot manifest: the services init starts, compiled by tools/mkmanifest
+# from manifests/system.manifest and packed into the boot package.  It holds
+# what the text says, unchecked: init validates the whole graph with
+# lib/manifest before it spawns anything.  Every entry keeps the line of the
+# text it came from, so an error can name it.
+struct SystemManifest @0x9c2ac58a9a1df91c {
+  sessions @0 :List(SessionSpec);
+  services @1 :List(ServiceSpec);
+}
+
+# A session context a service runs in (fixed at spawn, never changed).
+struct SessionSpec @0xecc74b2921eecdcb {
+  name @0 :Text;
+  principal @1 :Text;
+  profile @2 :Text;
+  line @3 :UInt32;
+}
+
+enum RestartPolicy @0xe25fb3c437d541b3 {
+  never @0;
+  onFailure @1;   # restart after a non-zero exit or a fault
+  always @2;      # restart after any exit
+}
+
+struct ServiceSpec @0xaf86c36aca9e7146 {
+  name @0 :Text;
+  binary @1 :Text;             # a program of the boot package
+  session @2 :Text;            # a SessionSpec name
+  restart @3 :RestartPolicy;
+  retries @4 :UInt32;          # restarts allowed before init gives up
+  disclosePrincipal @5 :Bool;  # callers' principal may be disclosed to it
+  discloseProfile @6 :Bool;    # callers' profile may be disclosed to it
+  grants @7 :List(GrantSpec);
+  exports @8 :List(ExportSpec);
+  line @9 :UInt32;
+}
+
+# One capability the service receives, under a name in its CapSet.
+struct GrantSpec @0x819afbdbc5bb7c6d {
+  name @0 :Text;
+  line @1 :UInt32;
+  source :union {
+    kernel @2 :Text;           # a kernel cap init holds ("console", ...)
+    service @3 :ExportRef;     # a client facet of another service's export
+  }
+}
+
+struct ExportRef @0xa01953a7c56e9e84 {
+  service @0 :Text;
+  export @1 :Text;
+}
+
+# An endpoint the service serves; it holds the owner side under `name`.
+struct ExportSpec @0xf689eaacfc5a1412 {
+  name @0 :Text;
+  interfaceId @1 :UInt64;
+  line @2 :UInt32;
+}

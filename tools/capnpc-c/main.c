@@ -139,6 +139,52 @@ static void collect(struct gen *g, struct node *n, int depth)
     }
 }
 
+/* The schema name of a node: its display name after "file:" (for a nested
+ * node, "Outer.Inner"), as a manifest or a shell would spell it. */
+static capnp_text schema_name(struct node *n)
+{
+    capnp_text dn = node_display_name(n->s);
+    uint32_t skip = 0;
+    while (skip < dn.len && dn.str[skip] != ':')
+        skip++;
+    if (skip >= dn.len)
+        return dn;
+    capnp_text rest = { dn.str + skip + 1, dn.len - skip - 1 };
+    return rest;
+}
+
+/* A table of every interface of the file, name and id, so that tools can
+ * resolve an interface named in text (the boot manifest's `export ...
+ * interface=Echo`) without a hand-kept copy of the ids.  The element type is
+ * shared by every generated file, hence the guard. */
+static void emit_interface_table(struct gen *g)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < g->norder; i++)
+        if (node_which(g->order[i]->s) == NODE_INTERFACE)
+            count++;
+    fprintf(g->h, "/* ===== every interface of this file, by schema name ===== */\n"
+            "#ifndef CAPNP_INTERFACE_NAME_DEFINED\n#define CAPNP_INTERFACE_NAME_DEFINED\n"
+            "typedef struct capnp_interface_name { const char *name; uint64_t id; } capnp_interface_name;\n"
+            "#endif\n#define %s_INTERFACE_COUNT %zu\n", g->prefix, count);
+    if (count == 0) /* a zero-length array is not C */
+        return;
+    fprintf(g->h, "extern const capnp_interface_name %s_interfaces[%s_INTERFACE_COUNT];\n\n",
+            g->prefix, g->prefix);
+    fprintf(g->c, "const capnp_interface_name %s_interfaces[%s_INTERFACE_COUNT] = {\n",
+            g->prefix, g->prefix);
+    for (size_t i = 0; i < g->norder; i++) {
+        struct node *n = g->order[i];
+        if (node_which(n->s) != NODE_INTERFACE)
+            continue;
+        capnp_text name = schema_name(n);
+        fprintf(g->c, "    { ");
+        gen_cstr(g->c, (const uint8_t *)name.str, name.len);
+        fprintf(g->c, ", %s_ID },\n", n->cname);
+    }
+    fprintf(g->c, "};\n");
+}
+
 static int generate(struct gen *g, capnp_struct file)
 {
     capnp_text fname = rfile_name(file);
@@ -201,6 +247,7 @@ static int generate(struct gen *g, capnp_struct file)
             emit_interface_header(g, g->order[i]);
             emit_interface_source(g, g->order[i]);
         }
+    emit_interface_table(g);
     fprintf(g->h, "#endif\n");
     int bad = ferror(g->h) | ferror(g->c);
     bad |= fclose(g->h) != 0;
