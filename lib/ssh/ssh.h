@@ -117,7 +117,8 @@ enum ssh_event_type {
     SSH_EV_KEX_DONE,        /* value: number of completed key exchanges */
     SSH_EV_AUTH_FAILURE,    /* reason: why (audit); the client saw a generic failure */
     SSH_EV_AUTH_SUCCESS,    /* data/len: user name */
-    SSH_EV_DENIED,          /* reason: audit code; data/len: request name (sanitized) */
+    SSH_EV_DENIED,          /* reason: audit code; data/len: request name (sanitized);
+                               value: 1 if the client was sent a failure reply (channel requests) */
     SSH_EV_KEEPALIVE,       /* a keepalive request was answered */
     SSH_EV_SESSION_OPEN,    /* the session channel is open */
     SSH_EV_PTY,             /* data/len: TERM; cols, rows */

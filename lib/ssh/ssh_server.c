@@ -824,6 +824,7 @@ static int on_channel_request(struct ssh_conn *c, struct ssh_rd *r, struct ssh_e
     } else if (str_eq(type, tl, "x11-req")) why = SSH_R_DENY_X11;
     else if (str_eq(type, tl, "auth-agent-req@openssh.com")) why = SSH_R_DENY_AGENT;
     if (want_reply) chan_reply(c, 0);
+    ev->value = (uint64_t)want_reply;
     return deny_event(c, ev, why, nm, nml);
 }
 
