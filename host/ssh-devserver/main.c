@@ -323,7 +323,6 @@ static void sh_input(struct conn *c, const uint8_t *d, size_t n)
 static void sh_pump(struct conn *c)
 {
     struct shell *sh = &c->sh;
-    static uint8_t chunk[32768];
     while (ssh_channel_writable(&c->ssh)) {
         if (sh->out_off < sh->out_len) {
             size_t n = ssh_channel_write(&c->ssh, sh->out + sh->out_off, sh->out_len - sh->out_off);
@@ -332,9 +331,13 @@ static void sh_pump(struct conn *c)
             continue;
         }
         if (sh->blast_left) {
-            size_t k = sh->blast_left < sizeof chunk ? (size_t)sh->blast_left : sizeof chunk;
-            for (size_t i = 0; i < k; i++) chunk[i] = (uint8_t)blast_pattern[(sh->blast_pos + i) % BLAST_PLEN];
-            size_t n = ssh_channel_write(&c->ssh, chunk, k);
+            /* the pattern repeats every BLAST_PLEN bytes: write straight from a
+             * pre-filled buffer at the right phase */
+            static uint8_t pat[32768 + BLAST_PLEN];
+            if (!pat[0])
+                for (size_t i = 0; i < sizeof pat; i++) pat[i] = (uint8_t)blast_pattern[i % BLAST_PLEN];
+            size_t k = sh->blast_left < 32768 ? (size_t)sh->blast_left : 32768;
+            size_t n = ssh_channel_write(&c->ssh, pat + sh->blast_pos % BLAST_PLEN, k);
             if (!n) break;
             sh->blast_pos += n;
             sh->blast_left -= n;
@@ -374,7 +377,7 @@ static void handle_event(struct conn *c, struct ssh_event *ev)
         logmsg(c, "event=client-version version=\"%s\"", c->client);
         break;
     case SSH_EV_KEX_DONE:
-        logmsg(c, "event=kex-done count=%llu", (unsigned long long)ev->value);
+        logmsg(c, "event=kex-done count=%llu strict=%d", (unsigned long long)ev->value, ssh_kex_strict(&c->ssh));
         break;
     case SSH_EV_AUTH_FAILURE:
         logmsg(c, "event=auth-failure reason=%s", ssh_reason_name(ev->reason));

@@ -275,6 +275,8 @@ int ssh_channel_writable(const struct ssh_conn *c);
 void ssh_disconnect(struct ssh_conn *c, enum ssh_reason reason);
 /* 1 once the connection is over (after SSH_EV_DISCONNECT has been returned). */
 int ssh_is_closed(const struct ssh_conn *c);
+/* 1 if strict key exchange (kex-strict-*-v00@openssh.com) is in force. */
+int ssh_kex_strict(const struct ssh_conn *c);
 /* Wipe key material. */
 void ssh_conn_wipe(struct ssh_conn *c);
 

@@ -359,6 +359,11 @@ uint64_t ssh_deadline(const struct ssh_conn *c)
     return c->grace_deadline_ms;
 }
 
+int ssh_kex_strict(const struct ssh_conn *c)
+{
+    return c->strict;
+}
+
 int ssh_is_closed(const struct ssh_conn *c)
 {
     return c->closed && c->disconnect_reported;

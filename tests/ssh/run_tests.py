@@ -221,6 +221,7 @@ def tests(log, port, ssh, base, target, tmp, env, uk, ok, hostpub):
     check("login+command: exit status 3", rc == 3, (rc, err))
     cid = log.login_conn(mark=m)
     check("login logged", cid is not None)
+    check("OpenSSH negotiated strict KEX", log.wait(r"conn=%s event=kex-done count=1 strict=1" % cid, m, 1))
     check("server session closed after client disconnect",
           log.wait(r"conn=%s event=session-closed" % cid, m) and log.wait(r"conn=%s event=closed" % cid, m),
           log.since(m))
@@ -246,6 +247,17 @@ def tests(log, port, ssh, base, target, tmp, env, uk, ok, hostpub):
     it.p.wait()
     check("client killed mid-session: server connection closed",
           cid and log.wait(r"conn=%s event=closed" % cid, m, 10), log.since(m))
+
+    # --- keepalives are answered (the client gives up after 2 unanswered) ---
+    m = log.mark()
+    it = Interactive(ssh + ["-T", "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2", target], env=env)
+    it.expect(b"capos$ ")
+    time.sleep(4.5)
+    it.send(b"echo after-keepalives\nexit 0\n")
+    rc, out, err = it.finish()
+    nka = len([l for l in log.since(m) if "event=keepalive" in l])
+    check("keepalives answered (%d), session kept" % nka, rc == 0 and b"after-keepalives" in out and nka >= 3,
+          (rc, err))
 
     # --- refusals through OpenSSH ---
     m = log.mark()
