@@ -16,7 +16,8 @@
  *   kex      curve25519-sha256, curve25519-sha256@libssh.org
  *            (+ kex-strict-s-v00@openssh.com, ext-info via ext-info-c)
  *   host key ssh-ed25519
- *   cipher   chacha20-poly1305@openssh.com   (AEAD: no separate MAC)
+ *   cipher   chacha20-poly1305@openssh.com, then aes256-gcm@openssh.com
+ *            where the CPU has AES-NI (both AEAD: no separate MAC)
  *   comp     none
  *
  * Typical loop (see host/ssh-devserver/main.c):
@@ -179,6 +180,16 @@ struct ssh_chacha_keys {
     uint8_t header_key[32]; /* K_1: packet length */
 };
 
+enum { SSH_CIPHER_NONE = 0, SSH_CIPHER_CHACHA20_POLY1305 = 1, SSH_CIPHER_AES256_GCM = 2 };
+
+/* One direction's packet protection. */
+struct ssh_cipher {
+    crypto_aead_aes256gcm_state gcm;    /* expanded AES key (aes256-gcm) */
+    struct ssh_chacha_keys ck;          /* chacha20-poly1305 */
+    uint8_t iv[12];                     /* aes256-gcm: fixed field + invocation counter */
+    int alg;
+};
+
 /* Connection state.  Caller-allocated (about 200 KiB); treat as opaque. */
 struct ssh_conn {
     struct ssh_server_config cfg;
@@ -198,14 +209,14 @@ struct ssh_conn {
     size_t in_release;      /* bytes of the last delivered packet to drop at next call */
     uint32_t seq_in;
     int have_in_len; uint32_t in_pkt_len;
-    int in_encrypted; struct ssh_chacha_keys k_in;
+    int in_encrypted; struct ssh_cipher k_in;
     uint64_t in_bytes_since_kex, in_pkts_since_kex;
 
     /* output */
     uint8_t out[SSH_OUTBUF_SIZE];
     size_t out_start, out_end;
     uint32_t seq_out;
-    int out_encrypted; struct ssh_chacha_keys k_out;
+    int out_encrypted; struct ssh_cipher k_out;
     uint64_t out_bytes_since_kex, out_pkts_since_kex;
     uint8_t pad_key[32]; uint64_t pad_ctr; uint8_t pad_pool[64]; size_t pad_avail;
 
@@ -216,7 +227,8 @@ struct ssh_conn {
     uint8_t i_s[512]; size_t i_s_len;
     crypto_hash_sha256_state h_state;
     uint8_t session_id[32];
-    struct ssh_chacha_keys k_in_next;
+    struct ssh_cipher k_in_next;
+    int alg_c2s, alg_s2c;
 
     /* authentication */
     uint32_t auth_failures, auth_requests;

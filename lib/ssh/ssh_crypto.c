@@ -132,6 +132,77 @@ int ssh_chacha_open(const struct ssh_chacha_keys *k, uint32_t seq, uint8_t *buf,
     return 0;
 }
 
+int ssh_cipher_from_name(const char *name)
+{
+    if (!name) return SSH_CIPHER_NONE;
+    if (!strcmp(name, "chacha20-poly1305@openssh.com")) return SSH_CIPHER_CHACHA20_POLY1305;
+    if (!strcmp(name, "aes256-gcm@openssh.com")) return SSH_CIPHER_AES256_GCM;
+    return SSH_CIPHER_NONE;
+}
+
+const char *ssh_cipher_name(int alg)
+{
+    return alg == SSH_CIPHER_CHACHA20_POLY1305 ? "chacha20-poly1305@openssh.com"
+         : alg == SSH_CIPHER_AES256_GCM ? "aes256-gcm@openssh.com" : "none";
+}
+
+size_t ssh_cipher_block(int alg)
+{
+    return alg == SSH_CIPHER_AES256_GCM ? 16 : 8;
+}
+
+void ssh_cipher_init(struct ssh_cipher *c, int alg, const uint8_t k[32], const uint8_t h[32],
+                     char iv_letter, char key_letter, const uint8_t session_id[32])
+{
+    uint8_t key[64];
+    memset(c, 0, sizeof *c);
+    c->alg = alg;
+    ssh_derive_key64(k, h, key_letter, session_id, key);
+    if (alg == SSH_CIPHER_AES256_GCM) {
+        crypto_aead_aes256gcm_beforenm(&c->gcm, key);
+        ssh_derive_key64(k, h, iv_letter, session_id, key);
+        memcpy(c->iv, key, 12);
+    } else {
+        ssh_chacha_setkey(&c->ck, key);
+    }
+    sodium_memzero(key, sizeof key);
+}
+
+uint32_t ssh_cipher_length(const struct ssh_cipher *c, uint32_t seq, const uint8_t *buf)
+{
+    if (c->alg == SSH_CIPHER_AES256_GCM) return be32(buf);  /* sent in clear, authenticated */
+    return ssh_chacha_length(&c->ck, seq, buf);
+}
+
+/* RFC 5647 7.1: the invocation counter is the IV's last 8 bytes, +1 per packet */
+static void gcm_next_iv(uint8_t iv[12])
+{
+    for (int i = 11; i >= 4; i--)
+        if (++iv[i] != 0) break;
+}
+
+void ssh_cipher_seal(struct ssh_cipher *c, uint32_t seq, uint8_t *buf, size_t blen)
+{
+    if (c->alg == SSH_CIPHER_AES256_GCM) {
+        crypto_aead_aes256gcm_encrypt_detached_afternm(buf + 4, buf + 4 + blen, NULL, buf + 4, blen,
+                                                       buf, 4, NULL, c->iv, &c->gcm);
+        gcm_next_iv(c->iv);
+        return;
+    }
+    ssh_chacha_seal(&c->ck, seq, buf, blen);
+}
+
+int ssh_cipher_open(struct ssh_cipher *c, uint32_t seq, uint8_t *buf, size_t blen)
+{
+    if (c->alg == SSH_CIPHER_AES256_GCM) {
+        int r = crypto_aead_aes256gcm_decrypt_detached_afternm(buf + 4, NULL, buf + 4, blen, buf + 4 + blen,
+                                                               buf, 4, c->iv, &c->gcm);
+        gcm_next_iv(c->iv);
+        return r == 0 ? 0 : -1;
+    }
+    return ssh_chacha_open(&c->ck, seq, buf, blen);
+}
+
 void ssh_ed25519_blob(const uint8_t pub[32], uint8_t blob[SSH_ED25519_BLOB_LEN])
 {
     put_be32(blob, 11);

@@ -75,6 +75,17 @@ uint32_t ssh_chacha_length(const struct ssh_chacha_keys *k, uint32_t seq, const 
 /* verify tag over buf[0..4+blen) and decrypt body in place; 0 ok, -1 bad MAC */
 int ssh_chacha_open(const struct ssh_chacha_keys *k, uint32_t seq, uint8_t *buf, size_t blen);
 
+/* generic AEAD packet protection (chacha20-poly1305 or aes256-gcm) */
+int ssh_cipher_from_name(const char *name);
+const char *ssh_cipher_name(int alg);
+size_t ssh_cipher_block(int alg);
+/* derive keys (and IV) for one direction: letters 'A'/'C' (client to server) or 'B'/'D' */
+void ssh_cipher_init(struct ssh_cipher *c, int alg, const uint8_t k[32], const uint8_t h[32],
+                     char iv_letter, char key_letter, const uint8_t session_id[32]);
+uint32_t ssh_cipher_length(const struct ssh_cipher *c, uint32_t seq, const uint8_t *buf);
+void ssh_cipher_seal(struct ssh_cipher *c, uint32_t seq, uint8_t *buf, size_t blen);
+int ssh_cipher_open(struct ssh_cipher *c, uint32_t seq, uint8_t *buf, size_t blen);
+
 #define SSH_ED25519_BLOB_LEN 51u
 void ssh_ed25519_blob(const uint8_t pub[32], uint8_t blob[SSH_ED25519_BLOB_LEN]);
 /* parse blob "ssh-ed25519" || 32 bytes; 0 ok */

@@ -7,7 +7,7 @@ enum { PH_BANNER = 0, PH_KEX, PH_SERVICE, PH_AUTH, PH_CONN };
 /* Output space kept free for protocol replies: before a packet is processed
  * at least this much must be free, and no single packet produces more. */
 #define OUT_RESERVE 4096u
-#define PKT_OVERHEAD (5u + 11u + SSH_TAG_LEN)
+#define PKT_OVERHEAD (5u + 19u + SSH_TAG_LEN)   /* header, largest padding, tag */
 #define MAX_AUTH_REQUESTS 64u
 #define REKEY_PACKETS (1ull << 28)
 #define HARD_PACKET_LIMIT (1ull << 31)
@@ -15,6 +15,7 @@ enum { PH_BANNER = 0, PH_KEX, PH_SERVICE, PH_AUTH, PH_CONN };
 static const char *const kex_algs[] = { "curve25519-sha256", "curve25519-sha256@libssh.org", NULL };
 static const char *const hostkey_algs[] = { "ssh-ed25519", NULL };
 static const char *const cipher_algs[] = { "chacha20-poly1305@openssh.com", NULL };
+static const char *const cipher_algs_gcm[] = { "chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", NULL };
 static const char *const comp_algs[] = { "none", NULL };
 
 static const char *const reason_names[SSH_R__COUNT] = {
@@ -120,16 +121,18 @@ static void pkt_end(struct ssh_conn *c, struct ssh_wr *w)
 {
     size_t plen = w->len;
     uint8_t *pkt = c->out + c->out_end;
+    /* AEAD: the length field is outside the alignment (as OpenSSH does) */
+    size_t block = c->out_encrypted ? ssh_cipher_block(c->k_out.alg) : 8;
     size_t aligned = c->out_encrypted ? (1 + plen) : (5 + plen);
-    size_t pad = 8 - (aligned % 8);
-    if (pad < 4) pad += 8;
+    size_t pad = block - (aligned % block);
+    if (pad < 4) pad += block;
     uint32_t packet_length = (uint32_t)(1 + plen + pad);
     put_be32(pkt, packet_length);
     pkt[4] = (uint8_t)pad;
     pad_bytes(c, pkt + 5 + plen, pad);
     size_t total = 4 + packet_length;
     if (c->out_encrypted) {
-        ssh_chacha_seal(&c->k_out, c->seq_out, pkt, packet_length);
+        ssh_cipher_seal(&c->k_out, c->seq_out, pkt, packet_length);
         total += SSH_TAG_LEN;
     }
     c->out_end += total;
@@ -242,8 +245,10 @@ static void send_kexinit(struct ssh_conn *c)
         ? "curve25519-sha256,curve25519-sha256@libssh.org,kex-strict-s-v00@openssh.com"
         : "curve25519-sha256,curve25519-sha256@libssh.org");
     wr_cstr(&w, "ssh-ed25519");
-    wr_cstr(&w, "chacha20-poly1305@openssh.com");
-    wr_cstr(&w, "chacha20-poly1305@openssh.com");
+    const char *ciphers = crypto_aead_aes256gcm_is_available()
+        ? "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com" : "chacha20-poly1305@openssh.com";
+    wr_cstr(&w, ciphers);
+    wr_cstr(&w, ciphers);
     /* MACs are not used with an AEAD cipher (and never negotiated here); the
      * list is non-empty only because some clients insist on a common entry. */
     wr_cstr(&w, "hmac-sha2-256");
@@ -422,10 +427,13 @@ static int read_packet(struct ssh_conn *c, uint8_t **payload, size_t *plen)
     }
     uint8_t *p = c->in + c->in_start;
     if (!c->have_in_len) {
-        uint32_t len = c->in_encrypted ? ssh_chacha_length(&c->k_in, c->seq_in, p) : be32(p);
+        uint32_t len = c->in_encrypted ? ssh_cipher_length(&c->k_in, c->seq_in, p) : be32(p);
         /* bounds before any further use */
         if (len > SSH_MAX_PACKET_LEN || len < 8) { fatal(c, SSH_R_PACKET_LENGTH); return -1; }
-        if (c->in_encrypted ? (len % 8) != 0 : ((len + 4) % 8) != 0) { fatal(c, SSH_R_PACKET_LENGTH); return -1; }
+        if (c->in_encrypted ? (len % ssh_cipher_block(c->k_in.alg)) != 0 : ((len + 4) % 8) != 0) {
+            fatal(c, SSH_R_PACKET_LENGTH);
+            return -1;
+        }
         c->have_in_len = 1;
         c->in_pkt_len = len;
     }
@@ -435,7 +443,7 @@ static int read_packet(struct ssh_conn *c, uint8_t **payload, size_t *plen)
         if (c->in_start + total > SSH_INBUF_SIZE) compact_in(c);
         return 0;
     }
-    if (c->in_encrypted && ssh_chacha_open(&c->k_in, c->seq_in, p, len) != 0) {
+    if (c->in_encrypted && ssh_cipher_open(&c->k_in, c->seq_in, p, len) != 0) {
         fatal(c, SSH_R_PACKET_MAC);
         return -1;
     }
@@ -479,9 +487,10 @@ static int on_kexinit(struct ssh_conn *c, const uint8_t *payload, size_t plen)
     if (!kex) { fatal(c, SSH_R_KEX_NO_KEX_ALG); return -1; }
     const char *hk = ssh_namelist_choose(l[1], ll[1], hostkey_algs);
     if (!hk) { fatal(c, SSH_R_KEX_NO_HOSTKEY_ALG); return -1; }
-    if (!ssh_namelist_choose(l[2], ll[2], cipher_algs) || !ssh_namelist_choose(l[3], ll[3], cipher_algs)) {
-        fatal(c, SSH_R_KEX_NO_CIPHER); return -1;
-    }
+    const char *const *ours = crypto_aead_aes256gcm_is_available() ? cipher_algs_gcm : cipher_algs;
+    c->alg_c2s = ssh_cipher_from_name(ssh_namelist_choose(l[2], ll[2], ours));
+    c->alg_s2c = ssh_cipher_from_name(ssh_namelist_choose(l[3], ll[3], ours));
+    if (!c->alg_c2s || !c->alg_s2c) { fatal(c, SSH_R_KEX_NO_CIPHER); return -1; }
     /* MAC lists (l[4], l[5]) are irrelevant with an AEAD cipher. */
     if (!ssh_namelist_choose(l[6], ll[6], comp_algs) || !ssh_namelist_choose(l[7], ll[7], comp_algs)) {
         fatal(c, SSH_R_KEX_NO_COMPRESSION); return -1;
@@ -543,12 +552,8 @@ static int on_ecdh_init(struct ssh_conn *c, const uint8_t *payload, size_t plen)
     uint8_t nk = SSH_MSG_NEWKEYS;
     send_payload(c, &nk, 1, 1);
 
-    uint8_t key[64];
-    ssh_derive_key64(k, h, 'D', c->session_id, key);
-    ssh_chacha_setkey(&c->k_out, key);
-    ssh_derive_key64(k, h, 'C', c->session_id, key);
-    ssh_chacha_setkey(&c->k_in_next, key);
-    sodium_memzero(key, sizeof key);
+    ssh_cipher_init(&c->k_out, c->alg_s2c, k, h, 'B', 'D', c->session_id);
+    ssh_cipher_init(&c->k_in_next, c->alg_c2s, k, h, 'A', 'C', c->session_id);
     sodium_memzero(k, sizeof k);
     c->out_encrypted = 1;
     if (c->strict) c->seq_out = 0;

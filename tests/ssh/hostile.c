@@ -156,7 +156,7 @@ int main(int argc, char **argv)
                 uint8_t msg[8] = { SSH_MSG_IGNORE, 0, 0, 0, 3, 'a', 'b', 'c' };
                 memcpy(pkt + 5, msg, 8);
                 memset(pkt + 13, 0, 7);
-                ssh_chacha_seal(&C.k_out, C.seq_out, pkt, 16);
+                ssh_cipher_seal(&C.k_out, C.seq_out, pkt, 16);
                 pkt[4 + 16 + 3] ^= 0x40;            /* corrupt the tag */
                 x_send(NULL, pkt, 4 + 16 + 16);
             } else if (!strcmp(mode, "garbage-after-newkeys")) {

@@ -405,6 +405,19 @@ def tests(log, port, ssh, base, target, tmp, env, uk, ok, hostpub):
           rc == 0 and ("sink %d sha256=%s" % (n, hashlib.sha256(blob).hexdigest())).encode() in out,
           (rc, out[-200:], err[-300:]))
     check("rekey upload: re-keyed many times (%d)" % kexes, kexes >= 10, kexes)
+    # the second cipher, aes256-gcm@openssh.com (offered where the CPU has AES-NI)
+    n = 16 * 1024 * 1024
+    m = log.mark()
+    rc, out, err = run(ssh + ["-T", "-c", "aes256-gcm@openssh.com", "-o", "RekeyLimit=1M", target],
+                       b"blast %d\nexit 0\n" % n, env=env, timeout=120)
+    cid = log.login_conn(m)
+    kexes = len([l for l in log.since(m) if "conn=%s event=kex-done" % cid in l])
+    if b"no matching cipher" in err:
+        check("aes256-gcm: not offered (no AES-NI here)", True)
+    else:
+        check("aes256-gcm: %d MiB intact, re-keyed (%d)" % (n >> 20, kexes),
+              rc == 0 and out == b"capos$ " + blast_bytes(n) + b"capos$ " and kexes >= 5,
+              (rc, len(out), kexes, err[-300:]))
     # server-initiated re-key (the server runs with -r 16 MiB)
     n = 40 * 1024 * 1024
     m = log.mark()

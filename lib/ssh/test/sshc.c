@@ -40,9 +40,10 @@ int sshc_send(struct sshc *c, const uint8_t *payload, size_t n)
 {
     static uint8_t pkt[SSH_MAX_PACKET_LEN + 64];
     if (n + 64 > sizeof pkt) return -1;
+    size_t block = c->enc_out ? ssh_cipher_block(c->k_out.alg) : 8;
     size_t aligned = c->enc_out ? 1 + n : 5 + n;
-    size_t pad = 8 - aligned % 8;
-    if (pad < 4) pad += 8;
+    size_t pad = block - aligned % block;
+    if (pad < 4) pad += block;
     uint32_t plen = (uint32_t)(1 + n + pad);
     put_be32(pkt, plen);
     pkt[4] = (uint8_t)pad;
@@ -50,7 +51,7 @@ int sshc_send(struct sshc *c, const uint8_t *payload, size_t n)
     memset(pkt + 5 + n, 0, pad);
     size_t total = 4 + plen;
     if (c->enc_out) {
-        ssh_chacha_seal(&c->k_out, c->seq_out, pkt, plen);
+        ssh_cipher_seal(&c->k_out, c->seq_out, pkt, plen);
         total += SSH_TAG_LEN;
     }
     c->seq_out++;
@@ -60,11 +61,11 @@ int sshc_send(struct sshc *c, const uint8_t *payload, size_t n)
 int sshc_recv(struct sshc *c)
 {
     if (fill(c, 4) < 0) return -1;
-    uint32_t len = c->enc_in ? ssh_chacha_length(&c->k_in, c->seq_in, c->in) : be32(c->in);
+    uint32_t len = c->enc_in ? ssh_cipher_length(&c->k_in, c->seq_in, c->in) : be32(c->in);
     if (len > SSH_MAX_PACKET_LEN || len < 5) return -1;
     size_t total = 4 + len + (c->enc_in ? SSH_TAG_LEN : 0);
     if (fill(c, total) < 0) return -1;
-    if (c->enc_in && ssh_chacha_open(&c->k_in, c->seq_in, c->in, len) != 0) return -1;
+    if (c->enc_in && ssh_cipher_open(&c->k_in, c->seq_in, c->in, len) != 0) return -1;
     uint8_t pad = c->in[4];
     if ((size_t)pad + 1 >= len) return -1;
     c->last_len = len - 1 - pad;
@@ -124,6 +125,27 @@ static int do_kex(struct sshc *c, int initial, int have_server_kexinit)
     if (c->last_len > sizeof i_s) return -1;
     memcpy(i_s, c->last, c->last_len);
     i_s_len = c->last_len;
+    {
+        /* our first cipher that the server offers (s2c list) */
+        struct ssh_rd kr;
+        rd_init(&kr, i_s + 17, i_s_len - 17);
+        size_t tl;
+        for (int i = 0; i < 3; i++) (void)rd_str(&kr, &tl);
+        const uint8_t *sl2 = rd_str(&kr, &tl);
+        const char *l = c->cipher_list;
+        c->alg = SSH_CIPHER_NONE;
+        while (*l && !c->alg) {
+            const char *e = strchr(l, ',');
+            size_t n = e ? (size_t)(e - l) : strlen(l);
+            char name[64];
+            if (n < sizeof name) {
+                memcpy(name, l, n);
+                name[n] = 0;
+                if (ssh_namelist_has(sl2, tl, name)) c->alg = ssh_cipher_from_name(name);
+            }
+            l += n + (e ? 1 : 0);
+        }
+    }
     if (initial) c->strict = ssh_namelist_has((const uint8_t *)c->kex_list, strlen(c->kex_list), "kex-strict-c-v00@openssh.com");
 
     uint8_t esk[32], q_c[32], k[32], h[32];
@@ -165,15 +187,13 @@ static int do_kex(struct sshc *c, int initial, int have_server_kexinit)
     if (crypto_sign_verify_detached(sig, h, 32, c->host_pub) != 0) return -1;
     if (initial) memcpy(c->session_id, h, 32);
     if (sshc_recv(c) != SSH_MSG_NEWKEYS) return -1;
-    uint8_t key[64];
-    ssh_derive_key64(k, h, 'D', c->session_id, key);
-    ssh_chacha_setkey(&c->k_in, key);
+    if (!c->alg) return -1;
+    ssh_cipher_init(&c->k_in, c->alg, k, h, 'B', 'D', c->session_id);
     c->enc_in = 1;
     if (c->strict) c->seq_in = 0;
     uint8_t nk = SSH_MSG_NEWKEYS;
     if (sshc_send(c, &nk, 1) < 0) return -1;
-    ssh_derive_key64(k, h, 'C', c->session_id, key);
-    ssh_chacha_setkey(&c->k_out, key);
+    ssh_cipher_init(&c->k_out, c->alg, k, h, 'A', 'C', c->session_id);
     c->enc_out = 1;
     if (c->strict) c->seq_out = 0;
     return 0;

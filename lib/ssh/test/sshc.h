@@ -15,7 +15,8 @@ struct sshc {
     uint8_t in[80000]; size_t in_len;
     uint32_t seq_in, seq_out;
     int enc_in, enc_out, strict;
-    struct ssh_chacha_keys k_in, k_out;
+    struct ssh_cipher k_in, k_out;
+    int alg;              /* negotiated cipher (both directions) */
     uint8_t session_id[32];
     uint8_t host_pub[32];
     char v_s[256];

@@ -238,6 +238,34 @@ static void test_variants(void)
     free(P);
 }
 
+static void test_gcm(void)
+{
+    if (!crypto_aead_aes256gcm_is_available()) { printf("aes256-gcm: no AES-NI, skipped\n"); return; }
+    struct pair *P = pair_new(NULL);
+    P->echo = 1;
+    P->cli.cipher_list = "aes256-gcm@openssh.com,chacha20-poly1305@openssh.com";
+    sshc_init(&P->cli);
+    CHECK(sshc_login(&P->cli, "alice", user_sk) == 0);
+    CHECK(P->srv.alg_c2s == SSH_CIPHER_AES256_GCM && P->srv.alg_s2c == SSH_CIPHER_AES256_GCM);
+    CHECK(sshc_open_session(&P->cli) == 0);
+    CHECK(sshc_chan_request(&P->cli, "shell", NULL, 0) == 1);
+    static uint8_t big[30000];
+    for (int i = 0; i < 3; i++) {
+        memset(big, 'a' + i, sizeof big);
+        CHECK(sshc_chan_data(&P->cli, big, sizeof big) == 0);
+        CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_CHANNEL_DATA && P->cli.last[9 + 100] == 'a' + i);
+        CHECK(sshc_rekey(&P->cli) == 0);
+    }
+    CHECK(P->srv.kex_count == 4 && !P->srv.closed);
+    /* a flipped tag bit ends it */
+    uint8_t pkt[64] = { 0, 0, 0, 16, 10, SSH_MSG_IGNORE, 0, 0, 0, 0 };
+    ssh_cipher_seal(&P->cli.k_out, P->cli.seq_out, pkt, 16);
+    pkt[4 + 16] ^= 1;
+    sshc_send_raw(&P->cli, pkt, 4 + 16 + 16);
+    CHECK(disc_reason(P) == SSH_R_PACKET_MAC);
+    free(P);
+}
+
 static void test_rekey(void)
 {
     struct pair *P = session_pair(NULL);
@@ -591,7 +619,7 @@ static void test_hostile(void)
         uint8_t msg[20] = { SSH_MSG_IGNORE, 0, 0, 0, 3, 'a', 'b', 'c' };
         size_t plen = 16; /* 1 + 8 + 7 pad -> 16 */
         put_be32(pkt, (uint32_t)plen); pkt[4] = 7; memcpy(pkt + 5, msg, 8); memset(pkt + 13, 0, 7);
-        ssh_chacha_seal(&P->cli.k_out, P->cli.seq_out, pkt, plen);
+        ssh_cipher_seal(&P->cli.k_out, P->cli.seq_out, pkt, plen);
         pkt[10] ^= 1;
         sshc_send_raw(&P->cli, pkt, 4 + plen + 16);
         CHECK(disc_reason(P) == SSH_R_PACKET_MAC);
@@ -675,6 +703,7 @@ int main(void)
     test_login_shell();
     test_variants();
     test_rekey();
+    test_gcm();
     test_auth();
     test_denials();
     test_flow();
