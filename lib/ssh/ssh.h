@@ -190,7 +190,7 @@ struct ssh_cipher {
     int alg;
 };
 
-/* Connection state.  Caller-allocated (about 200 KiB); treat as opaque. */
+/* Connection state.  Caller-allocated (about 210 KiB); treat as opaque. */
 struct ssh_conn {
     struct ssh_server_config cfg;
     int phase;
