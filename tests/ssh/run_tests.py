@@ -6,7 +6,7 @@ tests/ssh/hostile (a deliberately misbehaving client) are run against the dev
 server on 127.0.0.1; the client-visible result and the server's logged reason
 code are both checked.
 
-usage: run_tests.py BUILD_DIR
+usage: run_tests.py BUILD_DIR [SERVER_BINARY]
 """
 import hashlib
 import os
@@ -22,7 +22,7 @@ import threading
 import time
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-SERVER = os.path.join(BUILD, "host/ssh-devserver/ssh-devserver")
+SERVER = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.path.join(BUILD, "host/ssh-devserver/ssh-devserver")
 HOSTILE = os.path.join(BUILD, "tests/ssh/hostile")
 GRACE = 4  # seconds of login grace time given to the dev server
 
@@ -176,8 +176,9 @@ def main():
         f.write(open(uk + ".pub").read())
     logp = os.path.join(tmp, "server.log")
     portf = os.path.join(tmp, "port")
+    errp = os.path.join(tmp, "server.stderr")
     srv = subprocess.Popen([SERVER, "-p", "0", "-P", portf, "-k", hk, "-a", ak, "-l", logp,
-                            "-g", str(GRACE), "-r", str(16 * 1024 * 1024)])
+                            "-g", str(GRACE), "-r", str(16 * 1024 * 1024)], stderr=open(errp, "w"))
     log = Log(logp)
     try:
         for _ in range(100):
@@ -195,6 +196,8 @@ def main():
         ssh = base + ["-i", uk]
         target = "alice@127.0.0.1"
         tests(log, port, ssh, base, target, tmp, env, uk, ok, hostpub)
+        check("server alive after all tests (no sanitizer abort)", srv.poll() is None,
+              open(errp).read()[-3000:])
     finally:
         srv.send_signal(signal.SIGTERM)
         try:
