@@ -157,7 +157,7 @@ def blast_bytes(n):
 
 def main():
     for tool in ("/usr/bin/ssh", "/usr/bin/ssh-keygen", "/usr/bin/ssh-keyscan", "/usr/bin/dbclient",
-                 "/usr/bin/dropbearconvert", SERVER, HOSTILE):
+                 "/usr/bin/dropbearconvert", "/usr/bin/plink", "/usr/bin/puttygen", SERVER, HOSTILE):
         if not os.path.exists(tool):
             print("missing " + tool + " (run make setup)")
             return 1
@@ -516,6 +516,25 @@ def tests(log, port, ssh, base, target, tmp, env, uk, ok, hostpub):
         f.write("127.0.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGz1bZ3D3jN2mT0bFJ0b6pI0b3vbK3wq5b5j1GQy6wQ8\n")
     rc, out, err = run(db + ["-T", target], b"exit 0\n", env=denv)
     check("dbclient rejects a wrong host key (signature really checked)", rc != 0, (rc, err))
+
+    # --- a third implementation: PuTTY's plink ---
+    ppk = os.path.join(tmp, "user_key.ppk")
+    subprocess.run(["puttygen", uk, "-O", "private", "-o", ppk], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    fp = subprocess.run(["ssh-keygen", "-lf", os.path.join(tmp, "host_key.pub")], stdout=subprocess.PIPE,
+                        text=True).stdout.split()[1]
+    pl = ["/usr/bin/plink", "-ssh", "-batch", "-i", ppk, "-P", str(port), "-hostkey", fp]
+    m = log.mark()
+    rc, out, err = run(pl + ["-T", target], b"echo from-putty\nexit 9\n", env=denv)
+    check("plink: login, command output, exit status 9", rc == 9 and b"from-putty" in out, (rc, out, err))
+    check("plink: identified", log.wait(r'client-version version="SSH-2\.0-PuTTY', m, 2))
+    m = log.mark()
+    rc, out, err = run(pl + [target, "id"], env=denv)
+    check("plink exec refused", rc != 0 and b"refused to start a shell/command" in err
+          and log.wait(r"reason=deny\.exec", m, 5), (rc, out, err))
+    rc, out, err = run(["/usr/bin/plink", "-ssh", "-batch", "-i", ppk, "-P", str(port), "-hostkey",
+                        "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "-T", target], b"exit 0\n", env=denv)
+    check("plink rejects a wrong host key", rc != 0, (rc, err))
 
 
 if __name__ == "__main__":
