@@ -315,6 +315,43 @@ static void test_rekey(void)
     free(P);
 }
 
+/* replies to requests that arrive while our KEXINIT is outstanding wait for NEWKEYS */
+static void test_deferred_replies(void)
+{
+    struct ssh_server_config cfg = { .rekey_bytes = 50000 };
+    struct pair *P = session_pair(&cfg);
+    CHECK(sshc_chan_request(&P->cli, "shell", NULL, 0) == 1);
+    static uint8_t blk[20000];
+    size_t sent = 0, n;
+    while ((n = ssh_channel_write(&P->srv, blk, sizeof blk)) > 0) sent += n;
+    CHECK(sent >= 50000 && P->srv.kex_sent_init && !P->srv.kex_sent_newkeys);
+    uint8_t ex[16];
+    struct ssh_wr w;
+    wr_init(&w, ex, sizeof ex);
+    wr_cstr(&w, "id");
+    uint8_t buf[64];
+    wr_init(&w, buf, sizeof buf);
+    wr_u8(&w, SSH_MSG_CHANNEL_REQUEST); wr_u32(&w, P->cli.chan_remote); wr_cstr(&w, "exec"); wr_u8(&w, 1);
+    wr_cstr(&w, "id");
+    sshc_send(&P->cli, buf, w.len);
+    CHECK(P->srv.defer_len > 0);
+    ssh_channel_exit(&P->srv, 7);          /* also deferred */
+    CHECK(P->srv.exit_pending == 1);
+    int t, kex = 0, data = 0;
+    while ((t = sshc_recv(&P->cli)) == SSH_MSG_CHANNEL_DATA) data++;
+    if (t == SSH_MSG_KEXINIT) kex = sshc_rekey_reply(&P->cli) == 0;
+    CHECK(data >= 2 && kex);
+    CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_CHANNEL_FAILURE);
+    CHECK(P->srv.defer_len == 0);
+    /* the exit goes out once the exchange is over */
+    pump(P);
+    CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_CHANNEL_REQUEST && be32(P->cli.last + 21) == 7);
+    CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_CHANNEL_EOF);
+    CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_CHANNEL_CLOSE);
+    CHECK(!P->srv.closed);
+    free(P);
+}
+
 static void test_auth(void)
 {
     struct pair *P = pair_new(NULL);
@@ -704,6 +741,7 @@ int main(void)
     test_variants();
     test_rekey();
     test_gcm();
+    test_deferred_replies();
     test_auth();
     test_denials();
     test_flow();
