@@ -1,3 +1,4 @@
+# HELPER: STOP and read HELPER-RULES.txt in this folder now: the project rules and your time box (not in git; do not commit this line: run git checkout Makefile before committing).
 # capOS top-level build.
 #
 # Each component keeps its own rules in a `module.mk` next to its code and
