@@ -89,27 +89,38 @@ int main(void)
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void pingpong(const char *name, int a[2], int b[2])
+/* pr/pw: the parent's read and write ends; cr/cw: the child's. Each side
+ * closes what it does not use, so closing pw ends the child. */
+static void pingpong(const char *name, int pr, int pw, int cr, int cw)
 {
-    /* a: parent -> child, b: child -> parent */
     char x = 0;
     pid_t pid = fork();
     if (pid == 0) {
+        if (pr != cr && pr != cw)
+            close(pr);
+        if (pw != cr && pw != cw)
+            close(pw);
         for (;;) {
-            if (read(a[0], &x, 1) != 1)
+            if (read(cr, &x, 1) != 1)
                 _exit(0);
-            if (write(b[1], &x, 1) != 1)
+            if (write(cw, &x, 1) != 1)
                 _exit(1);
         }
     }
+    if (cr != pr && cr != pw)
+        close(cr);
+    if (cw != pr && cw != pw && cw != cr)
+        close(cw);
     for (int i = 0; i < N + 100; i++) {
         uint64_t t0 = bench_tsc();
-        if (write(a[1], &x, 1) != 1 || read(b[0], &x, 1) != 1)
+        if (write(pw, &x, 1) != 1 || read(pr, &x, 1) != 1)
             break;
         if (i >= 100)
             samples[i - 100] = bench_tsc() - t0;
     }
-    close(a[1]);
+    close(pw);
+    if (pr != pw)
+        close(pr);
     waitpid(pid, 0, 0);
     bench_report(name, samples, N, 1);
 }
@@ -123,12 +134,11 @@ int main(int argc, char **argv)
     int a[2], b[2];
     if (pipe(a) || pipe(b))
         return 1;
-    pingpong("pipe-pingpong", a, b);
+    pingpong("pipe-pingpong", b[0], a[1], a[0], b[1]);
     int s[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, s))
         return 1;
-    int fa[2] = { s[1], s[0] }, fb[2] = { s[0], s[1] };
-    pingpong("unix-pingpong", fa, fb);
+    pingpong("unix-pingpong", s[0], s[0], s[1], s[1]);
     for (int i = 0; i < NSPAWN; i++) {
         char *args[] = { argv[0], "exit", 0 };
         uint64_t t0 = bench_tsc();
