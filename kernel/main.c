@@ -128,8 +128,9 @@ void kmain(uint32_t magic, uint32_t info_phys)
     struct spawn_grant grants[] = {
         { "console", &console_obj }, { "timer", &timer_obj }, { "memory", &vmem_obj },
         { "spawner", spawner }, { "power", &power_obj }, { "endpoints", &endpoint_factory_obj },
-        { "sessions", &session_authority_obj }, { "stats", &stats_obj },
+        { "sessions", &session_authority_obj }, { "stats", &stats_obj }, { "bootpkg", &bootpkg_obj },
     };
+    bootpkg_init(pkg, pkg_size);
     int err = 0;
     if (!process_spawn("init", elf, elf_size, grants, ARRAY_SIZE(grants), cmdline, session_boot(), &err))
         panic("cannot start init (error %d)", err);

@@ -163,3 +163,11 @@ struct ExportSpec @0xf689eaacfc5a1412 {
   interfaceId @1 :UInt64;
   line @2 :UInt32;
 }
+
+# The boot package as init sees it: the manifest and the names of the
+# programs it holds (read-only; only init gets it).
+interface BootPackage @0xec7b41c165cab8da {
+  manifestSize @0 () -> (size :UInt64);
+  readManifest @1 (offset :UInt64, maxBytes :UInt32) -> (data :Data);
+  binaries @2 () -> (names :List(Text));
+}

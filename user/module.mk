@@ -8,7 +8,11 @@ USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-pag
 RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c \
                $(wildcard lib/capnp/*.c)
 RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capos.capnp.c.o
-USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client
+# init also validates the boot manifest
+EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
+$(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
+$(BUILD)/uobj/lib/manifest/%.c.o: USER_CFLAGS += -Ilib/manifest -Ilib/fmt
+USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo
 
 $(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
@@ -24,7 +28,7 @@ $(BUILD)/uobj/%.S.o: %.S
 
 # user/<prog>/*.c -> build/user/<prog>
 define user_prog
-$(BUILD)/user/$(1): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard user/$(1)/*.c)) $(RT_OBJS) user/rt/user.ld
+$(BUILD)/user/$(1): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard user/$(1)/*.c)) $$(EXTRA_$(1)) $(RT_OBJS) user/rt/user.ld
 	@mkdir -p $$(dir $$@)
 	$(USER_CC) $(USER_LDFLAGS) -o $$@ $$(filter %.o,$$^) -lgcc
 endef
@@ -32,8 +36,8 @@ $(foreach p,$(USER_PROGS),$(eval $(call user_prog,$(p))))
 
 USER_BINS := $(addprefix $(BUILD)/user/,$(USER_PROGS))
 BOOTPKG   := $(BUILD)/boot.pkg
-$(BOOTPKG): $(USER_BINS) $(MKPKG)
-	$(MKPKG) $@ $(foreach p,$(USER_PROGS),$(p)=$(BUILD)/user/$(p))
+$(BOOTPKG): $(USER_BINS) $(MKPKG) $(BUILD)/manifest.bin
+	$(MKPKG) $@ manifest=$(BUILD)/manifest.bin $(foreach p,$(USER_PROGS),$(p)=$(BUILD)/user/$(p))
 
 all: $(BOOTPKG)
 -include $(shell find $(BUILD)/uobj -name '*.d' 2>/dev/null)

@@ -49,6 +49,7 @@ struct ep_facet { struct kobj obj; struct ep_core *core; uint64_t badge; };
 
 struct ep_call {
     struct list link;
+    struct list rx_link;         /* on the receiver's list while in flight */
     struct ep_core *core;
     struct pending *pd;          /* the caller's completion; 0 once the caller is gone */
     struct session *session;     /* the caller's (a reference) */
@@ -72,6 +73,7 @@ static void core_put(struct ep_core *c)
 
 static void call_free(struct ep_call *call)
 {
+    list_del(&call->rx_link);
     xfer_rollback(&call->caps);              /* no-op once delivered */
     kobj_put(&call->session->obj);
     core_put(call->core);
@@ -147,6 +149,7 @@ static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *
     list_del(&call->link);
     core->nqueue--;
     list_add_tail(&core->inflight, &call->link);
+    list_add_tail(&rx->received, &call->rx_link);
     ring_post(rx, rp->user_data, (int32_t)total, ncaps);
     rp->cancel = 0;
     pending_free(rp);
@@ -187,6 +190,7 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
         return CAP_ERR_OVERLOADED;
     }
     live_calls++;
+    list_init(&call->rx_link);
     call->core = core;
     core->refs++;
     call->pd = pd;
@@ -362,6 +366,16 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     list_del(&call->link);
     call_free(call);
     return 0;
+}
+
+/* A process that received calls is gone: its callers are told at once
+ * (another owner of the endpoint, e.g. a restarted server, serves new calls). */
+void endpoint_receiver_exit(struct process *p)
+{
+    while (!list_empty(&p->received)) {
+        struct ep_call *call = container_of(p->received.next, struct ep_call, rx_link);
+        call_fail(call, CAP_ERR_DISCONNECTED);
+    }
 }
 
 /* ---- the factory ---- */

@@ -10,4 +10,5 @@ extern struct kobj endpoint_factory_obj;        /* EndpointFactory */
 int endpoint_recv(struct process *p, const struct cap_sqe *s);
 int endpoint_return(struct process *p, const struct cap_sqe *s);
 size_t endpoint_live_calls(void);
+void endpoint_receiver_exit(struct process *p);
 #endif

@@ -12,6 +12,8 @@ extern struct kobj timer_obj;            /* Timer */
 extern struct kobj vmem_obj;             /* VirtualMemory (acts on the caller's own space) */
 extern struct kobj power_obj;            /* Power */
 extern struct kobj stats_obj;            /* KernelStats */
+extern struct kobj bootpkg_obj;          /* BootPackage */
+void bootpkg_init(const void *pkg, size_t size);
 
 void console_input_ready(void);          /* serial input arrived (timer tick) */
 void timer_expire(uint64_t now_ns);      /* complete due sleepUntil calls */

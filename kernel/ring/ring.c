@@ -111,7 +111,7 @@ static int check_buffer(struct process *p, uint64_t addr, uint32_t len, bool wri
     return 0;
 }
 
-static const uint32_t identity_caps[CAP_MAX_XFER] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+static const uint32_t identity_caps[CAP_MAX_XFER] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
 static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
 {

@@ -16,6 +16,7 @@
 #include "../mm/frame.h"
 #include "../cap/objects.h"
 #include "../cap/session.h"
+#include "../cap/endpoint.h"
 #include "../ring/ring.h"
 #include "../dev/power.h"
 #include "../../lib/c/string.h"
@@ -120,6 +121,7 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
     list_init(&p->threads);
     list_init(&p->pendings);
     list_init(&p->overflow);
+    list_init(&p->received);
     p->vm_next = VMEM_BASE;
     p->session = session;
     kobj_get(&session->obj);
@@ -159,6 +161,7 @@ void process_exit(struct process *p, int64_t code)
     while (!list_empty(&p->pendings))
         pending_free(container_of(p->pendings.next, struct pending, proc_link));
     ring_discard_overflow(p);
+    endpoint_receiver_exit(p);
     cap_table_destroy(&p->caps);
     process_handle_exited(p);
     kobj_put(&p->session->obj);

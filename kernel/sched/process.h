@@ -30,6 +30,7 @@ struct process {
     struct list pendings;      /* calls this process made that complete later */
     uint32_t npending;
     struct list overflow;      /* completions waiting for CQ room */
+    struct list received;      /* endpoint calls delivered to us, not yet returned */
     uint32_t noverflow;
 
     struct process_handle *handle;   /* the parent's view, if any */

@@ -20,12 +20,12 @@ def abi_errors():
 class Guest:
     """A running capOS guest with its serial console on pipes."""
 
-    def __init__(self, boot_args="", mem=None, extra=()):
+    def __init__(self, boot_args="", mem=None, extra=(), pkg=None):
         env = dict(os.environ)
         if mem:
             env["CAPOS_MEM"] = str(mem)
         cmd = [os.path.join(ROOT, "scripts/qemu"), os.path.join(ROOT, "build/kernel.bin"),
-               os.path.join(ROOT, "build/boot.pkg"), boot_args, "--", *extra]
+               pkg or os.path.join(ROOT, "build/boot.pkg"), boot_args, "--", *extra]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=env)
         self.out = b""

@@ -5,6 +5,7 @@
  */
 #include "../rt/capos.h"
 #include "ringtest.h"
+#include "services.h"
 
 static uint32_t cap_spawner = ~0u, cap_power = ~0u;
 static uint64_t boot_banner_ns, boot_banner_tsc;
@@ -82,38 +83,110 @@ __attribute__((noreturn)) void power_off(uint32_t status)
     rt_power_off(cap_power, status);
 }
 
+static void command(const char *line)
+{
+    if (!strcmp(line, "help") || !line[0]) {
+        printf("help caps services time hello fault poweroff\n");
+    } else if (!strcmp(line, "caps")) {
+        print_capset();
+    } else if (!strcmp(line, "services")) {
+        services_list();
+    } else if (!strcmp(line, "time")) {
+        printf("%lu ns since boot\n", timer_now());
+    } else if (!strcmp(line, "hello") || !strcmp(line, "fault")) {
+        int64_t h = spawn_with_console(line);
+        if (h < 0) {
+            printf("spawn failed: %ld\n", h);
+            return;
+        }
+        printf("%s exited with %ld\n", line, process_wait((uint32_t)h));
+        cap_release_cap((uint32_t)h);
+    } else if (!strcmp(line, "poweroff")) {
+        power_off(0);
+    } else {
+        printf("unknown command: %s\n", line);
+    }
+}
+
+#define CONSOLE_TAG 0xC0C0000000000001ull
+
+/* One event loop: console lines and service exits, whichever comes first. */
 static void console_loop(void)
 {
-    char line[128];
+    static uint8_t params[64] __attribute__((aligned(8)));
+    static uint8_t result[1024] __attribute__((aligned(8)));
+    capnp_builder b;
+    size_t plen = 0;
+    capnp_builder_init(&b, params, sizeof params);
+    capos_Console_readLine_Params_set_maxBytes(capos_Console_readLine_Params_init_root(&b), 120);
+    capnp_builder_finish(&b, &plen);
+    struct cap_sqe rl = {
+        .opcode = CAP_OP_CALL, .cap_id = rt_console, .interface_id = IFACE_CONSOLE, .method_id = CONSOLE_READ_LINE,
+        .addr = (uint64_t)params, .len = (uint32_t)plen, .result_addr = (uint64_t)result, .result_len = sizeof result,
+    };
     printf("This is init's boot console; the login shell comes later.\n"
-           "Commands: help, caps, time, hello, fault, poweroff.  (Ctrl-A X leaves QEMU.)\n");
+           "Commands: help, caps, services, time, hello, fault, poweroff.  (Ctrl-A X leaves QEMU.)\n");
+    printf("init> ");
+    ring_submit_tagged(&rl, CONSOLE_TAG);
+    services_watch();
     for (;;) {
-        printf("init> ");
-        int n = console_read_line(line, sizeof line);
-        if (n < 0) {
-            printf("read failed: %d\n", n);
+        struct cap_cqe c;
+        if (!ring_poll(&c)) {
+            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
             continue;
         }
-        if (!strcmp(line, "help") || !line[0]) {
-            printf("help caps time hello fault poweroff\n");
-        } else if (!strcmp(line, "caps")) {
-            print_capset();
-        } else if (!strcmp(line, "time")) {
-            printf("%lu ns since boot\n", timer_now());
-        } else if (!strcmp(line, "hello") || !strcmp(line, "fault")) {
-            int64_t h = spawn_with_console(line);
-            if (h < 0) {
-                printf("spawn failed: %ld\n", h);
-                continue;
+        if (services_event(&c) || c.user_data != CONSOLE_TAG)
+            continue;
+        char line[128] = "";
+        if (c.result >= 0) {
+            capnp_msg msg;
+            if (capnp_msg_init(&msg, result, (size_t)c.result) == CAPNP_OK) {
+                capnp_data d = capos_Console_readLine_Results_get_line(capos_Console_readLine_Results_read_root(&msg));
+                size_t n = d.len < sizeof line - 1 ? d.len : sizeof line - 1;
+                memcpy(line, d.ptr, n);
+                line[n] = 0;
             }
-            printf("%s exited with %ld\n", line, process_wait((uint32_t)h));
-            cap_release_cap((uint32_t)h);
-        } else if (!strcmp(line, "poweroff")) {
-            power_off(0);
-        } else {
-            printf("unknown command: %s\n", line);
+        }
+        command(line);
+        printf("init> ");
+        ring_submit_tagged(&rl, CONSOLE_TAG);
+    }
+}
+
+/* Boot argument "services-test": start the manifest's services, use one,
+ * kill it, and watch the supervisor restart it. */
+static int services_test(void)
+{
+    if (services_boot() < 0)
+        return 2;
+    int64_t echo = services_client("echo", "echo");
+    for (int round = 0; round < 2; round++) {
+        RT_BUFS(b, 256, 256);
+        uint32_t cap = (uint32_t)echo;
+        capnp_client cl = RT_CLIENT(cap);
+        capnp_call call;
+        capos_Echo_echo_Results_reader r;
+        int e = rt_error(capos_Echo_echo(&cl, &b, &call, "ping", 4, &r));
+        capnp_data d = e ? (capnp_data){ 0, 0 } : capos_Echo_echo_Results_get_data(r);
+        printf("SERVICES echo round=%d result=%d reply=%.*s\n", round, e, (int)d.len, (const char *)d.ptr);
+        if (round == 0) {
+            int64_t h = services_handle("echo");
+            services_watch();
+            printf("SERVICES kill echo result=%d\n", h >= 0 ? rt_kill((uint32_t)h) : -1);
+            struct cap_cqe c;
+            for (;;) {                              /* until the supervisor has handled the exit */
+                if (!ring_poll(&c)) {
+                    sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+                    continue;
+                }
+                if (services_event(&c))
+                    break;
+            }
         }
     }
+    services_list();
+    printf("SERVICES done\n");
+    return 0;
 }
 
 int main(void)
@@ -133,10 +206,16 @@ int main(void)
     print_capset();
     if (!strcmp(rt_capset->args, "test"))
         power_off(ringtest_run() == 0 ? 0 : 1);
+    if (!strcmp(rt_capset->args, "services-test"))
+        power_off((uint32_t)services_test());
     if (!strcmp(rt_capset->args, "ipctest"))
         power_off(ipctest_run() == 0 ? 0 : 1);
     if (!strncmp(rt_capset->args, "bench ", 6))
         power_off(run_benches(rt_capset->args + 6) == 0 ? 0 : 1);
+    if (services_boot() < 0) {
+        printf("init: the boot stops here.\n");
+        power_off(2);
+    }
     console_loop();
     return 0;
 }

@@ -30,8 +30,14 @@ int64_t capset_lookup(const char *name);
 /* ---- the ring ---- */
 /* Submit one SQE (user_data is filled in and returned); waits for SQ room. */
 uint64_t ring_submit(struct cap_sqe *sqe);
+/* The same with a caller-chosen user_data (event loops tag their own calls;
+ * the runtime's counter never reaches values with high bits set). */
+uint64_t ring_submit_tagged(struct cap_sqe *sqe, uint64_t user_data);
 /* Wait for the completion of user_data (others are kept for their waiters). */
 void ring_wait(uint64_t user_data, struct cap_cqe *out);
+/* Take any available completion (kept ones first); false if none. For
+ * event loops that wait on several calls: sys_cap_enter(1, ...) between polls. */
+bool ring_poll(struct cap_cqe *out);
 /* Submit and wait: a synchronous CALL. Returns the CQE result. */
 int32_t cap_call(uint32_t cap, uint64_t iface, uint16_t method, const void *params, uint32_t plen,
                  void *result, uint32_t rlen, struct cap_cqe *cqe_out);

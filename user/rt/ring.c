@@ -16,7 +16,12 @@ static struct cap_cqe *cq(void) { return (struct cap_cqe *)((char *)rt_ring + RI
 
 uint64_t ring_submit(struct cap_sqe *s)
 {
-    s->user_data = next_user_data++;
+    return ring_submit_tagged(s, next_user_data++);
+}
+
+uint64_t ring_submit_tagged(struct cap_sqe *s, uint64_t user_data)
+{
+    s->user_data = user_data;
     uint32_t tail = rt_ring->sq_tail;
     while (tail - __atomic_load_n(&rt_ring->sq_head, __ATOMIC_ACQUIRE) >= RING_SQ_ENTRIES)
         sys_cap_enter(0, 0);
@@ -47,6 +52,21 @@ static bool drain(uint64_t want, struct cap_cqe *out)
     }
     __atomic_store_n(&rt_ring->cq_head, head, __ATOMIC_RELEASE);
     return found;
+}
+
+bool ring_poll(struct cap_cqe *out)
+{
+    if (nstash) {
+        *out = stash[0];
+        stash[0] = stash[--nstash];
+        return true;
+    }
+    uint32_t head = rt_ring->cq_head;
+    if (head == __atomic_load_n(&rt_ring->cq_tail, __ATOMIC_ACQUIRE))
+        return false;
+    *out = cq()[head & (RING_CQ_ENTRIES - 1)];
+    __atomic_store_n(&rt_ring->cq_head, head + 1, __ATOMIC_RELEASE);
+    return true;
 }
 
 void ring_wait(uint64_t user_data, struct cap_cqe *out)

@@ -127,7 +127,7 @@ struct cap_result_cap {
 /* Limits */
 #define CAP_MAX_PARAMS   4096u     /* bytes of params per CALL */
 #define CAP_MAX_RESULT   4096u     /* bytes of result payload per CALL */
-#define CAP_MAX_XFER     8u        /* transfer descriptors per CALL or RETURN */
+#define CAP_MAX_XFER     16u       /* transfer descriptors per CALL or RETURN */
 #define EP_MAX_QUEUE     32u       /* calls waiting on one endpoint */
 #define PROC_MAX_PENDING 64u       /* calls one process has waiting for completion */
 

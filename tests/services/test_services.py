@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""The boot manifest in the guest.
+
+1. The checked-in manifest boots: init validates it, starts logger then
+   echo with their grants and sessions, the echo service answers through its
+   endpoint, and when it is killed the supervisor restarts it (on-failure).
+2. Every broken manifest of tests/manifest/bad whose programs exist in the
+   boot image stops the boot before anything starts, with the message (naming
+   the line at fault) that its '# expect:' line gives."""
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from capos_qemu import Guest, Checks, ROOT  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build")
+PROGRAMS = sorted(os.listdir(os.path.join(BUILD, "user")))
+
+
+def boot(args, pkg=None, timeout=60):
+    g = Guest(args, pkg=pkg)
+    try:
+        status = g.wait_exit(timeout=timeout)
+    finally:
+        g.kill()
+    return status, g.text()
+
+
+def main():
+    c = Checks("services")
+    status, log = boot("services-test")
+    c.check("the manifest validates and gives the start order",
+            "init: boot manifest ok: 2 sessions, 2 services; start order: logger echo" in log)
+    c.check("logger starts first, then echo, which logs through its grant of logger.log",
+            log.find("[logger] up") < log.find("[logger] echo: up") != -1)
+    c.check("echo answers through its endpoint", "SERVICES echo round=0 result=0 reply=ping" in log)
+    c.check("echo's endpoint discloses the caller's principal and profile (disclose=)",
+            "[logger] echo: 4 bytes from system/system" in log)
+    c.check("the supervisor logs the killed service's exit", "init: service echo exited with -1001" in log)
+    c.check("restart policy on-failure:3 restarts it", "init: restarting echo (1 of 3)" in log)
+    c.check("the restarted service answers on the same endpoint", "SERVICES echo round=1 result=0 reply=ping" in log)
+    c.check("services list shows the restart", re.search(r"^  echo\s+running, restarts 1$", log, re.M) is not None)
+    c.check("services-test powers off cleanly", status == 1, f"exit {status}")
+    if c.failed:
+        c.done(log)
+
+    tmp = tempfile.mkdtemp()
+    cases = 0
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/manifest/bad/*.manifest")) +
+                       glob.glob(os.path.join(ROOT, "tests/services/bad/*.manifest"))):
+        text = open(path).read()
+        bins = set(re.findall(r"binary=(\S+)", text))
+        if not bins <= set(PROGRAMS) | {"ech0"}:      # unknown_binary names a missing one on purpose
+            continue
+        expect = [m for m in re.findall(r"^#\s*expect:\s?(.*)$", text, re.M) if m.startswith("line ")]
+        name = os.path.basename(path)[:-len(".manifest")]
+        mbin = os.path.join(tmp, name + ".bin")
+        pkg = os.path.join(tmp, name + ".pkg")
+        subprocess.run([os.path.join(BUILD, "mkmanifest/mkmanifest"), path, mbin], check=True)
+        subprocess.run([os.path.join(BUILD, "tools/mkpkg"), pkg, "manifest=" + mbin] +
+                       [f"{p}={os.path.join(BUILD, 'user', p)}" for p in PROGRAMS], check=True)
+        status, log = boot("", pkg=pkg)
+        cases += 1
+        want = "init: boot manifest rejected: " + (expect[0] if expect else "?")
+        c.check(f"bad manifest {name}: '{want[30:]}'", want in log and "[logger]" not in log and status == 5,
+                f"exit {status}; got: {[l for l in log.splitlines() if 'rejected' in l]}")
+    c.check("at least six broken manifests were booted", cases >= 6, str(cases))
+    c.done()
+
+
+if __name__ == "__main__":
+    main()

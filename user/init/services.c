@@ -1,0 +1,259 @@
+/*
+ * init's service manager: reads the boot manifest through BootPackage,
+ * validates the whole graph with lib/manifest before anything starts, makes
+ * each service's endpoints and sessions, spawns the services in dependency
+ * order with exactly their grants, and supervises them: an exit is logged
+ * and, by the service's restart policy, answered with a new instance that
+ * gets the same grants (init keeps the owner side of every export, so
+ * clients' facets stay valid across a restart).
+ */
+#include "../rt/capos.h"
+#include "manifest.h"
+#include "services.h"
+
+static struct manifest m;
+static uint8_t mbuf[16384] __attribute__((aligned(8)));
+static char binaries[64][32];
+static uint32_t nbinaries;
+
+struct svc {
+    int64_t handle;                    /* ProcessHandle, or < 0 when not running */
+    uint32_t owners[MANIFEST_MAX_EXPORTS], facets[MANIFEST_MAX_EXPORTS];
+    uint32_t restarts;
+    bool gave_up;
+};
+static struct svc svcs[MANIFEST_MAX_SERVICES];
+static uint32_t sessions[MANIFEST_MAX_SESSIONS];
+
+static uint32_t cap_or_die(const char *name)
+{
+    int64_t c = capset_lookup(name);
+    if (c < 0) {
+        printf("init: no %s capability\n", name);
+        exit(4);
+    }
+    return (uint32_t)c;
+}
+
+static bool has_binary(void *ctx, const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < nbinaries; i++)
+        if (strlen(binaries[i]) == len && !memcmp(binaries[i], name, len))
+            return true;
+    return false;
+}
+
+static int read_package(uint32_t bp, size_t *size)
+{
+    RT_BUFS(b, 128, 4096);
+    capnp_client cl = RT_CLIENT(bp);
+    capnp_call call;
+    capos_BootPackage_manifestSize_Results_reader sr;
+    int e = capos_BootPackage_manifestSize(&cl, &b, &call, &sr);
+    if (e)
+        return rt_error(e);
+    uint64_t len = capos_BootPackage_manifestSize_Results_get_size(sr);
+    if (len == 0 || len > sizeof mbuf)
+        return CAP_ERR_INVALID_ARGUMENT;
+    for (uint64_t off = 0; off < len;) {
+        capos_BootPackage_readManifest_Results_reader rr;
+        if ((e = capos_BootPackage_readManifest(&cl, &b, &call, off, 2048, &rr)))
+            return rt_error(e);
+        capnp_data d = capos_BootPackage_readManifest_Results_get_data(rr);
+        if (d.len == 0 || d.len > len - off)
+            return CAP_ERR_INVALID_ARGUMENT;
+        memcpy(mbuf + off, d.ptr, d.len);
+        off += d.len;
+    }
+    capos_BootPackage_binaries_Results_reader br;
+    if ((e = capos_BootPackage_binaries(&cl, &b, &call, &br)))
+        return rt_error(e);
+    capnp_list names = capos_BootPackage_binaries_Results_get_names(br);
+    for (uint32_t i = 0; i < names.count && nbinaries < 64; i++) {
+        capnp_text t = capnp_list_text(names, i);
+        if (t.len < sizeof binaries[0]) {
+            memcpy(binaries[nbinaries], t.str, t.len);
+            binaries[nbinaries][t.len] = 0;
+            nbinaries++;
+        }
+    }
+    *size = (size_t)len;
+    return 0;
+}
+
+static void name_of(struct manifest_str s, char *out, size_t cap)
+{
+    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    memcpy(out, s.str, n);
+    out[n] = 0;
+}
+
+static int start(uint32_t i)
+{
+    uint32_t spawner = cap_or_die("spawner");
+    struct manifest_service *s = &m.services[i];
+    char gnames[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS][24];
+    const char *names[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS];
+    uint32_t caps[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS];
+    uint32_t n = 0;
+    for (uint32_t g = 0; g < s->ngrants; g++) {
+        struct manifest_grant *gr = &s->grants[g];
+        name_of(gr->name, gnames[n], sizeof gnames[n]);
+        caps[n] = gr->source == MANIFEST_SOURCE_KERNEL
+                      ? cap_or_die(manifest_kernel_cap_name(gr->kernel_cap))
+                      : svcs[gr->provider].facets[gr->export_index];
+        names[n] = gnames[n];
+        n++;
+    }
+    for (uint32_t x = 0; x < s->nexports; x++) {
+        name_of(s->exports[x].name, gnames[n], sizeof gnames[n]);
+        caps[n] = svcs[i].owners[x];
+        names[n] = gnames[n];
+        n++;
+    }
+    char bin[32];
+    name_of(s->binary, bin, sizeof bin);
+    svcs[i].handle = rt_spawn(spawner, bin, names, caps, n, sessions[s->session]);
+    char sname[32];
+    name_of(s->name, sname, sizeof sname);
+    if (svcs[i].handle < 0)
+        printf("init: cannot start %s: error %ld\n", sname, svcs[i].handle);
+    return svcs[i].handle < 0 ? (int)svcs[i].handle : 0;
+}
+
+int services_boot(void)
+{
+    size_t size = 0;
+    uint32_t bp = cap_or_die("bootpkg");
+    int r = read_package(bp, &size);
+    if (r) {
+        printf("init: cannot read the boot manifest (error %d)\n", r);
+        return -1;
+    }
+    struct manifest_error err;
+    if (manifest_load(&m, mbuf, size, has_binary, 0, &err) != MANIFEST_OK) {
+        printf("init: boot manifest rejected: %s\n", err.msg);
+        return -2;
+    }
+    printf("init: boot manifest ok: %u sessions, %u services; start order:", m.nsessions, m.nservices);
+    for (uint32_t k = 0; k < m.nservices; k++) {
+        char n[32];
+        name_of(m.services[m.order[k]].name, n, sizeof n);
+        printf(" %s", n);
+    }
+    printf("\n");
+
+    uint32_t auth = cap_or_die("sessions"), factory = cap_or_die("endpoints");
+    for (uint32_t k = 0; k < m.nsessions; k++) {
+        char p[32], f[32];
+        name_of(m.sessions[k].principal, p, sizeof p);
+        name_of(m.sessions[k].profile, f, sizeof f);
+        int64_t sc = rt_session_mint(auth, p, f);
+        if (sc < 0) {
+            printf("init: cannot mint session %s: %ld\n", p, sc);
+            return -3;
+        }
+        sessions[k] = (uint32_t)sc;
+    }
+    for (uint32_t k = 0; k < m.nservices; k++) {
+        uint32_t i = m.order[k];
+        struct manifest_service *s = &m.services[i];
+        uint32_t disclose = (s->disclose_principal ? CAP_RECV_F_PRINCIPAL : 0) |
+                            (s->disclose_profile ? CAP_RECV_F_PROFILE : 0);
+        for (uint32_t x = 0; x < s->nexports; x++)
+            if ((r = rt_endpoint_create(factory, s->exports[x].interface_id, disclose,
+                                        &svcs[i].owners[x], &svcs[i].facets[x])) < 0) {
+                printf("init: cannot create endpoint: %d\n", r);
+                return -4;
+            }
+        if ((r = start(i)) < 0)
+            return -5;
+    }
+    return 0;
+}
+
+/* user_data tags of the supervisor's waits */
+#define WAIT_TAG 0x5E5E000000000000ull
+
+void services_watch(void)
+{
+    for (uint32_t i = 0; i < m.nservices; i++) {
+        if (svcs[i].handle < 0)
+            continue;
+        struct cap_sqe s = {
+            .opcode = CAP_OP_CALL, .cap_id = (uint32_t)svcs[i].handle, .interface_id = IFACE_PROCESS_HANDLE,
+            .method_id = PROCESS_WAIT, .result_addr = 0, .result_len = 0,
+        };
+        static uint8_t res[MANIFEST_MAX_SERVICES][64] __attribute__((aligned(8)));
+        s.result_addr = (uint64_t)res[i];
+        s.result_len = sizeof res[i];
+        uint64_t ud = ring_submit_tagged(&s, WAIT_TAG | i);
+        (void)ud;
+    }
+}
+
+bool services_event(const struct cap_cqe *c)
+{
+    if ((c->user_data & 0xFFFF000000000000ull) != WAIT_TAG)
+        return false;
+    uint32_t i = (uint32_t)(c->user_data & 0xFFFF);
+    if (i >= m.nservices)
+        return true;
+    struct svc *v = &svcs[i];
+    struct manifest_service *s = &m.services[i];
+    char n[32];
+    name_of(s->name, n, sizeof n);
+    int64_t code = rt_wait((uint32_t)v->handle);     /* already exited: answers at once */
+    cap_release_cap((uint32_t)v->handle);
+    v->handle = -1;
+    printf("init: service %s exited with %ld\n", n, code);
+    bool again = s->restart == MANIFEST_RESTART_ALWAYS || (s->restart == MANIFEST_RESTART_ON_FAILURE && code != 0);
+    if (!again)
+        return true;
+    if (v->restarts >= s->retries) {
+        printf("init: service %s: restart limit (%u) reached, leaving it stopped\n", n, s->retries);
+        v->gave_up = true;
+        return true;
+    }
+    v->restarts++;
+    printf("init: restarting %s (%u of %u)\n", n, v->restarts, s->retries);
+    if (start(i) == 0) {
+        static uint8_t res2[MANIFEST_MAX_SERVICES][64] __attribute__((aligned(8)));
+        struct cap_sqe w = {
+            .opcode = CAP_OP_CALL, .cap_id = (uint32_t)v->handle, .interface_id = IFACE_PROCESS_HANDLE,
+            .method_id = PROCESS_WAIT, .result_addr = (uint64_t)res2[i], .result_len = sizeof res2[i],
+        };
+        ring_submit_tagged(&w, WAIT_TAG | i);
+    }
+    return true;
+}
+
+void services_list(void)
+{
+    for (uint32_t i = 0; i < m.nservices; i++) {
+        char n[32];
+        name_of(m.services[i].name, n, sizeof n);
+        printf("  %-12s %s, restarts %u\n", n, svcs[i].handle >= 0 ? "running" : svcs[i].gave_up ? "stopped (gave up)" : "stopped",
+               svcs[i].restarts);
+    }
+}
+
+int64_t services_client(const char *service, const char *export_name)
+{
+    for (uint32_t i = 0; i < m.nservices; i++) {
+        if (!manifest_str_eq(m.services[i].name, service, strlen(service)))
+            continue;
+        for (uint32_t x = 0; x < m.services[i].nexports; x++)
+            if (manifest_str_eq(m.services[i].exports[x].name, export_name, strlen(export_name)))
+                return svcs[i].facets[x];
+    }
+    return -1;
+}
+
+int64_t services_handle(const char *service)
+{
+    for (uint32_t i = 0; i < m.nservices; i++)
+        if (manifest_str_eq(m.services[i].name, service, strlen(service)))
+            return svcs[i].handle;
+    return -1;
+}
