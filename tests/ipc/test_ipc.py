@@ -84,6 +84,10 @@ def main():
             bool(before and after) and before.group(1) == after.group(1),
             f"{before and before.group(1)} vs {after and after.group(1)}")
     c.check("all 1000 cycles succeeded", bool(line(r"^IPC cycles=1000 failures=0$")))
+    c.check("a caller killed while its call is queued exits as killed", val(r"^IPC dying-caller exit=(-?\d+)$") == "-1001")
+    m = line(r"^IPC dying-caller pending before=(\d+) after=(\d+) objects before=(\d+) after=(\d+)$")
+    c.check("its queued call is withdrawn: no pending call or object is left behind",
+            bool(m) and m.group(1) == m.group(2) and m.group(3) == m.group(4))
     c.check("owner killed: the call in flight completes with DISCONNECTED",
             val(r"^CLIENT hold result=(-?\d+)$") == str(E["CAP_ERR_DISCONNECTED"]))
     c.check("after the owner is gone, calls fail with DISCONNECTED",

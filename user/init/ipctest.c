@@ -122,6 +122,19 @@ int ipctest_run(void)
     rt_endpoint_create(factory, capos_IpcProbe_ID, 0, &idle_owner, &idle_facet);
     int64_t idle = server(idle_owner, "idle");
     cap_release_cap(idle_owner);
+    /* a caller that dies withdraws its queued call */
+    struct rt_kernel_stats s0, s1;
+    timer_sleep_until(timer_now() + 20000000);       /* let the idle server settle into its sleep */
+    rt_stats(stats, &s0);
+    int64_t doomed = client("hold", idle_facet, session_a, false);
+    timer_sleep_until(timer_now() + 20000000);
+    rt_kill((uint32_t)doomed);
+    printf("IPC dying-caller exit=%ld\n", rt_wait((uint32_t)doomed));
+    cap_release_cap((uint32_t)doomed);
+    rt_stats(stats, &s1);
+    printf("IPC dying-caller pending before=%lu after=%lu objects before=%lu after=%lu\n",
+           s0.pending_calls, s1.pending_calls, s0.objects, s1.objects);
+
     int64_t mover = client("move-rollback", idle_facet, session_a, false);
     timer_sleep_until(timer_now() + 20000000);
     rt_kill((uint32_t)idle);
