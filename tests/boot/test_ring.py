@@ -8,7 +8,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Guest, Checks, abi_errors  # noqa: E402
+from capos_qemu import Checks, abi_errors, run_guest  # noqa: E402
 
 E = abi_errors()
 EXPECTED_SQE = {
@@ -40,12 +40,7 @@ EXPECTED_SQE = {
 
 def main():
     c = Checks("boot/ring")
-    g = Guest("test")
-    try:
-        status = g.wait_exit(timeout=120)
-    finally:
-        g.kill()
-    log = g.text()
+    status, log = run_guest("test", timeout=120)
 
     def has(pattern):
         return re.search(pattern, log, re.M) is not None

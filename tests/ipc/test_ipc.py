@@ -9,19 +9,14 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Guest, Checks, abi_errors  # noqa: E402
+from capos_qemu import Checks, abi_errors, run_guest  # noqa: E402
 
 E = abi_errors()
 
 
 def main():
     c = Checks("ipc")
-    g = Guest("ipctest")
-    try:
-        status = g.wait_exit(timeout=300)
-    finally:
-        g.kill()
-    log = g.text()
+    status, log = run_guest("ipctest", timeout=300)
 
     def line(pattern):
         m = re.search(pattern, log, re.M)
@@ -52,6 +47,9 @@ def main():
     m = line(r"^CLIENT LIVE ref=([0-9a-f]{32}) stable=1 epoch=1 badge=0 principal= profile=$")
     c.check("another endpoint sees a different reference for the same session, and no disclosure",
             bool(m) and "A1" in refs and m.group(1) != refs["A1"][0])
+    got = re.findall(r"^CLIENT cap (\S+) ([0-9a-f]{16})$", log, re.M)
+    c.check("a spawned process holds exactly its three grants, under their names",
+            sorted(n for n, _ in got) == ["console", "probe", "timer"] and val(r"^CLIENT caps count=(\d+)$") == "3")
     c.check("a facet cannot RECV", val(r"^CLIENT facet-recv result=(-?\d+)$") == str(E["CAP_ERR_NOT_OWNER"]))
     c.check("a facet cannot RETURN", val(r"^CLIENT facet-return result=(-?\d+)$") == str(E["CAP_ERR_NOT_OWNER"]))
     c.check("a message over the receiver's bound is refused",

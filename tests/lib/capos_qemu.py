@@ -80,6 +80,16 @@ class Guest:
             self.proc.wait()
 
 
+def run_guest(boot_args="", timeout=120, **kw):
+    """Boot a guest that powers itself off; return (QEMU exit status, output)."""
+    g = Guest(boot_args, **kw)
+    try:
+        status = g.wait_exit(timeout=timeout)
+    finally:
+        g.kill()
+    return status, g.text()
+
+
 class Checks:
     """Collects named pass/fail checks and reports them like a test runner."""
 

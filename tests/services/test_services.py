@@ -15,24 +15,15 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Guest, Checks, ROOT  # noqa: E402
+from capos_qemu import Checks, ROOT, run_guest  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 PROGRAMS = sorted(os.listdir(os.path.join(BUILD, "user")))
 
 
-def boot(args, pkg=None, timeout=60):
-    g = Guest(args, pkg=pkg)
-    try:
-        status = g.wait_exit(timeout=timeout)
-    finally:
-        g.kill()
-    return status, g.text()
-
-
 def main():
     c = Checks("services")
-    status, log = boot("services-test")
+    status, log = run_guest("services-test", timeout=60)
     c.check("the manifest validates and gives the start order",
             "init: boot manifest ok: 2 sessions, 2 services; start order: logger echo" in log)
     c.check("logger starts first, then echo, which logs through its grant of logger.log",
@@ -63,7 +54,7 @@ def main():
         subprocess.run([os.path.join(BUILD, "mkmanifest/mkmanifest"), path, mbin], check=True)
         subprocess.run([os.path.join(BUILD, "tools/mkpkg"), pkg, "manifest=" + mbin] +
                        [f"{p}={os.path.join(BUILD, 'user', p)}" for p in PROGRAMS], check=True)
-        status, log = boot("", pkg=pkg)
+        status, log = run_guest("", timeout=60, pkg=pkg)
         cases += 1
         want = "init: boot manifest rejected: " + (expect[0] if expect else "?")
         c.check(f"bad manifest {name}: '{want[30:]}'", want in log and "[logger]" not in log and status == 5,

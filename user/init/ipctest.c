@@ -91,6 +91,9 @@ int ipctest_run(void)
     client("echo BADGE", badged, session_a, true);
     client("echo INHERIT", facet, ~0u, true);         /* init's own (system) session */
 
+    /* a spawned process holds exactly its grants */
+    client("caps", facet, session_a, true);
+
     /* a facet can only CALL */
     client("owner-ops", facet, session_a, true);
     /* a message over the receiver's bound is refused; the endpoint goes on */

@@ -55,6 +55,12 @@ int main(void)
     capnp_call call;
     capos_IpcProbe_echo_Results_reader r;
 
+    if (!strcmp(role, "caps")) {
+        for (uint32_t i = 0; i < rt_capset->count; i++)
+            printf("CLIENT cap %s %016lx\n", rt_capset->entries[i].name, rt_capset->entries[i].interface_id);
+        printf("CLIENT caps count=%u\n", rt_capset->count);
+        return 0;
+    }
     if (!strncmp(role, "echo ", 5)) {
         uint64_t ref0 = 0, ref1 = 0;
         int stable = 1;
