@@ -19,3 +19,8 @@ ssh-interop: $(SSH_DEVSERVER_SAN) $(SSH_HOSTILE)
 
 all: $(SSH_HOSTILE)
 HOST_TESTS += ssh-interop
+
+.PHONY: ssh-freestanding
+ssh-freestanding:
+	@./tests/ssh/check_freestanding.sh $(BUILD)/ssh/freestanding
+HOST_TESTS += ssh-freestanding
