@@ -44,14 +44,19 @@ static void cpu_init(void)
     write_cr0((read_cr0() & ~(uint64_t)(CR0_EM | CR0_TS)) | CR0_MP);
     uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
     cpuid(7, 0, &a, &b, &c, &d);
-    bool smep = b & (1u << 7), smap = b & (1u << 20);
+    bool smep = b & (1u << 7), smap = b & (1u << 20), fsgs = b & 1u;
+    /* Threads set their own FS base (their TLS block) with WRFSBASE: a
+     * per-thread register, no authority involved; the scheduler saves it. */
+    if (fsgs)
+        cr4 |= CR4_FSGSBASE;
     if (smep)
         cr4 |= CR4_SMEP;
     if (smap)
         cr4 |= CR4_SMAP;
     cpu_has_smap = smap;
     write_cr4(cr4);
-    kprintf("[kernel] cpu: NX on, SMEP %s, SMAP %s\n", smep ? "on" : "not offered", smap ? "on" : "not offered");
+    kprintf("[kernel] cpu: NX on, SMEP %s, SMAP %s, FSGSBASE %s\n", smep ? "on" : "not offered",
+            smap ? "on" : "not offered", fsgs ? "on" : "not offered");
 }
 
 void kmain(uint32_t magic, uint32_t info_phys)
@@ -132,7 +137,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     };
     bootpkg_init(pkg, pkg_size);
     int err = 0;
-    if (!process_spawn("init", elf, elf_size, grants, ARRAY_SIZE(grants), cmdline, session_boot(), &err))
+    if (!process_spawn("init", elf, elf_size, grants, ARRAY_SIZE(grants), cmdline, session_boot(), true, &err))
         panic("cannot start init (error %d)", err);
     kobj_put(spawner);   /* init holds it now */
     sched_start();

@@ -30,10 +30,13 @@ interface VirtualMemory @0xdab7a2354a92dbb9 {
 
 # Starts programs packed in the boot image with an explicit grant list.
 interface ProcessSpawner @0x9e1654edee2cff9c {
-  spawn @0 (binary :Text, grants :List(CapGrant), session :SessionContext, args :Text) -> (handle :ProcessHandle);
+  spawn @0 (binary :Text, grants :List(CapGrant), session :SessionContext, args :Text,
+            threads :Bool) -> (handle :ProcessHandle);
   # The child holds exactly its grants. Its session context is `session` if
   # given (only the session path holds SessionContext caps), else the caller's.
   # args (at most 127 bytes) reach the child in its CapSet page.
+  # threads: also grant the child "threads" (a ThreadSpawner) and "thread"
+  # (a ThreadControl), both bound to the child itself.
 }
 
 struct CapGrant {
@@ -170,4 +173,28 @@ interface BootPackage @0xec7b41c165cab8da {
   manifestSize @0 () -> (size :UInt64);
   readManifest @1 (offset :UInt64, maxBytes :UInt32) -> (data :Data);
   binaries @2 () -> (names :List(Text));
+}
+
+# Starts threads in the holder's own process (the address space and the
+# capability table stay the process's; scheduling is per thread).
+interface ThreadSpawner @0x82f56fecda88ece5 {
+  spawn @0 (entry :UInt64, arg :UInt64, stackTop :UInt64, fsBase :UInt64)
+        -> (thread :ThreadHandle, id :UInt32);
+  # The thread starts at entry with rdi = arg, rcx = its id, rsp = stackTop - 8
+  # (stackTop 16-byte aligned, as after a call) and FS base = fsBase (its TLS block).
+}
+
+# A thread's joinable end; releasing it detaches the thread.
+interface ThreadHandle @0xcc5ddf033b9df25a {
+  join @0 () -> (value :UInt64);
+}
+
+# Operations a process performs on its own threads, named by id (the ring
+# is shared, so the thread that submits is not always the one that runs
+# the call).
+interface ThreadControl @0xbd1f3d0c2fe66f00 {
+  exit @0 (id :UInt32, value :UInt64) -> ();
+  # End that thread; its join returns value. The last thread's exit ends
+  # the process with value as its exit code.
+  setFsBase @1 (id :UInt32, base :UInt64) -> ();
 }

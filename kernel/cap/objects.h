@@ -28,6 +28,12 @@ struct process;
 struct kobj *process_handle_create(struct process *p);
 void process_handle_exited(struct process *p);
 
+/* Threads (thread.c) */
+struct thread;
+struct kobj *thread_cap_create(struct process *p, int which);   /* 0 ThreadSpawner, 1 ThreadControl */
+void thread_caps_unbind(struct process *p);
+void thread_handle_ended(struct thread *t, uint64_t value);
+
 /* VirtualMemory region for heaps */
 #define VMEM_BASE  0x0000100000000000ull
 #define VMEM_LIMIT 0x0000200000000000ull

@@ -46,7 +46,7 @@ static int spawner_spawn(void *self, capos_ProcessSpawner_spawn_Params_reader p,
     struct spawner *s = (struct spawner *)c->obj;
     capnp_text bin = capos_ProcessSpawner_spawn_Params_get_binary(p);
     capnp_list gl = capos_ProcessSpawner_spawn_Params_get_grants(p);
-    if (bin.len == 0 || bin.len >= BOOTPKG_NAME || gl.count > CAPSET_MAX)
+    if (bin.len == 0 || bin.len >= BOOTPKG_NAME || gl.count > CAPSET_MAX - 2)
         return CAP_ERR_INVALID_ARGUMENT;
     char name[BOOTPKG_NAME];
     memcpy(name, bin.str, bin.len);
@@ -85,7 +85,8 @@ static int spawner_spawn(void *self, capos_ProcessSpawner_spawn_Params_reader p,
     if (!elf)
         return CAP_ERR_NOT_FOUND;
     int err = 0;
-    struct process *child = process_spawn(name, elf, elf_size, grants, gl.count, args, sess, &err);
+    struct process *child = process_spawn(name, elf, elf_size, grants, gl.count, args, sess,
+                                         capos_ProcessSpawner_spawn_Params_get_threads(p), &err);
     if (!child)
         return err ? err : CAP_ERR_OVERLOADED;
     struct kobj *h = process_handle_create(child);

@@ -74,7 +74,7 @@ static int setup_ring(struct process *p)
     return 0;
 }
 
-static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t n, const char *args)
+static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t n, const char *args, bool threads)
 {
     paddr_t pa = frame_alloc();
     if (!pa)
@@ -96,6 +96,20 @@ static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t
         e->interface_id = g[i].obj->iface;
     }
     cs->count = n;
+    for (int which = 0; threads && which < 2 && cs->count < CAPSET_MAX; which++) {
+        struct kobj *o = thread_cap_create(p, which);
+        int64_t id = o ? cap_insert(&p->caps, o) : CAP_ERR_OVERLOADED;
+        if (id < 0) {
+            if (o)
+                kobj_put(o);
+            frame_free(pa);
+            return (int)id;
+        }
+        struct capset_entry *e = &cs->entries[cs->count++];
+        strlcpy(e->name, which ? "thread" : "threads", sizeof e->name);
+        e->cap_id = (uint32_t)id;
+        e->interface_id = o->iface;
+    }
     if (vm_map_user(&p->vm, CAPSET_VADDR, pa, PTE_NX) < 0) {
         frame_free(pa);
         return CAP_ERR_OVERLOADED;
@@ -105,9 +119,9 @@ static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t
 
 struct process *process_spawn(const char *name, const void *elf, size_t elf_size,
                               const struct spawn_grant *grants, uint32_t ngrants,
-                              const char *args, struct session *session, int *err)
+                              const char *args, struct session *session, bool threads, int *err)
 {
-    if (ngrants > CAPSET_MAX) {
+    if (ngrants > CAPSET_MAX - 2) {
         *err = CAP_ERR_INVALID_ARGUMENT;
         return 0;
     }
@@ -134,7 +148,7 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
         goto fail;
     if ((r = elf_load(&p->vm, elf, elf_size, &entry)) < 0)
         goto fail;
-    if ((r = setup_ring(p)) < 0 || (r = setup_capset(p, grants, ngrants, args)) < 0)
+    if ((r = setup_ring(p)) < 0 || (r = setup_capset(p, grants, ngrants, args, threads)) < 0)
         goto fail;
     if ((r = map_fresh(p, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE / PAGE_SIZE, PTE_W | PTE_NX)) < 0)
         goto fail;
@@ -167,7 +181,10 @@ void process_exit(struct process *p, int64_t code)
     kobj_put(&p->session->obj);
     vm_space_destroy(&p->vm);
 
+    thread_caps_unbind(p);
     struct thread *self = 0;
+    for (struct list *n = p->threads.next; n != &p->threads; n = n->next)
+        thread_handle_ended(container_of(n, struct thread, proc_link), (uint64_t)code);
     while (!list_empty(&p->threads)) {
         struct thread *t = container_of(p->threads.next, struct thread, proc_link);
         if (t == current_thread()) {

@@ -35,6 +35,7 @@ struct process {
 
     struct process_handle *handle;   /* the parent's view, if any */
     struct session *session;         /* fixed at spawn, a reference */
+    struct kobj *thread_caps[2];     /* its ThreadSpawner and ThreadControl, if made (weak) */
     bool exiting;
     int64_t exit_code;
     struct list all_link;
@@ -49,7 +50,7 @@ struct spawn_grant {
 /* Create a process from a static ELF image with exactly these grants. */
 struct process *process_spawn(const char *name, const void *elf, size_t elf_size,
                               const struct spawn_grant *grants, uint32_t ngrants,
-                              const char *args, struct session *session, int *err);
+                              const char *args, struct session *session, bool threads, int *err);
 /* End a process: cancel its calls, release its caps and memory, report its
  * exit code to its handle. If p is the current process, does not return. */
 void process_exit(struct process *p, int64_t code);

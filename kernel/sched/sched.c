@@ -88,6 +88,7 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
     f->rdi = a0;
     f->rsi = a1;
     f->rdx = a2;
+    f->rcx = t->tid;
     uint64_t *sp = (uint64_t *)f;
     *--sp = (uint64_t)thread_first_entry;
     for (int i = 0; i < 6; i++)

@@ -17,6 +17,7 @@ struct thread {
     struct list run_link;      /* run queue, or the dead list */
     struct list proc_link;
     /* waiting in cap_enter */
+    struct thread_handle *handle;   /* its joinable end, if any */
     uint32_t wait_min;
     uint64_t wait_deadline;    /* ns; ~0 = none */
     struct list timeout_link;
@@ -32,6 +33,8 @@ struct cpu {
 };
 
 void sched_init(void);
+/* A new runnable thread entering user mode at entry with rdi, rsi, rdx =
+ * a0, a1, a2 and rcx = its own id. */
 struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
                              uint64_t a0, uint64_t a1, uint64_t a2);
 void thread_destroy(struct thread *t);     /* t must not be running */

@@ -107,6 +107,17 @@ int rt_endpoint_create(uint32_t factory, uint64_t iface, uint32_t disclose, uint
 int64_t rt_endpoint_facet(uint32_t owner, uint64_t badge);
 int64_t rt_session_mint(uint32_t authority, const char *principal, const char *profile);
 
+/* ---- threads (needs the "threads" and "thread" caps) ---- */
+struct rt_thread;
+int  rt_thread_create(struct rt_thread **out, void *(*fn)(void *), void *arg);
+int  rt_thread_join(struct rt_thread *t, void **ret);
+__attribute__((noreturn)) void rt_thread_exit(void *value);
+uint32_t rt_thread_self(void);
+extern uint32_t rt_main_tid;
+extern uint32_t rt_threads_live;                        /* threads besides main */
+void rt_lock(volatile int *l);                          /* a spin lock (short sections only) */
+void rt_unlock(volatile int *l);
+
 /* ---- heap ---- */
 void *malloc(size_t n);
 void *calloc(size_t n, size_t size);

@@ -1,8 +1,19 @@
-/* Process entry: rdi = ring, rsi = pid, rdx = CapSet (see capos/abi.h). */
+/* Process entry: rdi = ring, rsi = pid, rdx = CapSet, rcx = main thread id
+ * (see capos/abi.h). */
     .section .text.start, "ax"
     .globl _start
 _start:
     xorl %ebp, %ebp
     andq $-16, %rsp
     call rt_start
+    ud2
+
+/* Thread entry: rdi = struct rt_thread *, rcx = thread id (thread.c). */
+    .text
+    .globl rt_thread_entry
+rt_thread_entry:
+    xorl %ebp, %ebp
+    movl %ecx, %esi
+    andq $-16, %rsp
+    call rt_thread_main
     ud2

@@ -34,14 +34,28 @@ static struct alloc heap = { .grow = grow, .release = release, .corrupt = corrup
 
 void rt_heap_init(void) {}
 
-void *malloc(size_t n) { return alloc_get(&heap, n); }
-void free(void *p) { alloc_put(&heap, p); }
+static volatile int heap_lock;
+
+void *malloc(size_t n)
+{
+    rt_lock(&heap_lock);
+    void *p = alloc_get(&heap, n);
+    rt_unlock(&heap_lock);
+    return p;
+}
+
+void free(void *p)
+{
+    rt_lock(&heap_lock);
+    alloc_put(&heap, p);
+    rt_unlock(&heap_lock);
+}
 
 void *calloc(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return 0;
-    return alloc_get(&heap, n * size);   /* blocks come zeroed */
+    return malloc(n * size);             /* blocks come zeroed */
 }
 
 void *realloc(void *p, size_t n)

@@ -1,11 +1,31 @@
 /*
- * Ring submission and completion for a single-threaded program.
- * Completions that arrive for other requests while we wait for one are kept
- * in a small stash until their waiter asks (user_data is the only key).
+ * Ring submission and completion. Completions that arrive for other requests
+ * while we wait for one are kept in a stash until their waiter asks
+ * (user_data is the only key).
+ *
+ * Threads share the ring under a spin lock held only for a submission or a
+ * drain (never while blocked). A thread waits in cap_enter; with other
+ * threads alive it wakes at least every 2 ms to look in the stash, because a
+ * sibling may have drained its completion while it slept. ParkSpace and a
+ * single CQ drainer that wakes exactly the owner replace this (issue 4).
  */
 #include "capos.h"
 
-#define STASH 64
+#define STASH 256
+static volatile int ring_lock;
+uint32_t rt_threads_live;
+
+void rt_lock(volatile int *l)
+{
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+        while (*l)
+            __asm__ volatile("pause");
+}
+
+void rt_unlock(volatile int *l)
+{
+    __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
 static struct cap_cqe stash[STASH];
 static uint32_t nstash;
 static uint64_t next_user_data = 1;
@@ -16,17 +36,19 @@ static struct cap_cqe *cq(void) { return (struct cap_cqe *)((char *)rt_ring + RI
 
 uint64_t ring_submit(struct cap_sqe *s)
 {
-    return ring_submit_tagged(s, next_user_data++);
+    return ring_submit_tagged(s, __atomic_fetch_add(&next_user_data, 1, __ATOMIC_RELAXED));
 }
 
 uint64_t ring_submit_tagged(struct cap_sqe *s, uint64_t user_data)
 {
     s->user_data = user_data;
+    rt_lock(&ring_lock);
     uint32_t tail = rt_ring->sq_tail;
     while (tail - __atomic_load_n(&rt_ring->sq_head, __ATOMIC_ACQUIRE) >= RING_SQ_ENTRIES)
         sys_cap_enter(0, 0);
     sq()[tail & (RING_SQ_ENTRIES - 1)] = *s;
     __atomic_store_n(&rt_ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
+    rt_unlock(&ring_lock);
     return s->user_data;
 }
 
@@ -56,32 +78,41 @@ static bool drain(uint64_t want, struct cap_cqe *out)
 
 bool ring_poll(struct cap_cqe *out)
 {
+    bool got = false;
+    rt_lock(&ring_lock);
     if (nstash) {
         *out = stash[0];
         stash[0] = stash[--nstash];
-        return true;
+        got = true;
+    } else {
+        uint32_t head = rt_ring->cq_head;
+        if (head != __atomic_load_n(&rt_ring->cq_tail, __ATOMIC_ACQUIRE)) {
+            *out = cq()[head & (RING_CQ_ENTRIES - 1)];
+            __atomic_store_n(&rt_ring->cq_head, head + 1, __ATOMIC_RELEASE);
+            got = true;
+        }
     }
-    uint32_t head = rt_ring->cq_head;
-    if (head == __atomic_load_n(&rt_ring->cq_tail, __ATOMIC_ACQUIRE))
-        return false;
-    *out = cq()[head & (RING_CQ_ENTRIES - 1)];
-    __atomic_store_n(&rt_ring->cq_head, head + 1, __ATOMIC_RELEASE);
-    return true;
+    rt_unlock(&ring_lock);
+    return got;
 }
 
 void ring_wait(uint64_t user_data, struct cap_cqe *out)
 {
     for (;;) {
+        rt_lock(&ring_lock);
         for (uint32_t i = 0; i < nstash; i++) {
             if (stash[i].user_data == user_data) {
                 *out = stash[i];
                 stash[i] = stash[--nstash];
+                rt_unlock(&ring_lock);
                 return;
             }
         }
-        if (drain(user_data, out))
+        bool found = drain(user_data, out);
+        rt_unlock(&ring_lock);
+        if (found)
             return;
-        sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        sys_cap_enter(1, __atomic_load_n(&rt_threads_live, __ATOMIC_RELAXED) ? 2000000 : CAP_TIMEOUT_FOREVER);
     }
 }
 

@@ -33,7 +33,9 @@ void exit(int code)
     sys_exit(code);
 }
 
-__attribute__((noreturn)) void rt_start(struct cap_ring_hdr *ring, uint32_t pid, const struct capset *cs)
+void rt_thread_init_main(uint32_t tid);
+
+__attribute__((noreturn)) void rt_start(struct cap_ring_hdr *ring, uint32_t pid, const struct capset *cs, uint32_t tid)
 {
     if ((uint64_t)ring != RING_VADDR || (uint64_t)cs != CAPSET_VADDR || cs->magic != CAPSET_MAGIC)
         sys_exit(-2);
@@ -50,5 +52,6 @@ __attribute__((noreturn)) void rt_start(struct cap_ring_hdr *ring, uint32_t pid,
     if (c >= 0)
         rt_memory = (uint32_t)c;
     rt_heap_init();
+    rt_thread_init_main(tid);
     exit(main());
 }

@@ -10,8 +10,9 @@
  *   SYS_EXIT (1):      rdi = exit code. Never returns.
  * Everything else is an SQE opcode on the per-process ring.
  *
- * Process entry: rdi = ring address, rsi = process id, rdx = CapSet address;
- * rsp is 16-byte aligned minus 8 as after a call.
+ * Process entry: rdi = ring address, rsi = process id, rdx = CapSet address,
+ * rcx = the main thread's id; rsp is 16-byte aligned minus 8 as after a call.
+ * Thread entry (ThreadSpawner): rdi = arg, rcx = the thread's id.
  */
 #ifndef CAPOS_ABI_H
 #define CAPOS_ABI_H

@@ -61,6 +61,7 @@ static inline void user_access_end(void) { if (cpu_has_smap) __asm__ volatile("c
 #define CR4_PGE        (1u << 7)
 #define CR4_OSFXSR     (1u << 9)
 #define CR4_OSXMMEXCPT (1u << 10)
+#define CR4_FSGSBASE   (1u << 16)
 #define CR4_SMEP       (1u << 20)
 #define CR4_SMAP       (1u << 21)
 

@@ -1,0 +1,224 @@
+/*
+ * Threads as capabilities. A process's ThreadSpawner and ThreadControl are
+ * bound to that process (granted only when its parent asks, through
+ * ProcessSpawner.spawn's `threads`); ThreadHandles are per thread.
+ *   ThreadSpawner.spawn(entry, arg, stackTop, fsBase) -> (thread, id)
+ *   ThreadHandle.join() -> value          releasing the handle detaches
+ *   ThreadControl.exit(id, value)         end a thread of this process
+ *   ThreadControl.setFsBase(id, base)     its TLS block
+ * Threads are named by id because the ring is the process's: the thread that
+ * runs cap_enter is not always the one that submitted the call.
+ */
+#include "objects.h"
+#include "kheap.h"
+#include "kprintf.h"
+#include "cpu.h"
+#include "../sched/process.h"
+#include "../sched/sched.h"
+
+#define MAX_THREADS 32
+
+struct thread_handle {
+    struct kobj obj;
+    struct thread *t;          /* 0 once the thread has ended */
+    bool exited;
+    uint64_t value;
+    struct list waiters;
+};
+
+struct proc_bound {            /* ThreadSpawner and ThreadControl */
+    struct kobj obj;
+    struct process *p;         /* 0 once the process is gone */
+};
+
+static struct thread *find(struct process *p, uint32_t id)
+{
+    if (!p)
+        return 0;
+    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
+        struct thread *t = container_of(n, struct thread, proc_link);
+        if (t->tid == id)
+            return t;
+    }
+    return 0;
+}
+
+static void complete_join(struct pending *pd, uint64_t value)
+{
+    uint8_t buf[32];
+    capnp_builder b;
+    size_t len = 0;
+    capnp_builder_init(&b, buf, sizeof buf);
+    capos_ThreadHandle_join_Results_set_value(capos_ThreadHandle_join_Results_init_root(&b), value);
+    capnp_builder_finish(&b, &len);
+    pending_complete(pd, 0, buf, (uint32_t)len);
+}
+
+/* The thread is ending (alone, or with its process): tell its joiners. */
+void thread_handle_ended(struct thread *t, uint64_t value)
+{
+    struct thread_handle *h = t->handle;
+    if (!h)
+        return;
+    t->handle = 0;
+    h->t = 0;
+    h->exited = true;
+    h->value = value;
+    while (!list_empty(&h->waiters))
+        complete_join(container_of(h->waiters.next, struct pending, wait_link), value);
+}
+
+/* End thread t of process p with value; the last thread ends the process. */
+static void end_thread(struct process *p, struct thread *t, uint64_t value)
+{
+    thread_handle_ended(t, value);
+    if (p->nthreads <= 1) {
+        process_exit(p, (int64_t)value);           /* does not return for the current thread */
+        return;
+    }
+    if (t == current_thread())
+        thread_exit_current();
+    thread_destroy(t);
+}
+
+/* ---- ThreadHandle ---- */
+
+static int h_join(void *self, capos_ThreadHandle_join_Params_reader p, capos_ThreadHandle_join_Results_builder r)
+{
+    struct call_ctx *c = self;
+    struct thread_handle *h = (struct thread_handle *)c->obj;
+    if (h->exited) {
+        capos_ThreadHandle_join_Results_set_value(r, h->value);
+        return CAPNP_OK;
+    }
+    struct pending *pd = pending_new(c);
+    if (!pd)
+        return CAP_ERR_OVERLOADED;
+    list_add_tail(&h->waiters, &pd->wait_link);
+    return CALL_PENDING;
+}
+
+static const capos_ThreadHandle_server h_server = { .join = h_join };
+static int h_call(struct kobj *o, struct call_ctx *c) { return capos_ThreadHandle_dispatch(&h_server, c, &c->sc); }
+
+static void h_destroy(struct kobj *o)
+{
+    struct thread_handle *h = (struct thread_handle *)o;
+    if (h->t)
+        h->t->handle = 0;                           /* detached */
+    while (!list_empty(&h->waiters))
+        pending_complete(container_of(h->waiters.next, struct pending, wait_link), CAP_ERR_DISCONNECTED, 0, 0);
+    kfree(h);
+}
+
+static const struct kobj_type handle_type = { "ThreadHandle", capos_ThreadHandle_ID, h_call, h_destroy };
+
+/* ---- ThreadSpawner ---- */
+
+static int s_spawn(void *self, capos_ThreadSpawner_spawn_Params_reader p, capos_ThreadSpawner_spawn_Results_builder r)
+{
+    struct call_ctx *c = self;
+    struct process *proc = ((struct proc_bound *)c->obj)->p;
+    if (!proc || proc != c->caller)
+        return CAP_ERR_DISCONNECTED;               /* bound to a process that is gone, or another one */
+    uint64_t entry = capos_ThreadSpawner_spawn_Params_get_entry(p);
+    uint64_t top = capos_ThreadSpawner_spawn_Params_get_stackTop(p);
+    uint64_t fs = capos_ThreadSpawner_spawn_Params_get_fsBase(p);
+    if (top % 16 || top < 4096 || !vm_translate(&proc->vm, entry, 0) ||
+        !vm_translate(&proc->vm, top - 8, PTE_W) || fs >= USER_TOP)
+        return CAP_ERR_INVALID_ARGUMENT;
+    if (proc->nthreads >= MAX_THREADS)
+        return CAP_ERR_OVERLOADED;
+    struct thread_handle *h = kmalloc(sizeof *h);
+    if (!h)
+        return CAP_ERR_OVERLOADED;
+    struct thread *t = thread_create(proc, entry, top - 8, capos_ThreadSpawner_spawn_Params_get_arg(p), 0, 0);
+    if (!t) {
+        kfree(h);
+        return CAP_ERR_OVERLOADED;
+    }
+    t->fs_base = fs;
+    kobj_init(&h->obj, &handle_type);
+    h->t = t;
+    list_init(&h->waiters);
+    t->handle = h;
+    capos_ThreadSpawner_spawn_Results_set_thread(r, ctx_result_cap(c, r.s, &h->obj));
+    capos_ThreadSpawner_spawn_Results_set_id(r, t->tid);
+    return CAPNP_OK;
+}
+
+static const capos_ThreadSpawner_server s_server = { .spawn = s_spawn };
+static int s_call(struct kobj *o, struct call_ctx *c) { return capos_ThreadSpawner_dispatch(&s_server, c, &c->sc); }
+
+/* ---- ThreadControl ---- */
+
+static int c_exit(void *self, capos_ThreadControl_exit_Params_reader p, capos_ThreadControl_exit_Results_builder r)
+{
+    struct call_ctx *c = self;
+    struct process *proc = ((struct proc_bound *)c->obj)->p;
+    if (!proc || proc != c->caller)
+        return CAP_ERR_DISCONNECTED;
+    struct thread *t = find(proc, capos_ThreadControl_exit_Params_get_id(p));
+    if (!t)
+        return CAP_ERR_NOT_FOUND;
+    end_thread(proc, t, capos_ThreadControl_exit_Params_get_value(p));
+    return CAPNP_OK;                               /* another thread of ours ended */
+}
+
+static int c_set_fs(void *self, capos_ThreadControl_setFsBase_Params_reader p, capos_ThreadControl_setFsBase_Results_builder r)
+{
+    struct call_ctx *c = self;
+    struct process *proc = ((struct proc_bound *)c->obj)->p;
+    if (!proc || proc != c->caller)
+        return CAP_ERR_DISCONNECTED;
+    struct thread *t = find(proc, capos_ThreadControl_setFsBase_Params_get_id(p));
+    uint64_t base = capos_ThreadControl_setFsBase_Params_get_base(p);
+    if (!t)
+        return CAP_ERR_NOT_FOUND;
+    if (base >= USER_TOP)
+        return CAP_ERR_INVALID_ARGUMENT;
+    t->fs_base = base;
+    if (t == current_thread())
+        wrmsr(MSR_FS_BASE, base);
+    return CAPNP_OK;
+}
+
+static const capos_ThreadControl_server c_server = { .exit = c_exit, .setFsBase = c_set_fs };
+static int c_call(struct kobj *o, struct call_ctx *c) { return capos_ThreadControl_dispatch(&c_server, c, &c->sc); }
+
+static void bound_destroy(struct kobj *o)
+{
+    struct proc_bound *b = (struct proc_bound *)o;
+    if (b->p) {
+        if (b->p->thread_caps[0] == o)
+            b->p->thread_caps[0] = 0;
+        if (b->p->thread_caps[1] == o)
+            b->p->thread_caps[1] = 0;
+    }
+    kfree(b);
+}
+
+static const struct kobj_type spawner_type = { "ThreadSpawner", capos_ThreadSpawner_ID, s_call, bound_destroy };
+static const struct kobj_type control_type = { "ThreadControl", capos_ThreadControl_ID, c_call, bound_destroy };
+
+/* Make p's ThreadSpawner (which = 0) or ThreadControl (1); p keeps a weak
+ * pointer so its exit can unbind them. */
+struct kobj *thread_cap_create(struct process *p, int which)
+{
+    struct proc_bound *b = kmalloc(sizeof *b);
+    if (!b)
+        return 0;
+    kobj_init(&b->obj, which ? &control_type : &spawner_type);
+    b->p = p;
+    p->thread_caps[which] = &b->obj;
+    return &b->obj;
+}
+
+void thread_caps_unbind(struct process *p)
+{
+    for (int i = 0; i < 2; i++)
+        if (p->thread_caps[i]) {
+            ((struct proc_bound *)p->thread_caps[i])->p = 0;
+            p->thread_caps[i] = 0;
+        }
+}

@@ -1,0 +1,164 @@
+/*
+ * Threads and thread-local storage.
+ *
+ * Every thread's FS base points at its thread control block; the static TLS
+ * block (the ELF's .tdata image, then zeroed .tbss) sits just below it, as
+ * the x86-64 ABI's variant II lays it out, so `__thread` variables work
+ * (local-exec). The TCB's first word points at itself and the word at
+ * %fs:0x28 is the stack-protector canary, which code built with
+ * -fstack-protector (libsodium, BearSSL) reads.
+ *
+ * Until ParkSpace and the CQ drainer land, threads share the ring under a
+ * spin lock and wait for completions by polling with a short cap_enter
+ * timeout (see ring.c).
+ */
+#include "capos.h"
+
+struct rt_tcb {
+    struct rt_tcb *self;              /* %fs:0 */
+    uint64_t _r[4];
+    uint64_t canary;                  /* %fs:0x28 */
+    struct rt_thread *thread;
+};
+
+struct rt_thread {
+    void *(*fn)(void *);
+    void *arg;
+    void *block;                      /* stack + TLS, one allocation */
+    uint32_t id;
+    uint32_t handle;
+};
+
+extern char __tdata_start[], __tdata_end[], __tbss_end[];
+extern char __tls_align[];
+extern void rt_thread_entry(void);    /* crt0.S */
+
+static size_t tls_size(void)
+{
+    size_t align = (size_t)__tls_align ? (size_t)__tls_align : 8;
+    size_t n = (size_t)(__tbss_end - __tdata_start);
+    return (n + align - 1) & ~(align - 1);
+}
+
+/* Lay out TLS + TCB in mem (tls_size() + sizeof tcb bytes, 64-aligned) and
+ * return the TCB (the FS base). */
+static struct rt_tcb *tls_setup(void *mem)
+{
+    size_t ts = tls_size();
+    char *block = mem;
+    memcpy(block, __tdata_start, (size_t)(__tdata_end - __tdata_start));
+    memset(block + (__tdata_end - __tdata_start), 0, ts - (size_t)(__tdata_end - __tdata_start));
+    struct rt_tcb *tcb = (struct rt_tcb *)(block + ts);
+    memset(tcb, 0, sizeof *tcb);
+    tcb->self = tcb;
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    tcb->canary = (((uint64_t)hi << 32) | lo) * 0x9E3779B97F4A7C15ull & ~0xFFull;
+    return tcb;
+}
+
+static inline void set_fs(void *base)
+{
+    __asm__ volatile("wrfsbase %0" : : "r"(base) : "memory");
+}
+
+uint32_t rt_main_tid;
+static uint8_t main_tls[4096] __attribute__((aligned(64)));
+
+void rt_thread_init_main(uint32_t tid)
+{
+    rt_main_tid = tid;
+    if (tls_size() + sizeof(struct rt_tcb) <= sizeof main_tls)
+        set_fs(tls_setup(main_tls));
+}
+
+uint32_t rt_thread_self(void)
+{
+    struct rt_tcb *tcb;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(tcb));
+    return tcb && tcb->thread ? tcb->thread->id : rt_main_tid;
+}
+
+/* Called by rt_thread_entry with the FS base already set by the kernel. */
+__attribute__((noreturn)) void rt_thread_main(struct rt_thread *t, uint32_t tid)
+{
+    struct rt_tcb *tcb;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(tcb));
+    tcb->thread = t;
+    t->id = tid;
+    void *ret = t->fn(t->arg);
+    rt_thread_exit(ret);
+}
+
+#define STACK_SIZE (64 * 1024)
+
+int rt_thread_create(struct rt_thread **out, void *(*fn)(void *), void *arg)
+{
+    int64_t sp = capset_lookup("threads");
+    if (sp < 0)
+        return CAP_ERR_NOT_FOUND;
+    struct rt_thread *t = calloc(1, sizeof *t);
+    size_t tls = tls_size() + sizeof(struct rt_tcb) + 64;
+    char *block = t ? malloc(STACK_SIZE + tls) : 0;
+    if (!block) {
+        free(t);
+        return CAP_ERR_OVERLOADED;
+    }
+    t->fn = fn;
+    t->arg = arg;
+    t->block = block;
+    uint64_t top = ((uint64_t)block + STACK_SIZE) & ~15ull;
+    char *tls_mem = (char *)(((uint64_t)block + STACK_SIZE + 63) & ~63ull);
+    struct rt_tcb *tcb = tls_setup(tls_mem);
+    __atomic_fetch_add(&rt_threads_live, 1, __ATOMIC_RELAXED);   /* before it can run */
+    RT_BUFS(b, 128, 128);
+    uint32_t spc = (uint32_t)sp;
+    capnp_client cl = RT_CLIENT(spc);
+    capnp_call call;
+    capos_ThreadSpawner_spawn_Results_reader r;
+    int e = capos_ThreadSpawner_spawn(&cl, &b, &call, (uint64_t)rt_thread_entry, (uint64_t)t, top,
+                                      (uint64_t)tcb, &r);
+    if (e) {
+        __atomic_fetch_sub(&rt_threads_live, 1, __ATOMIC_RELAXED);
+        free(block);
+        free(t);
+        return rt_error(e);
+    }
+    uint32_t hidx = capos_ThreadSpawner_spawn_Results_get_thread(r);
+    t->handle = hidx < call.result_ncaps ? b.result_caps[hidx] : ~0u;
+    t->id = capos_ThreadSpawner_spawn_Results_get_id(r);
+    *out = t;
+    return 0;
+}
+
+int rt_thread_join(struct rt_thread *t, void **ret)
+{
+    RT_BUFS(b, 64, 64);
+    capnp_client cl = RT_CLIENT(t->handle);
+    capnp_call call;
+    capos_ThreadHandle_join_Results_reader r;
+    int e = capos_ThreadHandle_join(&cl, &b, &call, &r);
+    if (e)
+        return rt_error(e);
+    if (ret)
+        *ret = (void *)capos_ThreadHandle_join_Results_get_value(r);
+    cap_release_cap(t->handle);
+    __atomic_fetch_sub(&rt_threads_live, 1, __ATOMIC_RELAXED);
+    free(t->block);
+    free(t);
+    return 0;
+}
+
+void rt_thread_exit(void *value)
+{
+    int64_t tc = capset_lookup("thread");
+    if (tc >= 0) {
+        RT_BUFS(b, 64, 64);
+        uint32_t c = (uint32_t)tc;
+        capnp_client cl = RT_CLIENT(c);
+        capnp_call call;
+        capos_ThreadControl_exit_Results_reader r;
+        capos_ThreadControl_exit(&cl, &b, &call, rt_thread_self(), (uint64_t)value, &r);
+    }
+    exit((int)(uint64_t)value);      /* no ThreadControl: the whole process ends */
+}
