@@ -12,7 +12,7 @@ RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capo
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
 $(BUILD)/uobj/lib/manifest/%.c.o: USER_CFLAGS += -Ilib/manifest -Ilib/fmt
-USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo
+USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest
 
 $(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)

@@ -153,6 +153,23 @@ static void console_loop(void)
     }
 }
 
+/* Boot argument "threadtest": run threadtest in each of its modes with
+ * thread caps granted, and report how each process ended. */
+static int threadtest_run(void)
+{
+    static const char *const modes[] = { "basic", "fault", "last" };
+    const char *names[] = { "console", "timer", "memory" };
+    uint32_t caps[] = { rt_console, rt_timer, rt_memory };
+    for (int i = 0; i < 3; i++) {
+        int64_t h = rt_spawn_threads(cap_spawner, "threadtest", names, caps, 3, modes[i]);
+        int64_t code = h >= 0 ? rt_wait((uint32_t)h) : h;
+        printf("THREADTEST %s exit=%ld\n", modes[i], code);
+        if (h >= 0)
+            cap_release_cap((uint32_t)h);
+    }
+    return 0;
+}
+
 /* Boot argument "services-test": start the manifest's services, use one,
  * kill it, and watch the supervisor restart it. */
 static int services_test(void)
@@ -208,6 +225,8 @@ int main(void)
         power_off(ringtest_run() == 0 ? 0 : 1);
     if (!strcmp(rt_capset->args, "services-test"))
         power_off((uint32_t)services_test());
+    if (!strcmp(rt_capset->args, "threadtest"))
+        power_off((uint32_t)threadtest_run());
     if (!strcmp(rt_capset->args, "ipctest"))
         power_off(ipctest_run() == 0 ? 0 : 1);
     if (!strncmp(rt_capset->args, "bench ", 6))

@@ -77,6 +77,9 @@ int64_t rt_spawn(uint32_t spawner, const char *binary, const char *const *names,
                  uint32_t n, uint32_t session);
 int64_t rt_spawn_args(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
                       uint32_t n, uint32_t session, const char *args);
+/* The same, also granting the child its own "threads" and "thread" caps. */
+int64_t rt_spawn_threads(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
+                         uint32_t n, const char *args);
 int64_t rt_wait(uint32_t handle);                      /* exit code, or a CAP_ERR_* */
 int     rt_kill(uint32_t handle);
 __attribute__((noreturn)) void rt_power_off(uint32_t power, uint32_t status);

@@ -7,8 +7,23 @@ int64_t rt_spawn(uint32_t spawner, const char *binary, const char *const *names,
     return rt_spawn_args(spawner, binary, names, caps, n, session, "");
 }
 
+static int64_t spawn(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
+                     uint32_t n, uint32_t session, const char *args, bool threads);
+
 int64_t rt_spawn_args(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
                       uint32_t n, uint32_t session, const char *args)
+{
+    return spawn(spawner, binary, names, caps, n, session, args, false);
+}
+
+int64_t rt_spawn_threads(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
+                         uint32_t n, const char *args)
+{
+    return spawn(spawner, binary, names, caps, n, ~0u, args, true);
+}
+
+static int64_t spawn(uint32_t spawner, const char *binary, const char *const *names, const uint32_t *caps,
+                     uint32_t n, uint32_t session, const char *args, bool threads)
 {
     if (n > CAP_MAX_XFER - 1)
         return CAP_ERR_INVALID_ARGUMENT;
@@ -27,6 +42,7 @@ int64_t rt_spawn_args(uint32_t spawner, const char *binary, const char *const *n
         capos_ProcessSpawner_spawn_Params_set_session(p, capnp_add_cap(p.s, session));
     if (args && *args)
         capos_ProcessSpawner_spawn_Params_set_args(p, args, strlen(args));
+    capos_ProcessSpawner_spawn_Params_set_threads(p, threads);
     capos_ProcessSpawner_spawn_Results_reader r;
     int e = capos_ProcessSpawner_spawn_send(&call, &r);
     if (e)
