@@ -35,8 +35,8 @@ interface ProcessSpawner @0x9e1654edee2cff9c {
   # The child holds exactly its grants. Its session context is `session` if
   # given (only the session path holds SessionContext caps), else the caller's.
   # args (at most 127 bytes) reach the child in its CapSet page.
-  # threads: also grant the child "threads" (a ThreadSpawner) and "thread"
-  # (a ThreadControl), both bound to the child itself.
+  # threads: also grant the child "threads" (a ThreadSpawner), "thread" (a
+  # ThreadControl) and "park" (a ParkSpace), all bound to the child itself.
 }
 
 struct CapGrant {
@@ -197,4 +197,22 @@ interface ThreadControl @0xbd1f3d0c2fe66f00 {
   # End that thread; its join returns value. The last thread's exit ends
   # the process with value as its exit code.
   setFsBase @1 (id :UInt32, base :UInt64) -> ();
+}
+
+# Futex-style parking for the threads of one process: user space does the
+# uncontended path with atomics on a 32-bit word; the kernel only sleeps and
+# wakes. Private to the process it is bound to.
+interface ParkSpace @0xe5f6f9977c0a6104 {
+  wait @0 (addr :UInt64, expected :UInt32, timeoutNs :UInt64, thread :UInt32) -> (result :ParkResult);
+  # If the word at addr still holds expected, park thread `thread` (an id of
+  # this process) until a wake or the timeout (0 = none). That thread, when
+  # it is in (or next enters) cap_enter, blocks there until then; the call
+  # completes with the reason.
+  wake @1 (addr :UInt64, count :UInt32) -> (woken :UInt32);
+}
+
+enum ParkResult {
+  woken @0;
+  mismatch @1;
+  timedOut @2;
 }

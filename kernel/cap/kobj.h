@@ -71,6 +71,8 @@ struct pending {
     uint64_t result_addr;
     uint32_t result_len;
     uint64_t arg;                       /* object-specific (deadline, max length, ...) */
+    uint64_t arg2;
+    struct thread *thread;              /* ParkSpace: the parked thread */
     void (*cancel)(struct pending *p);  /* object-specific clean-up when the caller goes away */
     void *cancel_arg;
 };

@@ -30,9 +30,14 @@ void process_handle_exited(struct process *p);
 
 /* Threads (thread.c) */
 struct thread;
-struct kobj *thread_cap_create(struct process *p, int which);   /* 0 ThreadSpawner, 1 ThreadControl */
+struct kobj *thread_cap_create(struct process *p, int which);   /* 0 ThreadSpawner, 1 ThreadControl, 2 ParkSpace */
 void thread_caps_unbind(struct process *p);
 void thread_handle_ended(struct thread *t, uint64_t value);
+/* ParkSpace (park.c) */
+struct kobj *park_space_create(struct process *p);
+void park_space_unbind(struct kobj *o);
+void park_expire(uint64_t now_ns);
+void park_thread_gone(struct thread *t);
 
 /* VirtualMemory region for heaps */
 #define VMEM_BASE  0x0000100000000000ull

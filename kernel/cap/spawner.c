@@ -46,7 +46,7 @@ static int spawner_spawn(void *self, capos_ProcessSpawner_spawn_Params_reader p,
     struct spawner *s = (struct spawner *)c->obj;
     capnp_text bin = capos_ProcessSpawner_spawn_Params_get_binary(p);
     capnp_list gl = capos_ProcessSpawner_spawn_Params_get_grants(p);
-    if (bin.len == 0 || bin.len >= BOOTPKG_NAME || gl.count > CAPSET_MAX - 2)
+    if (bin.len == 0 || bin.len >= BOOTPKG_NAME || gl.count > CAPSET_MAX - 3)
         return CAP_ERR_INVALID_ARGUMENT;
     char name[BOOTPKG_NAME];
     memcpy(name, bin.str, bin.len);

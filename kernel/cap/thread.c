@@ -205,6 +205,12 @@ static const struct kobj_type control_type = { "ThreadControl", capos_ThreadCont
  * pointer so its exit can unbind them. */
 struct kobj *thread_cap_create(struct process *p, int which)
 {
+    if (which == 2) {
+        struct kobj *o = park_space_create(p);
+        if (o)
+            p->thread_caps[2] = o;
+        return o;
+    }
     struct proc_bound *b = kmalloc(sizeof *b);
     if (!b)
         return 0;
@@ -221,4 +227,8 @@ void thread_caps_unbind(struct process *p)
             ((struct proc_bound *)p->thread_caps[i])->p = 0;
             p->thread_caps[i] = 0;
         }
+    if (p->thread_caps[2]) {
+        park_space_unbind(p->thread_caps[2]);
+        p->thread_caps[2] = 0;
+    }
 }

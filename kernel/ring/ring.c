@@ -147,7 +147,9 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
             .interface_id = s->interface_id, .method_id = s->method_id,
             .params = params, .params_len = plen,
             .param_caps = identity_caps, .param_ncaps = x.n,
-            .result = result_buf, .result_cap = s->result_len < CAP_MAX_RESULT ? s->result_len : CAP_MAX_RESULT,
+            /* result_len 0 means "results not wanted": dispatch into scratch */
+            .result = result_buf,
+            .result_cap = s->result_len && s->result_len < CAP_MAX_RESULT ? s->result_len : CAP_MAX_RESULT,
             .result_caps = result_handles, .result_caps_cap = CALL_MAX_RESULT_CAPS,
         },
         .in_caps = x.obj, .nin = x.n,
@@ -175,6 +177,8 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
     uint32_t off = (len + 7) & ~7u;
     uint32_t total = ncaps ? off + ncaps * (uint32_t)sizeof(struct cap_result_cap) : len;
     r = 0;
+    if (s->result_len == 0 && !ncaps)
+        len = total = 0;                   /* discarded, as asked */
     if (total > s->result_len)
         r = CAP_ERR_RESULT_TOO_SMALL;
     for (uint32_t i = 0; i < ncaps && !r; i++)
@@ -296,6 +300,8 @@ static void process_sqes(struct process *p)
     p->sq_head = head;
     __atomic_store_n(&p->ring->cq_tail, p->cq_tail, __ATOMIC_RELEASE);
     __atomic_store_n(&p->ring->sq_head, head, __ATOMIC_RELEASE);
+    if (p->nthreads > 1)
+        wake_waiter(p);                /* a sibling may be waiting for these completions */
 }
 
 int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns)
@@ -303,10 +309,14 @@ int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns
     if (!list_empty(&p->overflow))
         flush_overflow(p);
     process_sqes(p);
+    /* a thread whose ParkSpace wait is pending sleeps here until it resolves */
+    struct thread *self = current_thread();
+    while (self->park)
+        thread_block();
     if (min_complete > RING_CQ_ENTRIES)
         min_complete = RING_CQ_ENTRIES;
     if (min_complete && cq_used(p) < min_complete && timeout_ns) {
-        struct thread *t = current_thread();
+        struct thread *t = self;
         uint64_t deadline = timeout_ns == CAP_TIMEOUT_FOREVER ? ~0ull : time_now_ns() + timeout_ns;
         t->wait_min = min_complete;
         while (cq_used(p) < min_complete) {

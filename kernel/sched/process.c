@@ -96,7 +96,8 @@ static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t
         e->interface_id = g[i].obj->iface;
     }
     cs->count = n;
-    for (int which = 0; threads && which < 2 && cs->count < CAPSET_MAX; which++) {
+    static const char *const thread_names[3] = { "threads", "thread", "park" };
+    for (int which = 0; threads && which < 3 && cs->count < CAPSET_MAX; which++) {
         struct kobj *o = thread_cap_create(p, which);
         int64_t id = o ? cap_insert(&p->caps, o) : CAP_ERR_OVERLOADED;
         if (id < 0) {
@@ -106,7 +107,7 @@ static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t
             return (int)id;
         }
         struct capset_entry *e = &cs->entries[cs->count++];
-        strlcpy(e->name, which ? "thread" : "threads", sizeof e->name);
+        strlcpy(e->name, thread_names[which], sizeof e->name);
         e->cap_id = (uint32_t)id;
         e->interface_id = o->iface;
     }
@@ -121,7 +122,7 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
                               const struct spawn_grant *grants, uint32_t ngrants,
                               const char *args, struct session *session, bool threads, int *err)
 {
-    if (ngrants > CAPSET_MAX - 2) {
+    if (ngrants > CAPSET_MAX - 3) {
         *err = CAP_ERR_INVALID_ARGUMENT;
         return 0;
     }

@@ -35,7 +35,7 @@ struct process {
 
     struct process_handle *handle;   /* the parent's view, if any */
     struct session *session;         /* fixed at spawn, a reference */
-    struct kobj *thread_caps[2];     /* its ThreadSpawner and ThreadControl, if made (weak) */
+    struct kobj *thread_caps[3];     /* its ThreadSpawner, ThreadControl, ParkSpace, if made (weak) */
     bool exiting;
     int64_t exit_code;
     struct list all_link;

@@ -107,6 +107,7 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
 void thread_destroy(struct thread *t)
 {
     KASSERT(t != cpu0.current);
+    park_thread_gone(t);
     list_del(&t->run_link);
     list_del(&t->timeout_link);
     list_del(&t->proc_link);
@@ -182,6 +183,7 @@ void sched_prefer_process(struct process *p)
 void thread_exit_current(void)
 {
     struct thread *t = cpu0.current;
+    park_thread_gone(t);
     list_del(&t->timeout_link);
     list_del(&t->proc_link);
     if (t->proc)
@@ -212,6 +214,7 @@ void sched_tick(void)
         console_input_ready();
     uint64_t now = time_now_ns();
     timer_expire(now);
+    park_expire(now);
     struct list *n, *tmp;
     list_for_each_safe(n, tmp, &timeouts) {
         struct thread *t = container_of(n, struct thread, timeout_link);

@@ -18,6 +18,7 @@ struct thread {
     struct list proc_link;
     /* waiting in cap_enter */
     struct thread_handle *handle;   /* its joinable end, if any */
+    struct pending *park;           /* its ParkSpace wait, while parked */
     uint32_t wait_min;
     uint64_t wait_deadline;    /* ns; ~0 = none */
     struct list timeout_link;

@@ -121,6 +121,22 @@ extern uint32_t rt_threads_live;                        /* threads besides main 
 void rt_lock(volatile int *l);                          /* a spin lock (short sections only) */
 void rt_unlock(volatile int *l);
 
+/* ---- parking and synchronisation (ParkSpace: the "park" cap) ---- */
+/* Park the calling thread while *word == expected (timeout 0: none);
+ * returns a capos_ParkResult. */
+int  rt_park_wait(volatile uint32_t *word, uint32_t expected, uint64_t timeout_ns);
+void rt_park_wake(volatile uint32_t *word, uint32_t count);
+struct rt_mutex { volatile uint32_t state; };      /* 0 free, 1 locked, 2 locked with waiters */
+struct rt_cond { volatile uint32_t seq; };
+struct rt_once { volatile uint32_t state; };       /* 0 new, 1 running, 2 done */
+void rt_mutex_lock(struct rt_mutex *m);
+void rt_mutex_unlock(struct rt_mutex *m);
+void rt_cond_wait(struct rt_cond *c, struct rt_mutex *m);
+void rt_cond_signal(struct rt_cond *c);
+void rt_cond_broadcast(struct rt_cond *c);
+void rt_once(struct rt_once *o, void (*fn)(void));
+extern uint32_t rt_drains_max;
+
 /* ---- heap ---- */
 void *malloc(size_t n);
 void *calloc(size_t n, size_t size);

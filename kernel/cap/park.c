@@ -1,0 +1,154 @@
+/*
+ * ParkSpace: futex-style sleeping for the threads of one process.
+ *   wait(addr, expected, timeoutNs, thread) -> result
+ *   wake(addr, count) -> woken
+ * The word is read through the process's page tables at the moment the
+ * call is processed, and calls are processed in ring order, so a wake that
+ * follows a store to the word can never be lost: either the wait sees the new
+ * value (mismatch) or the wake finds the waiter. The parked thread blocks in
+ * cap_enter (ring.c) until its wait resolves; a dying thread or process takes
+ * its waits with it.
+ */
+#include "objects.h"
+#include "kheap.h"
+#include "../sched/process.h"
+#include "../sched/sched.h"
+#include "../arch/x86_64/lapic.h"
+
+struct park_space {
+    struct kobj obj;
+    struct process *p;                 /* 0 once the process is gone */
+};
+
+static struct list parked = LIST_INIT(parked);   /* every waiting thread, all processes */
+
+static void resolve(struct pending *pd, uint16_t result)
+{
+    struct thread *t = pd->thread;
+    t->park = 0;
+    thread_wake(t);
+    uint8_t buf[32];
+    capnp_builder b;
+    size_t len = 0;
+    capnp_builder_init(&b, buf, sizeof buf);
+    capos_ParkSpace_wait_Results_set_result(capos_ParkSpace_wait_Results_init_root(&b), result);
+    capnp_builder_finish(&b, &len);
+    pd->cancel = 0;
+    pending_complete(pd, 0, buf, (uint32_t)len);
+}
+
+void park_expire(uint64_t now)
+{
+    struct list *n, *tmp;
+    list_for_each_safe(n, tmp, &parked) {
+        struct pending *pd = container_of(n, struct pending, wait_link);
+        if (pd->arg2 <= now)
+            resolve(pd, capos_ParkResult_timedOut);
+    }
+}
+
+static void park_cancel(struct pending *pd)
+{
+    pd->thread->park = 0;              /* the thread or its process is going away */
+}
+
+void park_thread_gone(struct thread *t)
+{
+    if (t->park)
+        pending_free(t->park);
+}
+
+static struct thread *find(struct process *p, uint32_t id)
+{
+    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
+        struct thread *t = container_of(n, struct thread, proc_link);
+        if (t->tid == id)
+            return t;
+    }
+    return 0;
+}
+
+static int p_wait(void *self, capos_ParkSpace_wait_Params_reader prm, capos_ParkSpace_wait_Results_builder r)
+{
+    struct call_ctx *c = self;
+    struct park_space *ps = (struct park_space *)c->obj;
+    if (!ps->p || ps->p != c->caller)
+        return CAP_ERR_DISCONNECTED;
+    uint64_t addr = capos_ParkSpace_wait_Params_get_addr(prm);
+    paddr_t pa = addr % 4 ? 0 : vm_translate(&ps->p->vm, addr, 0);
+    struct thread *t = find(ps->p, capos_ParkSpace_wait_Params_get_thread(prm));
+    if (!pa || !t || t->park)
+        return CAP_ERR_INVALID_ARGUMENT;   /* unmapped or misaligned word, no such thread, already parked */
+    if (*(volatile uint32_t *)phys_to_virt(pa) != capos_ParkSpace_wait_Params_get_expected(prm)) {
+        capos_ParkSpace_wait_Results_set_result(r, capos_ParkResult_mismatch);
+        return CAPNP_OK;
+    }
+    struct pending *pd = pending_new(c);
+    if (!pd)
+        return CAP_ERR_OVERLOADED;
+    uint64_t timeout = capos_ParkSpace_wait_Params_get_timeoutNs(prm);
+    pd->arg = addr;
+    pd->arg2 = timeout ? time_now_ns() + timeout : ~0ull;
+    pd->thread = t;
+    pd->cancel = park_cancel;
+    pd->cancel_arg = ps;
+    t->park = pd;
+    list_add_tail(&parked, &pd->wait_link);
+    return CALL_PENDING;
+}
+
+static int p_wake(void *self, capos_ParkSpace_wake_Params_reader prm, capos_ParkSpace_wake_Results_builder r)
+{
+    struct call_ctx *c = self;
+    struct park_space *ps = (struct park_space *)c->obj;
+    if (!ps->p || ps->p != c->caller)
+        return CAP_ERR_DISCONNECTED;
+    uint64_t addr = capos_ParkSpace_wake_Params_get_addr(prm);
+    uint32_t count = capos_ParkSpace_wake_Params_get_count(prm), woken = 0;
+    if (addr % 4 || !vm_translate(&ps->p->vm, addr, 0))
+        return CAP_ERR_INVALID_ARGUMENT;
+    struct list *n, *tmp;
+    list_for_each_safe(n, tmp, &parked) {
+        struct pending *pd = container_of(n, struct pending, wait_link);
+        if (woken < count && pd->arg == addr && pd->cancel_arg == ps) {
+            resolve(pd, capos_ParkResult_woken);
+            woken++;
+        }
+    }
+    capos_ParkSpace_wake_Results_set_woken(r, woken);
+    return CAPNP_OK;
+}
+
+static const capos_ParkSpace_server server = { .wait = p_wait, .wake = p_wake };
+static int p_call(struct kobj *o, struct call_ctx *c) { return capos_ParkSpace_dispatch(&server, c, &c->sc); }
+
+static void p_destroy(struct kobj *o)
+{
+    struct park_space *ps = (struct park_space *)o;
+    if (ps->p && ps->p->thread_caps[2] == o)
+        ps->p->thread_caps[2] = 0;
+    struct list *n, *tmp;
+    list_for_each_safe(n, tmp, &parked) {
+        struct pending *pd = container_of(n, struct pending, wait_link);
+        if (pd->cancel_arg == ps)
+            resolve(pd, capos_ParkResult_woken);       /* nobody can wake them any more */
+    }
+    kfree(ps);
+}
+
+static const struct kobj_type park_type = { "ParkSpace", capos_ParkSpace_ID, p_call, p_destroy };
+
+struct kobj *park_space_create(struct process *p)
+{
+    struct park_space *ps = kmalloc(sizeof *ps);
+    if (!ps)
+        return 0;
+    kobj_init(&ps->obj, &park_type);
+    ps->p = p;
+    return &ps->obj;
+}
+
+void park_space_unbind(struct kobj *o)
+{
+    ((struct park_space *)o)->p = 0;
+}
