@@ -1,7 +1,14 @@
 #!/usr/bin/python3
-"""Threads in QEMU: spawn/join, TLS per thread (with the %fs:0x28 canary),
-many threads making ring calls at once, a fault in one thread ending the
-whole process, and the last thread's exit ending the process."""
+"""Threads, ParkSpace and the ring reactor bridge, proven in QEMU.
+
+Spawn/join, TLS per thread (with the %fs:0x28 canary), ParkSpace wait/wake
+(value mismatch, timeout, wake, contention through a mutex, no lost wake-ups
+through a condition variable ping-pong, once), a killed process with parked
+threads leaving nothing behind, the reactor stress (8 threads, thousands of
+calls to kernel objects and to an endpoint that answers out of order with
+random delays: every thread gets exactly its own completions, and never do
+two threads drain the CQ at once), a fault in one thread ending the whole
+process, and the last thread's exit ending the process."""
 import os
 import re
 import sys
@@ -26,6 +33,20 @@ def main():
     c.check("the callers really ran at the same time (their progress lines interleave)",
             len(order) == 24 and [o[0] for o in order] != sorted(o[0] for o in order))
     c.check("basic run exits 0", has(r"^THREADTEST basic exit=0$"))
+    c.check("ParkSpace.wait on a word that changed returns mismatch at once", has(r"^PARK mismatch result=1$"))
+    c.check("ParkSpace.wait times out, not before its timeout", has(r"^PARK timeout result=2 waited-enough=1$"))
+    c.check("ParkSpace.wake wakes a parked thread", has(r"^PARK wake result=0$"))
+    c.check("mutex under contention: 8 threads x 3000 increments, none lost",
+            has(r"^PARK mutex counter=24000 expected=24000$"))
+    c.check("condition variable ping-pong, 1000 rounds: no lost wake-up", has(r"^PARK condvar rounds=1000 done$"))
+    c.check("once runs its function exactly once for 8 racing threads", has(r"^PARK once runs=1 all-saw-it=1$"))
+    c.check("park run exits 0", has(r"^THREADTEST park exit=0$"))
+    m = re.search(r"^THREADTEST parkkill pending (\d+) -> (\d+), objects (\d+) -> (\d+), frames (\d+) -> (\d+)$", log, re.M)
+    c.check("a killed process's parked threads leave no pending call, object or frame behind",
+            has(r"^THREADTEST parkkill exit=-1001$") and bool(m) and m.group(1) == m.group(2)
+            and m.group(3) == m.group(4) and m.group(5) == m.group(6))
+    c.check("reactor stress: 8 threads x 600 calls (kernel and out-of-order endpoint), each gets exactly its own",
+            has(r"^STRESS threads=8 calls=4800 wrong=0 lost=0 max-drainers=1$") and has(r"^THREADTEST stress exit=0$"))
     c.check("a user fault in one thread kills the process and all its threads",
             has(r"^\[kernel\] process \d+ \(threadtest\) killed: page fault") and has(r"^THREADTEST fault exit=-1000$")
             and not has(r"^THREAD main survived"))

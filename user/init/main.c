@@ -157,16 +157,41 @@ static void console_loop(void)
  * thread caps granted, and report how each process ended. */
 static int threadtest_run(void)
 {
-    static const char *const modes[] = { "basic", "fault", "last" };
-    const char *names[] = { "console", "timer", "memory" };
-    uint32_t caps[] = { rt_console, rt_timer, rt_memory };
-    for (int i = 0; i < 3; i++) {
+    static const char *const modes[] = { "basic", "park", "fault", "last" };
+    const char *names[] = { "console", "timer", "memory", "probe" };
+    uint32_t caps[] = { rt_console, rt_timer, rt_memory, 0 };
+    for (int i = 0; i < 4; i++) {
         int64_t h = rt_spawn_threads(cap_spawner, "threadtest", names, caps, 3, modes[i]);
         int64_t code = h >= 0 ? rt_wait((uint32_t)h) : h;
         printf("THREADTEST %s exit=%ld\n", modes[i], code);
         if (h >= 0)
             cap_release_cap((uint32_t)h);
     }
+    /* a process with parked threads is killed: nothing stays behind */
+    uint32_t stats = (uint32_t)capset_lookup("stats");
+    struct rt_kernel_stats s0, s1;
+    rt_stats(stats, &s0);
+    int64_t h = rt_spawn_threads(cap_spawner, "threadtest", names, caps, 3, "parkkill");
+    timer_sleep_until(timer_now() + 50000000);
+    rt_kill((uint32_t)h);
+    printf("THREADTEST parkkill exit=%ld\n", rt_wait((uint32_t)h));
+    cap_release_cap((uint32_t)h);
+    rt_stats(stats, &s1);
+    printf("THREADTEST parkkill pending %lu -> %lu, objects %lu -> %lu, frames %lu -> %lu\n",
+           s0.pending_calls, s1.pending_calls, s0.objects, s1.objects, s0.free_frames, s1.free_frames);
+
+    /* the reactor stress, against an endpoint that answers out of order */
+    uint32_t owner, facet;
+    rt_endpoint_create((uint32_t)capset_lookup("endpoints"), capos_IpcProbe_ID, 0, &owner, &facet);
+    const char *snames[] = { "console", "probe", "timer" };
+    uint32_t scaps[] = { rt_console, owner, rt_timer };
+    int64_t srv = rt_spawn_args(cap_spawner, "ipc-server", snames, scaps, 3, ~0u, "ooo");
+    cap_release_cap(owner);
+    caps[3] = facet;
+    h = rt_spawn_threads(cap_spawner, "threadtest", names, caps, 4, "stress");
+    printf("THREADTEST stress exit=%ld\n", rt_wait((uint32_t)h));
+    rt_kill((uint32_t)srv);
+    rt_wait((uint32_t)srv);
     return 0;
 }
 

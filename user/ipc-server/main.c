@@ -79,12 +79,66 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c)
     return capos_IpcProbe_dispatch(srv, self, c);
 }
 
+/* "ooo": keep up to four RECVs posted, and answer what arrived in reverse
+ * order after a pseudo-random pause: callers see out-of-order completions. */
+static void serve_out_of_order(void)
+{
+    enum { N = 4 };
+    static uint8_t bufs[N][512] __attribute__((aligned(8)));
+    uint64_t tags[N];
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < N; i++) {
+        struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)bufs[i], .result_len = 512 };
+        tags[i] = ring_submit_tagged(&s, 0x0EE0000000000000ull | (uint64_t)i);
+    }
+    for (;;) {
+        int got[N], n = 0;
+        struct cap_cqe c;
+        /* completions may already sit in the runtime's stash (a RETURN's
+         * wait drained them): look there before sleeping */
+        while (!ring_poll(&c))
+            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        do {
+            for (int i = 0; i < N; i++) {
+                if (c.user_data != tags[i])
+                    continue;
+                if (c.result < 0)
+                    exit(0);
+                got[n++] = i;
+            }
+        } while (n < N && ring_poll(&c));
+        if (!n)
+            continue;
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        timer_sleep_until(timer_now() + (rng % 300000));
+        for (int k = n - 1; k >= 0; k--) {          /* the last to arrive is answered first */
+            int i = got[k];
+            const struct cap_recv_hdr *h = (const void *)bufs[i];
+            uint8_t out[256] __attribute__((aligned(8)));
+            capnp_builder b;
+            size_t len = 0;
+            capnp_msg m;
+            capnp_data d = { 0, 0 };
+            if (capnp_msg_init(&m, bufs[i] + sizeof *h, h->params_len) == CAPNP_OK)
+                d = capos_IpcProbe_echo_Params_get_data(capos_IpcProbe_echo_Params_read_root(&m));
+            capnp_builder_init(&b, out, sizeof out);
+            capos_IpcProbe_echo_Results_set_data(capos_IpcProbe_echo_Results_init_root(&b), d.ptr, d.len);
+            capnp_builder_finish(&b, &len);
+            rt_return(owner, h->call_id, out, (uint32_t)len, 0, 0, false);
+            struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)bufs[i], .result_len = 512 };
+            tags[i] = ring_submit_tagged(&s, 0x0EE0000000000000ull | (uint64_t)i);
+        }
+    }
+}
+
 int main(void)
 {
     int64_t o = capset_lookup("probe");
     if (o < 0)
         return 2;
     owner = (uint32_t)o;
+    if (!strcmp(rt_capset->args, "ooo"))
+        serve_out_of_order();
     if (!strcmp(rt_capset->args, "idle")) {
         for (;;)
             timer_sleep_until(timer_now() + 1000000000ull);

@@ -73,6 +73,96 @@ static void *late(void *arg)
     return (void *)9;
 }
 
+/* ---- ParkSpace and the primitives built on it ---- */
+static volatile uint32_t word = 5;
+static void *parker(void *arg)
+{
+    return (void *)(uint64_t)rt_park_wait(&word, 5, 0);
+}
+
+static struct rt_mutex mu;
+static uint64_t counter;
+#define INCS 3000
+static void *incr(void *arg)
+{
+    for (int i = 0; i < INCS; i++) {
+        rt_mutex_lock(&mu);
+        uint64_t v = counter;
+        if (i % 500 == 0)
+            timer_now();                 /* a ring call while holding the lock: others contend */
+        counter = v + 1;
+        rt_mutex_unlock(&mu);
+    }
+    return 0;
+}
+
+static struct rt_mutex pm;
+static struct rt_cond pc;
+static int turn;
+#define ROUNDS 1000
+static void *pingpong(void *arg)
+{
+    int me = (int)(uint64_t)arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        rt_mutex_lock(&pm);
+        while (turn != me)
+            rt_cond_wait(&pc, &pm);
+        turn = 1 - me;
+        rt_cond_broadcast(&pc);
+        rt_mutex_unlock(&pm);
+    }
+    return 0;
+}
+
+static struct rt_once once;
+static volatile int once_runs;
+static void once_fn(void)
+{
+    timer_sleep_until(timer_now() + 2000000);   /* others arrive while it runs */
+    __atomic_fetch_add(&once_runs, 1, __ATOMIC_RELAXED);
+}
+static void *once_user(void *arg)
+{
+    rt_once(&once, once_fn);
+    return (void *)(uint64_t)once_runs;
+}
+
+static volatile uint32_t never;
+static void *park_forever(void *arg)
+{
+    while (never == 0)
+        rt_park_wait(&never, 0, 0);
+    return 0;
+}
+
+/* ---- the reactor stress: many threads, kernel calls and an endpoint that
+ * answers out of order ---- */
+#define STRESS_THREADS 8
+#define STRESS_CALLS 600
+static uint32_t probe;
+static void *stress(void *arg)
+{
+    uint64_t me = (uint64_t)arg;
+    uint64_t wrong = 0;
+    for (uint64_t i = 0; i < STRESS_CALLS; i++) {
+        if (i % 2) {
+            if (timer_now() == 0)
+                wrong++;
+            continue;
+        }
+        uint64_t msg[2] = { me, i };
+        RT_BUFS(b, 256, 512);
+        capnp_client cl = RT_CLIENT(probe);
+        capnp_call call;
+        capos_IpcProbe_echo_Results_reader r;
+        int e = capos_IpcProbe_echo(&cl, &b, &call, msg, sizeof msg, &r);
+        capnp_data d = e ? (capnp_data){ 0, 0 } : capos_IpcProbe_echo_Results_get_data(r);
+        if (e || d.len != sizeof msg || memcmp(d.ptr, msg, sizeof msg))
+            wrong++;                      /* someone else's completion, or none */
+    }
+    return (void *)wrong;
+}
+
 int main(void)
 {
     const char *mode = rt_capset->args;
@@ -108,6 +198,60 @@ int main(void)
             bad += (uint64_t)ret;
         }
         printf("THREAD concurrent-calls threads=%d calls=%d ok=%d bad=%lu lost=%lu\n", CALLERS, CALLS, ok, bad, rt_ring_lost);
+        return 0;
+    }
+    if (!strcmp(mode, "park")) {
+        printf("PARK mismatch result=%d\n", rt_park_wait(&word, 4, 0));
+        uint64_t t0 = timer_now();
+        int r = rt_park_wait(&word, 5, 5000000);
+        printf("PARK timeout result=%d waited-enough=%d\n", r, timer_now() - t0 >= 5000000);
+        rt_thread_create(&t[0], parker, 0);
+        timer_sleep_until(timer_now() + 5000000);
+        word = 6;
+        rt_park_wake(&word, 1);
+        rt_thread_join(t[0], &ret);
+        printf("PARK wake result=%lu\n", (uint64_t)ret);
+        for (int i = 0; i < 8; i++)
+            rt_thread_create(&t[i], incr, 0);
+        for (int i = 0; i < 8; i++)
+            rt_thread_join(t[i], 0);
+        printf("PARK mutex counter=%lu expected=%d\n", counter, 8 * INCS);
+        rt_thread_create(&t[0], pingpong, (void *)0);
+        rt_thread_create(&t[1], pingpong, (void *)1);
+        rt_thread_join(t[0], 0);
+        rt_thread_join(t[1], 0);
+        printf("PARK condvar rounds=%d done\n", ROUNDS);
+        int all = 1;
+        for (int i = 0; i < 8; i++)
+            rt_thread_create(&t[i], once_user, 0);
+        for (int i = 0; i < 8; i++) {
+            rt_thread_join(t[i], &ret);
+            all &= ret == (void *)1;
+        }
+        printf("PARK once runs=%d all-saw-it=%d\n", once_runs, all);
+        return 0;
+    }
+    if (!strcmp(mode, "parkkill")) {
+        for (int i = 0; i < 3; i++)
+            rt_thread_create(&t[i], park_forever, 0);
+        printf("PARK three threads parked forever\n");
+        rt_park_wait(&word, 5, 0);        /* and the main thread too */
+        return 4;
+    }
+    if (!strcmp(mode, "stress")) {
+        int64_t f = capset_lookup("probe");
+        if (f < 0)
+            return 2;
+        probe = (uint32_t)f;
+        for (int i = 0; i < STRESS_THREADS; i++)
+            rt_thread_create(&t[i], stress, (void *)(uint64_t)i);
+        uint64_t wrong = 0;
+        for (int i = 0; i < STRESS_THREADS; i++) {
+            rt_thread_join(t[i], &ret);
+            wrong += (uint64_t)ret;
+        }
+        printf("STRESS threads=%d calls=%d wrong=%lu lost=%lu max-drainers=%u\n", STRESS_THREADS,
+               STRESS_THREADS * STRESS_CALLS, wrong, rt_ring_lost, rt_drains_max);
         return 0;
     }
     if (!strcmp(mode, "fault")) {
