@@ -8,16 +8,19 @@ BENCH_CAPOS := $(addprefix $(BUILD)/bench/capos/bench-,$(BENCH_CASES))
 BENCH_LINUX := $(addprefix $(BUILD)/bench/linux/,$(BENCH_CASES))
 BENCH_PKG   := $(BUILD)/bench.pkg
 
-$(BUILD)/bench/capos/bench-%: bench/cases/%.c bench/bench.h $(RT_OBJS) user/rt/user.ld
+# RT_OBJS is defined by user/module.mk, which make reads after this file:
+# expand it when the rule runs, not now.
+.SECONDEXPANSION:
+$(BUILD)/bench/capos/bench-%: bench/cases/%.c bench/bench.h $$(RT_OBJS) user/rt/user.ld
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -D__capos__ -c $< -o $@.o
 	$(USER_CC) $(USER_LDFLAGS) -o $@ $@.o $(RT_OBJS) -lgcc
 
 $(BUILD)/bench/linux/%: bench/cases/%.c bench/bench.h
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -O2 -static -o $@ $<
+	$(HOST_CC) -O2 -static -pthread -o $@ $<
 
-$(BENCH_PKG): $(BUILD)/user/init $(BENCH_CAPOS) $(MKPKG)
+$(BENCH_PKG): $(BUILD)/user/init $(BENCH_CAPOS) $$(MKPKG)
 	$(MKPKG) $@ init=$(BUILD)/user/init $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
 
 .PHONY: bench-guests

@@ -81,7 +81,10 @@ struct pending *pending_new_for(struct process *p, uint64_t user_data, uint64_t 
 
 struct pending *pending_new(struct call_ctx *c)
 {
-    return pending_new_for(c->caller, c->user_data, c->result_addr, c->result_len);
+    struct pending *pd = pending_new_for(c->caller, c->user_data, c->result_addr, c->result_len);
+    if (pd)
+        pd->silent = c->silent;
+    return pd;
 }
 
 void pending_free(struct pending *pd)
@@ -109,7 +112,8 @@ void pending_complete(struct pending *pd, int result, const void *data, uint32_t
         else
             result = (int)len;
     }
-    ring_post(p, pd->user_data, result, 0);
+    if (!pd->silent)
+        ring_post(p, pd->user_data, result, 0);
     pd->cancel = 0;
     pending_free(pd);
 }

@@ -51,6 +51,7 @@ struct call_ctx {
     uint64_t result_addr;
     uint32_t result_len;
     struct xfer_set *xfer;              /* the transfer; an object that keeps it sets xfer_taken */
+    bool silent;                        /* CAP_SQE_F_SILENT: no completion is posted */
     bool xfer_taken;
 };
 
@@ -74,6 +75,7 @@ struct pending {
     uint64_t arg2;
     struct thread *thread;              /* ParkSpace: the parked thread */
     void (*cancel)(struct pending *p);  /* object-specific clean-up when the caller goes away */
+    bool silent;                        /* complete without posting a CQE */
     void *cancel_arg;
 };
 

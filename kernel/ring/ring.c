@@ -115,7 +115,7 @@ static const uint32_t identity_caps[CAP_MAX_XFER] = { 0, 1, 2, 3, 4, 5, 6, 7, 8,
 
 static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
 {
-    if (s->flags || s->_pad0 || s->call_id)
+    if ((s->flags & ~CAP_SQE_F_SILENT) || s->_pad0 || s->call_id)
         return CAP_ERR_INVALID_REQUEST;
     if (s->xfer_cap_count > CAP_MAX_XFER || (!s->xfer_cap_count && s->xfer_addr))
         return CAP_ERR_INVALID_TRANSFER;
@@ -155,6 +155,7 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
         .in_caps = x.obj, .nin = x.n,
         .user_data = s->user_data, .result_addr = s->result_addr, .result_len = s->result_len,
         .xfer = &x,
+        .silent = s->flags & CAP_SQE_F_SILENT,
     };
     r = obj->type->call(obj, &c);
     if (r > 0)
@@ -246,7 +247,7 @@ static void slow_sqe(struct process *p, const volatile struct cap_sqe *sp, uint8
         r = CAP_ERR_UNSUPPORTED_OPCODE;
         break;
     }
-    if (r != CALL_PENDING) {
+    if (r != CALL_PENDING && !(op == CAP_OP_CALL && (s.flags & CAP_SQE_F_SILENT))) {
         struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
         cq_push(p, &c);
     }

@@ -32,7 +32,7 @@ int rt_park_wait(volatile uint32_t *word, uint32_t expected, uint64_t timeout_ns
     capnp_builder_finish(&b, &len);
     memset(result, 0, sizeof result);
     struct cap_sqe s = {
-        .opcode = CAP_OP_CALL, .cap_id = cap, .interface_id = capos_ParkSpace_ID,
+        .opcode = CAP_OP_CALL, .flags = CAP_SQE_F_SILENT, .cap_id = cap, .interface_id = capos_ParkSpace_ID,
         .method_id = capos_ParkSpace_METHOD_wait, .addr = (uint64_t)params, .len = (uint32_t)len,
         .result_addr = (uint64_t)result, .result_len = sizeof result,
     };
@@ -71,7 +71,7 @@ static void submit_wake(volatile uint32_t *word, uint32_t count)
     capos_ParkSpace_wake_Params_set_count(p, count);
     capnp_builder_finish(&b, &len);
     struct cap_sqe s = {
-        .opcode = CAP_OP_CALL, .cap_id = park(), .interface_id = capos_ParkSpace_ID,
+        .opcode = CAP_OP_CALL, .flags = CAP_SQE_F_SILENT, .cap_id = park(), .interface_id = capos_ParkSpace_ID,
         .method_id = capos_ParkSpace_METHOD_wake, .addr = (uint64_t)buf, .len = (uint32_t)len,
     };
     rt_submit_locked(&s, RT_INTERNAL_TAG);

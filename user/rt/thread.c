@@ -213,7 +213,7 @@ void rt_thread_exit(void *value)
     capos_ThreadControl_exit_Params_set_value(p, (uint64_t)value);
     capnp_builder_finish(&b, &len);
     struct cap_sqe s = {
-        .opcode = CAP_OP_CALL, .cap_id = (uint32_t)tc, .interface_id = capos_ThreadControl_ID,
+        .opcode = CAP_OP_CALL, .flags = CAP_SQE_F_SILENT, .cap_id = (uint32_t)tc, .interface_id = capos_ThreadControl_ID,
         .method_id = capos_ThreadControl_METHOD_exit, .addr = (uint64_t)params, .len = (uint32_t)len,
     };
     ring_submit_tagged(&s, RT_INTERNAL_TAG);
