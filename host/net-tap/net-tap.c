@@ -139,8 +139,8 @@ static void conn_end(struct conn *c, uint64_t now, bool abort)
     if (c->kind == K_CLIENT) {
         if (c->out)
             fclose(c->out);
-        printf("client-done %d sent %llu recv %llu\n", c->id, (unsigned long long)c->tx,
-               (unsigned long long)c->rx);
+        printf("client-done %d sent %llu recv %llu t=%llu\n", c->id, (unsigned long long)c->tx,
+               (unsigned long long)c->rx, (unsigned long long)now);
         fflush(stdout);
     }
     c->used = false;
@@ -391,6 +391,26 @@ static void command(char *line, uint64_t now)
         printf("accepted\n");
     } else if (strncmp(line, "ip", 2) == 0) {
         printf("ip %u.%u.%u.%u\n", st.ip >> 24, st.ip >> 16 & 255, st.ip >> 8 & 255, st.ip & 255);
+    } else if (strncmp(line, "tcbs", 4) == 0) {
+        for (uint32_t i = 0; i < st.ntcb; i++) {
+            const struct net_tcb *t = &st.tcbs[i];
+            if (t->state != NET_TCP_CLOSED || t->user_owned)
+                printf("tcb %u %s lport %u rport %u listener %d accepted %d owned %d rlen %u slen %u err %d"
+                       " una %u nxt %u max %u wnd %u cwnd %u ssthresh %u rto %u backoff %u rtx_in %lld"
+                       " persist_in %lld nsacked %u recov %d fin_q %d fin_sent %d rcv_nxt %u nooo %u\n", i,
+                       net_tcp_state_name(t->state), t->lport, t->rport, t->listener, t->accepted,
+                       t->user_owned, t->rlen, t->slen, t->err, t->snd_una - t->iss, t->snd_nxt - t->iss,
+                       t->snd_max - t->iss, t->snd_wnd, t->cwnd, t->ssthresh, t->rto, t->backoff,
+                       t->t_rtx ? (long long)(t->t_rtx - now) : -1,
+                       t->t_persist ? (long long)(t->t_persist - now) : -1, t->nsacked, t->in_recovery,
+                       t->fin_queued, t->fin_sent, t->rcv_nxt - t->irs, t->nooo);
+        }
+        uint32_t counts[NET_TCP_NSTATES];
+        net_tcp_state_counts(&st, counts);
+        printf("tcbs-end %u t=%llu:", st.ntcb, (unsigned long long)now);
+        for (int k = 0; k < NET_TCP_NSTATES; k++)
+            printf(" %u", counts[k]);
+        printf("\n");
     } else if (strncmp(line, "quit", 4) == 0) {
         exit(0);
     } else {

@@ -23,7 +23,7 @@
 #define NET_FRAG_MAX      16384  /* largest reassembled IP payload */
 #define NET_UDP_PORTS     8
 #define NET_LISTENERS     8
-#define NET_OOO_RANGES    4      /* out-of-order ranges kept per connection (= SACK blocks sent) */
+#define NET_OOO_RANGES    8      /* out-of-order ranges kept per connection (= SACK blocks sent) */
 #define NET_SACK_SCORE    4      /* SACK blocks remembered from the peer */
 
 typedef uint32_t net_ip;        /* IPv4 address in host byte order */

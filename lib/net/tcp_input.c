@@ -708,13 +708,17 @@ static void tcp_segment(struct net_stack *st, struct net_tcb *t, struct seg *s)
             tcp_set_state(st, t, NET_TCP_FIN_WAIT_2);
         break;
     case NET_TCP_CLOSING:
-        if (fin_acked)
+        if (fin_acked) {
             tcp_set_state(st, t, NET_TCP_TIME_WAIT);
-        return;
+            return;
+        }
+        break;      /* data may still be waiting to go out before our FIN */
     case NET_TCP_LAST_ACK:
-        if (fin_acked)
+        if (fin_acked) {
             tcp_drop(st, t, 0);
-        return;
+            return;
+        }
+        break;
     case NET_TCP_TIME_WAIT:
         if (s->flags & TCP_FIN) {
             tcp_send_ack(st, t);
@@ -729,8 +733,8 @@ static void tcp_segment(struct net_stack *st, struct net_tcb *t, struct seg *s)
     bool ack_now = false;
     if (s->len && (t->state == NET_TCP_ESTABLISHED || t->state == NET_TCP_FIN_WAIT_1 ||
                    t->state == NET_TCP_FIN_WAIT_2)) {
-        if (!t->user_owned) {
-            /* Nobody will ever read this: reset (RFC 9293 3.10.4, RFC 2525 2.17). */
+        if (!t->user_owned && t->listener < 0) {
+            /* Closed by its owner, nobody will ever read this: reset (RFC 9293 3.10.4, RFC 2525 2.17). */
             CNT(st, drop_tcp_after_close);
             tcp_send_rst(st, st->ip, t->rip, t->lport, t->rport, t->snd_nxt, 0, false);
             tcp_drop(st, t, NET_E_CONNRESET);

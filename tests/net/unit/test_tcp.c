@@ -196,6 +196,41 @@ static void t_everything(void) { lossy(30, 30, 50, 15, 1 << 20); }
 static void t_dup_only(void) { lossy(0, 50, 0, 14, 2 << 20); }
 static void t_reorder_only(void) { lossy(0, 0, 100, 14, 2 << 20); }
 
+/* The peer has finished; we close with lots still unsent, over a lossy wire:
+ * the orphaned connection must still deliver every byte (LAST_ACK). */
+static void t_close_with_unsent_data_lossy(void)
+{
+    CHECK(open_pair(262144, 262144));
+    struct impair im = { 20, 0, 20, 21 };
+    wire_impair(&im);
+    net_tcp_shutdown(&B.st, now, sb, false, true);
+    wire_run(50);
+    CHECK(net_tcp_state(&A.st, ca) == NET_TCP_CLOSE_WAIT);
+    static uint8_t buf[200000];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = pat(i);
+    CHECK(net_tcp_send(&A.st, now, ca, buf, sizeof buf) == (long)sizeof buf);
+    CHECK(net_tcp_close(&A.st, now, ca) == 0);
+    uint64_t got = 0;
+    bool bad = false;
+    for (int i = 0; i < 60000; i++) {
+        uint8_t r[8192];
+        long n = net_tcp_recv(&B.st, now, sb, r, sizeof r);
+        if (n == 0)
+            break;
+        for (long k = 0; k < n; k++)
+            bad |= r[k] != pat(got + (uint64_t)k);
+        if (n > 0)
+            got += (uint64_t)n;
+        wire_step();
+    }
+    CHECK(got == sizeof buf && !bad);
+    wire_run(3000);         /* B's ACK of the FIN may be lost once or twice */
+    uint32_t counts[NET_TCP_NSTATES];
+    net_tcp_state_counts(&A.st, counts);
+    CHECK(counts[NET_TCP_LAST_ACK] == 0);
+}
+
 static void t_fast_retransmit_sack(void)
 {
     CHECK(open_pair(262144, 262144));
@@ -320,6 +355,34 @@ static void t_backlog_overflow(void)
     CHECK(got == 5);
     for (int i = 0; i < 5; i++)
         CHECK(net_tcp_connected(&A.st, c[i]) == 1);
+}
+
+/* Clients that send data at once, with other listeners being served meanwhile. */
+static void t_backlog_overflow_with_data(void)
+{
+    wire_init(16384, 16384);
+    int32_t other = net_tcp_listen(&B.st, 7, 16);
+    lst = net_tcp_listen(&B.st, 8, 2);
+    int32_t c[6];
+    for (int i = 0; i < 6; i++)
+        c[i] = net_tcp_connect(&A.st, now, IP_B, 8);
+    for (int k = 0; k < 300; k++) {
+        for (int i = 0; i < 6; i++)
+            if (net_tcp_connected(&A.st, c[i]) == 1)
+                net_tcp_send(&A.st, now, c[i], (const uint8_t *)"msg", k == 0 ? 3 : 0);
+        CHECK(net_tcp_accept(&B.st, other) == NET_E_AGAIN);
+        wire_step();
+    }
+    CHECK(ctr(&B, NET_C_drop_tcp_listen_overflow) > 0);
+    CHECK(ctr(&B, NET_C_drop_tcp_after_close) == 0);
+    int got = 0;
+    for (int k = 0; k < 20000 && got < 6; k++) {
+        int32_t s = net_tcp_accept(&B.st, lst);
+        if (s > 0)
+            got++;
+        wire_step();
+    }
+    CHECK(got == 6);
 }
 
 static void t_zero_window_probe(void)
@@ -450,12 +513,14 @@ void tcp_tests(void)
     RUN(t_reorder_only);
     RUN(t_dup_reorder);
     RUN(t_everything);
+    RUN(t_close_with_unsent_data_lossy);
     RUN(t_fast_retransmit_sack);
     RUN(t_rst_validation);
     RUN(t_abort_resets_peer);
     RUN(t_connect_refused);
     RUN(t_syn_flood_cookies);
     RUN(t_backlog_overflow);
+    RUN(t_backlog_overflow_with_data);
     RUN(t_zero_window_probe);
     RUN(t_rto_backoff_timeout);
     RUN(t_keepalive);
