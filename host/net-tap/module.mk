@@ -3,7 +3,8 @@
 NET_TAP_BIN := $(BUILD)/net/net-tap
 NET_TAP_SRCS := host/net-tap/net-tap.c host/net-tap/impair.c
 
-$(NET_TAP_BIN): $(NET_TAP_SRCS) host/net-tap/impair.h $(NET_LIB)
+# (lib/net/module.mk is read after this file: name the library literally.)
+$(NET_TAP_BIN): $(NET_TAP_SRCS) host/net-tap/impair.h lib/net/net.h $(BUILD)/net/libnet.a
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(NET_TAP_SRCS) $(NET_LIB) $(NET_LIBS) -o $@
 

@@ -518,6 +518,8 @@ static bool ack_input(struct net_stack *st, struct net_tcb *t, const struct seg 
                 CNT(st, tcp_retransmits);
                 t->rexmit_hi = t->snd_una + MIN(t->slen, tcp_seg_max(t));
                 t->cwnd = t->ssthresh + 3u * t->mss;
+            } else if (t->dupacks < 3) {
+                tcp_output(st, t);      /* limited transmit */
             }
         }
     } else {

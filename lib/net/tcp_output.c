@@ -129,7 +129,9 @@ void tcp_output(struct net_stack *st, struct net_tcb *t)
         return;
     }
     uint32_t data_end = t->snd_una + t->slen;
-    uint32_t wnd = MIN(t->snd_wnd, t->cwnd);
+    /* Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment out. */
+    uint32_t lt = (!t->in_recovery && t->dupacks && t->dupacks < 3) ? t->dupacks * (uint32_t)t->mss : 0;
+    uint32_t wnd = MIN(t->snd_wnd, t->cwnd + lt);
     for (int guard = 0; guard < 4096; guard++) {
         skip_sacked(t);
         bool rexmit = SEQ_LT(t->snd_nxt, t->snd_max);

@@ -440,7 +440,7 @@ def impair_loss_1pct(st, tmp, static):
 
 @test
 def impair_loss_5pct(st, tmp, static):
-    impaired_transfer(st, tmp, 50, 0, 0, 102, 2 << 20)
+    impaired_transfer(st, tmp, 50, 0, 0, 102, 1 << 20)
 
 
 @test
