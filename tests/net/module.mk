@@ -39,3 +39,17 @@ test-net-fuzz: $(NET_FUZZ_BIN)
 	@echo "test-net-fuzz: 1 passed, 0 failed"
 
 HOST_TESTS += test-net-fuzz
+
+# The same unit tests under ASan + UBSan (clang).
+NET_UNIT_SAN := $(BUILD)/net/unit-tests-san
+
+$(NET_UNIT_SAN): $(NET_UNIT_SRCS) tests/net/unit/wire.h $(NET_SRCS) $(NET_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		$(NET_UNIT_SRCS) $(NET_SRCS) $(NET_LIBS) -o $@
+
+.PHONY: test-net-unit-san
+test-net-unit-san: $(NET_UNIT_SAN)
+	$(NET_UNIT_SAN)
+
+HOST_TESTS += test-net-unit-san

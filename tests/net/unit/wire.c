@@ -214,7 +214,8 @@ size_t build_tcp(uint8_t *f, const struct node *from, const struct node *to, uin
     t[13] = flags;
     t[14] = (uint8_t)(win >> 8);
     t[15] = (uint8_t)win;
-    memcpy(t + 20, data, len);
+    if (len)
+        memcpy(t + 20, data, len);
     net_ip src = from->st.ip, dst = to->st.ip;
     uint32_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + 20 + (uint32_t)len;
     uint16_t c = test_cksum(t, 20 + len, sum);
