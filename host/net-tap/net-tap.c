@@ -411,6 +411,9 @@ static void command(char *line, uint64_t now)
         for (int k = 0; k < NET_TCP_NSTATES; k++)
             printf(" %u", counts[k]);
         printf("\n");
+    } else if (strncmp(line, "sizes", 5) == 0) {
+        printf("sizes stack %zu tcb %zu sndbuf %u rcvbuf %u\n", sizeof st, sizeof(struct net_tcb),
+               st.tcbs[0].scap, st.tcbs[0].rcap);
     } else if (strncmp(line, "quit", 4) == 0) {
         exit(0);
     } else {

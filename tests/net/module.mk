@@ -17,7 +17,7 @@ HOST_TESTS += test-net-unit
 # The TAP tests: a network namespace of their own, Linux tools against net-tap.
 .PHONY: test-net-tap
 test-net-tap: $(NET_TAP_BIN)
-	tests/net/tap/run.sh $(PYTHON) $(NET_TAP_BIN)
+	tests/net/tap/run.sh $(PYTHON) tests/net/tap/driver.py $(NET_TAP_BIN)
 
 HOST_TESTS += test-net-tap
 
@@ -53,3 +53,10 @@ test-net-unit-san: $(NET_UNIT_SAN)
 	$(NET_UNIT_SAN)
 
 HOST_TESTS += test-net-unit-san
+
+# Benchmark: Linux <-> lib/net over TAP against Linux <-> Linux over veth.
+.PHONY: bench-net
+bench-net: $(NET_TAP_BIN)
+	tests/net/tap/run.sh $(PYTHON) tests/net/bench/bench.py $(NET_TAP_BIN)
+
+BENCHES += bench-net
