@@ -150,7 +150,8 @@ def main():
     with open(src, "wb") as f:
         f.write(os.urandom(SOURCE_LEN))
     # Our stack on the TAP.
-    tap = subprocess.Popen([args.bin, "--tap", TAP, "--ip", "10.77.0.2/24", "--source-file", src],
+    tap = subprocess.Popen([args.bin, "--tap", TAP, "--ip", "10.77.0.2/24", "--source-file", src,
+                            "--tcbs", "16", "--buf", os.environ.get("NET_BENCH_BUF", "131072")],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     assert tap.stdout.readline().strip() == "ready"
     sh("ip link set %s up && ip addr add 10.77.0.1/24 dev %s" % (TAP, TAP))
