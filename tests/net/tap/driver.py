@@ -340,6 +340,30 @@ def tcp_half_close(st, tmp, static):
 
 
 @test
+def tcp_zero_window_persist(st, tmp, static):
+    # Linux's reader stalls: its window closes, we probe it, then it reads
+    # everything and the bytes are exact.
+    before = st.stats()["tcp_zero_window_probes"]
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.settimeout(30)
+    s.connect((STACK_IP, 19))
+    time.sleep(2.5)
+    probes = st.stats()["tcp_zero_window_probes"] - before
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    s.close()
+    assert probes > 0, "no zero-window probes while the reader stalled"
+    assert n == 64 << 20 and h.hexdigest() == st.src_sha, "wrong bytes after the stall"
+
+
+@test
 def tcp_rst_both_ways(st, tmp, static):
     before = st.stats()
     # From Linux: SO_LINGER 0 makes close() send RST.
@@ -603,7 +627,7 @@ def main():
         only = os.environ.get("NET_TESTS", "").split()
         for t in (ping_answered, arp_both_ways, tcp_echo_nc, tcp_64mib_linux_to_stack,
                   tcp_64mib_stack_to_linux_curl, tcp_stack_as_client_both_ways, tcp_200_concurrent,
-                  tcp_half_close, tcp_rst_both_ways, tcp_backlog_overflow, impair_loss_1pct,
+                  tcp_half_close, tcp_zero_window_persist, tcp_rst_both_ways, tcp_backlog_overflow, impair_loss_1pct,
                   impair_loss_5pct, impair_loss_20pct, impair_dup_reorder, hostile_input):
             if not only or t.__name__ in only:
                 t(st, args.tmp, args.static)
