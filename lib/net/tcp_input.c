@@ -343,9 +343,7 @@ static void ooo_add(struct net_tcb *t, uint32_t start, uint32_t end)
         }
     }
     out[0] = r;
-    n++;
-    if (n > NET_OOO_RANGES)
-        n = NET_OOO_RANGES;     /* forget the oldest; the sender will resend it */
+    n++;                        /* the caller made sure this fits */
     memcpy(t->ooo, out, sizeof(out[0]) * (size_t)n);
     t->nooo = (uint8_t)n;
 }
@@ -759,18 +757,23 @@ static void tcp_segment(struct net_stack *st, struct net_tcb *t, struct seg *s)
                 t->t_delack = st->now + tcp_cfg_delack(st);
             tcp_event(st, t, NET_EV_READABLE);
         } else {
-            /* Out of order: keep it in place in the ring, SACK it, ACK now (RFC 5681 4.2). */
-            if (t->nooo >= NET_OOO_RANGES) {
-                bool merges = false;
-                for (int i = 0; i < t->nooo; i++)
-                    if (SEQ_LE(t->ooo[i].start, s->seq + s->len) && SEQ_LE(s->seq, t->ooo[i].end))
-                        merges = true;
-                if (!merges)
-                    CNT(st, drop_tcp_ooo_full);
+            /*
+             * Out of order: keep it in place in the ring, SACK it, ACK now
+             * (RFC 5681 4.2).  With every range slot taken, a segment that
+             * extends no range is dropped: forgetting a range we have
+             * SACKed would renege, and the sender would wait on us.
+             */
+            bool merges = false;
+            for (int i = 0; i < t->nooo; i++)
+                if (SEQ_LE(t->ooo[i].start, s->seq + s->len) && SEQ_LE(s->seq, t->ooo[i].end))
+                    merges = true;
+            if (t->nooo >= NET_OOO_RANGES && !merges) {
+                CNT(st, drop_tcp_ooo_full);
+            } else {
+                CNT(st, tcp_ooo_segments);
+                rbuf_put(t, s->seq, s->data, s->len);
+                ooo_add(t, s->seq, s->seq + s->len);
             }
-            CNT(st, tcp_ooo_segments);
-            rbuf_put(t, s->seq, s->data, s->len);
-            ooo_add(t, s->seq, s->seq + s->len);
             ack_now = true;
         }
     }

@@ -278,6 +278,37 @@ static void t_rst_validation(void)
     CHECK(net_tcp_recv(&A.st, now, ca, f, 1) == NET_E_CONNRESET);
 }
 
+/* More holes than range slots: the extra segments are dropped, never a range
+ * already SACKed (that would renege), and everything fills in afterwards. */
+static void t_ooo_ranges_never_renege(void)
+{
+    CHECK(open_pair(65536, 65536));
+    struct net_tcb *b = &B.tcb[sb & 0xffff], *a = &A.tcb[ca & 0xffff];
+    uint8_t f[1600], d[100];
+    uint32_t base = b->rcv_nxt;
+    for (int i = 0; i < NET_OOO_RANGES + 3; i++) {
+        for (int k = 0; k < 100; k++)
+            d[k] = pat((uint64_t)(200 * (i + 1) + k));
+        size_t n = build_tcp(f, &A, &B, a->lport, a->rport, base + 200u * (uint32_t)(i + 1), a->rcv_nxt,
+                             0x10, 65535, d, 100);
+        wire_inject(&B, f, n);
+    }
+    CHECK(b->nooo == NET_OOO_RANGES);
+    CHECK(ctr(&B, NET_C_drop_tcp_ooo_full) == 3);
+    /* The first range is still there: filling [base, base+200) moves rcv_nxt past it. */
+    for (int k = 0; k < 100; k++)
+        d[k] = pat((uint64_t)k);
+    size_t n = build_tcp(f, &A, &B, a->lport, a->rport, base, a->rcv_nxt, 0x10, 65535, d, 100);
+    wire_inject(&B, f, n);
+    CHECK(b->rcv_nxt == base + 100);
+    for (int k = 0; k < 100; k++)
+        d[k] = pat((uint64_t)(100 + k));
+    n = build_tcp(f, &A, &B, a->lport, a->rport, base + 100, a->rcv_nxt, 0x10, 65535, d, 100);
+    wire_inject(&B, f, n);
+    CHECK(b->rcv_nxt == base + 300);
+    CHECK(b->nooo == NET_OOO_RANGES - 1);
+}
+
 static void t_abort_resets_peer(void)
 {
     CHECK(open_pair(65536, 65536));
@@ -516,6 +547,7 @@ void tcp_tests(void)
     RUN(t_close_with_unsent_data_lossy);
     RUN(t_fast_retransmit_sack);
     RUN(t_rst_validation);
+    RUN(t_ooo_ranges_never_renege);
     RUN(t_abort_resets_peer);
     RUN(t_connect_refused);
     RUN(t_syn_flood_cookies);
