@@ -1,0 +1,185 @@
+/*
+ * TCP output: segment construction (options, window, checksum) and the
+ * sender's decision of what to send now (windows, Nagle, SWS avoidance,
+ * FIN, skipping SACKed ranges while retransmitting).
+ */
+#include "internal.h"
+
+#define TCP_HDR 20
+
+/* Free receive space; out-of-order data already lives inside it. */
+uint32_t tcp_rcv_window(const struct net_tcb *t)
+{
+    return t->rcap - t->rlen;
+}
+
+/* Payload bytes per segment: the MSS less the SACK option we will attach. */
+uint32_t tcp_seg_max(const struct net_tcb *t)
+{
+    uint32_t opt = (t->sack_ok && t->nooo) ? 4u + 8u * MIN(t->nooo, 4u) : 0;
+    return t->mss > opt + 64 ? t->mss - opt : 64;
+}
+
+void tcp_send_seg(struct net_stack *st, struct net_tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    uint8_t *h = ip_payload_buf(st);
+    uint8_t *o = h + TCP_HDR;
+    if (flags & TCP_SYN) {
+        uint16_t mss = NET_MTU - IP_HDR - TCP_HDR;
+        *o++ = 2; *o++ = 4; wr16(o, mss); o += 2;
+        /* On a SYN-ACK only echo what the peer offered. */
+        bool active = t->state == NET_TCP_SYN_SENT;
+        if (active || t->ws_ok) {
+            *o++ = 1; *o++ = 3; *o++ = 3; *o++ = t->rcv_wscale;
+        }
+        if (active || t->sack_ok) {
+            *o++ = 1; *o++ = 1; *o++ = 4; *o++ = 2;
+        }
+    } else if (t->sack_ok && t->nooo && (flags & TCP_ACK)) {
+        /* RFC 2018: most recently changed block first; at most 4 without timestamps. */
+        uint8_t n = (uint8_t)MIN(t->nooo, 4);
+        *o++ = 1; *o++ = 1; *o++ = 5; *o++ = (uint8_t)(2 + 8 * n);
+        for (uint8_t i = 0; i < n; i++) {
+            wr32(o, t->ooo[i].start);
+            wr32(o + 4, t->ooo[i].end);
+            o += 8;
+        }
+    }
+    size_t hl = (size_t)(o - h);
+    wr16(h, t->lport);
+    wr16(h + 2, t->rport);
+    wr32(h + 4, seq);
+    wr32(h + 8, (flags & TCP_ACK) ? t->rcv_nxt : 0);
+    h[12] = (uint8_t)(hl / 4) << 4;
+    h[13] = flags;
+    uint32_t win = tcp_rcv_window(t);
+    uint32_t wscale = (flags & TCP_SYN) ? 0 : t->rcv_wscale;
+    /* Never move the advertised right edge backwards (RFC 9293 3.8.6). */
+    if (SEQ_GT(t->rcv_adv, t->rcv_nxt + win) && !(flags & TCP_SYN))
+        win = t->rcv_adv - t->rcv_nxt;
+    uint32_t field = MIN(win >> wscale, 0xffffu);
+    if (SEQ_GT(t->rcv_nxt + (field << wscale), t->rcv_adv) || (flags & TCP_SYN))
+        t->rcv_adv = t->rcv_nxt + (field << wscale);
+    wr16(h + 14, (uint16_t)field);
+    wr16(h + 16, 0);
+    wr16(h + 18, 0);
+    /* Data from the send ring: byte snd_una sits at sbuf[shead]. */
+    uint8_t *d = h + hl;
+    if (len) {
+        uint32_t off = seq - t->snd_una;
+        uint32_t pos = (t->shead + off) % t->scap;
+        uint32_t first = MIN(len, t->scap - pos);
+        memcpy(d, t->sbuf + pos, first);
+        memcpy(d + first, t->sbuf, len - first);
+    }
+    uint16_t tot = (uint16_t)(hl + len);
+    wr16(h + 16, cksum_fold(cksum_add(cksum_pseudo(st->ip, t->rip, IP_PROTO_TCP, tot), h, tot)));
+    if (flags & TCP_ACK) {
+        t->ack_pending = 0;
+        t->t_delack = 0;
+    }
+    CNT(st, tcp_tx);
+    ip_send(st, st->ip, t->rip, IP_PROTO_TCP, tot);
+}
+
+void tcp_send_ack(struct net_stack *st, struct net_tcb *t)
+{
+    tcp_send_seg(st, t, t->snd_nxt, 0, TCP_ACK);
+}
+
+/* A reset for a segment that has no connection (or a connection we abort). */
+void tcp_send_rst(struct net_stack *st, net_ip src, net_ip dst, uint16_t sport, uint16_t dport,
+                  uint32_t seq, uint32_t ack, bool with_ack)
+{
+    uint8_t *h = ip_payload_buf(st);
+    memset(h, 0, TCP_HDR);
+    wr16(h, sport);
+    wr16(h + 2, dport);
+    wr32(h + 4, seq);
+    wr32(h + 8, with_ack ? ack : 0);
+    h[12] = 5 << 4;
+    h[13] = TCP_RST | (with_ack ? TCP_ACK : 0);
+    wr16(h + 16, cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_TCP, TCP_HDR), h, TCP_HDR)));
+    CNT(st, tcp_rst_tx);
+    CNT(st, tcp_tx);
+    ip_send(st, src, dst, IP_PROTO_TCP, TCP_HDR);
+}
+
+/* While retransmitting, hop over data the receiver has SACKed. */
+static void skip_sacked(struct net_tcb *t)
+{
+    bool moved = true;
+    while (moved && SEQ_LT(t->snd_nxt, t->snd_max)) {
+        moved = false;
+        for (int i = 0; i < t->nsacked; i++)
+            if (SEQ_LE(t->sacked[i].start, t->snd_nxt) && SEQ_LT(t->snd_nxt, t->sacked[i].end)) {
+                t->snd_nxt = SEQ_LT(t->sacked[i].end, t->snd_max) ? t->sacked[i].end : t->snd_max;
+                moved = true;
+            }
+    }
+}
+
+void tcp_output(struct net_stack *st, struct net_tcb *t)
+{
+    switch (t->state) {
+    case NET_TCP_ESTABLISHED: case NET_TCP_CLOSE_WAIT: case NET_TCP_FIN_WAIT_1:
+    case NET_TCP_CLOSING: case NET_TCP_LAST_ACK:
+        break;
+    default:
+        return;
+    }
+    uint32_t data_end = t->snd_una + t->slen;
+    /* Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment out. */
+    uint32_t lt = (!t->in_recovery && t->dupacks && t->dupacks < 3) ? t->dupacks * (uint32_t)t->mss : 0;
+    uint32_t wnd = MIN(t->snd_wnd, t->cwnd + lt);
+    for (int guard = 0; guard < 4096; guard++) {
+        skip_sacked(t);
+        bool rexmit = SEQ_LT(t->snd_nxt, t->snd_max);
+        uint32_t inflight = t->snd_nxt - t->snd_una;
+        uint32_t avail = SEQ_LT(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
+        uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+        uint32_t smax = tcp_seg_max(t);
+        uint32_t len = MIN(MIN(avail, usable), smax);
+        /* FIN goes with the last byte, once, or again when retransmitting. */
+        bool fin = t->fin_queued && t->snd_nxt + len == data_end &&
+                   (SEQ_LE(t->snd_max, data_end) || rexmit);
+        if (len == 0 && !fin)
+            break;
+        if (len < smax && !fin && !rexmit) {
+            /* Sender SWS avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896). */
+            bool all = len == avail;
+            bool idle = inflight == 0;
+            bool big = t->max_snd_wnd && len >= t->max_snd_wnd / 2;
+            if (!(all && (t->nodelay || idle)) && !big)
+                break;
+        }
+        uint8_t flags = TCP_ACK;
+        if (len && len == avail)
+            flags |= TCP_PSH;
+        if (fin)
+            flags |= TCP_FIN;
+        tcp_send_seg(st, t, t->snd_nxt, len, flags);
+        if (rexmit) {
+            CNT(st, tcp_retransmits);
+        } else if (!t->rtt_timing && len) {
+            t->rtt_timing = true;
+            t->rtt_seq = t->snd_nxt;
+            t->rtt_ts = st->now;
+        }
+        t->snd_nxt += len + (fin ? 1 : 0);
+        if (fin)
+            t->fin_sent = true;
+        if (SEQ_GT(t->snd_nxt, t->snd_max))
+            t->snd_max = t->snd_nxt;
+        if (!t->t_rtx)
+            tcp_rearm_rto(st, t);
+    }
+    /*
+     * Data waiting and nothing in flight: a zero window needs probing, a
+     * small one (held back by SWS avoidance) the override timeout.
+     */
+    if (t->slen && t->snd_max == t->snd_una && !t->t_persist && !t->t_rtx) {
+        t->persist_shift = 0;
+        t->t_persist = st->now + t->rto;
+    }
+}

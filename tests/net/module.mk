@@ -1,0 +1,62 @@
+# lib/net unit tests: two stacks on a simulated wire with a virtual clock.
+
+NET_UNIT_SRCS := $(sort $(wildcard tests/net/unit/*.c))
+NET_UNIT_BIN  := $(BUILD)/net/unit-tests
+
+$(NET_UNIT_BIN): $(NET_UNIT_SRCS) tests/net/unit/wire.h $(NET_LIB)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(NET_UNIT_SRCS) $(NET_LIB) $(NET_LIBS) -o $@
+
+.PHONY: test-net-unit
+test-net-unit: $(NET_UNIT_BIN)
+	$(NET_UNIT_BIN)
+
+all: $(NET_UNIT_BIN)
+HOST_TESTS += test-net-unit
+
+# The TAP tests: a network namespace of their own, Linux tools against net-tap.
+.PHONY: test-net-tap
+test-net-tap: $(NET_TAP_BIN)
+	tests/net/tap/run.sh $(PYTHON) tests/net/tap/driver.py $(NET_TAP_BIN)
+
+HOST_TESTS += test-net-tap
+
+# libFuzzer on frame input (ASan + UBSan), a short smoke run.
+NET_FUZZ_BIN := $(BUILD)/net/frame-fuzz
+NET_FUZZ_CORPUS := $(BUILD)/net/fuzz-corpus
+
+$(NET_FUZZ_BIN): tests/net/fuzz/frame_fuzz.c $(NET_SRCS) $(NET_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/net/fuzz/frame_fuzz.c $(NET_SRCS) $(NET_LIBS) -o $@
+
+.PHONY: test-net-fuzz
+test-net-fuzz: $(NET_FUZZ_BIN)
+	@mkdir -p $(NET_FUZZ_CORPUS)
+	@$(NET_FUZZ_BIN) -max_total_time=20 -max_len=4096 -rss_limit_mb=1024 $(NET_FUZZ_CORPUS) \
+		> $(BUILD)/net/fuzz.log 2>&1 || { tail -40 $(BUILD)/net/fuzz.log; \
+		echo "test-net-fuzz: 0 passed, 1 failed"; exit 1; }
+	@grep -E '^Done [0-9]+ runs' $(BUILD)/net/fuzz.log
+	@echo "test-net-fuzz: 1 passed, 0 failed"
+
+HOST_TESTS += test-net-fuzz
+
+# The same unit tests under ASan + UBSan (clang).
+NET_UNIT_SAN := $(BUILD)/net/unit-tests-san
+
+$(NET_UNIT_SAN): $(NET_UNIT_SRCS) tests/net/unit/wire.h $(NET_SRCS) $(NET_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		$(NET_UNIT_SRCS) $(NET_SRCS) $(NET_LIBS) -o $@
+
+.PHONY: test-net-unit-san
+test-net-unit-san: $(NET_UNIT_SAN)
+	$(NET_UNIT_SAN)
+
+HOST_TESTS += test-net-unit-san
+
+# Benchmark: Linux <-> lib/net over TAP against Linux <-> Linux over veth.
+.PHONY: bench-net
+bench-net: $(NET_TAP_BIN)
+	tests/net/tap/run.sh $(PYTHON) tests/net/bench/bench.py $(NET_TAP_BIN)
+
+BENCHES += bench-net
