@@ -112,7 +112,7 @@ void pending_complete(struct pending *pd, int result, const void *data, uint32_t
         else
             result = (int)len;
     }
-    if (!pd->silent)
+    if (!pd->silent || result < 0)
         ring_post(p, pd->user_data, result, 0);
     pd->cancel = 0;
     pending_free(pd);

@@ -247,7 +247,7 @@ static void slow_sqe(struct process *p, const volatile struct cap_sqe *sp, uint8
         r = CAP_ERR_UNSUPPORTED_OPCODE;
         break;
     }
-    if (r != CALL_PENDING && !(op == CAP_OP_CALL && (s.flags & CAP_SQE_F_SILENT))) {
+    if (r != CALL_PENDING && !(r >= 0 && op == CAP_OP_CALL && (s.flags & CAP_SQE_F_SILENT))) {
         struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
         cq_push(p, &c);
     }

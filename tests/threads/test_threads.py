@@ -34,6 +34,8 @@ def main():
             len(order) == 24 and [o[0] for o in order] != sorted(o[0] for o in order))
     c.check("basic run exits 0", has(r"^THREADTEST basic exit=0$"))
     c.check("ParkSpace.wait on a word that changed returns mismatch at once", has(r"^PARK mismatch result=1$"))
+    c.check("ParkSpace refuses words outside the process's memory",
+            has(r"^PARK kernel-address result=-15$") and has(r"^PARK unmapped-address result=-15$"))
     c.check("ParkSpace.wait times out, not before its timeout", has(r"^PARK timeout result=2 waited-enough=1$"))
     c.check("ParkSpace.wake wakes a parked thread", has(r"^PARK wake result=0$"))
     c.check("mutex under contention: 8 threads x 3000 increments, none lost",
@@ -45,8 +47,8 @@ def main():
     c.check("a killed process's parked threads leave no pending call, object or frame behind",
             has(r"^THREADTEST parkkill exit=-1001$") and bool(m) and m.group(1) == m.group(2)
             and m.group(3) == m.group(4) and m.group(5) == m.group(6))
-    c.check("reactor stress: 8 threads x 600 calls (kernel and out-of-order endpoint), each gets exactly its own",
-            has(r"^STRESS threads=8 calls=4800 wrong=0 lost=0 max-drainers=1$") and has(r"^THREADTEST stress exit=0$"))
+    c.check("reactor stress: 8 threads x 2000 calls (kernel and out-of-order endpoint), each gets exactly its own",
+            has(r"^STRESS threads=8 calls=16000 wrong=0 lost=0 max-drainers=1$") and has(r"^THREADTEST stress exit=0$"))
     c.check("a user fault in one thread kills the process and all its threads",
             has(r"^\[kernel\] process \d+ \(threadtest\) killed: page fault") and has(r"^THREADTEST fault exit=-1000$")
             and not has(r"^THREAD main survived"))

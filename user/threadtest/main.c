@@ -138,7 +138,7 @@ static void *park_forever(void *arg)
 /* ---- the reactor stress: many threads, kernel calls and an endpoint that
  * answers out of order ---- */
 #define STRESS_THREADS 8
-#define STRESS_CALLS 600
+#define STRESS_CALLS 2000
 static uint32_t probe;
 static void *stress(void *arg)
 {
@@ -202,6 +202,17 @@ int main(void)
     }
     if (!strcmp(mode, "park")) {
         printf("PARK mismatch result=%d\n", rt_park_wait(&word, 4, 0));
+        {   /* a word outside the process's memory is refused */
+            RT_BUFS(b, 128, 64);
+            uint32_t park_cap = (uint32_t)capset_lookup("park");
+            capnp_client cl = RT_CLIENT(park_cap);
+            capnp_call call;
+            capos_ParkSpace_wait_Results_reader r;
+            printf("PARK kernel-address result=%d\n",
+                   rt_error(capos_ParkSpace_wait(&cl, &b, &call, 0xFFFF800000001000ull, 0, 0, rt_thread_self(), &r)));
+            printf("PARK unmapped-address result=%d\n",
+                   rt_error(capos_ParkSpace_wait(&cl, &b, &call, 0x1000, 0, 0, rt_thread_self(), &r)));
+        }
         uint64_t t0 = timer_now();
         int r = rt_park_wait(&word, 5, 5000000);
         printf("PARK timeout result=%d waited-enough=%d\n", r, timer_now() - t0 >= 5000000);
