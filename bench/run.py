@@ -89,7 +89,9 @@ def build_initrd(cases, path):
 
 
 def parse(out):
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^BENCH (\S+) median=(\d+)", out, re.M)}
+    """metric -> (median, p99)"""
+    return {m.group(1): (int(m.group(2)), int(m.group(3)))
+            for m in re.finditer(r"^BENCH (\S+) median=(\d+) p99=(\d+)", out, re.M)}
 
 
 def pairs(cases):
@@ -103,6 +105,10 @@ def pairs(cases):
 
 def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "-"
+
+
+def fig(v):
+    return f"{v[0]} ({v[1]})" if v else "-"
 
 
 def main():
@@ -146,15 +152,17 @@ def main():
                 lo = mid
 
         print()
-        print("capOS vs Linux guest: guest instructions per operation (median), -icount shift=0")
-        print(f"  {'operation':34} {'capOS':>10} {'Linux':>10} {'capOS/Linux':>12}")
+        print("capOS vs Linux guest: guest instructions per operation, median (p99), -icount shift=0")
+        print(f"  {'capOS operation':26} {'capOS':>18}   {'Linux operation':26} {'Linux':>18} {'capOS/Linux':>11}")
         paired = set()
         for a, b in pairs(cases):
             paired |= {a, b}
-            print(f"  {a + ' vs ' + b:34} {cap.get(a, '-'):>10} {lin.get(b, '-'):>10} {ratio(cap.get(a), lin.get(b)):>12}")
+            ca, lb = cap.get(a), lin.get(b)
+            r = ratio(ca[0] if ca else None, lb[0] if lb else None)
+            print(f"  {a:26} {fig(ca):>18}   {b:26} {fig(lb):>18} {r:>11}")
         for k, v in cap.items():
             if k not in paired:
-                print(f"  {k:34} {v:>10} {'':>10} {'':>12}")
+                print(f"  {k:26} {fig(v):>18}")
         print()
         print("Boot")
         print(f"  {'kernel entry -> init banner':34} {cap_boot_instr or '-':>10} {'':>10}  instructions (capOS)")
