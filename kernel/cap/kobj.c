@@ -118,6 +118,17 @@ void pending_complete(struct pending *pd, int result, const void *data, uint32_t
     pending_free(pd);
 }
 
+void pending_complete_u64(struct pending *pd, uint64_t v)
+{
+    uint8_t buf[32];
+    capnp_builder b;
+    size_t len = 0;
+    capnp_builder_init(&b, buf, sizeof buf);
+    capnp_set_u64(capnp_builder_root(&b, 1, 0), 0, v);
+    capnp_builder_finish(&b, &len);
+    pending_complete(pd, 0, buf, (uint32_t)len);
+}
+
 void pending_complete_empty(struct pending *pd)
 {
     uint8_t buf[16];

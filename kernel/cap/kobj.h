@@ -90,6 +90,9 @@ struct pending *pending_new(struct call_ctx *c);
 struct pending *pending_new_for(struct process *p, uint64_t user_data, uint64_t result_addr, uint32_t result_len);
 /* Copy `len` result bytes to the caller and post its CQE; frees p. */
 void pending_complete(struct pending *p, int result, const void *data, uint32_t len);
+/* Complete with a result struct whose only field is a 64-bit value at offset
+ * 0 of a one-word data section (ProcessHandle.wait, ThreadHandle.join). */
+void pending_complete_u64(struct pending *p, uint64_t v);
 /* Complete with an encoded empty result struct (methods returning `()`). */
 void pending_complete_empty(struct pending *p);
 /* Drop a pending call without a completion (its caller is going away). */

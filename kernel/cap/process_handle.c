@@ -17,17 +17,6 @@ struct process_handle {
     struct list waiters;
 };
 
-static void complete_wait(struct pending *pd, int64_t code)
-{
-    uint8_t buf[32];
-    capnp_builder b;
-    size_t len = 0;
-    capnp_builder_init(&b, buf, sizeof buf);
-    capos_ProcessHandle_wait_Results_set_exitCode(capos_ProcessHandle_wait_Results_init_root(&b), code);
-    capnp_builder_finish(&b, &len);
-    pending_complete(pd, 0, buf, (uint32_t)len);
-}
-
 static int handle_wait(void *self, capos_ProcessHandle_wait_Params_reader p, capos_ProcessHandle_wait_Results_builder r)
 {
     struct call_ctx *c = self;
@@ -89,5 +78,5 @@ void process_handle_exited(struct process *p)
     h->exited = true;
     h->code = p->exit_code;
     while (!list_empty(&h->waiters))
-        complete_wait(container_of(h->waiters.next, struct pending, wait_link), h->code);
+        pending_complete_u64(container_of(h->waiters.next, struct pending, wait_link), (uint64_t)h->code);
 }

@@ -43,17 +43,6 @@ static struct thread *find(struct process *p, uint32_t id)
     return 0;
 }
 
-static void complete_join(struct pending *pd, uint64_t value)
-{
-    uint8_t buf[32];
-    capnp_builder b;
-    size_t len = 0;
-    capnp_builder_init(&b, buf, sizeof buf);
-    capos_ThreadHandle_join_Results_set_value(capos_ThreadHandle_join_Results_init_root(&b), value);
-    capnp_builder_finish(&b, &len);
-    pending_complete(pd, 0, buf, (uint32_t)len);
-}
-
 /* The thread is ending (alone, or with its process): tell its joiners. */
 void thread_handle_ended(struct thread *t, uint64_t value)
 {
@@ -65,7 +54,7 @@ void thread_handle_ended(struct thread *t, uint64_t value)
     h->exited = true;
     h->value = value;
     while (!list_empty(&h->waiters))
-        complete_join(container_of(h->waiters.next, struct pending, wait_link), value);
+        pending_complete_u64(container_of(h->waiters.next, struct pending, wait_link), value);
 }
 
 /* End thread t of process p with value; the last thread ends the process. */

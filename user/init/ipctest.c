@@ -10,16 +10,6 @@
 static uint32_t spawner, factory, authority, stats;
 static uint32_t facet, badged, session_a, session_b;
 
-static uint32_t cap(const char *name)
-{
-    int64_t c = capset_lookup(name);
-    if (c < 0) {
-        printf("ipctest: no cap %s\n", name);
-        exit(9);
-    }
-    return (uint32_t)c;
-}
-
 /* Start ipc-client in `session` with the probe facet `probe`; optionally wait. */
 static int64_t client(const char *role, uint32_t probe, uint32_t session, bool wait)
 {
@@ -63,10 +53,10 @@ static void print_stats(const char *tag, struct rt_kernel_stats *s)
 
 int ipctest_run(void)
 {
-    spawner = cap("spawner");
-    factory = cap("endpoints");
-    authority = cap("sessions");
-    stats = cap("stats");
+    spawner = capset_require("spawner");
+    factory = capset_require("endpoints");
+    authority = capset_require("sessions");
+    stats = capset_require("stats");
     uint32_t owner;
     int r = rt_endpoint_create(factory, capos_IpcProbe_ID, CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE, &owner, &facet);
     printf("IPC endpoint-create result=%d\n", r);

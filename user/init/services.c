@@ -25,16 +25,6 @@ struct svc {
 static struct svc svcs[MANIFEST_MAX_SERVICES];
 static uint32_t sessions[MANIFEST_MAX_SESSIONS];
 
-static uint32_t cap_or_die(const char *name)
-{
-    int64_t c = capset_lookup(name);
-    if (c < 0) {
-        printf("init: no %s capability\n", name);
-        exit(4);
-    }
-    return (uint32_t)c;
-}
-
 static bool has_binary(void *ctx, const char *name, size_t len)
 {
     for (uint32_t i = 0; i < nbinaries; i++)
@@ -90,7 +80,7 @@ static void name_of(struct manifest_str s, char *out, size_t cap)
 
 static int start(uint32_t i)
 {
-    uint32_t spawner = cap_or_die("spawner");
+    uint32_t spawner = capset_require("spawner");
     struct manifest_service *s = &m.services[i];
     char gnames[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS][24];
     const char *names[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS];
@@ -100,7 +90,7 @@ static int start(uint32_t i)
         struct manifest_grant *gr = &s->grants[g];
         name_of(gr->name, gnames[n], sizeof gnames[n]);
         caps[n] = gr->source == MANIFEST_SOURCE_KERNEL
-                      ? cap_or_die(manifest_kernel_cap_name(gr->kernel_cap))
+                      ? capset_require(manifest_kernel_cap_name(gr->kernel_cap))
                       : svcs[gr->provider].facets[gr->export_index];
         names[n] = gnames[n];
         n++;
@@ -124,7 +114,7 @@ static int start(uint32_t i)
 int services_boot(void)
 {
     size_t size = 0;
-    uint32_t bp = cap_or_die("bootpkg");
+    uint32_t bp = capset_require("bootpkg");
     int r = read_package(bp, &size);
     if (r) {
         printf("init: cannot read the boot manifest (error %d)\n", r);
@@ -143,7 +133,7 @@ int services_boot(void)
     }
     printf("\n");
 
-    uint32_t auth = cap_or_die("sessions"), factory = cap_or_die("endpoints");
+    uint32_t auth = capset_require("sessions"), factory = capset_require("endpoints");
     for (uint32_t k = 0; k < m.nsessions; k++) {
         char p[32], f[32];
         name_of(m.sessions[k].principal, p, sizeof p);

@@ -26,6 +26,8 @@ __attribute__((noreturn)) void exit(int code);
 int64_t capset_find(const char *name, uint64_t iface);
 /* The cap named `name` whatever its interface; -1 if absent. */
 int64_t capset_lookup(const char *name);
+/* The same, but a missing cap ends the program with a message. */
+uint32_t capset_require(const char *name);
 
 /* ---- the ring ---- */
 /* Submit one SQE (user_data is filled in and returned); waits for SQ room. */

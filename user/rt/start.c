@@ -28,6 +28,16 @@ int64_t capset_lookup(const char *name)
     return -1;
 }
 
+uint32_t capset_require(const char *name)
+{
+    int64_t c = capset_lookup(name);
+    if (c < 0) {
+        printf("%s: no \"%s\" capability\n", rt_capset->args[0] ? rt_capset->args : "program", name);
+        exit(4);
+    }
+    return (uint32_t)c;
+}
+
 void exit(int code)
 {
     sys_exit(code);
