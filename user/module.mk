@@ -2,17 +2,20 @@
 USER_CC     := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
                -fno-builtin -fno-strict-aliasing -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-               -Ikernel/abi -Ilib/capnp -I$(BUILD)/gen -MMD -MP
+               -D__capos__ -Ikernel/abi -Ilib/capnp -I$(BUILD)/gen -MMD -MP
 USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=4096 \
                 -Wl,-z,noexecstack -Wl,--build-id=none -T user/rt/user.ld
 RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c \
                $(wildcard lib/capnp/*.c)
 RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capos.capnp.c.o
+# cryptotest links Debian's static libsodium (the runtime's posix.c gives it
+# what it needs from a libc)
+EXTRA_cryptotest := $(shell $(USER_CC) -print-file-name=libsodium.a)
 # init also validates the boot manifest
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
 $(BUILD)/uobj/lib/manifest/%.c.o: USER_CFLAGS += -Ilib/manifest -Ilib/fmt
-USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest
+USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest cryptotest
 
 $(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
@@ -30,7 +33,7 @@ $(BUILD)/uobj/%.S.o: %.S
 define user_prog
 $(BUILD)/user/$(1): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard user/$(1)/*.c)) $$(EXTRA_$(1)) $(RT_OBJS) user/rt/user.ld
 	@mkdir -p $$(dir $$@)
-	$(USER_CC) $(USER_LDFLAGS) -o $$@ $$(filter %.o,$$^) -lgcc
+	$(USER_CC) $(USER_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(filter %.a,$$^) -lgcc
 endef
 $(foreach p,$(USER_PROGS),$(eval $(call user_prog,$(p))))
 

@@ -264,6 +264,13 @@ int main(void)
         power_off(ringtest_run() == 0 ? 0 : 1);
     if (!strcmp(rt_capset->args, "services-test"))
         power_off((uint32_t)services_test());
+    if (!strncmp(rt_capset->args, "run ", 4)) {       /* "run PROGRAM": one program, then off */
+        static const char *const g[] = { "console", "timer", "memory", 0 };
+        int64_t h = spawn_program(rt_capset->args + 4, g);
+        int64_t code = h >= 0 ? process_wait((uint32_t)h) : h;
+        printf("RUN %s exit=%ld\n", rt_capset->args + 4, code);
+        power_off(code == 0 ? 0 : 1);
+    }
     if (!strcmp(rt_capset->args, "threadtest"))
         power_off((uint32_t)threadtest_run());
     if (!strcmp(rt_capset->args, "ipctest"))
