@@ -140,11 +140,13 @@ static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *
         call_fail(call, CAP_ERR_OVERLOADED);          /* receiver's table is full: sender keeps its caps */
         return false;
     }
-    static const uint8_t zero[8];
-    vm_copy_out(&rx->vm, rp->result_addr, &h, sizeof h);
-    vm_copy_out(&rx->vm, rp->result_addr + sizeof h, call->params, call->plen);
-    vm_copy_out(&rx->vm, rp->result_addr + off, zero, coff - off);
-    vm_copy_out(&rx->vm, rp->result_addr + coff, rec, ncaps * sizeof rec[0]);
+    /* header, params, padding and cap records go out in one copy */
+    static uint8_t out[sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap)];
+    memcpy(out, &h, sizeof h);
+    memcpy(out + sizeof h, call->params, call->plen);
+    memset(out + off, 0, coff - off);
+    memcpy(out + coff, rec, ncaps * sizeof rec[0]);
+    vm_copy_out(&rx->vm, rp->result_addr, out, ncaps ? total : off);
     call->call_id = h.call_id;
     list_del(&call->link);
     core->nqueue--;
@@ -202,7 +204,10 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
     call->badge = f->badge;
     call->plen = (uint32_t)c->sc.params_len;
     memcpy(call->params, c->sc.params, c->sc.params_len);
-    call->caps = *c->xfer;                   /* the message now owns the transfer */
+    if (c->xfer->n)
+        call->caps = *c->xfer;               /* the message now owns the transfer */
+    else
+        call->caps.n = 0, call->caps.src = 0;
     c->xfer->n = 0;
     c->xfer_taken = true;
     pd->cancel = call_cancel;
@@ -323,7 +328,7 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
         return CAP_ERR_NO_SUCH_CALL;
     if (s->len > CAP_MAX_RESULT)
         return CAP_ERR_MESSAGE_TOO_LARGE;
-    static uint8_t buf[CAP_MAX_RESULT];
+    static uint8_t buf[CAP_MAX_RESULT + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap)];
     if (s->len && !vm_copy_in(&p->vm, buf, s->addr, s->len))
         return CAP_ERR_INVALID_PARAMS_BUFFER;
     if (!call->pd) {                                  /* the caller is gone */
@@ -354,10 +359,9 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
         call_fail(call, CAP_ERR_OVERLOADED);
         return CAP_ERR_OVERLOADED;
     }
-    static const uint8_t zero[8];
-    vm_copy_out(&pd->proc->vm, pd->result_addr, buf, s->len);
-    vm_copy_out(&pd->proc->vm, pd->result_addr + s->len, zero, coff - s->len);
-    vm_copy_out(&pd->proc->vm, pd->result_addr + coff, rec, ncaps * sizeof rec[0]);
+    memset(buf + s->len, 0, coff - s->len);
+    memcpy(buf + coff, rec, ncaps * sizeof rec[0]);
+    vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
     ring_post(pd->proc, pd->user_data, (int32_t)s->len, ncaps);
     sched_prefer_process(pd->proc);
     pd->cancel = 0;
