@@ -8,4 +8,7 @@ test-boot-ring: all
 	$(PYTHON) tests/boot/test_ring.py
 test-boot-run: all
 	$(PYTHON) tests/boot/test_run.py
-QEMU_TESTS += test-boot-ring test-boot-run
+.PHONY: test-boot-fuzz
+test-boot-fuzz: all
+	$(PYTHON) tests/boot/test_fuzz.py
+QEMU_TESTS += test-boot-ring test-boot-run test-boot-fuzz

@@ -271,6 +271,39 @@ int main(void)
         printf("RUN %s exit=%ld\n", rt_capset->args + 4, code);
         power_off(code == 0 ? 0 : 1);
     }
+    if (!strncmp(rt_capset->args, "sqefuzz", 7)) {    /* "sqefuzz SEED..." */
+        uint32_t stats = capset_require("stats");
+        static const char *const g[] = { "console", "timer", "memory", "endpoints", 0 };
+        struct rt_kernel_stats s0, s1;
+        int64_t warm = spawn_program("hello", (const char *const[]){ "console", 0 });   /* warm the allocators */
+        if (warm >= 0) {
+            process_wait((uint32_t)warm);
+            cap_release_cap((uint32_t)warm);
+        }
+        rt_stats(stats, &s0);
+        const char *seeds = rt_capset->args + 7;
+        int runs = 0;
+        while (*seeds == ' ') {
+            seeds++;
+            char seed[16] = "";
+            size_t n = 0;
+            while (seeds[n] && seeds[n] != ' ' && n < sizeof seed - 1)
+                seed[n] = seeds[n], n++;
+            seeds += n;
+            int64_t h = rt_spawn_args(cap_spawner, "sqefuzz", g, (uint32_t[]){ rt_console, capset_require("timer"),
+                                      capset_require("memory"), capset_require("endpoints") }, 4, ~0u, seed);
+            int64_t code = h >= 0 ? process_wait((uint32_t)h) : h;
+            printf("FUZZ run %d exit=%ld\n", runs++, code);
+            if (h >= 0)
+                cap_release_cap((uint32_t)h);
+        }
+        rt_stats(stats, &s1);
+        printf("FUZZ stats before frames=%lu objects=%lu heap=%lu slots=%lu pending=%lu\n",
+               s0.free_frames, s0.objects, s0.heap_bytes, s0.cap_slots, s0.pending_calls);
+        printf("FUZZ stats after  frames=%lu objects=%lu heap=%lu slots=%lu pending=%lu\n",
+               s1.free_frames, s1.objects, s1.heap_bytes, s1.cap_slots, s1.pending_calls);
+        power_off(0);
+    }
     if (!strcmp(rt_capset->args, "threadtest"))
         power_off((uint32_t)threadtest_run());
     if (!strcmp(rt_capset->args, "ipctest"))
