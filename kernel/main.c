@@ -134,6 +134,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
         { "console", &console_obj }, { "timer", &timer_obj }, { "memory", &vmem_obj },
         { "spawner", spawner }, { "power", &power_obj }, { "endpoints", &endpoint_factory_obj },
         { "sessions", &session_authority_obj }, { "stats", &stats_obj }, { "bootpkg", &bootpkg_obj },
+        { "terminal", &terminal_obj },
     };
     bootpkg_init(pkg, pkg_size);
     int err = 0;

@@ -216,3 +216,18 @@ enum ParkResult {
   mismatch @1;
   timedOut @2;
 }
+
+# A terminal: what a login shell gets instead of the raw console. Lines come
+# through the kernel's line discipline (Backspace and Ctrl-U edit); with
+# echo off (password entry) nothing typed is shown; Ctrl-C and Ctrl-D end
+# the read with an event instead of a line.
+interface TerminalSession @0xe534b9fa9573828a {
+  write @0 (data :Data) -> ();
+  readLine @1 (maxBytes :UInt32, echo :Bool) -> (line :Data, event :TerminalEvent);
+}
+
+enum TerminalEvent {
+  line @0;
+  interrupt @1;      # Ctrl-C: the partial line is discarded
+  endOfInput @2;     # Ctrl-D on an empty line
+}

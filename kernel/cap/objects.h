@@ -8,6 +8,7 @@
 #include "capos/ifaces.h"
 
 extern struct kobj console_obj;          /* Console */
+extern struct kobj terminal_obj;         /* TerminalSession on the same UART */
 extern struct kobj timer_obj;            /* Timer */
 extern struct kobj vmem_obj;             /* VirtualMemory (acts on the caller's own space) */
 extern struct kobj power_obj;            /* Power */

@@ -38,7 +38,8 @@
     X(SPAWNER, "spawner")       \
     X(POWER, "power")           \
     X(ENDPOINTS, "endpoints")   \
-    X(SESSIONS, "sessions")
+    X(SESSIONS, "sessions")     \
+    X(TERMINAL, "terminal")
 
 enum manifest_kernel_cap {
 #define MANIFEST_KCAP_ENUM(id, name) MANIFEST_KCAP_##id,

@@ -167,6 +167,48 @@ static void console_loop(void)
     }
 }
 
+/* Boot argument "termtest": TerminalSession reads, driven by the host. */
+static int term_read(uint32_t term, bool echo, char *out, size_t cap, int *event)
+{
+    RT_BUFS(b, 64, 1024);
+    capnp_client cl = RT_CLIENT(term);
+    capnp_call call;
+    capos_TerminalSession_readLine_Results_reader r;
+    int e = rt_error(capos_TerminalSession_readLine(&cl, &b, &call, 100, echo, &r));
+    if (e)
+        return e;
+    capnp_data d = capos_TerminalSession_readLine_Results_get_line(r);
+    size_t n = d.len < cap - 1 ? d.len : cap - 1;
+    memcpy(out, d.ptr, n);
+    out[n] = 0;
+    *event = capos_TerminalSession_readLine_Results_get_event(r);
+    return 0;
+}
+
+static int termtest_run(void)
+{
+    uint32_t term = capset_require("terminal");
+    char line[128];
+    int ev = -1, r;
+    printf("TERM ready-echo\n");
+    r = term_read(term, true, line, sizeof line, &ev);
+    printf("TERM echo result=%d line=%s event=%d\n", r, line, ev);
+    printf("TERM ready-secret\n");
+    r = term_read(term, false, line, sizeof line, &ev);
+    printf("TERM secret result=%d len=%u matches=%d event=%d\n", r, (unsigned)strlen(line), !strcmp(line, "hunter2"), ev);
+    memset(line, 0, sizeof line);
+    printf("TERM ready-edit\n");
+    r = term_read(term, true, line, sizeof line, &ev);
+    printf("TERM edit result=%d line=%s event=%d\n", r, line, ev);
+    printf("TERM ready-interrupt\n");
+    r = term_read(term, true, line, sizeof line, &ev);
+    printf("TERM interrupt result=%d len=%u event=%d\n", r, (unsigned)strlen(line), ev);
+    printf("TERM ready-eof\n");
+    r = term_read(term, true, line, sizeof line, &ev);
+    printf("TERM eof result=%d len=%u event=%d\n", r, (unsigned)strlen(line), ev);
+    return 0;
+}
+
 /* Boot argument "threadtest": run threadtest in each of its modes with
  * thread caps granted, and report how each process ended. */
 static int threadtest_run(void)
@@ -304,6 +346,8 @@ int main(void)
                s1.free_frames, s1.objects, s1.heap_bytes, s1.cap_slots, s1.pending_calls);
         power_off(0);
     }
+    if (!strcmp(rt_capset->args, "termtest"))
+        power_off((uint32_t)termtest_run());
     if (!strcmp(rt_capset->args, "threadtest"))
         power_off((uint32_t)threadtest_run());
     if (!strcmp(rt_capset->args, "ipctest"))

@@ -1,0 +1,84 @@
+/*
+ * The UART's line discipline, shared by Console and TerminalSession:
+ * characters typed go to the oldest waiting reader's line; Backspace/DEL
+ * erase, Ctrl-U clears, Enter completes. A reader may ask for no echo
+ * (password entry: nothing typed is shown) and for events: Ctrl-C ends the
+ * read as an interrupt (the partial line is dropped) and Ctrl-D on an empty
+ * line as end of input.
+ */
+#include "objects.h"
+#include "linedisc.h"
+#include "../dev/serial.h"
+
+static struct list readers = LIST_INIT(readers);
+static char line[CAP_MAX_RESULT - 64];
+static uint32_t line_len;
+
+static void complete(struct pending *pd, uint16_t event)
+{
+    uint8_t buf[CAP_MAX_RESULT];
+    capnp_builder b;
+    size_t len = 0;
+    capnp_builder_init(&b, buf, sizeof buf);
+    if (pd->arg2 & LD_TERMINAL) {
+        capos_TerminalSession_readLine_Results_builder r = capos_TerminalSession_readLine_Results_init_root(&b);
+        capos_TerminalSession_readLine_Results_set_line(r, line, event == capos_TerminalEvent_line ? line_len : 0);
+        capos_TerminalSession_readLine_Results_set_event(r, event);
+    } else {
+        capos_Console_readLine_Results_set_line(capos_Console_readLine_Results_init_root(&b), line, line_len);
+    }
+    int e = capnp_builder_finish(&b, &len);
+    pending_complete(pd, e ? CAP_ERR_RESULT_TOO_SMALL : 0, buf, (uint32_t)len);
+    line_len = 0;
+}
+
+void console_input_ready(void)
+{
+    while (!list_empty(&readers)) {
+        int ch = serial_getc();
+        if (ch < 0)
+            return;
+        struct pending *pd = container_of(readers.next, struct pending, wait_link);
+        uint32_t max = (uint32_t)pd->arg;
+        bool echo = pd->arg2 & LD_ECHO, events = pd->arg2 & LD_EVENTS;
+        if (ch == '\r' || ch == '\n') {
+            serial_write("\n", 1);
+            complete(pd, capos_TerminalEvent_line);
+        } else if (events && ch == 0x03) {
+            serial_write("^C\n", 3);
+            complete(pd, capos_TerminalEvent_interrupt);
+        } else if (events && ch == 0x04 && line_len == 0) {
+            complete(pd, capos_TerminalEvent_endOfInput);
+        } else if (ch == 0x7F || ch == 0x08) {
+            if (line_len) {
+                line_len--;
+                if (echo)
+                    serial_write("\b \b", 3);
+            }
+        } else if (ch == 0x15) {
+            while (line_len) {
+                line_len--;
+                if (echo)
+                    serial_write("\b \b", 3);
+            }
+        } else if (ch >= 0x20 && line_len < max) {
+            line[line_len++] = (char)ch;
+            if (echo)
+                serial_putc((char)ch);
+        }
+    }
+}
+
+int ld_read(struct call_ctx *c, uint32_t max, unsigned flags)
+{
+    if (max == 0 || max > sizeof line)
+        max = sizeof line;
+    struct pending *pd = pending_new(c);
+    if (!pd)
+        return CAP_ERR_OVERLOADED;
+    pd->arg = max;
+    pd->arg2 = flags;
+    list_add_tail(&readers, &pd->wait_link);
+    console_input_ready();
+    return CALL_PENDING;
+}
