@@ -231,3 +231,21 @@ enum TerminalEvent {
   interrupt @1;      # Ctrl-C: the partial line is discarded
   endOfInput @2;     # Ctrl-D on an empty line
 }
+
+# The append-only audit log. Records are structured and never carry
+# secrets; reading them back is for the operator profile only (the log's
+# endpoint discloses each caller's profile to it).
+interface AuditLog @0xf4de535391674f40 {
+  record @0 (event :Text, reason :Text, session :UInt64) -> (seq :UInt64);
+  tail @1 (count :UInt32) -> (records :List(AuditRecord), dropped :UInt64);
+  # denied (an application failure) unless the caller's profile is "operator"
+}
+
+struct AuditRecord {
+  seq @0 :UInt64;
+  timeNs @1 :UInt64;
+  event @2 :Text;
+  reason @3 :Text;
+  session @4 :UInt64;
+  callerRef @5 :UInt64;      # first half of the kernel's caller reference: who wrote it
+}

@@ -167,6 +167,34 @@ static void console_loop(void)
     }
 }
 
+/* Boot argument "audittest": the audit service, written by one session and
+ * read by an operator and by a guest. */
+static int audittest_run(void)
+{
+    uint32_t owner, facet;
+    if (rt_endpoint_create(capset_require("endpoints"), capos_AuditLog_ID, CAP_RECV_F_PROFILE, &owner, &facet))
+        return 3;
+    const char *names[] = { "console", "log", "timer" };
+    uint32_t caps[] = { rt_console, owner, rt_timer };
+    int64_t srv = rt_spawn(cap_spawner, "audit", names, caps, 3, ~0u);
+    cap_release_cap(owner);
+    uint32_t auth = capset_require("sessions");
+    int64_t op = rt_session_mint(auth, "alice", "operator"), guest = rt_session_mint(auth, "bob", "guest");
+    const char *cn[] = { "console", "audit" };
+    uint32_t cc[] = { rt_console, facet };
+    static const char *const roles[] = { "write", "operator", "guest" };
+    for (int i = 0; i < 3; i++) {
+        int64_t s = i == 2 ? guest : op;            /* the writer and the reader are operators */
+        int64_t h = rt_spawn_args(cap_spawner, "audit-client", cn, cc, 2, (uint32_t)s, roles[i]);
+        printf("AUDITTEST %s exit=%ld\n", roles[i], h >= 0 ? rt_wait((uint32_t)h) : h);
+        if (h >= 0)
+            cap_release_cap((uint32_t)h);
+    }
+    rt_kill((uint32_t)srv);
+    rt_wait((uint32_t)srv);
+    return 0;
+}
+
 /* Boot argument "termtest": TerminalSession reads, driven by the host. */
 static int term_read(uint32_t term, bool echo, char *out, size_t cap, int *event)
 {
@@ -346,6 +374,8 @@ int main(void)
                s1.free_frames, s1.objects, s1.heap_bytes, s1.cap_slots, s1.pending_calls);
         power_off(0);
     }
+    if (!strcmp(rt_capset->args, "audittest"))
+        power_off((uint32_t)audittest_run());
     if (!strcmp(rt_capset->args, "termtest"))
         power_off((uint32_t)termtest_run());
     if (!strcmp(rt_capset->args, "threadtest"))
