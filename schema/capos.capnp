@@ -143,6 +143,7 @@ struct ServiceSpec @0xaf86c36aca9e7146 {
   grants @7 :List(GrantSpec);
   exports @8 :List(ExportSpec);
   line @9 :UInt32;
+  args @10 :Text;              # reaches the service in its CapSet (at most 127 bytes)
 }
 
 # One capability the service receives, under a name in its CapSet.

@@ -58,6 +58,7 @@ static int decode_service(struct manifest_service *s, capos_ServiceSpec_reader r
     s->name = str_of(capos_ServiceSpec_get_name(r));
     s->binary = str_of(capos_ServiceSpec_get_binary(r));
     s->session_name = str_of(capos_ServiceSpec_get_session(r));
+    s->args = str_of(capos_ServiceSpec_get_args(r));
     s->line = capos_ServiceSpec_get_line(r);
     s->restart = capos_ServiceSpec_get_restart(r);
     s->retries = capos_ServiceSpec_get_retries(r);

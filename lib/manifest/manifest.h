@@ -124,6 +124,7 @@ struct manifest_session {
 
 struct manifest_service {
     struct manifest_str name, binary, session_name;
+    struct manifest_str args;     /* its CapSet args (empty when none) */
     uint32_t line;
     uint16_t restart;             /* enum manifest_restart (as on the wire until validated) */
     uint32_t retries;

@@ -28,6 +28,7 @@ def main():
             "init: boot manifest ok: 2 sessions, 2 services; start order: logger echo" in log)
     c.check("logger starts first, then echo, which logs through its grant of logger.log",
             log.find("[logger] up") < log.find("[logger] echo: up") != -1)
+    c.check("the manifest's args reach the service", "[logger] echo: up (args: hello from the manifest)" in log)
     c.check("echo answers through its endpoint", "SERVICES echo round=0 result=0 reply=ping" in log)
     c.check("echo's endpoint discloses the caller's principal and profile (disclose=)",
             "[logger] echo: 4 bytes from system/system" in log)

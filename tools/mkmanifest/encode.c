@@ -12,6 +12,8 @@ static void encode_service(capos_ServiceSpec_builder b, const struct mk_service 
     capos_ServiceSpec_set_session(b, s->session, strlen(s->session));
     capos_ServiceSpec_set_restart(b, s->restart);
     capos_ServiceSpec_set_retries(b, s->retries);
+    if (s->args)
+        capos_ServiceSpec_set_args(b, s->args, strlen(s->args));
     capos_ServiceSpec_set_disclosePrincipal(b, s->disclose_principal);
     capos_ServiceSpec_set_discloseProfile(b, s->disclose_profile);
     capos_ServiceSpec_set_line(b, s->line);

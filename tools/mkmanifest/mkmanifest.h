@@ -28,6 +28,7 @@ struct mk_session {
 
 struct mk_service {
     char *name, *binary, *session;
+    char *args;           /* or NULL */
     uint16_t restart;     /* enum capos_RestartPolicy */
     uint32_t retries;
     bool disclose_principal, disclose_profile;

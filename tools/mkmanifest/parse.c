@@ -230,6 +230,36 @@ static struct mk_service *current(struct parser *p, const char *kw)
     return &p->m->services[p->m->nservices - 1];
 }
 
+/* args WORD...: the service's arguments (its CapSet args), words joined by
+ * one space, printable, at most 127 bytes. */
+static int parse_args(struct parser *p, char **tok, int ntok)
+{
+    struct mk_service *s = current(p, "args");
+    if (!s)
+        return -1;
+    if (s->args)
+        return fail(p, "args: given twice for service %s", s->name);
+    if (ntok < 2)
+        return fail(p, "args: nothing follows");
+    char buf[128];
+    size_t n = 0;
+    for (int i = 1; i < ntok; i++) {
+        size_t k = strlen(tok[i]);
+        if (n + k + (i > 1) > 127)
+            return fail(p, "args: longer than 127 bytes");
+        if (i > 1)
+            buf[n++] = ' ';
+        memcpy(buf + n, tok[i], k);
+        n += k;
+    }
+    buf[n] = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] > 0x7e)
+            return fail(p, "args: not printable");
+    s->args = dup_str(buf);
+    return 0;
+}
+
 /* grant LOCAL = kernel.CAP | SERVICE.EXPORT; "LOCAL=SOURCE" and the
  * half-spaced forms mean the same. */
 static int parse_grant(struct parser *p, char **tok, int ntok)
@@ -321,7 +351,9 @@ static int parse_line(struct parser *p, char *line)
         return parse_grant(p, tok, ntok);
     if (strcmp(tok[0], "export") == 0)
         return parse_export(p, tok, ntok);
-    return fail(p, "unknown keyword \"%s\" (session, service, grant, export)", tok[0]);
+    if (strcmp(tok[0], "args") == 0)
+        return parse_args(p, tok, ntok);
+    return fail(p, "unknown keyword \"%s\" (session, service, grant, export, args)", tok[0]);
 }
 
 int mk_parse(struct mk_manifest *m, const char *file, const char *text,

@@ -38,7 +38,9 @@ int main(void)
     if (owner < 0 || log < 0)
         return 2;
     log_cap = (uint32_t)log;
-    log_line("echo: up\n");
+    char up[160];
+    fmt_snprintf(up, sizeof up, "echo: up (args: %s)\n", rt_capset->args);
+    log_line(up);
     static uint8_t buf[2048] __attribute__((aligned(8)));
     struct rt_incoming in;
     for (;;)

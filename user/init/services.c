@@ -103,7 +103,9 @@ static int start(uint32_t i)
     }
     char bin[32];
     name_of(s->binary, bin, sizeof bin);
-    svcs[i].handle = rt_spawn(spawner, bin, names, caps, n, sessions[s->session]);
+    char args[128];
+    name_of(s->args, args, sizeof args);
+    svcs[i].handle = rt_spawn_args(spawner, bin, names, caps, n, sessions[s->session], args);
     char sname[32];
     name_of(s->name, sname, sizeof sname);
     if (svcs[i].handle < 0)
