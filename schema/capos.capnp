@@ -250,3 +250,21 @@ struct AuditRecord {
   session @4 :UInt64;
   callerRef @5 :UInt64;      # first half of the kernel's caller reference: who wrote it
 }
+
+# Password verification. Verifiers are Argon2id hashes that never leave the
+# service; neither does a password. Failures are counted per account and
+# answered with a growing back-off; an unknown principal costs as much time
+# as a known one.
+interface CredentialStore @0xaafa14ba32be1bd0 {
+  verify @0 (principal :Text, password :Data) -> (result :CredentialResult, retryAfterMs :UInt64);
+  setup @1 (principal :Text, password :Data) -> (created :Bool);
+  # Creates the first credential, and only while the store is empty.
+  isEmpty @2 () -> (empty :Bool);
+}
+
+enum CredentialResult {
+  ok @0;
+  wrongPassword @1;
+  unknownPrincipal @2;
+  backoff @3;             # too many failures: try again after retryAfterMs
+}

@@ -10,12 +10,14 @@ RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt
 RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capos.capnp.c.o
 # cryptotest links Debian's static libsodium (the runtime's posix.c gives it
 # what it needs from a libc)
-EXTRA_cryptotest := $(shell $(USER_CC) -print-file-name=libsodium.a)
+LIBSODIUM := $(shell $(USER_CC) -print-file-name=libsodium.a)
+EXTRA_cryptotest := $(LIBSODIUM)
+EXTRA_credentials := $(LIBSODIUM)
 # init also validates the boot manifest
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
 $(BUILD)/uobj/lib/manifest/%.c.o: USER_CFLAGS += -Ilib/manifest -Ilib/fmt
-USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest cryptotest sqefuzz audit audit-client
+USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest cryptotest sqefuzz audit audit-client credentials
 
 $(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
