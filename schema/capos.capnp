@@ -268,3 +268,36 @@ enum CredentialResult {
   unknownPrincipal @2;
   backoff @3;             # too many failures: try again after retryAfterMs
 }
+
+# Local accounts (RAM-backed for now, seeded from the service's manifest
+# args): status and the profiles each may take.
+interface AccountStore @0x8cd2fa3231816631 {
+  lookup @0 (principal :Text) -> (found :Bool, status :AccountStatus, profiles :List(Text));
+}
+
+enum AccountStatus {
+  active @0;
+  disabled @1;
+  locked @2;
+  recoveryOnly @3;
+}
+
+# Logs people in: a session is minted only when the CredentialStore and the
+# AccountStore agree. Every decision is audited with a principal-blanked
+# reason code.
+interface SessionManager @0x99f752155dc51e08 {
+  login @0 (principal :Text, password :Data, profile :Text)
+        -> (result :LoginResult, session :UserSession, context :SessionContext);
+  guest @1 () -> (session :UserSession, context :SessionContext);
+}
+
+enum LoginResult {
+  ok @0;
+  denied @1;              # the reason is in the audit log, not told to the caller
+  backoff @2;
+}
+
+# One logged-in session, as its holder sees it.
+interface UserSession @0x9eda9cdc566606d0 {
+  info @0 () -> (principal :Text, profile :Text, authMethod :Text, createdNs :UInt64, expiresNs :UInt64);
+}

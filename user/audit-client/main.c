@@ -33,7 +33,7 @@ int main(void)
     capnp_client cl = RT_CLIENT(audit);
     capnp_call call;
     capos_AuditLog_tail_Results_reader r;
-    int e = rt_error(capos_AuditLog_tail(&cl, &b, &call, 5, &r));
+    int e = rt_error(capos_AuditLog_tail(&cl, &b, &call, !strcmp(role, "all") ? 32 : 5, &r));
     printf("AUDIT tail %s result=%d\n", role, e);
     if (e)
         return 0;

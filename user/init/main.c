@@ -228,6 +228,77 @@ static int credtest_run(void)
     return 0;
 }
 
+/* Boot argument "sessiontest" (with tests/sessions/sessions.manifest): the
+ * session path, driven by init. */
+static void print_session(const char *label, uint32_t us, uint32_t ctx)
+{
+    RT_BUFS(b, 64, 512);
+    capnp_client cl = RT_CLIENT(us);
+    capnp_call call;
+    capos_UserSession_info_Results_reader r;
+    int e = rt_error(capos_UserSession_info(&cl, &b, &call, &r));
+    capnp_text p = e ? (capnp_text){ "", 0 } : capos_UserSession_info_Results_get_principal(r);
+    capnp_text f = e ? (capnp_text){ "", 0 } : capos_UserSession_info_Results_get_profile(r);
+    capnp_text m = e ? (capnp_text){ "", 0 } : capos_UserSession_info_Results_get_authMethod(r);
+    printf("SESSION %s info=%d principal=%.*s profile=%.*s method=%.*s\n", label, e, (int)p.len, p.str, (int)f.len,
+           f.str, (int)m.len, m.str);
+    RT_BUFS(b2, 64, 512);
+    capnp_client cl2 = RT_CLIENT(ctx);
+    capos_SessionContext_info_Results_reader cr;
+    e = rt_error(capos_SessionContext_info(&cl2, &b2, &call, &cr));
+    capnp_text cp = e ? (capnp_text){ "", 0 } : capos_SessionContext_info_Results_get_principal(cr);
+    printf("SESSION %s context=%d principal=%.*s live=%d\n", label, e, (int)cp.len, cp.str,
+           e ? 0 : capos_SessionContext_info_Results_get_live(cr));
+}
+
+static int sessiontest_run(void)
+{
+    if (services_boot() < 0)
+        return 2;
+    cred_cap = (uint32_t)services_client("credentials", "credentials");
+    printf("SESSION setup %d\n", cred_setup("admin", "correct horse"));
+    uint32_t sm = (uint32_t)services_client("sessionmgr", "manager");
+    static const struct { const char *who, *pw, *profile; } tries[] = {
+        { "admin", "correct horse", "operator" }, { "admin", "wrong", "operator" },
+        { "admin", "correct horse", "root" }, { "bob", "x", "operator" }, { "carol", "x", "operator" },
+        { "dave", "x", "operator" }, { "zed", "x", "operator" }, { "erin", "x", "guest" },
+    };
+    for (unsigned i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        RT_BUFS(b, 512, 512);
+        capnp_client cl = RT_CLIENT(sm);
+        capnp_call call;
+        capos_SessionManager_login_Results_reader r;
+        int e = rt_error(capos_SessionManager_login(&cl, &b, &call, tries[i].who, strlen(tries[i].who), tries[i].pw,
+                                                     strlen(tries[i].pw), tries[i].profile, strlen(tries[i].profile),
+                                                     &r));
+        int res = e ? -1 : capos_SessionManager_login_Results_get_result(r);
+        printf("SESSION login %s/%s result=%d caps=%u\n", tries[i].who, tries[i].profile, e ? e : res, call.result_ncaps);
+        if (!e && res == capos_LoginResult_ok && call.result_ncaps == 2) {
+            uint32_t us = b.result_caps[capos_SessionManager_login_Results_get_session(r)];
+            uint32_t ctx = b.result_caps[capos_SessionManager_login_Results_get_context(r)];
+            print_session(tries[i].who, us, ctx);
+        }
+    }
+    {
+        RT_BUFS(b, 64, 512);
+        capnp_client cl = RT_CLIENT(sm);
+        capnp_call call;
+        capos_SessionManager_guest_Results_reader r;
+        int e = rt_error(capos_SessionManager_guest(&cl, &b, &call, &r));
+        printf("SESSION guest result=%d caps=%u\n", e, call.result_ncaps);
+        if (!e && call.result_ncaps == 2)
+            print_session("guest", b.result_caps[capos_SessionManager_guest_Results_get_session(r)],
+                          b.result_caps[capos_SessionManager_guest_Results_get_context(r)]);
+    }
+    /* the audit trail, read as an operator */
+    int64_t op = rt_session_mint(capset_require("sessions"), "auditor", "operator");
+    const char *cn[] = { "console", "audit" };
+    uint32_t cc[] = { rt_console, (uint32_t)services_client("audit", "log") };
+    int64_t h = rt_spawn_args(cap_spawner, "audit-client", cn, cc, 2, (uint32_t)op, "all");
+    printf("SESSION audit-reader exit=%ld\n", h >= 0 ? rt_wait((uint32_t)h) : h);
+    return 0;
+}
+
 /* Boot argument "audittest": the audit service, written by one session and
  * read by an operator and by a guest. */
 static int audittest_run(void)
@@ -435,6 +506,8 @@ int main(void)
                s1.free_frames, s1.objects, s1.heap_bytes, s1.cap_slots, s1.pending_calls);
         power_off(0);
     }
+    if (!strcmp(rt_capset->args, "sessiontest"))
+        power_off((uint32_t)sessiontest_run());
     if (!strcmp(rt_capset->args, "credtest"))
         power_off((uint32_t)credtest_run());
     if (!strcmp(rt_capset->args, "audittest"))

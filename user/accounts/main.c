@@ -1,0 +1,82 @@
+/*
+ * accounts: the AccountStore service, RAM-backed, seeded from its manifest
+ * args: space-separated PRINCIPAL:STATUS:PROFILE[,PROFILE...] entries, e.g.
+ *   args admin:active:operator,guest bob:locked:operator
+ * STATUS is active, disabled, locked or recovery.
+ */
+#include "../rt/capos.h"
+
+#define MAX 16
+struct account {
+    char principal[24];
+    uint16_t status;
+    char profiles[4][16];
+    uint32_t nprofiles;
+};
+static struct account accts[MAX];
+static uint32_t naccts;
+
+static void seed(const char *args)
+{
+    char buf[128];
+    strlcpy(buf, args, sizeof buf);
+    for (char *e = buf; *e && naccts < MAX;) {
+        char *end = strchr(e, ' ');
+        if (end)
+            *end = 0;
+        char *st = strchr(e, ':'), *pf = st ? strchr(st + 1, ':') : 0;
+        if (st && pf) {
+            *st++ = 0;
+            *pf++ = 0;
+            struct account *a = &accts[naccts];
+            strlcpy(a->principal, e, sizeof a->principal);
+            a->status = !strcmp(st, "active") ? capos_AccountStatus_active
+                      : !strcmp(st, "locked") ? capos_AccountStatus_locked
+                      : !strcmp(st, "recovery") ? capos_AccountStatus_recoveryOnly
+                                                : capos_AccountStatus_disabled;   /* unknown words fail closed */
+            for (char *p = pf; p && *p && a->nprofiles < 4;) {
+                char *comma = strchr(p, ',');
+                if (comma)
+                    *comma = 0;
+                strlcpy(a->profiles[a->nprofiles++], p, sizeof a->profiles[0]);
+                p = comma ? comma + 1 : 0;
+            }
+            naccts++;
+        }
+        if (!end)
+            break;
+        e = end + 1;
+    }
+}
+
+static int do_lookup(void *self, capos_AccountStore_lookup_Params_reader p, capos_AccountStore_lookup_Results_builder r)
+{
+    capnp_text who = capos_AccountStore_lookup_Params_get_principal(p);
+    for (uint32_t i = 0; i < naccts; i++) {
+        struct account *a = &accts[i];
+        if (strlen(a->principal) != who.len || memcmp(a->principal, who.str, who.len))
+            continue;
+        capos_AccountStore_lookup_Results_set_found(r, true);
+        capos_AccountStore_lookup_Results_set_status(r, a->status);
+        capnp_lbuilder l = capos_AccountStore_lookup_Results_init_profiles(r, a->nprofiles);
+        for (uint32_t k = 0; k < a->nprofiles; k++)
+            capnp_lset_text(l, k, a->profiles[k], strlen(a->profiles[k]));
+        return CAPNP_OK;
+    }
+    capos_AccountStore_lookup_Results_set_found(r, false);
+    return CAPNP_OK;
+}
+
+static const capos_AccountStore_server server = { .lookup = do_lookup };
+static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_AccountStore_dispatch(srv, self, c); }
+
+int main(void)
+{
+    uint32_t owner = capset_require("accounts");
+    seed(rt_capset->args);
+    static uint8_t buf[1024] __attribute__((aligned(8)));
+    struct rt_incoming in;
+    for (;;)
+        if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
+            return 0;
+}
