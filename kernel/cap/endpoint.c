@@ -384,13 +384,32 @@ void endpoint_receiver_exit(struct process *p)
 
 /* ---- the factory ---- */
 
+/* Interfaces whose answers only the kernel can vouch for: an endpoint may
+ * not serve them, so a cap with one of these interfaces is always the
+ * kernel's own object (a SessionContext cannot be forged by a process that
+ * answers for it). Console, Timer, VirtualMemory and TerminalSession stay
+ * open: wrapping them (a logger, an SSH terminal) is ordinary attenuation. */
+static bool kernel_interface(uint64_t iface)
+{
+    static const uint64_t ids[] = {
+        capos_ProcessSpawner_ID, capos_ProcessHandle_ID, capos_Power_ID, capos_EndpointFactory_ID,
+        capos_Endpoint_ID, capos_SessionAuthority_ID, capos_SessionContext_ID, capos_KernelStats_ID,
+        capos_BootPackage_ID, capos_ThreadSpawner_ID, capos_ThreadHandle_ID, capos_ThreadControl_ID,
+        capos_ParkSpace_ID,
+    };
+    for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (ids[i] == iface)
+            return true;
+    return false;
+}
+
 static int factory_create(void *self, capos_EndpointFactory_create_Params_reader p,
                           capos_EndpointFactory_create_Results_builder r)
 {
     struct call_ctx *c = self;
     uint64_t iface = capos_EndpointFactory_create_Params_get_interfaceId(p);
     uint32_t disclose = capos_EndpointFactory_create_Params_get_disclose(p);
-    if (iface == 0 || (disclose & ~(uint32_t)(CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE)))
+    if (iface == 0 || kernel_interface(iface) || (disclose & ~(uint32_t)(CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE)))
         return CAP_ERR_INVALID_ARGUMENT;
     uint64_t scope = session_random_u64();
     if (!scope)

@@ -50,6 +50,8 @@ def main():
     got = re.findall(r"^CLIENT cap (\S+) ([0-9a-f]{16})$", log, re.M)
     c.check("a spawned process holds exactly its three grants, under their names",
             sorted(n for n, _ in got) == ["console", "probe", "timer"] and val(r"^CLIENT caps count=(\d+)$") == "3")
+    c.check("no endpoint may serve SessionContext (kernel-vouched interfaces cannot be forged)",
+            val(r"^IPC forge-session-context result=(-?\d+)$") == str(E["CAP_ERR_INVALID_ARGUMENT"]))
     c.check("a facet cannot RECV", val(r"^CLIENT facet-recv result=(-?\d+)$") == str(E["CAP_ERR_NOT_OWNER"]))
     c.check("a facet cannot RETURN", val(r"^CLIENT facet-return result=(-?\d+)$") == str(E["CAP_ERR_NOT_OWNER"]))
     c.check("a message over the receiver's bound is refused",

@@ -81,6 +81,10 @@ int ipctest_run(void)
     client("echo BADGE", badged, session_a, true);
     client("echo INHERIT", facet, ~0u, true);         /* init's own (system) session */
 
+    /* nobody may serve an interface only the kernel can vouch for */
+    uint32_t fo, ff;
+    printf("IPC forge-session-context result=%d\n", rt_endpoint_create(factory, capos_SessionContext_ID, 0, &fo, &ff));
+
     /* a spawned process holds exactly its grants */
     client("caps", facet, session_a, true);
 
