@@ -301,3 +301,19 @@ enum LoginResult {
 interface UserSession @0x9eda9cdc566606d0 {
   info @0 () -> (principal :Text, profile :Text, authMethod :Text, createdNs :UInt64, expiresNs :UInt64);
 }
+
+# Decides what a session's shell holds: the only place that maps a profile
+# to capabilities. It reads the profile from the SessionContext (a kernel
+# object, so it cannot be forged) and fails closed for a revoked session or
+# an unknown profile.
+interface AuthorityBroker @0x913a2fa271e12d72 {
+  shellBundle @0 (context :SessionContext) -> (grants :List(CapGrant));
+}
+
+# Starts capos-shell, and nothing else: no binary selector. The shell gets
+# the terminal, its UserSession and the broker's bundle for the session, in
+# that session; a bundle carrying broad authority is refused.
+interface RestrictedShellLauncher @0xcbde29467db4029f {
+  launchShell @0 (context :SessionContext, terminal :TerminalSession, session :UserSession)
+             -> (shell :ProcessHandle);
+}

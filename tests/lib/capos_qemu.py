@@ -44,17 +44,18 @@ class Guest:
         self.out += chunk
         return True
 
-    def wait_for(self, pattern, timeout=30):
-        """Wait until the output matches pattern (a regex); return the match."""
+    def wait_for(self, pattern, timeout=30, since=0):
+        """Wait until the output (from offset `since` of text()) matches
+        pattern (a regex); return the match."""
         deadline = time.monotonic() + timeout
         rx = re.compile(pattern, re.M)
         while True:
-            m = rx.search(self.text())
+            m = rx.search(self.text(), since)
             if m:
                 return m
             left = deadline - time.monotonic()
             if left <= 0 or self._read(min(left, 0.5)) is None:
-                m = rx.search(self.text())
+                m = rx.search(self.text(), since)
                 if m:
                     return m
                 raise AssertionError(f"timed out waiting for {pattern!r}; output so far:\n{self.text()}")

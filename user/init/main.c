@@ -328,23 +328,6 @@ static int audittest_run(void)
 }
 
 /* Boot argument "termtest": TerminalSession reads, driven by the host. */
-static int term_read(uint32_t term, bool echo, char *out, size_t cap, int *event)
-{
-    RT_BUFS(b, 64, 1024);
-    capnp_client cl = RT_CLIENT(term);
-    capnp_call call;
-    capos_TerminalSession_readLine_Results_reader r;
-    int e = rt_error(capos_TerminalSession_readLine(&cl, &b, &call, 100, echo, &r));
-    if (e)
-        return e;
-    capnp_data d = capos_TerminalSession_readLine_Results_get_line(r);
-    size_t n = d.len < cap - 1 ? d.len : cap - 1;
-    memcpy(out, d.ptr, n);
-    out[n] = 0;
-    *event = capos_TerminalSession_readLine_Results_get_event(r);
-    return 0;
-}
-
 static int termtest_run(void)
 {
     uint32_t term = capset_require("terminal");
@@ -524,6 +507,8 @@ int main(void)
         printf("init: the boot stops here.\n");
         power_off(2);
     }
+    if (services_has("login"))
+        services_supervise();          /* the terminal is the login service's */
     console_loop();
     return 0;
 }

@@ -249,3 +249,22 @@ int64_t services_handle(const char *service)
             return svcs[i].handle;
     return -1;
 }
+
+bool services_has(const char *service)
+{
+    for (uint32_t i = 0; i < m.nservices; i++)
+        if (manifest_str_eq(m.services[i].name, service, strlen(service)))
+            return true;
+    return false;
+}
+
+__attribute__((noreturn)) void services_supervise(void)
+{
+    services_watch();
+    for (;;) {
+        struct cap_cqe c;
+        while (!ring_poll(&c))
+            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        services_event(&c);
+    }
+}

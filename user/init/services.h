@@ -9,4 +9,7 @@ bool services_event(const struct cap_cqe *c);   /* true if c was a service exit 
 void services_list(void);
 int64_t services_client(const char *service, const char *export_name);
 int64_t services_handle(const char *service);
+bool services_has(const char *service);
+/* Only supervise, for ever (the terminal belongs to a login service). */
+__attribute__((noreturn)) void services_supervise(void);
 #endif

@@ -55,6 +55,8 @@ int rt_transport(void *ctx, uint64_t iface, uint16_t method, const void *params,
                  const uint32_t *param_caps, uint32_t nparam_caps, void *result, size_t rcap,
                  size_t *rlen, uint32_t *result_caps, uint32_t rcaps_cap, uint32_t *rncaps);
 int rt_error(int stub_err);
+/* The interface of each result cap of this thread's last call, in order. */
+extern __thread uint64_t rt_result_ifaces[CAP_MAX_XFER];
 #define RT_CLIENT(capvar) ((capnp_client){ rt_transport, &(capvar) })
 #define RT_BUFS(name, psize, rsize)                                             \
     uint8_t name##_p[psize] __attribute__((aligned(8)));                        \
@@ -138,6 +140,11 @@ void rt_cond_signal(struct rt_cond *c);
 void rt_cond_broadcast(struct rt_cond *c);
 void rt_once(struct rt_once *o, void (*fn)(void));
 extern uint32_t rt_drains_max;
+
+/* ---- TerminalSession ---- */
+/* One line; *event is a capos_TerminalEvent (line, interrupt, endOfInput). */
+int term_read(uint32_t term, bool echo, char *out, size_t cap, int *event);
+int term_printf(uint32_t term, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- heap ---- */
 void *malloc(size_t n);

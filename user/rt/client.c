@@ -7,6 +7,8 @@
  */
 #include "capos.h"
 
+__thread uint64_t rt_result_ifaces[CAP_MAX_XFER];
+
 int rt_transport(void *ctx, uint64_t iface, uint16_t method, const void *params, size_t plen,
                  const uint32_t *param_caps, uint32_t nparam_caps, void *result, size_t rcap,
                  size_t *rlen, uint32_t *result_caps, uint32_t rcaps_cap, uint32_t *rncaps)
@@ -33,8 +35,11 @@ int rt_transport(void *ctx, uint64_t iface, uint16_t method, const void *params,
         const struct cap_result_cap *rc =
             (const void *)((const uint8_t *)result + (((size_t)c.result + 7) & ~(size_t)7));
         for (uint32_t i = 0; i < c.xfer_result_count; i++) {
-            if (i < rcaps_cap)
+            if (i < rcaps_cap) {
                 result_caps[i] = rc[i].cap_id;
+                if (i < CAP_MAX_XFER)
+                    rt_result_ifaces[i] = rc[i].interface_id;
+            }
             else
                 cap_release_cap(rc[i].cap_id);   /* more than the caller can take: do not leak */
         }

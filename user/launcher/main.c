@@ -1,0 +1,112 @@
+/*
+ * launcher: the RestrictedShellLauncher service. It holds ProcessSpawner
+ * and lends none of it: launchShell starts capos-shell (there is no binary
+ * selector) in the caller's session with exactly the terminal, the
+ * UserSession and the broker's bundle, after checking that the bundle
+ * carries no broad authority (spawners, endpoint or session factories,
+ * key or network authority, this launcher, the broker).
+ */
+#include "../rt/capos.h"
+
+static struct rt_incoming in;
+static uint32_t spawner, broker;
+static uint32_t last_handle = ~0u;
+
+static bool dangerous(uint64_t iface)
+{
+    static const uint64_t ids[] = {
+        capos_ProcessSpawner_ID, capos_EndpointFactory_ID, capos_SessionAuthority_ID, capos_Power_ID,
+        capos_BootPackage_ID, capos_KernelStats_ID, capos_RestrictedShellLauncher_ID,
+        capos_AuthorityBroker_ID, capos_SessionManager_ID, capos_CredentialStore_ID, capos_AccountStore_ID,
+        capos_ThreadSpawner_ID,
+    };
+    for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (ids[i] == iface)
+            return true;
+    return false;
+}
+
+static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Params_reader p,
+                     capos_RestrictedShellLauncher_launchShell_Results_builder r)
+{
+    uint32_t ci = capos_RestrictedShellLauncher_launchShell_Params_get_context(p);
+    uint32_t ti = capos_RestrictedShellLauncher_launchShell_Params_get_terminal(p);
+    uint32_t si = capos_RestrictedShellLauncher_launchShell_Params_get_session(p);
+    int e = CAP_ERR_INVALID_ARGUMENT;
+    uint32_t bundle[CAP_MAX_XFER];
+    uint32_t nb = 0;
+    if (ci >= in.ncaps || ti >= in.ncaps || si >= in.ncaps || in.cap_ifaces[ci] != capos_SessionContext_ID ||
+        in.cap_ifaces[ti] != capos_TerminalSession_ID || in.cap_ifaces[si] != capos_UserSession_ID)
+        goto out;
+    /* the broker decides the bundle */
+    {
+        RT_BUFS(b, 128, 1024);
+        capnp_client cl = RT_CLIENT(broker);
+        capnp_call call;
+        capos_AuthorityBroker_shellBundle_Params_builder bp = capos_AuthorityBroker_shellBundle_start(&call, &cl, &b);
+        capos_AuthorityBroker_shellBundle_Params_set_context(bp, capnp_add_cap(bp.s, in.caps[ci]));
+        capos_AuthorityBroker_shellBundle_Results_reader br;
+        if ((e = rt_error(capos_AuthorityBroker_shellBundle_send(&call, &br))))
+            goto out;
+        capnp_list gl = capos_AuthorityBroker_shellBundle_Results_get_grants(br);
+        char gnames[CAP_MAX_XFER][24];
+        const char *names[CAP_MAX_XFER];
+        uint32_t caps[CAP_MAX_XFER];
+        names[0] = "terminal", caps[0] = in.caps[ti];
+        names[1] = "session", caps[1] = in.caps[si];
+        uint32_t n = 2;
+        for (uint32_t i = 0; i < call.result_ncaps; i++)
+            bundle[nb++] = b.result_caps[i];
+        for (uint32_t i = 0; i < gl.count && n < CAP_MAX_XFER - 1; i++) {
+            capos_CapGrant_reader g = capos_CapGrant_list_get(gl, i);
+            capnp_text t = capos_CapGrant_get_name(g);
+            uint32_t ix = capos_CapGrant_get_cap(g);
+            if (ix >= call.result_ncaps || t.len == 0 || t.len >= 24) {
+                e = CAP_ERR_INVALID_ARGUMENT;
+                goto out;
+            }
+            if (dangerous(rt_result_ifaces[ix])) {   /* whatever the broker said */
+                e = CAP_ERR_INVALID_ARGUMENT;
+                goto out;
+            }
+            memcpy(gnames[n], t.str, t.len);
+            gnames[n][t.len] = 0;
+            names[n] = gnames[n];
+            caps[n] = b.result_caps[ix];
+            n++;
+        }
+        int64_t h = rt_spawn(spawner, "capos-shell", names, caps, n, in.caps[ci]);
+        if (h < 0) {
+            e = (int)h;
+            goto out;
+        }
+        capos_RestrictedShellLauncher_launchShell_Results_set_shell(r, capnp_add_cap(r.s, (uint32_t)h));
+        last_handle = (uint32_t)h;                 /* ours is released once the caller has its copy */
+        e = CAPNP_OK;
+    }
+out:
+    for (uint32_t i = 0; i < in.ncaps; i++)
+        cap_release_cap(in.caps[i]);
+    for (uint32_t i = 0; i < nb; i++)
+        cap_release_cap(bundle[i]);
+    return e;
+}
+
+static const capos_RestrictedShellLauncher_server server = { .launchShell = do_launch };
+static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_RestrictedShellLauncher_dispatch(srv, self, c); }
+
+int main(void)
+{
+    uint32_t owner = capset_require("launcher");
+    spawner = capset_require("spawner");
+    broker = capset_require("broker");
+    static uint8_t buf[1024] __attribute__((aligned(8)));
+    for (;;) {
+        if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
+            return 0;
+        if (last_handle != ~0u) {
+            cap_release_cap(last_handle);
+            last_handle = ~0u;
+        }
+    }
+}
