@@ -25,7 +25,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SCHEMA = os.path.join(ROOT, "schema", "capos.capnp")
 # The programs the test boot package holds (check.c's has_binary).
-BINARIES = ["init", "logger", "echo", "shell", "clock", "a", "b", "c", "d"]
+# (the test manifests' own names, and every program of user/, which the
+# system manifest may start)
+BINARIES = sorted({"init", "logger", "echo", "shell", "clock", "a", "b", "c", "d"} |
+                  {d for d in os.listdir(os.path.join(ROOT, "user"))
+                   if d != "rt" and os.path.isdir(os.path.join(ROOT, "user", d))})
 # enum manifest_err, by name, as lib/manifest/manifest.h numbers it
 CODES = {
     "MALFORMED": 1, "TOO_MANY": 2, "BAD_NAME": 3, "DUP_SESSION": 4,
@@ -143,7 +147,7 @@ def main():
     good = test_good(mk, chk, outdir, os.path.join(HERE, "good.manifest"),
                      os.path.join(HERE, "good.decoded.txt"))
     test_good(mk, chk, outdir, os.path.join(ROOT, "manifests", "system.manifest"),
-              order="logger echo")
+              order="logger echo audit credentials accounts sessionmgr broker launcher login")
     bad = sorted(glob.glob(os.path.join(HERE, "bad", "*.manifest")))
     for src in bad:
         test_bad(mk, chk, outdir, src)
