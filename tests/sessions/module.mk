@@ -2,3 +2,7 @@
 test-sessions: all
 	$(PYTHON) tests/sessions/test_sessions.py
 QEMU_TESTS += test-sessions
+.PHONY: test-launcher
+test-launcher: all
+	$(PYTHON) tests/sessions/test_launcher.py
+QEMU_TESTS += test-launcher

@@ -228,6 +228,46 @@ static int credtest_run(void)
     return 0;
 }
 
+/* Boot argument "launchertest" (with tests/sessions/launcher.manifest): ask
+ * the launcher for a shell in sessions whose (compromised) broker bundle
+ * carries broad authority; every request must fail closed. "timer" is the
+ * control: an ordinary bundle does start a shell. */
+static int launchertest_run(void)
+{
+    if (services_boot() < 0)
+        return 2;
+    uint32_t launcher = (uint32_t)services_client("launcher", "launcher");
+    uint32_t auth = capset_require("sessions");
+    uint32_t term = capset_require("terminal");
+    static const char *const profiles[] = { "spawner", "endpoints", "sessions", "power", "timer" };
+    for (unsigned i = 0; i < 5; i++) {
+        int64_t ctx = rt_session_mint(auth, "mallory", profiles[i]);
+        RT_BUFS(b, 256, 256);
+        capnp_client cl = RT_CLIENT(launcher);
+        capnp_call call;
+        capos_RestrictedShellLauncher_launchShell_Params_builder p = capos_RestrictedShellLauncher_launchShell_start(&call, &cl, &b);
+        capos_RestrictedShellLauncher_launchShell_Params_set_context(p, capnp_add_cap(p.s, (uint32_t)ctx));
+        capos_RestrictedShellLauncher_launchShell_Params_set_terminal(p, capnp_add_cap(p.s, term));
+        /* the launcher only checks the UserSession's interface; a facet of
+         * an endpoint nobody serves will do */
+        uint32_t fo, ff;
+        rt_endpoint_create(capset_require("endpoints"), capos_UserSession_ID, 0, &fo, &ff);
+        capos_RestrictedShellLauncher_launchShell_Params_set_session(p, capnp_add_cap(p.s, ff));
+        capos_RestrictedShellLauncher_launchShell_Results_reader r;
+        int e = rt_error(capos_RestrictedShellLauncher_launchShell_send(&call, &r));
+        printf("LAUNCH %s result=%d shells=%u\n", profiles[i], e, call.result_ncaps);
+        if (!e && call.result_ncaps == 1) {
+            rt_kill(b.result_caps[0]);
+            rt_wait(b.result_caps[0]);
+            cap_release_cap(b.result_caps[0]);
+        }
+        cap_release_cap(fo);
+        cap_release_cap(ff);
+        cap_release_cap((uint32_t)ctx);
+    }
+    return 0;
+}
+
 /* Boot argument "sessiontest" (with tests/sessions/sessions.manifest): the
  * session path, driven by init. */
 static void print_session(const char *label, uint32_t us, uint32_t ctx)
@@ -489,6 +529,8 @@ int main(void)
                s1.free_frames, s1.objects, s1.heap_bytes, s1.cap_slots, s1.pending_calls);
         power_off(0);
     }
+    if (!strcmp(rt_capset->args, "launchertest"))
+        power_off((uint32_t)launchertest_run());
     if (!strcmp(rt_capset->args, "sessiontest"))
         power_off((uint32_t)sessiontest_run());
     if (!strcmp(rt_capset->args, "credtest"))

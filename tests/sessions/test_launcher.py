@@ -1,0 +1,39 @@
+#!/usr/bin/python3
+"""The restricted shell launcher's denial table: with a compromised broker
+that slips broad authority into a session's bundle (ProcessSpawner,
+EndpointFactory, SessionAuthority, Power), the launcher starts no shell and
+fails the call; an ordinary bundle (Timer) does start one."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from capos_qemu import Checks, ROOT, abi_errors, run_guest  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build")
+
+
+def main():
+    c = Checks("launcher")
+    app = abi_errors()["CAP_ERR_APPLICATION"]
+    with tempfile.TemporaryDirectory() as tmp:
+        mbin, pkg = os.path.join(tmp, "m.bin"), os.path.join(tmp, "l.pkg")
+        subprocess.run([os.path.join(BUILD, "mkmanifest/mkmanifest"),
+                        os.path.join(ROOT, "tests/sessions/launcher.manifest"), mbin], check=True)
+        progs = sorted(os.listdir(os.path.join(BUILD, "user")))
+        subprocess.run([os.path.join(BUILD, "tools/mkpkg"), pkg, "manifest=" + mbin] +
+                       [f"{p}={os.path.join(BUILD, 'user', p)}" for p in progs], check=True)
+        status, log = run_guest("launchertest", timeout=60, pkg=pkg)
+    got = dict((m[0], (m[1], m[2])) for m in re.findall(r"^LAUNCH (\S+) result=(-?\d+) shells=(\d+)$", log, re.M))
+    for cap, iface in (("spawner", "ProcessSpawner"), ("endpoints", "EndpointFactory"),
+                       ("sessions", "SessionAuthority"), ("power", "Power")):
+        c.check(f"a bundle with {iface} starts no shell", got.get(cap) == (str(app), "0"), str(got.get(cap)))
+    c.check("an ordinary bundle (Timer) starts the shell", got.get("timer") == ("0", "1"), str(got.get("timer")))
+    c.check("poweroff with status 0", status == 1, f"exit {status}")
+    c.done(log)
+
+
+if __name__ == "__main__":
+    main()
