@@ -86,6 +86,15 @@ interface SessionContext @0x89099282e79f0d64 {
 interface KernelStats @0xe1592bd3ea8c7628 {
   get @0 () -> (freeFrames :UInt64, objects :UInt64, heapBytes :UInt64,
                 processes :UInt32, capSlots :UInt64, pendingCalls :UInt64);
+  processes @1 () -> (list :List(ProcessCaps));
+  # Every process and the interface of every cap it holds (authority audits).
+}
+
+struct ProcessCaps {
+  pid @0 :UInt32;
+  name @1 :Text;
+  interfaces @2 :List(UInt64);   # one per held cap, in slot order (at most 32 listed)
+  held @3 :UInt32;               # how many caps it holds in all
 }
 
 # A probe service for the endpoint tests: it reports what the kernel

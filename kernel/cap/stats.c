@@ -19,7 +19,13 @@ static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_Ke
     return CAPNP_OK;
 }
 
-static const capos_KernelStats_server stats_server = { .get = stats_get };
+static int stats_processes(void *self, capos_KernelStats_processes_Params_reader p,
+                           capos_KernelStats_processes_Results_builder r)
+{
+    return process_list_caps(r);
+}
+
+static const capos_KernelStats_server stats_server = { .get = stats_get, .processes = stats_processes };
 static int stats_call(struct kobj *o, struct call_ctx *c) { return capos_KernelStats_dispatch(&stats_server, c, &c->sc); }
 static const struct kobj_type stats_type = { "KernelStats", IFACE_KERNEL_STATS, stats_call, 0 };
 struct kobj stats_obj = KOBJ_STATIC(stats_type, IFACE_KERNEL_STATS);

@@ -17,6 +17,7 @@
 #include "../cap/objects.h"
 #include "../cap/session.h"
 #include "../cap/endpoint.h"
+#include "capos.capnp.h"
 #include "../ring/ring.h"
 #include "../dev/power.h"
 #include "../../lib/c/string.h"
@@ -30,6 +31,25 @@ static uint32_t nprocs, next_pid = 1;
 static int64_t init_exit_code;
 
 uint32_t process_count(void) { return nprocs; }
+
+int process_list_caps(capos_KernelStats_processes_Results_builder r)
+{
+    capnp_lbuilder l = capos_KernelStats_processes_Results_init_list(r, nprocs);
+    uint32_t i = 0;
+    for (struct list *n = all.next; n != &all && i < nprocs; n = n->next, i++) {
+        struct process *p = container_of(n, struct process, all_link);
+        capos_ProcessCaps_builder b = capos_ProcessCaps_list_at(l, i);
+        capos_ProcessCaps_set_pid(b, p->pid);
+        capos_ProcessCaps_set_name(b, p->name, strlen(p->name));
+        capos_ProcessCaps_set_held(b, p->caps.used);
+        uint32_t listed = p->caps.used < 32 ? p->caps.used : 32, k = 0;
+        capnp_lbuilder ifs = capos_ProcessCaps_init_interfaces(b, listed);
+        for (uint32_t s = 0; s < p->caps.nslots && k < listed; s++)
+            if (p->caps.slots[s].obj)
+                capnp_lset_u64(ifs, k++, p->caps.slots[s].obj->iface);
+    }
+    return CAPNP_OK;
+}
 
 uint64_t process_cap_slots_used(void)
 {

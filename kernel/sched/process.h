@@ -56,4 +56,7 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
 void process_exit(struct process *p, int64_t code);
 uint32_t process_count(void);
 uint64_t process_cap_slots_used(void);
+#include "capos.capnp.h"
+/* KernelStats.processes: every process and the interfaces it holds. */
+int process_list_caps(capos_KernelStats_processes_Results_builder r);
 #endif

@@ -228,6 +228,36 @@ static int credtest_run(void)
     return 0;
 }
 
+/* Print every process and the interfaces of every cap it holds, from the
+ * kernel's own tables: the harness checks what a shell really holds. */
+static void authority_walk(void)
+{
+    RT_BUFS(b, 64, 4096);
+    uint32_t stats = capset_require("stats");
+    capnp_client cl = RT_CLIENT(stats);
+    capnp_call call;
+    capos_KernelStats_processes_Results_reader r;
+    if (capos_KernelStats_processes(&cl, &b, &call, &r))
+        return;
+    capnp_list l = capos_KernelStats_processes_Results_get_list(r);
+    for (uint32_t i = 0; i < l.count; i++) {
+        capos_ProcessCaps_reader p = capos_ProcessCaps_list_get(l, i);
+        capnp_text n = capos_ProcessCaps_get_name(p);
+        capnp_list ifs = capos_ProcessCaps_get_interfaces(p);
+        char line[512];
+        int len = fmt_snprintf(line, sizeof line, "AUTHORITY %.*s held=%u:", (int)n.len, n.str, capos_ProcessCaps_get_held(p));
+        for (uint32_t k = 0; k < ifs.count && len < (int)sizeof line - 40; k++) {
+            uint64_t id = capnp_list_u64(ifs, k);
+            const char *name = "?";
+            for (uint32_t j = 0; j < capos_INTERFACE_COUNT; j++)
+                if (capos_interfaces[j].id == id)
+                    name = capos_interfaces[j].name;
+            len += fmt_snprintf(line + len, sizeof line - (size_t)len, " %s", name);
+        }
+        printf("%s\n", line);
+    }
+}
+
 /* Boot argument "launchertest" (with tests/sessions/launcher.manifest): ask
  * the launcher for a shell in sessions whose (compromised) broker bundle
  * carries broad authority; every request must fail closed. "timer" is the
@@ -257,6 +287,7 @@ static int launchertest_run(void)
         int e = rt_error(capos_RestrictedShellLauncher_launchShell_send(&call, &r));
         printf("LAUNCH %s result=%d shells=%u\n", profiles[i], e, call.result_ncaps);
         if (!e && call.result_ncaps == 1) {
+            authority_walk();
             rt_kill(b.result_caps[0]);
             rt_wait(b.result_caps[0]);
             cap_release_cap(b.result_caps[0]);
