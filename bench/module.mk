@@ -14,11 +14,11 @@ BENCH_PKG   := $(BUILD)/bench.pkg
 $(BUILD)/bench/capos/bench-%: bench/cases/%.c bench/bench.h $$(RT_OBJS) user/rt/user.ld
 	@mkdir -p $(dir $@)
 	$(USER_CC) $(USER_CFLAGS) -D__capos__ -c $< -o $@.o
-	$(USER_CC) $(USER_LDFLAGS) -o $@ $@.o $(RT_OBJS) -lgcc
+	$(USER_CC) $(USER_LDFLAGS) -o $@ $@.o $(RT_OBJS) $(LIBSODIUM) -lgcc
 
 $(BUILD)/bench/linux/%: bench/cases/%.c bench/bench.h
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -O2 -static -pthread -o $@ $<
+	$(HOST_CC) -O2 -static -pthread -o $@ $< -lsodium
 
 $(BENCH_PKG): $(BUILD)/user/init $(BENCH_CAPOS) $$(MKPKG)
 	$(MKPKG) $@ init=$(BUILD)/user/init $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
