@@ -7,6 +7,7 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/fpu.h"
 #include "dev/serial.h"
 #include "mm/frame.h"
 #include "mm/vm.h"
@@ -117,6 +118,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     idt_init();
     cpu_init();
     vm_init(max_phys);
+    fpu_init();
     kprintf("[kernel] memory: %lu KiB usable, %lu KiB free\n",
             frame_total_count() * 4, frame_free_count() * 4);
     syscall_init();

@@ -10,6 +10,7 @@
 #include "process.h"
 #include "cpu.h"
 #include "gdt.h"
+#include "fpu.h"
 #include "lapic.h"
 #include "kheap.h"
 #include "kprintf.h"
@@ -43,6 +44,7 @@ static void reap(void)
             continue;
         list_del(&t->run_link);
         struct process *p = t->proc;
+        fpu_free(t->fpu);
         kfree(t->kstack);
         kfree(t);
         if (p && p->nthreads == 0 && p->exiting)
@@ -74,9 +76,11 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
     list_init(&t->run_link);
     list_init(&t->timeout_link);
     list_init(&t->proc_link);
-    /* default x87 control word and MXCSR, everything masked */
-    *(uint16_t *)&t->fpu[0] = 0x037F;
-    *(uint32_t *)&t->fpu[24] = 0x1F80;
+    if (p && !(t->fpu = fpu_alloc())) {
+        kfree(t->kstack);
+        kfree(t);
+        return 0;
+    }
 
     struct trap_frame *f = (struct trap_frame *)(t->kstack_top - sizeof *f);
     memset(f, 0, sizeof *f);
@@ -113,6 +117,7 @@ void thread_destroy(struct thread *t)
     list_del(&t->proc_link);
     if (t->proc)
         t->proc->nthreads--;
+    fpu_free(t->fpu);
     kfree(t->kstack);
     kfree(t);
 }
@@ -125,11 +130,11 @@ static void switch_to(struct thread *next)
         return;
     }
     if (prev->proc && prev->state != T_DEAD) {
-        __asm__ volatile("fxsave64 (%0)" : : "r"(prev->fpu) : "memory");
+        fpu_save(prev->fpu);
         prev->fs_base = rdmsr(MSR_FS_BASE);
     }
     if (next->proc) {
-        __asm__ volatile("fxrstor64 (%0)" : : "r"(next->fpu) : "memory");
+        fpu_restore(next->fpu);
         wrmsr(MSR_FS_BASE, next->fs_base);
         vm_activate(&next->proc->vm);
     }

@@ -22,7 +22,7 @@ struct thread {
     uint32_t wait_min;
     uint64_t wait_deadline;    /* ns; ~0 = none */
     struct list timeout_link;
-    uint8_t fpu[512] __attribute__((aligned(16)));
+    struct fpu_state *fpu;         /* user threads only */
 };
 
 /* Per-CPU data, reached through GS in the kernel (offsets used by entry.S). */

@@ -25,6 +25,8 @@ def main():
         return re.search(p, log, re.M) is not None
 
     c.check("four threads run and join returns each one's value", has(r"^THREAD spawn-join ok=1$"))
+    c.check("AVX (YMM) state survives preemption: 4 threads' vector sums match the reference bit for bit",
+            has(r"^THREAD fpu-avx ok=1$"))
     c.check("each thread has its own TLS (initial image, own values, canary at %fs:0x28, TCB self pointer)",
             has(r"^THREAD tls ok=1 main-untouched=1$"))
     c.check("8 threads x 300 ring calls, interleaved with sleeps: every completion reaches its caller",

@@ -19,6 +19,28 @@ static void *work(void *arg)
     return (void *)sum;
 }
 
+/* Floating point in the YMM registers across preemption: every thread's
+ * sums must equal the single-threaded reference bit for bit. */
+typedef double v4d __attribute__((vector_size(32)));
+__attribute__((target("avx"), noinline)) static uint64_t fp_series(uint64_t seed)
+{
+    v4d acc = { 0, 0, 0, 0 }, step = { 1.0, 1.5, 2.0, 2.5 };
+    v4d x = { (double)seed, (double)seed + 1, (double)seed + 2, (double)seed + 3 };
+    for (int i = 0; i < 400000; i++) {
+        x = x + step;
+        acc = acc + (v4d){ 1, 1, 1, 1 } / (x * x);
+    }
+    double out = acc[0] + acc[1] * 3 + acc[2] * 5 + acc[3] * 7;
+    uint64_t bits;
+    memcpy(&bits, &out, 8);
+    return bits;
+}
+
+static void *fp_worker(void *arg)
+{
+    return (void *)fp_series((uint64_t)arg);
+}
+
 static void *tls_check(void *arg)
 {
     uint64_t me = (uint64_t)arg;
@@ -178,6 +200,18 @@ int main(void)
             ok &= (uint64_t)ret == n * (n + 1) / 2;
         }
         printf("THREAD spawn-join ok=%d\n", ok);
+
+        uint64_t ref[4];
+        for (int i = 0; i < 4; i++)
+            ref[i] = fp_series((uint64_t)i + 1);
+        ok = 1;
+        for (int i = 0; i < 4; i++)
+            ok &= rt_thread_create(&t[i], fp_worker, (void *)(uint64_t)(i + 1)) == 0;
+        for (int i = 0; i < 4; i++) {
+            ok &= rt_thread_join(t[i], &ret) == 0;
+            ok &= (uint64_t)ret == ref[i];
+        }
+        printf("THREAD fpu-avx ok=%d\n", ok);
 
         ok = 1;
         tls_id = 1000;
