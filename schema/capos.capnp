@@ -34,7 +34,7 @@ interface ProcessSpawner @0x9e1654edee2cff9c {
             threads :Bool) -> (handle :ProcessHandle);
   # The child holds exactly its grants. Its session context is `session` if
   # given (only the session path holds SessionContext caps), else the caller's.
-  # args (at most 127 bytes) reach the child in its CapSet page.
+  # args (at most 1023 bytes) reach the child in its CapSet page.
   # threads: also grant the child "threads" (a ThreadSpawner), "thread" (a
   # ThreadControl) and "park" (a ParkSpace), all bound to the child itself.
 }
@@ -152,7 +152,7 @@ struct ServiceSpec @0xaf86c36aca9e7146 {
   grants @7 :List(GrantSpec);
   exports @8 :List(ExportSpec);
   line @9 :UInt32;
-  args @10 :Text;              # reaches the service in its CapSet (at most 127 bytes)
+  args @10 :Text;              # reaches the service in its CapSet (at most 1023 bytes)
 }
 
 # One capability the service receives, under a name in its CapSet.
@@ -281,7 +281,8 @@ enum CredentialResult {
 # Local accounts (RAM-backed for now, seeded from the service's manifest
 # args): status and the profiles each may take.
 interface AccountStore @0x8cd2fa3231816631 {
-  lookup @0 (principal :Text) -> (found :Bool, status :AccountStatus, profiles :List(Text));
+  lookup @0 (principal :Text) -> (found :Bool, status :AccountStatus, profiles :List(Text), keys :List(Data));
+  # keys: the account's authorized Ed25519 public keys (32 bytes each)
 }
 
 enum AccountStatus {
@@ -298,6 +299,10 @@ interface SessionManager @0x99f752155dc51e08 {
   login @0 (principal :Text, password :Data, profile :Text)
         -> (result :LoginResult, session :UserSession, context :SessionContext);
   guest @1 () -> (session :UserSession, context :SessionContext);
+  sshPublicKey @2 (principal :Text, publicKey :Data, signedData :Data, signature :Data, profile :Text)
+               -> (result :LoginResult, session :UserSession, context :SessionContext);
+  # The bridge the SSH gateway uses: an Ed25519 signature by an authorized
+  # key over signedData (the SSH session identifier) mints a publicKey session.
 }
 
 enum LoginResult {

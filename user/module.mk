@@ -13,11 +13,14 @@ RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capo
 LIBSODIUM := $(shell $(USER_CC) -print-file-name=libsodium.a)
 EXTRA_cryptotest := $(LIBSODIUM)
 EXTRA_credentials := $(LIBSODIUM)
+EXTRA_accounts := $(LIBSODIUM)
+EXTRA_session-manager := $(LIBSODIUM)
+EXTRA_sshauth-client := $(LIBSODIUM)
 # init also validates the boot manifest
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
 $(BUILD)/uobj/lib/manifest/%.c.o: USER_CFLAGS += -Ilib/manifest -Ilib/fmt
-USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest cryptotest sqefuzz audit audit-client credentials accounts session-manager broker launcher capos-shell login evil-broker
+USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest cryptotest sqefuzz audit audit-client credentials accounts session-manager broker launcher capos-shell login evil-broker sshauth-client
 
 $(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)

@@ -75,7 +75,7 @@ static int spawner_spawn(void *self, capos_ProcessSpawner_spawn_Params_reader p,
             return CAP_ERR_INVALID_ARGUMENT;
     }
     capnp_text at = capos_ProcessSpawner_spawn_Params_get_args(p);
-    char args[128];
+    char args[CAPSET_ARGS];
     if (at.len >= sizeof args)
         return CAP_ERR_INVALID_ARGUMENT;
     memcpy(args, at.str, at.len);

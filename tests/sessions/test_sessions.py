@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The session path in QEMU (tests/sessions/sessions.manifest): audit,
-credentials, accounts and the session manager started from a manifest.
+credentials, accounts and the session manager started from a manifest,
+password logins and the SSH public-key bridge.
 A good login yields a UserSession and a SessionContext that agree on the
 principal and profile; every kind of denial (wrong password, disallowed
 profile, locked, disabled, recovery-only, missing account, no credential)
@@ -18,6 +19,8 @@ from capos_qemu import Checks, ROOT, run_guest  # noqa: E402
 BUILD = os.path.join(ROOT, "build")
 DENIALS = ["password-wrong", "profile-not-allowed", "account-locked", "account-disabled",
            "account-recovery-only", "account-missing", "credential-unknown"]
+SSH_DENIALS = ["ssh-key-unknown", "ssh-bad-signature", "ssh-account-locked", "ssh-profile-not-allowed",
+               "ssh-account-missing"]
 
 
 def main():
@@ -48,7 +51,13 @@ def main():
             and has(r"^SESSION guest info=0 principal=guest profile=guest method=none$"))
     recs = re.findall(r"^AUDIT rec seq=\d+ event=(\S+) reason=(\S+) session=\d+$", log, re.M)
     c.check("the audit log has every denial's reason code, in order",
-            [r[1] for r in recs if r[0] == "login-denied"] == DENIALS, str(recs))
+            [r[1] for r in recs if r[0] == "login-denied"] == DENIALS + SSH_DENIALS, str(recs))
+    c.check("sshPublicKey: an authorized key's signature mints a publicKey session",
+            has(r"^SSHAUTH good result=0 caps=2$") and has(r"^SSHAUTH good session principal=admin method=publicKey$"))
+    ssh = {m[0]: m[1] for m in re.findall(r"^SSHAUTH (\S+) result=(-?\d+) caps=(\d+)$", log, re.M)}
+    c.check("sshPublicKey: unknown key, bad signature, locked account, disallowed profile and missing account "
+            "are each just 'denied'",
+            all(ssh.get(k) == "1" for k in ("unknown-key", "bad-signature", "locked", "profile", "missing")), str(ssh))
     c.check("the audit log has the good login and both session openings",
             ("login", "ok") in recs and ("session-open", "password") in recs and ("session-open", "none") in recs)
     c.check("no password anywhere in the output", "correct horse" not in log and "$argon2" not in log)

@@ -231,7 +231,7 @@ static struct mk_service *current(struct parser *p, const char *kw)
 }
 
 /* args WORD...: the service's arguments (its CapSet args), words joined by
- * one space, printable, at most 127 bytes. */
+ * one space, printable, at most 1023 bytes (CAPSET_ARGS). */
 static int parse_args(struct parser *p, char **tok, int ntok)
 {
     struct mk_service *s = current(p, "args");
@@ -241,12 +241,12 @@ static int parse_args(struct parser *p, char **tok, int ntok)
         return fail(p, "args: given twice for service %s", s->name);
     if (ntok < 2)
         return fail(p, "args: nothing follows");
-    char buf[128];
+    char buf[1024];
     size_t n = 0;
     for (int i = 1; i < ntok; i++) {
         size_t k = strlen(tok[i]);
-        if (n + k + (i > 1) > 127)
-            return fail(p, "args: longer than 127 bytes");
+        if (n + k + (i > 1) > 1023)
+            return fail(p, "args: longer than 1023 bytes");
         if (i > 1)
             buf[n++] = ' ';
         memcpy(buf + n, tok[i], k);

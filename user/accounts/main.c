@@ -2,9 +2,12 @@
  * accounts: the AccountStore service, RAM-backed, seeded from its manifest
  * args: space-separated PRINCIPAL:STATUS:PROFILE[,PROFILE...] entries, e.g.
  *   args admin:active:operator,guest bob:locked:operator
- * STATUS is active, disabled, locked or recovery.
+ * STATUS is active, disabled, locked or recovery. An entry
+ * key:PRINCIPAL:BASE64 authorizes an Ed25519 public key (the 32 raw bytes,
+ * standard base64) for an account listed before it.
  */
 #include "../rt/capos.h"
+#include <sodium.h>
 
 #define MAX 16
 struct account {
@@ -12,20 +15,32 @@ struct account {
     uint16_t status;
     char profiles[4][16];
     uint32_t nprofiles;
+    uint8_t keys[2][32];
+    uint32_t nkeys;
 };
 static struct account accts[MAX];
 static uint32_t naccts;
 
 static void seed(const char *args)
 {
-    char buf[128];
+    char buf[CAPSET_ARGS];
     strlcpy(buf, args, sizeof buf);
     for (char *e = buf; *e && naccts < MAX;) {
         char *end = strchr(e, ' ');
         if (end)
             *end = 0;
         char *st = strchr(e, ':'), *pf = st ? strchr(st + 1, ':') : 0;
-        if (st && pf) {
+        if (st && pf && !strncmp(e, "key:", 4)) {
+            *pf++ = 0;
+            for (uint32_t i = 0; i < naccts; i++) {
+                struct account *a = &accts[i];
+                size_t n = 0;
+                if (!strcmp(a->principal, st + 1) && a->nkeys < 2 &&
+                    sodium_base642bin(a->keys[a->nkeys], 32, pf, strlen(pf), 0, &n, 0,
+                                      sodium_base64_VARIANT_ORIGINAL) == 0 && n == 32)
+                    a->nkeys++;
+            }
+        } else if (st && pf) {
             *st++ = 0;
             *pf++ = 0;
             struct account *a = &accts[naccts];
@@ -61,6 +76,9 @@ static int do_lookup(void *self, capos_AccountStore_lookup_Params_reader p, capo
         capnp_lbuilder l = capos_AccountStore_lookup_Results_init_profiles(r, a->nprofiles);
         for (uint32_t k = 0; k < a->nprofiles; k++)
             capnp_lset_text(l, k, a->profiles[k], strlen(a->profiles[k]));
+        capnp_lbuilder kl = capos_AccountStore_lookup_Results_init_keys(r, a->nkeys);
+        for (uint32_t k = 0; k < a->nkeys; k++)
+            capnp_lset_data(kl, k, a->keys[k], 32);
         return CAPNP_OK;
     }
     capos_AccountStore_lookup_Results_set_found(r, false);

@@ -361,6 +361,15 @@ static int sessiontest_run(void)
             print_session("guest", b.result_caps[capos_SessionManager_guest_Results_get_session(r)],
                           b.result_caps[capos_SessionManager_guest_Results_get_context(r)]);
     }
+    /* the SSH bridge, as the gateway will use it */
+    {
+        const char *sn[] = { "console", "manager" };
+        uint32_t scaps[] = { rt_console, sm };
+        int64_t h = rt_spawn_args(cap_spawner, "sshauth-client", sn, scaps, 2, ~0u, "");
+        printf("SESSION ssh-client exit=%ld\n", h >= 0 ? rt_wait((uint32_t)h) : h);
+        if (h >= 0)
+            cap_release_cap((uint32_t)h);
+    }
     /* the audit trail, read as an operator */
     int64_t op = rt_session_mint(capset_require("sessions"), "auditor", "operator");
     const char *cn[] = { "console", "audit" };

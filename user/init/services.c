@@ -103,7 +103,7 @@ static int start(uint32_t i)
     }
     char bin[32];
     name_of(s->binary, bin, sizeof bin);
-    char args[128];
+    char args[CAPSET_ARGS];
     name_of(s->args, args, sizeof args);
     svcs[i].handle = rt_spawn_args(spawner, bin, names, caps, n, sessions[s->session], args);
     char sname[32];

@@ -9,6 +9,7 @@
  * "denied" (or "backoff"), never why.
  */
 #include "../rt/capos.h"
+#include <sodium.h>
 
 #define SLOTS 32
 struct sess {
@@ -149,7 +150,71 @@ static int do_info(void *self, capos_UserSession_info_Params_reader p, capos_Use
     return CAPNP_OK;
 }
 
-static const capos_SessionManager_server sm_server = { .login = do_login, .guest = do_guest };
+/* The SSH bridge: an authorized key's signature over the session id. */
+static int do_ssh(void *self, capos_SessionManager_sshPublicKey_Params_reader p,
+                  capos_SessionManager_sshPublicKey_Results_builder r)
+{
+    char who[24], profile[16];
+    capnp_text w = capos_SessionManager_sshPublicKey_Params_get_principal(p);
+    capnp_text pf = capos_SessionManager_sshPublicKey_Params_get_profile(p);
+    capnp_data key = capos_SessionManager_sshPublicKey_Params_get_publicKey(p);
+    capnp_data data = capos_SessionManager_sshPublicKey_Params_get_signedData(p);
+    capnp_data sig = capos_SessionManager_sshPublicKey_Params_get_signature(p);
+    if (w.len == 0 || w.len >= sizeof who || pf.len == 0 || pf.len >= sizeof profile || key.len != 32 ||
+        sig.len != 64 || data.len == 0 || data.len > 256)
+        return CAP_ERR_INVALID_ARGUMENT;
+    text(w, who, sizeof who);
+    text(pf, profile, sizeof profile);
+    RT_BUFS(b, 256, 1024);
+    capnp_call call;
+    capnp_client ac = RT_CLIENT(accounts);
+    capos_AccountStore_lookup_Results_reader lr;
+    const char *reason = 0;
+    int e = capos_AccountStore_lookup(&ac, &b, &call, who, strlen(who), &lr);
+    if (e || !capos_AccountStore_lookup_Results_get_found(lr)) {
+        reason = "ssh-account-missing";
+    } else {
+        capnp_list kl = capos_AccountStore_lookup_Results_get_keys(lr);
+        bool known = false;
+        for (uint32_t i = 0; i < kl.count; i++) {
+            capnp_data k = capnp_list_data(kl, i);
+            known |= k.len == 32 && sodium_memcmp(k.ptr, key.ptr, 32) == 0;
+        }
+        uint16_t st = capos_AccountStore_lookup_Results_get_status(lr);
+        if (!known)
+            reason = "ssh-key-unknown";
+        else if (crypto_sign_verify_detached(sig.ptr, data.ptr, data.len, key.ptr) != 0)
+            reason = "ssh-bad-signature";
+        else if (st != capos_AccountStatus_active)
+            reason = st == capos_AccountStatus_locked ? "ssh-account-locked"
+                   : st == capos_AccountStatus_recoveryOnly ? "ssh-account-recovery-only" : "ssh-account-disabled";
+        else {
+            capnp_list pl = capos_AccountStore_lookup_Results_get_profiles(lr);
+            reason = "ssh-profile-not-allowed";
+            for (uint32_t i = 0; i < pl.count; i++) {
+                capnp_text t = capnp_list_text(pl, i);
+                if (t.len == strlen(profile) && !memcmp(t.str, profile, t.len))
+                    reason = 0;
+            }
+        }
+    }
+    if (reason) {
+        audit_rec("login-denied", reason, 0);
+        capos_SessionManager_sshPublicKey_Results_set_result(r, capos_LoginResult_denied);
+        return CAPNP_OK;
+    }
+    uint32_t facet, ctx;
+    int s = open_session(who, profile, "publicKey", &facet, &ctx);
+    if (s < 0)
+        return CAP_ERR_OVERLOADED;
+    audit_rec("login", "ok", (uint64_t)s);
+    capos_SessionManager_sshPublicKey_Results_set_result(r, capos_LoginResult_ok);
+    capos_SessionManager_sshPublicKey_Results_set_session(r, capnp_add_cap(r.s, facet));
+    capos_SessionManager_sshPublicKey_Results_set_context(r, capnp_add_cap(r.s, ctx));
+    return CAPNP_OK;
+}
+
+static const capos_SessionManager_server sm_server = { .login = do_login, .guest = do_guest, .sshPublicKey = do_ssh };
 static const capos_UserSession_server us_server = { .info = do_info };
 
 #define TAG_SM 0x5A00000000000001ull

@@ -168,6 +168,7 @@ struct cap_recv_hdr {
 #define CAPSET_MAGIC   0x74655370614363ull   /* "cCapSet" */
 #define CAPSET_MAX     64u
 #define CAPSET_NAME    24u
+#define CAPSET_ARGS    1024u         /* bytes of arguments, NUL included */
 struct capset_entry {
     char     name[CAPSET_NAME];  /* NUL-terminated */
     uint32_t cap_id;
@@ -178,7 +179,7 @@ struct capset {
     uint64_t magic;
     uint32_t count;
     uint32_t pid;
-    char     args[128];          /* boot arguments for init; empty for others */
+    char     args[CAPSET_ARGS];  /* the program's arguments (init: the boot command line) */
     struct capset_entry entries[CAPSET_MAX];
 };
 
