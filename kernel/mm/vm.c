@@ -150,16 +150,40 @@ int vm_map_user(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags)
     return 0;
 }
 
+static bool table_empty(const uint64_t *t)
+{
+    for (int i = 0; i < 512; i++)
+        if (t[i])
+            return false;
+    return true;
+}
+
 bool vm_unmap_user(struct vm_space *s, vaddr_t va)
 {
     if (va >= USER_TOP_ADDR)
         return false;
-    uint64_t *e = walk(s->pml4, va, 0, 0, false);
-    if (!e || !(*e & PTE_P))
-        return false;
-    frame_free(*e & PTE_ADDR);
-    *e = 0;
+    /* the entry at each level, so tables left empty can be freed too:
+     * address space is handed out by a bump pointer, so without this the
+     * page tables of every unmapped region would stay for good */
+    uint64_t *ent[4];
+    uint64_t *t = table(s->pml4);
+    for (int level = 3; level >= 0; level--) {
+        ent[level] = &t[(va >> (12 + 9 * level)) & 511];
+        if (!(*ent[level] & PTE_P) || (level > 0 && (*ent[level] & PTE_PS)))
+            return false;
+        if (level > 0)
+            t = table(*ent[level]);
+    }
+    frame_free(*ent[0] & PTE_ADDR);
+    *ent[0] = 0;
     s->pages--;
+    for (int level = 1; level <= 3; level++) {
+        uint64_t *child = table(*ent[level]);
+        if (!table_empty(child))
+            break;
+        frame_free(*ent[level] & PTE_ADDR);
+        *ent[level] = 0;
+    }
     if (read_cr3() == s->pml4)
         invlpg(va);
     return true;

@@ -6,3 +6,7 @@ QEMU_TESTS += test-sessions
 test-launcher: all
 	$(PYTHON) tests/sessions/test_launcher.py
 QEMU_TESTS += test-launcher
+.PHONY: test-login-cycle
+test-login-cycle: all
+	$(PYTHON) tests/sessions/test_login_cycle.py
+QEMU_TESTS += test-login-cycle
