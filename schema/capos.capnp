@@ -331,3 +331,11 @@ interface RestrictedShellLauncher @0xcbde29467db4029f {
   launchShell @0 (context :SessionContext, terminal :TerminalSession, session :UserSession)
              -> (shell :ProcessHandle);
 }
+
+# Runs permitted programs for a shell, in the shell's session, with grants
+# the shell names from what it holds. The child's "console" is an endpoint
+# the shell serves (its stdio), never the terminal itself.
+interface ProgramLauncher @0x953025f9fd322d95 {
+  run @0 (binary :Text, grants :List(CapGrant), args :Text, context :SessionContext)
+      -> (process :ProcessHandle, stdio :Endpoint);
+}

@@ -20,7 +20,7 @@ EXTRA_sshauth-client := $(LIBSODIUM)
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
 $(BUILD)/uobj/lib/manifest/%.c.o: USER_CFLAGS += -Ilib/manifest -Ilib/fmt
-USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest cryptotest sqefuzz audit audit-client credentials accounts session-manager broker launcher capos-shell login evil-broker sshauth-client
+USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest cryptotest sqefuzz audit audit-client credentials accounts session-manager broker launcher capos-shell login evil-broker sshauth-client programs
 
 $(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)

@@ -102,3 +102,12 @@ size_t strlcpy(char *dst, const char *src, size_t size)
     }
     return n;
 }
+
+char *strstr(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncmp(hay, needle, n))
+            return (char *)hay;
+    return n ? 0 : (char *)hay;
+}

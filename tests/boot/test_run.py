@@ -14,8 +14,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from capos_qemu import Guest, Checks  # noqa: E402
 
 PASSWORD = "s3cret-horse"
-OPERATOR_CAPS = ["terminal", "session", "timer", "audit", "echo"]
-GUEST_CAPS = ["terminal", "session", "timer"]
+OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs"]
+GUEST_CAPS = ["terminal", "session", "context", "timer"]
 RAW = ["ProcessSpawner", "EndpointFactory", "SessionAuthority", "Power", "BootPackage", "KernelStats",
        "RestrictedShellLauncher", "AuthorityBroker", "SessionManager", "CredentialStore", "AccountStore",
        "ThreadSpawner", "Console", "VirtualMemory"]
@@ -70,6 +70,19 @@ def main():
         g.wait_for(r"^over the endpoint$", 20)
         c.check("a bundle service answers (echo), and sees the caller as admin/operator",
                 "[logger] echo: 17 bytes from admin/operator" in g.text())
+        g.send("run hello with { timer: @timer }\r")
+        m = g.wait_for(r"^hello from pid (\d+)\nhello exited with (-?\d+)$", 30)
+        c.check("run: a permitted program runs with named grants, its output through the shell's stdio",
+                m.group(2) == "7")
+        g.send("run fault\r")
+        m = g.wait_for(r"^fault exited with (-?\d+)$", 30)
+        c.check("run: a program that faults is reported and the shell goes on", m.group(1) == "-1000")
+        g.send("run spin\r")
+        g.wait_for(r"^run: spin refused", 20)
+        c.check("run: a program that is not permitted is refused", True)
+        g.send("run hello with { t: @terminal }\r")
+        g.wait_for(r"^run: no grantable cap named terminal$", 20)
+        c.check("run: the terminal itself is never handed to a program", True)
         g.send("exit\r")
         g.wait_for(r"^logged out$", 20)
         g.wait_for(r"^login: \Z", 20)
@@ -84,6 +97,9 @@ def main():
         g.send("audit\r")
         g.wait_for(r"^audit: not available to this session$", 20)
         c.check("a guest cannot read the audit log", True)
+        g.send("run hello\r")
+        g.wait_for(r"^run: not available to this session$", 20)
+        c.check("a guest cannot run programs", True)
         g.send("exit\r")
         g.wait_for(r"^login: \Z", 20)
         c.check("the system stays up", g.proc.poll() is None)

@@ -25,7 +25,8 @@ def main():
     c = Checks("services")
     status, log = run_guest("services-test", timeout=60)
     c.check("the manifest validates and gives the start order",
-            "init: boot manifest ok: 2 sessions, 9 services; start order: logger echo audit credentials accounts sessionmgr broker launcher login" in log)
+            "init: boot manifest ok: 2 sessions, 10 services; start order: logger echo audit credentials accounts "
+            "sessionmgr programs broker launcher login" in log)
     c.check("logger starts first, then echo, which logs through its grant of logger.log",
             log.find("[logger] up") < log.find("[logger] echo: up") != -1)
     c.check("the manifest's args reach the service", "[logger] echo: up (args: hello from the manifest)" in log)

@@ -32,8 +32,9 @@ def main():
         c.check(f"a bundle with {iface} starts no shell", got.get(cap) == (str(app), "0"), str(got.get(cap)))
     c.check("an ordinary bundle (Timer) starts the shell", got.get("timer") == ("0", "1"), str(got.get("timer")))
     m = re.search(r"^AUTHORITY capos-shell held=(\d+): (.*)$", log, re.M)
-    c.check("the kernel's own table: the shell holds exactly terminal, session and the bundle",
-            bool(m) and m.group(1) == "3" and sorted(m.group(2).split()) == sorted(["TerminalSession", "UserSession", "Timer"]),
+    c.check("the kernel's own table: the shell holds exactly terminal, session, its context and the bundle",
+            bool(m) and m.group(1) == "4" and
+            sorted(m.group(2).split()) == sorted(["TerminalSession", "UserSession", "SessionContext", "Timer"]),
             m and m.group(0))
     m = re.search(r"^AUTHORITY launcher held=\d+: (.*)$", log, re.M)
     c.check("only the launcher (not the shell) holds the ProcessSpawner it starts shells with",

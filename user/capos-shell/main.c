@@ -82,6 +82,141 @@ static void cmd_echo(const char *text)
     term_printf(term, "%.*s\n", (int)d.len, (const char *)d.ptr);
 }
 
+/* ---- run: a permitted program, with named grants, and stdio served here ---- */
+
+static int stdio_write(void *self, capos_Console_write_Params_reader p, capos_Console_write_Results_builder r)
+{
+    capnp_data d = capos_Console_write_Params_get_data(p);
+    term_printf(term, "%.*s", (int)d.len, (const char *)d.ptr);
+    return CAPNP_OK;
+}
+
+static int stdio_read(void *self, capos_Console_readLine_Params_reader p, capos_Console_readLine_Results_builder r)
+{
+    char line[256];
+    int ev;
+    if (term_read(term, true, line, sizeof line, &ev) || ev != capos_TerminalEvent_line)
+        line[0] = 0;
+    capos_Console_readLine_Results_set_line(r, line, strlen(line));
+    return CAPNP_OK;
+}
+
+static const capos_Console_server stdio_server = { .write = stdio_write, .readLine = stdio_read };
+
+static void serve_until_exit(uint32_t owner, uint32_t proc, const char *name)
+{
+    static uint8_t buf[2048] __attribute__((aligned(8)));
+    static uint8_t waitres[64] __attribute__((aligned(8)));
+    const uint64_t tag_recv = 0x5E11000000000001ull, tag_wait = 0x5E11000000000002ull;
+    struct cap_sqe recv = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = sizeof buf };
+    struct cap_sqe wait = { .opcode = CAP_OP_CALL, .cap_id = proc, .interface_id = capos_ProcessHandle_ID,
+                            .method_id = capos_ProcessHandle_METHOD_wait, .result_addr = (uint64_t)waitres,
+                            .result_len = sizeof waitres };
+    ring_submit_tagged(&recv, tag_recv);
+    ring_submit_tagged(&wait, tag_wait);
+    for (;;) {
+        struct cap_cqe c;
+        while (!ring_poll(&c))
+            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        if (c.user_data == tag_wait) {
+            int64_t code = -1;
+            capnp_msg m;
+            if (c.result > 0 && capnp_msg_init(&m, waitres, (size_t)c.result) == CAPNP_OK)
+                code = capos_ProcessHandle_wait_Results_get_exitCode(capos_ProcessHandle_wait_Results_read_root(&m));
+            term_printf(term, "%s exited with %ld\n", name, code);
+            return;                                   /* the owner's release cancels the posted RECV */
+        }
+        if (c.user_data != tag_recv || c.result < 0)
+            continue;
+        const struct cap_recv_hdr *h = (const void *)buf;
+        static uint8_t out[2048] __attribute__((aligned(8)));
+        capnp_server_call sc = { .interface_id = h->interface_id, .method_id = h->method_id,
+                                 .params = buf + sizeof *h, .params_len = h->params_len,
+                                 .result = out, .result_cap = sizeof out };
+        int e = capos_Console_dispatch(&stdio_server, 0, &sc);
+        rt_return(owner, h->call_id, out, e ? 0 : (uint32_t)sc.result_len, 0, 0, e != 0);
+        ring_submit_tagged(&recv, tag_recv);
+    }
+}
+
+/* run NAME [with { local: @held, ... }] */
+static void cmd_run(char *line)
+{
+    int64_t pl = capset_lookup("programs");
+    if (pl < 0) {
+        term_printf(term, "run: not available to this session\n");
+        return;
+    }
+    char *name = line, *with = strstr(line, " with ");
+    if (with)
+        *with = 0;
+    const char *gnames[7];
+    uint32_t gcaps[7];
+    uint32_t ng = 0;
+    if (with) {
+        char *p = with + 6;
+        while (*p == ' ')
+            p++;
+        if (*p != '{' || !strchr(p, '}')) {
+            term_printf(term, "run: grants look like: with { name: @cap, ... }\n");
+            return;
+        }
+        *strchr(p, '}') = 0;
+        for (char *g = p + 1; g && *g;) {
+            char *comma = strchr(g, ',');
+            if (comma)
+                *comma = 0;
+            char *colon = strchr(g, ':'), *at = colon ? strchr(colon, '@') : 0;
+            while (*g == ' ')
+                g++;
+            if (!colon || !at || ng == 7) {
+                term_printf(term, "run: bad grant \"%s\" (want name: @cap)\n", g);
+                return;
+            }
+            *colon = 0;
+            char *end = colon;
+            while (end > g && end[-1] == ' ')
+                *--end = 0;
+            char *cap = at + 1, *ce = cap;
+            while (*ce && *ce != ' ')
+                ce++;
+            *ce = 0;
+            int64_t id = capset_lookup(cap);
+            if (id < 0 || !strcmp(cap, "terminal") || !strcmp(cap, "context") || !strcmp(cap, "session")) {
+                term_printf(term, "run: no grantable cap named %s\n", cap);
+                return;
+            }
+            gnames[ng] = g;
+            gcaps[ng++] = (uint32_t)id;
+            g = comma ? comma + 1 : 0;
+        }
+    }
+    RT_BUFS(b, 1024, 256);
+    uint32_t plc = (uint32_t)pl;
+    capnp_client cl = RT_CLIENT(plc);
+    capnp_call call;
+    capos_ProgramLauncher_run_Params_builder p = capos_ProgramLauncher_run_start(&call, &cl, &b);
+    capos_ProgramLauncher_run_Params_set_binary(p, name, strlen(name));
+    capnp_lbuilder gl = capos_ProgramLauncher_run_Params_init_grants(p, ng);
+    for (uint32_t i = 0; i < ng; i++) {
+        capos_CapGrant_builder g = capos_CapGrant_list_at(gl, i);
+        capos_CapGrant_set_name(g, gnames[i], strlen(gnames[i]));
+        capos_CapGrant_set_cap(g, capnp_add_cap(p.s, gcaps[i]));
+    }
+    capos_ProgramLauncher_run_Params_set_context(p, capnp_add_cap(p.s, capset_require("context")));
+    capos_ProgramLauncher_run_Results_reader r;
+    int e = rt_error(capos_ProgramLauncher_run_send(&call, &r));
+    if (e || call.result_ncaps != 2) {
+        term_printf(term, "run: %s refused (%d)\n", name, e);
+        return;
+    }
+    uint32_t proc = b.result_caps[capos_ProgramLauncher_run_Results_get_process(r)];
+    uint32_t owner = b.result_caps[capos_ProgramLauncher_run_Results_get_stdio(r)];
+    serve_until_exit(owner, proc, name);
+    cap_release_cap(owner);
+    cap_release_cap(proc);
+}
+
 int main(void)
 {
     term = capset_require("terminal");
@@ -107,7 +242,7 @@ int main(void)
         if (ev == capos_TerminalEvent_interrupt || !line[0])
             continue;
         if (!strcmp(line, "help"))
-            term_printf(term, "help caps session audit echo TEXT time exit\n");
+            term_printf(term, "help caps session audit echo TEXT run NAME [with { x: @cap }] time exit\n");
         else if (!strcmp(line, "caps"))
             cmd_caps();
         else if (!strcmp(line, "session"))
@@ -116,6 +251,8 @@ int main(void)
             cmd_audit();
         else if (!strncmp(line, "echo ", 5))
             cmd_echo(line + 5);
+        else if (!strncmp(line, "run ", 4))
+            cmd_run(line + 4);
         else if (!strcmp(line, "time"))
             term_printf(term, "%lu ns since boot\n", timer_now());
         else if (!strcmp(line, "exit") || !strcmp(line, "logout"))

@@ -54,7 +54,8 @@ static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Param
         uint32_t caps[CAP_MAX_XFER];
         names[0] = "terminal", caps[0] = in.caps[ti];
         names[1] = "session", caps[1] = in.caps[si];
-        uint32_t n = 2;
+        names[2] = "context", caps[2] = in.caps[ci];   /* its own session: programs it runs stay in it */
+        uint32_t n = 3;
         for (uint32_t i = 0; i < call.result_ncaps; i++)
             bundle[nb++] = b.result_caps[i];
         for (uint32_t i = 0; i < gl.count && n < CAP_MAX_XFER - 1; i++) {
