@@ -13,6 +13,7 @@
 static struct list readers = LIST_INIT(readers);
 static char line[CAP_MAX_RESULT - 64];
 static uint32_t line_len;
+static int esc;                 /* inside an escape sequence (arrow keys...): 1 after ESC, 2 inside CSI */
 
 static void complete(struct pending *pd, uint16_t event)
 {
@@ -41,7 +42,17 @@ void console_input_ready(void)
         struct pending *pd = container_of(readers.next, struct pending, wait_link);
         uint32_t max = (uint32_t)pd->arg;
         bool echo = pd->arg2 & LD_ECHO, events = pd->arg2 & LD_EVENTS;
-        if (ch == '\r' || ch == '\n') {
+        if (esc) {
+            /* swallow ESC [ params final-byte, so cursor keys never land in the line */
+            if (esc == 1)
+                esc = ch == '[' ? 2 : 0;
+            else if (ch >= 0x40 && ch <= 0x7e)
+                esc = 0;
+            continue;
+        }
+        if (ch == 0x1b) {
+            esc = 1;
+        } else if (ch == '\r' || ch == '\n') {
             serial_write("\n", 1);
             complete(pd, capos_TerminalEvent_line);
         } else if (events && ch == 0x03) {

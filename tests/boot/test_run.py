@@ -83,6 +83,19 @@ def main():
         g.send("run hello with { t: @terminal }\r")
         g.wait_for(r"^run: no grantable cap named terminal$", 20)
         c.check("run: the terminal itself is never handed to a program", True)
+        g.send("spawn hello\r")
+        g.wait_for(r"^\[1\] hello started", 20)
+        g.send("\x1b[Atime\r")            # a cursor key first: swallowed, not part of the line
+        g.wait_for(r"^\d+ ns since boot$", 20)
+        g.send("wait 1\r")
+        m = g.wait_for(r"^hello exited with (-?\d+)$", 30, since=len(g.text()) - 1)
+        c.check("spawn starts a job in the background; wait serves its output and reports its exit",
+                m.group(1) == "7" and re.search(r"^\[1\] hello started", g.text(), re.M) is not None)
+        mark = len(g.text())
+        g.send("history\r")
+        g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
+        c.check("history lists the commands (the cursor key left no trace)",
+                re.search(r"^  \d+  time$", g.text()[mark:], re.M) is not None and "[A" not in g.text()[mark:])
         g.send("exit\r")
         g.wait_for(r"^logged out$", 20)
         g.wait_for(r"^login: \Z", 20)

@@ -139,8 +139,20 @@ static void serve_until_exit(uint32_t owner, uint32_t proc, const char *name)
     }
 }
 
-/* run NAME [with { local: @held, ... }] */
-static void cmd_run(char *line)
+/* jobs started with spawn, waited for (and their stdio served) with wait */
+#define JOBS 8
+static struct { bool used; char name[24]; uint32_t proc, owner; } jobs[JOBS];
+
+static void job_wait(int j)
+{
+    serve_until_exit(jobs[j].owner, jobs[j].proc, jobs[j].name);
+    cap_release_cap(jobs[j].owner);
+    cap_release_cap(jobs[j].proc);
+    jobs[j].used = false;
+}
+
+/* run|spawn NAME [with { local: @held, ... }] */
+static void cmd_run(char *line, bool background)
 {
     int64_t pl = capset_lookup("programs");
     if (pl < 0) {
@@ -212,10 +224,45 @@ static void cmd_run(char *line)
     }
     uint32_t proc = b.result_caps[capos_ProgramLauncher_run_Results_get_process(r)];
     uint32_t owner = b.result_caps[capos_ProgramLauncher_run_Results_get_stdio(r)];
-    serve_until_exit(owner, proc, name);
-    cap_release_cap(owner);
-    cap_release_cap(proc);
+    int j = 0;
+    while (j < JOBS && jobs[j].used)
+        j++;
+    if (j == JOBS) {                                  /* no room to keep it: run it in the foreground */
+        serve_until_exit(owner, proc, name);
+        cap_release_cap(owner);
+        cap_release_cap(proc);
+        return;
+    }
+    jobs[j].used = true;
+    strlcpy(jobs[j].name, name, sizeof jobs[j].name);
+    jobs[j].proc = proc;
+    jobs[j].owner = owner;
+    if (background)
+        term_printf(term, "[%d] %s started (its output waits for 'wait %d')\n", j + 1, name, j + 1);
+    else
+        job_wait(j);
 }
+
+static void cmd_wait(const char *arg)
+{
+    int j = -1;
+    if (*arg)
+        j = (int)(arg[0] - '1');
+    else
+        for (int k = 0; k < JOBS && j < 0; k++)
+            if (jobs[k].used)
+                j = k;
+    if (j < 0 || j >= JOBS || !jobs[j].used) {
+        term_printf(term, "wait: no such job\n");
+        return;
+    }
+    job_wait(j);
+}
+
+/* history: the last commands; !! repeats the last, !N the Nth */
+#define HIST 16
+static char hist[HIST][256];
+static uint32_t nhist;
 
 int main(void)
 {
@@ -241,8 +288,18 @@ int main(void)
             return 0;
         if (ev == capos_TerminalEvent_interrupt || !line[0])
             continue;
+        if (line[0] == '!') {
+            uint32_t n = !strcmp(line, "!!") ? nhist : (uint32_t)(line[1] - '0') * (line[2] ? 10 : 1) + (line[2] ? (uint32_t)(line[2] - '0') : 0);
+            if (n == 0 || n > nhist || n + HIST <= nhist) {
+                term_printf(term, "%s: no such command in the history\n", line);
+                continue;
+            }
+            strlcpy(line, hist[(n - 1) % HIST], sizeof line);
+            term_printf(term, "%s\n", line);
+        }
+        strlcpy(hist[nhist++ % HIST], line, sizeof hist[0]);
         if (!strcmp(line, "help"))
-            term_printf(term, "help caps session audit echo TEXT run NAME [with { x: @cap }] time exit\n");
+            term_printf(term, "help caps session audit echo TEXT run|spawn NAME [with { x: @cap }] wait [N] history !! !N time exit\n");
         else if (!strcmp(line, "caps"))
             cmd_caps();
         else if (!strcmp(line, "session"))
@@ -252,7 +309,14 @@ int main(void)
         else if (!strncmp(line, "echo ", 5))
             cmd_echo(line + 5);
         else if (!strncmp(line, "run ", 4))
-            cmd_run(line + 4);
+            cmd_run(line + 4, false);
+        else if (!strncmp(line, "spawn ", 6))
+            cmd_run(line + 6, true);
+        else if (!strcmp(line, "wait") || !strncmp(line, "wait ", 5))
+            cmd_wait(line[4] ? line + 5 : "");
+        else if (!strcmp(line, "history"))
+            for (uint32_t i = nhist > HIST ? nhist - HIST : 0; i < nhist; i++)
+                term_printf(term, "  %u  %s\n", i + 1, hist[i % HIST]);
         else if (!strcmp(line, "time"))
             term_printf(term, "%lu ns since boot\n", timer_now());
         else if (!strcmp(line, "exit") || !strcmp(line, "logout"))
