@@ -3,8 +3,10 @@
  * args: space-separated PRINCIPAL:STATUS:PROFILE[,PROFILE...] entries, e.g.
  *   args admin:active:operator,guest bob:locked:operator
  * STATUS is active, disabled, locked or recovery. An entry
- * key:PRINCIPAL:BASE64 authorizes an Ed25519 public key (the 32 raw bytes,
- * standard base64) for an account listed before it.
+ * key:PRINCIPAL:ssh-ed25519:BASE64 authorizes an Ed25519 key for an account
+ * listed before it: the first two fields of the line ssh-keygen writes
+ * (`ssh-ed25519 AAAAC3Nza... comment`), joined by ':' since args split on
+ * blanks. key:PRINCIPAL:BASE64 of the 32 raw key bytes works too.
  */
 #include "../rt/capos.h"
 #include <sodium.h>
@@ -21,6 +23,29 @@ struct account {
 static struct account accts[MAX];
 static uint32_t naccts;
 
+/* "ssh-ed25519:BASE64" (the SSH wire blob: string "ssh-ed25519", string
+ * key) or BASE64 of the 32 raw bytes; false if it is neither. */
+static bool parse_key(const char *v, uint8_t key[32])
+{
+    uint8_t blob[64];
+    size_t n = 0;
+    bool ssh = !strncmp(v, "ssh-ed25519:", 12);
+    if (ssh)
+        v += 12;
+    if (sodium_base642bin(blob, sizeof blob, v, strlen(v), 0, &n, 0, sodium_base64_VARIANT_ORIGINAL) != 0)
+        return false;
+    static const uint8_t prefix[19] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32 };
+    if (ssh && n == 51 && !memcmp(blob, prefix, sizeof prefix)) {
+        memcpy(key, blob + 19, 32);
+        return true;
+    }
+    if (!ssh && n == 32) {
+        memcpy(key, blob, 32);
+        return true;
+    }
+    return false;
+}
+
 static void seed(const char *args)
 {
     char buf[CAPSET_ARGS];
@@ -32,13 +57,13 @@ static void seed(const char *args)
         char *st = strchr(e, ':'), *pf = st ? strchr(st + 1, ':') : 0;
         if (st && pf && !strncmp(e, "key:", 4)) {
             *pf++ = 0;
-            for (uint32_t i = 0; i < naccts; i++) {
-                struct account *a = &accts[i];
-                size_t n = 0;
-                if (!strcmp(a->principal, st + 1) && a->nkeys < 2 &&
-                    sodium_base642bin(a->keys[a->nkeys], 32, pf, strlen(pf), 0, &n, 0,
-                                      sodium_base64_VARIANT_ORIGINAL) == 0 && n == 32)
-                    a->nkeys++;
+            uint8_t key[32];
+            if (parse_key(pf, key)) {
+                for (uint32_t i = 0; i < naccts; i++) {
+                    struct account *a = &accts[i];
+                    if (!strcmp(a->principal, st + 1) && a->nkeys < 2)
+                        memcpy(a->keys[a->nkeys++], key, 32);
+                }
             }
         } else if (st && pf) {
             *st++ = 0;
