@@ -81,6 +81,18 @@ class Guest:
             self.proc.wait()
 
 
+def boot_package(manifest, out_dir):
+    """A boot package of every program of build/user with `manifest` (a text
+    manifest) compiled in; returns its path."""
+    build = os.path.join(ROOT, "build")
+    mbin, pkg = os.path.join(out_dir, "manifest.bin"), os.path.join(out_dir, "boot.pkg")
+    subprocess.run([os.path.join(build, "mkmanifest/mkmanifest"), manifest, mbin], check=True)
+    progs = sorted(os.listdir(os.path.join(build, "user")))
+    subprocess.run([os.path.join(build, "tools/mkpkg"), pkg, "manifest=" + mbin] +
+                   [f"{p}={os.path.join(build, 'user', p)}" for p in progs], check=True)
+    return pkg
+
+
 def run_guest(boot_args="", timeout=120, **kw):
     """Boot a guest that powers itself off; return (QEMU exit status, output)."""
     g = Guest(boot_args, **kw)

@@ -5,26 +5,19 @@ EndpointFactory, SessionAuthority, Power), the launcher starts no shell and
 fails the call; an ordinary bundle (Timer) does start one."""
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, ROOT, abi_errors, run_guest  # noqa: E402
+from capos_qemu import Checks, ROOT, abi_errors, boot_package, run_guest  # noqa: E402
 
-BUILD = os.path.join(ROOT, "build")
 
 
 def main():
     c = Checks("launcher")
     app = abi_errors()["CAP_ERR_APPLICATION"]
     with tempfile.TemporaryDirectory() as tmp:
-        mbin, pkg = os.path.join(tmp, "m.bin"), os.path.join(tmp, "l.pkg")
-        subprocess.run([os.path.join(BUILD, "mkmanifest/mkmanifest"),
-                        os.path.join(ROOT, "tests/sessions/launcher.manifest"), mbin], check=True)
-        progs = sorted(os.listdir(os.path.join(BUILD, "user")))
-        subprocess.run([os.path.join(BUILD, "tools/mkpkg"), pkg, "manifest=" + mbin] +
-                       [f"{p}={os.path.join(BUILD, 'user', p)}" for p in progs], check=True)
+        pkg = boot_package(os.path.join(ROOT, "tests/sessions/launcher.manifest"), tmp)
         status, log = run_guest("launchertest", timeout=60, pkg=pkg)
     got = dict((m[0], (m[1], m[2])) for m in re.findall(r"^LAUNCH (\S+) result=(-?\d+) shells=(\d+)$", log, re.M))
     for cap, iface in (("spawner", "ProcessSpawner"), ("endpoints", "EndpointFactory"),

@@ -6,25 +6,18 @@ released; around the second such cycle the kernel's counters (free frames,
 objects, heap, processes, cap slots, pending calls) must be identical."""
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT  # noqa: E402
+from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
 
-BUILD = os.path.join(ROOT, "build")
 
 
 def main():
     c = Checks("login-cycle")
     with tempfile.TemporaryDirectory() as tmp:
-        mbin, pkg = os.path.join(tmp, "m.bin"), os.path.join(tmp, "s.pkg")
-        subprocess.run([os.path.join(BUILD, "mkmanifest/mkmanifest"),
-                        os.path.join(ROOT, "tests/sessions/shell.manifest"), mbin], check=True)
-        progs = sorted(os.listdir(os.path.join(BUILD, "user")))
-        subprocess.run([os.path.join(BUILD, "tools/mkpkg"), pkg, "manifest=" + mbin] +
-                       [f"{p}={os.path.join(BUILD, 'user', p)}" for p in progs], check=True)
+        pkg = boot_package(os.path.join(ROOT, "tests/sessions/shell.manifest"), tmp)
         g = Guest("logintest", pkg=pkg)
         try:
             for cycle, cmd in (("warm-up", "caps\r"), ("measured", "echo once more\r")):

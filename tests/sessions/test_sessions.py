@@ -9,14 +9,12 @@ answers only "denied" and leaves its principal-blanked reason code in the
 audit log; guests get a guest session; no password reaches any log."""
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, ROOT, run_guest  # noqa: E402
+from capos_qemu import Checks, ROOT, boot_package, run_guest  # noqa: E402
 
-BUILD = os.path.join(ROOT, "build")
 DENIALS = ["password-wrong", "profile-not-allowed", "account-locked", "account-disabled",
            "account-recovery-only", "account-missing", "credential-unknown"]
 SSH_DENIALS = ["ssh-key-unknown", "ssh-bad-signature", "ssh-account-locked", "ssh-profile-not-allowed",
@@ -26,12 +24,7 @@ SSH_DENIALS = ["ssh-key-unknown", "ssh-bad-signature", "ssh-account-locked", "ss
 def main():
     c = Checks("sessions")
     with tempfile.TemporaryDirectory() as tmp:
-        mbin, pkg = os.path.join(tmp, "m.bin"), os.path.join(tmp, "s.pkg")
-        subprocess.run([os.path.join(BUILD, "mkmanifest/mkmanifest"),
-                        os.path.join(ROOT, "tests/sessions/sessions.manifest"), mbin], check=True)
-        progs = sorted(os.listdir(os.path.join(BUILD, "user")))
-        subprocess.run([os.path.join(BUILD, "tools/mkpkg"), pkg, "manifest=" + mbin] +
-                       [f"{p}={os.path.join(BUILD, 'user', p)}" for p in progs], check=True)
+        pkg = boot_package(os.path.join(ROOT, "tests/sessions/sessions.manifest"), tmp)
         status, log = run_guest("sessiontest", timeout=120, pkg=pkg)
 
     def has(p):

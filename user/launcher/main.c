@@ -12,20 +12,6 @@ static struct rt_incoming in;
 static uint32_t spawner, broker;
 static uint32_t last_handle = ~0u;
 
-static bool dangerous(uint64_t iface)
-{
-    static const uint64_t ids[] = {
-        capos_ProcessSpawner_ID, capos_EndpointFactory_ID, capos_SessionAuthority_ID, capos_Power_ID,
-        capos_BootPackage_ID, capos_KernelStats_ID, capos_RestrictedShellLauncher_ID,
-        capos_AuthorityBroker_ID, capos_SessionManager_ID, capos_CredentialStore_ID, capos_AccountStore_ID,
-        capos_ThreadSpawner_ID,
-    };
-    for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        if (ids[i] == iface)
-            return true;
-    return false;
-}
-
 static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Params_reader p,
                      capos_RestrictedShellLauncher_launchShell_Results_builder r)
 {
@@ -66,7 +52,7 @@ static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Param
                 e = CAP_ERR_INVALID_ARGUMENT;
                 goto out;
             }
-            if (dangerous(rt_result_ifaces[ix])) {   /* whatever the broker said */
+            if (rt_broad_authority(rt_result_ifaces[ix])) {   /* whatever the broker said */
                 e = CAP_ERR_INVALID_ARGUMENT;
                 goto out;
             }

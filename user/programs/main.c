@@ -28,18 +28,12 @@ static bool allowed(capnp_text bin)
     return false;
 }
 
+/* Besides broad authority, a program gets neither a terminal nor an
+ * endpoint's owner side nor a way to run more programs. */
 static bool dangerous(uint64_t iface)
 {
-    static const uint64_t ids[] = {
-        capos_ProcessSpawner_ID, capos_EndpointFactory_ID, capos_SessionAuthority_ID, capos_Power_ID,
-        capos_BootPackage_ID, capos_KernelStats_ID, capos_RestrictedShellLauncher_ID, capos_AuthorityBroker_ID,
-        capos_SessionManager_ID, capos_CredentialStore_ID, capos_AccountStore_ID, capos_ProgramLauncher_ID,
-        capos_ThreadSpawner_ID, capos_TerminalSession_ID, capos_Endpoint_ID,
-    };
-    for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        if (ids[i] == iface)
-            return true;
-    return false;
+    return rt_broad_authority(iface) || iface == capos_TerminalSession_ID || iface == capos_Endpoint_ID ||
+           iface == capos_ProgramLauncher_ID;
 }
 
 static int do_run(void *self, capos_ProgramLauncher_run_Params_reader p, capos_ProgramLauncher_run_Results_builder r)

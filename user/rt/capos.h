@@ -141,6 +141,9 @@ void rt_cond_broadcast(struct rt_cond *c);
 void rt_once(struct rt_once *o, void (*fn)(void));
 extern uint32_t rt_drains_max;
 
+/* True for interfaces that are broad authority (rt/authority.c). */
+bool rt_broad_authority(uint64_t iface);
+
 /* ---- TerminalSession ---- */
 /* One line; *event is a capos_TerminalEvent (line, interrupt, endOfInput). */
 int term_read(uint32_t term, bool echo, char *out, size_t cap, int *event);

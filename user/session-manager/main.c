@@ -62,6 +62,28 @@ static void text(capnp_text t, char *out, size_t cap)
     out[n] = 0;
 }
 
+/* Why the account may not log in with this profile (0: it may). The SSH
+ * path reports the same causes under ssh-* codes. */
+static const char *account_reason(bool found, capos_AccountStore_lookup_Results_reader lr, const char *profile, bool ssh)
+{
+    if (!found)
+        return ssh ? "ssh-account-missing" : "account-missing";
+    uint16_t st = capos_AccountStore_lookup_Results_get_status(lr);
+    if (st == capos_AccountStatus_disabled)
+        return ssh ? "ssh-account-disabled" : "account-disabled";
+    if (st == capos_AccountStatus_locked)
+        return ssh ? "ssh-account-locked" : "account-locked";
+    if (st == capos_AccountStatus_recoveryOnly)
+        return ssh ? "ssh-account-recovery-only" : "account-recovery-only";
+    capnp_list pl = capos_AccountStore_lookup_Results_get_profiles(lr);
+    for (uint32_t i = 0; i < pl.count; i++) {
+        capnp_text t = capnp_list_text(pl, i);
+        if (t.len == strlen(profile) && !memcmp(t.str, profile, t.len))
+            return 0;
+    }
+    return ssh ? "ssh-profile-not-allowed" : "profile-not-allowed";
+}
+
 static int do_login(void *self, capos_SessionManager_login_Params_reader p, capos_SessionManager_login_Results_builder r)
 {
     char who[24], profile[16];
@@ -79,23 +101,7 @@ static int do_login(void *self, capos_SessionManager_login_Params_reader p, capo
     capnp_client ac = RT_CLIENT(accounts);
     capos_AccountStore_lookup_Results_reader lr;
     int e = capos_AccountStore_lookup(&ac, &b, &call, who, strlen(who), &lr);
-    if (e || !capos_AccountStore_lookup_Results_get_found(lr)) {
-        reason = "account-missing";
-    } else {
-        uint16_t st = capos_AccountStore_lookup_Results_get_status(lr);
-        reason = st == capos_AccountStatus_disabled ? "account-disabled"
-               : st == capos_AccountStatus_locked ? "account-locked"
-               : st == capos_AccountStatus_recoveryOnly ? "account-recovery-only" : 0;
-        if (!reason) {
-            capnp_list pl = capos_AccountStore_lookup_Results_get_profiles(lr);
-            reason = "profile-not-allowed";
-            for (uint32_t i = 0; i < pl.count; i++) {
-                capnp_text t = capnp_list_text(pl, i);
-                if (t.len == strlen(profile) && !memcmp(t.str, profile, t.len))
-                    reason = 0;
-            }
-        }
-    }
+    reason = account_reason(!e && capos_AccountStore_lookup_Results_get_found(lr), lr, profile, false);
     /* then the password, always: a refused account costs as much time as a
      * wrong password, so timing does not tell which it was */
     capnp_client cc = RT_CLIENT(creds);
@@ -171,33 +177,23 @@ static int do_ssh(void *self, capos_SessionManager_sshPublicKey_Params_reader p,
     capos_AccountStore_lookup_Results_reader lr;
     const char *reason = 0;
     int e = capos_AccountStore_lookup(&ac, &b, &call, who, strlen(who), &lr);
-    if (e || !capos_AccountStore_lookup_Results_get_found(lr)) {
-        reason = "ssh-account-missing";
-    } else {
+    bool found = !e && capos_AccountStore_lookup_Results_get_found(lr);
+    bool known = false;
+    if (found) {
         capnp_list kl = capos_AccountStore_lookup_Results_get_keys(lr);
-        bool known = false;
         for (uint32_t i = 0; i < kl.count; i++) {
             capnp_data k = capnp_list_data(kl, i);
             known |= k.len == 32 && sodium_memcmp(k.ptr, key.ptr, 32) == 0;
         }
-        uint16_t st = capos_AccountStore_lookup_Results_get_status(lr);
-        if (!known)
-            reason = "ssh-key-unknown";
-        else if (crypto_sign_verify_detached(sig.ptr, data.ptr, data.len, key.ptr) != 0)
-            reason = "ssh-bad-signature";
-        else if (st != capos_AccountStatus_active)
-            reason = st == capos_AccountStatus_locked ? "ssh-account-locked"
-                   : st == capos_AccountStatus_recoveryOnly ? "ssh-account-recovery-only" : "ssh-account-disabled";
-        else {
-            capnp_list pl = capos_AccountStore_lookup_Results_get_profiles(lr);
-            reason = "ssh-profile-not-allowed";
-            for (uint32_t i = 0; i < pl.count; i++) {
-                capnp_text t = capnp_list_text(pl, i);
-                if (t.len == strlen(profile) && !memcmp(t.str, profile, t.len))
-                    reason = 0;
-            }
-        }
     }
+    if (!found)
+        reason = account_reason(false, lr, profile, true);
+    else if (!known)
+        reason = "ssh-key-unknown";
+    else if (crypto_sign_verify_detached(sig.ptr, data.ptr, data.len, key.ptr) != 0)
+        reason = "ssh-bad-signature";
+    else
+        reason = account_reason(true, lr, profile, true);
     if (reason) {
         audit_rec("login-denied", reason, 0);
         capos_SessionManager_sshPublicKey_Results_set_result(r, capos_LoginResult_denied);
