@@ -57,7 +57,7 @@ def main():
         c.check("the operator shell holds exactly its bundle", [n for n, _ in caps] == OPERATOR_CAPS, str(caps))
         c.check("... and no raw authority", not any(i in RAW for _, i in caps), str(caps))
         g.send("session\r")
-        g.wait_for(r"^principal admin, profile operator, auth password, expires never$", 20)
+        g.wait_for(r"^principal admin, profile operator, auth password, expires never\nadmin@capos> \Z", 20)
         c.check("session names the principal, profile and method", True)
         mark = len(g.text())
         g.send("audit\r")
@@ -88,7 +88,7 @@ def main():
         g.send("\x1b[Atime\r")            # a cursor key first: swallowed, not part of the line
         g.wait_for(r"^\d+ ns since boot$", 20)
         g.send("wait 1\r")
-        m = g.wait_for(r"^hello exited with (-?\d+)$", 30, since=len(g.text()) - 1)
+        m = g.wait_for(r"^hello exited with (-?\d+)\nadmin@capos> \Z", 30, since=len(g.text()) - 1)
         c.check("spawn starts a job in the background; wait serves its output and reports its exit",
                 m.group(1) == "7" and re.search(r"^\[1\] hello started", g.text(), re.M) is not None)
         mark = len(g.text())
