@@ -44,7 +44,7 @@ $(CAPNP_T)/fuzz_reader: tests/capnp/fuzz_reader.c $(CAPNP_T_GEN)/test.capnp.c $(
 	test-capnp-roundtrip test-capnp-rpc test-capnp-refused test-capnp-fuzz
 
 test-capnp-freestanding: $(CAPNP_FS_OBJS) $(BUILD)/capnp/freestanding/capos.capnp.o
-	@sh tests/capnp/check_freestanding.sh $^
+	@sh tests/lib/check_freestanding.sh capnp-freestanding $^
 
 test-capnp-unit: $(CAPNP_T)/unit
 	@$<

@@ -33,7 +33,7 @@ $(MANIFEST_T)/fuzz_manifest: tests/manifest/fuzz_manifest.c $(MANIFEST_T_DEPS)
 	test-manifest-iface-table test-manifest-fuzz
 
 test-manifest-freestanding: $(MANIFEST_FS_OBJS) $(CAPNP_FS_OBJS) $(BUILD)/capnp/freestanding/capos.capnp.o
-	@sh tests/manifest/check_freestanding.sh $^
+	@sh tests/lib/check_freestanding.sh manifest-freestanding $^
 
 test-manifest-unit: $(MANIFEST_T)/unit
 	@$<

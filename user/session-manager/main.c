@@ -84,6 +84,23 @@ static const char *account_reason(bool found, capos_AccountStore_lookup_Results_
     return ssh ? "ssh-profile-not-allowed" : "profile-not-allowed";
 }
 
+/* The common end of both login paths.  A denial (reason set) is audited
+ * with its reason; otherwise the session is opened and audited.  Returns 1
+ * admitted (facet and ctx set), 0 denied, or a negative capOS error. */
+static int admit(const char *reason, const char *who, const char *profile, const char *method,
+                 uint32_t *facet, uint32_t *ctx)
+{
+    if (reason) {
+        audit_rec("login-denied", reason, 0);
+        return 0;
+    }
+    int s = open_session(who, profile, method, facet, ctx);
+    if (s < 0)
+        return CAP_ERR_OVERLOADED;
+    audit_rec("login", "ok", (uint64_t)s);
+    return 1;
+}
+
 static int do_login(void *self, capos_SessionManager_login_Params_reader p, capos_SessionManager_login_Results_builder r)
 {
     char who[24], profile[16];
@@ -117,19 +134,15 @@ static int do_login(void *self, capos_SessionManager_login_Params_reader p, capo
         reason = "credential-unknown";
     else if (!reason && cres != capos_CredentialResult_ok)
         reason = "password-wrong";
-    if (reason) {
-        audit_rec("login-denied", reason, 0);
-        capos_SessionManager_login_Results_set_result(r, capos_LoginResult_denied);
-        return CAPNP_OK;
-    }
     uint32_t facet, ctx;
-    int s = open_session(who, profile, "password", &facet, &ctx);
-    if (s < 0)
-        return CAP_ERR_OVERLOADED;
-    audit_rec("login", "ok", (uint64_t)s);
-    capos_SessionManager_login_Results_set_result(r, capos_LoginResult_ok);
-    capos_SessionManager_login_Results_set_session(r, capnp_add_cap(r.s, facet));
-    capos_SessionManager_login_Results_set_context(r, capnp_add_cap(r.s, ctx));
+    int a = admit(reason, who, profile, "password", &facet, &ctx);
+    if (a < 0)
+        return a;
+    capos_SessionManager_login_Results_set_result(r, a ? capos_LoginResult_ok : capos_LoginResult_denied);
+    if (a) {
+        capos_SessionManager_login_Results_set_session(r, capnp_add_cap(r.s, facet));
+        capos_SessionManager_login_Results_set_context(r, capnp_add_cap(r.s, ctx));
+    }
     return CAPNP_OK;
 }
 
@@ -194,19 +207,15 @@ static int do_ssh(void *self, capos_SessionManager_sshPublicKey_Params_reader p,
         reason = "ssh-bad-signature";
     else
         reason = account_reason(true, lr, profile, true);
-    if (reason) {
-        audit_rec("login-denied", reason, 0);
-        capos_SessionManager_sshPublicKey_Results_set_result(r, capos_LoginResult_denied);
-        return CAPNP_OK;
-    }
     uint32_t facet, ctx;
-    int s = open_session(who, profile, "publicKey", &facet, &ctx);
-    if (s < 0)
-        return CAP_ERR_OVERLOADED;
-    audit_rec("login", "ok", (uint64_t)s);
-    capos_SessionManager_sshPublicKey_Results_set_result(r, capos_LoginResult_ok);
-    capos_SessionManager_sshPublicKey_Results_set_session(r, capnp_add_cap(r.s, facet));
-    capos_SessionManager_sshPublicKey_Results_set_context(r, capnp_add_cap(r.s, ctx));
+    int a = admit(reason, who, profile, "publicKey", &facet, &ctx);
+    if (a < 0)
+        return a;
+    capos_SessionManager_sshPublicKey_Results_set_result(r, a ? capos_LoginResult_ok : capos_LoginResult_denied);
+    if (a) {
+        capos_SessionManager_sshPublicKey_Results_set_session(r, capnp_add_cap(r.s, facet));
+        capos_SessionManager_sshPublicKey_Results_set_context(r, capnp_add_cap(r.s, ctx));
+    }
     return CAPNP_OK;
 }
 
