@@ -1,4 +1,3 @@
-# HELPER: STOP and read HELPER-RULES.txt in this folder now: the project rules and your time box (not in git; do not commit this line: run git checkout Makefile before committing).
 # capOS top-level build.
 #
 # Each component keeps its own rules in a `module.mk` next to its code and
@@ -15,11 +14,21 @@ FUZZ_CC    ?= clang
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 PYTHON     := /usr/bin/python3
 
+# A quiet build: one short line a step (`  CC  kernel/cap/endpoint.c`);
+# `make V=1` prints the full commands. A recipe line starts with
+# $(call say,TAG,WHAT) in place of the command's own echo.
+V ?= 0
+ifeq ($(V),1)
+say =
+else
+say = @printf '  %-9s%s\n' '$(1)' '$(2)';
+endif
+
 HOST_TESTS :=
 QEMU_TESTS :=
 BENCHES    :=
 
-.PHONY: all setup run test bench clean host-tests qemu-tests
+.PHONY: all setup run test bench clean host-tests qemu-tests help
 all:
 
 # Installs whatever Debian packages are missing (see scripts/packages/).
@@ -43,3 +52,14 @@ bench: setup
 
 clean:
 	rm -rf $(BUILD)
+
+# `make help`: the targets a person uses, from the `## ` lines beside them.
+help:
+	@echo "capOS make targets (V=1 shows the full commands):"
+	@grep -h -E '^## [a-z]' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+## all            build the kernel, the runtime, the programs and the boot package
+## run            boot the default system in QEMU (the login prompt)
+## test           every test: host suites first, then the QEMU proofs
+## bench          the benchmarks, with ratios against a Linux guest
+## clean          remove build/

@@ -13,22 +13,22 @@ BENCH_PKG   := $(BUILD)/bench.pkg
 .SECONDEXPANSION:
 $(BUILD)/bench/capos/bench-%: bench/cases/%.c bench/bench.h $$(RT_OBJS) user/rt/user.ld
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -D__capos__ -c $< -o $@.o
-	$(USER_CC) $(USER_LDFLAGS) -o $@ $@.o $(RT_OBJS) $(LIBSODIUM) -lgcc
+	$(call say,CC,$<)$(USER_CC) $(USER_CFLAGS) -D__capos__ -c $< -o $@.o
+	$(call say,LD,$@)$(USER_CC) $(USER_LDFLAGS) -o $@ $@.o $(RT_OBJS) $(LIBSODIUM) -lgcc
 
 $(BUILD)/bench/linux/%: bench/cases/%.c bench/bench.h
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -O2 -static -pthread -o $@ $< -lsodium
+	$(call say,LD,$@)$(HOST_CC) -O2 -static -pthread -o $@ $< -lsodium
 
 $(BENCH_PKG): $(BUILD)/user/init $(BENCH_CAPOS) $$(MKPKG)
-	$(MKPKG) $@ init=$(BUILD)/user/init $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
+	$(call say,PKG,$@)$(MKPKG) $@ init=$(BUILD)/user/init $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
 
 .PHONY: bench-guests
 bench-guests: $(BENCH_PKG) $(BENCH_LINUX) $(KERNEL_BIN)
-	$(PYTHON) bench/run.py $(BENCH_CASES)
+	$(call say,TEST,$@)$(PYTHON) bench/run.py $(BENCH_CASES)
 BENCHES += bench-guests
 
 $(BUILD)/bench/linux_init: bench/linux_init.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -O2 -static -o $@ $<
+	$(call say,LD,$@)$(HOST_CC) -O2 -static -o $@ $<
 bench-guests: $(BUILD)/bench/linux_init $(BOOTPKG)

@@ -18,22 +18,22 @@ KERNEL_BIN    := $(BUILD)/kernel.bin
 # Generated interface code comes first: every kernel file may include it.
 $(BUILD)/kobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
-	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(BUILD)/kobj/gen/capos.capnp.c.o: $(BUILD)/gen/capos.capnp.c $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
-	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(BUILD)/kobj/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(KERNEL_ELF): $(KERNEL_OBJS) kernel/kernel.ld
-	$(KERNEL_CC) -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=4096 \
+	$(call say,LD,$@)$(KERNEL_CC) -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=4096 \
 	    -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T kernel/kernel.ld -o $@ $(KERNEL_OBJS) -lgcc
 
 $(KERNEL_BIN): $(KERNEL_ELF)
-	objcopy -O binary $< $@
+	$(call say,OBJCOPY,$@)objcopy -O binary $< $@
 
 all: $(KERNEL_BIN)
 -include $(KERNEL_OBJS:.o=.d)

@@ -13,6 +13,6 @@ MKMANIFEST   := $(BUILD)/mkmanifest/mkmanifest
 
 $(MANIFEST_BIN): $(MANIFEST_SRC) $(MKMANIFEST)
 	@mkdir -p $(dir $@)
-	$(MKMANIFEST) $(MANIFEST_SRC) $@
+	$(call say,MANIFEST,$@)$(MKMANIFEST) $(MANIFEST_SRC) $@
 
 all: $(MANIFEST_BIN)

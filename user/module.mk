@@ -24,28 +24,28 @@ USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client 
 
 $(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(USER_CC) $(USER_CFLAGS) -c $< -o $@
 
 $(BUILD)/uobj/gen/capos.capnp.c.o: $(BUILD)/gen/capos.capnp.c $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(USER_CC) $(USER_CFLAGS) -c $< -o $@
 
 $(BUILD)/uobj/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(USER_CC) $(USER_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(USER_CC) $(USER_CFLAGS) -c $< -o $@
 
 # user/<prog>/*.c -> build/user/<prog>
 define user_prog
 $(BUILD)/user/$(1): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard user/$(1)/*.c)) $$(EXTRA_$(1)) $(RT_OBJS) user/rt/user.ld
 	@mkdir -p $$(dir $$@)
-	$(USER_CC) $(USER_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(filter %.a,$$^) -lgcc
+	$(call say,LD,$$@)$(USER_CC) $(USER_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(filter %.a,$$^) -lgcc
 endef
 $(foreach p,$(USER_PROGS),$(eval $(call user_prog,$(p))))
 
 USER_BINS := $(addprefix $(BUILD)/user/,$(USER_PROGS))
 BOOTPKG   := $(BUILD)/boot.pkg
 $(BOOTPKG): $(USER_BINS) $(MKPKG) $(BUILD)/manifest.bin
-	$(MKPKG) $@ manifest=$(BUILD)/manifest.bin $(foreach p,$(USER_PROGS),$(p)=$(BUILD)/user/$(p))
+	$(call say,PKG,$@)$(MKPKG) $@ manifest=$(BUILD)/manifest.bin $(foreach p,$(USER_PROGS),$(p)=$(BUILD)/user/$(p))
 
 all: $(BOOTPKG)
 -include $(shell find $(BUILD)/uobj -name '*.d' 2>/dev/null)

@@ -1,7 +1,7 @@
 # bench/ssh: lib/ssh (via host/ssh-devserver) against OpenSSH's sshd, same run.
 .PHONY: ssh-bench
 ssh-bench: $(BUILD)/host/ssh-devserver/ssh-devserver
-	$(PYTHON) bench/ssh/bench.py $(BUILD) $(SSH_BENCH_RUNS)
+	$(call say,TEST,$@)$(PYTHON) bench/ssh/bench.py $(BUILD) $(SSH_BENCH_RUNS)
 
 SSH_BENCH_RUNS ?= 21
 BENCHES += ssh-bench

@@ -4,6 +4,6 @@ SSH_DEVSERVER := $(BUILD)/host/ssh-devserver/ssh-devserver
 
 $(SSH_DEVSERVER): host/ssh-devserver/main.c $(BUILD)/lib/ssh/libcapos_ssh.a $(wildcard lib/ssh/*.h)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -Ilib/ssh host/ssh-devserver/main.c $(BUILD)/lib/ssh/libcapos_ssh.a -l:libsodium.a -o $@
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Ilib/ssh host/ssh-devserver/main.c $(BUILD)/lib/ssh/libcapos_ssh.a -l:libsodium.a -o $@
 
 all: $(SSH_DEVSERVER)

@@ -26,11 +26,11 @@ CAPOS_GEN_C   := $(CAPNP_GEN_DIR)/capos.capnp.c
 
 $(BUILD)/capnp/host/%.o: lib/capnp/%.c $(CAPNP_HDRS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(CAPNP_INC) -c $< -o $@
+	$(call say,CC,$<)$(HOST_CC) $(HOST_CFLAGS) $(CAPNP_INC) -c $< -o $@
 
 $(CAPNP_HOST_LIB): $(CAPNP_HOST_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 # Freestanding build check: only the compiler's own headers are visible
 # (-nostdinc plus its include dir: stdint.h, stddef.h, stdbool.h, stdarg.h),
@@ -45,4 +45,4 @@ CAPNP_FS_OBJS := $(patsubst lib/capnp/%.c,$(BUILD)/capnp/freestanding/%.o,$(CAPN
 
 $(BUILD)/capnp/freestanding/%.o: lib/capnp/%.c $(CAPNP_HDRS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(CAPNP_FREESTANDING_CFLAGS) $(CAPNP_INC) -c $< -o $@
+	$(call say,CC,$<)$(HOST_CC) $(CAPNP_FREESTANDING_CFLAGS) $(CAPNP_INC) -c $< -o $@

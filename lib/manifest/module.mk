@@ -20,8 +20,8 @@ MANIFEST_FS_OBJS := $(patsubst lib/manifest/%.c,$(BUILD)/manifest/freestanding/%
 
 $(BUILD)/manifest/freestanding/%.o: lib/manifest/%.c $(MANIFEST_HDRS) $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(CAPNP_FREESTANDING_CFLAGS) $(MANIFEST_INC) -I$(BUILD)/gen -c $< -o $@
+	$(call say,CC,$<)$(HOST_CC) $(CAPNP_FREESTANDING_CFLAGS) $(MANIFEST_INC) -I$(BUILD)/gen -c $< -o $@
 
 $(BUILD)/manifest/freestanding/fmt.o: lib/fmt/fmt.c lib/fmt/fmt.h
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(CAPNP_FREESTANDING_CFLAGS) -Ilib/fmt -c $< -o $@
+	$(call say,CC,$<)$(HOST_CC) $(CAPNP_FREESTANDING_CFLAGS) -Ilib/fmt -c $< -o $@

@@ -8,11 +8,11 @@ NET_LIBS := -lsodium
 
 $(BUILD)/net/host/%.o: lib/net/%.c $(NET_HDRS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(NET_LIB): $(NET_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 all: $(NET_LIB)
 
@@ -29,11 +29,11 @@ NET_FS_FLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -ffre
 
 $(NET_FS_INC)/sodium:
 	@mkdir -p $(NET_FS_INC)
-	ln -sfn /usr/include/sodium $@
+	@ln -sfn /usr/include/sodium $@
 
 $(BUILD)/net/free/%.o: lib/net/%.c $(NET_HDRS) | $(NET_FS_INC)/sodium
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(NET_FS_FLAGS) -c $< -o $@
+	$(call say,CC,$<)$(HOST_CC) $(NET_FS_FLAGS) -c $< -o $@
 
 .PHONY: test-net-freestanding
 test-net-freestanding: $(NET_FS_OBJS)

@@ -13,18 +13,18 @@ $(SSH_B):
 	@mkdir -p $@
 
 $(SSH_B)/%.o: lib/ssh/%.c $(SSH_LIB_HDRS) | $(SSH_B)
-	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(SSH_LIB): $(SSH_B)/ssh_server.o $(SSH_B)/ssh_crypto.o
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 # Unit tests run under ASan/UBSan.
 $(SSH_B)/test_ssh: lib/ssh/test/test_ssh.c $(SSHC_SRCS) $(SSHC_HDRS) $(SSH_LIB_SRCS) $(SSH_LIB_HDRS) | $(SSH_B)
-	$(HOST_CC) $(HOST_CFLAGS) -O1 $(SSH_SAN) -Ilib/ssh lib/ssh/test/test_ssh.c $(SSHC_SRCS) $(SSH_LIB_SRCS) $(SODIUM_LIBS) -o $@
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -O1 $(SSH_SAN) -Ilib/ssh lib/ssh/test/test_ssh.c $(SSHC_SRCS) $(SSH_LIB_SRCS) $(SODIUM_LIBS) -o $@
 
 .PHONY: ssh-unit
 ssh-unit: $(SSH_B)/test_ssh
-	$(SSH_B)/test_ssh
+	$(call say,TEST,$@)$(SSH_B)/test_ssh
 
 all: $(SSH_LIB)
 HOST_TESTS += ssh-unit
@@ -35,18 +35,18 @@ SSH_FUZZ_TIME ?= 300
 SSH_FUZZ_SMOKE_TIME ?= 20
 
 $(SSH_FUZZ): lib/ssh/fuzz/fuzz_ssh.c $(SSHC_SRCS) $(SSHC_HDRS) $(SSH_LIB_SRCS) $(SSH_LIB_HDRS) | $(SSH_B)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ilib/ssh lib/ssh/fuzz/fuzz_ssh.c $(SSHC_SRCS) $(SSH_LIB_SRCS) $(SODIUM_LIBS) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ilib/ssh lib/ssh/fuzz/fuzz_ssh.c $(SSHC_SRCS) $(SSH_LIB_SRCS) $(SODIUM_LIBS) -o $@
 
 .PHONY: ssh-fuzz-smoke ssh-fuzz
 ssh-fuzz-smoke: $(SSH_FUZZ)
 	@rm -rf $(SSH_B)/fuzz-corpus && mkdir -p $(SSH_B)/fuzz-corpus
-	$(SSH_FUZZ) -max_total_time=$(SSH_FUZZ_SMOKE_TIME) -seed=1 -max_len=8192 -print_final_stats=1 \
+	$(call say,TEST,$@)$(SSH_FUZZ) -max_total_time=$(SSH_FUZZ_SMOKE_TIME) -seed=1 -max_len=8192 -print_final_stats=1 \
 	    $(SSH_B)/fuzz-corpus lib/ssh/fuzz/seeds 2>$(SSH_B)/fuzz-smoke.log || { tail -60 $(SSH_B)/fuzz-smoke.log; exit 1; }
 	@grep -E "stat::number_of_executed_units|Done" $(SSH_B)/fuzz-smoke.log | tail -2
 	@echo "ssh fuzz smoke: 1 passed, 0 failed"
 
 ssh-fuzz: $(SSH_FUZZ)
 	@mkdir -p $(SSH_B)/fuzz-corpus-long
-	$(SSH_FUZZ) -max_total_time=$(SSH_FUZZ_TIME) -max_len=16384 $(SSH_B)/fuzz-corpus-long lib/ssh/fuzz/seeds
+	$(call say,TEST,$@)$(SSH_FUZZ) -max_total_time=$(SSH_FUZZ_TIME) -max_len=16384 $(SSH_B)/fuzz-corpus-long lib/ssh/fuzz/seeds
 
 HOST_TESTS += ssh-fuzz-smoke

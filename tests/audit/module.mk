@@ -1,4 +1,4 @@
 .PHONY: test-audit
 test-audit: all
-	$(PYTHON) tests/audit/test_audit.py
+	$(call say,TEST,$@)$(PYTHON) tests/audit/test_audit.py
 QEMU_TESTS += test-audit

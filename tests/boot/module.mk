@@ -5,10 +5,10 @@ run: setup all
 	@./scripts/qemu $(KERNEL_BIN) $(BOOTPKG)
 
 test-boot-ring: all
-	$(PYTHON) tests/boot/test_ring.py
+	$(call say,TEST,$@)$(PYTHON) tests/boot/test_ring.py
 test-boot-run: all
-	$(PYTHON) tests/boot/test_run.py
+	$(call say,TEST,$@)$(PYTHON) tests/boot/test_run.py
 .PHONY: test-boot-fuzz
 test-boot-fuzz: all
-	$(PYTHON) tests/boot/test_fuzz.py
+	$(call say,TEST,$@)$(PYTHON) tests/boot/test_fuzz.py
 QEMU_TESTS += test-boot-ring test-boot-run test-boot-fuzz

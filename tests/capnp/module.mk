@@ -17,27 +17,27 @@ CAPNP_T_HDRS := tests/capnp/testutil.h $(CAPNP_HDRS)
 
 $(CAPNP_T_GEN)/test.capnp.h $(CAPNP_T_GEN)/test.capnp.c &: tests/capnp/test.capnp $(CAPNPC_C)
 	@mkdir -p $(CAPNP_T_GEN)
-	capnp compile -o$(abspath $(CAPNPC_C)):$(CAPNP_T_GEN) $<
+	$(call say,CAPNP,$<)capnp compile -o$(abspath $(CAPNPC_C)):$(CAPNP_T_GEN) $<
 
 # The test programs are built with ASan/UBSan and the library compiled in,
 # so a read outside a message or undefined behaviour fails the test even
 # where the values read happen to be right.
 $(CAPNP_T)/unit: tests/capnp/unit.c $(CAPNP_T_HDRS) $(CAPNP_SRCS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CAPNP_T_SAN) $(CAPNP_INC) -Itests/capnp $< $(CAPNP_SRCS) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(CAPNP_T_SAN) $(CAPNP_INC) -Itests/capnp $< $(CAPNP_SRCS) -o $@
 
 $(CAPNP_T)/malformed: tests/capnp/malformed.c $(CAPNP_T_HDRS) $(CAPNP_SRCS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CAPNP_T_SAN) $(CAPNP_INC) -Itests/capnp $< $(CAPNP_SRCS) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(CAPNP_T_SAN) $(CAPNP_INC) -Itests/capnp $< $(CAPNP_SRCS) -o $@
 
 $(CAPNP_T)/roundtrip: tests/capnp/roundtrip.c $(CAPNP_T_GEN)/test.capnp.h $(CAPNP_T_GEN)/test.capnp.c $(CAPNP_SRCS) $(CAPNP_HDRS)
-	$(FUZZ_CC) $(CAPNP_T_SAN) $(CAPNP_T_INC) $< $(CAPNP_T_GEN)/test.capnp.c $(CAPNP_SRCS) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(CAPNP_T_SAN) $(CAPNP_T_INC) $< $(CAPNP_T_GEN)/test.capnp.c $(CAPNP_SRCS) -o $@
 
 $(CAPNP_T)/rpc: tests/capnp/rpc.c $(CAPNP_T_HDRS) $(CAPNP_T_GEN)/test.capnp.c $(CAPOS_GEN_C) $(CAPOS_GEN_H) $(CAPNP_SRCS)
-	$(FUZZ_CC) $(CAPNP_T_SAN) $(CAPNP_T_INC) $< $(CAPNP_T_GEN)/test.capnp.c $(CAPOS_GEN_C) $(CAPNP_SRCS) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(CAPNP_T_SAN) $(CAPNP_T_INC) $< $(CAPNP_T_GEN)/test.capnp.c $(CAPOS_GEN_C) $(CAPNP_SRCS) -o $@
 
 $(CAPNP_T)/fuzz_reader: tests/capnp/fuzz_reader.c $(CAPNP_T_GEN)/test.capnp.c $(CAPOS_GEN_C) $(CAPOS_GEN_H) $(CAPNP_SRCS) $(CAPNP_HDRS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter $(CAPNP_T_INC) \
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter $(CAPNP_T_INC) \
 		$< $(CAPNP_T_GEN)/test.capnp.c $(CAPOS_GEN_C) $(CAPNP_SRCS) -o $@
 
 .PHONY: test-capnp-freestanding test-capnp-unit test-capnp-malformed \

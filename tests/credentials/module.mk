@@ -1,4 +1,4 @@
 .PHONY: test-credentials
 test-credentials: all
-	$(PYTHON) tests/credentials/test_credentials.py
+	$(call say,TEST,$@)$(PYTHON) tests/credentials/test_credentials.py
 QEMU_TESTS += test-credentials

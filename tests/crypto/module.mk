@@ -1,4 +1,4 @@
 .PHONY: test-crypto
 test-crypto: all
-	$(PYTHON) tests/crypto/test_crypto.py
+	$(call say,TEST,$@)$(PYTHON) tests/crypto/test_crypto.py
 QEMU_TESTS += test-crypto

@@ -1,4 +1,4 @@
 .PHONY: test-ipc
 test-ipc: all
-	$(PYTHON) tests/ipc/test_ipc.py
+	$(call say,TEST,$@)$(PYTHON) tests/ipc/test_ipc.py
 QEMU_TESTS += test-ipc

@@ -18,15 +18,15 @@ MANIFEST_T_DEPS := $(MANIFEST_T_LIB) $(MANIFEST_HDRS) $(CAPNP_HDRS) lib/fmt/fmt.
 
 $(MANIFEST_T)/check: tests/manifest/check.c $(MANIFEST_T_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(MANIFEST_T_SAN) $(MANIFEST_T_INC) $< $(MANIFEST_T_LIB) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(MANIFEST_T_SAN) $(MANIFEST_T_INC) $< $(MANIFEST_T_LIB) -o $@
 
 $(MANIFEST_T)/unit: tests/manifest/unit.c $(MANIFEST_T_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(MANIFEST_T_SAN) $(MANIFEST_T_INC) $< $(MANIFEST_T_LIB) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(MANIFEST_T_SAN) $(MANIFEST_T_INC) $< $(MANIFEST_T_LIB) -o $@
 
 $(MANIFEST_T)/fuzz_manifest: tests/manifest/fuzz_manifest.c $(MANIFEST_T_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter $(MANIFEST_T_INC) \
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter $(MANIFEST_T_INC) \
 		$< $(MANIFEST_T_LIB) -o $@
 
 .PHONY: test-manifest-freestanding test-manifest-unit test-manifest-table \

@@ -5,11 +5,11 @@ NET_UNIT_BIN  := $(BUILD)/net/unit-tests
 
 $(NET_UNIT_BIN): $(NET_UNIT_SRCS) tests/net/unit/wire.h $(NET_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(NET_UNIT_SRCS) $(NET_LIB) $(NET_LIBS) -o $@
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(NET_UNIT_SRCS) $(NET_LIB) $(NET_LIBS) -o $@
 
 .PHONY: test-net-unit
 test-net-unit: $(NET_UNIT_BIN)
-	$(NET_UNIT_BIN)
+	$(call say,TEST,$@)$(NET_UNIT_BIN)
 
 all: $(NET_UNIT_BIN)
 HOST_TESTS += test-net-unit
@@ -17,7 +17,7 @@ HOST_TESTS += test-net-unit
 # The TAP tests: a network namespace of their own, Linux tools against net-tap.
 .PHONY: test-net-tap
 test-net-tap: $(NET_TAP_BIN)
-	tests/net/tap/run.sh $(PYTHON) tests/net/tap/driver.py $(NET_TAP_BIN)
+	$(call say,TEST,$@)tests/net/tap/run.sh $(PYTHON) tests/net/tap/driver.py $(NET_TAP_BIN)
 
 HOST_TESTS += test-net-tap
 
@@ -27,7 +27,7 @@ NET_FUZZ_CORPUS := $(BUILD)/net/fuzz-corpus
 
 $(NET_FUZZ_BIN): tests/net/fuzz/frame_fuzz.c $(NET_SRCS) $(NET_HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/net/fuzz/frame_fuzz.c $(NET_SRCS) $(NET_LIBS) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) tests/net/fuzz/frame_fuzz.c $(NET_SRCS) $(NET_LIBS) -o $@
 
 .PHONY: test-net-fuzz
 test-net-fuzz: $(NET_FUZZ_BIN)
@@ -45,18 +45,18 @@ NET_UNIT_SAN := $(BUILD)/net/unit-tests-san
 
 $(NET_UNIT_SAN): $(NET_UNIT_SRCS) tests/net/unit/wire.h $(NET_SRCS) $(NET_HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	$(call say,LD,$@)$(FUZZ_CC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		$(NET_UNIT_SRCS) $(NET_SRCS) $(NET_LIBS) -o $@
 
 .PHONY: test-net-unit-san
 test-net-unit-san: $(NET_UNIT_SAN)
-	$(NET_UNIT_SAN)
+	$(call say,TEST,$@)$(NET_UNIT_SAN)
 
 HOST_TESTS += test-net-unit-san
 
 # Benchmark: Linux <-> lib/net over TAP against Linux <-> Linux over veth.
 .PHONY: bench-net
 bench-net: $(NET_TAP_BIN)
-	tests/net/tap/run.sh $(PYTHON) tests/net/bench/bench.py $(NET_TAP_BIN)
+	$(call say,TEST,$@)tests/net/tap/run.sh $(PYTHON) tests/net/bench/bench.py $(NET_TAP_BIN)
 
 BENCHES += bench-net

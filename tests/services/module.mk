@@ -1,4 +1,4 @@
 .PHONY: test-services
 test-services: all
-	$(PYTHON) tests/services/test_services.py
+	$(call say,TEST,$@)$(PYTHON) tests/services/test_services.py
 QEMU_TESTS += test-services

@@ -1,4 +1,4 @@
 .PHONY: test-terminal
 test-terminal: all
-	$(PYTHON) tests/terminal/test_terminal.py
+	$(call say,TEST,$@)$(PYTHON) tests/terminal/test_terminal.py
 QEMU_TESTS += test-terminal

@@ -1,4 +1,4 @@
 .PHONY: test-threads
 test-threads: all
-	$(PYTHON) tests/threads/test_threads.py
+	$(call say,TEST,$@)$(PYTHON) tests/threads/test_threads.py
 QEMU_TESTS += test-threads

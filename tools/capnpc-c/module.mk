@@ -10,16 +10,16 @@ CAPNPC_C_HDRS := $(wildcard tools/capnpc-c/*.h)
 
 $(CAPNPC_C): $(CAPNPC_C_SRCS) $(CAPNPC_C_HDRS) $(CAPNP_HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(CAPNP_INC) -Itools/capnpc-c $(CAPNPC_C_SRCS) $(CAPNP_HOST_LIB) -o $@
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(CAPNP_INC) -Itools/capnpc-c $(CAPNPC_C_SRCS) $(CAPNP_HOST_LIB) -o $@
 
 # One run of the plugin writes both files (a grouped pattern rule).
 $(CAPNP_GEN_DIR)/%.capnp.h $(CAPNP_GEN_DIR)/%.capnp.c: schema/%.capnp $(CAPNPC_C)
 	@mkdir -p $(CAPNP_GEN_DIR)
-	capnp compile -o$(abspath $(CAPNPC_C)):$(CAPNP_GEN_DIR) $<
+	$(call say,CAPNP,$<)capnp compile -o$(abspath $(CAPNPC_C)):$(CAPNP_GEN_DIR) $<
 
 # The generated code for the project schema must build freestanding too.
 $(BUILD)/capnp/freestanding/capos.capnp.o: $(CAPOS_GEN_C) $(CAPOS_GEN_H) $(CAPNP_HDRS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(CAPNP_FREESTANDING_CFLAGS) $(CAPNP_INC) -I$(CAPNP_GEN_DIR) -c $< -o $@
+	$(call say,CC,$<)$(HOST_CC) $(CAPNP_FREESTANDING_CFLAGS) $(CAPNP_INC) -I$(CAPNP_GEN_DIR) -c $< -o $@
 
 all: $(CAPNPC_C) $(CAPOS_GEN_H) $(CAPOS_GEN_C)

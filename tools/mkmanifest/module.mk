@@ -8,5 +8,5 @@ MKMANIFEST_HDRS := $(wildcard tools/mkmanifest/*.h) lib/manifest/manifest.h
 $(MKMANIFEST): $(MKMANIFEST_SRCS) $(MKMANIFEST_HDRS) $(CAPNP_HOST_LIB) \
 		$(BUILD)/gen/capos.capnp.h $(BUILD)/gen/capos.capnp.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(CAPNP_INC) -Ilib/manifest -I$(BUILD)/gen -Itools/mkmanifest \
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(CAPNP_INC) -Ilib/manifest -I$(BUILD)/gen -Itools/mkmanifest \
 		$(MKMANIFEST_SRCS) $(BUILD)/gen/capos.capnp.c $(CAPNP_HOST_LIB) -o $@
