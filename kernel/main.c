@@ -17,7 +17,7 @@
 #include "cap/objects.h"
 #include "cap/session.h"
 #include "cap/endpoint.h"
-#include "../lib/c/string.h"
+#include "c/string.h"
 
 #define MB_BOOT_MAGIC 0x2BADB002
 #define TICK_HZ 1000

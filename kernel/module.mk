@@ -5,7 +5,7 @@ KERNEL_CC     := gcc
 KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
                  -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer \
                  -fno-strict-aliasing -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-                 -Ikernel/include -Ikernel/abi -Ikernel/arch/x86_64 -Ikernel/mm -Ikernel/dev \
+                 -Ikernel -Ikernel/include -Iabi -Ilib \
                  -Ilib/capnp -I$(BUILD)/gen -DCAPNP_DEFAULT_TRAVERSAL_WORDS=16384u -MMD -MP
 KERNEL_SRCS   := $(wildcard kernel/*.c kernel/*/*.c kernel/arch/x86_64/*.c) lib/c/string.c lib/fmt/fmt.c \
                  lib/alloc/alloc.c lib/siphash/siphash.c $(wildcard lib/capnp/*.c)

@@ -2,7 +2,7 @@
 USER_CC     := gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
                -fno-builtin -fno-strict-aliasing -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-               -D__capos__ -Ikernel/abi -Ilib/capnp -I$(BUILD)/gen -MMD -MP
+               -D__capos__ -Iabi -Ilib -Iuser -Ilib/capnp -I$(BUILD)/gen -MMD -MP
 USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=4096 \
                 -Wl,-z,noexecstack -Wl,--build-id=none -T user/rt/user.ld
 RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c \

@@ -20,7 +20,7 @@ static void serve(uint32_t owner)
 {
     static uint8_t buf[256] __attribute__((aligned(8)));
     struct cap_sqe recv = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = sizeof buf };
-    ring_submit(&recv);
+    rt_ring_submit(&recv);
     for (;;) {
         sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
         struct cap_cqe *cq = (struct cap_cqe *)((char *)rt_ring + RING_CQ_OFFSET);
@@ -33,8 +33,8 @@ static void serve(uint32_t owner)
                 exit(0);
             struct cap_sqe ret = { .opcode = CAP_OP_RETURN, .cap_id = owner,
                                    .call_id = ((struct cap_recv_hdr *)buf)->call_id };
-            ring_submit(&ret);
-            ring_submit(&recv);               /* answer and wait again in one enter */
+            rt_ring_submit(&ret);
+            rt_ring_submit(&recv);               /* answer and wait again in one enter */
         }
     }
 }
@@ -43,11 +43,11 @@ int main(void)
 {
     if (!strcmp(rt_capset->args, "exit"))
         return 0;
-    int64_t sp = capset_lookup("spawner"), fa = capset_lookup("endpoints");
+    int64_t sp = rt_capset_lookup("spawner"), fa = rt_capset_lookup("endpoints");
     if (sp < 0 || fa < 0)
         return 2;
     if (!strcmp(rt_capset->args, "server"))
-        serve((uint32_t)capset_lookup("probe"));
+        serve((uint32_t)rt_capset_lookup("probe"));
 
     uint32_t owner, facet;
     if (rt_endpoint_create((uint32_t)fa, capos_IpcProbe_ID, 0, &owner, &facet))
@@ -55,14 +55,14 @@ int main(void)
     const char *names[] = { "probe", "spawner", "endpoints" };
     uint32_t caps[] = { owner, (uint32_t)sp, (uint32_t)fa };
     int64_t srv = rt_spawn_args((uint32_t)sp, "bench-ipc", names, caps, 3, ~0u, "server");
-    cap_release_cap(owner);
+    rt_release(owner);
     if (srv < 0)
         return 4;
     struct cap_sqe call = { .opcode = CAP_OP_CALL, .cap_id = facet, .interface_id = capos_IpcProbe_ID };
     struct cap_cqe c;
     for (int i = 0; i < N + 100; i++) {
         uint64_t t0 = bench_tsc();
-        ring_wait(ring_submit(&call), &c);
+        rt_ring_wait(rt_ring_submit(&call), &c);
         if (i >= 100)
             samples[i - 100] = bench_tsc() - t0;
         if (c.result < 0)
@@ -78,7 +78,7 @@ int main(void)
         if (h < 0 || rt_wait((uint32_t)h) != 0)
             return 6;
         samples[i] = bench_tsc() - t0;
-        cap_release_cap((uint32_t)h);
+        rt_release((uint32_t)h);
     }
     bench_report("spawn-exit", samples, NSPAWN, 1);
     return 0;

@@ -6,7 +6,7 @@
  */
 #include "objects.h"
 #include "capos/bootpkg.h"
-#include "../../lib/c/string.h"
+#include "c/string.h"
 
 static const uint8_t *pkg;
 static size_t pkg_size;

@@ -5,7 +5,7 @@
  */
 #include "objects.h"
 #include "linedisc.h"
-#include "../dev/serial.h"
+#include "dev/serial.h"
 
 static int console_write(void *self, capos_Console_write_Params_reader p, capos_Console_write_Results_builder r)
 {

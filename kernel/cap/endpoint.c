@@ -23,12 +23,12 @@
 #include "endpoint.h"
 #include "session.h"
 #include "transfer.h"
-#include "kheap.h"
+#include "mm/kheap.h"
 #include "kprintf.h"
-#include "../sched/process.h"
-#include "../sched/sched.h"
-#include "../ring/ring.h"
-#include "../../lib/c/string.h"
+#include "sched/process.h"
+#include "sched/sched.h"
+#include "ring/ring.h"
+#include "c/string.h"
 #include "capos.capnp.h"
 
 struct ep_core {

@@ -1,9 +1,9 @@
 #include "kobj.h"
-#include "kheap.h"
+#include "mm/kheap.h"
 #include "kprintf.h"
-#include "../sched/process.h"
-#include "../ring/ring.h"
-#include "../mm/vm.h"
+#include "sched/process.h"
+#include "ring/ring.h"
+#include "mm/vm.h"
 
 static size_t live, live_pending;
 

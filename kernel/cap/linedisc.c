@@ -8,7 +8,7 @@
  */
 #include "objects.h"
 #include "linedisc.h"
-#include "../dev/serial.h"
+#include "dev/serial.h"
 
 static struct list readers = LIST_INIT(readers);
 static char line[CAP_MAX_RESULT - 64];

@@ -10,10 +10,10 @@
  * its waits with it.
  */
 #include "objects.h"
-#include "kheap.h"
-#include "../sched/process.h"
-#include "../sched/sched.h"
-#include "../arch/x86_64/lapic.h"
+#include "mm/kheap.h"
+#include "sched/process.h"
+#include "sched/sched.h"
+#include "arch/x86_64/lapic.h"
 
 struct park_space {
     struct kobj obj;

@@ -4,7 +4,7 @@
  */
 #include "objects.h"
 #include "kprintf.h"
-#include "../dev/power.h"
+#include "dev/power.h"
 
 static int power_do_off(void *self, capos_Power_off_Params_reader p, capos_Power_off_Results_builder r)
 {

@@ -6,8 +6,8 @@
  *   kill()   ends the child (its exit code becomes PROCESS_EXIT_KILLED).
  */
 #include "objects.h"
-#include "kheap.h"
-#include "../sched/process.h"
+#include "mm/kheap.h"
+#include "sched/process.h"
 
 struct process_handle {
     struct kobj obj;

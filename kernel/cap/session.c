@@ -9,11 +9,11 @@
  *   SessionContext.revoke()   calls from its processes now fail closed
  */
 #include "session.h"
-#include "kheap.h"
+#include "mm/kheap.h"
 #include "kprintf.h"
-#include "../dev/entropy.h"
-#include "../../lib/siphash/siphash.h"
-#include "../../lib/c/string.h"
+#include "dev/entropy.h"
+#include "siphash/siphash.h"
+#include "c/string.h"
 #include "capos.capnp.h"
 
 static uint8_t boot_key[16];

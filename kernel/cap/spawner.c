@@ -7,12 +7,12 @@
  *                          cap) defaults to the caller's own.
  */
 #include "objects.h"
-#include "kheap.h"
+#include "mm/kheap.h"
 #include "kprintf.h"
 #include "capos/bootpkg.h"
-#include "../sched/process.h"
+#include "sched/process.h"
 #include "session.h"
-#include "../../lib/c/string.h"
+#include "c/string.h"
 
 struct spawner {
     struct kobj obj;

@@ -4,9 +4,9 @@
  */
 #include "objects.h"
 #include "endpoint.h"
-#include "kheap.h"
-#include "../mm/frame.h"
-#include "../sched/process.h"
+#include "mm/kheap.h"
+#include "mm/frame.h"
+#include "sched/process.h"
 
 static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_KernelStats_get_Results_builder r)
 {

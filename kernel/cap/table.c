@@ -1,5 +1,5 @@
 #include "table.h"
-#include "kheap.h"
+#include "mm/kheap.h"
 
 int cap_table_init(struct cap_table *t, uint32_t nslots)
 {

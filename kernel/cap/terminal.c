@@ -6,7 +6,7 @@
  */
 #include "objects.h"
 #include "linedisc.h"
-#include "../dev/serial.h"
+#include "dev/serial.h"
 
 static int term_write(void *self, capos_TerminalSession_write_Params_reader p, capos_TerminalSession_write_Results_builder r)
 {

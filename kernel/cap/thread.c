@@ -10,11 +10,11 @@
  * runs cap_enter is not always the one that submitted the call.
  */
 #include "objects.h"
-#include "kheap.h"
+#include "mm/kheap.h"
 #include "kprintf.h"
-#include "cpu.h"
-#include "../sched/process.h"
-#include "../sched/sched.h"
+#include "arch/x86_64/cpu.h"
+#include "sched/process.h"
+#include "sched/sched.h"
 
 #define MAX_THREADS 32
 

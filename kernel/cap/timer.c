@@ -5,7 +5,7 @@
  *                          1 ms tick).
  */
 #include "objects.h"
-#include "../arch/x86_64/lapic.h"
+#include "arch/x86_64/lapic.h"
 
 static struct list sleepers = LIST_INIT(sleepers);
 

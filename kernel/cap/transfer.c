@@ -1,5 +1,5 @@
 #include "transfer.h"
-#include "../sched/process.h"
+#include "sched/process.h"
 
 int xfer_collect(struct process *src, uint64_t addr, uint32_t count, struct xfer_set *x)
 {

@@ -7,9 +7,9 @@
  *                          mapped are skipped.
  */
 #include "objects.h"
-#include "../sched/process.h"
-#include "../mm/frame.h"
-#include "../../lib/c/string.h"
+#include "sched/process.h"
+#include "mm/frame.h"
+#include "c/string.h"
 
 #define PROT_WRITE 1u
 #define PROT_EXEC  2u

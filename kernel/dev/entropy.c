@@ -4,7 +4,7 @@
  * closed: no secret, no endpoints.
  */
 #include "entropy.h"
-#include "cpu.h"
+#include "arch/x86_64/cpu.h"
 
 bool entropy_available(void)
 {

@@ -1,8 +1,8 @@
 #include "kprintf.h"
 #include "serial.h"
-#include "cpu.h"
+#include "arch/x86_64/cpu.h"
 #include "power.h"
-#include "../../lib/fmt/fmt.h"
+#include "fmt/fmt.h"
 #include <stdarg.h>
 
 void kprintf(const char *fmt, ...)

@@ -4,7 +4,7 @@
  * the ACPI PM1a port QEMU's PIIX4 and Q35 machines use, then halt forever.
  */
 #include "power.h"
-#include "cpu.h"
+#include "arch/x86_64/cpu.h"
 
 void power_off(uint32_t status)
 {

@@ -4,7 +4,7 @@
  * (QEMU's UART applies back-pressure, so nothing is lost between polls).
  */
 #include "serial.h"
-#include "cpu.h"
+#include "arch/x86_64/cpu.h"
 
 #define COM1 0x3F8
 #define RXBUF 1024

@@ -5,7 +5,7 @@
  */
 #include "frame.h"
 #include "kprintf.h"
-#include "../../lib/c/string.h"
+#include "c/string.h"
 
 static uint64_t *bitmap;
 static size_t nframes, nfree, ntotal, hint;

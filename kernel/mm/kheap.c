@@ -6,7 +6,7 @@
 #include "kheap.h"
 #include "frame.h"
 #include "kprintf.h"
-#include "../../lib/alloc/alloc.h"
+#include "alloc/alloc.h"
 
 static void *grow(void *ctx, size_t pages)
 {

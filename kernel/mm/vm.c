@@ -11,8 +11,8 @@
 #include "vm.h"
 #include "frame.h"
 #include "kprintf.h"
-#include "cpu.h"
-#include "../../lib/c/string.h"
+#include "arch/x86_64/cpu.h"
+#include "c/string.h"
 
 extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[], _data_start[], _kernel_end[];
 

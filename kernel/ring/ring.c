@@ -9,15 +9,15 @@
  * copied out of the ring before it is checked (no double fetch).
  */
 #include "ring.h"
-#include "kheap.h"
+#include "mm/kheap.h"
 #include "kprintf.h"
-#include "../sched/process.h"
-#include "../sched/sched.h"
-#include "../cap/kobj.h"
-#include "../cap/transfer.h"
-#include "../cap/endpoint.h"
-#include "../arch/x86_64/lapic.h"
-#include "../../lib/c/string.h"
+#include "sched/process.h"
+#include "sched/sched.h"
+#include "cap/kobj.h"
+#include "cap/transfer.h"
+#include "cap/endpoint.h"
+#include "arch/x86_64/lapic.h"
+#include "c/string.h"
 
 struct overflow_cqe {
     struct list link;

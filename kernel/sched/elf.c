@@ -1,7 +1,7 @@
 #include "elf.h"
 #include "capos/abi.h"
-#include "../mm/frame.h"
-#include "../../lib/c/string.h"
+#include "mm/frame.h"
+#include "c/string.h"
 
 struct elf64_ehdr {
     uint8_t  ident[16];

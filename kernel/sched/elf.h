@@ -1,7 +1,7 @@
 #ifndef SCHED_ELF_H
 #define SCHED_ELF_H
 #include "types.h"
-#include "../mm/vm.h"
+#include "mm/vm.h"
 /* Load a static x86_64 ELF executable into s. Segments are mapped with
  * exactly the rights the ELF gives them; a writable and executable segment is
  * refused (W^X). Returns 0 and the entry point, or a CAP_ERR_*. */

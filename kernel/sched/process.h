@@ -3,8 +3,8 @@
 #include "types.h"
 #include "list.h"
 #include "capos/abi.h"
-#include "../mm/vm.h"
-#include "../cap/table.h"
+#include "mm/vm.h"
+#include "cap/table.h"
 
 #define PROCESS_EXIT_FAULT  (-1000)   /* killed by a CPU exception */
 #define PROCESS_EXIT_KILLED (-1001)   /* killed through its ProcessHandle */

@@ -8,15 +8,15 @@
  */
 #include "sched.h"
 #include "process.h"
-#include "cpu.h"
-#include "gdt.h"
-#include "fpu.h"
-#include "lapic.h"
-#include "kheap.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/fpu.h"
+#include "arch/x86_64/lapic.h"
+#include "mm/kheap.h"
 #include "kprintf.h"
-#include "../dev/serial.h"
-#include "../cap/objects.h"
-#include "../../lib/c/string.h"
+#include "dev/serial.h"
+#include "cap/objects.h"
+#include "c/string.h"
 
 #define KSTACK_SIZE  16384
 #define QUANTUM_TICKS 10

@@ -2,7 +2,7 @@
 #define SCHED_SCHED_H
 #include "types.h"
 #include "list.h"
-#include "../arch/x86_64/trap.h"
+#include "arch/x86_64/trap.h"
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_DEAD };
 

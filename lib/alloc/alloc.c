@@ -1,5 +1,5 @@
 #include "alloc.h"
-#include "../c/string.h"
+#include "c/string.h"
 
 #define HDR   16u
 #define MAGIC 0x636f6c6cu            /* "lloc" */

@@ -11,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def abi_errors():
     """Name -> value of every CAP_ERR_* in the kernel ABI header."""
     errs = {}
-    with open(os.path.join(ROOT, "kernel/abi/capos/abi.h")) as f:
+    with open(os.path.join(ROOT, "abi/capos/abi.h")) as f:
         for m in re.finditer(r"#define\s+(CAP_ERR_\w+)\s+\((-?\d+)\)", f.read()):
             errs[m.group(1)] = int(m.group(2))
     return errs

@@ -4,17 +4,17 @@ UNIT_BINS  := $(addprefix $(BUILD)/unit/test_,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_fmt: tests/unit/test_fmt.c lib/fmt/fmt.c lib/fmt/fmt.h
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Wno-format -Wno-format-overflow -fsanitize=address,undefined -o $@ tests/unit/test_fmt.c lib/fmt/fmt.c
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Ilib -Wno-format -Wno-format-overflow -fsanitize=address,undefined -o $@ tests/unit/test_fmt.c lib/fmt/fmt.c
 $(BUILD)/unit/test_alloc: tests/unit/test_alloc.c lib/alloc/alloc.c lib/alloc/alloc.h
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -fsanitize=address,undefined -o $@ tests/unit/test_alloc.c lib/alloc/alloc.c
-$(BUILD)/unit/test_abi: tests/unit/test_abi.c kernel/abi/capos/abi.h
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Ilib -fsanitize=address,undefined -o $@ tests/unit/test_alloc.c lib/alloc/alloc.c
+$(BUILD)/unit/test_abi: tests/unit/test_abi.c abi/capos/abi.h
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Ikernel/abi -o $@ $<
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Ilib -Iabi -o $@ $<
 
 $(BUILD)/unit/test_siphash: tests/unit/test_siphash.c lib/siphash/siphash.c lib/siphash/siphash.h
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -fsanitize=address,undefined -o $@ tests/unit/test_siphash.c lib/siphash/siphash.c -lsodium
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Ilib -fsanitize=address,undefined -o $@ tests/unit/test_siphash.c lib/siphash/siphash.c -lsodium
 
 .PHONY: test-unit
 test-unit: $(UNIT_BINS)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include "../../lib/alloc/alloc.h"
+#include "alloc/alloc.h"
 
 static int failures, corrupt_calls;
 static size_t pages_out;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
-#include "../../lib/fmt/fmt.h"
+#include "fmt/fmt.h"
 
 static int failures;
 #define CHECK(fmt, want, ...) do { \

@@ -2,7 +2,7 @@
  * and against libsodium's crypto_shorthash, the same function. */
 #include <stdio.h>
 #include <sodium.h>
-#include "../../lib/siphash/siphash.h"
+#include "siphash/siphash.h"
 
 static const uint64_t ref[16] = {
     0x726fdb47dd0e0e31ull, 0x74f839c593dc67fdull, 0x0d6c8009d9a94f5aull, 0x85676696d7fb7e2dull,

@@ -1,4 +1,4 @@
 MKPKG := $(BUILD)/tools/mkpkg
-$(MKPKG): tools/mkpkg/mkpkg.c kernel/abi/capos/bootpkg.h
+$(MKPKG): tools/mkpkg/mkpkg.c abi/capos/bootpkg.h
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Ikernel/abi -o $@ $<
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Iabi -o $@ $<

@@ -8,7 +8,7 @@
  * (`ssh-ed25519 AAAAC3Nza... comment`), joined by ':' since args split on
  * blanks. key:PRINCIPAL:BASE64 of the 32 raw key bytes works too.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #include <sodium.h>
 
 #define MAX 16
@@ -115,7 +115,7 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    uint32_t owner = capset_require("accounts");
+    uint32_t owner = rt_capset_require("accounts");
     seed(rt_capset->args);
     static uint8_t buf[1024] __attribute__((aligned(8)));
     struct rt_incoming in;

@@ -2,7 +2,7 @@
  * audit-client: writes and reads the audit log for the tests (its argument
  * is the role), printing AUDIT lines the harness judges.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static uint32_t audit;
 
@@ -17,7 +17,7 @@ static int record(const char *event, const char *reason, uint64_t session)
 
 int main(void)
 {
-    audit = capset_require("audit");
+    audit = rt_capset_require("audit");
     const char *role = rt_capset->args;
     if (!strcmp(role, "write")) {
         printf("AUDIT write login result=%d\n", record("login", "ok", 7));

@@ -7,7 +7,7 @@
  * The newest 256 are kept; older ones are counted as dropped. Reading back
  * is for the operator profile only, which the endpoint discloses.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 #define KEEP 256
 #define CODE 48
@@ -41,7 +41,7 @@ static int do_record(void *self, capos_AuditLog_record_Params_reader p, capos_Au
         return CAP_ERR_INVALID_ARGUMENT;
     struct rec *x = &log_[next_seq % KEEP];
     x->seq = next_seq++;
-    x->time = timer_now();
+    x->time = rt_timer_now();
     x->session = capos_AuditLog_record_Params_get_session(p);
     x->caller = in->hdr->caller_ref[0];
     memcpy(x->event, ev.str, ev.len);
@@ -83,7 +83,7 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    uint32_t owner = capset_require("log");
+    uint32_t owner = rt_capset_require("log");
     static uint8_t buf[1024] __attribute__((aligned(8)));
     struct rt_incoming in;
     for (;;)

@@ -6,7 +6,7 @@
  *   anything else, or a revoked session: nothing (fail closed)
  * The profile comes from SessionContext.info, answered by the kernel.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static struct rt_incoming in;
 
@@ -37,7 +37,7 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
     char profile[32];
     int e = profile_of(in.caps[idx], profile, sizeof profile);
     for (uint32_t i = 0; i < in.ncaps; i++)
-        cap_release_cap(in.caps[i]);
+        rt_release(in.caps[i]);
     if (e)
         return e;
     static const char *const operator_caps[] = { "timer", "audit", "echo", "programs" };
@@ -50,7 +50,7 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
         names = guest_caps, n = 1;
     capnp_lbuilder l = capos_AuthorityBroker_shellBundle_Results_init_grants(r, n);
     for (uint32_t i = 0; i < n; i++) {
-        int64_t c = capset_lookup(names[i]);
+        int64_t c = rt_capset_lookup(names[i]);
         if (c < 0)
             return CAP_ERR_NOT_FOUND;
         capos_CapGrant_builder g = capos_CapGrant_list_at(l, i);
@@ -65,7 +65,7 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    uint32_t owner = capset_require("broker");
+    uint32_t owner = rt_capset_require("broker");
     static uint8_t buf[1024] __attribute__((aligned(8)));
     for (;;)
         if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)

@@ -3,7 +3,7 @@
  * terminal, its UserSession and what the AuthorityBroker gave its session's
  * profile, and nothing else: no spawner, no network, no keys.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static uint32_t term;
 
@@ -18,7 +18,7 @@ static const char *iface_name(uint64_t id)
 static void cmd_caps(void)
 {
     for (uint32_t i = 0; i < rt_capset->count; i++)
-        term_printf(term, "  %-10s %s\n", rt_capset->entries[i].name, iface_name(rt_capset->entries[i].interface_id));
+        rt_term_printf(term, "  %-10s %s\n", rt_capset->entries[i].name, iface_name(rt_capset->entries[i].interface_id));
 }
 
 static void cmd_session(uint32_t session)
@@ -29,21 +29,21 @@ static void cmd_session(uint32_t session)
     capos_UserSession_info_Results_reader r;
     int e = rt_error(capos_UserSession_info(&cl, &b, &call, &r));
     if (e) {
-        term_printf(term, "session: error %d\n", e);
+        rt_term_printf(term, "session: error %d\n", e);
         return;
     }
     capnp_text p = capos_UserSession_info_Results_get_principal(r), f = capos_UserSession_info_Results_get_profile(r);
     capnp_text m = capos_UserSession_info_Results_get_authMethod(r);
     uint64_t exp = capos_UserSession_info_Results_get_expiresNs(r);
-    term_printf(term, "principal %.*s, profile %.*s, auth %.*s, expires %s\n", (int)p.len, p.str, (int)f.len, f.str,
+    rt_term_printf(term, "principal %.*s, profile %.*s, auth %.*s, expires %s\n", (int)p.len, p.str, (int)f.len, f.str,
                 (int)m.len, m.str, exp ? "later" : "never");
 }
 
 static void cmd_audit(void)
 {
-    int64_t a = capset_lookup("audit");
+    int64_t a = rt_capset_lookup("audit");
     if (a < 0) {
-        term_printf(term, "audit: not available to this session\n");
+        rt_term_printf(term, "audit: not available to this session\n");
         return;
     }
     RT_BUFS(b, 64, 4096);
@@ -53,23 +53,23 @@ static void cmd_audit(void)
     capos_AuditLog_tail_Results_reader r;
     int e = rt_error(capos_AuditLog_tail(&cl, &b, &call, 10, &r));
     if (e) {
-        term_printf(term, "audit: denied (%d)\n", e);
+        rt_term_printf(term, "audit: denied (%d)\n", e);
         return;
     }
     capnp_list l = capos_AuditLog_tail_Results_get_records(r);
     for (uint32_t i = 0; i < l.count; i++) {
         capos_AuditRecord_reader x = capos_AuditRecord_list_get(l, i);
         capnp_text ev = capos_AuditRecord_get_event(x), rs = capos_AuditRecord_get_reason(x);
-        term_printf(term, "  #%lu %.*s %.*s session %lu\n", capos_AuditRecord_get_seq(x), (int)ev.len, ev.str,
+        rt_term_printf(term, "  #%lu %.*s %.*s session %lu\n", capos_AuditRecord_get_seq(x), (int)ev.len, ev.str,
                     (int)rs.len, rs.str, capos_AuditRecord_get_session(x));
     }
 }
 
 static void cmd_echo(const char *text)
 {
-    int64_t ec = capset_lookup("echo");
+    int64_t ec = rt_capset_lookup("echo");
     if (ec < 0) {
-        term_printf(term, "echo: not available to this session\n");
+        rt_term_printf(term, "echo: not available to this session\n");
         return;
     }
     RT_BUFS(b, 512, 512);
@@ -79,7 +79,7 @@ static void cmd_echo(const char *text)
     capos_Echo_echo_Results_reader r;
     int e = rt_error(capos_Echo_echo(&cl, &b, &call, text, strlen(text), &r));
     capnp_data d = e ? (capnp_data){ 0, 0 } : capos_Echo_echo_Results_get_data(r);
-    term_printf(term, "%.*s\n", (int)d.len, (const char *)d.ptr);
+    rt_term_printf(term, "%.*s\n", (int)d.len, (const char *)d.ptr);
 }
 
 /* ---- run: a permitted program, with named grants, and stdio served here ---- */
@@ -87,7 +87,7 @@ static void cmd_echo(const char *text)
 static int stdio_write(void *self, capos_Console_write_Params_reader p, capos_Console_write_Results_builder r)
 {
     capnp_data d = capos_Console_write_Params_get_data(p);
-    term_printf(term, "%.*s", (int)d.len, (const char *)d.ptr);
+    rt_term_printf(term, "%.*s", (int)d.len, (const char *)d.ptr);
     return CAPNP_OK;
 }
 
@@ -95,7 +95,7 @@ static int stdio_read(void *self, capos_Console_readLine_Params_reader p, capos_
 {
     char line[256];
     int ev;
-    if (term_read(term, true, line, sizeof line, &ev) || ev != capos_TerminalEvent_line)
+    if (rt_term_read(term, true, line, sizeof line, &ev) || ev != capos_TerminalEvent_line)
         line[0] = 0;
     capos_Console_readLine_Results_set_line(r, line, strlen(line));
     return CAPNP_OK;
@@ -112,18 +112,18 @@ static void serve_until_exit(uint32_t owner, uint32_t proc, const char *name)
     struct cap_sqe wait = { .opcode = CAP_OP_CALL, .cap_id = proc, .interface_id = capos_ProcessHandle_ID,
                             .method_id = capos_ProcessHandle_METHOD_wait, .result_addr = (uint64_t)waitres,
                             .result_len = sizeof waitres };
-    ring_submit_tagged(&recv, tag_recv);
-    ring_submit_tagged(&wait, tag_wait);
+    rt_ring_submit_tagged(&recv, tag_recv);
+    rt_ring_submit_tagged(&wait, tag_wait);
     for (;;) {
         struct cap_cqe c;
-        while (!ring_poll(&c))
+        while (!rt_ring_poll(&c))
             sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
         if (c.user_data == tag_wait) {
             int64_t code = -1;
             capnp_msg m;
             if (c.result > 0 && capnp_msg_init(&m, waitres, (size_t)c.result) == CAPNP_OK)
                 code = capos_ProcessHandle_wait_Results_get_exitCode(capos_ProcessHandle_wait_Results_read_root(&m));
-            term_printf(term, "%s exited with %ld\n", name, code);
+            rt_term_printf(term, "%s exited with %ld\n", name, code);
             return;                                   /* the owner's release cancels the posted RECV */
         }
         if (c.user_data != tag_recv || c.result < 0)
@@ -135,7 +135,7 @@ static void serve_until_exit(uint32_t owner, uint32_t proc, const char *name)
                                  .result = out, .result_cap = sizeof out };
         int e = capos_Console_dispatch(&stdio_server, 0, &sc);
         rt_return(owner, h->call_id, out, e ? 0 : (uint32_t)sc.result_len, 0, 0, e != 0);
-        ring_submit_tagged(&recv, tag_recv);
+        rt_ring_submit_tagged(&recv, tag_recv);
     }
 }
 
@@ -146,17 +146,17 @@ static struct { bool used; char name[24]; uint32_t proc, owner; } jobs[JOBS];
 static void job_wait(int j)
 {
     serve_until_exit(jobs[j].owner, jobs[j].proc, jobs[j].name);
-    cap_release_cap(jobs[j].owner);
-    cap_release_cap(jobs[j].proc);
+    rt_release(jobs[j].owner);
+    rt_release(jobs[j].proc);
     jobs[j].used = false;
 }
 
 /* run|spawn NAME [with { local: @held, ... }] */
 static void cmd_run(char *line, bool background)
 {
-    int64_t pl = capset_lookup("programs");
+    int64_t pl = rt_capset_lookup("programs");
     if (pl < 0) {
-        term_printf(term, "run: not available to this session\n");
+        rt_term_printf(term, "run: not available to this session\n");
         return;
     }
     char *name = line, *with = strstr(line, " with ");
@@ -170,7 +170,7 @@ static void cmd_run(char *line, bool background)
         while (*p == ' ')
             p++;
         if (*p != '{' || !strchr(p, '}')) {
-            term_printf(term, "run: grants look like: with { name: @cap, ... }\n");
+            rt_term_printf(term, "run: grants look like: with { name: @cap, ... }\n");
             return;
         }
         *strchr(p, '}') = 0;
@@ -182,7 +182,7 @@ static void cmd_run(char *line, bool background)
             while (*g == ' ')
                 g++;
             if (!colon || !at || ng == 7) {
-                term_printf(term, "run: bad grant \"%s\" (want name: @cap)\n", g);
+                rt_term_printf(term, "run: bad grant \"%s\" (want name: @cap)\n", g);
                 return;
             }
             *colon = 0;
@@ -193,9 +193,9 @@ static void cmd_run(char *line, bool background)
             while (*ce && *ce != ' ')
                 ce++;
             *ce = 0;
-            int64_t id = capset_lookup(cap);
+            int64_t id = rt_capset_lookup(cap);
             if (id < 0 || !strcmp(cap, "terminal") || !strcmp(cap, "context") || !strcmp(cap, "session")) {
-                term_printf(term, "run: no grantable cap named %s\n", cap);
+                rt_term_printf(term, "run: no grantable cap named %s\n", cap);
                 return;
             }
             gnames[ng] = g;
@@ -215,11 +215,11 @@ static void cmd_run(char *line, bool background)
         capos_CapGrant_set_name(g, gnames[i], strlen(gnames[i]));
         capos_CapGrant_set_cap(g, capnp_add_cap(p.s, gcaps[i]));
     }
-    capos_ProgramLauncher_run_Params_set_context(p, capnp_add_cap(p.s, capset_require("context")));
+    capos_ProgramLauncher_run_Params_set_context(p, capnp_add_cap(p.s, rt_capset_require("context")));
     capos_ProgramLauncher_run_Results_reader r;
     int e = rt_error(capos_ProgramLauncher_run_send(&call, &r));
     if (e || call.result_ncaps != 2) {
-        term_printf(term, "run: %s refused (%d)\n", name, e);
+        rt_term_printf(term, "run: %s refused (%d)\n", name, e);
         return;
     }
     uint32_t proc = b.result_caps[capos_ProgramLauncher_run_Results_get_process(r)];
@@ -229,8 +229,8 @@ static void cmd_run(char *line, bool background)
         j++;
     if (j == JOBS) {                                  /* no room to keep it: run it in the foreground */
         serve_until_exit(owner, proc, name);
-        cap_release_cap(owner);
-        cap_release_cap(proc);
+        rt_release(owner);
+        rt_release(proc);
         return;
     }
     jobs[j].used = true;
@@ -238,7 +238,7 @@ static void cmd_run(char *line, bool background)
     jobs[j].proc = proc;
     jobs[j].owner = owner;
     if (background)
-        term_printf(term, "[%d] %s started (its output waits for 'wait %d')\n", j + 1, name, j + 1);
+        rt_term_printf(term, "[%d] %s started (its output waits for 'wait %d')\n", j + 1, name, j + 1);
     else
         job_wait(j);
 }
@@ -253,7 +253,7 @@ static void cmd_wait(const char *arg)
             if (jobs[k].used)
                 j = k;
     if (j < 0 || j >= JOBS || !jobs[j].used) {
-        term_printf(term, "wait: no such job\n");
+        rt_term_printf(term, "wait: no such job\n");
         return;
     }
     job_wait(j);
@@ -266,8 +266,8 @@ static uint32_t nhist;
 
 int main(void)
 {
-    term = capset_require("terminal");
-    uint32_t session = capset_require("session");
+    term = rt_capset_require("terminal");
+    uint32_t session = rt_capset_require("session");
     char me[32] = "?";
     {
         RT_BUFS(b, 64, 512);
@@ -279,27 +279,27 @@ int main(void)
             fmt_snprintf(me, sizeof me, "%.*s", (int)p.len, p.str);
         }
     }
-    term_printf(term, "Welcome, %s. Type 'help' for commands.\n", me);
+    rt_term_printf(term, "Welcome, %s. Type 'help' for commands.\n", me);
     for (;;) {
         char line[256];
         int ev;
-        term_printf(term, "%s@capos> ", me);
-        if (term_read(term, true, line, sizeof line, &ev) < 0 || ev == capos_TerminalEvent_endOfInput)
+        rt_term_printf(term, "%s@capos> ", me);
+        if (rt_term_read(term, true, line, sizeof line, &ev) < 0 || ev == capos_TerminalEvent_endOfInput)
             return 0;
         if (ev == capos_TerminalEvent_interrupt || !line[0])
             continue;
         if (line[0] == '!') {
             uint32_t n = !strcmp(line, "!!") ? nhist : (uint32_t)(line[1] - '0') * (line[2] ? 10 : 1) + (line[2] ? (uint32_t)(line[2] - '0') : 0);
             if (n == 0 || n > nhist || n + HIST <= nhist) {
-                term_printf(term, "%s: no such command in the history\n", line);
+                rt_term_printf(term, "%s: no such command in the history\n", line);
                 continue;
             }
             strlcpy(line, hist[(n - 1) % HIST], sizeof line);
-            term_printf(term, "%s\n", line);
+            rt_term_printf(term, "%s\n", line);
         }
         strlcpy(hist[nhist++ % HIST], line, sizeof hist[0]);
         if (!strcmp(line, "help"))
-            term_printf(term, "help caps session audit echo TEXT run|spawn NAME [with { x: @cap }] wait [N] history !! !N time exit\n");
+            rt_term_printf(term, "help caps session audit echo TEXT run|spawn NAME [with { x: @cap }] wait [N] history !! !N time exit\n");
         else if (!strcmp(line, "caps"))
             cmd_caps();
         else if (!strcmp(line, "session"))
@@ -316,12 +316,12 @@ int main(void)
             cmd_wait(line[4] ? line + 5 : "");
         else if (!strcmp(line, "history"))
             for (uint32_t i = nhist > HIST ? nhist - HIST : 0; i < nhist; i++)
-                term_printf(term, "  %u  %s\n", i + 1, hist[i % HIST]);
+                rt_term_printf(term, "  %u  %s\n", i + 1, hist[i % HIST]);
         else if (!strcmp(line, "time"))
-            term_printf(term, "%lu ns since boot\n", timer_now());
+            rt_term_printf(term, "%lu ns since boot\n", rt_timer_now());
         else if (!strcmp(line, "exit") || !strcmp(line, "logout"))
             return 0;
         else
-            term_printf(term, "unknown command: %s (try 'help')\n", line);
+            rt_term_printf(term, "unknown command: %s (try 'help')\n", line);
     }
 }

@@ -10,7 +10,7 @@
  * doubling up to 60 s. Nothing here prints or returns a verifier or a
  * password; the copies in our memory are wiped after use.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #include <sodium.h>
 
 #define MAX_ACCOUNTS 32
@@ -54,7 +54,7 @@ static int do_verify(void *self, capos_CredentialStore_verify_Params_reader p, c
     if (!copy_password(capos_CredentialStore_verify_Params_get_password(p), pw, sizeof pw))
         return CAP_ERR_INVALID_ARGUMENT;
     struct cred *c = find(who);
-    uint64_t now = timer_now();
+    uint64_t now = rt_timer_now();
     uint16_t result;
     if (c && now < c->until_ns) {
         result = capos_CredentialResult_backoff;
@@ -110,7 +110,7 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    uint32_t owner = capset_require("credentials");
+    uint32_t owner = rt_capset_require("credentials");
     if (sodium_init() < 0)
         return 2;
     char seed[32];

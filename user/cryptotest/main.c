@@ -4,7 +4,7 @@
  * the guest's lines with the host's, and checks the SHA-256 vector itself.
  */
 #ifdef __capos__
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #else
 #include <stdio.h>
 #define fmt_snprintf snprintf

@@ -3,7 +3,7 @@
  * bytes, and logs who called (the principal and profile the endpoint may
  * disclose) through its "log" grant.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static uint32_t log_cap;
 
@@ -34,7 +34,7 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    int64_t owner = capset_lookup("echo"), log = capset_lookup("log");
+    int64_t owner = rt_capset_lookup("echo"), log = rt_capset_lookup("log");
     if (owner < 0 || log < 0)
         return 2;
     log_cap = (uint32_t)log;

@@ -4,7 +4,7 @@
  * name (profile "spawner" gets the ProcessSpawner, ...). The launcher must
  * refuse every such bundle whatever the broker says.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static struct rt_incoming in;
 
@@ -25,8 +25,8 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
         fmt_snprintf(profile, sizeof profile, "%.*s", (int)t.len, t.str);
     }
     for (uint32_t i = 0; i < in.ncaps; i++)
-        cap_release_cap(in.caps[i]);
-    int64_t c = capset_lookup(profile);
+        rt_release(in.caps[i]);
+    int64_t c = rt_capset_lookup(profile);
     if (e || c < 0)
         return CAP_ERR_NOT_FOUND;
     capnp_lbuilder l = capos_AuthorityBroker_shellBundle_Results_init_grants(r, 1);
@@ -41,7 +41,7 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    uint32_t owner = capset_require("broker");
+    uint32_t owner = rt_capset_require("broker");
     static uint8_t buf[1024] __attribute__((aligned(8)));
     for (;;)
         if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)

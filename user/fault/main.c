@@ -1,5 +1,5 @@
 /* fault: dereferences a null pointer. The kernel must kill it, and only it. */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 int main(void)
 {

@@ -1,5 +1,5 @@
 /* hello: prints one line and exits with 7 (a value the tests look for). */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 int main(void)
 {

@@ -4,7 +4,7 @@
  * ipc-server and runs ipc-client in various roles. Lines are facts for the
  * host harness (tests/ipc), which judges them.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #include "ringtest.h"
 
 static uint32_t spawner, factory, authority, stats;
@@ -19,7 +19,7 @@ static int64_t client(const char *role, uint32_t probe, uint32_t session, bool w
     if (h < 0 || !wait)
         return h;
     int64_t code = rt_wait((uint32_t)h);
-    cap_release_cap((uint32_t)h);
+    rt_release((uint32_t)h);
     return code;
 }
 
@@ -53,10 +53,10 @@ static void print_stats(const char *tag, struct rt_kernel_stats *s)
 
 int ipctest_run(void)
 {
-    spawner = capset_require("spawner");
-    factory = capset_require("endpoints");
-    authority = capset_require("sessions");
-    stats = capset_require("stats");
+    spawner = rt_capset_require("spawner");
+    factory = rt_capset_require("endpoints");
+    authority = rt_capset_require("sessions");
+    stats = rt_capset_require("stats");
     uint32_t owner;
     int r = rt_endpoint_create(factory, capos_IpcProbe_ID, CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE, &owner, &facet);
     printf("IPC endpoint-create result=%d\n", r);
@@ -71,7 +71,7 @@ int ipctest_run(void)
     session_b = (uint32_t)sb;
 
     int64_t srv = server(owner, "");
-    cap_release_cap(owner);           /* the server is now the only owner */
+    rt_release(owner);           /* the server is now the only owner */
     printf("IPC server started=%d\n", srv >= 0);
 
     /* identity: stable per session, different across sessions, never chosen by the caller */
@@ -118,29 +118,29 @@ int ipctest_run(void)
     uint32_t idle_owner, idle_facet;
     rt_endpoint_create(factory, capos_IpcProbe_ID, 0, &idle_owner, &idle_facet);
     int64_t idle = server(idle_owner, "idle");
-    cap_release_cap(idle_owner);
+    rt_release(idle_owner);
     /* a caller that dies withdraws its queued call */
     struct rt_kernel_stats s0, s1;
-    timer_sleep_until(timer_now() + 20000000);       /* let the idle server settle into its sleep */
+    rt_timer_sleep_until(rt_timer_now() + 20000000);       /* let the idle server settle into its sleep */
     rt_stats(stats, &s0);
     int64_t doomed = client("hold", idle_facet, session_a, false);
-    timer_sleep_until(timer_now() + 20000000);
+    rt_timer_sleep_until(rt_timer_now() + 20000000);
     rt_kill((uint32_t)doomed);
     printf("IPC dying-caller exit=%ld\n", rt_wait((uint32_t)doomed));
-    cap_release_cap((uint32_t)doomed);
+    rt_release((uint32_t)doomed);
     rt_stats(stats, &s1);
     printf("IPC dying-caller pending before=%lu after=%lu objects before=%lu after=%lu\n",
            s0.pending_calls, s1.pending_calls, s0.objects, s1.objects);
 
     int64_t mover = client("move-rollback", idle_facet, session_a, false);
-    timer_sleep_until(timer_now() + 20000000);
+    rt_timer_sleep_until(rt_timer_now() + 20000000);
     rt_kill((uint32_t)idle);
     printf("IPC idle-server exit=%ld\n", rt_wait((uint32_t)idle));
     printf("IPC dying-receiver client exit=%ld\n", rt_wait((uint32_t)mover));
 
     /* the owner dies with a call in flight: the caller sees "disconnected" */
     int64_t holder = client("hold", facet, session_a, false);
-    timer_sleep_until(timer_now() + 20000000);
+    rt_timer_sleep_until(rt_timer_now() + 20000000);
     rt_kill((uint32_t)srv);
     printf("IPC server exit=%ld\n", rt_wait((uint32_t)srv));
     printf("IPC holder exit=%ld\n", rt_wait((uint32_t)holder));
@@ -155,7 +155,7 @@ int ipctest_run(void)
     uint32_t o2, f2;
     rt_endpoint_create(factory, capos_IpcProbe_ID, 0, &o2, &f2);
     int64_t srv2 = server(o2, "");
-    cap_release_cap(o2);
+    rt_release(o2);
     client("echo REVOKED", f2, session_b, true);
     client("echo LIVE", f2, session_a, true);
     rt_kill((uint32_t)srv2);

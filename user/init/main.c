@@ -3,7 +3,7 @@
  * runs the ring self-test (boot argument "test", used by the host harness)
  * or offers a tiny console until the login shell exists.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #include "ringtest.h"
 #include "services.h"
 
@@ -43,7 +43,7 @@ static int64_t spawn_program_threads(const char *binary, const char *const *gran
     uint32_t caps[8];
     uint32_t ng = 0;
     for (; grants[ng] && ng < 7; ng++) {
-        int64_t id = capset_lookup(grants[ng]);
+        int64_t id = rt_capset_lookup(grants[ng]);
         if (id < 0)
             return CAP_ERR_NOT_FOUND;
         caps[ng] = (uint32_t)id;
@@ -80,7 +80,7 @@ static int run_benches(const char *args)
             printf("BENCH-DONE %s exit=%ld\n", name, code);
             failed |= code != 0;
             if (h >= 0)
-                cap_release_cap((uint32_t)h);
+                rt_release((uint32_t)h);
         }
         p += n;
     }
@@ -106,7 +106,7 @@ static void command(const char *line)
     } else if (!strcmp(line, "services")) {
         services_list();
     } else if (!strcmp(line, "time")) {
-        printf("%lu ns since boot\n", timer_now());
+        printf("%lu ns since boot\n", rt_timer_now());
     } else if (!strcmp(line, "hello") || !strcmp(line, "fault")) {
         int64_t h = spawn_with_console(line);
         if (h < 0) {
@@ -114,7 +114,7 @@ static void command(const char *line)
             return;
         }
         printf("%s exited with %ld\n", line, process_wait((uint32_t)h));
-        cap_release_cap((uint32_t)h);
+        rt_release((uint32_t)h);
     } else if (!strcmp(line, "poweroff")) {
         power_off(0);
     } else {
@@ -141,11 +141,11 @@ static void console_loop(void)
     printf("This is init's boot console; the login shell comes later.\n"
            "Commands: help, caps, services, time, hello, fault, poweroff.  (Ctrl-A X leaves QEMU.)\n");
     printf("init> ");
-    ring_submit_tagged(&rl, CONSOLE_TAG);
+    rt_ring_submit_tagged(&rl, CONSOLE_TAG);
     services_watch();
     for (;;) {
         struct cap_cqe c;
-        if (!ring_poll(&c)) {
+        if (!rt_ring_poll(&c)) {
             sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
             continue;
         }
@@ -163,7 +163,7 @@ static void console_loop(void)
         }
         command(line);
         printf("init> ");
-        ring_submit_tagged(&rl, CONSOLE_TAG);
+        rt_ring_submit_tagged(&rl, CONSOLE_TAG);
     }
 }
 
@@ -196,12 +196,12 @@ static int cred_setup(const char *who, const char *pw)
 static int credtest_run(void)
 {
     uint32_t owner, facet;
-    if (rt_endpoint_create(capset_require("endpoints"), capos_CredentialStore_ID, 0, &owner, &facet))
+    if (rt_endpoint_create(rt_capset_require("endpoints"), capos_CredentialStore_ID, 0, &owner, &facet))
         return 3;
     const char *names[] = { "console", "credentials", "timer", "memory" };
     uint32_t caps[] = { rt_console, owner, rt_timer, rt_memory };
     int64_t srv = rt_spawn(cap_spawner, "credentials", names, caps, 4, ~0u);
-    cap_release_cap(owner);
+    rt_release(owner);
     cred_cap = facet;
     RT_BUFS(b, 64, 64);
     capnp_client cl = RT_CLIENT(cred_cap);
@@ -212,16 +212,16 @@ static int credtest_run(void)
     printf("CRED verify-before-setup %d\n", cred_verify("admin", "correct horse", 0));
     printf("CRED setup %d\n", cred_setup("admin", "correct horse"));
     printf("CRED setup-again %d\n", cred_setup("mallory", "x"));
-    uint64_t t0 = timer_now();
+    uint64_t t0 = rt_timer_now();
     int ok = cred_verify("admin", "correct horse", 0);
-    printf("CRED verify-good %d (Argon2id verify took %lu ms)\n", ok, (timer_now() - t0) / 1000000);
+    printf("CRED verify-good %d (Argon2id verify took %lu ms)\n", ok, (rt_timer_now() - t0) / 1000000);
     printf("CRED verify-unknown %d\n", cred_verify("nobody", "correct horse", 0));
     for (int i = 0; i < 3; i++)
         printf("CRED verify-wrong %d\n", cred_verify("admin", "wrong", 0));
     uint64_t retry = 0;
     int r = cred_verify("admin", "correct horse", &retry);
     printf("CRED verify-during-backoff %d retry-ms=%lu\n", r, retry);
-    timer_sleep_until(timer_now() + (retry + 10) * 1000000);
+    rt_timer_sleep_until(rt_timer_now() + (retry + 10) * 1000000);
     printf("CRED verify-after-backoff %d\n", cred_verify("admin", "correct horse", 0));
     rt_kill((uint32_t)srv);
     rt_wait((uint32_t)srv);
@@ -233,7 +233,7 @@ static int credtest_run(void)
 static void authority_walk(void)
 {
     RT_BUFS(b, 64, 4096);
-    uint32_t stats = capset_require("stats");
+    uint32_t stats = rt_capset_require("stats");
     capnp_client cl = RT_CLIENT(stats);
     capnp_call call;
     capos_KernelStats_processes_Results_reader r;
@@ -283,10 +283,10 @@ static int login_cycle(uint32_t sm, uint32_t launcher, uint32_t term)
     if (!e && call.result_ncaps == 1) {
         printf("LOGINTEST shell up\n");
         rt_wait(lb.result_caps[0]);
-        cap_release_cap(lb.result_caps[0]);
+        rt_release(lb.result_caps[0]);
     }
-    cap_release_cap(us);
-    cap_release_cap(ctx);
+    rt_release(us);
+    rt_release(ctx);
     return e;
 }
 
@@ -298,13 +298,13 @@ static int logintest_run(void)
     cred_setup("admin", "correct horse");
     uint32_t sm = (uint32_t)services_client("sessionmgr", "manager");
     uint32_t launcher = (uint32_t)services_client("launcher", "launcher");
-    uint32_t term = capset_require("terminal"), stats = capset_require("stats");
+    uint32_t term = rt_capset_require("terminal"), stats = rt_capset_require("stats");
     printf("LOGINTEST warm-up cycle %d\n", login_cycle(sm, launcher, term));
     struct rt_kernel_stats s0, s1;
-    timer_sleep_until(timer_now() + 20000000);
+    rt_timer_sleep_until(rt_timer_now() + 20000000);
     rt_stats(stats, &s0);
     printf("LOGINTEST measured cycle %d\n", login_cycle(sm, launcher, term));
-    timer_sleep_until(timer_now() + 20000000);
+    rt_timer_sleep_until(rt_timer_now() + 20000000);
     rt_stats(stats, &s1);
     printf("LOGINTEST before frames=%lu objects=%lu heap=%lu processes=%lu slots=%lu pending=%lu\n", s0.free_frames,
            s0.objects, s0.heap_bytes, s0.processes, s0.cap_slots, s0.pending_calls);
@@ -322,8 +322,8 @@ static int launchertest_run(void)
     if (services_boot() < 0)
         return 2;
     uint32_t launcher = (uint32_t)services_client("launcher", "launcher");
-    uint32_t auth = capset_require("sessions");
-    uint32_t term = capset_require("terminal");
+    uint32_t auth = rt_capset_require("sessions");
+    uint32_t term = rt_capset_require("terminal");
     static const char *const profiles[] = { "spawner", "endpoints", "sessions", "power", "timer" };
     for (unsigned i = 0; i < 5; i++) {
         int64_t ctx = rt_session_mint(auth, "mallory", profiles[i]);
@@ -336,7 +336,7 @@ static int launchertest_run(void)
         /* the launcher only checks the UserSession's interface; a facet of
          * an endpoint nobody serves will do */
         uint32_t fo, ff;
-        rt_endpoint_create(capset_require("endpoints"), capos_UserSession_ID, 0, &fo, &ff);
+        rt_endpoint_create(rt_capset_require("endpoints"), capos_UserSession_ID, 0, &fo, &ff);
         capos_RestrictedShellLauncher_launchShell_Params_set_session(p, capnp_add_cap(p.s, ff));
         capos_RestrictedShellLauncher_launchShell_Results_reader r;
         int e = rt_error(capos_RestrictedShellLauncher_launchShell_send(&call, &r));
@@ -345,11 +345,11 @@ static int launchertest_run(void)
             authority_walk();
             rt_kill(b.result_caps[0]);
             rt_wait(b.result_caps[0]);
-            cap_release_cap(b.result_caps[0]);
+            rt_release(b.result_caps[0]);
         }
-        cap_release_cap(fo);
-        cap_release_cap(ff);
-        cap_release_cap((uint32_t)ctx);
+        rt_release(fo);
+        rt_release(ff);
+        rt_release((uint32_t)ctx);
     }
     return 0;
 }
@@ -423,10 +423,10 @@ static int sessiontest_run(void)
         int64_t h = rt_spawn_args(cap_spawner, "sshauth-client", sn, scaps, 2, ~0u, "");
         printf("SESSION ssh-client exit=%ld\n", h >= 0 ? rt_wait((uint32_t)h) : h);
         if (h >= 0)
-            cap_release_cap((uint32_t)h);
+            rt_release((uint32_t)h);
     }
     /* the audit trail, read as an operator */
-    int64_t op = rt_session_mint(capset_require("sessions"), "auditor", "operator");
+    int64_t op = rt_session_mint(rt_capset_require("sessions"), "auditor", "operator");
     const char *cn[] = { "console", "audit" };
     uint32_t cc[] = { rt_console, (uint32_t)services_client("audit", "log") };
     int64_t h = rt_spawn_args(cap_spawner, "audit-client", cn, cc, 2, (uint32_t)op, "all");
@@ -439,13 +439,13 @@ static int sessiontest_run(void)
 static int audittest_run(void)
 {
     uint32_t owner, facet;
-    if (rt_endpoint_create(capset_require("endpoints"), capos_AuditLog_ID, CAP_RECV_F_PROFILE, &owner, &facet))
+    if (rt_endpoint_create(rt_capset_require("endpoints"), capos_AuditLog_ID, CAP_RECV_F_PROFILE, &owner, &facet))
         return 3;
     const char *names[] = { "console", "log", "timer" };
     uint32_t caps[] = { rt_console, owner, rt_timer };
     int64_t srv = rt_spawn(cap_spawner, "audit", names, caps, 3, ~0u);
-    cap_release_cap(owner);
-    uint32_t auth = capset_require("sessions");
+    rt_release(owner);
+    uint32_t auth = rt_capset_require("sessions");
     int64_t op = rt_session_mint(auth, "alice", "operator"), guest = rt_session_mint(auth, "bob", "guest");
     const char *cn[] = { "console", "audit" };
     uint32_t cc[] = { rt_console, facet };
@@ -455,7 +455,7 @@ static int audittest_run(void)
         int64_t h = rt_spawn_args(cap_spawner, "audit-client", cn, cc, 2, (uint32_t)s, roles[i]);
         printf("AUDITTEST %s exit=%ld\n", roles[i], h >= 0 ? rt_wait((uint32_t)h) : h);
         if (h >= 0)
-            cap_release_cap((uint32_t)h);
+            rt_release((uint32_t)h);
     }
     rt_kill((uint32_t)srv);
     rt_wait((uint32_t)srv);
@@ -465,24 +465,24 @@ static int audittest_run(void)
 /* Boot argument "termtest": TerminalSession reads, driven by the host. */
 static int termtest_run(void)
 {
-    uint32_t term = capset_require("terminal");
+    uint32_t term = rt_capset_require("terminal");
     char line[128];
     int ev = -1, r;
     printf("TERM ready-echo\n");
-    r = term_read(term, true, line, sizeof line, &ev);
+    r = rt_term_read(term, true, line, sizeof line, &ev);
     printf("TERM echo result=%d line=%s event=%d\n", r, line, ev);
     printf("TERM ready-secret\n");
-    r = term_read(term, false, line, sizeof line, &ev);
+    r = rt_term_read(term, false, line, sizeof line, &ev);
     printf("TERM secret result=%d len=%u matches=%d event=%d\n", r, (unsigned)strlen(line), !strcmp(line, "hunter2"), ev);
     memset(line, 0, sizeof line);
     printf("TERM ready-edit\n");
-    r = term_read(term, true, line, sizeof line, &ev);
+    r = rt_term_read(term, true, line, sizeof line, &ev);
     printf("TERM edit result=%d line=%s event=%d\n", r, line, ev);
     printf("TERM ready-interrupt\n");
-    r = term_read(term, true, line, sizeof line, &ev);
+    r = rt_term_read(term, true, line, sizeof line, &ev);
     printf("TERM interrupt result=%d len=%u event=%d\n", r, (unsigned)strlen(line), ev);
     printf("TERM ready-eof\n");
-    r = term_read(term, true, line, sizeof line, &ev);
+    r = rt_term_read(term, true, line, sizeof line, &ev);
     printf("TERM eof result=%d len=%u event=%d\n", r, (unsigned)strlen(line), ev);
     return 0;
 }
@@ -499,28 +499,28 @@ static int threadtest_run(void)
         int64_t code = h >= 0 ? rt_wait((uint32_t)h) : h;
         printf("THREADTEST %s exit=%ld\n", modes[i], code);
         if (h >= 0)
-            cap_release_cap((uint32_t)h);
+            rt_release((uint32_t)h);
     }
     /* a process with parked threads is killed: nothing stays behind */
-    uint32_t stats = (uint32_t)capset_lookup("stats");
+    uint32_t stats = (uint32_t)rt_capset_lookup("stats");
     struct rt_kernel_stats s0, s1;
     rt_stats(stats, &s0);
     int64_t h = rt_spawn_threads(cap_spawner, "threadtest", names, caps, 3, "parkkill");
-    timer_sleep_until(timer_now() + 50000000);
+    rt_timer_sleep_until(rt_timer_now() + 50000000);
     rt_kill((uint32_t)h);
     printf("THREADTEST parkkill exit=%ld\n", rt_wait((uint32_t)h));
-    cap_release_cap((uint32_t)h);
+    rt_release((uint32_t)h);
     rt_stats(stats, &s1);
     printf("THREADTEST parkkill pending %lu -> %lu, objects %lu -> %lu, frames %lu -> %lu\n",
            s0.pending_calls, s1.pending_calls, s0.objects, s1.objects, s0.free_frames, s1.free_frames);
 
     /* the reactor stress, against an endpoint that answers out of order */
     uint32_t owner, facet;
-    rt_endpoint_create((uint32_t)capset_lookup("endpoints"), capos_IpcProbe_ID, 0, &owner, &facet);
+    rt_endpoint_create((uint32_t)rt_capset_lookup("endpoints"), capos_IpcProbe_ID, 0, &owner, &facet);
     const char *snames[] = { "console", "probe", "timer" };
     uint32_t scaps[] = { rt_console, owner, rt_timer };
     int64_t srv = rt_spawn_args(cap_spawner, "ipc-server", snames, scaps, 3, ~0u, "ooo");
-    cap_release_cap(owner);
+    rt_release(owner);
     caps[3] = facet;
     h = rt_spawn_threads(cap_spawner, "threadtest", names, caps, 4, "stress");
     printf("THREADTEST stress exit=%ld\n", rt_wait((uint32_t)h));
@@ -551,7 +551,7 @@ static int services_test(void)
             printf("SERVICES kill echo result=%d\n", h >= 0 ? rt_kill((uint32_t)h) : -1);
             struct cap_cqe c;
             for (;;) {                              /* until the supervisor has handled the exit */
-                if (!ring_poll(&c)) {
+                if (!rt_ring_poll(&c)) {
                     sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
                     continue;
                 }
@@ -567,17 +567,17 @@ static int services_test(void)
 
 int main(void)
 {
-    int64_t c = capset_find("spawner", IFACE_PROCESS_SPAWNER);
+    int64_t c = rt_capset_find("spawner", IFACE_PROCESS_SPAWNER);
     if (c >= 0)
         cap_spawner = (uint32_t)c;
-    c = capset_find("power", IFACE_POWER);
+    c = rt_capset_find("power", IFACE_POWER);
     if (c >= 0)
         cap_power = (uint32_t)c;
 
     uint32_t lo, hi;
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     boot_banner_tsc = ((uint64_t)hi << 32) | lo;
-    boot_banner_ns = timer_now();
+    boot_banner_ns = rt_timer_now();
     printf("\ncapOS: init is up (pid %u) at %lu us after boot\n", rt_pid, boot_banner_ns / 1000);
     print_capset();
     if (!strcmp(rt_capset->args, "test"))
@@ -592,13 +592,13 @@ int main(void)
         power_off(code == 0 ? 0 : 1);
     }
     if (!strncmp(rt_capset->args, "sqefuzz", 7)) {    /* "sqefuzz SEED..." */
-        uint32_t stats = capset_require("stats");
+        uint32_t stats = rt_capset_require("stats");
         static const char *const g[] = { "console", "timer", "memory", "endpoints", 0 };
         struct rt_kernel_stats s0, s1;
         int64_t warm = spawn_program("hello", (const char *const[]){ "console", 0 });   /* warm the allocators */
         if (warm >= 0) {
             process_wait((uint32_t)warm);
-            cap_release_cap((uint32_t)warm);
+            rt_release((uint32_t)warm);
         }
         rt_stats(stats, &s0);
         const char *seeds = rt_capset->args + 7;
@@ -610,12 +610,12 @@ int main(void)
             while (seeds[n] && seeds[n] != ' ' && n < sizeof seed - 1)
                 seed[n] = seeds[n], n++;
             seeds += n;
-            int64_t h = rt_spawn_args(cap_spawner, "sqefuzz", g, (uint32_t[]){ rt_console, capset_require("timer"),
-                                      capset_require("memory"), capset_require("endpoints") }, 4, ~0u, seed);
+            int64_t h = rt_spawn_args(cap_spawner, "sqefuzz", g, (uint32_t[]){ rt_console, rt_capset_require("timer"),
+                                      rt_capset_require("memory"), rt_capset_require("endpoints") }, 4, ~0u, seed);
             int64_t code = h >= 0 ? process_wait((uint32_t)h) : h;
             printf("FUZZ run %d exit=%ld\n", runs++, code);
             if (h >= 0)
-                cap_release_cap((uint32_t)h);
+                rt_release((uint32_t)h);
         }
         rt_stats(stats, &s1);
         printf("FUZZ stats before frames=%lu objects=%lu heap=%lu slots=%lu pending=%lu\n",

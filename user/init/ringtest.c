@@ -3,13 +3,13 @@
  * host harness (tests/boot) holds the expected values and judges them, so
  * this file reports facts and does not grade itself.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #include "ringtest.h"
 
 static int32_t submit(struct cap_sqe s)
 {
     struct cap_cqe c;
-    ring_wait(ring_submit(&s), &c);
+    rt_ring_wait(rt_ring_submit(&s), &c);
     return c.result;
 }
 
@@ -29,18 +29,18 @@ int ringtest_run(void)
 {
     /* 1. A NOP round trip: the CQE echoes user_data, result 0. */
     struct cap_sqe nop = { .opcode = CAP_OP_NOP };
-    uint64_t ud = ring_submit(&nop);
+    uint64_t ud = rt_ring_submit(&nop);
     struct cap_cqe c;
-    ring_wait(ud, &c);
+    rt_ring_wait(ud, &c);
     printf("PROOF nop user_data=%lu echoed=%lu result=%d\n", ud, c.user_data, c.result);
 
     /* 2. A Console CALL round trip. */
     static const char msg[] = "PROOF console-call: these bytes came through a Console CALL\n";
-    int32_t r = console_write(msg, sizeof msg - 1);
+    int32_t r = rt_console_write(msg, sizeof msg - 1);
     printf("PROOF console-call result=%d\n", r);
-    uint64_t t0 = timer_now();
-    r = timer_sleep_until(t0 + 5000000);
-    uint64_t t1 = timer_now();
+    uint64_t t0 = rt_timer_now();
+    r = rt_timer_sleep_until(t0 + 5000000);
+    uint64_t t1 = rt_timer_now();
     printf("PROOF timer sleep result=%d slept_enough=%d\n", r, t1 >= t0 + 5000000);
 
     /* 3. Malformed SQEs, each with its own stable error code. */
@@ -81,7 +81,7 @@ int ringtest_run(void)
     int64_t code = h >= 0 ? process_wait((uint32_t)h) : h;
     printf("PROOF spawn hello exit=%ld\n", code);
     if (h >= 0) {
-        report("release-handle", cap_release_cap((uint32_t)h));
+        report("release-handle", rt_release((uint32_t)h));
         s = call((uint32_t)h, IFACE_PROCESS_HANDLE, PROCESS_WAIT);
         report("stale-slot", submit(s));
         /* the slot is reused by the next spawn with a new generation */
@@ -92,7 +92,7 @@ int ringtest_run(void)
         report("stale-slot-after-reuse", submit(s));
         if (h2 >= 0) {
             process_wait((uint32_t)h2);
-            cap_release_cap((uint32_t)h2);
+            rt_release((uint32_t)h2);
         }
     }
 
@@ -116,15 +116,15 @@ int ringtest_run(void)
     sys_cap_enter(0, 0);
     printf("PROOF corrupt-cq-head repaired=%d counted=%d\n", rt_ring->cq_head == rt_ring->cq_tail,
            rt_ring->corrupt_count == before + 1);
-    ud = ring_submit(&nop);
-    ring_wait(ud, &c);
+    ud = rt_ring_submit(&nop);
+    rt_ring_wait(ud, &c);
     printf("PROOF after-corrupt-cq nop result=%d echoed=%d\n", c.result, c.user_data == ud);
 
     /* 4. Batches: 256 NOPs in one enter all complete, in order. */
     uint64_t first = 0;
     for (int i = 0; i < (int)RING_SQ_ENTRIES; i++) {
         struct cap_sqe n = { .opcode = CAP_OP_NOP };
-        uint64_t u = ring_submit(&n);
+        uint64_t u = rt_ring_submit(&n);
         if (i == 0)
             first = u;
     }
@@ -143,8 +143,8 @@ int ringtest_run(void)
     code = h >= 0 ? process_wait((uint32_t)h) : h;
     printf("PROOF fault exit=%ld\n", code);
     if (h >= 0)
-        cap_release_cap((uint32_t)h);
-    r = console_write("PROOF init still alive\n", 23);
+        rt_release((uint32_t)h);
+    r = rt_console_write("PROOF init still alive\n", 23);
     printf("PROOF after-fault console result=%d\n", r);
 
     /* 6. Memory protection: each of these is killed by the CPU exception
@@ -155,7 +155,7 @@ int ringtest_run(void)
         code = h >= 0 ? process_wait((uint32_t)h) : h;
         printf("PROOF violate %s exit=%ld\n", violators[i], code);
         if (h >= 0)
-            cap_release_cap((uint32_t)h);
+            rt_release((uint32_t)h);
     }
     {
         RT_BUFS(b, 128, 64);
@@ -168,14 +168,14 @@ int ringtest_run(void)
     /* 7. Preemption: a process that never enters the kernel does not stop
      * init; then it is killed through its handle. */
     h = spawn_with_console("spin");
-    uint64_t t = timer_now();
-    r = timer_sleep_until(t + 30000000);
+    uint64_t t = rt_timer_now();
+    r = rt_timer_sleep_until(t + 30000000);
     printf("PROOF spin running, init woke after sleep result=%d\n", r);
     if (h >= 0) {
         r = rt_kill((uint32_t)h);
         code = process_wait((uint32_t)h);
         printf("PROOF spin kill result=%d exit=%ld\n", r, code);
-        cap_release_cap((uint32_t)h);
+        rt_release((uint32_t)h);
     }
 
     /* 8. Heap */

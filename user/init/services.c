@@ -7,7 +7,7 @@
  * gets the same grants (init keeps the owner side of every export, so
  * clients' facets stay valid across a restart).
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #include "manifest.h"
 #include "services.h"
 
@@ -80,7 +80,7 @@ static void name_of(struct manifest_str s, char *out, size_t cap)
 
 static int start(uint32_t i)
 {
-    uint32_t spawner = capset_require("spawner");
+    uint32_t spawner = rt_capset_require("spawner");
     struct manifest_service *s = &m.services[i];
     char gnames[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS][24];
     const char *names[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS];
@@ -90,7 +90,7 @@ static int start(uint32_t i)
         struct manifest_grant *gr = &s->grants[g];
         name_of(gr->name, gnames[n], sizeof gnames[n]);
         caps[n] = gr->source == MANIFEST_SOURCE_KERNEL
-                      ? capset_require(manifest_kernel_cap_name(gr->kernel_cap))
+                      ? rt_capset_require(manifest_kernel_cap_name(gr->kernel_cap))
                       : svcs[gr->provider].facets[gr->export_index];
         names[n] = gnames[n];
         n++;
@@ -116,7 +116,7 @@ static int start(uint32_t i)
 int services_boot(void)
 {
     size_t size = 0;
-    uint32_t bp = capset_require("bootpkg");
+    uint32_t bp = rt_capset_require("bootpkg");
     int r = read_package(bp, &size);
     if (r) {
         printf("init: cannot read the boot manifest (error %d)\n", r);
@@ -135,7 +135,7 @@ int services_boot(void)
     }
     printf("\n");
 
-    uint32_t auth = capset_require("sessions"), factory = capset_require("endpoints");
+    uint32_t auth = rt_capset_require("sessions"), factory = rt_capset_require("endpoints");
     for (uint32_t k = 0; k < m.nsessions; k++) {
         char p[32], f[32];
         name_of(m.sessions[k].principal, p, sizeof p);
@@ -179,7 +179,7 @@ void services_watch(void)
         static uint8_t res[MANIFEST_MAX_SERVICES][64] __attribute__((aligned(8)));
         s.result_addr = (uint64_t)res[i];
         s.result_len = sizeof res[i];
-        uint64_t ud = ring_submit_tagged(&s, WAIT_TAG | i);
+        uint64_t ud = rt_ring_submit_tagged(&s, WAIT_TAG | i);
         (void)ud;
     }
 }
@@ -196,7 +196,7 @@ bool services_event(const struct cap_cqe *c)
     char n[32];
     name_of(s->name, n, sizeof n);
     int64_t code = rt_wait((uint32_t)v->handle);     /* already exited: answers at once */
-    cap_release_cap((uint32_t)v->handle);
+    rt_release((uint32_t)v->handle);
     v->handle = -1;
     printf("init: service %s exited with %ld\n", n, code);
     bool again = s->restart == MANIFEST_RESTART_ALWAYS || (s->restart == MANIFEST_RESTART_ON_FAILURE && code != 0);
@@ -215,7 +215,7 @@ bool services_event(const struct cap_cqe *c)
             .opcode = CAP_OP_CALL, .cap_id = (uint32_t)v->handle, .interface_id = IFACE_PROCESS_HANDLE,
             .method_id = PROCESS_WAIT, .result_addr = (uint64_t)res2[i], .result_len = sizeof res2[i],
         };
-        ring_submit_tagged(&w, WAIT_TAG | i);
+        rt_ring_submit_tagged(&w, WAIT_TAG | i);
     }
     return true;
 }
@@ -263,7 +263,7 @@ __attribute__((noreturn)) void services_supervise(void)
     services_watch();
     for (;;) {
         struct cap_cqe c;
-        while (!ring_poll(&c))
+        while (!rt_ring_poll(&c))
             sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
         services_event(&c);
     }

@@ -2,7 +2,7 @@
  * ipc-client: one role per run (its argument), calling IpcProbe through the
  * facet "probe" and printing what happened as CLIENT lines for the harness.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static uint32_t probe;
 
@@ -31,7 +31,7 @@ static int take_cap(const struct cap_xfer *x, uint32_t nx)
         .xfer_cap_count = (uint8_t)nx, .xfer_addr = (uint64_t)x,
     };
     struct cap_cqe c;
-    ring_wait(ring_submit(&s), &c);
+    rt_ring_wait(rt_ring_submit(&s), &c);
     return c.result < 0 ? c.result : 0;
 }
 
@@ -47,7 +47,7 @@ static int timer_now_raw(uint32_t cap)
 int main(void)
 {
     const char *role = rt_capset->args;
-    int64_t f = capset_lookup("probe");
+    int64_t f = rt_capset_lookup("probe");
     if (f < 0)
         return 2;
     probe = (uint32_t)f;
@@ -86,10 +86,10 @@ int main(void)
         uint8_t buf[256];
         struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = probe, .result_addr = (uint64_t)buf, .result_len = sizeof buf };
         struct cap_cqe c;
-        ring_wait(ring_submit(&s), &c);
+        rt_ring_wait(rt_ring_submit(&s), &c);
         printf("CLIENT facet-recv result=%d\n", c.result);
         s = (struct cap_sqe){ .opcode = CAP_OP_RETURN, .cap_id = probe, .call_id = 1 };
-        ring_wait(ring_submit(&s), &c);
+        rt_ring_wait(rt_ring_submit(&s), &c);
         printf("CLIENT facet-return result=%d\n", c.result);
         return 0;
     }
@@ -110,7 +110,7 @@ int main(void)
     struct cap_xfer timer_move = { timer, CAP_XFER_MOVE };
     if (!strcmp(role, "copy")) {
         printf("CLIENT copy result=%d\n", take_cap(&console_copy, 1));
-        printf("CLIENT copy sender-console-still-works=%d\n", console_write("", 0) == 0);
+        printf("CLIENT copy sender-console-still-works=%d\n", rt_console_write("", 0) == 0);
         return 0;
     }
     if (!strcmp(role, "move")) {

@@ -2,7 +2,7 @@
  * ipc-server: serves IpcProbe on the endpoint owner cap "probe".
  * Argument "idle": hold the endpoint but never RECV (calls queue up).
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static uint32_t owner;
 static struct rt_incoming in;
@@ -41,7 +41,7 @@ static int take_cap(void *self, capos_IpcProbe_takeCap_Params_reader p, capos_Ip
     }
     capos_IpcProbe_takeCap_Results_set_interfaceId(r, iface);
     for (uint32_t i = 0; i < in.ncaps; i++)
-        cap_release_cap(in.caps[i]);          /* used; nothing is kept */
+        rt_release(in.caps[i]);          /* used; nothing is kept */
     return CAPNP_OK;
 }
 
@@ -66,7 +66,7 @@ static int fill_table(void *self, capos_IpcProbe_fillTable_Params_reader p, capo
 static int drain_table(void *self, capos_IpcProbe_drainTable_Params_reader p, capos_IpcProbe_drainTable_Results_builder r)
 {
     while (nfilled)
-        cap_release_cap(filled[--nfilled]);
+        rt_release(filled[--nfilled]);
     return CAPNP_OK;
 }
 
@@ -89,14 +89,14 @@ static void serve_out_of_order(void)
     uint64_t rng = 0x9E3779B97F4A7C15ull;
     for (int i = 0; i < N; i++) {
         struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)bufs[i], .result_len = 512 };
-        tags[i] = ring_submit_tagged(&s, 0x0EE0000000000000ull | (uint64_t)i);
+        tags[i] = rt_ring_submit_tagged(&s, 0x0EE0000000000000ull | (uint64_t)i);
     }
     for (;;) {
         int got[N], n = 0;
         struct cap_cqe c;
         /* completions may already sit in the runtime's stash (a RETURN's
          * wait drained them): look there before sleeping */
-        while (!ring_poll(&c))
+        while (!rt_ring_poll(&c))
             sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
         do {
             for (int i = 0; i < N; i++) {
@@ -106,11 +106,11 @@ static void serve_out_of_order(void)
                     exit(0);
                 got[n++] = i;
             }
-        } while (n < N && ring_poll(&c));
+        } while (n < N && rt_ring_poll(&c));
         if (!n)
             continue;
         rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-        timer_sleep_until(timer_now() + (rng % 300000));
+        rt_timer_sleep_until(rt_timer_now() + (rng % 300000));
         for (int k = n - 1; k >= 0; k--) {          /* the last to arrive is answered first */
             int i = got[k];
             const struct cap_recv_hdr *h = (const void *)bufs[i];
@@ -126,14 +126,14 @@ static void serve_out_of_order(void)
             capnp_builder_finish(&b, &len);
             rt_return(owner, h->call_id, out, (uint32_t)len, 0, 0, false);
             struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)bufs[i], .result_len = 512 };
-            tags[i] = ring_submit_tagged(&s, 0x0EE0000000000000ull | (uint64_t)i);
+            tags[i] = rt_ring_submit_tagged(&s, 0x0EE0000000000000ull | (uint64_t)i);
         }
     }
 }
 
 int main(void)
 {
-    int64_t o = capset_lookup("probe");
+    int64_t o = rt_capset_lookup("probe");
     if (o < 0)
         return 2;
     owner = (uint32_t)o;
@@ -141,7 +141,7 @@ int main(void)
         serve_out_of_order();
     if (!strcmp(rt_capset->args, "idle")) {
         for (;;)
-            timer_sleep_until(timer_now() + 1000000000ull);
+            rt_timer_sleep_until(rt_timer_now() + 1000000000ull);
     }
     static uint8_t buf[1024] __attribute__((aligned(8)));
     for (;;) {

@@ -6,7 +6,7 @@
  * carries no broad authority (spawners, endpoint or session factories,
  * key or network authority, this launcher, the broker).
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static struct rt_incoming in;
 static uint32_t spawner, broker;
@@ -73,9 +73,9 @@ static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Param
     }
 out:
     for (uint32_t i = 0; i < in.ncaps; i++)
-        cap_release_cap(in.caps[i]);
+        rt_release(in.caps[i]);
     for (uint32_t i = 0; i < nb; i++)
-        cap_release_cap(bundle[i]);
+        rt_release(bundle[i]);
     return e;
 }
 
@@ -84,15 +84,15 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    uint32_t owner = capset_require("launcher");
-    spawner = capset_require("spawner");
-    broker = capset_require("broker");
+    uint32_t owner = rt_capset_require("launcher");
+    spawner = rt_capset_require("spawner");
+    broker = rt_capset_require("broker");
     static uint8_t buf[1024] __attribute__((aligned(8)));
     for (;;) {
         if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
             return 0;
         if (last_handle != ~0u) {
-            cap_release_cap(last_handle);
+            rt_release(last_handle);
             last_handle = ~0u;
         }
     }

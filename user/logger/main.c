@@ -3,7 +3,7 @@
  * given to its own console with a "[logger]" prefix. Other services get a
  * facet of it instead of the serial console.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static int do_write(void *self, capos_Console_write_Params_reader p, capos_Console_write_Results_builder r)
 {
@@ -17,7 +17,7 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    int64_t owner = capset_lookup("log");
+    int64_t owner = rt_capset_lookup("log");
     if (owner < 0)
         return 2;
     printf("[logger] up (pid %u)\n", rt_pid);

@@ -5,7 +5,7 @@
  * gives a guest session; 'setup' sets the password of the operator account
  * 'admin' while no credential exists. A password is read without echo and wiped after use.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static uint32_t term, manager, creds, launcher;
 
@@ -28,13 +28,13 @@ static void run_shell(uint32_t session, uint32_t ctx)
     capos_RestrictedShellLauncher_launchShell_Results_reader r;
     int e = rt_error(capos_RestrictedShellLauncher_launchShell_send(&call, &r));
     if (e || call.result_ncaps != 1) {
-        term_printf(term, "cannot start a shell (%d)\n", e);
+        rt_term_printf(term, "cannot start a shell (%d)\n", e);
         return;
     }
     uint32_t h = b.result_caps[0];
     rt_wait(h);
-    cap_release_cap(h);
-    term_printf(term, "logged out\n");
+    rt_release(h);
+    rt_term_printf(term, "logged out\n");
 }
 
 static void setup(void)
@@ -44,24 +44,24 @@ static void setup(void)
     capnp_call call;
     capos_CredentialStore_isEmpty_Results_reader er;
     if (capos_CredentialStore_isEmpty(&cl, &b, &call, &er) || !capos_CredentialStore_isEmpty_Results_get_empty(er)) {
-        term_printf(term, "setup: an operator credential exists already\n");
+        rt_term_printf(term, "setup: an operator credential exists already\n");
         return;
     }
     const char *who = "admin";                     /* the operator account the system is seeded with */
     char pw[128], again[128];
     int ev;
-    term_printf(term, "setting the password of the operator account 'admin'\npassword: ");
-    int e1 = term_read(term, false, pw, sizeof pw, &ev);
-    term_printf(term, "again: ");
-    int e2 = term_read(term, false, again, sizeof again, &ev);
+    rt_term_printf(term, "setting the password of the operator account 'admin'\npassword: ");
+    int e1 = rt_term_read(term, false, pw, sizeof pw, &ev);
+    rt_term_printf(term, "again: ");
+    int e2 = rt_term_read(term, false, again, sizeof again, &ev);
     if (e1 || e2 || !pw[0] || strcmp(pw, again)) {
-        term_printf(term, "setup: the passwords differ (or are empty)\n");
+        rt_term_printf(term, "setup: the passwords differ (or are empty)\n");
     } else {
         RT_BUFS(b2, 512, 64);
         capnp_client cl2 = RT_CLIENT(creds);
         capos_CredentialStore_setup_Results_reader sr;
         int e = capos_CredentialStore_setup(&cl2, &b2, &call, who, strlen(who), pw, strlen(pw), &sr);
-        term_printf(term, "setup: %s\n", !e && capos_CredentialStore_setup_Results_get_created(sr) ? "done" : "refused");
+        rt_term_printf(term, "setup: %s\n", !e && capos_CredentialStore_setup_Results_get_created(sr) ? "done" : "refused");
         wipe((char *)b2_p, sizeof b2_p);
     }
     wipe(pw, sizeof pw);
@@ -70,15 +70,15 @@ static void setup(void)
 
 int main(void)
 {
-    term = capset_require("terminal");
-    manager = capset_require("manager");
-    creds = capset_require("credentials");
-    launcher = capset_require("launcher");
+    term = rt_capset_require("terminal");
+    manager = rt_capset_require("manager");
+    creds = rt_capset_require("credentials");
+    launcher = rt_capset_require("launcher");
     for (;;) {
         char who[32], pw[128];
         int ev;
-        term_printf(term, "\ncapOS login ('guest' for a guest session, 'setup' for the first operator)\nlogin: ");
-        if (term_read(term, true, who, sizeof who, &ev) || ev != capos_TerminalEvent_line || !who[0])
+        rt_term_printf(term, "\ncapOS login ('guest' for a guest session, 'setup' for the first operator)\nlogin: ");
+        if (rt_term_read(term, true, who, sizeof who, &ev) || ev != capos_TerminalEvent_line || !who[0])
             continue;
         if (!strcmp(who, "setup")) {
             setup();
@@ -93,13 +93,13 @@ int main(void)
                 uint32_t s = b.result_caps[capos_SessionManager_guest_Results_get_session(gr)];
                 uint32_t c = b.result_caps[capos_SessionManager_guest_Results_get_context(gr)];
                 run_shell(s, c);
-                cap_release_cap(s);
-                cap_release_cap(c);
+                rt_release(s);
+                rt_release(c);
             }
             continue;
         }
-        term_printf(term, "password: ");
-        if (term_read(term, false, pw, sizeof pw, &ev) || ev != capos_TerminalEvent_line) {
+        rt_term_printf(term, "password: ");
+        if (rt_term_read(term, false, pw, sizeof pw, &ev) || ev != capos_TerminalEvent_line) {
             wipe(pw, sizeof pw);
             continue;
         }
@@ -112,12 +112,12 @@ int main(void)
             uint32_t s = b.result_caps[capos_SessionManager_login_Results_get_session(lr)];
             uint32_t c = b.result_caps[capos_SessionManager_login_Results_get_context(lr)];
             run_shell(s, c);
-            cap_release_cap(s);
-            cap_release_cap(c);
+            rt_release(s);
+            rt_release(c);
         } else if (res == capos_LoginResult_backoff) {
-            term_printf(term, "too many failures: wait a moment\n");
+            rt_term_printf(term, "too many failures: wait a moment\n");
         } else {
-            term_printf(term, "login incorrect\n");
+            rt_term_printf(term, "login incorrect\n");
         }
     }
 }

@@ -6,7 +6,7 @@
  * endpoint the caller serves (its stdio). It holds ProcessSpawner and
  * EndpointFactory and lends neither.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static struct rt_incoming in;
 static uint32_t spawner, factory;
@@ -85,11 +85,11 @@ static int do_run(void *self, capos_ProgramLauncher_run_Params_reader p, capos_P
     e = CAPNP_OK;
 out:
     if (owner != ~0u)
-        cap_release_cap(owner);
+        rt_release(owner);
     if (facet != ~0u)
-        cap_release_cap(facet);                  /* the child holds its own copy */
+        rt_release(facet);                  /* the child holds its own copy */
     for (uint32_t i = 0; i < in.ncaps; i++)
-        cap_release_cap(in.caps[i]);
+        rt_release(in.caps[i]);
     return e;
 }
 
@@ -98,16 +98,16 @@ static int dispatch(const void *srv, void *self, capnp_server_call *c) { return 
 
 int main(void)
 {
-    uint32_t owner = capset_require("programs");
-    spawner = capset_require("spawner");
-    factory = capset_require("endpoints");
+    uint32_t owner = rt_capset_require("programs");
+    spawner = rt_capset_require("spawner");
+    factory = rt_capset_require("endpoints");
     static uint8_t buf[2048] __attribute__((aligned(8)));
     for (;;) {
         if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
             return 0;
         for (int i = 0; i < 2; i++)
             if (handed[i] != ~0u) {
-                cap_release_cap(handed[i]);
+                rt_release(handed[i]);
                 handed[i] = ~0u;
             }
     }

@@ -1,5 +1,5 @@
 /* rkernel: reads kernel memory. No kernel page is user-accessible: killed. */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 int main(void)
 {

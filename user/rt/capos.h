@@ -10,8 +10,8 @@
 #include "capos/abi.h"
 #include "capos/ifaces.h"
 #include "syscall.h"
-#include "../../lib/c/string.h"
-#include "../../lib/fmt/fmt.h"
+#include "c/string.h"
+#include "fmt/fmt.h"
 #include "capnp.h"
 
 /* ---- process ---- */
@@ -23,27 +23,27 @@ int main(void);
 __attribute__((noreturn)) void exit(int code);
 
 /* ---- CapSet: find a granted cap by name and interface; -1 if absent ---- */
-int64_t capset_find(const char *name, uint64_t iface);
+int64_t rt_capset_find(const char *name, uint64_t iface);
 /* The cap named `name` whatever its interface; -1 if absent. */
-int64_t capset_lookup(const char *name);
+int64_t rt_capset_lookup(const char *name);
 /* The same, but a missing cap ends the program with a message. */
-uint32_t capset_require(const char *name);
+uint32_t rt_capset_require(const char *name);
 
 /* ---- the ring ---- */
 /* Submit one SQE (user_data is filled in and returned); waits for SQ room. */
-uint64_t ring_submit(struct cap_sqe *sqe);
+uint64_t rt_ring_submit(struct cap_sqe *sqe);
 /* The same with a caller-chosen user_data (event loops tag their own calls;
  * the runtime's counter never reaches values with high bits set). */
-uint64_t ring_submit_tagged(struct cap_sqe *sqe, uint64_t user_data);
+uint64_t rt_ring_submit_tagged(struct cap_sqe *sqe, uint64_t user_data);
 /* Wait for the completion of user_data (others are kept for their waiters). */
-void ring_wait(uint64_t user_data, struct cap_cqe *out);
+void rt_ring_wait(uint64_t user_data, struct cap_cqe *out);
 /* Take any available completion (kept ones first); false if none. For
  * event loops that wait on several calls: sys_cap_enter(1, ...) between polls. */
-bool ring_poll(struct cap_cqe *out);
+bool rt_ring_poll(struct cap_cqe *out);
 /* Submit and wait: a synchronous CALL. Returns the CQE result. */
-int32_t cap_call(uint32_t cap, uint64_t iface, uint16_t method, const void *params, uint32_t plen,
+int32_t rt_call(uint32_t cap, uint64_t iface, uint16_t method, const void *params, uint32_t plen,
                  void *result, uint32_t rlen, struct cap_cqe *cqe_out);
-int32_t cap_release_cap(uint32_t cap);
+int32_t rt_release(uint32_t cap);
 
 /* ---- generated client stubs over the ring ----
  * RT_CLIENT(cap) is a capnp_client for a cap id; RT_BUFS(name) declares the
@@ -66,10 +66,10 @@ extern __thread uint64_t rt_result_ifaces[CAP_MAX_XFER];
                              name##_r, rsize, name##_rc, CAP_MAX_XFER }
 
 /* ---- typed clients for the kernel's objects ---- */
-int      console_write(const char *s, size_t n);
-int      console_read_line(char *buf, size_t max);     /* length, or a CAP_ERR_* */
-uint64_t timer_now(void);
-int      timer_sleep_until(uint64_t deadline_ns);
+int      rt_console_write(const char *s, size_t n);
+int      rt_console_read_line(char *buf, size_t max);     /* length, or a CAP_ERR_* */
+uint64_t rt_timer_now(void);
+int      rt_timer_sleep_until(uint64_t deadline_ns);
 int      printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int      puts(const char *s);
 extern uint32_t rt_console, rt_timer, rt_memory;       /* cap ids, or ~0u */
@@ -146,8 +146,8 @@ bool rt_broad_authority(uint64_t iface);
 
 /* ---- TerminalSession ---- */
 /* One line; *event is a capos_TerminalEvent (line, interrupt, endOfInput). */
-int term_read(uint32_t term, bool echo, char *out, size_t cap, int *event);
-int term_printf(uint32_t term, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int rt_term_read(uint32_t term, bool echo, char *out, size_t cap, int *event);
+int rt_term_printf(uint32_t term, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- heap ---- */
 void *malloc(size_t n);

@@ -8,7 +8,7 @@ int rt_recv(uint32_t owner, void *buf, uint32_t len, struct rt_incoming *in)
 {
     struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = len };
     struct cap_cqe c;
-    ring_wait(ring_submit(&s), &c);
+    rt_ring_wait(rt_ring_submit(&s), &c);
     if (c.result < 0)
         return c.result;
     const struct cap_recv_hdr *h = buf;
@@ -33,7 +33,7 @@ int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len
         .xfer_cap_count = (uint8_t)nx, .xfer_addr = nx ? (uint64_t)x : 0,
     };
     struct cap_cqe c;
-    ring_wait(ring_submit(&s), &c);
+    rt_ring_wait(rt_ring_submit(&s), &c);
     return c.result;
 }
 

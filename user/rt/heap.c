@@ -1,6 +1,6 @@
 /* malloc and friends: lib/alloc over the VirtualMemory capability. */
 #include "capos.h"
-#include "../../lib/alloc/alloc.h"
+#include "alloc/alloc.h"
 
 static void *grow(void *ctx, size_t pages)
 {

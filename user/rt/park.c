@@ -6,7 +6,7 @@ static uint32_t park_cap = ~0u;
 static uint32_t park(void)
 {
     if (park_cap == ~0u) {
-        int64_t c = capset_lookup("park");
+        int64_t c = rt_capset_lookup("park");
         park_cap = c < 0 ? ~1u : (uint32_t)c;
     }
     return park_cap;
@@ -36,7 +36,7 @@ int rt_park_wait(volatile uint32_t *word, uint32_t expected, uint64_t timeout_ns
         .method_id = capos_ParkSpace_METHOD_wait, .addr = (uint64_t)params, .len = (uint32_t)len,
         .result_addr = (uint64_t)result, .result_len = sizeof result,
     };
-    ring_submit_tagged(&s, RT_INTERNAL_TAG);
+    rt_ring_submit_tagged(&s, RT_INTERNAL_TAG);
     /* the kernel processes the wait in order and keeps us here until it
      * resolves; the result is written before we run again */
     sys_cap_enter(0, 0);

@@ -8,7 +8,7 @@
  * on its record's word with ParkSpace. The drainer routes every completion
  * by user_data (the high 16 bits name the waiting thread's slot) to its
  * record and wakes exactly that thread; completions nobody waits for (event
- * loops' own tags) go to a stash that ring_poll serves. When the drainer's
+ * loops' own tags) go to a stash that rt_ring_poll serves. When the drainer's
  * own completion arrives it hands the role to a waiting thread. The spin
  * lock is held only for short bookkeeping, never across a block.
  *
@@ -62,11 +62,11 @@ void rt_waiter_detach(struct rt_waiter *w)
     rt_unlock(&ring_lock);
 }
 
-uint64_t ring_submit(struct cap_sqe *s)
+uint64_t rt_ring_submit(struct cap_sqe *s)
 {
     struct rt_waiter *w = rt_waiter_self();
     uint64_t seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED) & RT_SEQ_MASK;
-    return ring_submit_tagged(s, ((uint64_t)(w->slot + 1) << RT_SLOT_SHIFT) | seq);
+    return rt_ring_submit_tagged(s, ((uint64_t)(w->slot + 1) << RT_SLOT_SHIFT) | seq);
 }
 
 /* With ring_lock held. A full SQ is drained by entering the kernel, which
@@ -81,7 +81,7 @@ void rt_submit_locked(struct cap_sqe *s, uint64_t user_data)
     __atomic_store_n(&rt_ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
 }
 
-uint64_t ring_submit_tagged(struct cap_sqe *s, uint64_t user_data)
+uint64_t rt_ring_submit_tagged(struct cap_sqe *s, uint64_t user_data)
 {
     rt_lock(&ring_lock);
     rt_submit_locked(s, user_data);
@@ -125,7 +125,7 @@ static void drain_route(void)
     __atomic_store_n(&rt_ring->cq_head, head, __ATOMIC_RELEASE);
 }
 
-bool ring_poll(struct cap_cqe *out)
+bool rt_ring_poll(struct cap_cqe *out)
 {
     bool got = false;
     rt_lock(&ring_lock);
@@ -140,7 +140,7 @@ bool ring_poll(struct cap_cqe *out)
     return got;
 }
 
-void ring_wait(uint64_t user_data, struct cap_cqe *out)
+void rt_ring_wait(uint64_t user_data, struct cap_cqe *out)
 {
     struct rt_waiter *w = rt_waiter_self();
     rt_lock(&ring_lock);
@@ -187,7 +187,7 @@ void ring_wait(uint64_t user_data, struct cap_cqe *out)
     }
 }
 
-int32_t cap_call(uint32_t cap, uint64_t iface, uint16_t method, const void *params, uint32_t plen,
+int32_t rt_call(uint32_t cap, uint64_t iface, uint16_t method, const void *params, uint32_t plen,
                  void *result, uint32_t rlen, struct cap_cqe *cqe_out)
 {
     struct cap_sqe s = {
@@ -195,16 +195,16 @@ int32_t cap_call(uint32_t cap, uint64_t iface, uint16_t method, const void *para
         .addr = (uint64_t)params, .len = plen, .result_addr = (uint64_t)result, .result_len = rlen,
     };
     struct cap_cqe c;
-    ring_wait(ring_submit(&s), &c);
+    rt_ring_wait(rt_ring_submit(&s), &c);
     if (cqe_out)
         *cqe_out = c;
     return c.result;
 }
 
-int32_t cap_release_cap(uint32_t cap)
+int32_t rt_release(uint32_t cap)
 {
     struct cap_sqe s = { .opcode = CAP_OP_RELEASE, .cap_id = cap };
     struct cap_cqe c;
-    ring_wait(ring_submit(&s), &c);
+    rt_ring_wait(rt_ring_submit(&s), &c);
     return c.result;
 }

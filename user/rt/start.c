@@ -8,7 +8,7 @@ uint32_t rt_pid;
 uint32_t rt_console = ~0u, rt_timer = ~0u, rt_memory = ~0u;
 void rt_heap_init(void);
 
-int64_t capset_find(const char *name, uint64_t iface)
+int64_t rt_capset_find(const char *name, uint64_t iface)
 {
     if (!rt_capset)
         return -1;
@@ -20,7 +20,7 @@ int64_t capset_find(const char *name, uint64_t iface)
     return -1;
 }
 
-int64_t capset_lookup(const char *name)
+int64_t rt_capset_lookup(const char *name)
 {
     for (uint32_t i = 0; rt_capset && i < rt_capset->count && i < CAPSET_MAX; i++)
         if (!strncmp(rt_capset->entries[i].name, name, CAPSET_NAME))
@@ -28,9 +28,9 @@ int64_t capset_lookup(const char *name)
     return -1;
 }
 
-uint32_t capset_require(const char *name)
+uint32_t rt_capset_require(const char *name)
 {
-    int64_t c = capset_lookup(name);
+    int64_t c = rt_capset_lookup(name);
     if (c < 0) {
         printf("%s: no \"%s\" capability\n", rt_capset->args[0] ? rt_capset->args : "program", name);
         exit(4);
@@ -52,13 +52,13 @@ __attribute__((noreturn)) void rt_start(struct cap_ring_hdr *ring, uint32_t pid,
     rt_ring = ring;
     rt_capset = cs;
     rt_pid = pid;
-    int64_t c = capset_find("console", IFACE_CONSOLE);
+    int64_t c = rt_capset_find("console", IFACE_CONSOLE);
     if (c >= 0)
         rt_console = (uint32_t)c;
-    c = capset_find("timer", IFACE_TIMER);
+    c = rt_capset_find("timer", IFACE_TIMER);
     if (c >= 0)
         rt_timer = (uint32_t)c;
-    c = capset_find("memory", IFACE_VIRTUAL_MEMORY);
+    c = rt_capset_find("memory", IFACE_VIRTUAL_MEMORY);
     if (c >= 0)
         rt_memory = (uint32_t)c;
     rt_heap_init();

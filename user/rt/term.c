@@ -1,7 +1,7 @@
 /* A TerminalSession client: line reads (with or without echo) and printf. */
 #include "capos.h"
 
-int term_read(uint32_t term, bool echo, char *out, size_t cap, int *event)
+int rt_term_read(uint32_t term, bool echo, char *out, size_t cap, int *event)
 {
     RT_BUFS(b, 64, 1024);
     capnp_client cl = RT_CLIENT(term);
@@ -18,7 +18,7 @@ int term_read(uint32_t term, bool echo, char *out, size_t cap, int *event)
     return 0;
 }
 
-int term_printf(uint32_t term, const char *fmt, ...)
+int rt_term_printf(uint32_t term, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;

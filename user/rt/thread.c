@@ -133,7 +133,7 @@ __attribute__((noreturn)) void rt_thread_main(struct rt_thread *t, uint32_t tid)
 
 int rt_thread_create(struct rt_thread **out, void *(*fn)(void *), void *arg)
 {
-    int64_t sp = capset_lookup("threads");
+    int64_t sp = rt_capset_lookup("threads");
     if (sp < 0)
         return CAP_ERR_NOT_FOUND;
     struct rt_thread *t = calloc(1, sizeof *t);
@@ -185,7 +185,7 @@ int rt_thread_join(struct rt_thread *t, void **ret)
         return rt_error(e);
     if (ret)
         *ret = (void *)capos_ThreadHandle_join_Results_get_value(r);
-    cap_release_cap(t->handle);
+    rt_release(t->handle);
     __atomic_fetch_sub(&rt_threads_live, 1, __ATOMIC_RELAXED);
     slot_put(t->slot);
     free(t->block);
@@ -195,7 +195,7 @@ int rt_thread_join(struct rt_thread *t, void **ret)
 
 void rt_thread_exit(void *value)
 {
-    int64_t tc = capset_lookup("thread");
+    int64_t tc = rt_capset_lookup("thread");
     struct rt_tcb *tcb = tcb_self();
     if (tc < 0 || !tcb->thread) {
         if (tc < 0)
@@ -216,7 +216,7 @@ void rt_thread_exit(void *value)
         .opcode = CAP_OP_CALL, .flags = CAP_SQE_F_SILENT, .cap_id = (uint32_t)tc, .interface_id = capos_ThreadControl_ID,
         .method_id = capos_ThreadControl_METHOD_exit, .addr = (uint64_t)params, .len = (uint32_t)len,
     };
-    ring_submit_tagged(&s, RT_INTERNAL_TAG);
+    rt_ring_submit_tagged(&s, RT_INTERNAL_TAG);
     for (;;)
         sys_cap_enter(0, 0);
 }

@@ -8,7 +8,7 @@
  * log as a principal-blanked reason code; the caller only learns
  * "denied" (or "backoff"), never why.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #include <sodium.h>
 
 #define SLOTS 32
@@ -42,10 +42,10 @@ static int open_session(const char *principal, const char *profile, const char *
     int64_t f = c >= 0 ? rt_endpoint_facet(us_owner, s) : -1;
     if (f < 0) {
         if (c >= 0)
-            cap_release_cap((uint32_t)c);
+            rt_release((uint32_t)c);
         return -1;
     }
-    slots[s] = (struct sess){ .used = true, .created = timer_now() };
+    slots[s] = (struct sess){ .used = true, .created = rt_timer_now() };
     strlcpy(slots[s].principal, principal, sizeof slots[s].principal);
     strlcpy(slots[s].profile, profile, sizeof slots[s].profile);
     strlcpy(slots[s].method, method, sizeof slots[s].method);
@@ -228,7 +228,7 @@ static const capos_UserSession_server us_server = { .info = do_info };
 static void post_recv(uint32_t owner, void *buf, uint64_t tag)
 {
     struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = 2048 };
-    ring_submit_tagged(&s, tag);
+    rt_ring_submit_tagged(&s, tag);
 }
 
 /* Answer one delivered call: dispatch, then RETURN; result caps move (we
@@ -263,21 +263,21 @@ static int us_dispatch(const void *s, void *self, capnp_server_call *c) { return
 
 int main(void)
 {
-    uint32_t sm_owner = capset_require("manager");
-    creds = capset_require("credentials");
-    accounts = capset_require("accounts");
-    audit = capset_require("audit");
-    authority = capset_require("sessions");
+    uint32_t sm_owner = rt_capset_require("manager");
+    creds = rt_capset_require("credentials");
+    accounts = rt_capset_require("accounts");
+    audit = rt_capset_require("audit");
+    authority = rt_capset_require("sessions");
     uint32_t us_client;
-    if (rt_endpoint_create(capset_require("endpoints"), capos_UserSession_ID, 0, &us_owner, &us_client))
+    if (rt_endpoint_create(rt_capset_require("endpoints"), capos_UserSession_ID, 0, &us_owner, &us_client))
         return 2;
-    cap_release_cap(us_client);                           /* facets are made per session */
+    rt_release(us_client);                           /* facets are made per session */
     static uint8_t sm_buf[2048] __attribute__((aligned(8))), us_buf[2048] __attribute__((aligned(8)));
     post_recv(sm_owner, sm_buf, TAG_SM);
     post_recv(us_owner, us_buf, TAG_US);
     for (;;) {
         struct cap_cqe c;
-        while (!ring_poll(&c))
+        while (!rt_ring_poll(&c))
             sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
         if (c.user_data == TAG_SM) {
             if (c.result < 0)

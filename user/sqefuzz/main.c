@@ -6,7 +6,7 @@
  * does may hurt the kernel or anyone else; init checks the kernel's counters
  * after it exits.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t next(void)
@@ -56,7 +56,7 @@ int main(void)
         if (strcmp(rt_capset->entries[i].name, "console"))   /* it reports through console; it does not fuzz it */
             caps[ncaps++] = rt_capset->entries[i].cap_id;
     uint32_t owner, facet;
-    if (rt_endpoint_create((uint32_t)capset_require("endpoints"), capos_IpcProbe_ID, 3, &owner, &facet) == 0) {
+    if (rt_endpoint_create((uint32_t)rt_capset_require("endpoints"), capos_IpcProbe_ID, 3, &owner, &facet) == 0) {
         caps[ncaps++] = owner;
         caps[ncaps++] = facet;
     }

@@ -3,7 +3,7 @@
  * will, with deterministic Ed25519 keys (seeds 0..31 and 1..32): one
  * authorized for admin in tests/sessions/sessions.manifest, one unknown.
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 #include <sodium.h>
 
 static uint32_t manager;
@@ -39,7 +39,7 @@ static int try(const char *label, const char *who, const unsigned char *pk, cons
 
 int main(void)
 {
-    manager = capset_require("manager");
+    manager = rt_capset_require("manager");
     if (sodium_init() < 0)
         return 2;
     unsigned char seed[32], pk[32], sk[64], pk2[32], sk2[64];

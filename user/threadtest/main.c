@@ -6,7 +6,7 @@
  *   fault  one thread dereferences null while others run: the process dies
  *   last   the main thread exits first; the last thread's value ends the process
  */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 static __thread uint64_t tls_id;
 static __thread char tls_buf[32] = "initial image";
@@ -47,7 +47,7 @@ static void *tls_check(void *arg)
     int image = !strcmp(tls_buf, "initial image");
     tls_id = me;
     fmt_snprintf(tls_buf, sizeof tls_buf, "thread %lu", me);
-    timer_sleep_until(timer_now() + 3000000);           /* let the others run */
+    rt_timer_sleep_until(rt_timer_now() + 3000000);           /* let the others run */
     uint64_t canary, self, tcb;
     __asm__ volatile("mov %%fs:0x28, %0" : "=r"(canary));
     __asm__ volatile("mov %%fs:0, %0" : "=r"(self));
@@ -65,11 +65,11 @@ static void *caller(void *arg)
     uint64_t me = (uint64_t)arg, prev = 0;
     int bad = 0;
     for (int i = 0; i < CALLS; i++) {
-        uint64_t t = timer_now();            /* a ring CALL; its completion must come back to us */
+        uint64_t t = rt_timer_now();            /* a ring CALL; its completion must come back to us */
         if (t == 0 || t < prev)
             bad++;
         prev = t;
-        if (i % 30 == 0 && timer_sleep_until(t + 500000) != 0)   /* block: completions interleave */
+        if (i % 30 == 0 && rt_timer_sleep_until(t + 500000) != 0)   /* block: completions interleave */
             bad++;
         if (i % 100 == 0)
             printf("THREAD caller %lu at %d\n", me, i);
@@ -80,7 +80,7 @@ static void *caller(void *arg)
 static void *spin_then_fault(void *arg)
 {
     if (arg) {
-        timer_sleep_until(timer_now() + 5000000);
+        rt_timer_sleep_until(rt_timer_now() + 5000000);
         printf("THREAD faulting now\n");
         return (void *)(uint64_t)*(volatile int *)0;
     }
@@ -90,7 +90,7 @@ static void *spin_then_fault(void *arg)
 
 static void *late(void *arg)
 {
-    timer_sleep_until(timer_now() + 10000000);
+    rt_timer_sleep_until(rt_timer_now() + 10000000);
     printf("THREAD late thread ends the process with 9\n");
     return (void *)9;
 }
@@ -111,7 +111,7 @@ static void *incr(void *arg)
         rt_mutex_lock(&mu);
         uint64_t v = counter;
         if (i % 500 == 0)
-            timer_now();                 /* a ring call while holding the lock: others contend */
+            rt_timer_now();                 /* a ring call while holding the lock: others contend */
         counter = v + 1;
         rt_mutex_unlock(&mu);
     }
@@ -140,7 +140,7 @@ static struct rt_once once;
 static volatile int once_runs;
 static void once_fn(void)
 {
-    timer_sleep_until(timer_now() + 2000000);   /* others arrive while it runs */
+    rt_timer_sleep_until(rt_timer_now() + 2000000);   /* others arrive while it runs */
     __atomic_fetch_add(&once_runs, 1, __ATOMIC_RELAXED);
 }
 static void *once_user(void *arg)
@@ -168,7 +168,7 @@ static void *stress(void *arg)
     uint64_t wrong = 0;
     for (uint64_t i = 0; i < STRESS_CALLS; i++) {
         if (i % 2) {
-            if (timer_now() == 0)
+            if (rt_timer_now() == 0)
                 wrong++;
             continue;
         }
@@ -238,7 +238,7 @@ int main(void)
         printf("PARK mismatch result=%d\n", rt_park_wait(&word, 4, 0));
         {   /* a word outside the process's memory is refused */
             RT_BUFS(b, 128, 64);
-            uint32_t park_cap = (uint32_t)capset_lookup("park");
+            uint32_t park_cap = (uint32_t)rt_capset_lookup("park");
             capnp_client cl = RT_CLIENT(park_cap);
             capnp_call call;
             capos_ParkSpace_wait_Results_reader r;
@@ -247,11 +247,11 @@ int main(void)
             printf("PARK unmapped-address result=%d\n",
                    rt_error(capos_ParkSpace_wait(&cl, &b, &call, 0x1000, 0, 0, rt_thread_self(), &r)));
         }
-        uint64_t t0 = timer_now();
+        uint64_t t0 = rt_timer_now();
         int r = rt_park_wait(&word, 5, 5000000);
-        printf("PARK timeout result=%d waited-enough=%d\n", r, timer_now() - t0 >= 5000000);
+        printf("PARK timeout result=%d waited-enough=%d\n", r, rt_timer_now() - t0 >= 5000000);
         rt_thread_create(&t[0], parker, 0);
-        timer_sleep_until(timer_now() + 5000000);
+        rt_timer_sleep_until(rt_timer_now() + 5000000);
         word = 6;
         rt_park_wake(&word, 1);
         rt_thread_join(t[0], &ret);
@@ -284,7 +284,7 @@ int main(void)
         return 4;
     }
     if (!strcmp(mode, "stress")) {
-        int64_t f = capset_lookup("probe");
+        int64_t f = rt_capset_lookup("probe");
         if (f < 0)
             return 2;
         probe = (uint32_t)f;

@@ -1,5 +1,5 @@
 /* wtext: writes to its own code. Text is mapped read-only (W^X): killed. */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 int main(void)
 {

@@ -1,5 +1,5 @@
 /* xstack: jumps into its stack. Data is never executable (NX): killed. */
-#include "../rt/capos.h"
+#include "rt/capos.h"
 
 int main(void)
 {

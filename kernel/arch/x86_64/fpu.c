@@ -8,9 +8,9 @@
  */
 #include "fpu.h"
 #include "cpu.h"
-#include "kheap.h"
+#include "mm/kheap.h"
 #include "kprintf.h"
-#include "../../../lib/c/string.h"
+#include "c/string.h"
 
 #define XFEATURES_WANTED 0x7ull       /* x87 | SSE | AVX */
 #define CR4_OSXSAVE (1u << 18)

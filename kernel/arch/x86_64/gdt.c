@@ -7,7 +7,7 @@
  * a separate stack for double faults (IST1).
  */
 #include "gdt.h"
-#include "../../../lib/c/string.h"
+#include "c/string.h"
 
 struct tss {
     uint32_t _r0;

@@ -4,9 +4,9 @@
 #include "trap.h"
 #include "cpu.h"
 #include "capos/abi.h"
-#include "../../sched/process.h"
-#include "../../sched/sched.h"
-#include "../../ring/ring.h"
+#include "sched/process.h"
+#include "sched/sched.h"
+#include "ring/ring.h"
 
 extern void syscall_entry(void);
 

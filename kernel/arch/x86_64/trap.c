@@ -8,8 +8,8 @@
 #include "gdt.h"
 #include "kprintf.h"
 #include "lapic.h"
-#include "../../sched/sched.h"
-#include "../../sched/process.h"
+#include "sched/sched.h"
+#include "sched/process.h"
 
 struct idt_entry {
     uint16_t off0, sel;

@@ -26,7 +26,7 @@ int rt_transport(void *ctx, uint64_t iface, uint16_t method, const void *params,
         .xfer_cap_count = (uint8_t)nparam_caps, .xfer_addr = nparam_caps ? (uint64_t)x : 0,
     };
     struct cap_cqe c;
-    ring_wait(ring_submit(&s), &c);
+    rt_ring_wait(rt_ring_submit(&s), &c);
     if (c.result < 0)
         return RT_TRANSPORT_ERR(c.result);
     *rlen = (size_t)c.result;
@@ -41,7 +41,7 @@ int rt_transport(void *ctx, uint64_t iface, uint16_t method, const void *params,
                     rt_result_ifaces[i] = rc[i].interface_id;
             }
             else
-                cap_release_cap(rc[i].cap_id);   /* more than the caller can take: do not leak */
+                rt_release(rc[i].cap_id);   /* more than the caller can take: do not leak */
         }
         *rncaps = c.xfer_result_count < rcaps_cap ? c.xfer_result_count : rcaps_cap;
     }

@@ -1,7 +1,7 @@
-/* Typed clients for the kernel's Console and Timer, and printf on Console. */
+/* The typed client of the kernel's Console, and printf and puts on it. */
 #include "capos.h"
 
-int console_write(const char *s, size_t n)
+int rt_console_write(const char *s, size_t n)
 {
     while (n) {
         size_t k = n > CAP_MAX_PARAMS - 64 ? CAP_MAX_PARAMS - 64 : n;
@@ -17,7 +17,7 @@ int console_write(const char *s, size_t n)
     return 0;
 }
 
-int console_read_line(char *buf, size_t max)
+int rt_console_read_line(char *buf, size_t max)
 {
     if (max == 0)
         return CAP_ERR_INVALID_ARGUMENT;
@@ -36,26 +36,6 @@ int console_read_line(char *buf, size_t max)
     return (int)n;
 }
 
-uint64_t timer_now(void)
-{
-    RT_BUFS(b, 64, 64);
-    capnp_client cl = RT_CLIENT(rt_timer);
-    capnp_call call;
-    capos_Timer_now_Results_reader r;
-    if (capos_Timer_now(&cl, &b, &call, &r))
-        return 0;
-    return capos_Timer_now_Results_get_ns(r);
-}
-
-int timer_sleep_until(uint64_t deadline)
-{
-    RT_BUFS(b, 64, 64);
-    capnp_client cl = RT_CLIENT(rt_timer);
-    capnp_call call;
-    capos_Timer_sleepUntil_Results_reader r;
-    return rt_error(capos_Timer_sleepUntil(&cl, &b, &call, deadline, &r));
-}
-
 int printf(const char *fmt, ...)
 {
     char buf[1024];
@@ -63,12 +43,12 @@ int printf(const char *fmt, ...)
     va_start(ap, fmt);
     int n = fmt_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    console_write(buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
+    rt_console_write(buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
     return n;
 }
 
 int puts(const char *s)
 {
-    console_write(s, strlen(s));
-    return console_write("\n", 1);
+    rt_console_write(s, strlen(s));
+    return rt_console_write("\n", 1);
 }
