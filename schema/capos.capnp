@@ -249,6 +249,10 @@ interface AuditLog @0xf4de535391674f40 {
   record @0 (event :Text, reason :Text, session :UInt64) -> (seq :UInt64);
   tail @1 (count :UInt32) -> (records :List(AuditRecord), dropped :UInt64);
   # denied (an application failure) unless the caller's profile is "operator"
+  recordNamed @2 (event :Text, reason :Text, session :UInt64, principal :Text) -> (seq :UInt64);
+  # The same, naming the principal: only where that leaks nothing (a
+  # successful login, a logout, an expiry, an account change), never for
+  # a denial.
 }
 
 struct AuditRecord {
@@ -258,6 +262,7 @@ struct AuditRecord {
   reason @3 :Text;
   session @4 :UInt64;
   callerRef @5 :UInt64;      # first half of the kernel's caller reference: who wrote it
+  principal @6 :Text;        # empty unless the writer named it
 }
 
 # Password verification. Verifiers are Argon2id hashes that never leave the

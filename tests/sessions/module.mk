@@ -3,9 +3,9 @@
 # program there) carry them; the default boot package (user/module.mk's
 # list) never does. user/module.mk is read after this file, hence the
 # second expansion for its variables.
-SESSION_TEST_PROGS := $(BUILD)/user/sessprobe
+SESSION_TEST_PROGS := $(BUILD)/user/sessprobe $(BUILD)/user/sessjob
 .SECONDEXPANSION:
-$(BUILD)/user/sessprobe: $(BUILD)/uobj/tests/sessions/sessprobe/main.c.o $$(RT_OBJS) user/rt/user.ld
+$(SESSION_TEST_PROGS): $(BUILD)/user/%: $(BUILD)/uobj/tests/sessions/%/main.c.o $$(RT_OBJS) user/rt/user.ld
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(USER_CC) $(USER_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
 

@@ -14,11 +14,12 @@
 
 struct rec {
     uint64_t seq, time, session, caller;
-    char event[CODE], reason[CODE];
+    char event[CODE], reason[CODE], principal[24];
 };
 
 static struct rec log_[KEEP];
 static uint64_t next_seq = 1;
+static struct rt_incoming rx;
 
 static bool code_ok(capnp_text t)
 {
@@ -33,23 +34,59 @@ static bool code_ok(capnp_text t)
     return true;
 }
 
-static int do_record(void *self, capos_AuditLog_record_Params_reader p, capos_AuditLog_record_Results_builder r)
+/* A principal as the manifest names them: 1 to 23 bytes of A-Z a-z 0-9 _ - */
+static bool principal_ok(capnp_text t)
 {
-    struct rt_incoming *in = self;
-    capnp_text ev = capos_AuditLog_record_Params_get_event(p), rs = capos_AuditLog_record_Params_get_reason(p);
-    if (!code_ok(ev) || !code_ok(rs))
+    if (t.len >= 24)
+        return false;
+    for (uint32_t i = 0; i < t.len; i++) {
+        char c = t.str[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static int add(capnp_text ev, capnp_text rs, uint64_t session, capnp_text pr, uint64_t *seq)
+{
+    struct rt_incoming *in = &rx;
+    if (!code_ok(ev) || !code_ok(rs) || !principal_ok(pr))
         return CAP_ERR_INVALID_ARGUMENT;
     struct rec *x = &log_[next_seq % KEEP];
     x->seq = next_seq++;
     x->time = rt_timer_now();
-    x->session = capos_AuditLog_record_Params_get_session(p);
+    x->session = session;
     x->caller = in->hdr->caller_ref[0];
     memcpy(x->event, ev.str, ev.len);
     x->event[ev.len] = 0;
     memcpy(x->reason, rs.str, rs.len);
     x->reason[rs.len] = 0;
-    capos_AuditLog_record_Results_set_seq(r, x->seq);
+    memcpy(x->principal, pr.str, pr.len);
+    x->principal[pr.len] = 0;
+    *seq = x->seq;
     return CAPNP_OK;
+}
+
+static int do_record(void *self, capos_AuditLog_record_Params_reader p, capos_AuditLog_record_Results_builder r)
+{
+    uint64_t seq;
+    int e = add(capos_AuditLog_record_Params_get_event(p), capos_AuditLog_record_Params_get_reason(p),
+                capos_AuditLog_record_Params_get_session(p), (capnp_text){ "", 0 }, &seq);
+    if (!e)
+        capos_AuditLog_record_Results_set_seq(r, seq);
+    return e;
+}
+
+static int do_record_named(void *self, capos_AuditLog_recordNamed_Params_reader p,
+                           capos_AuditLog_recordNamed_Results_builder r)
+{
+    uint64_t seq;
+    int e = add(capos_AuditLog_recordNamed_Params_get_event(p), capos_AuditLog_recordNamed_Params_get_reason(p),
+                capos_AuditLog_recordNamed_Params_get_session(p), capos_AuditLog_recordNamed_Params_get_principal(p),
+                &seq);
+    if (!e)
+        capos_AuditLog_recordNamed_Results_set_seq(r, seq);
+    return e;
 }
 
 static int do_tail(void *self, capos_AuditLog_tail_Params_reader p, capos_AuditLog_tail_Results_builder r)
@@ -73,20 +110,20 @@ static int do_tail(void *self, capos_AuditLog_tail_Params_reader p, capos_AuditL
         capos_AuditRecord_set_reason(b, x->reason, strlen(x->reason));
         capos_AuditRecord_set_session(b, x->session);
         capos_AuditRecord_set_callerRef(b, x->caller);
+        capos_AuditRecord_set_principal(b, x->principal, strlen(x->principal));
     }
     capos_AuditLog_tail_Results_set_dropped(r, next_seq - 1 > KEEP ? next_seq - 1 - KEEP : 0);
     return CAPNP_OK;
 }
 
-static const capos_AuditLog_server server = { .record = do_record, .tail = do_tail };
+static const capos_AuditLog_server server = { .record = do_record, .tail = do_tail, .recordNamed = do_record_named };
 static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_AuditLog_dispatch(srv, self, c); }
 
 int main(void)
 {
     uint32_t owner = rt_capset_require("log");
     static uint8_t buf[1024] __attribute__((aligned(8)));
-    struct rt_incoming in;
     for (;;)
-        if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
+        if (rt_serve_one(owner, dispatch, &server, &rx, buf, sizeof buf, &rx) == CAP_ERR_DISCONNECTED)
             return 0;
 }

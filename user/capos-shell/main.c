@@ -2,10 +2,18 @@
  * capos-shell: the shell a person gets after logging in. It holds its
  * terminal, its UserSession and what the AuthorityBroker gave its session's
  * profile, and nothing else: no spawner, no network, no keys.
+ *
+ * One event loop: the terminal read, every job's stdio endpoint and every
+ * job's end are calls in flight on the ring at once, so a background job's
+ * output is shown when it ends, Ctrl-C reaches the foreground program (the
+ * shell kills it through its ProcessHandle), and the session's idle
+ * timeout and lifetime end the shell even while nobody types.
  */
 #include "rt/capos.h"
 
-static uint32_t term;
+static uint32_t term, session;
+static char me[32] = "?", profile[16] = "?", method[16] = "?";
+static uint64_t idle_ns, expires_ns, last_input;
 
 static const char *iface_name(uint64_t id)
 {
@@ -13,12 +21,6 @@ static const char *iface_name(uint64_t id)
         if (capos_interfaces[i].id == id)
             return capos_interfaces[i].name;
     return "?";
-}
-
-static void cmd_caps(void)
-{
-    for (uint32_t i = 0; i < rt_capset->count; i++)
-        rt_term_printf(term, "  %-10s %s\n", rt_capset->entries[i].name, iface_name(rt_capset->entries[i].interface_id));
 }
 
 /* A duration for people: 2h05m, 15m00s, 42s. */
@@ -34,14 +36,271 @@ static const char *dur(uint64_t ns, char *out, size_t cap)
     return out;
 }
 
-static void cmd_session(uint32_t session)
+/* A whole decimal number, nothing else; false for anything that is not. */
+static bool number(const char *s, uint32_t *out)
 {
-    RT_BUFS(b, 64, 512);
+    uint64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 100000000)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* ---- the ring: one tag per kind of call in flight ---- */
+#define TAG_TERM      0x5E11000000000000ull
+#define TAG_JOB_RECV  0x5E12000000000000ull     /* | job */
+#define TAG_JOB_WAIT  0x5E13000000000000ull     /* | job */
+#define TAG_MASK      0xFFFF000000000000ull
+
+/* ---- jobs: programs run with run/spawn, their stdio served here ---- */
+#define JOBS 8                                 /* background jobs; slot JOBS is the foreground's */
+#define OUTBUF 2048
+struct job {
+    bool used, ended, killed;
+    int64_t code;
+    char name[24];
+    uint32_t proc, owner;
+    uint8_t buf[2048] __attribute__((aligned(8)));      /* its RECV */
+    uint8_t waitres[64] __attribute__((aligned(8)));
+    char out[OUTBUF];                                   /* output kept until it is shown */
+    uint32_t nout;
+    bool lost;                                          /* output beyond OUTBUF */
+    bool reading;                                       /* a readLine of its is waiting for a line */
+    uint32_t read_call;
+};
+static struct job jobs[JOBS + 1];
+static int fg = -1;                                     /* the job in the foreground */
+static char ahead[256];                                 /* a line typed while a program ran */
+
+/* ---- the terminal read, in flight while the shell waits for anything ---- */
+static bool term_pending;
+static uint8_t term_params[64] __attribute__((aligned(8))), term_res[1200] __attribute__((aligned(8)));
+
+static void term_post(void)
+{
+    if (term_pending)
+        return;
+    capnp_builder b;
+    capnp_builder_init(&b, term_params, sizeof term_params);
+    capos_TerminalSession_readLine_Params_builder p = capos_TerminalSession_readLine_Params_init_root(&b);
+    capos_TerminalSession_readLine_Params_set_maxBytes(p, 255);
+    capos_TerminalSession_readLine_Params_set_echo(p, true);
+    size_t len = 0;
+    capnp_builder_finish(&b, &len);
+    struct cap_sqe s = { .opcode = CAP_OP_CALL, .cap_id = term, .interface_id = capos_TerminalSession_ID,
+                         .method_id = capos_TerminalSession_METHOD_readLine, .addr = (uint64_t)term_params,
+                         .len = (uint32_t)len, .result_addr = (uint64_t)term_res, .result_len = sizeof term_res };
+    rt_ring_submit_tagged(&s, TAG_TERM);
+    term_pending = true;
+}
+
+/* A finished terminal read: the line (NUL-terminated, control bytes
+ * dropped) and its event; -1 if the terminal failed. */
+static int term_done(const struct cap_cqe *c, char *line, size_t cap)
+{
+    term_pending = false;
+    capnp_msg m;
+    line[0] = 0;
+    if (c->result < 0 || capnp_msg_init(&m, term_res, (size_t)c->result) != CAPNP_OK)
+        return -1;
+    capos_TerminalSession_readLine_Results_reader r = capos_TerminalSession_readLine_Results_read_root(&m);
+    capnp_data d = capos_TerminalSession_readLine_Results_get_line(r);
+    size_t n = 0;
+    for (size_t i = 0; i < d.len && n + 1 < cap; i++)
+        if (d.ptr[i] >= 0x20 && d.ptr[i] != 0x7f)
+            line[n++] = (char)d.ptr[i];
+    line[n] = 0;
+    last_input = rt_timer_now();
+    return capos_TerminalSession_readLine_Results_get_event(r);
+}
+
+static void job_recv(int j)
+{
+    struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = jobs[j].owner, .result_addr = (uint64_t)jobs[j].buf,
+                         .result_len = sizeof jobs[j].buf };
+    rt_ring_submit_tagged(&s, TAG_JOB_RECV | (uint64_t)j);
+}
+
+/* Bytes to the terminal as they are, in pieces that fit one call. */
+static void term_write(const char *s, size_t n)
+{
+    while (n) {
+        size_t k = n < 900 ? n : 900;
+        RT_BUFS(b, 1024, 64);
+        capnp_client cl = RT_CLIENT(term);
+        capnp_call call;
+        capos_TerminalSession_write_Results_reader r;
+        capos_TerminalSession_write(&cl, &b, &call, s, k, &r);
+        s += k;
+        n -= k;
+    }
+}
+
+static void job_out(struct job *jb, const char *s, size_t n)
+{
+    if (fg >= 0 && jb == &jobs[fg]) {
+        term_write(s, n);
+        return;
+    }
+    size_t room = OUTBUF - jb->nout;
+    if (n > room) {
+        n = room;
+        jb->lost = true;
+    }
+    memcpy(jb->out + jb->nout, s, n);
+    jb->nout += (uint32_t)n;
+}
+
+static void answer_read(struct job *jb, const char *line)
+{
+    static uint8_t out[512] __attribute__((aligned(8)));
+    capnp_builder b;
+    capnp_builder_init(&b, out, sizeof out);
+    capos_Console_readLine_Results_set_line(capos_Console_readLine_Results_init_root(&b), line, strlen(line));
+    size_t len = 0;
+    int e = capnp_builder_finish(&b, &len);
+    rt_return(jb->owner, jb->read_call, out, e ? 0 : (uint32_t)len, 0, 0, e != 0);
+    jb->reading = false;
+}
+
+/* One call from a job's stdio: write is shown (foreground) or kept;
+ * readLine waits for the terminal while the job is in the foreground. */
+static void job_call(int j, const struct cap_cqe *c)
+{
+    struct job *jb = &jobs[j];
+    if (c->result < 0 || !jb->used)
+        return;
+    const struct cap_recv_hdr *h = (const void *)jb->buf;
+    const uint8_t *params = jb->buf + sizeof *h;
+    capnp_msg m;
+    bool ok = h->interface_id == capos_Console_ID && capnp_msg_init(&m, params, h->params_len) == CAPNP_OK;
+    if (ok && h->method_id == capos_Console_METHOD_write) {
+        capnp_data d = capos_Console_write_Params_get_data(capos_Console_write_Params_read_root(&m));
+        job_out(jb, (const char *)d.ptr, d.len);
+        rt_return(jb->owner, h->call_id, 0, 0, 0, 0, false);
+    } else if (ok && h->method_id == capos_Console_METHOD_readLine && !jb->reading) {
+        jb->reading = true;                          /* answered with the next line typed while in front */
+        jb->read_call = h->call_id;
+    } else {
+        rt_return(jb->owner, h->call_id, 0, 0, 0, 0, true);
+    }
+    job_recv(j);
+}
+
+static void job_free(int j)
+{
+    rt_release(jobs[j].owner);                      /* cancels the posted RECV and fails its callers */
+    rt_release(jobs[j].proc);
+    jobs[j].used = false;
+}
+
+/* A job has ended: its end (and, for a background job, what it wrote) is
+ * shown now. */
+static void job_ended(int j, const struct cap_cqe *c)
+{
+    struct job *jb = &jobs[j];
+    if (!jb->used)
+        return;
+    int64_t code = -1;
+    capnp_msg m;
+    if (c->result > 0 && capnp_msg_init(&m, jb->waitres, (size_t)c->result) == CAPNP_OK)
+        code = capos_ProcessHandle_wait_Results_get_exitCode(capos_ProcessHandle_wait_Results_read_root(&m));
+    jb->ended = true;
+    jb->code = code;
+    if (j != fg) {
+        rt_term_printf(term, "\n[%d] %s ended:\n", j + 1, jb->name);
+        if (jb->nout) {
+            term_write(jb->out, jb->nout);
+            if (jb->out[jb->nout - 1] != '\n')
+                term_write("\n", 1);
+        }
+        if (jb->lost)
+            rt_term_printf(term, "[%d] (more output was dropped: %u bytes kept)\n", j + 1, OUTBUF);
+    }
+    if (jb->killed)
+        rt_term_printf(term, "%s%s killed\n", j == fg ? "" : "  ", jb->name);
+    else
+        rt_term_printf(term, "%s%s exited with %ld\n", j == fg ? "" : "  ", jb->name, code);
+    if (j != fg) {
+        job_free(j);
+        if (fg < 0)
+            rt_term_printf(term, "%s@capos> ", me);     /* the prompt it interrupted */
+    }
+}
+
+/* Wait for the next event; returns TAG_TERM with the read's completion in
+ * *c, or 0 when the deadline (ns since boot; 0: none) passed. Job events
+ * are handled here (and returned as TAG_JOB_WAIT when `jobs_too`). */
+static uint64_t next_event(uint64_t deadline, struct cap_cqe *c, bool jobs_too)
+{
+    for (;;) {
+        while (!rt_ring_poll(c)) {
+            uint64_t now = rt_timer_now();
+            if (rt_ring_poll(c))                    /* the clock's call may have drained it into the stash */
+                break;
+            if (deadline && now >= deadline)
+                return 0;
+            sys_cap_enter(1, deadline ? deadline - now : CAP_TIMEOUT_FOREVER);
+        }
+        uint64_t kind = c->user_data & TAG_MASK;
+        int j = (int)(c->user_data & 0xff);
+        if (c->user_data == TAG_TERM)
+            return TAG_TERM;
+        if (kind == TAG_JOB_RECV && j <= JOBS)
+            job_call(j, c);
+        else if (kind == TAG_JOB_WAIT && j <= JOBS)
+            job_ended(j, c);
+        else
+            continue;
+        if (jobs_too)
+            return TAG_JOB_WAIT;
+    }
+}
+
+/* The session's deadline for this shell: idle timeout or lifetime. */
+static uint64_t session_deadline(const char **why)
+{
+    uint64_t d = 0;
+    *why = 0;
+    if (idle_ns) {
+        d = last_input + idle_ns;
+        *why = "idle";
+    }
+    if (expires_ns && (!d || expires_ns < d)) {
+        d = expires_ns;
+        *why = "expired";
+    }
+    return d;
+}
+
+/* ---- commands ---- */
+
+static void cmd_caps(void)
+{
+    for (uint32_t i = 0; i < rt_capset->count; i++) {
+        rt_term_printf(term, "  %-10s %s\n", rt_capset->entries[i].name, iface_name(rt_capset->entries[i].interface_id));
+    }
+}
+
+static bool session_info(capos_UserSession_info_Results_reader *r, capnp_call_bufs *b, int *err)
+{
     capnp_client cl = RT_CLIENT(session);
     capnp_call call;
+    *err = rt_error(capos_UserSession_info(&cl, b, &call, r));
+    return *err == 0;
+}
+
+static void cmd_session(void)
+{
+    RT_BUFS(b, 64, 512);
     capos_UserSession_info_Results_reader r;
-    int e = rt_error(capos_UserSession_info(&cl, &b, &call, &r));
-    if (e) {
+    int e;
+    if (!session_info(&r, &b, &e)) {
         rt_term_printf(term, "session: error %d\n", e);
         return;
     }
@@ -60,19 +319,24 @@ static void cmd_session(uint32_t session)
                    p.str, (int)f.len, f.str, (int)m.len, m.str, e1, e2);
 }
 
-static void cmd_audit(void)
+static void cmd_audit(const char *arg)
 {
     int64_t a = rt_capset_lookup("audit");
+    uint32_t n = 10;
     if (a < 0) {
         rt_term_printf(term, "audit: not available to this session\n");
         return;
     }
-    RT_BUFS(b, 64, 4096);
+    if (*arg && (!number(arg, &n) || n == 0 || n > 32)) {
+        rt_term_printf(term, "audit: N is a whole number from 1 to 32\n");
+        return;
+    }
+    RT_BUFS(b, 64, 8192);
     uint32_t ac = (uint32_t)a;
     capnp_client cl = RT_CLIENT(ac);
     capnp_call call;
     capos_AuditLog_tail_Results_reader r;
-    int e = rt_error(capos_AuditLog_tail(&cl, &b, &call, 10, &r));
+    int e = rt_error(capos_AuditLog_tail(&cl, &b, &call, n, &r));
     if (e) {
         rt_term_printf(term, "audit: denied (%d)\n", e);
         return;
@@ -81,8 +345,11 @@ static void cmd_audit(void)
     for (uint32_t i = 0; i < l.count; i++) {
         capos_AuditRecord_reader x = capos_AuditRecord_list_get(l, i);
         capnp_text ev = capos_AuditRecord_get_event(x), rs = capos_AuditRecord_get_reason(x);
-        rt_term_printf(term, "  #%lu %.*s %.*s session %lu\n", capos_AuditRecord_get_seq(x), (int)ev.len, ev.str,
-                    (int)rs.len, rs.str, capos_AuditRecord_get_session(x));
+        capnp_text pr = capos_AuditRecord_get_principal(x);
+        uint64_t t = capos_AuditRecord_get_timeNs(x);
+        rt_term_printf(term, "  #%lu %5lu.%03lus %.*s %.*s%s%.*s session %lu\n", capos_AuditRecord_get_seq(x),
+                       t / 1000000000u, t / 1000000 % 1000, (int)ev.len, ev.str, (int)rs.len, rs.str,
+                       pr.len ? " by " : "", (int)pr.len, pr.str, capos_AuditRecord_get_session(x));
     }
 }
 
@@ -93,86 +360,177 @@ static void cmd_echo(const char *text)
         rt_term_printf(term, "echo: not available to this session\n");
         return;
     }
-    RT_BUFS(b, 512, 512);
+    RT_BUFS(b, 512, 1200);
     uint32_t c = (uint32_t)ec;
     capnp_client cl = RT_CLIENT(c);
     capnp_call call;
     capos_Echo_echo_Results_reader r;
     int e = rt_error(capos_Echo_echo(&cl, &b, &call, text, strlen(text), &r));
-    capnp_data d = e ? (capnp_data){ 0, 0 } : capos_Echo_echo_Results_get_data(r);
+    if (e) {
+        rt_term_printf(term, "echo: the echo service failed (%d)\n", e);
+        return;
+    }
+    capnp_data d = capos_Echo_echo_Results_get_data(r);
     rt_term_printf(term, "%.*s\n", (int)d.len, (const char *)d.ptr);
 }
 
-/* ---- run: a permitted program, with named grants, and stdio served here ---- */
-
-static int stdio_write(void *self, capos_Console_write_Params_reader p, capos_Console_write_Results_builder r)
+static void cmd_programs(void)
 {
-    capnp_data d = capos_Console_write_Params_get_data(p);
-    rt_term_printf(term, "%.*s", (int)d.len, (const char *)d.ptr);
-    return CAPNP_OK;
-}
-
-static int stdio_read(void *self, capos_Console_readLine_Params_reader p, capos_Console_readLine_Results_builder r)
-{
-    char line[256];
-    int ev;
-    if (rt_term_read(term, true, line, sizeof line, &ev) || ev != capos_TerminalEvent_line)
-        line[0] = 0;
-    capos_Console_readLine_Results_set_line(r, line, strlen(line));
-    return CAPNP_OK;
-}
-
-static const capos_Console_server stdio_server = { .write = stdio_write, .readLine = stdio_read };
-
-static void serve_until_exit(uint32_t owner, uint32_t proc, const char *name)
-{
-    static uint8_t buf[2048] __attribute__((aligned(8)));
-    static uint8_t waitres[64] __attribute__((aligned(8)));
-    const uint64_t tag_recv = 0x5E11000000000001ull, tag_wait = 0x5E11000000000002ull;
-    struct cap_sqe recv = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = sizeof buf };
-    struct cap_sqe wait = { .opcode = CAP_OP_CALL, .cap_id = proc, .interface_id = capos_ProcessHandle_ID,
-                            .method_id = capos_ProcessHandle_METHOD_wait, .result_addr = (uint64_t)waitres,
-                            .result_len = sizeof waitres };
-    rt_ring_submit_tagged(&recv, tag_recv);
-    rt_ring_submit_tagged(&wait, tag_wait);
-    for (;;) {
-        struct cap_cqe c;
-        while (!rt_ring_poll(&c))
-            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
-        if (c.user_data == tag_wait) {
-            int64_t code = -1;
-            capnp_msg m;
-            if (c.result > 0 && capnp_msg_init(&m, waitres, (size_t)c.result) == CAPNP_OK)
-                code = capos_ProcessHandle_wait_Results_get_exitCode(capos_ProcessHandle_wait_Results_read_root(&m));
-            rt_term_printf(term, "%s exited with %ld\n", name, code);
-            return;                                   /* the owner's release cancels the posted RECV */
-        }
-        if (c.user_data != tag_recv || c.result < 0)
-            continue;
-        const struct cap_recv_hdr *h = (const void *)buf;
-        static uint8_t out[2048] __attribute__((aligned(8)));
-        capnp_server_call sc = { .interface_id = h->interface_id, .method_id = h->method_id,
-                                 .params = buf + sizeof *h, .params_len = h->params_len,
-                                 .result = out, .result_cap = sizeof out };
-        int e = capos_Console_dispatch(&stdio_server, 0, &sc);
-        rt_return(owner, h->call_id, out, e ? 0 : (uint32_t)sc.result_len, 0, 0, e != 0);
-        rt_ring_submit_tagged(&recv, tag_recv);
+    int64_t pl = rt_capset_lookup("programs");
+    if (pl < 0) {
+        rt_term_printf(term, "programs: not available to this session\n");
+        return;
+    }
+    RT_BUFS(b, 64, 2048);
+    uint32_t c = (uint32_t)pl;
+    capnp_client cl = RT_CLIENT(c);
+    capnp_call call;
+    capos_ProgramLauncher_programs_Results_reader r;
+    int e = rt_error(capos_ProgramLauncher_programs(&cl, &b, &call, &r));
+    if (e) {
+        rt_term_printf(term, "programs: the launcher failed (%d)\n", e);
+        return;
+    }
+    capnp_list nl = capos_ProgramLauncher_programs_Results_get_names(r);
+    capnp_list al = capos_ProgramLauncher_programs_Results_get_about(r);
+    for (uint32_t i = 0; i < nl.count; i++) {
+        capnp_text n = capnp_list_text(nl, i), a = i < al.count ? capnp_list_text(al, i) : (capnp_text){ "", 0 };
+        rt_term_printf(term, "  %-10.*s %.*s\n", (int)n.len, n.str, (int)a.len, a.str);
     }
 }
 
-/* jobs started with spawn, waited for (and their stdio served) with wait */
-#define JOBS 8
-static struct { bool used; char name[24]; uint32_t proc, owner; } jobs[JOBS];
+/* ---- run / spawn / wait / jobs / kill ---- */
 
-static void job_wait(int j)
+static const char *run_error(uint16_t e)
 {
-    serve_until_exit(jobs[j].owner, jobs[j].proc, jobs[j].name);
-    rt_release(jobs[j].owner);
-    rt_release(jobs[j].proc);
-    jobs[j].used = false;
+    switch (e) {
+    case capos_RunError_unknownProgram: return "no such program (see 'programs')";
+    case capos_RunError_reservedGrantName: return "the grant name 'console' is reserved (it is the program's stdio)";
+    case capos_RunError_grantRefused: return "the launcher refuses to pass that cap (too much authority)";
+    case capos_RunError_emptyGrantName: return "a grant needs a name (name: @cap)";
+    case capos_RunError_tooManyGrants: return "too many grants (at most 7)";
+    case capos_RunError_badGrant: return "bad grant (a name over 23 bytes, or a name given twice)";
+    case capos_RunError_argsTooLong: return "arguments too long";
+    case capos_RunError_noContext: return "no session context to run it in";
+    case capos_RunError_spawnFailed: return "the program could not be started";
+    default: return "refused";
+    }
 }
 
-/* run|spawn NAME [with { local: @held, ... }] */
+/* Parse "NAME [with { x: @cap, ... }]": false (said why) if it is bad. */
+#define MAXG 12
+static bool parse_run(char *line, char **name, const char **gnames, uint32_t *gcaps, uint32_t *ng)
+{
+    char *with = strstr(line, " with ");
+    if (with)
+        *with = 0;
+    *name = line;
+    while (**name == ' ')
+        (*name)++;
+    char *end = *name + strlen(*name);
+    while (end > *name && end[-1] == ' ')
+        *--end = 0;
+    if (!**name || strchr(*name, ' ')) {
+        rt_term_printf(term, "run: usage: run NAME [with { name: @cap, ... }]\n");
+        return false;
+    }
+    *ng = 0;
+    if (!with)
+        return true;
+    char *p = with + 6;
+    while (*p == ' ')
+        p++;
+    char *close = strchr(p, '}');
+    if (*p != '{' || !close) {
+        rt_term_printf(term, "run: grants look like: with { name: @cap, ... }\n");
+        return false;
+    }
+    for (char *t = close + 1; *t; t++)
+        if (*t != ' ') {
+            rt_term_printf(term, "run: unexpected text after '}': %s\n", t);
+            return false;
+        }
+    *close = 0;
+    for (char *g = p + 1; g;) {
+        char *comma = strchr(g, ',');
+        if (comma)
+            *comma = 0;
+        while (*g == ' ')
+            g++;
+        if (!*g && !comma && *ng == 0)
+            break;                                         /* with { } */
+        char *colon = strchr(g, ':'), *at = colon ? strchr(colon, '@') : 0;
+        if (!colon || !at || *ng == MAXG) {
+            rt_term_printf(term, *ng == MAXG ? "run: too many grants\n" : "run: bad grant \"%s\" (want name: @cap)\n", g);
+            return false;
+        }
+        *colon = 0;
+        char *e = colon;
+        while (e > g && e[-1] == ' ')
+            *--e = 0;
+        char *cap = at + 1, *ce = cap;
+        while (*ce && *ce != ' ')
+            ce++;
+        *ce = 0;
+        int64_t id = rt_capset_lookup(cap);
+        if (id < 0 || !strcmp(cap, "terminal") || !strcmp(cap, "context") || !strcmp(cap, "session")) {
+            rt_term_printf(term, "run: no grantable cap named %s\n", cap);
+            return false;
+        }
+        gnames[*ng] = g;
+        gcaps[(*ng)++] = (uint32_t)id;
+        g = comma ? comma + 1 : 0;
+    }
+    return true;
+}
+
+static int running_jobs(void)
+{
+    int n = 0;
+    for (int j = 0; j < JOBS; j++)
+        n += jobs[j].used;
+    return n;
+}
+
+/* The foreground job runs until it ends: its output is shown as it comes,
+ * lines typed go to its readLine, Ctrl-C kills it. */
+static void foreground(int j)
+{
+    struct job *jb = &jobs[j];
+    fg = j;
+    if (jb->nout) {                                   /* what it wrote while in the background */
+        term_write(jb->out, jb->nout);
+        jb->nout = 0;
+    }
+    char line[256];
+    while (!jb->ended) {
+        if (jb->reading && ahead[0]) {               /* typed before it asked */
+            answer_read(jb, ahead);
+            ahead[0] = 0;
+            continue;
+        }
+        term_post();
+        struct cap_cqe c;
+        if (next_event(0, &c, true) != TAG_TERM)
+            continue;
+        int ev = term_done(&c, line, sizeof line);
+        if (ev == capos_TerminalEvent_interrupt) {
+            jb->killed = true;
+            rt_kill(jb->proc);
+        } else if (ev == capos_TerminalEvent_line && jb->reading) {
+            answer_read(jb, line);
+        } else if (ev == capos_TerminalEvent_line) {
+            strlcpy(ahead, line, sizeof ahead);       /* its next readLine, or the next command */
+        } else if (ev == capos_TerminalEvent_endOfInput && jb->reading) {
+            answer_read(jb, "");
+        } else if (ev < 0) {
+            break;
+        }
+    }
+    fg = -1;
+    job_free(j);
+}
+
 static void cmd_run(char *line, bool background)
 {
     int64_t pl = rt_capset_lookup("programs");
@@ -180,48 +538,19 @@ static void cmd_run(char *line, bool background)
         rt_term_printf(term, "run: not available to this session\n");
         return;
     }
-    char *name = line, *with = strstr(line, " with ");
-    if (with)
-        *with = 0;
-    const char *gnames[7];
-    uint32_t gcaps[7];
-    uint32_t ng = 0;
-    if (with) {
-        char *p = with + 6;
-        while (*p == ' ')
-            p++;
-        if (*p != '{' || !strchr(p, '}')) {
-            rt_term_printf(term, "run: grants look like: with { name: @cap, ... }\n");
+    char *name;
+    const char *gnames[MAXG];
+    uint32_t gcaps[MAXG], ng;
+    if (!parse_run(line, &name, gnames, gcaps, &ng))
+        return;
+    int j = JOBS;
+    if (background) {
+        j = 0;
+        while (j < JOBS && jobs[j].used)
+            j++;
+        if (j == JOBS) {
+            rt_term_printf(term, "spawn: too many jobs (%d running): wait for one or kill one\n", JOBS);
             return;
-        }
-        *strchr(p, '}') = 0;
-        for (char *g = p + 1; g && *g;) {
-            char *comma = strchr(g, ',');
-            if (comma)
-                *comma = 0;
-            char *colon = strchr(g, ':'), *at = colon ? strchr(colon, '@') : 0;
-            while (*g == ' ')
-                g++;
-            if (!colon || !at || ng == 7) {
-                rt_term_printf(term, "run: bad grant \"%s\" (want name: @cap)\n", g);
-                return;
-            }
-            *colon = 0;
-            char *end = colon;
-            while (end > g && end[-1] == ' ')
-                *--end = 0;
-            char *cap = at + 1, *ce = cap;
-            while (*ce && *ce != ' ')
-                ce++;
-            *ce = 0;
-            int64_t id = rt_capset_lookup(cap);
-            if (id < 0 || !strcmp(cap, "terminal") || !strcmp(cap, "context") || !strcmp(cap, "session")) {
-                rt_term_printf(term, "run: no grantable cap named %s\n", cap);
-                return;
-            }
-            gnames[ng] = g;
-            gcaps[ng++] = (uint32_t)id;
-            g = comma ? comma + 1 : 0;
         }
     }
     RT_BUFS(b, 1024, 256);
@@ -239,45 +568,133 @@ static void cmd_run(char *line, bool background)
     capos_ProgramLauncher_run_Params_set_context(p, capnp_add_cap(p.s, rt_capset_require("context")));
     capos_ProgramLauncher_run_Results_reader r;
     int e = rt_error(capos_ProgramLauncher_run_send(&call, &r));
-    if (e || call.result_ncaps != 2) {
-        rt_term_printf(term, "run: %s refused (%d)\n", name, e);
+    uint16_t err = e ? 0xffff : capos_ProgramLauncher_run_Results_get_error(r);
+    if (e || err != capos_RunError_none || call.result_ncaps != 2) {
+        for (uint32_t i = 0; i < call.result_ncaps; i++)
+            rt_release(b.result_caps[i]);
+        if (e)
+            rt_term_printf(term, "run: %s: the launcher failed (%d)\n", name, e);
+        else
+            rt_term_printf(term, "run: %s: %s\n", name, run_error(err));
         return;
     }
-    uint32_t proc = b.result_caps[capos_ProgramLauncher_run_Results_get_process(r)];
-    uint32_t owner = b.result_caps[capos_ProgramLauncher_run_Results_get_stdio(r)];
-    int j = 0;
-    while (j < JOBS && jobs[j].used)
-        j++;
-    if (j == JOBS) {                                  /* no room to keep it: run it in the foreground */
-        serve_until_exit(owner, proc, name);
-        rt_release(owner);
-        rt_release(proc);
-        return;
-    }
-    jobs[j].used = true;
-    strlcpy(jobs[j].name, name, sizeof jobs[j].name);
-    jobs[j].proc = proc;
-    jobs[j].owner = owner;
+    struct job *jb = &jobs[j];
+    memset(jb, 0, sizeof *jb);
+    jb->used = true;
+    strlcpy(jb->name, name, sizeof jb->name);
+    jb->proc = b.result_caps[capos_ProgramLauncher_run_Results_get_process(r)];
+    jb->owner = b.result_caps[capos_ProgramLauncher_run_Results_get_stdio(r)];
+    job_recv(j);
+    struct cap_sqe w = { .opcode = CAP_OP_CALL, .cap_id = jb->proc, .interface_id = capos_ProcessHandle_ID,
+                         .method_id = capos_ProcessHandle_METHOD_wait, .result_addr = (uint64_t)jb->waitres,
+                         .result_len = sizeof jb->waitres };
+    rt_ring_submit_tagged(&w, TAG_JOB_WAIT | (uint64_t)j);
     if (background)
-        rt_term_printf(term, "[%d] %s started (its output waits for 'wait %d')\n", j + 1, name, j + 1);
+        rt_term_printf(term, "[%d] %s started (its output is shown when it ends; 'wait %d' brings it to the front)\n",
+                       j + 1, name, j + 1);
     else
-        job_wait(j);
+        foreground(j);
+}
+
+/* "%N" or "N": a job number in use, or -1 (said why). */
+static int job_arg(const char *cmd, const char *arg)
+{
+    uint32_t n;
+    if (*arg == '%')
+        arg++;
+    if (!number(arg, &n)) {
+        rt_term_printf(term, "%s: '%s' is not a job number\n", cmd, arg);
+        return -1;
+    }
+    if (n == 0 || n > JOBS || !jobs[n - 1].used) {
+        rt_term_printf(term, "%s: no such job %u\n", cmd, n);
+        return -1;
+    }
+    return (int)n - 1;
 }
 
 static void cmd_wait(const char *arg)
 {
     int j = -1;
-    if (*arg)
-        j = (int)(arg[0] - '1');
-    else
+    if (*arg) {
+        j = job_arg("wait", arg);
+        if (j < 0)
+            return;
+    } else {
         for (int k = 0; k < JOBS && j < 0; k++)
             if (jobs[k].used)
                 j = k;
-    if (j < 0 || j >= JOBS || !jobs[j].used) {
-        rt_term_printf(term, "wait: no such job\n");
-        return;
+        if (j < 0) {
+            rt_term_printf(term, "wait: no jobs\n");
+            return;
+        }
     }
-    job_wait(j);
+    foreground(j);
+}
+
+static void cmd_jobs(void)
+{
+    if (!running_jobs())
+        rt_term_printf(term, "no jobs\n");
+    for (int j = 0; j < JOBS; j++)
+        if (jobs[j].used)
+            rt_term_printf(term, "[%d] %s %s\n", j + 1, jobs[j].reading ? "waiting-for-input" : "running", jobs[j].name);
+}
+
+static void cmd_kill(const char *arg)
+{
+    int j = job_arg("kill", arg);
+    if (j < 0)
+        return;
+    jobs[j].killed = true;
+    rt_kill(jobs[j].proc);                          /* its end is reported by the loop */
+}
+
+/* Leaving: running jobs are ended and whatever they still write dropped,
+ * so none of it lands on the next person's login screen. */
+static void end_jobs(void)
+{
+    int n = running_jobs();
+    if (!n)
+        return;
+    rt_term_printf(term, "ending %d running job%s:", n, n == 1 ? "" : "s");
+    for (int j = 0; j < JOBS; j++)
+        if (jobs[j].used)
+            rt_term_printf(term, " [%d] %s", j + 1, jobs[j].name);
+    rt_term_printf(term, "\n");
+    for (int j = 0; j < JOBS; j++)
+        if (jobs[j].used) {
+            rt_kill(jobs[j].proc);
+            rt_wait(jobs[j].proc);
+            job_free(j);
+        }
+}
+
+/* ---- help: only what this session can use ---- */
+static const struct { const char *usage, *needs, *what; } commands[] = {
+    { "help", 0, "this list" },
+    { "whoami", 0, "who this session is" },
+    { "session", 0, "principal, profile, how you logged in, when the session expires" },
+    { "caps", 0, "every capability this shell holds, with its interface" },
+    { "uptime", 0, "how long the system and this session have been up" },
+    { "time", 0, "the time since boot" },
+    { "audit [N]", "audit", "the last N audit records (10 if not given)" },
+    { "echo TEXT", "echo", "TEXT through the echo service" },
+    { "programs", "programs", "what run accepts, one line each" },
+    { "run NAME [with { x: @cap }]", "programs", "run a program in the front; Ctrl-C ends it" },
+    { "spawn NAME [with { x: @cap }]", "programs", "run a program in the background" },
+    { "jobs", "programs", "the background jobs" },
+    { "wait [N]", "programs", "bring job N (or the first) to the front until it ends" },
+    { "kill %N", "programs", "end job N" },
+    { "history", 0, "the last commands; !! repeats the last, !N the Nth" },
+    { "exit", 0, "log out (also: logout, Ctrl-D)" },
+};
+
+static void cmd_help(void)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!commands[i].needs || rt_capset_lookup(commands[i].needs) >= 0)
+            rt_term_printf(term, "  %-30s %s\n", commands[i].usage, commands[i].what);
 }
 
 /* history: the last commands; !! repeats the last, !N the Nth */
@@ -285,32 +702,74 @@ static void cmd_wait(const char *arg)
 static char hist[HIST][256];
 static uint32_t nhist;
 
+static void logout(const char *reason)
+{
+    RT_BUFS(b, 128, 64);
+    capnp_client cl = RT_CLIENT(session);
+    capnp_call call;
+    capos_UserSession_logout_Results_reader r;
+    capos_UserSession_logout(&cl, &b, &call, reason, strlen(reason), &r);
+}
+
 int main(void)
 {
     term = rt_capset_require("terminal");
-    uint32_t session = rt_capset_require("session");
-    char me[32] = "?";
+    session = rt_capset_require("session");
+    uint64_t born = rt_timer_now();
+    last_input = born;
     {
         RT_BUFS(b, 64, 512);
-        capnp_client cl = RT_CLIENT(session);
-        capnp_call call;
         capos_UserSession_info_Results_reader r;
-        if (!capos_UserSession_info(&cl, &b, &call, &r)) {
+        int e;
+        if (session_info(&r, &b, &e)) {
             capnp_text p = capos_UserSession_info_Results_get_principal(r);
+            capnp_text f = capos_UserSession_info_Results_get_profile(r);
+            capnp_text m = capos_UserSession_info_Results_get_authMethod(r);
             fmt_snprintf(me, sizeof me, "%.*s", (int)p.len, p.str);
+            fmt_snprintf(profile, sizeof profile, "%.*s", (int)f.len, f.str);
+            fmt_snprintf(method, sizeof method, "%.*s", (int)m.len, m.str);
+            idle_ns = capos_UserSession_info_Results_get_idleTimeoutNs(r);
+            expires_ns = capos_UserSession_info_Results_get_expiresNs(r);
         }
     }
     rt_term_printf(term, "Welcome, %s. Type 'help' for commands.\n", me);
     for (;;) {
         char line[256];
-        int ev;
         rt_term_printf(term, "%s@capos> ", me);
-        if (rt_term_read(term, true, line, sizeof line, &ev) < 0 || ev == capos_TerminalEvent_endOfInput)
+        const char *why;
+        struct cap_cqe c;
+        int ev;
+        if (ahead[0]) {
+            strlcpy(line, ahead, sizeof line);
+            ahead[0] = 0;
+            rt_term_printf(term, "%s\n", line);
+            ev = capos_TerminalEvent_line;
+            goto got;
+        }
+        term_post();
+        if (!next_event(session_deadline(&why), &c, false)) {
+            char d[24];
+            rt_term_printf(term, "\n%s: logged out\n", !strcmp(why, "idle")
+                               ? (fmt_snprintf(line, sizeof line, "idle for %s", dur(idle_ns, d, sizeof d)), line)
+                               : "the session has expired");
+            end_jobs();
+            logout(why);
             return 0;
+        }
+        ev = term_done(&c, line, sizeof line);
+    got:
+        if (ev < 0 || ev == capos_TerminalEvent_endOfInput) {
+            end_jobs();
+            return 0;
+        }
         if (ev == capos_TerminalEvent_interrupt || !line[0])
             continue;
         if (line[0] == '!') {
-            uint32_t n = !strcmp(line, "!!") ? nhist : (uint32_t)(line[1] - '0') * (line[2] ? 10 : 1) + (line[2] ? (uint32_t)(line[2] - '0') : 0);
+            uint32_t n = 0;
+            if (!strcmp(line, "!!"))
+                n = nhist;
+            else if (!number(line + 1, &n))
+                n = 0;
             if (n == 0 || n > nhist || n + HIST <= nhist) {
                 rt_term_printf(term, "%s: no such command in the history\n", line);
                 continue;
@@ -320,29 +779,48 @@ int main(void)
         }
         strlcpy(hist[nhist++ % HIST], line, sizeof hist[0]);
         if (!strcmp(line, "help"))
-            rt_term_printf(term, "help caps session audit echo TEXT run|spawn NAME [with { x: @cap }] wait [N] history !! !N time exit\n");
+            cmd_help();
         else if (!strcmp(line, "caps"))
             cmd_caps();
         else if (!strcmp(line, "session"))
-            cmd_session(session);
+            cmd_session();
+        else if (!strcmp(line, "whoami"))
+            rt_term_printf(term, "%s (profile %s, logged in by %s)\n", me, profile, method);
         else if (!strcmp(line, "audit") || !strcmp(line, "audit tail"))
-            cmd_audit();
+            cmd_audit("");
+        else if (!strncmp(line, "audit ", 6))
+            cmd_audit(line + 6);
         else if (!strncmp(line, "echo ", 5))
             cmd_echo(line + 5);
+        else if (!strcmp(line, "programs"))
+            cmd_programs();
         else if (!strncmp(line, "run ", 4))
             cmd_run(line + 4, false);
         else if (!strncmp(line, "spawn ", 6))
             cmd_run(line + 6, true);
         else if (!strcmp(line, "wait") || !strncmp(line, "wait ", 5))
             cmd_wait(line[4] ? line + 5 : "");
+        else if (!strcmp(line, "jobs"))
+            cmd_jobs();
+        else if (!strncmp(line, "kill ", 5))
+            cmd_kill(line + 5);
         else if (!strcmp(line, "history"))
             for (uint32_t i = nhist > HIST ? nhist - HIST : 0; i < nhist; i++)
                 rt_term_printf(term, "  %u  %s\n", i + 1, hist[i % HIST]);
-        else if (!strcmp(line, "time"))
-            rt_term_printf(term, "%lu ns since boot\n", rt_timer_now());
-        else if (!strcmp(line, "exit") || !strcmp(line, "logout"))
+        else if (!strcmp(line, "time")) {
+            char d[24];
+            uint64_t now = rt_timer_now();
+            rt_term_printf(term, "%s since boot (%lu.%03lu s; capOS has no wall clock yet)\n", dur(now, d, sizeof d),
+                           now / 1000000000u, now / 1000000 % 1000);
+        } else if (!strcmp(line, "uptime")) {
+            char d1[24], d2[24];
+            uint64_t now = rt_timer_now();
+            rt_term_printf(term, "up %s, this session %s, %d job%s\n", dur(now, d1, sizeof d1),
+                           dur(now - born, d2, sizeof d2), running_jobs(), running_jobs() == 1 ? "" : "s");
+        } else if (!strcmp(line, "exit") || !strcmp(line, "logout")) {
+            end_jobs();
             return 0;
-        else
+        } else
             rt_term_printf(term, "unknown command: %s (try 'help')\n", line);
     }
 }
