@@ -35,7 +35,10 @@ all:
 setup:
 	@./scripts/setup
 
-include $(sort $(wildcard */module.mk */*/module.mk))
+# Layers in order, lowest first, so a layer may use what those below define.
+include $(sort $(wildcard lib/*/module.mk)) $(sort $(wildcard tools/*/module.mk)) kernel/module.mk \
+        manifests/module.mk user/module.mk $(sort $(wildcard host/*/module.mk)) \
+        $(sort $(wildcard tests/*/module.mk tests/*/*/module.mk)) $(sort $(wildcard bench/module.mk bench/*/module.mk))
 
 test: setup
 	@$(MAKE) --no-print-directory all

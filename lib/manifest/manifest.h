@@ -39,7 +39,8 @@
     X(POWER, "power")           \
     X(ENDPOINTS, "endpoints")   \
     X(SESSIONS, "sessions")     \
-    X(TERMINAL, "terminal")
+    X(TERMINAL, "terminal")     \
+    X(STATS, "stats")
 
 enum manifest_kernel_cap {
 #define MANIFEST_KCAP_ENUM(id, name) MANIFEST_KCAP_##id,

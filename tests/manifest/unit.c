@@ -47,9 +47,9 @@ static void test_interface_table(void)
 static void test_kernel_caps(void)
 {
     static const char *const names[] = { "console", "timer", "memory", "spawner",
-                                         "power", "endpoints", "sessions", "terminal" };
-    CHECK(MANIFEST_KCAP_COUNT == 8);
-    for (unsigned i = 0; i < 8; i++) {
+                                         "power", "endpoints", "sessions", "terminal", "stats" };
+    CHECK(MANIFEST_KCAP_COUNT == 9);
+    for (unsigned i = 0; i < 9; i++) {
         CHECK(strcmp(manifest_kernel_cap_name(i), names[i]) == 0);
         CHECK(manifest_kernel_cap_find(names[i], strlen(names[i])) == (int)i);
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A login/logout cycle leaves nothing behind (tests/sessions/shell.manifest):
-init logs in through the SessionManager, has the launcher start a shell on
+the proof program logs in through the SessionManager, has the launcher start a shell on
 the terminal, the host uses it and types exit, the session's caps are
 released; around the second such cycle the kernel's counters (free frames,
 objects, heap, processes, cap slots, pending calls) must be identical."""
@@ -18,7 +18,7 @@ def main():
     c = Checks("login-cycle")
     with tempfile.TemporaryDirectory() as tmp:
         pkg = boot_package(os.path.join(ROOT, "tests/sessions/shell.manifest"), tmp)
-        g = Guest("logintest", pkg=pkg)
+        g = Guest(pkg=pkg)
         try:
             for cycle, cmd in (("warm-up", "caps\r"), ("measured", "echo once more\r")):
                 mark = len(g.text())

@@ -4,7 +4,7 @@
  * this file reports facts and does not grade itself.
  */
 #include "rt/capos.h"
-#include "ringtest.h"
+#include "proof.h"
 
 static int32_t submit(struct cap_sqe s)
 {
@@ -144,7 +144,7 @@ int ringtest_run(void)
     printf("PROOF fault exit=%ld\n", code);
     if (h >= 0)
         rt_release((uint32_t)h);
-    r = rt_console_write("PROOF init still alive\n", 23);
+    r = rt_console_write("PROOF parent still alive\n", 25);
     printf("PROOF after-fault console result=%d\n", r);
 
     /* 6. Memory protection: each of these is killed by the CPU exception
@@ -166,11 +166,11 @@ int ringtest_run(void)
     }
 
     /* 7. Preemption: a process that never enters the kernel does not stop
-     * init; then it is killed through its handle. */
+     * the proof; then it is killed through its handle. */
     h = spawn_with_console("spin");
     uint64_t t = rt_timer_now();
     r = rt_timer_sleep_until(t + 30000000);
-    printf("PROOF spin running, init woke after sleep result=%d\n", r);
+    printf("PROOF spin running, parent woke after sleep result=%d\n", r);
     if (h >= 0) {
         r = rt_kill((uint32_t)h);
         code = process_wait((uint32_t)h);

@@ -1,11 +1,12 @@
 /*
- * The endpoint and transfer self-test (boot argument "ipctest"). init plays
+ * The endpoint and transfer self-test (proof mode "ipc"). The proof plays
  * the system's session path: it makes an endpoint, mints two sessions, starts
  * ipc-server and runs ipc-client in various roles. Lines are facts for the
  * host harness (tests/ipc), which judges them.
  */
 #include "rt/capos.h"
-#include "ringtest.h"
+#include "capos_test.capnp.h"
+#include "proof.h"
 
 static uint32_t spawner, factory, authority, stats;
 static uint32_t facet, badged, session_a, session_b;
@@ -36,12 +37,12 @@ static void probe_call_fill(uint32_t probe, bool fill)
     capnp_client cl = RT_CLIENT(probe);
     capnp_call call;
     if (fill) {
-        capos_IpcProbe_fillTable_Results_reader r;
-        int e = capos_IpcProbe_fillTable(&cl, &b, &call, &r);
-        printf("IPC fill-table result=%d filled=%u\n", rt_error(e), e ? 0 : capos_IpcProbe_fillTable_Results_get_filled(r));
+        capos_test_IpcProbe_fillTable_Results_reader r;
+        int e = capos_test_IpcProbe_fillTable(&cl, &b, &call, &r);
+        printf("IPC fill-table result=%d filled=%u\n", rt_error(e), e ? 0 : capos_test_IpcProbe_fillTable_Results_get_filled(r));
     } else {
-        capos_IpcProbe_drainTable_Results_reader r;
-        printf("IPC drain-table result=%d\n", rt_error(capos_IpcProbe_drainTable(&cl, &b, &call, &r)));
+        capos_test_IpcProbe_drainTable_Results_reader r;
+        printf("IPC drain-table result=%d\n", rt_error(capos_test_IpcProbe_drainTable(&cl, &b, &call, &r)));
     }
 }
 
@@ -58,7 +59,7 @@ int ipctest_run(void)
     authority = rt_capset_require("sessions");
     stats = rt_capset_require("stats");
     uint32_t owner;
-    int r = rt_endpoint_create(factory, capos_IpcProbe_ID, CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE, &owner, &facet);
+    int r = rt_endpoint_create(factory, capos_test_IpcProbe_ID, CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE, &owner, &facet);
     printf("IPC endpoint-create result=%d\n", r);
     if (r)
         return 1;
@@ -79,7 +80,7 @@ int ipctest_run(void)
     client("echo A2", facet, session_a, true);
     client("echo B1", facet, session_b, true);
     client("echo BADGE", badged, session_a, true);
-    client("echo INHERIT", facet, ~0u, true);         /* init's own (system) session */
+    client("echo INHERIT", facet, ~0u, true);         /* the proof's own (system) session */
 
     /* nobody may serve an interface only the kernel can vouch for */
     uint32_t fo, ff;
@@ -116,7 +117,7 @@ int ipctest_run(void)
     /* a receiver that dies mid-transfer: the move is queued on an endpoint
      * whose owner never receives, then the owner is killed */
     uint32_t idle_owner, idle_facet;
-    rt_endpoint_create(factory, capos_IpcProbe_ID, 0, &idle_owner, &idle_facet);
+    rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &idle_owner, &idle_facet);
     int64_t idle = server(idle_owner, "idle");
     rt_release(idle_owner);
     /* a caller that dies withdraws its queued call */
@@ -153,7 +154,7 @@ int ipctest_run(void)
     capos_SessionContext_revoke_Results_reader rr;
     printf("IPC revoke result=%d\n", rt_error(capos_SessionContext_revoke(&cl, &rb, &call, &rr)));
     uint32_t o2, f2;
-    rt_endpoint_create(factory, capos_IpcProbe_ID, 0, &o2, &f2);
+    rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &o2, &f2);
     int64_t srv2 = server(o2, "");
     rt_release(o2);
     client("echo REVOKED", f2, session_b, true);

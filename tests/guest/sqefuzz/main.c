@@ -7,6 +7,7 @@
  * after it exits.
  */
 #include "rt/capos.h"
+#include "capos_test.capnp.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t next(void)
@@ -49,14 +50,14 @@ int main(void)
     for (; *seed; seed++)
         rng = rng * 31 + (uint8_t)*seed;
     static const uint64_t ifaces[] = { IFACE_CONSOLE, IFACE_TIMER, IFACE_VIRTUAL_MEMORY, IFACE_ENDPOINT_FACTORY,
-                                       IFACE_ENDPOINT, capos_IpcProbe_ID, 0, 0x1234 };
+                                       IFACE_ENDPOINT, capos_test_IpcProbe_ID, 0, 0x1234 };
     uint32_t caps[8];
     uint32_t ncaps = 0;
     for (uint32_t i = 0; i < rt_capset->count && ncaps < 6; i++)
         if (strcmp(rt_capset->entries[i].name, "console"))   /* it reports through console; it does not fuzz it */
             caps[ncaps++] = rt_capset->entries[i].cap_id;
     uint32_t owner, facet;
-    if (rt_endpoint_create((uint32_t)rt_capset_require("endpoints"), capos_IpcProbe_ID, 3, &owner, &facet) == 0) {
+    if (rt_endpoint_create((uint32_t)rt_capset_require("endpoints"), capos_test_IpcProbe_ID, 3, &owner, &facet) == 0) {
         caps[ncaps++] = owner;
         caps[ncaps++] = facet;
     }

@@ -3,30 +3,31 @@
  * Argument "idle": hold the endpoint but never RECV (calls queue up).
  */
 #include "rt/capos.h"
+#include "capos_test.capnp.h"
 
 static uint32_t owner;
 static struct rt_incoming in;
 static uint32_t filled[300];
 static uint32_t nfilled;
 
-static int echo(void *self, capos_IpcProbe_echo_Params_reader p, capos_IpcProbe_echo_Results_builder r)
+static int echo(void *self, capos_test_IpcProbe_echo_Params_reader p, capos_test_IpcProbe_echo_Results_builder r)
 {
-    capnp_data d = capos_IpcProbe_echo_Params_get_data(p);
-    capos_IpcProbe_echo_Results_set_data(r, d.ptr, d.len);
-    capos_IpcProbe_echo_Results_set_callerRef0(r, in.hdr->caller_ref[0]);
-    capos_IpcProbe_echo_Results_set_callerRef1(r, in.hdr->caller_ref[1]);
-    capos_IpcProbe_echo_Results_set_badge(r, in.hdr->badge);
-    capos_IpcProbe_echo_Results_set_epoch(r, in.hdr->session_epoch);
+    capnp_data d = capos_test_IpcProbe_echo_Params_get_data(p);
+    capos_test_IpcProbe_echo_Results_set_data(r, d.ptr, d.len);
+    capos_test_IpcProbe_echo_Results_set_callerRef0(r, in.hdr->caller_ref[0]);
+    capos_test_IpcProbe_echo_Results_set_callerRef1(r, in.hdr->caller_ref[1]);
+    capos_test_IpcProbe_echo_Results_set_badge(r, in.hdr->badge);
+    capos_test_IpcProbe_echo_Results_set_epoch(r, in.hdr->session_epoch);
     if (in.hdr->flags & CAP_RECV_F_PRINCIPAL)
-        capos_IpcProbe_echo_Results_set_principal(r, in.hdr->principal, strnlen(in.hdr->principal, 32));
+        capos_test_IpcProbe_echo_Results_set_principal(r, in.hdr->principal, strnlen(in.hdr->principal, 32));
     if (in.hdr->flags & CAP_RECV_F_PROFILE)
-        capos_IpcProbe_echo_Results_set_profile(r, in.hdr->profile, strnlen(in.hdr->profile, 32));
+        capos_test_IpcProbe_echo_Results_set_profile(r, in.hdr->profile, strnlen(in.hdr->profile, 32));
     return CAPNP_OK;
 }
 
-static int take_cap(void *self, capos_IpcProbe_takeCap_Params_reader p, capos_IpcProbe_takeCap_Results_builder r)
+static int take_cap(void *self, capos_test_IpcProbe_takeCap_Params_reader p, capos_test_IpcProbe_takeCap_Results_builder r)
 {
-    uint32_t idx = capos_IpcProbe_takeCap_Params_get_cap(p);
+    uint32_t idx = capos_test_IpcProbe_takeCap_Params_get_cap(p);
     if (idx >= in.ncaps)
         return CAP_ERR_INVALID_ARGUMENT;
     uint32_t cap = in.caps[idx];
@@ -39,19 +40,19 @@ static int take_cap(void *self, capos_IpcProbe_takeCap_Params_reader p, capos_Ip
         printf("ipc-server: this line went through a Console cap that arrived in a call\n");
         rt_console = save;
     }
-    capos_IpcProbe_takeCap_Results_set_interfaceId(r, iface);
+    capos_test_IpcProbe_takeCap_Results_set_interfaceId(r, iface);
     for (uint32_t i = 0; i < in.ncaps; i++)
         rt_release(in.caps[i]);          /* used; nothing is kept */
     return CAPNP_OK;
 }
 
-static int hold(void *self, capos_IpcProbe_hold_Params_reader p, capos_IpcProbe_hold_Results_builder r)
+static int hold(void *self, capos_test_IpcProbe_hold_Params_reader p, capos_test_IpcProbe_hold_Results_builder r)
 {
     in.deferred = true;                        /* never answered */
     return CAPNP_OK;
 }
 
-static int fill_table(void *self, capos_IpcProbe_fillTable_Params_reader p, capos_IpcProbe_fillTable_Results_builder r)
+static int fill_table(void *self, capos_test_IpcProbe_fillTable_Params_reader p, capos_test_IpcProbe_fillTable_Results_builder r)
 {
     for (;;) {
         int64_t f = rt_endpoint_facet(owner, 99);
@@ -59,24 +60,24 @@ static int fill_table(void *self, capos_IpcProbe_fillTable_Params_reader p, capo
             break;
         filled[nfilled++] = (uint32_t)f;
     }
-    capos_IpcProbe_fillTable_Results_set_filled(r, nfilled);
+    capos_test_IpcProbe_fillTable_Results_set_filled(r, nfilled);
     return CAPNP_OK;
 }
 
-static int drain_table(void *self, capos_IpcProbe_drainTable_Params_reader p, capos_IpcProbe_drainTable_Results_builder r)
+static int drain_table(void *self, capos_test_IpcProbe_drainTable_Params_reader p, capos_test_IpcProbe_drainTable_Results_builder r)
 {
     while (nfilled)
         rt_release(filled[--nfilled]);
     return CAPNP_OK;
 }
 
-static const capos_IpcProbe_server server = {
+static const capos_test_IpcProbe_server server = {
     .echo = echo, .takeCap = take_cap, .hold = hold, .fillTable = fill_table, .drainTable = drain_table,
 };
 
 static int dispatch(const void *srv, void *self, capnp_server_call *c)
 {
-    return capos_IpcProbe_dispatch(srv, self, c);
+    return capos_test_IpcProbe_dispatch(srv, self, c);
 }
 
 /* "ooo": keep up to four RECVs posted, and answer what arrived in reverse
@@ -120,9 +121,9 @@ static void serve_out_of_order(void)
             capnp_msg m;
             capnp_data d = { 0, 0 };
             if (capnp_msg_init(&m, bufs[i] + sizeof *h, h->params_len) == CAPNP_OK)
-                d = capos_IpcProbe_echo_Params_get_data(capos_IpcProbe_echo_Params_read_root(&m));
+                d = capos_test_IpcProbe_echo_Params_get_data(capos_test_IpcProbe_echo_Params_read_root(&m));
             capnp_builder_init(&b, out, sizeof out);
-            capos_IpcProbe_echo_Results_set_data(capos_IpcProbe_echo_Results_init_root(&b), d.ptr, d.len);
+            capos_test_IpcProbe_echo_Results_set_data(capos_test_IpcProbe_echo_Results_init_root(&b), d.ptr, d.len);
             capnp_builder_finish(&b, &len);
             rt_return(owner, h->call_id, out, (uint32_t)len, 0, 0, false);
             struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)bufs[i], .result_len = 512 };

@@ -7,6 +7,7 @@
  *   last   the main thread exits first; the last thread's value ends the process
  */
 #include "rt/capos.h"
+#include "capos_test.capnp.h"
 
 static __thread uint64_t tls_id;
 static __thread char tls_buf[32] = "initial image";
@@ -176,9 +177,9 @@ static void *stress(void *arg)
         RT_BUFS(b, 256, 512);
         capnp_client cl = RT_CLIENT(probe);
         capnp_call call;
-        capos_IpcProbe_echo_Results_reader r;
-        int e = capos_IpcProbe_echo(&cl, &b, &call, msg, sizeof msg, &r);
-        capnp_data d = e ? (capnp_data){ 0, 0 } : capos_IpcProbe_echo_Results_get_data(r);
+        capos_test_IpcProbe_echo_Results_reader r;
+        int e = capos_test_IpcProbe_echo(&cl, &b, &call, msg, sizeof msg, &r);
+        capnp_data d = e ? (capnp_data){ 0, 0 } : capos_test_IpcProbe_echo_Results_get_data(r);
         if (e || d.len != sizeof msg || memcmp(d.ptr, msg, sizeof msg))
             wrong++;                      /* someone else's completion, or none */
     }

@@ -3,13 +3,14 @@
  * facet "probe" and printing what happened as CLIENT lines for the harness.
  */
 #include "rt/capos.h"
+#include "capos_test.capnp.h"
 
 static uint32_t probe;
 
-static int echo(const void *data, size_t len, capos_IpcProbe_echo_Results_reader *out, capnp_call *call, capnp_call_bufs *b)
+static int echo(const void *data, size_t len, capos_test_IpcProbe_echo_Results_reader *out, capnp_call *call, capnp_call_bufs *b)
 {
     capnp_client cl = RT_CLIENT(probe);
-    return rt_error(capos_IpcProbe_echo(&cl, b, call, data, len, out));
+    return rt_error(capos_test_IpcProbe_echo(&cl, b, call, data, len, out));
 }
 
 /* takeCap with explicit descriptors (the stubs always copy). */
@@ -19,14 +20,14 @@ static int take_cap(const struct cap_xfer *x, uint32_t nx)
     capnp_builder b;
     size_t len = 0;
     capnp_builder_init(&b, params, sizeof params);
-    capos_IpcProbe_takeCap_Params_builder p = capos_IpcProbe_takeCap_Params_init_root(&b);
-    capos_IpcProbe_takeCap_Params_set_cap(p, 0);   /* descriptor 0 */
+    capos_test_IpcProbe_takeCap_Params_builder p = capos_test_IpcProbe_takeCap_Params_init_root(&b);
+    capos_test_IpcProbe_takeCap_Params_set_cap(p, 0);   /* descriptor 0 */
     /* write the cap pointer by hand: index 0 of the transfer */
     capnp_builder_finish(&b, &len);
     uint8_t result[256] __attribute__((aligned(8)));
     struct cap_sqe s = {
-        .opcode = CAP_OP_CALL, .cap_id = probe, .interface_id = capos_IpcProbe_ID,
-        .method_id = capos_IpcProbe_METHOD_takeCap, .addr = (uint64_t)params, .len = (uint32_t)len,
+        .opcode = CAP_OP_CALL, .cap_id = probe, .interface_id = capos_test_IpcProbe_ID,
+        .method_id = capos_test_IpcProbe_METHOD_takeCap, .addr = (uint64_t)params, .len = (uint32_t)len,
         .result_addr = (uint64_t)result, .result_len = sizeof result,
         .xfer_cap_count = (uint8_t)nx, .xfer_addr = (uint64_t)x,
     };
@@ -53,7 +54,7 @@ int main(void)
     probe = (uint32_t)f;
     RT_BUFS(b, 4096, 1024);
     capnp_call call;
-    capos_IpcProbe_echo_Results_reader r;
+    capos_test_IpcProbe_echo_Results_reader r;
 
     if (!strcmp(role, "caps")) {
         for (uint32_t i = 0; i < rt_capset->count; i++)
@@ -70,16 +71,16 @@ int main(void)
                 printf("CLIENT %s error=%d\n", role + 5, e);
                 return 1;
             }
-            uint64_t a = capos_IpcProbe_echo_Results_get_callerRef0(r), c = capos_IpcProbe_echo_Results_get_callerRef1(r);
+            uint64_t a = capos_test_IpcProbe_echo_Results_get_callerRef0(r), c = capos_test_IpcProbe_echo_Results_get_callerRef1(r);
             if (i && (a != ref0 || c != ref1))
                 stable = 0;
             ref0 = a, ref1 = c;
         }
-        capnp_text pr = capos_IpcProbe_echo_Results_get_principal(r);
-        capnp_text pf = capos_IpcProbe_echo_Results_get_profile(r);
+        capnp_text pr = capos_test_IpcProbe_echo_Results_get_principal(r);
+        capnp_text pf = capos_test_IpcProbe_echo_Results_get_profile(r);
         printf("CLIENT %s ref=%016lx%016lx stable=%d epoch=%lu badge=%lu principal=%.*s profile=%.*s\n",
-               role + 5, ref0, ref1, stable, capos_IpcProbe_echo_Results_get_epoch(r),
-               capos_IpcProbe_echo_Results_get_badge(r), (int)pr.len, pr.str, (int)pf.len, pf.str);
+               role + 5, ref0, ref1, stable, capos_test_IpcProbe_echo_Results_get_epoch(r),
+               capos_test_IpcProbe_echo_Results_get_badge(r), (int)pr.len, pr.str, (int)pf.len, pf.str);
         return 0;
     }
     if (!strcmp(role, "owner-ops")) {
@@ -101,8 +102,8 @@ int main(void)
     }
     if (!strcmp(role, "hold")) {
         capnp_client cl = RT_CLIENT(probe);
-        capos_IpcProbe_hold_Results_reader hr;
-        printf("CLIENT hold result=%d\n", rt_error(capos_IpcProbe_hold(&cl, &b, &call, &hr)));
+        capos_test_IpcProbe_hold_Results_reader hr;
+        printf("CLIENT hold result=%d\n", rt_error(capos_test_IpcProbe_hold(&cl, &b, &call, &hr)));
         return 0;
     }
     uint32_t timer = rt_timer;

@@ -1,6 +1,7 @@
-#ifndef INIT_RINGTEST_H
-#define INIT_RINGTEST_H
+#ifndef PROOF_H
+#define PROOF_H
 #include <stdint.h>
+/* the proof modes in their own files, and what they share with main.c */
 int ringtest_run(void);
 int ipctest_run(void);
 int64_t spawn_with_console(const char *binary);
