@@ -21,7 +21,7 @@ static void complete(struct pending *pd, uint16_t event)
     capnp_builder b;
     size_t len = 0;
     capnp_builder_init(&b, buf, sizeof buf);
-    if (pd->arg2 & LD_TERMINAL) {
+    if (pd->line.flags & LD_TERMINAL) {
         capos_TerminalSession_readLine_Results_builder r = capos_TerminalSession_readLine_Results_init_root(&b);
         capos_TerminalSession_readLine_Results_set_line(r, line, event == capos_TerminalEvent_line ? line_len : 0);
         capos_TerminalSession_readLine_Results_set_event(r, event);
@@ -40,8 +40,8 @@ void console_input_ready(void)
         if (ch < 0)
             return;
         struct pending *pd = container_of(readers.next, struct pending, wait_link);
-        uint32_t max = (uint32_t)pd->arg;
-        bool echo = pd->arg2 & LD_ECHO, events = pd->arg2 & LD_EVENTS;
+        uint32_t max = pd->line.max;
+        bool echo = pd->line.flags & LD_ECHO, events = pd->line.flags & LD_EVENTS;
         if (esc) {
             /* swallow ESC [ params final-byte, so cursor keys never land in the line */
             if (esc == 1)
@@ -84,11 +84,11 @@ int ld_read(struct call_ctx *c, uint32_t max, unsigned flags)
 {
     if (max == 0 || max > sizeof line)
         max = sizeof line;
-    struct pending *pd = pending_new(c);
+    struct pending *pd = pending_new(c, PENDING_LINE);
     if (!pd)
         return CAP_ERR_OVERLOADED;
-    pd->arg = max;
-    pd->arg2 = flags;
+    pd->line.max = max;
+    pd->line.flags = flags;
     list_add_tail(&readers, &pd->wait_link);
     console_input_ready();
     return CALL_PENDING;

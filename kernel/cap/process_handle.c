@@ -25,7 +25,7 @@ static int handle_wait(void *self, capos_ProcessHandle_wait_Params_reader p, cap
         capos_ProcessHandle_wait_Results_set_exitCode(r, h->code);
         return CAPNP_OK;
     }
-    struct pending *pd = pending_new(c);
+    struct pending *pd = pending_new(c, PENDING_EXIT_WAIT);
     if (!pd)
         return CAP_ERR_OVERLOADED;
     list_add_tail(&h->waiters, &pd->wait_link);

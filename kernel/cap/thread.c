@@ -80,7 +80,7 @@ static int h_join(void *self, capos_ThreadHandle_join_Params_reader p, capos_Thr
         capos_ThreadHandle_join_Results_set_value(r, h->value);
         return CAPNP_OK;
     }
-    struct pending *pd = pending_new(c);
+    struct pending *pd = pending_new(c, PENDING_EXIT_WAIT);
     if (!pd)
         return CAP_ERR_OVERLOADED;
     list_add_tail(&h->waiters, &pd->wait_link);

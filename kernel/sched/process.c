@@ -194,7 +194,7 @@ void process_exit(struct process *p, int64_t code)
         init_exit_code = code;
 
     while (!list_empty(&p->pendings))
-        pending_free(container_of(p->pendings.next, struct pending, proc_link));
+        pending_cancel(container_of(p->pendings.next, struct pending, proc_link));
     ring_discard_overflow(p);
     endpoint_receiver_exit(p);
     cap_table_destroy(&p->caps);
