@@ -63,25 +63,15 @@ void park_thread_gone(struct thread *t)
         pending_cancel(t->park);
 }
 
-static struct thread *find(struct process *p, uint32_t id)
-{
-    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
-        struct thread *t = container_of(n, struct thread, proc_link);
-        if (t->tid == id)
-            return t;
-    }
-    return 0;
-}
-
 static int p_wait(void *self, capos_ParkSpace_wait_Params_reader prm, capos_ParkSpace_wait_Results_builder r)
 {
     struct call_ctx *c = self;
     struct park_space *ps = (struct park_space *)c->obj;
-    if (!ps->p || ps->p != c->caller)
-        return CAP_ERR_DISCONNECTED;
+    if (ps->p != c->caller)
+        return CAP_ERR_DISCONNECTED;       /* its process is gone (0), or the caller is another */
     uint64_t addr = capos_ParkSpace_wait_Params_get_addr(prm);
     paddr_t pa = addr % 4 ? 0 : vm_translate(&ps->p->vm, addr, 0);
-    struct thread *t = find(ps->p, capos_ParkSpace_wait_Params_get_thread(prm));
+    struct thread *t = process_thread(ps->p, capos_ParkSpace_wait_Params_get_thread(prm));
     if (!pa || !t || t->park)
         return CAP_ERR_INVALID_ARGUMENT;   /* unmapped or misaligned word, no such thread, already parked */
     if (*(volatile uint32_t *)phys_to_virt(pa) != capos_ParkSpace_wait_Params_get_expected(prm)) {
@@ -105,8 +95,8 @@ static int p_wake(void *self, capos_ParkSpace_wake_Params_reader prm, capos_Park
 {
     struct call_ctx *c = self;
     struct park_space *ps = (struct park_space *)c->obj;
-    if (!ps->p || ps->p != c->caller)
-        return CAP_ERR_DISCONNECTED;
+    if (ps->p != c->caller)
+        return CAP_ERR_DISCONNECTED;       /* its process is gone (0), or the caller is another */
     uint64_t addr = capos_ParkSpace_wake_Params_get_addr(prm);
     uint32_t count = capos_ParkSpace_wake_Params_get_count(prm), woken = 0;
     if (addr % 4 || !vm_translate(&ps->p->vm, addr, 0))

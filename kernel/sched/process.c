@@ -32,6 +32,16 @@ static int64_t init_exit_code;
 
 uint32_t process_count(void) { return nprocs; }
 
+struct thread *process_thread(struct process *p, uint32_t tid)
+{
+    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
+        struct thread *t = container_of(n, struct thread, proc_link);
+        if (t->tid == tid)
+            return t;
+    }
+    return 0;
+}
+
 int process_list_caps(capos_KernelStats_processes_Results_builder r)
 {
     capnp_lbuilder l = capos_KernelStats_processes_Results_init_list(r, nprocs);
