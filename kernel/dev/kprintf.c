@@ -26,7 +26,8 @@ void kprintf(const char *fmt, ...)
 void panic(const char *fmt, ...)
 {
     cli();
-    serial_write("\nKERNEL PANIC: ", 15);
+    static const char head[] = "\n[kernel] KERNEL PANIC: ";   /* the kernel log's prefix, like every kernel line */
+    serial_write(head, sizeof head - 1);
     va_list ap;
     va_start(ap, fmt);
     vprint(fmt, ap);
