@@ -28,12 +28,15 @@
 #include "sched/process.h"
 #include "sched/sched.h"
 #include "ring/ring.h"
+#include "arch/x86_64/cpu.h"
 #include "c/string.h"
 #include "capos.capnp.h"
 
+/* One endpoint. Freed when the last of its references goes: the owner side's
+ * (dropped in owner_destroy), one per facet, one per ep_call. */
 struct ep_core {
     uint32_t refs;               /* owner + facets + calls */
-    bool closed;
+    bool closed;                 /* the owner side is gone: no new calls or RECVs */
     uint64_t iface;
     uint64_t scope;              /* random: caller references differ per endpoint */
     uint32_t disclose;           /* CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE */
@@ -98,6 +101,7 @@ size_t endpoint_live_calls(void) { return live_calls; }
 
 static void core_put(struct ep_core *c)
 {
+    KASSERT(c->refs > 0);
     if (--c->refs == 0)
         kfree(c);
 }
@@ -170,6 +174,7 @@ void endpoint_call_cancel(struct pending *pd)
 static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *rp)
 {
     KASSERT(call->state == EP_CALL_QUEUED && rp->kind == PENDING_EP_RECV);
+    KASSERT(!interrupts_enabled());                   /* `out` below is static */
     struct process *rx = rp->proc;
     uint32_t off = (uint32_t)sizeof(struct cap_recv_hdr) + call->plen;
     uint32_t coff = (off + 7) & ~7u;
@@ -329,6 +334,7 @@ static void owner_destroy(struct kobj *o)
         call_fail(container_of(core->inflight.next, struct ep_call, link), CAP_ERR_DISCONNECTED);
     while (!list_empty(&core->receivers))
         pending_complete(container_of(core->receivers.next, struct pending, wait_link), CAP_ERR_DISCONNECTED, 0, 0);
+    KASSERT(core->nqueue == 0);
     core_put(core);
     kfree(o);
 }
@@ -386,6 +392,7 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     }
     if (!call)
         return CAP_ERR_NO_SUCH_CALL;
+    KASSERT(!interrupts_enabled());                   /* `buf` below is static */
     if (s->len > CAP_MAX_RESULT)
         return CAP_ERR_MESSAGE_TOO_LARGE;
     /* static: one RETURN at a time (interrupts off, no sleeping here) */
@@ -443,6 +450,7 @@ void endpoint_receiver_exit(struct process *p)
 {
     while (!list_empty(&p->received)) {
         struct ep_call *call = container_of(p->received.next, struct ep_call, rx_link);
+        KASSERT(call->state != EP_CALL_QUEUED);
         call_fail(call, CAP_ERR_DISCONNECTED);
     }
 }

@@ -9,8 +9,13 @@
 #include "objects.h"
 #include "linedisc.h"
 #include "dev/serial.h"
+#include "kprintf.h"
+#include "arch/x86_64/cpu.h"
 
-static struct list readers = LIST_INIT(readers);
+/* One line being edited, for the oldest reader. Binds on: only the timer
+ * tick (an interrupt gate) and readLine calls (system calls) touch these,
+ * both with interrupts off, so neither can interrupt the other. */
+static struct list readers = LIST_INIT(readers);      /* struct pending (PENDING_LINE), oldest first */
 static char line[CAP_MAX_RESULT - 64];
 static uint32_t line_len;
 static int esc;                 /* inside an escape sequence (arrow keys...): 1 after ESC, 2 inside CSI */
@@ -35,6 +40,7 @@ static void complete(struct pending *pd, uint16_t event)
 
 void console_input_ready(void)
 {
+    KASSERT(!interrupts_enabled());
     while (!list_empty(&readers)) {
         int ch = serial_getc();
         if (ch < 0)
