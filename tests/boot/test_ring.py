@@ -72,7 +72,11 @@ def main():
     c.check("256 SQEs in one enter complete in order", has(r"^PROOF batch-256 completions=256 in_order=1$"))
     c.check("null dereference in a user process is logged with a register dump",
             has(r"^\[kernel\] process \d+ \(fault\) killed: page fault \(vector 14, error \d+\) at rip [0-9a-f]+, address 0000000000000000$")
-            and has(r"^  rip=[0-9a-f]{16} cs=2b"))
+            and has(r"^\[kernel\]   rip=[0-9a-f]{16} cs=2b"))
+    dump = ("rip=", "rax=", "rsi=", "r9 =", "r13=", "vector=")
+    c.check("every line of the register dump carries the [kernel] prefix",
+            all(has(rf"^\[kernel\]   {re.escape(k)}") for k in dump)
+            and not any(has(rf"^\s*{re.escape(k)}") for k in dump))
     c.check("the faulting process's parent sees exit code PROCESS_EXIT_FAULT", has(r"^PROOF fault exit=-1000$"))
     c.check("the parent keeps running after the fault", has(r"^PROOF parent still alive$") and has(r"^PROOF after-fault console result=0$"))
     for prog, err in (("wtext", 7), ("xstack", 0x15), ("rkernel", 5)):
