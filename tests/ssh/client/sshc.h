@@ -4,7 +4,7 @@
 #ifndef CAPOS_SSHC_H
 #define CAPOS_SSHC_H
 
-#include "../ssh_internal.h"
+#include "ssh_internal.h"
 
 struct sshc {
     /* transport: send all bytes (0 ok), receive some bytes (>0, or 0 on EOF) */
