@@ -168,7 +168,7 @@ static void test_login_shell(void)
     wr_cstr(&w, "xterm");
     wr_u32(&w, 80); wr_u32(&w, 24); wr_u32(&w, 0); wr_u32(&w, 0);
     wr_cstr(&w, "");
-    CHECK(sshc_chan_request(&P->cli, "pty-req", pty, w.len) == 1);
+    CHECK(sshc_chan_request(&P->cli, "pty-req", pty, wr_len(&w)) == 1);
     CHECK(has_event(P, SSH_EV_PTY, 0));
     CHECK(sshc_chan_request(&P->cli, "shell", NULL, 0) == 1);
     CHECK(has_event(P, SSH_EV_SHELL, 0));
@@ -183,7 +183,7 @@ static void test_login_shell(void)
         wr_init(&w, buf, sizeof buf);
         wr_u8(&w, SSH_MSG_CHANNEL_REQUEST); wr_u32(&w, P->cli.chan_remote);
         wr_cstr(&w, "window-change"); wr_u8(&w, 0); wr_raw(&w, wc, 16);
-        sshc_send(&P->cli, buf, w.len);
+        sshc_send(&P->cli, buf, wr_len(&w));
     }
     CHECK(has_event(P, SSH_EV_WINDOW_CHANGE, 0));
     /* exit */
@@ -199,7 +199,7 @@ static void test_login_shell(void)
     uint8_t d[32];
     wr_init(&w, d, sizeof d);
     wr_u8(&w, SSH_MSG_DISCONNECT); wr_u32(&w, 11); wr_cstr(&w, "bye"); wr_cstr(&w, "");
-    sshc_send(&P->cli, d, w.len);
+    sshc_send(&P->cli, d, wr_len(&w));
     CHECK(disc_reason(P) == SSH_R_PEER_DISCONNECT);
     CHECK(ssh_is_closed(&P->srv));
     free(P);
@@ -229,7 +229,7 @@ static void test_variants(void)
         wr_cstr(&w, "chacha20-poly1305@openssh.com"); wr_cstr(&w, "chacha20-poly1305@openssh.com");
         wr_cstr(&w, "hmac-sha2-256"); wr_cstr(&w, "hmac-sha2-256"); wr_cstr(&w, "none"); wr_cstr(&w, "none");
         wr_cstr(&w, ""); wr_cstr(&w, ""); wr_u8(&w, 1); wr_u32(&w, 0);
-        sshc_send(&P->cli, k, w.len);
+        sshc_send(&P->cli, k, wr_len(&w));
         CHECK(P->srv.kex_ignore_next == 1);
         uint8_t g[40] = { SSH_MSG_KEX_ECDH_INIT, 0, 0, 0, 3, 1, 2, 3 };
         sshc_send(&P->cli, g, 8);
@@ -333,7 +333,7 @@ static void test_deferred_replies(void)
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_CHANNEL_REQUEST); wr_u32(&w, P->cli.chan_remote); wr_cstr(&w, "exec"); wr_u8(&w, 1);
     wr_cstr(&w, "id");
-    sshc_send(&P->cli, buf, w.len);
+    sshc_send(&P->cli, buf, wr_len(&w));
     CHECK(P->srv.defer_len > 0);
     ssh_channel_exit(&P->srv, 7);          /* also deferred */
     CHECK(P->srv.exit_pending == 1);
@@ -367,13 +367,13 @@ static void test_auth(void)
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_USERAUTH_REQUEST); wr_cstr(&w, "alice"); wr_cstr(&w, "ssh-connection");
     wr_cstr(&w, "password"); wr_u8(&w, 0); wr_cstr(&w, "secret");
-    sshc_send(&P->cli, buf, w.len);
+    sshc_send(&P->cli, buf, wr_len(&w));
     CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_USERAUTH_FAILURE);
     CHECK(has_event(P, SSH_EV_AUTH_FAILURE, SSH_R_AUTH_PASSWORD));
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_USERAUTH_REQUEST); wr_cstr(&w, "alice"); wr_cstr(&w, "ssh-connection");
     wr_cstr(&w, "none");
-    sshc_send(&P->cli, buf, w.len);
+    sshc_send(&P->cli, buf, wr_len(&w));
     CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_USERAUTH_FAILURE);
     CHECK(P->cli.last_len == 1 + 4 + 9 + 1 && memcmp(P->cli.last + 5, "publickey", 9) == 0);
     CHECK(P->srv.auth_failures == 4);
@@ -389,7 +389,7 @@ static void test_auth(void)
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_USERAUTH_REQUEST); wr_cstr(&w, "alice"); wr_cstr(&w, "ssh-connection");
     wr_cstr(&w, "keyboard-interactive"); wr_cstr(&w, ""); wr_cstr(&w, "");
-    sshc_send(&P->cli, buf, w.len);
+    sshc_send(&P->cli, buf, wr_len(&w));
     CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_DISCONNECT);
     CHECK(disc_reason(P) == SSH_R_AUTH_TOO_MANY);
     free(P);
@@ -432,7 +432,7 @@ static int open_denied(struct pair *P, const char *type, enum ssh_reason r)
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_CHANNEL_OPEN); wr_cstr(&w, type); wr_u32(&w, 9); wr_u32(&w, 65536); wr_u32(&w, 32768);
     if (!strcmp(type, "direct-tcpip")) { wr_cstr(&w, "127.0.0.1"); wr_u32(&w, 80); wr_cstr(&w, "127.0.0.1"); wr_u32(&w, 5555); }
-    sshc_send(&P->cli, buf, w.len);
+    sshc_send(&P->cli, buf, wr_len(&w));
     if (sshc_recv_skip(&P->cli) != SSH_MSG_CHANNEL_OPEN_FAILURE) return 0;
     struct ssh_rd rd;
     rd_init(&rd, P->cli.last + 9, P->cli.last_len - 9);
@@ -449,16 +449,16 @@ static void test_denials(void)
     struct ssh_wr w;
     wr_init(&w, ex, sizeof ex);
     wr_cstr(&w, "id");
-    CHECK(req_denied(P, "exec", ex, w.len, SSH_R_DENY_EXEC));
+    CHECK(req_denied(P, "exec", ex, wr_len(&w), SSH_R_DENY_EXEC));
     wr_init(&w, ex, sizeof ex);
     wr_cstr(&w, "sftp");
-    CHECK(req_denied(P, "subsystem", ex, w.len, SSH_R_DENY_SUBSYSTEM));
+    CHECK(req_denied(P, "subsystem", ex, wr_len(&w), SSH_R_DENY_SUBSYSTEM));
     wr_init(&w, ex, sizeof ex);
     wr_cstr(&w, "LANG"); wr_cstr(&w, "C");
-    CHECK(req_denied(P, "env", ex, w.len, SSH_R_DENY_ENV));
+    CHECK(req_denied(P, "env", ex, wr_len(&w), SSH_R_DENY_ENV));
     wr_init(&w, ex, sizeof ex);
     wr_u8(&w, 0); wr_cstr(&w, "MIT-MAGIC-COOKIE-1"); wr_cstr(&w, "00"); wr_u32(&w, 0);
-    CHECK(req_denied(P, "x11-req", ex, w.len, SSH_R_DENY_X11));
+    CHECK(req_denied(P, "x11-req", ex, wr_len(&w), SSH_R_DENY_X11));
     CHECK(req_denied(P, "auth-agent-req@openssh.com", NULL, 0, SSH_R_DENY_AGENT));
     CHECK(req_denied(P, "frobnicate", NULL, 0, SSH_R_DENY_CHANNEL_REQUEST));
     CHECK(sshc_chan_request(&P->cli, "shell", NULL, 0) == 1);
@@ -473,12 +473,12 @@ static void test_denials(void)
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_GLOBAL_REQUEST); wr_cstr(&w, "tcpip-forward"); wr_u8(&w, 1);
     wr_cstr(&w, "127.0.0.1"); wr_u32(&w, 9999);
-    sshc_send(&P->cli, buf, w.len);
+    sshc_send(&P->cli, buf, wr_len(&w));
     CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_REQUEST_FAILURE);
     CHECK(has_event(P, SSH_EV_DENIED, SSH_R_DENY_TCPIP_FORWARD));
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_GLOBAL_REQUEST); wr_cstr(&w, "keepalive@openssh.com"); wr_u8(&w, 1);
-    sshc_send(&P->cli, buf, w.len);
+    sshc_send(&P->cli, buf, wr_len(&w));
     CHECK(sshc_recv_skip(&P->cli) == SSH_MSG_REQUEST_FAILURE);
     CHECK(has_event(P, SSH_EV_KEEPALIVE, 0));
     /* unknown message number -> UNIMPLEMENTED with its sequence number */
@@ -562,7 +562,7 @@ static void test_flow(void)
     for (int i = 0; i < 3; i++) {
         wr_init(&w, gr, sizeof gr);
         wr_u8(&w, SSH_MSG_GLOBAL_REQUEST); wr_cstr(&w, "keepalive@openssh.com"); wr_u8(&w, 1);
-        sshc_send(&P->cli, gr, w.len);
+        sshc_send(&P->cli, gr, wr_len(&w));
     }
     CHECK(P->nev - nev <= 1);
     P->no_drain = 0;
@@ -617,7 +617,7 @@ static void test_hostile(void)
         struct ssh_wr w;
         wr_init(&w, sr, sizeof sr);
         wr_u8(&w, SSH_MSG_SERVICE_REQUEST); wr_cstr(&w, "ssh-userauth");
-        sshc_send(&P->cli, sr, w.len);
+        sshc_send(&P->cli, sr, wr_len(&w));
         CHECK(disc_reason(P) == SSH_R_UNEXPECTED_MESSAGE);
         free(P);
     }
@@ -697,7 +697,7 @@ static void test_hostile(void)
         wr_cstr(&w, "chacha20-poly1305@openssh.com"); wr_cstr(&w, "chacha20-poly1305@openssh.com");
         wr_cstr(&w, ""); wr_cstr(&w, ""); wr_cstr(&w, "none"); wr_cstr(&w, "none");
         wr_cstr(&w, ""); wr_cstr(&w, ""); wr_u8(&w, 0); wr_u32(&w, 0);
-        sshc_send(&P->cli, k, w.len);
+        sshc_send(&P->cli, k, wr_len(&w));
         uint8_t e[37] = { SSH_MSG_KEX_ECDH_INIT, 0, 0, 0, 32 };
         sshc_send(&P->cli, e, sizeof e);
         CHECK(disc_reason(P) == SSH_R_KEX_BAD_PUBLIC);

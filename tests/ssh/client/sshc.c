@@ -108,8 +108,8 @@ static int send_kexinit(struct sshc *c, uint8_t *i_c, size_t *i_c_len)
     wr_cstr(&w, "");
     wr_u8(&w, 0);
     wr_u32(&w, 0);
-    *i_c_len = w.len;
-    return sshc_send(c, i_c, w.len);
+    *i_c_len = wr_len(&w);
+    return sshc_send(c, i_c, wr_len(&w));
 }
 
 /* KEXINIT exchange and ECDH; if got_server_kexinit, c->last holds it already */
@@ -156,7 +156,7 @@ static int do_kex(struct sshc *c, int initial, int have_server_kexinit)
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_KEX_ECDH_INIT);
     wr_str(&w, q_c, 32);
-    if (sshc_send(c, buf, w.len) < 0) return -1;
+    if (sshc_send(c, buf, wr_len(&w)) < 0) return -1;
     if (sshc_recv(c) != SSH_MSG_KEX_ECDH_REPLY) return -1;
     struct ssh_rd r;
     rd_init(&r, c->last + 1, c->last_len - 1);
@@ -251,7 +251,7 @@ int sshc_service(struct sshc *c)
     wr_init(&w, buf, sizeof buf);
     wr_u8(&w, SSH_MSG_SERVICE_REQUEST);
     wr_cstr(&w, "ssh-userauth");
-    if (sshc_send(c, buf, w.len) < 0) return -1;
+    if (sshc_send(c, buf, wr_len(&w)) < 0) return -1;
     return sshc_recv_skip(c) == SSH_MSG_SERVICE_ACCEPT ? 0 : -1;
 }
 
@@ -268,7 +268,7 @@ int sshc_auth_query(struct sshc *c, const char *user, const uint8_t pub[32])
     wr_u8(&w, 0);
     wr_cstr(&w, "ssh-ed25519");
     wr_str(&w, blob, sizeof blob);
-    if (sshc_send(c, buf, w.len) < 0) return -1;
+    if (sshc_send(c, buf, wr_len(&w)) < 0) return -1;
     int t = sshc_recv_skip(c);
     if (t == SSH_MSG_USERAUTH_PK_OK) return 0;
     if (t == SSH_MSG_USERAUTH_FAILURE) return 1;
@@ -282,7 +282,7 @@ int sshc_auth_sign(struct sshc *c, const char *user, const uint8_t sk[64])
     struct ssh_wr w;
     wr_init(&w, buf, sizeof buf);
     wr_str(&w, c->session_id, 32);
-    size_t start = w.len;
+    size_t start = wr_len(&w);
     wr_u8(&w, SSH_MSG_USERAUTH_REQUEST);
     wr_cstr(&w, user);
     wr_cstr(&w, "ssh-connection");
@@ -290,11 +290,11 @@ int sshc_auth_sign(struct sshc *c, const char *user, const uint8_t sk[64])
     wr_u8(&w, 1);
     wr_cstr(&w, "ssh-ed25519");
     wr_str(&w, blob, sizeof blob);
-    crypto_sign_detached(sig, NULL, buf, w.len, sk);
+    crypto_sign_detached(sig, NULL, buf, wr_len(&w), sk);
     wr_u32(&w, 4 + 11 + 4 + 64);
     wr_cstr(&w, "ssh-ed25519");
     wr_str(&w, sig, 64);
-    if (sshc_send(c, buf + start, w.len - start) < 0) return -1;
+    if (sshc_send(c, buf + start, wr_len(&w) - start) < 0) return -1;
     int t = sshc_recv_skip(c);
     if (t == SSH_MSG_USERAUTH_SUCCESS) return 0;
     if (t == SSH_MSG_USERAUTH_FAILURE) return 1;
@@ -317,7 +317,7 @@ int sshc_open_session(struct sshc *c)
     wr_u32(&w, 7);
     wr_u32(&w, 1u << 20);
     wr_u32(&w, 32768);
-    if (sshc_send(c, buf, w.len) < 0) return -1;
+    if (sshc_send(c, buf, wr_len(&w)) < 0) return -1;
     if (sshc_recv_skip(c) != SSH_MSG_CHANNEL_OPEN_CONFIRMATION) return -1;
     c->chan_remote = be32(c->last + 5);
     c->chan_window = be32(c->last + 9);
@@ -334,7 +334,7 @@ int sshc_chan_request(struct sshc *c, const char *type, const uint8_t *extra, si
     wr_cstr(&w, type);
     wr_u8(&w, 1);
     wr_raw(&w, extra, extra_len);
-    if (w.err || sshc_send(c, buf, w.len) < 0) return -1;
+    if (wr_failed(&w) || sshc_send(c, buf, wr_len(&w)) < 0) return -1;
     int t = sshc_recv_skip(c);
     if (t == SSH_MSG_CHANNEL_SUCCESS) return 1;
     if (t == SSH_MSG_CHANNEL_FAILURE) return 0;
@@ -349,6 +349,6 @@ int sshc_chan_data(struct sshc *c, const void *d, size_t n)
     wr_u8(&w, SSH_MSG_CHANNEL_DATA);
     wr_u32(&w, c->chan_remote);
     wr_str(&w, d, n);
-    if (w.err) return -1;
-    return sshc_send(c, buf, w.len);
+    if (wr_failed(&w)) return -1;
+    return sshc_send(c, buf, wr_len(&w));
 }

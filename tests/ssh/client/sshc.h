@@ -4,7 +4,14 @@
 #ifndef CAPOS_SSHC_H
 #define CAPOS_SSHC_H
 
-#include "../ssh_internal.h"
+#include "ssh_internal.h"
+
+/* Byte order for the tests' hand-made and hand-inspected packets (the
+ * library itself reads and writes only through ssh_buf.h). */
+static inline uint32_t be32(const uint8_t *p)
+{ return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]; }
+static inline void put_be32(uint8_t *p, uint32_t v)
+{ p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v; }
 
 struct sshc {
     /* transport: send all bytes (0 ok), receive some bytes (>0, or 0 on EOF) */

@@ -9,7 +9,7 @@
  *   3: as 2, but the bytes are sent raw on the encrypted stream (packet layer).
  * Deterministic: randomness comes from a fixed-seed stream reset per input.
  * Snapshots of the handshaken states are taken once and restored per input. */
-#include "../test/sshc.h"
+#include "sshc.h"
 #include <stdlib.h>
 
 static uint8_t rng_key[32];
