@@ -110,6 +110,10 @@ int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len
  * is passed to the handlers; `in` describes the call) and RETURN the result. */
 int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
                  void *buf, uint32_t len, struct rt_incoming *in);
+/* Serve calls on `owner` for ever, each through `dispatch` (a generated
+ * X_dispatch_any) with `in` as the handlers' self; returns 0 once no client
+ * is left. One serve loop per thread. */
+int rt_serve_forever(uint32_t owner, rt_dispatch_fn dispatch, const void *server, struct rt_incoming *in);
 int rt_endpoint_create(uint32_t factory, uint64_t iface, uint32_t disclose, uint32_t *owner, uint32_t *client);
 int64_t rt_endpoint_facet(uint32_t owner, uint64_t badge);
 int64_t rt_session_mint(uint32_t authority, const char *principal, const char *profile);
