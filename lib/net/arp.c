@@ -8,6 +8,7 @@ enum { ARP_FREE, ARP_INCOMPLETE, ARP_RESOLVED };
 #define ARP_RETRY_MS 1000
 #define ARP_MAX_TRIES 3
 #define ARP_REFRESH_MS 10000    /* ask again this long before expiry, keep using the entry */
+#define ARP_RECENT_MS 10000     /* a resolved entry used this recently is never evicted */
 
 static uint32_t arp_ttl(const struct net_stack *st)
 {
@@ -22,20 +23,48 @@ static struct net_arp_entry *arp_find(struct net_stack *st, net_ip ip)
     return 0;
 }
 
-/* A free entry, else the one expiring first (incomplete ones last). */
-static struct net_arp_entry *arp_slot(struct net_stack *st)
+static void arp_drop_pending(struct net_stack *st, net_ip hop)
 {
-    struct net_arp_entry *victim = 0;
+    for (int i = 0; i < NET_ARP_PENDING; i++)
+        if (st->pending[i].used && st->pending[i].next_hop == hop) {
+            st->pending[i].used = false;
+            CNT(st, drop_arp_unresolved);
+        }
+}
+
+/*
+ * A cache slot.  Free first; else an unresolved entry (oldest first, its
+ * waiting frames dropped) or a resolved one idle for ARP_RECENT_MS (least
+ * recently used first).  A resolved entry in recent use is never given up,
+ * least of all for an address that may never answer (a spoofed flood);
+ * then there is no slot.  For a resolved address idle entries go first,
+ * for an unresolved one the unresolved.
+ */
+static struct net_arp_entry *arp_slot(struct net_stack *st, bool resolved)
+{
+    struct net_arp_entry *incomplete = 0, *idle = 0;
     for (int i = 0; i < NET_ARP_ENTRIES; i++) {
         struct net_arp_entry *e = &st->arp[i];
-        if (e->state == ARP_FREE)
+        switch (e->state) {
+        case ARP_FREE:
             return e;
-        if (e->state == ARP_RESOLVED && (!victim || e->expires < victim->expires))
-            victim = e;
+        case ARP_INCOMPLETE:
+            if (!incomplete || e->used < incomplete->used)
+                incomplete = e;
+            break;
+        case ARP_RESOLVED:
+            if (st->now - e->used >= ARP_RECENT_MS && (!idle || e->used < idle->used))
+                idle = e;
+            break;
+        }
     }
+    struct net_arp_entry *victim = resolved ? (idle ? idle : incomplete) : (incomplete ? incomplete : idle);
     if (!victim)
-        victim = &st->arp[0];
+        return 0;
+    if (victim->state == ARP_INCOMPLETE)
+        arp_drop_pending(st, victim->ip);
     CNT(st, arp_cache_evict);
+    victim->state = ARP_FREE;
     return victim;
 }
 
@@ -86,9 +115,9 @@ void arp_learn(struct net_stack *st, net_ip ip, const uint8_t mac[ETH_ADDR_LEN],
 {
     struct net_arp_entry *e = arp_find(st, ip);
     if (!e) {
-        if (!create)
+        if (!create || !(e = arp_slot(st, true)))
             return;
-        e = arp_slot(st);
+        e->used = st->now;
     }
     e->ip = ip;
     memcpy(e->mac, mac, ETH_ADDR_LEN);
@@ -139,6 +168,39 @@ bool net_arp_lookup(const struct net_stack *st, net_ip ip, uint8_t mac[ETH_ADDR_
     return false;
 }
 
+/*
+ * A place in the queue of frames waiting for ARP.  At most
+ * NET_ARP_PENDING_PER_HOP per destination (its oldest makes way); with the
+ * queue full the oldest frame of all makes way, so addresses that never
+ * answer cannot keep the queue from anyone else for long.
+ */
+static struct net_arp_pending *pending_slot(struct net_stack *st, net_ip hop)
+{
+    struct net_arp_pending *free_q = 0, *oldest = 0, *oldest_hop = 0;
+    uint32_t for_hop = 0;
+    for (int i = 0; i < NET_ARP_PENDING; i++) {
+        struct net_arp_pending *q = &st->pending[i];
+        if (!q->used) {
+            if (!free_q)
+                free_q = q;
+            continue;
+        }
+        if (!oldest || q->queued < oldest->queued)
+            oldest = q;
+        if (q->next_hop == hop) {
+            for_hop++;
+            if (!oldest_hop || q->queued < oldest_hop->queued)
+                oldest_hop = q;
+        }
+    }
+    struct net_arp_pending *q = for_hop >= NET_ARP_PENDING_PER_HOP ? oldest_hop : free_q ? free_q : oldest;
+    if (q->used) {
+        CNT(st, drop_arp_pending_full);
+        q->used = false;
+    }
+    return q;
+}
+
 /* The IP packet sits at st->tx + ETH_HDR; send it or park it until resolved. */
 void arp_resolve_and_send(struct net_stack *st, net_ip hop, size_t ip_len)
 {
@@ -148,6 +210,7 @@ void arp_resolve_and_send(struct net_stack *st, net_ip hop, size_t ip_len)
     }
     struct net_arp_entry *e = arp_find(st, hop);
     if (e && e->state == ARP_RESOLVED && e->expires > st->now) {
+        e->used = st->now;
         /* Refresh ahead of expiry so a busy flow never stalls on ARP. */
         if (e->expires - st->now < ARP_REFRESH_MS && st->now - e->refresh_sent >= ARP_RETRY_MS) {
             e->refresh_sent = st->now;
@@ -158,51 +221,37 @@ void arp_resolve_and_send(struct net_stack *st, net_ip hop, size_t ip_len)
         eth_send(st, e->mac, ETH_TYPE_IP, ip_len);
         return;
     }
-    /* Park the frame (Ethernet header filled in except the destination). */
-    struct net_arp_pending *q = 0;
-    for (int i = 0; i < NET_ARP_PENDING; i++)
-        if (!st->pending[i].used) {
-            q = &st->pending[i];
-            break;
-        }
-    if (!q) {
-        CNT(st, drop_arp_pending_full);
-    } else {
-        /* The destination address is filled in once known (arp_flush). */
-        eth_header(st, st->tx, net_bcast_mac, ETH_TYPE_IP);
-        size_t n = eth_pad(st->tx, ETH_HDR + ip_len);
-        memcpy(q->frame, st->tx, n);
-        q->len = (uint16_t)n;
-        q->next_hop = hop;
-        q->queued = st->now;
-        q->used = true;
-        CNT(st, arp_pending_queued);
-    }
     if (!e) {
-        e = arp_slot(st);
+        e = arp_slot(st, false);
+        if (!e) {
+            CNT(st, drop_arp_cache_full);
+            return;
+        }
         e->ip = hop;
         e->state = ARP_INCOMPLETE;
         e->tries = 0;
         e->expires = 0;
+        e->used = st->now;
     } else if (e->state == ARP_RESOLVED) {
         e->state = ARP_INCOMPLETE;      /* expired */
         e->tries = 0;
         e->expires = 0;
     }
+    /* Park the frame; the destination address is filled in once known (arp_flush). */
+    struct net_arp_pending *q = pending_slot(st, hop);
+    eth_header(st, st->tx, net_bcast_mac, ETH_TYPE_IP);
+    size_t n = eth_pad(st->tx, ETH_HDR + ip_len);
+    memcpy(q->frame, st->tx, n);
+    q->len = (uint16_t)n;
+    q->next_hop = hop;
+    q->queued = st->now;
+    q->used = true;
+    CNT(st, arp_pending_queued);
     if (e->expires <= st->now) {
         e->tries++;
         e->expires = st->now + ARP_RETRY_MS;
         arp_request(st, hop);
     }
-}
-
-static void arp_drop_pending(struct net_stack *st, net_ip hop)
-{
-    for (int i = 0; i < NET_ARP_PENDING; i++)
-        if (st->pending[i].used && st->pending[i].next_hop == hop) {
-            st->pending[i].used = false;
-            CNT(st, drop_arp_unresolved);
-        }
 }
 
 void arp_timers(struct net_stack *st)

@@ -34,6 +34,18 @@ void ip_deliver(struct net_stack *st, net_ip src, net_ip dst, uint8_t proto,
     }
 }
 
+/*
+ * Sources a host must not accept (RFC 1122 3.2.1.3, RFC 1812 5.3.7): "this
+ * network" 0/8, loopback, multicast, class E 240/4 (with the limited
+ * broadcast), our subnet's broadcast, and our own address (a LAND packet
+ * would make us answer, or ARP for, ourselves).
+ */
+static bool ip_martian_source(const struct net_stack *st, net_ip src)
+{
+    return IP_NET_THIS(src) || IP_NET_LOOPBACK(src) || IP_NET_MULTICAST(src) ||
+           IP_NET_RESERVED(src) || (st->ip && (ip_is_bcast(st, src) || src == st->ip));
+}
+
 void ip_input(struct net_stack *st, struct net_rd *r)
 {
     CNT(st, ip_rx);
@@ -71,9 +83,7 @@ void ip_input(struct net_stack *st, struct net_rd *r)
     }
     struct net_rd opts = rd_sub(r, hl - IP_HDR);
     struct net_rd payload = rd_sub(r, tot - hl);
-    /* A host must not accept a broadcast/multicast source (RFC 1122 3.2.1.3). */
-    if (src == IP_ADDR_BCAST || IP_NET_MULTICAST(src) || (st->ip && ip_is_bcast(st, src)) ||
-        IP_NET_LOOPBACK(src)) {
+    if (ip_martian_source(st, src)) {
         CNT(st, drop_ip_martian);
         return;
     }

@@ -120,8 +120,9 @@ bool tcp_ack_input(struct net_stack *st, struct net_tcb *t, const struct tcp_seg
     uint32_t wnd = s->wnd << t->snd_wscale;
     if (SEQ_LE(s->ack, t->snd_una)) {
         /* Duplicate ACK (RFC 5681 2). */
+        /* Not while the window is closed: those ACKs answer our probes. */
         bool dup = s->ack == t->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
-                   wnd == t->snd_wnd && t->snd_max != t->snd_una;
+                   wnd == t->snd_wnd && wnd != 0 && t->snd_max != t->snd_una;
         if (dup) {
             CNT(st, tcp_dup_acks);
             t->dupacks++;
@@ -207,6 +208,9 @@ bool tcp_ack_input(struct net_stack *st, struct net_tcb *t, const struct tcp_seg
             t->persist_shift = 0;
         }
     }
+    t->zwp_unanswered = 0;          /* the peer answers: probes are not going unheard */
+    if (t->snd_wnd == 0)
+        tcp_window_closed(st, t);
     return true;
 }
 

@@ -136,6 +136,27 @@ void tcp_send_rst(struct net_stack *st, net_ip src, net_ip dst, uint16_t sport, 
     ip_send(st, src, dst, IP_PROTO_TCP, TCP_HDR);
 }
 
+/*
+ * The peer's window is zero with data to send (RFC 9293 3.8.6.1, RFC 1122
+ * 4.2.2.17): nothing beyond snd_una counts as in flight any more (it goes
+ * again once the window opens), the retransmission timer rests, and the
+ * persist timer probes for as long as the peer answers.
+ */
+void tcp_window_closed(struct net_stack *st, struct net_tcb *t)
+{
+    if (!t->slen)
+        return;
+    t->t_rtx = 0;
+    t->snd_nxt = t->snd_una;
+    t->rtt_timing = false;
+    t->in_recovery = false;
+    t->dupacks = 0;
+    if (!t->t_persist) {
+        t->persist_shift = 0;
+        t->t_persist = st->now + t->rto;
+    }
+}
+
 /* While retransmitting, hop over data the receiver has SACKed. */
 static void skip_sacked(struct net_tcb *t)
 {

@@ -45,9 +45,15 @@ static uint32_t rcv_window(const struct net_tcb *t)
     return rwnd;
 }
 
-/* Trim to the window: drop what we already have, and what does not fit. */
-static void trim_to_window(struct net_tcb *t, struct tcp_seg *s, uint32_t rwnd)
+/*
+ * Only the part of an acceptable segment inside the window is processed
+ * (RFC 9293 3.10.7.4, first and seventh steps): drop what we already have,
+ * and what does not fit.  Done after the RST and SYN checks, which judge
+ * the segment as it was received (RFC 5961 3.2, 4.2).
+ */
+static void trim_to_window(struct net_tcb *t, struct tcp_seg *s)
 {
+    uint32_t rwnd = rcv_window(t);
     if (SEQ_LT(s->seq, t->rcv_nxt)) {
         uint32_t d = t->rcv_nxt - s->seq;
         if (s->flags & TCP_SYN) {
@@ -96,7 +102,6 @@ static enum seg_next seg_check_sequence(struct net_stack *st, struct net_tcb *t,
         tcp_send_ack(st, t);
         return SEG_DONE;
     }
-    trim_to_window(t, s, rwnd);
     return SEG_CONTINUE;
 }
 
@@ -229,9 +234,10 @@ static enum seg_next seg_check_urg(struct net_stack *st, struct net_tcb *t, cons
 }
 
 /* Seventh: segment text, in ESTABLISHED, FIN_WAIT_1 and FIN_WAIT_2 only. */
-static enum seg_next seg_process_text(struct net_stack *st, struct net_tcb *t, const struct tcp_seg *s,
+static enum seg_next seg_process_text(struct net_stack *st, struct net_tcb *t, struct tcp_seg *s,
                                       struct seg_ctx *c)
 {
+    trim_to_window(t, s);
     if (!s->len)
         return SEG_CONTINUE;
     switch (t->state) {
