@@ -1,36 +1,46 @@
 /* ICMP (RFC 792): answer echo requests, send our own, report unreachable ports. */
 #include "internal.h"
 
-void icmp_input(struct net_stack *st, net_ip src, const uint8_t *p, size_t n, bool bcast)
+void icmp_input(struct net_stack *st, net_ip src, struct net_rd *r, bool bcast)
 {
-    if (n < 8) {
+    const uint8_t *msg = rd_here(r);
+    size_t n = rd_left(r);
+    uint8_t type = rd_u8(r), code = rd_u8(r);
+    rd_skip(r, 2);                      /* checksum, checked over the whole message */
+    uint16_t id = rd_u16(r), seq = rd_u16(r);
+    if (!rd_ok(r)) {
         CNT(st, drop_icmp_short);
         return;
     }
-    if (cksum_fold(cksum_add(0, p, n)) != 0) {
+    if (cksum_fold(cksum_add(0, msg, n)) != 0) {
         CNT(st, drop_icmp_checksum);
         return;
     }
-    if (p[0] == 0 && p[1] == 0) {
+    size_t dlen = rd_left(r);
+    const uint8_t *data = rd_bytes(r, dlen);
+    if (type == ICMP_ECHO_REPLY && code == 0) {
         CNT(st, icmp_echo_reply_rx);
         if (st->io.echo_reply)
-            st->io.echo_reply(st->io.ctx, src, rd16(p + 4), rd16(p + 6), n - 8);
+            st->io.echo_reply(st->io.ctx, src, id, seq, dlen);
         return;
     }
-    if (p[0] != 8 || p[1] != 0) {
+    if (type != ICMP_ECHO_REQUEST || code != 0) {
         CNT(st, icmp_other_rx);
         return;
     }
     CNT(st, icmp_echo_rx);
     if (bcast || st->ip == 0)   /* no smurf amplification */
         return;
-    /* Reply: same identifier, sequence and data; checksum adjusted for the type. */
-    uint8_t h[8];
-    memcpy(h, p, 8);
-    h[0] = 0;
-    wr16(h + 2, 0);
-    wr16(h + 2, cksum_fold(cksum_add(cksum_add(0, h, 8), p + 8, n - 8)));
-    if (ip_send_parts(st, st->ip, src, IP_PROTO_ICMP, h, 8, p + 8, n - 8) == 0)
+    /* Reply: same identifier, sequence and data. */
+    uint8_t h[ICMP_HDR];
+    struct net_wr w = wr_init(h, sizeof h);
+    wr_u8(&w, ICMP_ECHO_REPLY);
+    wr_u8(&w, 0);
+    size_t ck = wr_reserve(&w, 2);
+    wr_u16(&w, id);
+    wr_u16(&w, seq);
+    wr_u16_at(&w, ck, cksum_fold(cksum_add(cksum_add(0, h, ICMP_HDR), data, dlen)));
+    if (ip_send_parts(st, st->ip, src, IP_PROTO_ICMP, h, ICMP_HDR, data, dlen) == 0)
         CNT(st, icmp_echo_reply_tx);
 }
 
@@ -41,11 +51,15 @@ int net_icmp_echo(struct net_stack *st, uint64_t now, net_ip dst, uint16_t id, u
         st->now = now;
     if (!st->ip)
         return NET_E_NOROUTE;
-    uint8_t h[8] = { 8, 0, 0, 0 };
-    wr16(h + 4, id);
-    wr16(h + 6, seq);
-    wr16(h + 2, cksum_fold(cksum_add(cksum_add(0, h, 8), payload, len)));
-    return ip_send_parts(st, st->ip, dst, IP_PROTO_ICMP, h, 8, payload, len);
+    uint8_t h[ICMP_HDR];
+    struct net_wr w = wr_init(h, sizeof h);
+    wr_u8(&w, ICMP_ECHO_REQUEST);
+    wr_u8(&w, 0);
+    size_t ck = wr_reserve(&w, 2);
+    wr_u16(&w, id);
+    wr_u16(&w, seq);
+    wr_u16_at(&w, ck, cksum_fold(cksum_add(cksum_add(0, h, ICMP_HDR), payload, len)));
+    return ip_send_parts(st, st->ip, dst, IP_PROTO_ICMP, h, ICMP_HDR, payload, len);
 }
 
 /*
@@ -56,20 +70,26 @@ void icmp_port_unreach(struct net_stack *st, net_ip src, net_ip dst, uint8_t pro
                        const uint8_t *l4, size_t n)
 {
     uint8_t *d = ip_payload_buf(st);
-    size_t q = MIN(n, (size_t)8);
-    memset(d, 0, 8 + IP_HDR);
-    d[0] = 3;
-    d[1] = 3;
-    uint8_t *o = d + 8;
-    o[0] = 0x45;
-    wr16(o + 2, (uint16_t)(IP_HDR + n));
-    o[8] = 64;
-    o[9] = proto;
-    wr32(o + 12, src);
-    wr32(o + 16, dst);
-    wr16(o + 10, cksum_fold(cksum_add(0, o, IP_HDR)));
-    memcpy(o + IP_HDR, l4, q);
-    wr16(d + 2, cksum_fold(cksum_add(0, d, 8 + IP_HDR + q)));
-    if (ip_send(st, st->ip, src, IP_PROTO_ICMP, 8 + IP_HDR + q) == 0)
+    size_t q = MIN(n, (size_t)ICMP_ERR_QUOTE);
+    struct net_wr w = wr_init(d, ip_payload_cap());
+    wr_u8(&w, ICMP_DEST_UNREACH);
+    wr_u8(&w, ICMP_UNREACH_PORT);
+    size_t ck = wr_reserve(&w, 2);
+    wr_u32(&w, 0);                      /* unused */
+    /* The quoted IP header. */
+    size_t ip_at = wr_len(&w);
+    wr_u8(&w, IP_VERSION_4 << 4 | IP_HDR / IP_IHL_UNIT);
+    wr_u8(&w, 0);
+    wr_u16(&w, (uint16_t)(IP_HDR + n));
+    wr_u32(&w, 0);                      /* identification, flags, offset */
+    wr_u8(&w, IP_TTL_DEFAULT);
+    wr_u8(&w, proto);
+    size_t ipck = wr_reserve(&w, 2);
+    wr_u32(&w, src);
+    wr_u32(&w, dst);
+    wr_u16_at(&w, ipck, cksum_fold(cksum_add(0, d + ip_at, IP_HDR)));
+    wr_bytes(&w, l4, q);
+    wr_u16_at(&w, ck, cksum_fold(cksum_add(0, d, wr_len(&w))));
+    if (wr_ok(&w) && ip_send(st, st->ip, src, IP_PROTO_ICMP, wr_len(&w)) == 0)
         CNT(st, icmp_unreach_tx);
 }

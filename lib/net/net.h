@@ -18,7 +18,8 @@
 #define NET_FRAME_MAX     1514   /* Ethernet II without FCS */
 #define NET_MTU           1500
 #define NET_ARP_ENTRIES   32
-#define NET_ARP_PENDING   16     /* frames waiting for an ARP reply, all destinations */
+#define NET_ARP_PENDING   24     /* frames waiting for an ARP reply, all destinations */
+#define NET_ARP_PENDING_PER_HOP 12  /* ... for any one: the fragments of the largest datagram */
 #define NET_FRAG_SLOTS    4      /* datagrams in reassembly at once */
 #define NET_FRAG_MAX      16384  /* largest reassembled IP payload */
 #define NET_UDP_PORTS     8
@@ -52,6 +53,7 @@ enum {
     X(drop_eth_short) X(drop_eth_not_for_us) X(drop_eth_type) \
     X(arp_rx) X(arp_request_tx) X(arp_reply_tx) X(drop_arp_malformed) X(drop_arp_not_for_us) \
     X(arp_pending_queued) X(drop_arp_pending_full) X(drop_arp_unresolved) X(arp_cache_evict) \
+    X(drop_arp_cache_full) \
     X(ip_rx) X(ip_tx) X(drop_ip_short) X(drop_ip_version) X(drop_ip_hdrlen) X(drop_ip_len) \
     X(drop_ip_checksum) X(drop_ip_martian) X(drop_ip_not_for_us) X(drop_ip_proto) \
     X(drop_ip_no_route) X(drop_ip_too_big) X(ip_options_skipped) \
@@ -71,7 +73,7 @@ enum {
     X(tcp_syncookie_sent) X(tcp_syncookie_ok) \
     X(tcp_retransmits) X(tcp_rto_timeouts) X(tcp_fast_retransmits) X(tcp_recoveries) \
     X(tcp_dup_acks) X(tcp_sack_blocks_rx) X(tcp_ooo_segments) X(tcp_zero_window_probes) \
-    X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_rto_give_up) \
+    X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_rto_give_up) X(tcp_persist_give_up) \
     X(tcp_active_opens) X(tcp_passive_opens) X(tcp_time_wait_recycled)
 
 enum net_counter {
@@ -136,6 +138,7 @@ struct net_arp_entry {
     uint8_t tries;
     uint64_t expires;       /* resolved: valid until; incomplete: next request */
     uint64_t refresh_sent;
+    uint64_t used;          /* resolved: last frame sent through it; incomplete: created */
 };
 
 struct net_arp_pending {
@@ -172,6 +175,7 @@ struct net_tcb {
     bool ws_ok, sack_ok, in_recovery, rtt_timing;
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks, backoff, keep_probes, persist_shift, nooo, nsacked;
+    uint8_t zwp_unanswered;         /* zero-window probes since the peer last answered */
     int8_t err;                     /* pending NET_E_* for the user, 0 if none */
     uint16_t lport, rport;
     net_ip rip;

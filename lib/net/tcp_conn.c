@@ -139,6 +139,13 @@ static void tcp_persist_fire(struct net_stack *st, struct net_tcb *t)
         return;
     }
     /* A window probe: an old sequence number makes the peer answer with its window. */
+    if (t->zwp_unanswered >= CFG(st, tcp_max_retries, 12)) {
+        CNT(st, tcp_persist_give_up);
+        tcp_send_rst(st, st->ip, t->rip, t->lport, t->rport, t->snd_nxt, 0, false);
+        tcp_drop(st, t, NET_E_TIMEDOUT);
+        return;
+    }
+    t->zwp_unanswered++;
     CNT(st, tcp_zero_window_probes);
     tcp_send_seg(st, t, t->snd_una - 1, 0, TCP_ACK);
     if (t->persist_shift < 16)

@@ -115,9 +115,9 @@ int32_t net_tcp_connect(struct net_stack *st, uint64_t now, net_ip dst, uint16_t
     if (port == 0 || dst == 0 || ip_is_bcast(st, dst))
         return NET_E_INVAL;
     uint16_t lport = 0;
-    for (int i = 0; i < 16384; i++) {
+    for (int i = 0; i < NET_EPHEMERAL_N; i++) {
         uint16_t p = st->next_port;
-        st->next_port = (uint16_t)(p >= 65535 ? 49152 : p + 1);
+        st->next_port = (uint16_t)(p >= NET_EPHEMERAL_LO + NET_EPHEMERAL_N - 1 ? NET_EPHEMERAL_LO : p + 1);
         if (!port_busy(st, p, dst, port)) {
             lport = p;
             break;

@@ -22,6 +22,12 @@ LINUX_IP = "10.77.0.1"
 LINUX_IP2 = "10.77.0.3"
 STACK_IP = "10.77.0.2"
 STACK_MAC = "02:ca:b0:5e:00:02"
+PEER_IP = "10.77.0.50"              # a hand-built host on the TAP link
+PEER_MAC = "02:00:00:77:00:50"
+# The Linux target for the comparisons: a veth pair into the second namespace.
+VETH, VETH_B = "nveth0", "nveth1"
+VETH_IP, LINUXB_IP = "10.78.0.1", "10.78.0.2"
+LINUXB_PEER_IP = "10.78.0.50"
 
 results = []
 
@@ -602,6 +608,62 @@ def hostile_input(st, tmp, static):
     assert not failed, "not counted/dropped: %s" % failed
 
 
+class LinuxTarget:
+    """The kernel of the second namespace (run.sh's NET_NS_B) behind a veth
+    pair, running linux_services.py: the reference for the raw cases."""
+
+    def __init__(self, tmp):
+        ns = os.environ["NET_NS_B"]
+        sh("ip link add %s type veth peer name %s netns %s" % (VETH, VETH_B, ns))
+        sh("ip addr add %s/24 dev %s && ip link set %s up" % (VETH_IP, VETH, VETH))
+        sh("ip netns exec %s sh -c 'ip link set lo up && ip addr add %s/24 dev %s && ip link set %s up'"
+           % (ns, LINUXB_IP, VETH_B, VETH_B))
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable,
+                                   os.path.join(here, "linux_services.py")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.p.stdout.readline().strip() == "ready", "Linux services did not start"
+        self.mac = sh("ip netns exec %s cat /sys/class/net/%s/address" % (ns, VETH_B)).stdout.decode().strip()
+        time.sleep(0.3)
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(5)
+
+
+def raw_targets(st, linux):
+    import raw
+    import raw_cases
+    t_stack = raw_cases.Target("lib/net", raw.Peer("lib/net", TAP, PEER_IP, PEER_MAC, STACK_IP, STACK_MAC),
+                               STACK_IP, st)
+    t_stack.client_ip, t_stack.others = LINUX_IP, (LINUX_IP2,)
+    t_linux = raw_cases.Target("linux", raw.Peer("linux", VETH, LINUXB_PEER_IP, PEER_MAC, LINUXB_IP,
+                                                 linux.mac), LINUXB_IP)
+    t_linux.client_ip = VETH_IP
+    return t_stack, t_linux
+
+
+def run_raw_case(fn, t_stack, t_linux):
+    """The case on lib/net (counted) and on Linux (printed next to it)."""
+    t0 = time.time()
+    try:
+        fn(t_stack)
+        ok, why = True, ""
+    except Exception as e:  # noqa: reported, the other cases still run
+        ok, why = False, str(e)
+    t1 = time.time()
+    try:
+        fn(t_linux)
+        lx = "as the RFC asks"
+    except Exception as e:  # noqa
+        lx = "differs: %s" % e
+    results.append((fn.__name__, ok))
+    if ok:
+        print("ok   %s (%.1fs; linux: %s)" % (fn.__name__, t1 - t0, lx), flush=True)
+    else:
+        print("FAIL %s: %s (linux: %s)" % (fn.__name__, why, lx), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -631,6 +693,18 @@ def main():
                   impair_loss_5pct, impair_loss_20pct, impair_dup_reorder, hostile_input):
             if not only or t.__name__ in only:
                 t(st, args.tmp, args.static)
+        import raw_cases
+        cases = [c for c in raw_cases.CASES if not only or c.__name__ in only]
+        if cases:
+            linux = LinuxTarget(args.tmp)
+            t_stack, t_linux = raw_targets(st, linux)
+            try:
+                for c in cases:
+                    run_raw_case(c, t_stack, t_linux)
+            finally:
+                t_stack.peer.close()
+                t_linux.peer.close()
+                linux.close()
         s = st.stats()
         print("counters: " + " ".join("%s=%d" % kv for kv in sorted(s.items()) if kv[1]), flush=True)
     finally:

@@ -27,14 +27,14 @@ static void t_arp_expiry_and_unresolved(void)
     CHECK(net_arp_lookup(&A.st, IP_B, mac));
     wire_run(61000);        /* default 60 s lifetime */
     CHECK(!net_arp_lookup(&A.st, IP_B, mac));
-    /* An address nobody answers for: bounded queue, then dropped and counted. */
+    /* An address nobody answers for: bounded queue (its oldest frames make way), then dropped and counted. */
     uint64_t q0 = ctr(&A, NET_C_arp_pending_queued), r0 = ctr(&A, NET_C_arp_request_tx);
     for (int i = 0; i < 40; i++)
         net_icmp_echo(&A.st, now, NET_IP(10, 0, 0, 99), 1, (uint16_t)i, 0, 0);
-    CHECK(ctr(&A, NET_C_arp_pending_queued) - q0 == NET_ARP_PENDING);
-    CHECK(ctr(&A, NET_C_drop_arp_pending_full) == 40 - NET_ARP_PENDING);
+    CHECK(ctr(&A, NET_C_arp_pending_queued) - q0 == 40);
+    CHECK(ctr(&A, NET_C_drop_arp_pending_full) == 40 - NET_ARP_PENDING_PER_HOP);
     wire_run(5000);
-    CHECK(ctr(&A, NET_C_drop_arp_unresolved) == NET_ARP_PENDING);
+    CHECK(ctr(&A, NET_C_drop_arp_unresolved) == NET_ARP_PENDING_PER_HOP);
     CHECK(ctr(&A, NET_C_arp_request_tx) - r0 == 3);     /* tried 3 times, once a second */
 }
 
