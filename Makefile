@@ -61,8 +61,8 @@ help:
 	@echo "capOS make targets (V=1 shows the full commands):"
 	@grep -h -E '^## [a-z]' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-## all            build the kernel, the runtime, the programs and the boot package
-## run            boot the default system in QEMU (the login prompt)
-## test           every test: host suites first, then the QEMU proofs
-## bench          the benchmarks, with ratios against a Linux guest
-## clean          remove build/
+## all                          build the kernel, the runtime, the programs and the boot package
+## run                          boot the default system in QEMU (the login prompt)
+## test                         every test: host suites first, then the QEMU proofs
+## bench                        the benchmarks, with ratios against a Linux guest
+## clean                        remove build/

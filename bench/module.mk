@@ -32,6 +32,7 @@ $(BENCH_PKG): $(BUILD)/user/init $(BUILD)/guest/proof $(BENCH_CAPOS) $(BUILD)/be
 	    proof=$(BUILD)/guest/proof $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
 
 .PHONY: bench-guests
+## bench-guests                 capOS against a Linux guest under -icount (make bench)
 bench-guests: $(BENCH_PKG) $(BENCH_LINUX) $(KERNEL_BIN)
 	$(call say,TEST,$@)$(PYTHON) bench/run.py $(BENCH_CASES)
 BENCHES += bench-guests

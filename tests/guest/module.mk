@@ -19,6 +19,7 @@ $(foreach p,$(GUEST_PROGS),$(eval $(call user_prog,tests/guest,guest,$(p))))
 
 # The default image holds no test program, and init no test mode.
 .PHONY: test-image-product
+## test-image-product           the default image holds no test program, init no test mode
 test-image-product: $(BOOTPKG) $(BUILD)/user/init
 	$(call say,TEST,$@)$(PYTHON) tests/guest/check_product.py
 all: $(GUEST_BINS)

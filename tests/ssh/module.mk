@@ -14,12 +14,13 @@ $(SSH_T):
 $(SSH_T)/test_ssh: tests/ssh/unit/test_ssh.c $(SSHC_SRCS) $(SSHC_HDRS) $(SSH_LIB_SRCS) $(SSH_LIB_HDRS) | $(SSH_T)
 	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -O1 $(SSH_SAN) $(SSH_TEST_I) tests/ssh/unit/test_ssh.c $(SSHC_SRCS) $(SSH_LIB_SRCS) $(SODIUM_LIBS) -o $@
 
-.PHONY: ssh-unit
-ssh-unit: $(SSH_T)/test_ssh
+.PHONY: test-ssh-unit
+## test-ssh-unit                lib/ssh against the test client, every layer (ASan/UBSan)
+test-ssh-unit: $(SSH_T)/test_ssh
 	$(call say,TEST,$@)$(SSH_T)/test_ssh
-HOST_TESTS += ssh-unit
+HOST_TESTS += test-ssh-unit
 
-# libFuzzer target (ASan/UBSan).  `make ssh-fuzz SSH_FUZZ_TIME=600` runs longer.
+# libFuzzer target (ASan/UBSan).  `make fuzz-ssh SSH_FUZZ_TIME=600` runs longer.
 SSH_FUZZ      := $(SSH_T)/fuzz_ssh
 SSH_FUZZ_TIME ?= 300
 SSH_FUZZ_SMOKE_TIME ?= 20
@@ -27,18 +28,20 @@ SSH_FUZZ_SMOKE_TIME ?= 20
 $(SSH_FUZZ): tests/ssh/fuzz/fuzz_ssh.c $(SSHC_SRCS) $(SSHC_HDRS) $(SSH_LIB_SRCS) $(SSH_LIB_HDRS) | $(SSH_T)
 	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SSH_TEST_I) tests/ssh/fuzz/fuzz_ssh.c $(SSHC_SRCS) $(SSH_LIB_SRCS) $(SODIUM_LIBS) -o $@
 
-.PHONY: ssh-fuzz-smoke ssh-fuzz
-ssh-fuzz-smoke: $(SSH_FUZZ)
+.PHONY: test-ssh-fuzz fuzz-ssh
+## test-ssh-fuzz                a short libFuzzer run of lib/ssh
+test-ssh-fuzz: $(SSH_FUZZ)
 	@rm -rf $(SSH_T)/fuzz-corpus && mkdir -p $(SSH_T)/fuzz-corpus
 	$(call say,TEST,$@)$(SSH_FUZZ) -max_total_time=$(SSH_FUZZ_SMOKE_TIME) -seed=1 -max_len=8192 -print_final_stats=1 \
 	    $(SSH_T)/fuzz-corpus tests/ssh/fuzz/seeds 2>$(SSH_T)/fuzz-smoke.log || { tail -60 $(SSH_T)/fuzz-smoke.log; exit 1; }
 	@grep -E "stat::number_of_executed_units|Done" $(SSH_T)/fuzz-smoke.log | tail -2
 	@echo "ssh fuzz smoke: 1 passed, 0 failed"
 
-ssh-fuzz: $(SSH_FUZZ)
+## fuzz-ssh                     a long libFuzzer run of lib/ssh (SSH_FUZZ_TIME=seconds)
+fuzz-ssh: $(SSH_FUZZ)
 	@mkdir -p $(SSH_T)/fuzz-corpus-long
 	$(call say,TEST,$@)$(SSH_FUZZ) -max_total_time=$(SSH_FUZZ_TIME) -max_len=16384 $(SSH_T)/fuzz-corpus-long tests/ssh/fuzz/seeds
-HOST_TESTS += ssh-fuzz-smoke
+HOST_TESTS += test-ssh-fuzz
 
 # The hostile raw-TCP client links the test client and the library's crypto.
 SSH_HOSTILE := $(SSH_T)/hostile
@@ -52,13 +55,15 @@ SSH_DEVSERVER_SAN := $(SSH_T)/ssh-devserver-asan
 $(SSH_DEVSERVER_SAN): host/ssh-devserver/main.c $(SSH_LIB_SRCS) $(SSH_LIB_HDRS) | $(SSH_T)
 	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(SSH_SAN) -Ilib/ssh host/ssh-devserver/main.c $(SSH_LIB_SRCS) $(SODIUM_LIBS) -o $@
 
-.PHONY: ssh-interop
-ssh-interop: $(SSH_DEVSERVER_SAN) $(SSH_HOSTILE)
+.PHONY: test-ssh-interop
+## test-ssh-interop             OpenSSH, Dropbear and hostile clients against the dev server on loopback
+test-ssh-interop: $(SSH_DEVSERVER_SAN) $(SSH_HOSTILE)
 	$(call say,TEST,$@)$(PYTHON) tests/ssh/run_tests.py $(BUILD) $(SSH_DEVSERVER_SAN)
-HOST_TESTS += ssh-interop
+HOST_TESTS += test-ssh-interop
 all: $(SSH_HOSTILE)
 
-.PHONY: ssh-freestanding
-ssh-freestanding:
+.PHONY: test-ssh-freestanding
+## test-ssh-freestanding        lib/ssh needs only what the guest provides
+test-ssh-freestanding:
 	@./tests/ssh/check_freestanding.sh $(BUILD)/ssh/freestanding
-HOST_TESTS += ssh-freestanding
+HOST_TESTS += test-ssh-freestanding
