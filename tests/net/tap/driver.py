@@ -2,7 +2,9 @@
 
 Runs inside a network namespace made by run.sh. The TAP device belongs to
 net-tap; Linux's side of it is 10.77.0.1 (and .3), the stack gets .2 from a
-dnsmasq started here (or statically with --static).
+dnsmasq started here (or statically with --static). The raw cases
+(raw_cases.py, frames built byte by byte in raw.py) run last, each on the
+stack and on the Linux kernel of run.sh's second namespace.
 """
 import argparse
 import hashlib
