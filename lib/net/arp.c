@@ -154,8 +154,17 @@ void arp_input(struct net_stack *st, struct net_rd *r)
         CNT(st, drop_arp_not_for_us);
         return;
     }
-    if (op == ARP_OP_REQUEST && sane)
+    /*
+     * Requests for our address are answered, ARP probes too (sender
+     * 0.0.0.0, RFC 5227 2.1.1): the reply, to the prober's hardware
+     * address, tells it the address is taken.
+     */
+    bool probe = spa == 0 && !(sha[0] & ETH_ADDR_GROUP_BIT);
+    if (op == ARP_OP_REQUEST && (sane || probe)) {
+        if (probe)
+            CNT(st, arp_probe_rx);
         arp_send(st, ARP_OP_REPLY, sha, spa, sha);
+    }
 }
 
 bool net_arp_lookup(const struct net_stack *st, net_ip ip, uint8_t mac[ETH_ADDR_LEN])

@@ -99,6 +99,7 @@ void tcp_set_state(struct net_stack *st, struct net_tcb *t, uint8_t state);
 void tcp_free(struct net_stack *st, struct net_tcb *t);
 void tcp_drop(struct net_stack *st, struct net_tcb *t, int err);
 struct net_tcb *tcp_alloc(struct net_stack *st);
+bool tcp_pool_has_room(struct net_stack *st);
 uint32_t tcp_rcv_window(const struct net_tcb *t);
 uint32_t tcp_seg_max(const struct net_tcb *t);
 void tcp_rearm_rto(struct net_stack *st, struct net_tcb *t);
@@ -122,6 +123,8 @@ void tcp_syn_sent_input(struct net_stack *st, struct net_tcb *t, const struct tc
 void tcp_established(struct net_stack *st, struct net_tcb *t);
 uint32_t tcp_accept_queue_len(const struct net_stack *st, int li);
 void tcp_enqueue_accept(struct net_stack *st, struct net_tcb *t);
+void tcp_icmp_unreach(struct net_stack *st, net_ip rip, uint16_t lport, uint16_t rport, uint32_t seq,
+                      uint8_t code);
 
 /* tcp_segment.c: the other states (RFC 9293 3.10.7.4). */
 void tcp_segment(struct net_stack *st, struct net_tcb *t, struct tcp_seg *s);

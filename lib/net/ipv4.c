@@ -34,6 +34,35 @@ void ip_deliver(struct net_stack *st, net_ip src, net_ip dst, uint8_t proto,
     }
 }
 
+enum ip_opts { IP_OPTS_NONE, IP_OPTS_OK, IP_OPTS_SOURCE_ROUTE, IP_OPTS_MALFORMED };
+
+/*
+ * The options area (RFC 791 3.1): every option well formed (a length of at
+ * least 2 that stays inside the header), and no source route: a host may
+ * refuse source-routed datagrams (RFC 1122 3.2.1.8), and Linux does by
+ * default, since answering along a route the sender chose defeats
+ * address-based trust.
+ */
+static enum ip_opts ip_options_check(struct net_rd *o)
+{
+    if (!rd_left(o))
+        return IP_OPTS_NONE;
+    while (rd_left(o)) {
+        uint8_t kind = rd_u8(o);
+        if (kind == IP_OPT_EOL)
+            break;
+        if (kind == IP_OPT_NOP)
+            continue;
+        uint8_t len = rd_u8(o);
+        if (!rd_ok(o) || len < 2 || len - 2u > rd_left(o))
+            return IP_OPTS_MALFORMED;
+        if (kind == IP_OPT_LSRR || kind == IP_OPT_SSRR)
+            return IP_OPTS_SOURCE_ROUTE;
+        rd_skip(o, len - 2u);
+    }
+    return IP_OPTS_OK;
+}
+
 /*
  * Sources a host must not accept (RFC 1122 3.2.1.3, RFC 1812 5.3.7): "this
  * network" 0/8, loopback, multicast, class E 240/4 (with the limited
@@ -94,8 +123,19 @@ void ip_input(struct net_stack *st, struct net_rd *r)
         CNT(st, drop_ip_not_for_us);
         return;
     }
-    if (rd_left(&opts))
-        CNT(st, ip_options_skipped);    /* no option changes how a host receives */
+    switch (ip_options_check(&opts)) {
+    case IP_OPTS_NONE:
+        break;
+    case IP_OPTS_OK:
+        CNT(st, ip_options_skipped);    /* no option we accept changes how a host receives */
+        break;
+    case IP_OPTS_SOURCE_ROUTE:
+        CNT(st, drop_ip_source_route);
+        return;
+    case IP_OPTS_MALFORMED:
+        CNT(st, drop_ip_options);
+        return;
+    }
     bool more = frag & IP_FLAG_MF;
     uint32_t off = (uint32_t)(frag & IP_FRAG_OFF_MASK) * IP_FRAG_UNIT;
     const uint8_t *p = rd_bytes(&payload, rd_left(&payload));

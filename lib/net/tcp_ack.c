@@ -110,7 +110,8 @@ bool tcp_ack_input(struct net_stack *st, struct net_tcb *t, const struct tcp_seg
         tcp_challenge_ack(st, t);
         return false;
     }
-    for (int i = 0; i < s->nsack; i++) {
+    /* SACK blocks count only on a connection that negotiated SACK (RFC 2018 2). */
+    for (int i = 0; t->sack_ok && i < s->nsack; i++) {
         struct net_seq_range r = s->sack[i];
         if (SEQ_LT(r.start, r.end) && SEQ_GT(r.start, s->ack) && SEQ_LE(r.end, t->snd_max)) {
             CNT(st, tcp_sack_blocks_rx);

@@ -6,9 +6,15 @@
  */
 #include "internal.h"
 
-/* Returns false on a malformed option list. */
+/*
+ * The options, as Linux reads them: a known option of the wrong length is
+ * skipped, a length under 2 or past the header ends the list; either way
+ * the segment is kept with what was read (a bad option is no reason to
+ * drop a SYN).  Returns false when something was malformed, for the counter.
+ */
 static bool parse_options(struct net_rd *o, struct tcp_seg *s)
 {
+    bool clean = true;
     while (rd_left(o)) {
         uint8_t kind = rd_u8(o);
         if (kind == TCP_OPT_EOL)
@@ -16,32 +22,38 @@ static bool parse_options(struct net_rd *o, struct tcp_seg *s)
         if (kind == TCP_OPT_NOP)
             continue;
         uint8_t len = rd_u8(o);
-        if (!rd_ok(o) || len < 2)
+        if (!rd_ok(o) || len < 2 || len - 2u > rd_left(o))
             return false;
         struct net_rd v = rd_sub(o, len - 2u);
-        if (!rd_ok(&v))
-            return false;
         switch (kind) {
         case TCP_OPT_MSS:
-            if (len != TCP_OPTLEN_MSS)
-                return false;
+            if (len != TCP_OPTLEN_MSS) {
+                clean = false;
+                break;
+            }
             s->mss = rd_u16(&v);
             break;
         case TCP_OPT_WSCALE:
-            if (len != TCP_OPTLEN_WSCALE)
-                return false;
+            if (len != TCP_OPTLEN_WSCALE) {
+                clean = false;
+                break;
+            }
             s->wscale = rd_u8(&v);
             if (s->wscale > TCP_WSCALE_MAX)
                 s->wscale = TCP_WSCALE_MAX;
             break;
         case TCP_OPT_SACK_PERM:
-            if (len != TCP_OPTLEN_SACK_PERM)
-                return false;
+            if (len != TCP_OPTLEN_SACK_PERM) {
+                clean = false;
+                break;
+            }
             s->sack_perm = true;
             break;
         case TCP_OPT_SACK:
-            if (rd_left(&v) == 0 || rd_left(&v) % TCP_OPTLEN_SACK_BLOCK)
-                return false;
+            if (rd_left(&v) == 0 || rd_left(&v) % TCP_OPTLEN_SACK_BLOCK) {
+                clean = false;
+                break;
+            }
             while (rd_left(&v) && s->nsack < TCP_OPT_SACK_MAX_BLOCKS) {
                 s->sack[s->nsack].start = rd_u32(&v);
                 s->sack[s->nsack].end = rd_u32(&v);
@@ -52,7 +64,7 @@ static bool parse_options(struct net_rd *o, struct tcp_seg *s)
             break;              /* unknown options are skipped by length */
         }
     }
-    return true;
+    return clean;
 }
 
 static struct net_tcb *tcp_lookup(struct net_stack *st, const struct tcp_seg *s)
@@ -131,10 +143,8 @@ void tcp_input(struct net_stack *st, net_ip src, net_ip dst, struct net_rd *r)
         CNT(st, drop_tcp_bad_addr);
         return;
     }
-    if (!parse_options(&opts, &s)) {
-        CNT(st, drop_tcp_options);
-        return;
-    }
+    if (!parse_options(&opts, &s))
+        CNT(st, tcp_options_malformed);     /* ignored, not the segment */
     struct net_tcb *t = tcp_lookup(st, &s);
     if (!t) {
         for (int i = 0; i < NET_LISTENERS; i++)

@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#define HALF_OPEN_MIN 16u     /* half-open entries a listener may always have */
+
 static uint8_t pick_wscale(uint32_t cap)
 {
     uint8_t ws = 0;
@@ -82,6 +84,31 @@ void tcp_enqueue_accept(struct net_stack *st, struct net_tcb *t)
                      (int32_t)((uint32_t)st->listeners[t->listener].gen << 16 | (uint32_t)t->listener));
 }
 
+static bool half_open_room(const struct net_stack *st, int li, const struct net_listener *l)
+{
+    uint32_t half_open = 0;
+    for (uint32_t i = 0; i < st->ntcb; i++)
+        half_open += st->tcbs[i].state == NET_TCP_SYN_RECEIVED;
+    return syn_queue_len(st, li) < MAX(l->backlog, HALF_OPEN_MIN) && half_open < MAX(st->ntcb / 4, 1u);
+}
+
+/* Free the oldest passive half-open entry already retransmitted once; false if none. */
+static bool half_open_expire_oldest(struct net_stack *st)
+{
+    struct net_tcb *old = 0;
+    for (uint32_t i = 0; i < st->ntcb; i++) {
+        struct net_tcb *t = &st->tcbs[i];
+        if (t->state == NET_TCP_SYN_RECEIVED && t->listener >= 0 && t->backoff >= 1 &&
+            (!old || t->last_rx < old->last_rx))
+            old = t;
+    }
+    if (!old)
+        return false;
+    CNT(st, tcp_half_open_expired);
+    tcp_free(st, old);
+    return true;
+}
+
 /* A segment for a port we listen on and no connection exists. */
 void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s)
 {
@@ -102,7 +129,9 @@ void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s)
         }
         struct net_tcb *t = tcp_alloc(st);
         if (!t) {
+            /* Refuse cleanly rather than let the peer think it is connected. */
             CNT(st, drop_tcp_no_tcb);
+            tcp_send_rst(st, s->dst, s->src, s->dport, s->sport, s->ack, 0, false);
             return;
         }
         CNT(st, tcp_syncookie_ok);
@@ -140,14 +169,27 @@ void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s)
         return;
     }
     /*
+     * Every block in use (none free, no TIME_WAIT to recycle, none idle past
+     * the keep-alive limit): refuse the SYN with a RST.  A SYN cookie now
+     * would only complete into a connection with no block behind it.
+     */
+    if (!tcp_pool_has_room(st)) {
+        CNT(st, drop_tcp_pool_full);
+        tcp_send_rst(st, s->dst, s->src, s->dport, s->sport, 0, s->seq + 1, true);
+        return;
+    }
+    /*
      * Half-open connections hold a block each: at most max(backlog, 16) per
      * listener and a quarter of the pool in all, the rest is answered with
-     * a SYN cookie so a flood cannot starve established connections.
+     * a SYN cookie so a flood cannot starve established connections.  Under
+     * that pressure a half-open entry whose SYN-ACK has already gone
+     * unanswered once is expired early to make room (oldest first), so the
+     * slots come back within seconds of a flood and new clients get their
+     * window scaling and SACK rather than a cookie.
      */
-    uint32_t half_open = 0;
-    for (uint32_t i = 0; i < st->ntcb; i++)
-        half_open += st->tcbs[i].state == NET_TCP_SYN_RECEIVED;
-    bool room = syn_queue_len(st, li) < MAX(l->backlog, 16u) && half_open < MAX(st->ntcb / 4, 1u);
+    bool room = half_open_room(st, li, l);
+    if (!room && half_open_expire_oldest(st))
+        room = half_open_room(st, li, l);
     struct net_tcb *t = room ? tcp_alloc(st) : 0;
     if (!t) {
         /* SYN queue full (a flood, or a slow network): answer statelessly. */
@@ -242,3 +284,28 @@ void tcp_syn_sent_input(struct net_stack *st, struct net_tcb *t, const struct tc
     }
 }
 
+
+/*
+ * ICMP destination unreachable about one of our segments.  Protocol and
+ * port unreachable are hard errors (RFC 1122 4.2.3.9): during the
+ * handshake they fail the connect at once, as Linux does; the quoted
+ * sequence number must be our SYN's (RFC 5927 4.1).  Everything else, and
+ * anything in a synchronized state, is a soft error and ignored (RFC 5927
+ * 4.1 advises against aborting established connections on ICMP).
+ */
+void tcp_icmp_unreach(struct net_stack *st, net_ip rip, uint16_t lport, uint16_t rport, uint32_t seq,
+                      uint8_t code)
+{
+    bool hard = code == ICMP_UNREACH_PROTO || code == ICMP_UNREACH_PORT;
+    for (uint32_t i = 0; i < st->ntcb; i++) {
+        struct net_tcb *t = &st->tcbs[i];
+        if (t->state != NET_TCP_SYN_SENT || t->lport != lport || t->rport != rport || t->rip != rip)
+            continue;
+        if (!hard || seq != t->iss)
+            break;
+        CNT(st, tcp_connect_unreachable);
+        tcp_drop(st, t, NET_E_CONNREFUSED);
+        return;
+    }
+    CNT(st, icmp_other_rx);
+}

@@ -50,13 +50,40 @@ static uint32_t ooo_advance(struct net_tcb *t)
 }
 
 /* Copy payload at sequence `seq` into the receive ring. */
-static void rbuf_put(struct net_tcb *t, uint32_t seq, const uint8_t *p, uint32_t n)
+static void rbuf_copy(struct net_tcb *t, uint32_t seq, const uint8_t *p, uint32_t n)
 {
     uint32_t off = t->rlen + (seq - t->rcv_nxt);
     uint32_t pos = (t->rhead + off) % t->rcap;
     uint32_t first = MIN(n, t->rcap - pos);
     memcpy(t->rbuf + pos, p, first);
     memcpy(t->rbuf, p + first, n - first);
+}
+
+/*
+ * Copy payload at `seq` into the receive ring, keeping every byte already
+ * held out of order: the first copy received of a byte wins, whatever the
+ * shape of the overlap (one rule, as most stacks; RFC 9293 leaves it open).
+ */
+static void rbuf_put(struct net_tcb *t, uint32_t seq, const uint8_t *p, uint32_t n)
+{
+    uint32_t at = seq, end = seq + n;
+    while (SEQ_LT(at, end)) {
+        uint32_t stop = end;
+        bool held = false;
+        for (int i = 0; i < t->nooo; i++) {
+            const struct net_seq_range *o = &t->ooo[i];
+            if (SEQ_LE(o->start, at) && SEQ_LT(at, o->end)) {
+                held = true;
+                stop = SEQ_LT(o->end, end) ? o->end : end;
+                break;
+            }
+            if (SEQ_GT(o->start, at) && SEQ_LT(o->start, stop))
+                stop = o->start;
+        }
+        if (!held)
+            rbuf_copy(t, at, p + (at - seq), stop - at);
+        at = stop;
+    }
 }
 
 /* Data at rcv_nxt: append it, and whatever out-of-order data it joins up with. */

@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#define CHALLENGE_ACKS_PER_S 10
+
 /* Each step either lets the segment go on to the next one or ends its processing. */
 enum seg_next { SEG_CONTINUE, SEG_DONE };
 
@@ -14,19 +16,29 @@ struct seg_ctx {
     bool fin_acked;             /* our FIN is acknowledged */
 };
 
-/* RFC 5961 section 7: challenge ACKs are rate limited across the stack. */
+/*
+ * RFC 5961 section 7: challenge ACKs are rate limited per connection, never
+ * across the stack: a shared budget lets an off-path attacker count another
+ * connection's challenge ACKs and so learn whether a guessed 4-tuple and
+ * sequence number hit (CVE-2016-5696).  Each second's budget is drawn at
+ * random between half and all of `challenge_acks_per_s` (as Linux
+ * randomises its limit), so even one connection's count says little.
+ */
 void tcp_challenge_ack(struct net_stack *st, struct net_tcb *t)
 {
-    uint32_t limit = st->cfg.challenge_acks_per_s ? st->cfg.challenge_acks_per_s : 100;
-    if (st->now - st->chal_window >= 1000) {
-        st->chal_window = st->now;
-        st->chal_count = 0;
+    uint32_t limit = st->cfg.challenge_acks_per_s ? st->cfg.challenge_acks_per_s : CHALLENGE_ACKS_PER_S;
+    if (!t->chal_window || st->now - t->chal_window >= 1000) {
+        uint8_t r[4];
+        st->io.random(st->io.ctx, r, sizeof r);
+        struct net_rd rr = rd_init(r, sizeof r);
+        t->chal_window = st->now;
+        t->chal_left = limit - limit / 2 + rd_u32(&rr) % (limit / 2 + 1);
     }
-    if (st->chal_count >= limit) {
+    if (!t->chal_left) {
         CNT(st, tcp_challenge_ack_limited);
         return;
     }
-    st->chal_count++;
+    t->chal_left--;
     CNT(st, tcp_challenge_ack);
     tcp_send_ack(st, t);
 }

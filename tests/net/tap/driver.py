@@ -2,7 +2,9 @@
 
 Runs inside a network namespace made by run.sh. The TAP device belongs to
 net-tap; Linux's side of it is 10.77.0.1 (and .3), the stack gets .2 from a
-dnsmasq started here (or statically with --static).
+dnsmasq started here (or statically with --static). The raw cases
+(raw_cases.py, frames built byte by byte in raw.py) run last, each on the
+stack and on the Linux kernel of run.sh's second namespace.
 """
 import argparse
 import hashlib
@@ -556,8 +558,8 @@ def hostile_input(st, tmp, static):
         ("syn+rst", "drop_tcp_flags", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x06))),
         ("null flags", "drop_tcp_flags", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x00))),
         ("xmas (fin+psh+urg)", "drop_tcp_flags", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x29))),
-        ("tcp option length 0", "drop_tcp_options", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x02, opts=b"\x02\x00\x00\x00"))),
-        ("tcp option past header", "drop_tcp_options", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x02, opts=b"\x01\x01\x03\x09"))),
+        ("tcp option length 0 (ignored, not the SYN)", "tcp_options_malformed", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x02, opts=b"\x02\x00\x00\x00"))),
+        ("tcp option past header (ignored)", "tcp_options_malformed", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x02, opts=b"\x01\x01\x03\x09"))),
         ("udp length bogus", "drop_udp_len", eth + ip_packet(L, S, 17, struct.pack("!HHHH", 5, 7, 500, 0) + b"x" * 8)),
         ("udp bad checksum", "drop_udp_checksum", eth + ip_packet(L, S, 17, struct.pack("!HHHH", 5, 7, 12, 0x1234) + b"abcd")),
         ("icmp bad checksum", "drop_icmp_checksum", eth + ip_packet(L, S, 1, b"\x08\x00\x12\x34\x00\x01\x00\x01data")),
@@ -614,6 +616,7 @@ class LinuxTarget:
 
     def __init__(self, tmp):
         ns = os.environ["NET_NS_B"]
+        self.tmp = tmp
         sh("ip link add %s type veth peer name %s netns %s" % (VETH, VETH_B, ns))
         sh("ip addr add %s/24 dev %s && ip link set %s up" % (VETH_IP, VETH, VETH))
         sh("ip netns exec %s sh -c 'ip link set lo up && ip addr add %s/24 dev %s && ip link set %s up'"
@@ -637,9 +640,39 @@ def raw_targets(st, linux):
     t_stack = raw_cases.Target("lib/net", raw.Peer("lib/net", TAP, PEER_IP, PEER_MAC, STACK_IP, STACK_MAC),
                                STACK_IP, st)
     t_stack.client_ip, t_stack.others = LINUX_IP, (LINUX_IP2,)
+
+    def stack_connect_out(ip, port):
+        st.send("connect %s %d /dev/null %s" % (ip, port, os.path.join(linux.tmp, "connect-out")))
+        st.wait_for("client ", 5)
+
+        def result(timeout):
+            try:
+                line = st.wait_for("client-", timeout)
+            except AssertionError:
+                return "no error in %.1f s" % timeout
+            return "refused" if line.split()[-1] == "-5" else line
+        return result
+    t_stack.connect_out = stack_connect_out
     t_linux = raw_cases.Target("linux", raw.Peer("linux", VETH, LINUXB_PEER_IP, PEER_MAC, LINUXB_IP,
                                                  linux.mac), LINUXB_IP)
     t_linux.client_ip = VETH_IP
+
+    def linux_connect_out(ip, port):
+        code = ("import socket\ns = socket.socket()\ns.settimeout(10)\ntry:\n    s.connect((%r, %d))\n"
+                "    print('connected')\nexcept ConnectionRefusedError:\n    print('refused')\n"
+                "except OSError as e:\n    print(type(e).__name__)\n" % (ip, port))
+        p = subprocess.Popen(["ip", "netns", "exec", os.environ["NET_NS_B"], sys.executable, "-c", code],
+                             stdout=subprocess.PIPE, text=True)
+
+        def result(timeout):
+            try:
+                return p.communicate(timeout=timeout)[0].strip()
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                return "no error in %.1f s" % timeout
+        return result
+    t_linux.connect_out = linux_connect_out
     return t_stack, t_linux
 
 

@@ -11,8 +11,13 @@ import socket
 import threading
 import time
 
-from raw import (ACK, FIN, ICMP_ECHO, ICMP_ECHO_REPLY, PROTO_ICMP, PROTO_TCP, PSH, RST, SYN,
-                 ETH_TYPE_ARP, ARP_REQUEST, Conn, icmp, opt_mss, tcp)
+import subprocess
+import struct
+
+from raw import (ACK, FIN, ICMP_ECHO, ICMP_ECHO_REPLY, ICMP_UNREACH, ICMP_UNREACH_PORT, IP_MF,
+                 PROTO_ICMP, PROTO_TCP, PROTO_UDP, PSH, RST, SYN, ETH_TYPE_ARP, ARP_REQUEST,
+                 ARP_REPLY, OPT_SACK, OPT_WSCALE, Conn, arp, aton, eth, icmp, ipv4, opt_mss,
+                 opt_sack_perm, opt_wscale, tcp, tcp_options, udp)
 
 
 class Target:
@@ -174,5 +179,206 @@ def syn_flood_on_link(tg, attempt_timeout=1.0):
     assert attempts and ok == attempts, "real client: %d of %d connections during the flood" % (ok, attempts)
 
 
+def challenge_ack_per_connection(tg):
+    """RFC 5961 7 leaves the limit open; a stack-wide budget is a side
+    channel (CVE-2016-5696). Spending one connection's challenge ACKs must
+    leave another's untouched."""
+    a = Conn(tg.peer, 7).open()
+    b = Conn(tg.peer, 7).open()
+    tg.peer.drain()
+    for i in range(300):
+        a.send(RST, seq=a.snd_nxt + 1 + i)         # in window, not exact
+    time.sleep(0.3)
+    tg.peer.drain()
+    b.send(RST, seq=b.snd_nxt + 1)
+    ch = tg.peer.expect(lambda p: is_challenge_ack(b, p), 1.0)
+    a.rst()
+    b.rst()
+    assert ch is not None, "no challenge ACK on a fresh connection once another spent its budget"
+
+
+def ooo_overlap_first_copy_wins(tg):
+    """Overlapping out-of-order data: the first copy received of every byte
+    is kept, whatever the shape of the overlap (byte-exact)."""
+    c = Conn(tg.peer, 7).open()
+    base = c.snd_nxt
+    for off, data in ((10, b"A" * 10), (15, b"B" * 10), (5, b"C" * 10)):
+        c.send(ACK, seq=base + off, data=data)
+        time.sleep(0.02)
+    c.send(ACK | PSH, seq=base, data=b"D" * 8)     # in order, overlapping C
+    c.snd_nxt = base + 25
+    try:
+        got = c.read(25, timeout=2)
+    except ConnectionResetError:
+        got = b"(reset)"
+    c.rst()
+    want = b"D" * 5 + b"C" * 5 + b"A" * 10 + b"B" * 5
+    assert got == want, "got %r, first copies give %r" % (got, want)
+
+
+def malformed_option_ignored(tg):
+    """A malformed option (here kind 8, length 0, after a valid MSS) is
+    ignored with what follows it, not the segment: the SYN is answered."""
+    c = Conn(tg.peer, 7, syn_opts=opt_mss(1000) + b"\x08\x00\x00\x00")
+    c.open()
+    c.write(b"options")
+    got = c.read(7, timeout=2)
+    c.rst()
+    assert got == b"options", got
+
+
+def sack_ignored_unless_negotiated(tg):
+    """RFC 2018: SACK blocks mean nothing on a connection that did not
+    negotiate SACK-permitted; they are not used."""
+    c = Conn(tg.peer, 19, mss=1000).open()          # no SACK-permitted offered
+    first = tg.peer.collect(lambda p: c.mine(p) and p["data"], 0.1)
+    assert first, "no data from the source"
+    before = tg.stats()
+    blk = struct.pack("!BBBBII", 1, 1, OPT_SACK, 10, (c.rcv_nxt + 2000) & 0xffffffff,
+                      (c.rcv_nxt + 3000) & 0xffffffff)
+    c.send(ACK, opts=blk, win=0)
+    time.sleep(0.1)
+    c.rst()
+    if before is not None:
+        got = tg.stats()["tcp_sack_blocks_rx"] - before["tcp_sack_blocks_rx"]
+        assert got == 0, "%d SACK blocks taken without SACK-permitted" % got
+
+
+def ping_fragments(tg, ident, size=2000):
+    payload = bytes(i & 0xff for i in range(size))
+    msg = icmp(ICMP_ECHO, 0, struct.pack("!HH", ident, 1), payload)
+    fid = random.getrandbits(16)
+    tg.peer.send_ip(PROTO_ICMP, msg[:1480], ident=fid, frag=IP_MF, total=20 + 1480)
+    tg.peer.send_ip(PROTO_ICMP, msg[1480:], ident=fid, frag=1480 // 8)
+
+
+def echo_reply_to(tg, ident, timeout):
+    return tg.peer.expect(lambda p: p.get("proto") == PROTO_ICMP and p.get("type") == ICMP_ECHO_REPLY
+                          and struct.unpack("!H", p["icmp"][4:6])[0] == ident, timeout)
+
+
+def fragment_slots_evicted(tg):
+    """1,000 incomplete datagrams must not block fragmented traffic that
+    follows them for the reassembly timeout: the oldest make way."""
+    for i in range(1000):
+        tg.peer.send_ip(PROTO_UDP, udp(tg.peer.my_ip, tg.ip, 5000, 9, b"x" * 24)[:24],
+                        ident=i, frag=IP_MF, total=20 + 24)
+    time.sleep(0.2)
+    tg.peer.drain()
+    ping_fragments(tg, 0x4601)
+    assert echo_reply_to(tg, 0x4601, 1.5) is not None, "fragmented ping not answered after the flood"
+
+
+def ip_options_checked(tg):
+    """RFC 1122 3.2.1.8 lets a host refuse source routes; RFC 791 options
+    must be well formed: a source-routed or malformed datagram is dropped,
+    a datagram with harmless options is answered."""
+    def ping(ident, opts):
+        tg.peer.send_ip(PROTO_ICMP, icmp(ICMP_ECHO, 0, struct.pack("!HH", ident, 1), b"options"), opts=opts)
+        return echo_reply_to(tg, ident, 0.5) is not None
+    lsrr = bytes([131, 7, 4]) + aton(tg.peer.my_ip) + b"\x00"
+    ssrr = bytes([137, 7, 4]) + aton(tg.peer.my_ip) + b"\x00"
+    zero_len = bytes([7, 0, 0, 0])
+    past_end = bytes([1, 1, 68, 12])
+    nops = bytes([1, 1, 1, 0])
+    bad = [name for name, opts in (("LSRR", lsrr), ("SSRR", ssrr), ("length 0", zero_len),
+                                  ("past the header", past_end)) if ping(0x4700 + len(name), opts)]
+    assert ping(0x4799, nops), "harmless options (NOPs) not answered"
+    assert not bad, "answered: %s" % bad
+
+
+def icmp_errors_rate_limited(tg):
+    """RFC 1812 4.3.2.8 (and RFC 1122 3.2.2): ICMP errors are rate limited;
+    50 datagrams to a closed port at once do not get 50 answers."""
+    tg.peer.drain()
+    for i in range(50):
+        tg.peer.send_ip(PROTO_UDP, udp(tg.peer.my_ip, tg.ip, 6000 + i, 9999, b"closed?"))
+    got = tg.peer.collect(lambda p: p.get("proto") == PROTO_ICMP and p.get("type") == ICMP_UNREACH, 0.5)
+    assert 1 <= len(got) <= 12, "%d port unreachables for 50 datagrams" % len(got)
+
+
+def icmp_unreach_fails_connect(tg):
+    """RFC 1122 4.2.3.9: port (and protocol) unreachable are hard errors;
+    answering our SYN with one fails the connect at once."""
+    tg.peer.drain()
+    result = tg.connect_out(tg.peer.my_ip, 9)
+    syn = tg.peer.expect(lambda p: p.get("proto") == PROTO_TCP and p.get("dport") == 9 and
+                         p["flags"] & SYN, 2.0)
+    assert syn is not None, "no SYN from the target"
+    ip_hdr = syn["raw"][14:34]
+    quoted = ip_hdr + syn["raw"][34:42]
+    tg.peer.send_ip(PROTO_ICMP, icmp(ICMP_UNREACH, ICMP_UNREACH_PORT, b"\0\0\0\0", quoted))
+    err = result(2.0)
+    assert err == "refused", "connect after port unreachable: %s" % err
+
+
+def arp_probe_answered(tg):
+    """RFC 5227 2.1.1 / 2.4: an ARP probe (sender address 0.0.0.0) for our
+    address is answered, so the prober learns the address is taken."""
+    tg.peer.drain()
+    tg.peer.raw(eth(b"\xff" * 6, tg.peer.my_mac, ETH_TYPE_ARP,
+                    arp(ARP_REQUEST, tg.peer.my_mac, "0.0.0.0", b"\0" * 6, tg.ip)))
+    rep = tg.peer.expect(lambda p: p.get("etype") == ETH_TYPE_ARP and p.get("op") == ARP_REPLY and
+                         p["spa"] == tg.ip, 1.0)
+    assert rep is not None, "ARP probe for our address not answered"
+
+
+def half_open_expire_under_pressure(tg):
+    """After a SYN flood the half-open slots come back quickly, so a new
+    client gets a real SYN-ACK (window scaling, SACK) rather than a cookie."""
+    net = tg.ip.rsplit(".", 1)[0]
+    for i in range(300):
+        src = "%s.%d" % (net, 100 + i % 100)
+        tg.peer.send_ip(PROTO_TCP, tcp(src, tg.ip, 30000 + i, 7, random.getrandbits(32), 0, SYN,
+                                       opts=opt_mss(1460)), src=src)
+    time.sleep(3.5)
+    c = Conn(tg.peer, 7, syn_opts=opt_mss(1000) + opt_wscale(7) + opt_sack_perm())
+    c.open()
+    opts = tcp_options(c.synack["opts"])
+    c.rst()
+    assert OPT_WSCALE in opts and 4 in opts, "SYN-ACK 3.5 s after a flood lacks WS/SACK: %s" % sorted(opts)
+
+
+def pool_full_refuses_cleanly(tg):
+    """With every connection block in use, a new client is refused at once
+    (RST to its SYN), never accepted and then silently dropped."""
+    held = []
+    try:
+        for i in range(400):
+            s = socket.socket()
+            s.settimeout(2)
+            try:
+                s.connect((tg.ip, 7))
+            except OSError:
+                s.close()
+                break
+            held.append(s)
+        # The pool is full (or the target has no fixed pool): one more client.
+        t0 = time.time()
+        s = socket.socket()
+        s.settimeout(3)
+        try:
+            s.connect((tg.ip, 7))
+            s.sendall(b"one more")
+            got = s.recv(16)
+            outcome = "served" if got == b"one more" else "dropped"
+        except ConnectionRefusedError:
+            outcome = "refused"
+        except OSError as e:
+            outcome = "dropped (%s)" % e
+        s.close()
+        assert outcome in ("served", "refused"), "a client beyond the pool: %s after %.1f s" % (
+            outcome, time.time() - t0)
+    finally:
+        for s in held:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        time.sleep(0.5)
+
+
 CASES = [rst_with_data_inexact, syn_data_injection, zero_window_with_data_in_flight,
-         martian_sources, syn_flood_on_link]
+         martian_sources, challenge_ack_per_connection, ooo_overlap_first_copy_wins,
+         malformed_option_ignored, sack_ignored_unless_negotiated, fragment_slots_evicted,
+         ip_options_checked, icmp_errors_rate_limited, icmp_unreach_fails_connect,
+         arp_probe_answered, half_open_expire_under_pressure, pool_full_refuses_cleanly,
+         syn_flood_on_link]

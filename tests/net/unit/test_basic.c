@@ -70,12 +70,12 @@ static void t_fragment_bounds(void)
     n = build_ip(f, B.st.cfg.mac, A.st.cfg.mac, IP_A, IP_B, 17, 7, 0x2000, pl, 801);
     wire_inject(&B, f, n);
     CHECK(ctr(&B, NET_C_drop_frag_malformed) == 1);
-    /* More datagrams in flight than slots. */
+    /* More datagrams in flight than slots: the oldest make way. */
     for (uint16_t id = 100; id < 100 + NET_FRAG_SLOTS + 3; id++) {
         n = build_ip(f, B.st.cfg.mac, A.st.cfg.mac, IP_A, IP_B, 17, id, 0x2000, pl, 800);
         wire_inject(&B, f, n);
     }
-    CHECK(ctr(&B, NET_C_drop_frag_no_slot) == 3);
+    CHECK(ctr(&B, NET_C_drop_frag_evicted) == 3);
     /* Incomplete ones time out and free their slots. */
     wire_run(31000);
     CHECK(ctr(&B, NET_C_drop_frag_timeout) == NET_FRAG_SLOTS);
