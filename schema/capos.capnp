@@ -283,23 +283,40 @@ enum AccountStatus {
 # reason code.
 interface SessionManager @0x99f752155dc51e08 {
   login @0 (principal :Text, password :Data, profile :Text)
-        -> (result :LoginResult, session :UserSession, context :SessionContext);
-  guest @1 () -> (session :UserSession, context :SessionContext);
+        -> (result :LoginResult, session :UserSession, context :SessionContext, retryAfterMs :UInt64);
+  guest @1 () -> (session :UserSession, context :SessionContext, result :LoginResult);
   sshPublicKey @2 (principal :Text, publicKey :Data, signedData :Data, signature :Data, profile :Text)
                -> (result :LoginResult, session :UserSession, context :SessionContext);
   # The bridge the SSH gateway uses: an Ed25519 signature by an authorized
   # key over signedData (the SSH session identifier) mints a publicKey session.
+  occupancy @3 () -> (open :UInt32, capacity :UInt32, opened :UInt64, ended :UInt64,
+                      refusedFull :UInt64, held :UInt32);
+  # The session table: sessions open now and the table's size, sessions
+  # opened and ended since boot, logins refused because the table was full,
+  # and the caps the manager keeps for open sessions (leak accounting).
 }
 
 enum LoginResult {
   ok @0;
   denied @1;              # the reason is in the audit log, not told to the caller
-  backoff @2;
+  backoff @2;             # too many failures: try again after retryAfterMs
+  tooManySessions @3;     # the session table is full (audited as session-table-full)
 }
 
 # One logged-in session, as its holder sees it.
+# A session ends when its holder logs it out, when the shell it watches
+# ends, when its context is revoked, and when it expires (idle or absolute
+# lifetime, per profile); its slot, its SessionContext and everything the
+# manager minted for it are then released, and stale facets fail.
 interface UserSession @0x9eda9cdc566606d0 {
-  info @0 () -> (principal :Text, profile :Text, authMethod :Text, createdNs :UInt64, expiresNs :UInt64);
+  info @0 () -> (principal :Text, profile :Text, authMethod :Text, createdNs :UInt64, expiresNs :UInt64,
+                 idleTimeoutNs :UInt64);
+  # expiresNs: the absolute end (0: none); idleTimeoutNs: the shell logs out
+  # after that long without input (0: none).
+  logout @1 (reason :Text) -> ();
+  # End the session now; reason is an audit code (logout, idle, expired...).
+  watch @2 (shell :ProcessHandle) -> ();
+  # The session also ends when that process ends (one per session).
 }
 
 # Decides what a session's shell holds: the only place that maps a profile
@@ -323,5 +340,21 @@ interface RestrictedShellLauncher @0xcbde29467db4029f {
 # the shell serves (its stdio), never the terminal itself.
 interface ProgramLauncher @0x953025f9fd322d95 {
   run @0 (binary :Text, grants :List(CapGrant), args :Text, context :SessionContext)
-      -> (process :ProcessHandle, stdio :Endpoint);
+      -> (process :ProcessHandle, stdio :Endpoint, error :RunError);
+  # error is none when the program runs; otherwise no caps come back.
+  programs @1 () -> (names :List(Text), about :List(Text));
+  # What run accepts, each with one line about it.
+}
+
+enum RunError {
+  none @0;
+  unknownProgram @1;      # not a program this launcher runs
+  reservedGrantName @2;   # "console" is the stdio the launcher makes
+  grantRefused @3;        # broad authority, a terminal, an endpoint owner or a launcher
+  emptyGrantName @4;
+  tooManyGrants @5;       # at most 7
+  badGrant @6;            # a name over 23 bytes, or a cap index that is not there
+  argsTooLong @7;
+  noContext @8;           # the call did not carry the caller's SessionContext
+  spawnFailed @9;
 }

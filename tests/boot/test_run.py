@@ -62,8 +62,10 @@ def main():
         c.check("the operator shell holds exactly its bundle", [n for n, _ in caps] == OPERATOR_CAPS, str(caps))
         c.check("... and no raw authority", not any(i in RAW for _, i in caps), str(caps))
         g.send("session\r")
-        g.wait_for(r"^principal admin, profile operator, auth password, expires never\nadmin@capos> \Z", 20)
-        c.check("session names the principal, profile and method", True)
+        g.wait_for(r"^principal admin, profile operator, auth password, expires in 7h[0-5]\dm, idle logout after 15m00s\n"
+                   r"admin@capos> \Z", 20)
+        c.check("session names the principal, profile and method, and the real expiry (the manager's default "
+                "operator lifetime, 8 h, and idle timeout, 15 min)", True)
         mark = len(g.text())
         g.send("audit\r")
         g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)

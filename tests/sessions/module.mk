@@ -9,7 +9,7 @@ test-launcher: all
 	$(call say,TEST,$@)$(PYTHON) tests/sessions/test_launcher.py
 QEMU_TESTS += test-launcher
 .PHONY: test-login-cycle
-## test-login-cycle             QEMU: login cycles leave nothing behind
+## test-login-cycle             QEMU: 1,000 logins through the door leave nothing behind
 test-login-cycle: all
 	$(call say,TEST,$@)$(PYTHON) tests/sessions/test_login_cycle.py
 QEMU_TESTS += test-login-cycle

@@ -55,7 +55,9 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
             return CAP_ERR_NOT_FOUND;
         capos_CapGrant_builder g = capos_CapGrant_list_at(l, i);
         capos_CapGrant_set_name(g, names[i], strlen(names[i]));
-        capos_CapGrant_set_cap(g, capnp_add_cap(r.s, (uint32_t)c));
+        uint32_t ix = capnp_add_cap(r.s, (uint32_t)c);
+        capos_CapGrant_set_cap(g, ix);
+        in.keep |= 1u << ix;                          /* our own caps: the shell gets copies */
     }
     return CAPNP_OK;
 }

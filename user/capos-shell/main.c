@@ -21,6 +21,19 @@ static void cmd_caps(void)
         rt_term_printf(term, "  %-10s %s\n", rt_capset->entries[i].name, iface_name(rt_capset->entries[i].interface_id));
 }
 
+/* A duration for people: 2h05m, 15m00s, 42s. */
+static const char *dur(uint64_t ns, char *out, size_t cap)
+{
+    uint64_t s = ns / 1000000000ull;
+    if (s >= 3600)
+        fmt_snprintf(out, cap, "%luh%02lum", s / 3600, s / 60 % 60);
+    else if (s >= 60)
+        fmt_snprintf(out, cap, "%lum%02lus", s / 60, s % 60);
+    else
+        fmt_snprintf(out, cap, "%lus", s);
+    return out;
+}
+
 static void cmd_session(uint32_t session)
 {
     RT_BUFS(b, 64, 512);
@@ -34,9 +47,17 @@ static void cmd_session(uint32_t session)
     }
     capnp_text p = capos_UserSession_info_Results_get_principal(r), f = capos_UserSession_info_Results_get_profile(r);
     capnp_text m = capos_UserSession_info_Results_get_authMethod(r);
-    uint64_t exp = capos_UserSession_info_Results_get_expiresNs(r);
-    rt_term_printf(term, "principal %.*s, profile %.*s, auth %.*s, expires %s\n", (int)p.len, p.str, (int)f.len, f.str,
-                (int)m.len, m.str, exp ? "later" : "never");
+    uint64_t exp = capos_UserSession_info_Results_get_expiresNs(r), idle = capos_UserSession_info_Results_get_idleTimeoutNs(r);
+    uint64_t now = rt_timer_now();
+    char e1[24] = "never", e2[24] = "never";
+    if (exp)
+        fmt_snprintf(e1, sizeof e1, "in %s", dur(exp > now ? exp - now : 0, e2, sizeof e2));
+    if (idle)
+        dur(idle, e2, sizeof e2);
+    else
+        strlcpy(e2, "never", sizeof e2);
+    rt_term_printf(term, "principal %.*s, profile %.*s, auth %.*s, expires %s, idle logout after %s\n", (int)p.len,
+                   p.str, (int)f.len, f.str, (int)m.len, m.str, e1, e2);
 }
 
 static void cmd_audit(void)

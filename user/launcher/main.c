@@ -10,7 +10,6 @@
 
 static struct rt_incoming in;
 static uint32_t spawner, broker;
-static uint32_t last_handle = ~0u;
 
 static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Params_reader p,
                      capos_RestrictedShellLauncher_launchShell_Results_builder r)
@@ -68,7 +67,7 @@ static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Param
             goto out;
         }
         capos_RestrictedShellLauncher_launchShell_Results_set_shell(r, capnp_add_cap(r.s, (uint32_t)h));
-        last_handle = (uint32_t)h;                 /* ours is released once the caller has its copy */
+                                                   /* it moves to the caller with the answer */
         e = CAPNP_OK;
     }
 out:
@@ -88,12 +87,7 @@ int main(void)
     spawner = rt_capset_require("spawner");
     broker = rt_capset_require("broker");
     static uint8_t buf[1024] __attribute__((aligned(8)));
-    for (;;) {
+    for (;;)
         if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
             return 0;
-        if (last_handle != ~0u) {
-            rt_release(last_handle);
-            last_handle = ~0u;
-        }
-    }
 }

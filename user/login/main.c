@@ -16,6 +16,19 @@ static void wipe(char *p, size_t n)
         *v++ = 0;
 }
 
+/* End the session at the manager (its context, its slot); "reason" is an
+ * audit code. */
+static void logout(uint32_t session, const char *reason)
+{
+    RT_BUFS(b, 128, 64);
+    capnp_client cl = RT_CLIENT(session);
+    capnp_call call;
+    capos_UserSession_logout_Results_reader r;
+    capos_UserSession_logout(&cl, &b, &call, reason, strlen(reason), &r);
+}
+
+/* Start the session's shell, have the manager watch it (the session ends
+ * with it even if we do not live to say so), wait for it, log out. */
 static void run_shell(uint32_t session, uint32_t ctx)
 {
     RT_BUFS(b, 256, 256);
@@ -29,12 +42,31 @@ static void run_shell(uint32_t session, uint32_t ctx)
     int e = rt_error(capos_RestrictedShellLauncher_launchShell_send(&call, &r));
     if (e || call.result_ncaps != 1) {
         rt_term_printf(term, "cannot start a shell (%d)\n", e);
+        logout(session, "shell-failed");
         return;
     }
     uint32_t h = b.result_caps[0];
+    {
+        RT_BUFS(wb, 128, 64);
+        capnp_client sc = RT_CLIENT(session);
+        capnp_call wc;
+        capos_UserSession_watch_Params_builder wp = capos_UserSession_watch_start(&wc, &sc, &wb);
+        capos_UserSession_watch_Params_set_shell(wp, capnp_add_cap(wp.s, h));
+        capos_UserSession_watch_Results_reader wr;
+        capos_UserSession_watch_send(&wc, &wr);
+    }
     rt_wait(h);
     rt_release(h);
+    logout(session, "logout");
     rt_term_printf(term, "logged out\n");
+}
+
+/* The shell for a login's result caps (session, context), then both go. */
+static void enter(uint32_t session, uint32_t ctx)
+{
+    run_shell(session, ctx);
+    rt_release(session);
+    rt_release(ctx);
 }
 
 static void setup(void)
@@ -50,11 +82,16 @@ static void setup(void)
     const char *who = "admin";                     /* the operator account the system is seeded with */
     char pw[128], again[128];
     int ev;
-    rt_term_printf(term, "setting the password of the operator account 'admin'\npassword: ");
+    rt_term_printf(term, "setting the password of the operator account 'admin' (Ctrl-C cancels)\npassword: ");
     int e1 = rt_term_read(term, false, pw, sizeof pw, &ev);
-    rt_term_printf(term, "again: ");
-    int e2 = rt_term_read(term, false, again, sizeof again, &ev);
-    if (e1 || e2 || !pw[0] || strcmp(pw, again)) {
+    int e2 = -1;
+    if (!e1 && ev == capos_TerminalEvent_line) {
+        rt_term_printf(term, "again: ");
+        e2 = rt_term_read(term, false, again, sizeof again, &ev);
+    }
+    if (e1 || e2 || ev != capos_TerminalEvent_line) {
+        rt_term_printf(term, "setup: cancelled\n");
+    } else if (!pw[0] || strcmp(pw, again)) {
         rt_term_printf(term, "setup: the passwords differ (or are empty)\n");
     } else {
         RT_BUFS(b2, 512, 64);
@@ -89,13 +126,15 @@ int main(void)
         capnp_call call;
         if (!strcmp(who, "guest")) {
             capos_SessionManager_guest_Results_reader gr;
-            if (!capos_SessionManager_guest(&cl, &b, &call, &gr) && call.result_ncaps == 2) {
-                uint32_t s = b.result_caps[capos_SessionManager_guest_Results_get_session(gr)];
-                uint32_t c = b.result_caps[capos_SessionManager_guest_Results_get_context(gr)];
-                run_shell(s, c);
-                rt_release(s);
-                rt_release(c);
-            }
+            int e = rt_error(capos_SessionManager_guest(&cl, &b, &call, &gr));
+            int res = e ? -1 : capos_SessionManager_guest_Results_get_result(gr);
+            if (res == capos_LoginResult_ok && call.result_ncaps == 2)
+                enter(b.result_caps[capos_SessionManager_guest_Results_get_session(gr)],
+                      b.result_caps[capos_SessionManager_guest_Results_get_context(gr)]);
+            else if (res == capos_LoginResult_tooManySessions)
+                rt_term_printf(term, "too many sessions: try again later\n");
+            else
+                rt_term_printf(term, "no guest session (%d)\n", e);
             continue;
         }
         rt_term_printf(term, "password: ");
@@ -109,13 +148,15 @@ int main(void)
         wipe((char *)b_p, sizeof b_p);                    /* the request held the password too */
         int res = e ? -1 : capos_SessionManager_login_Results_get_result(lr);
         if (res == capos_LoginResult_ok && call.result_ncaps == 2) {
-            uint32_t s = b.result_caps[capos_SessionManager_login_Results_get_session(lr)];
-            uint32_t c = b.result_caps[capos_SessionManager_login_Results_get_context(lr)];
-            run_shell(s, c);
-            rt_release(s);
-            rt_release(c);
+            enter(b.result_caps[capos_SessionManager_login_Results_get_session(lr)],
+                  b.result_caps[capos_SessionManager_login_Results_get_context(lr)]);
         } else if (res == capos_LoginResult_backoff) {
-            rt_term_printf(term, "too many failures: wait a moment\n");
+            uint64_t ms = capos_SessionManager_login_Results_get_retryAfterMs(lr);
+            rt_term_printf(term, "too many failures: try again in %lu s\n", (ms + 999) / 1000);
+        } else if (res == capos_LoginResult_tooManySessions) {
+            rt_term_printf(term, "too many sessions: try again later\n");
+        } else if (e) {
+            rt_term_printf(term, "login failed: the session manager did not answer (%d)\n", e);
         } else {
             rt_term_printf(term, "login incorrect\n");
         }

@@ -100,6 +100,7 @@ struct rt_incoming {
     uint32_t caps[CAP_MAX_XFER];          /* caps that came with the call (now ours) */
     uint64_t cap_ifaces[CAP_MAX_XFER];
     bool deferred;                        /* a handler sets it to answer later */
+    uint32_t keep;                        /* result caps (bit i: cap i) copied, not moved */
     void *user;
 };
 typedef int (*rt_dispatch_fn)(const void *server, void *self, capnp_server_call *c);
@@ -107,13 +108,19 @@ int rt_recv(uint32_t owner, void *buf, uint32_t len, struct rt_incoming *in);
 int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len,
               const struct cap_xfer *x, uint32_t nx, bool fail);
 /* RECV one call into buf, dispatch it through a generated dispatcher (self
- * is passed to the handlers; `in` describes the call) and RETURN the result. */
+ * is passed to the handlers; `in` describes the call) and RETURN the result.
+ * Result caps move to the caller unless the handler sets their bit in
+ * in->keep (then the caller gets a copy and the server keeps its own). */
 int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
                  void *buf, uint32_t len, struct rt_incoming *in);
 /* Serve calls on `owner` for ever, each through `dispatch` (a generated
  * X_dispatch_any) with `in` as the handlers' self; returns 0 once no client
  * is left. One serve loop per thread. */
 int rt_serve_forever(uint32_t owner, rt_dispatch_fn dispatch, const void *server, struct rt_incoming *in);
+/* The same for an event loop serving several endpoints: the RECV into buf
+ * was posted by the loop (rt_ring_submit_tagged) and completed with cqe. */
+int rt_serve_delivered(uint32_t owner, const struct cap_cqe *cqe, rt_dispatch_fn dispatch, const void *server,
+                       void *self, void *buf, struct rt_incoming *in);
 int rt_endpoint_create(uint32_t factory, uint64_t iface, uint32_t disclose, uint32_t *owner, uint32_t *client);
 int64_t rt_endpoint_facet(uint32_t owner, uint64_t badge);
 int64_t rt_session_mint(uint32_t authority, const char *principal, const char *profile);

@@ -4,24 +4,30 @@
  */
 #include "capos.h"
 
+/* Describe a delivered call (its RECV completed with cqe) in `in`. */
+static int recv_parse(void *buf, const struct cap_cqe *c, struct rt_incoming *in)
+{
+    if (c->result < 0)
+        return c->result;
+    const struct cap_recv_hdr *h = buf;
+    in->hdr = h;
+    in->params = (const uint8_t *)buf + sizeof *h;
+    in->ncaps = c->xfer_result_count < CAP_MAX_XFER ? c->xfer_result_count : CAP_MAX_XFER;
+    const struct cap_result_cap *rc =
+        (const void *)((const uint8_t *)buf + ((sizeof *h + h->params_len + 7) & ~(size_t)7));
+    for (uint32_t i = 0; i < in->ncaps; i++) {
+        in->caps[i] = rc[i].cap_id;
+        in->cap_ifaces[i] = rc[i].interface_id;
+    }
+    return 0;
+}
+
 int rt_recv(uint32_t owner, void *buf, uint32_t len, struct rt_incoming *in)
 {
     struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = len };
     struct cap_cqe c;
     rt_ring_wait(rt_ring_submit(&s), &c);
-    if (c.result < 0)
-        return c.result;
-    const struct cap_recv_hdr *h = buf;
-    in->hdr = h;
-    in->params = (const uint8_t *)buf + sizeof *h;
-    in->ncaps = c.xfer_result_count;
-    const struct cap_result_cap *rc =
-        (const void *)((const uint8_t *)buf + ((sizeof *h + h->params_len + 7) & ~(size_t)7));
-    for (uint32_t i = 0; i < in->ncaps && i < CAP_MAX_XFER; i++) {
-        in->caps[i] = rc[i].cap_id;
-        in->cap_ifaces[i] = rc[i].interface_id;
-    }
-    return 0;
+    return recv_parse(buf, &c, in);
 }
 
 int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len,
@@ -37,12 +43,12 @@ int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len
     return c.result;
 }
 
-int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
-                 void *buf, uint32_t len, struct rt_incoming *in)
+/* Dispatch the call described by `in` and RETURN its result. Result caps
+ * are moved to the caller (what a server mints for a caller must not stay
+ * in its table), except those the handler marks in in->keep: those are
+ * copied, for caps the server hands out and keeps using itself. */
+static int answer(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self, struct rt_incoming *in)
 {
-    int r = rt_recv(owner, buf, len, in);
-    if (r < 0)
-        return r;
     static uint8_t out[CAP_MAX_RESULT] __attribute__((aligned(8)));
     uint32_t out_caps[CAP_MAX_XFER];
     capnp_server_call sc = {
@@ -52,6 +58,7 @@ int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, vo
         .result = out, .result_cap = sizeof out, .result_caps = out_caps, .result_caps_cap = CAP_MAX_XFER,
     };
     in->deferred = false;
+    in->keep = 0;
     int e = dispatch(server, self, &sc);
     if (in->deferred)
         return 0;                                   /* the handler answers later (or never) */
@@ -59,8 +66,26 @@ int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, vo
         return rt_return(owner, in->hdr->call_id, 0, 0, 0, 0, true);
     struct cap_xfer x[CAP_MAX_XFER];
     for (uint32_t i = 0; i < sc.result_ncaps; i++)
-        x[i] = (struct cap_xfer){ out_caps[i], CAP_XFER_COPY };
+        x[i] = (struct cap_xfer){ out_caps[i], (in->keep >> i) & 1 ? CAP_XFER_COPY : CAP_XFER_MOVE };
     return rt_return(owner, in->hdr->call_id, out, (uint32_t)sc.result_len, x, sc.result_ncaps, false);
+}
+
+int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
+                 void *buf, uint32_t len, struct rt_incoming *in)
+{
+    int r = rt_recv(owner, buf, len, in);
+    if (r < 0)
+        return r;
+    return answer(owner, dispatch, server, self, in);
+}
+
+int rt_serve_delivered(uint32_t owner, const struct cap_cqe *cqe, rt_dispatch_fn dispatch, const void *server,
+                       void *self, void *buf, struct rt_incoming *in)
+{
+    int r = recv_parse(buf, cqe, in);
+    if (r < 0)
+        return r;
+    return answer(owner, dispatch, server, self, in);
 }
 
 int rt_serve_forever(uint32_t owner, rt_dispatch_fn dispatch, const void *server, struct rt_incoming *in)

@@ -4,22 +4,45 @@
  * AccountStore (status, allowed profiles); only when both agree does it
  * mint a SessionContext (through the kernel's SessionAuthority, which only
  * this service and init hold) and a UserSession (a facet of its own
- * endpoint whose badge names the session). Every decision goes to the audit
- * log as a principal-blanked reason code; the caller only learns
- * "denied" (or "backoff"), never why.
+ * endpoint whose badge names the session's slot and generation). Every
+ * decision goes to the audit log as a principal-blanked reason code; the
+ * caller only learns "denied" (or "backoff", or "too many sessions"),
+ * never why.
+ *
+ * A session ends when its holder calls UserSession.logout, when the shell
+ * it watches ends, when its context is revoked, or when it expires (its
+ * profile's absolute lifetime; the shell itself logs out after the idle
+ * timeout and is killed if it does not). Ending revokes and releases the
+ * SessionContext, releases the watched shell's handle and frees the slot;
+ * the slot's generation moves on, so the old facet answers nothing.
+ *
+ * Manifest args (all optional): capacity=N (at most 32) and per profile
+ * PROFILE:idle=SECONDS:life=SECONDS (0: none). Defaults: operator idle 15
+ * minutes, life 8 hours; every other profile idle 10 minutes, life 1 hour.
  */
 #include "rt/capos.h"
 #include <sodium.h>
 
 #define SLOTS 32
+#define GRACE_NS 2000000000ull          /* an expired shell's time to say so and log out */
+#define NS 1000000000ull
+
 struct sess {
     bool used;
+    uint32_t gen;
     char principal[24], profile[16], method[12];
-    uint64_t created;
+    uint64_t created, expires, idle;
+    uint32_t ctx, shell;                /* our copy of its context; the watched shell's handle (~0u: none) */
 };
 static struct sess slots[SLOTS];
+static uint32_t capacity = SLOTS, nopen;
+static uint64_t opened, ended, refused_full;
 static uint32_t creds, accounts, audit, authority, us_owner;
 static struct rt_incoming in;
+
+struct limits { char profile[16]; uint64_t idle, life; };
+static struct limits limits[8];
+static uint32_t nlimits;
 
 static void audit_rec(const char *event, const char *reason, uint64_t session)
 {
@@ -30,28 +53,141 @@ static void audit_rec(const char *event, const char *reason, uint64_t session)
     capos_AuditLog_record(&cl, &b, &call, event, strlen(event), reason, strlen(reason), session, &r);
 }
 
-/* A new session: its context (minted) and its UserSession facet. */
+static uint64_t parse_u64(const char *s, const char **end)
+{
+    uint64_t v = 0;
+    while (*s >= '0' && *s <= '9' && v < (1ull << 40))
+        v = v * 10 + (uint64_t)(*s++ - '0');
+    *end = s;
+    return v;
+}
+
+static void configure(const char *args)
+{
+    for (const char *a = args; *a;) {
+        while (*a == ' ')
+            a++;
+        const char *end;
+        if (!strncmp(a, "capacity=", 9)) {
+            uint64_t v = parse_u64(a + 9, &end);
+            capacity = v >= 1 && v <= SLOTS ? (uint32_t)v : SLOTS;
+            a = end;
+        } else if (*a && nlimits < 8) {
+            struct limits *l = &limits[nlimits];
+            size_t n = 0;
+            while (a[n] && a[n] != ':' && a[n] != ' ')
+                n++;
+            if (n == 0 || n >= sizeof l->profile || a[n] != ':') {
+                while (*a && *a != ' ')
+                    a++;
+                continue;
+            }
+            memcpy(l->profile, a, n);
+            l->profile[n] = 0;
+            l->idle = l->life = ~0ull;
+            a += n;
+            while (*a == ':') {
+                if (!strncmp(a, ":idle=", 6))
+                    l->idle = parse_u64(a + 6, &end) * NS, a = end;
+                else if (!strncmp(a, ":life=", 6))
+                    l->life = parse_u64(a + 6, &end) * NS, a = end;
+                else
+                    break;
+            }
+            nlimits++;
+        }
+        while (*a && *a != ' ')
+            a++;
+    }
+}
+
+static void limits_of(const char *profile, uint64_t *idle, uint64_t *life)
+{
+    bool op = !strcmp(profile, "operator");
+    *idle = (op ? 15 * 60 : 10 * 60) * NS;
+    *life = (op ? 8 * 3600 : 3600) * NS;
+    for (uint32_t i = 0; i < nlimits; i++)
+        if (!strcmp(limits[i].profile, profile)) {
+            if (limits[i].idle != ~0ull)
+                *idle = limits[i].idle;
+            if (limits[i].life != ~0ull)
+                *life = limits[i].life;
+        }
+}
+
+static uint64_t badge_of(uint32_t s) { return (uint64_t)slots[s].gen << 8 | s; }
+
+/* The open session a facet's badge names, or -1 (a stale or forged badge). */
+static int slot_of(uint64_t badge)
+{
+    uint32_t s = (uint32_t)(badge & 0xff);
+    if (s >= SLOTS || !slots[s].used || slots[s].gen != (uint32_t)(badge >> 8))
+        return -1;
+    return (int)s;
+}
+
+#define TAG_SM    0x5A00000000000001ull
+#define TAG_US    0x5A00000000000002ull
+#define TAG_SHELL 0x5B00000000000000ull          /* | slot << 32 | gen: a watched shell ended */
+static uint8_t wait_res[64] __attribute__((aligned(8)));
+
+/* Everything the session held goes: its context is revoked (its processes'
+ * endpoint calls now fail closed) and released, a watched shell is killed
+ * (a no-op once it has ended) and its handle released, the slot freed. */
+static void end_session(uint32_t s, const char *reason)
+{
+    struct sess *x = &slots[s];
+    if (!x->used)
+        return;
+    RT_BUFS(b, 64, 64);
+    capnp_client cl = RT_CLIENT(x->ctx);
+    capnp_call call;
+    capos_SessionContext_revoke_Results_reader rr;
+    capos_SessionContext_revoke(&cl, &b, &call, &rr);
+    rt_release(x->ctx);
+    if (x->shell != ~0u) {
+        rt_kill(x->shell);
+        rt_release(x->shell);
+    }
+    audit_rec("session-end", reason, badge_of(s));
+    uint32_t gen = (x->gen + 1) & 0xffffff;
+    *x = (struct sess){ .gen = gen, .ctx = ~0u, .shell = ~0u };
+    nopen--;
+    ended++;
+}
+
+/* A new session: its context (minted, we keep a copy) and its UserSession
+ * facet. -1: the table is full; -2: the kernel refused. */
 static int open_session(const char *principal, const char *profile, const char *method, uint32_t *facet, uint32_t *ctx)
 {
     uint32_t s = 0;
+    if (nopen >= capacity)
+        return -1;
     while (s < SLOTS && slots[s].used)
         s++;
     if (s == SLOTS)
         return -1;
     int64_t c = rt_session_mint(authority, principal, profile);
-    int64_t f = c >= 0 ? rt_endpoint_facet(us_owner, s) : -1;
+    if (c < 0)
+        return -2;
+    uint32_t gen = slots[s].gen;
+    int64_t f = rt_endpoint_facet(us_owner, (uint64_t)gen << 8 | s);
     if (f < 0) {
-        if (c >= 0)
-            rt_release((uint32_t)c);
-        return -1;
+        rt_release((uint32_t)c);
+        return -2;
     }
-    slots[s] = (struct sess){ .used = true, .created = rt_timer_now() };
+    uint64_t now = rt_timer_now(), idle, life;
+    limits_of(profile, &idle, &life);
+    slots[s] = (struct sess){ .used = true, .gen = gen, .created = now, .expires = life ? now + life : 0,
+                              .idle = idle, .ctx = (uint32_t)c, .shell = ~0u };
     strlcpy(slots[s].principal, principal, sizeof slots[s].principal);
     strlcpy(slots[s].profile, profile, sizeof slots[s].profile);
     strlcpy(slots[s].method, method, sizeof slots[s].method);
     *facet = (uint32_t)f;
     *ctx = (uint32_t)c;
-    audit_rec("session-open", method, s);
+    nopen++;
+    opened++;
+    audit_rec("session-open", method, badge_of(s));
     return (int)s;
 }
 
@@ -84,21 +220,34 @@ static const char *account_reason(bool found, capos_AccountStore_lookup_Results_
     return ssh ? "ssh-profile-not-allowed" : "profile-not-allowed";
 }
 
-/* The common end of both login paths.  A denial (reason set) is audited
- * with its reason; otherwise the session is opened and audited.  Returns 1
- * admitted (facet and ctx set), 0 denied, or a negative capOS error. */
-static int admit(const char *reason, const char *who, const char *profile, const char *method,
-                 uint32_t *facet, uint32_t *ctx)
+/* The common end of every login path.  A denial (reason set) is audited
+ * with its reason; otherwise the session is opened and audited.  Returns
+ * the LoginResult; facet and ctx are set for ok. */
+static uint16_t admit(const char *reason, const char *who, const char *profile, const char *method,
+                      uint32_t *facet, uint32_t *ctx)
 {
     if (reason) {
         audit_rec("login-denied", reason, 0);
-        return 0;
+        return capos_LoginResult_denied;
     }
     int s = open_session(who, profile, method, facet, ctx);
-    if (s < 0)
-        return CAP_ERR_OVERLOADED;
-    audit_rec("login", "ok", (uint64_t)s);
-    return 1;
+    if (s < 0) {
+        if (s == -1)
+            refused_full++;
+        audit_rec("login-denied", s == -1 ? "session-table-full" : "session-mint-failed", 0);
+        return s == -1 ? capos_LoginResult_tooManySessions : capos_LoginResult_denied;
+    }
+    audit_rec("login", "ok", badge_of((uint32_t)s));
+    return capos_LoginResult_ok;
+}
+
+/* Result caps: the facet moves to the caller, the context is copied (we
+ * keep ours, to revoke it when the session ends). */
+static void hand_out(capnp_sbuilder sb, uint32_t facet, uint32_t ctx, uint32_t *fi, uint32_t *ci)
+{
+    *fi = capnp_add_cap(sb, facet);
+    *ci = capnp_add_cap(sb, ctx);
+    in.keep |= 1u << *ci;
 }
 
 static int do_login(void *self, capos_SessionManager_login_Params_reader p, capos_SessionManager_login_Results_builder r)
@@ -128,44 +277,34 @@ static int do_login(void *self, capos_SessionManager_login_Params_reader p, capo
     if (cres == capos_CredentialResult_backoff) {
         audit_rec("login", "backoff", 0);
         capos_SessionManager_login_Results_set_result(r, capos_LoginResult_backoff);
+        capos_SessionManager_login_Results_set_retryAfterMs(r, capos_CredentialStore_verify_Results_get_retryAfterMs(vr));
         return CAPNP_OK;
     }
     if (!reason && cres == capos_CredentialResult_unknownPrincipal)
         reason = "credential-unknown";
     else if (!reason && cres != capos_CredentialResult_ok)
         reason = "password-wrong";
-    uint32_t facet, ctx;
-    int a = admit(reason, who, profile, "password", &facet, &ctx);
-    if (a < 0)
-        return a;
-    capos_SessionManager_login_Results_set_result(r, a ? capos_LoginResult_ok : capos_LoginResult_denied);
-    if (a) {
-        capos_SessionManager_login_Results_set_session(r, capnp_add_cap(r.s, facet));
-        capos_SessionManager_login_Results_set_context(r, capnp_add_cap(r.s, ctx));
+    uint32_t facet, ctx, fi, ci;
+    uint16_t a = admit(reason, who, profile, "password", &facet, &ctx);
+    capos_SessionManager_login_Results_set_result(r, a);
+    if (a == capos_LoginResult_ok) {
+        hand_out(r.s, facet, ctx, &fi, &ci);
+        capos_SessionManager_login_Results_set_session(r, fi);
+        capos_SessionManager_login_Results_set_context(r, ci);
     }
     return CAPNP_OK;
 }
 
 static int do_guest(void *self, capos_SessionManager_guest_Params_reader p, capos_SessionManager_guest_Results_builder r)
 {
-    uint32_t facet, ctx;
-    if (open_session("guest", "guest", "none", &facet, &ctx) < 0)
-        return CAP_ERR_OVERLOADED;
-    capos_SessionManager_guest_Results_set_session(r, capnp_add_cap(r.s, facet));
-    capos_SessionManager_guest_Results_set_context(r, capnp_add_cap(r.s, ctx));
-    return CAPNP_OK;
-}
-
-static int do_info(void *self, capos_UserSession_info_Params_reader p, capos_UserSession_info_Results_builder r)
-{
-    uint64_t s = in.hdr->badge;
-    if (s >= SLOTS || !slots[s].used)
-        return CAP_ERR_INVALID_ARGUMENT;
-    capos_UserSession_info_Results_set_principal(r, slots[s].principal, strlen(slots[s].principal));
-    capos_UserSession_info_Results_set_profile(r, slots[s].profile, strlen(slots[s].profile));
-    capos_UserSession_info_Results_set_authMethod(r, slots[s].method, strlen(slots[s].method));
-    capos_UserSession_info_Results_set_createdNs(r, slots[s].created);
-    capos_UserSession_info_Results_set_expiresNs(r, 0);          /* no expiry for now */
+    uint32_t facet, ctx, fi, ci;
+    uint16_t a = admit(0, "guest", "guest", "none", &facet, &ctx);
+    capos_SessionManager_guest_Results_set_result(r, a);
+    if (a == capos_LoginResult_ok) {
+        hand_out(r.s, facet, ctx, &fi, &ci);
+        capos_SessionManager_guest_Results_set_session(r, fi);
+        capos_SessionManager_guest_Results_set_context(r, ci);
+    }
     return CAPNP_OK;
 }
 
@@ -207,23 +346,110 @@ static int do_ssh(void *self, capos_SessionManager_sshPublicKey_Params_reader p,
         reason = "ssh-bad-signature";
     else
         reason = account_reason(true, lr, profile, true);
-    uint32_t facet, ctx;
-    int a = admit(reason, who, profile, "publicKey", &facet, &ctx);
-    if (a < 0)
-        return a;
-    capos_SessionManager_sshPublicKey_Results_set_result(r, a ? capos_LoginResult_ok : capos_LoginResult_denied);
-    if (a) {
-        capos_SessionManager_sshPublicKey_Results_set_session(r, capnp_add_cap(r.s, facet));
-        capos_SessionManager_sshPublicKey_Results_set_context(r, capnp_add_cap(r.s, ctx));
+    uint32_t facet, ctx, fi, ci;
+    uint16_t a = admit(reason, who, profile, "publicKey", &facet, &ctx);
+    capos_SessionManager_sshPublicKey_Results_set_result(r, a);
+    if (a == capos_LoginResult_ok) {
+        hand_out(r.s, facet, ctx, &fi, &ci);
+        capos_SessionManager_sshPublicKey_Results_set_session(r, fi);
+        capos_SessionManager_sshPublicKey_Results_set_context(r, ci);
     }
     return CAPNP_OK;
 }
 
-static const capos_SessionManager_server sm_server = { .login = do_login, .guest = do_guest, .sshPublicKey = do_ssh };
-static const capos_UserSession_server us_server = { .info = do_info };
+static int do_occupancy(void *self, capos_SessionManager_occupancy_Params_reader p,
+                        capos_SessionManager_occupancy_Results_builder r)
+{
+    uint32_t held = 0;
+    for (uint32_t s = 0; s < SLOTS; s++)
+        if (slots[s].used)
+            held += 1 + (slots[s].shell != ~0u);
+    capos_SessionManager_occupancy_Results_set_open(r, nopen);
+    capos_SessionManager_occupancy_Results_set_capacity(r, capacity);
+    capos_SessionManager_occupancy_Results_set_opened(r, opened);
+    capos_SessionManager_occupancy_Results_set_ended(r, ended);
+    capos_SessionManager_occupancy_Results_set_refusedFull(r, refused_full);
+    capos_SessionManager_occupancy_Results_set_held(r, held);
+    return CAPNP_OK;
+}
 
-#define TAG_SM 0x5A00000000000001ull
-#define TAG_US 0x5A00000000000002ull
+/* A revoked context ends its session at the next call that names it. */
+static bool live(uint32_t s)
+{
+    RT_BUFS(b, 64, 256);
+    capnp_client cl = RT_CLIENT(slots[s].ctx);
+    capnp_call call;
+    capos_SessionContext_info_Results_reader r;
+    return !capos_SessionContext_info(&cl, &b, &call, &r) && capos_SessionContext_info_Results_get_live(r);
+}
+
+static int us_slot(void)
+{
+    int s = slot_of(in.hdr->badge);
+    if (s >= 0 && !live((uint32_t)s)) {
+        end_session((uint32_t)s, "revoked");
+        return -1;
+    }
+    return s;
+}
+
+static int do_info(void *self, capos_UserSession_info_Params_reader p, capos_UserSession_info_Results_builder r)
+{
+    int s = us_slot();
+    if (s < 0)
+        return CAP_ERR_SESSION_REVOKED;
+    struct sess *x = &slots[s];
+    capos_UserSession_info_Results_set_principal(r, x->principal, strlen(x->principal));
+    capos_UserSession_info_Results_set_profile(r, x->profile, strlen(x->profile));
+    capos_UserSession_info_Results_set_authMethod(r, x->method, strlen(x->method));
+    capos_UserSession_info_Results_set_createdNs(r, x->created);
+    capos_UserSession_info_Results_set_expiresNs(r, x->expires);
+    capos_UserSession_info_Results_set_idleTimeoutNs(r, x->idle);
+    return CAPNP_OK;
+}
+
+static bool code_ok(capnp_text t)
+{
+    if (t.len == 0 || t.len >= 24)
+        return false;
+    for (uint32_t i = 0; i < t.len; i++)
+        if (!((t.str[i] >= 'a' && t.str[i] <= 'z') || (i && t.str[i] == '-')))
+            return false;
+    return true;
+}
+
+static int do_logout(void *self, capos_UserSession_logout_Params_reader p, capos_UserSession_logout_Results_builder r)
+{
+    int s = slot_of(in.hdr->badge);
+    if (s < 0)
+        return CAP_ERR_SESSION_REVOKED;
+    capnp_text t = capos_UserSession_logout_Params_get_reason(p);
+    char reason[24] = "logout";
+    if (code_ok(t))
+        text(t, reason, sizeof reason);
+    end_session((uint32_t)s, reason);
+    return CAPNP_OK;
+}
+
+static int do_watch(void *self, capos_UserSession_watch_Params_reader p, capos_UserSession_watch_Results_builder r)
+{
+    int s = us_slot();
+    uint32_t ix = capos_UserSession_watch_Params_get_shell(p);
+    if (s < 0 || ix >= in.ncaps || in.cap_ifaces[ix] != capos_ProcessHandle_ID || slots[s].shell != ~0u)
+        return CAP_ERR_INVALID_ARGUMENT;
+    uint32_t h = in.caps[ix];
+    in.caps[ix] = ~0u;                              /* ours now: not released with the call */
+    slots[s].shell = h;
+    struct cap_sqe w = { .opcode = CAP_OP_CALL, .cap_id = h, .interface_id = capos_ProcessHandle_ID,
+                         .method_id = capos_ProcessHandle_METHOD_wait, .result_addr = (uint64_t)wait_res,
+                         .result_len = sizeof wait_res };
+    rt_ring_submit_tagged(&w, TAG_SHELL | (uint64_t)s << 32 | slots[s].gen);
+    return CAPNP_OK;
+}
+
+static const capos_SessionManager_server sm_server = { .login = do_login, .guest = do_guest,
+                                                       .sshPublicKey = do_ssh, .occupancy = do_occupancy };
+static const capos_UserSession_server us_server = { .info = do_info, .logout = do_logout, .watch = do_watch };
 
 static void post_recv(uint32_t owner, void *buf, uint64_t tag)
 {
@@ -231,35 +457,37 @@ static void post_recv(uint32_t owner, void *buf, uint64_t tag)
     rt_ring_submit_tagged(&s, tag);
 }
 
-/* Answer one delivered call: dispatch, then RETURN; result caps move (we
- * keep nothing a caller now holds, except through our own tables). */
-static void answer(uint32_t owner, uint8_t *buf, int (*dispatch)(const void *, void *, capnp_server_call *),
-                   const void *server)
-{
-    const struct cap_recv_hdr *h = (const void *)buf;
-    in.hdr = h;
-    static uint8_t out[2048] __attribute__((aligned(8)));
-    uint32_t out_caps[CAP_MAX_XFER];
-    capnp_server_call sc = {
-        .interface_id = h->interface_id, .method_id = h->method_id,
-        .params = buf + sizeof *h, .params_len = h->params_len,
-        .result = out, .result_cap = sizeof out, .result_caps = out_caps, .result_caps_cap = CAP_MAX_XFER,
-    };
-    int e = dispatch(server, &in, &sc);
-    uint32_t call_id = h->call_id;
-    memset(buf, 0, 2048);                                  /* the request may have held a password */
-    if (e) {
-        rt_return(owner, call_id, 0, 0, 0, 0, true);
-        return;
-    }
-    struct cap_xfer x[CAP_MAX_XFER];
-    for (uint32_t i = 0; i < sc.result_ncaps; i++)
-        x[i] = (struct cap_xfer){ out_caps[i], CAP_XFER_MOVE };
-    rt_return(owner, call_id, out, (uint32_t)sc.result_len, x, sc.result_ncaps, false);
-}
-
 static int sm_dispatch(const void *s, void *self, capnp_server_call *c) { return capos_SessionManager_dispatch(s, self, c); }
 static int us_dispatch(const void *s, void *self, capnp_server_call *c) { return capos_UserSession_dispatch(s, self, c); }
+
+/* Serve one delivered call; caps that came with it and were not taken are
+ * released, and the request (it may have held a password) is wiped. */
+static void serve(uint32_t owner, const struct cap_cqe *c, rt_dispatch_fn d, const void *server, uint8_t *buf)
+{
+    in.ncaps = 0;
+    rt_serve_delivered(owner, c, d, server, &in, buf, &in);
+    for (uint32_t i = 0; i < in.ncaps; i++)
+        if (in.caps[i] != ~0u)
+            rt_release(in.caps[i]);
+    sodium_memzero(buf, 2048);
+}
+
+/* Sessions past their lifetime end (their shells had GRACE_NS to log out
+ * themselves); returns the next deadline. */
+static uint64_t sweep(uint64_t now)
+{
+    uint64_t next = ~0ull;
+    for (uint32_t s = 0; s < SLOTS; s++) {
+        if (!slots[s].used || !slots[s].expires)
+            continue;
+        uint64_t end = slots[s].expires + GRACE_NS;
+        if (now >= end)
+            end_session(s, "expired");
+        else if (end < next)
+            next = end;
+    }
+    return next;
+}
 
 int main(void)
 {
@@ -268,6 +496,9 @@ int main(void)
     accounts = rt_capset_require("accounts");
     audit = rt_capset_require("audit");
     authority = rt_capset_require("sessions");
+    configure(rt_capset->args);
+    for (uint32_t s = 0; s < SLOTS; s++)
+        slots[s].ctx = slots[s].shell = ~0u;
     uint32_t us_client;
     if (rt_endpoint_create(rt_capset_require("endpoints"), capos_UserSession_ID, 0, &us_owner, &us_client))
         return 2;
@@ -277,16 +508,23 @@ int main(void)
     post_recv(us_owner, us_buf, TAG_US);
     for (;;) {
         struct cap_cqe c;
-        while (!rt_ring_poll(&c))
-            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        while (!rt_ring_poll(&c)) {
+            uint64_t now = rt_timer_now(), next = sweep(now);
+            sys_cap_enter(1, next == ~0ull ? CAP_TIMEOUT_FOREVER : next - now + 1);
+        }
         if (c.user_data == TAG_SM) {
             if (c.result < 0)
                 return 0;
-            answer(sm_owner, sm_buf, sm_dispatch, &sm_server);
+            serve(sm_owner, &c, sm_dispatch, &sm_server, sm_buf);
             post_recv(sm_owner, sm_buf, TAG_SM);
-        } else if (c.user_data == TAG_US && c.result >= 0) {
-            answer(us_owner, us_buf, us_dispatch, &us_server);
+        } else if (c.user_data == TAG_US) {
+            if (c.result >= 0)
+                serve(us_owner, &c, us_dispatch, &us_server, us_buf);
             post_recv(us_owner, us_buf, TAG_US);
+        } else if ((c.user_data & 0xFF00000000000000ull) == TAG_SHELL) {
+            uint32_t s = (uint32_t)(c.user_data >> 32) & 0xff, gen = (uint32_t)c.user_data;
+            if (s < SLOTS && slots[s].used && slots[s].gen == gen)
+                end_session(s, "shell-ended");
         }
     }
 }

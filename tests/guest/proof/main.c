@@ -168,59 +168,6 @@ static void authority_walk(void)
     }
 }
 
-/* Mode "login" (with tests/sessions/shell.manifest): log in,
- * run a shell on the terminal until the host types exit, log out; twice,
- * comparing the kernel's counters around the second cycle. */
-static int login_cycle(uint32_t sm, uint32_t launcher, uint32_t term)
-{
-    RT_BUFS(b, 512, 512);
-    capnp_client cl = RT_CLIENT(sm);
-    capnp_call call;
-    capos_SessionManager_login_Results_reader lr;
-    int e = rt_error(capos_SessionManager_login(&cl, &b, &call, "admin", 5, "correct horse", 13, "operator", 8, &lr));
-    if (e || capos_SessionManager_login_Results_get_result(lr) != capos_LoginResult_ok || call.result_ncaps != 2)
-        return -1;
-    uint32_t us = b.result_caps[capos_SessionManager_login_Results_get_session(lr)];
-    uint32_t ctx = b.result_caps[capos_SessionManager_login_Results_get_context(lr)];
-    RT_BUFS(lb, 256, 256);
-    capnp_client ll = RT_CLIENT(launcher);
-    capos_RestrictedShellLauncher_launchShell_Params_builder p = capos_RestrictedShellLauncher_launchShell_start(&call, &ll, &lb);
-    capos_RestrictedShellLauncher_launchShell_Params_set_context(p, capnp_add_cap(p.s, ctx));
-    capos_RestrictedShellLauncher_launchShell_Params_set_terminal(p, capnp_add_cap(p.s, term));
-    capos_RestrictedShellLauncher_launchShell_Params_set_session(p, capnp_add_cap(p.s, us));
-    capos_RestrictedShellLauncher_launchShell_Results_reader r;
-    e = rt_error(capos_RestrictedShellLauncher_launchShell_send(&call, &r));
-    if (!e && call.result_ncaps == 1) {
-        printf("LOGINTEST shell up\n");
-        rt_wait(lb.result_caps[0]);
-        rt_release(lb.result_caps[0]);
-    }
-    rt_release(us);
-    rt_release(ctx);
-    return e;
-}
-
-static int logintest_run(void)
-{
-        cred_cap = (uint32_t)rt_capset_require("credentials");
-    cred_setup("admin", "correct horse");
-    uint32_t sm = (uint32_t)rt_capset_require("manager");
-    uint32_t launcher = (uint32_t)rt_capset_require("launcher");
-    uint32_t term = rt_capset_require("terminal"), stats = rt_capset_require("stats");
-    printf("LOGINTEST warm-up cycle %d\n", login_cycle(sm, launcher, term));
-    struct rt_kernel_stats s0, s1;
-    rt_timer_sleep_until(rt_timer_now() + 20000000);
-    rt_stats(stats, &s0);
-    printf("LOGINTEST measured cycle %d\n", login_cycle(sm, launcher, term));
-    rt_timer_sleep_until(rt_timer_now() + 20000000);
-    rt_stats(stats, &s1);
-    printf("LOGINTEST before frames=%lu objects=%lu heap=%lu processes=%lu slots=%lu pending=%lu\n", s0.free_frames,
-           s0.objects, s0.heap_bytes, s0.processes, s0.cap_slots, s0.pending_calls);
-    printf("LOGINTEST after  frames=%lu objects=%lu heap=%lu processes=%lu slots=%lu pending=%lu\n", s1.free_frames,
-           s1.objects, s1.heap_bytes, s1.processes, s1.cap_slots, s1.pending_calls);
-    return 0;
-}
-
 /* Mode "launcher" (with tests/sessions/launcher.manifest): ask
  * the launcher for a shell in sessions whose (compromised) broker bundle
  * carries broad authority; every request must fail closed. "timer" is the
@@ -512,7 +459,7 @@ static const struct mode {
     const char *name;
     int (*run)(void);
 } modes[] = {
-    { "ring", ringtest_run },         { "services", services_test },     { "login", logintest_run },
+    { "ring", ringtest_run },         { "services", services_test },
     { "launcher", launchertest_run }, { "sessions", sessiontest_run },   { "credentials", credtest_run },
     { "audit", audittest_run },       { "terminal", termtest_run },      { "threads", threadtest_run },
     { "ipc", ipctest_run },

@@ -1,0 +1,94 @@
+"""Driving the real login door over the serial terminal, as a person would
+(tests/sessions/door.manifest: the default session path, with the test-only
+sessprobe as the operator's echo service)."""
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from capos_qemu import Guest, ROOT, boot_package  # noqa: E402
+
+PASSWORD = "s3cret-horse"
+MANIFEST = os.path.join(ROOT, "tests/sessions/door.manifest")
+
+
+def door_guest(tmp, sessionmgr_args=None, probe_args=None):
+    """Boot the door manifest (with the session manager's and the probe's
+    args replaced when given) and wait for the first login prompt."""
+    with open(MANIFEST) as f:
+        text = f.read()
+    if sessionmgr_args is not None:
+        text = text.replace("    args capacity=32\n", f"    args {sessionmgr_args}\n")
+    if probe_args is not None:
+        text = text.replace("    export echo interface=Echo\n", f"    export echo interface=Echo\n    args {probe_args}\n")
+    path = os.path.join(tmp, "door.manifest")
+    with open(path, "w") as f:
+        f.write(text)
+    g = Guest("", pkg=boot_package(path, tmp))
+    g.wait_for(r"^login: ", 60)
+    return g
+
+
+class Door:
+    def __init__(self, g):
+        self.g = g
+
+    def at_login(self):
+        self.g.wait_for(r"^login: \Z", 30)
+
+    def setup(self, pw=PASSWORD):
+        g = self.g
+        self.at_login()
+        g.send("setup\r")
+        g.wait_for(r"^password: \Z", 20)
+        g.send(pw + "\r")
+        g.wait_for(r"^again: \Z", 20)
+        g.send(pw + "\r")
+        return g.wait_for(r"^setup: (\w+)", 60).group(1)
+
+    def login(self, who, pw=PASSWORD, expect_shell=True):
+        """Log in; returns the text the door printed when no shell came."""
+        g = self.g
+        self.at_login()
+        mark = len(g.text())
+        g.send(who + "\r")
+        if who != "guest":
+            g.wait_for(r"^password: \Z", 20, since=mark)
+            g.send(pw + "\r")
+        if expect_shell:
+            g.wait_for(rf"^{who}@capos> \Z", 60, since=mark)
+            return None
+        g.wait_for(r"^login: \Z", 60, since=mark + 1)
+        return g.text()[mark:]
+
+    def cmd(self, who, line, timeout=30):
+        """Type a command at the shell prompt; returns its output."""
+        g = self.g
+        g.wait_for(rf"^{who}@capos> \Z", timeout)
+        mark = len(g.text())
+        g.send(line + "\r")
+        g.wait_for(rf"^{who}@capos> \Z", timeout, since=mark + 1)
+        out = g.text()[mark:]
+        out = out[out.index("\n") + 1:] if "\n" in out else ""
+        return out[:out.rindex(f"{who}@capos> ")] if f"{who}@capos> " in out else out
+
+    def exit(self, who):
+        g = self.g
+        g.wait_for(rf"^{who}@capos> \Z", 30)
+        mark = len(g.text())
+        g.send("exit\r")
+        g.wait_for(r"^logged out\n", 30, since=mark)
+        self.at_login()
+
+    def probe(self, who, what):
+        out = self.cmd(who, "echo " + what)
+        m = re.search(r"^PROBE (.*)$", out, re.M)
+        assert m, out
+        return m.group(1)
+
+
+def stats_fields(line):
+    """The probe's stats line as a dict; the session manager's own cap count
+    (from the kernel's table) is "smcaps"."""
+    return dict(re.findall(r"(\S+)=(\d+)", line.replace("session-manager held=", "smcaps=")))
