@@ -82,6 +82,8 @@ struct tcp_seg {
     uint16_t mss;               /* 0 absent */
     int wscale;                 /* -1 absent */
     bool sack_perm;
+    bool ts;                    /* timestamps option present */
+    uint32_t tsval, tsecr;
     uint8_t nsack;
     struct net_seq_range sack[TCP_OPT_SACK_MAX_BLOCKS];
 };
@@ -110,6 +112,9 @@ uint32_t tcp_cookie_make(const struct net_stack *st, net_ip lip, uint16_t lport,
                          uint16_t rport, uint32_t peer_isn, uint16_t mss);
 int tcp_cookie_check(const struct net_stack *st, net_ip lip, uint16_t lport, net_ip rip,
                      uint16_t rport, uint32_t peer_isn, uint32_t cookie); /* mss or 0 */
+uint32_t tcp_ts_now(const struct net_stack *st);
+uint32_t tcp_cookie_ts(const struct net_stack *st, int wscale, bool sack_perm);
+bool tcp_cookie_ts_decode(uint32_t tsecr, int *wscale, bool *sack_perm);
 
 uint32_t tcp_cfg_delack(const struct net_stack *st);
 uint32_t tcp_cfg_rto_min(const struct net_stack *st);

@@ -176,6 +176,9 @@ struct net_tcb {
     bool nodelay, delack, keepalive;
     bool fin_queued, fin_sent, fin_rcvd, rd_shut;
     bool ws_ok, sack_ok, in_recovery, rtt_timing;
+    bool ts_ok;                     /* RFC 7323 timestamps negotiated (or offered, in SYN-SENT) */
+    uint32_t ts_recent;             /* peer's TSval to echo (RFC 7323 4.3) */
+    uint32_t ts_syn;                /* TSval of a SYN-cookie SYN-ACK (options encoded) */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks, backoff, keep_probes, persist_shift, nooo, nsacked;
     uint8_t zwp_unanswered;         /* zero-window probes since the peer last answered */

@@ -98,6 +98,9 @@
 #define TCP_OPTLEN_SACK_PERM 2
 #define TCP_OPTLEN_SACK_BLOCK 8         /* each left/right edge pair */
 #define TCP_OPT_SACK_MAX_BLOCKS 4       /* without timestamps */
+#define TCP_OPT_SACK_MAX_BLOCKS_TS 3    /* with them */
+#define TCP_OPTLEN_TIMESTAMP 10         /* RFC 7323 3.2: kind, length, TSval, TSecr */
+#define TCP_OPTSPACE_TIMESTAMP 12       /* aligned with two NOPs */
 
 /* DHCP (RFC 2131) and BOOTP. */
 #define DHCP_SERVER_PORT    67

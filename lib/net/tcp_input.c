@@ -49,6 +49,15 @@ static bool parse_options(struct net_rd *o, struct tcp_seg *s)
             }
             s->sack_perm = true;
             break;
+        case TCP_OPT_TIMESTAMP:
+            if (len != TCP_OPTLEN_TIMESTAMP) {
+                clean = false;
+                break;
+            }
+            s->ts = true;
+            s->tsval = rd_u32(&v);
+            s->tsecr = rd_u32(&v);
+            break;
         case TCP_OPT_SACK:
             if (rd_left(&v) == 0 || rd_left(&v) % TCP_OPTLEN_SACK_BLOCK) {
                 clean = false;

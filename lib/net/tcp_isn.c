@@ -5,7 +5,7 @@
 #include "internal.h"
 #include <sodium/crypto_shorthash.h>
 
-enum { HASH_ISN = 1, HASH_COOKIE = 2 };         /* domain separation */
+enum { HASH_ISN = 1, HASH_COOKIE = 2, HASH_TS = 3 };         /* domain separation */
 
 static uint64_t tcp_hash(const struct net_stack *st, uint8_t domain, net_ip lip, uint16_t lport,
                          net_ip rip, uint16_t rport, uint32_t extra, uint32_t t)
@@ -69,4 +69,46 @@ int tcp_cookie_check(const struct net_stack *st, net_ip lip, uint16_t lport, net
             return cookie_mss[cookie >> COOKIE_MSS_SHIFT & COOKIE_MSS_MASK];
     }
     return 0;
+}
+
+/*
+ * RFC 7323 timestamps: the caller's millisecond clock plus a per-boot
+ * offset from the secret, so TSval never shows the raw clock (Linux
+ * offsets per connection; one offset per secret is enough here).
+ */
+uint32_t tcp_ts_now(const struct net_stack *st)
+{
+    return (uint32_t)st->now + (uint32_t)tcp_hash(st, HASH_TS, 0, 0, 0, 0, 0, 0);
+}
+
+/*
+ * The window scale and SACK-permitted of a SYN answered with a cookie ride
+ * in the low bits of our TSval, as Linux's cookie_init_timestamp: 4 bits
+ * of shift (COOKIE_TS_WS_NONE: not offered), the SACK bit and an ECN bit
+ * (always clear: no ECN here).  The peer echoes it in the final ACK.
+ */
+#define COOKIE_TS_MASK    0x3fu
+#define COOKIE_TS_WS_MASK 0xfu
+#define COOKIE_TS_WS_NONE 0xfu
+#define COOKIE_TS_SACK    0x10u
+
+uint32_t tcp_cookie_ts(const struct net_stack *st, int wscale, bool sack_perm)
+{
+    uint32_t now = tcp_ts_now(st);
+    uint32_t opts = (wscale >= 0 ? (uint32_t)wscale : COOKIE_TS_WS_NONE) | (sack_perm ? COOKIE_TS_SACK : 0);
+    uint32_t ts = (now & ~COOKIE_TS_MASK) | opts;
+    if ((int32_t)(ts - now) > 0)        /* never ahead of the clock */
+        ts -= COOKIE_TS_MASK + 1;
+    return ts;
+}
+
+/* False when the echoed bits cannot be ours (a shift over the maximum). */
+bool tcp_cookie_ts_decode(uint32_t tsecr, int *wscale, bool *sack_perm)
+{
+    uint32_t ws = tsecr & COOKIE_TS_WS_MASK;
+    if (ws != COOKIE_TS_WS_NONE && ws > TCP_WSCALE_MAX)
+        return false;
+    *wscale = ws == COOKIE_TS_WS_NONE ? -1 : (int)ws;
+    *sack_perm = (tsecr & COOKIE_TS_SACK) != 0;
+    return true;
 }

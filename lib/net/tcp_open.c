@@ -15,6 +15,15 @@ static uint8_t pick_wscale(uint32_t cap)
     return ws;
 }
 
+/*
+ * The shift a cookie SYN-ACK advertises: the one the block made from the
+ * final ACK will pick (every block has the same receive buffer).
+ */
+static uint8_t cookie_rcv_wscale(const struct net_stack *st)
+{
+    return st->ntcb ? pick_wscale(st->tcbs[0].rcap) : 0;
+}
+
 /* Common set-up of a block for a 4-tuple. */
 void tcp_init_tcb(struct net_stack *st, struct net_tcb *t, net_ip rip, uint16_t lport, uint16_t rport)
 {
@@ -118,6 +127,10 @@ void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s)
     if ((s->flags & TCP_ACK) && !(s->flags & TCP_SYN)) {
         /* Only a SYN-cookie handshake completes here. */
         int mss = tcp_cookie_check(st, s->dst, s->dport, s->src, s->sport, s->seq - 1, s->ack - 1);
+        int wscale = -1;
+        bool sack_perm = false;
+        if (mss && s->ts && s->tsecr && !tcp_cookie_ts_decode(s->tsecr, &wscale, &sack_perm))
+            mss = 0;
         if (!mss) {
             CNT(st, drop_tcp_syncookie_bad);
             tcp_send_rst(st, s->dst, s->src, s->dport, s->sport, s->ack, 0, false);
@@ -144,11 +157,17 @@ void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s)
         t->irs = s->seq - 1;
         t->rcv_nxt = s->seq;
         t->rcv_adv = s->seq;
-        t->ws_ok = t->sack_ok = false;
-        t->rcv_wscale = 0;
+        /* Without timestamps echoed there is nothing to recover: no WS, no SACK. */
+        t->ws_ok = wscale >= 0;
+        t->snd_wscale = t->ws_ok ? (uint8_t)wscale : 0;
+        if (!t->ws_ok)
+            t->rcv_wscale = 0;
+        t->sack_ok = sack_perm;
+        t->ts_ok = s->ts && s->tsecr;
+        t->ts_recent = s->tsval;
         t->mss = (uint16_t)mss;
         t->cwnd = MIN(10u * t->mss, MAX(2u * t->mss, 14600u));
-        t->snd_wnd = t->max_snd_wnd = s->wnd;
+        t->snd_wnd = t->max_snd_wnd = s->wnd << t->snd_wscale;
         t->snd_wl1 = s->seq;
         t->snd_wl2 = s->ack;
         tcp_established(st, t);
@@ -203,6 +222,15 @@ void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s)
         tmp.rcv_nxt = s->seq + 1;
         tmp.iss = tcp_cookie_make(st, s->dst, s->dport, s->src, s->sport, s->seq, mss);
         tmp.state = NET_TCP_SYN_RECEIVED;
+        if (s->ts) {
+            /* Window scale and SACK come back in the final ACK's TSecr. */
+            tmp.from_cookie = tmp.ts_ok = true;
+            tmp.ts_recent = s->tsval;
+            tmp.ts_syn = tcp_cookie_ts(st, s->wscale, s->sack_perm);
+            tmp.ws_ok = s->wscale >= 0;
+            tmp.sack_ok = s->sack_perm;
+            tmp.rcv_wscale = tmp.ws_ok ? cookie_rcv_wscale(st) : 0;
+        }
         CNT(st, tcp_syncookie_sent);
         tcp_send_seg(st, &tmp, tmp.iss, 0, TCP_SYN | TCP_ACK);
         return;
@@ -214,6 +242,8 @@ void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s)
     t->rcv_adv = t->rcv_nxt;
     t->ws_ok = s->wscale >= 0;
     t->sack_ok = s->sack_perm;
+    t->ts_ok = s->ts;
+    t->ts_recent = s->tsval;
     apply_syn_options(t, s);
     t->snd_wnd = s->wnd;        /* unscaled in a SYN */
     t->max_snd_wnd = t->snd_wnd;
@@ -256,6 +286,8 @@ void tcp_syn_sent_input(struct net_stack *st, struct net_tcb *t, const struct tc
     t->rcv_adv = t->rcv_nxt;
     t->ws_ok = t->ws_ok && s->wscale >= 0;
     t->sack_ok = t->sack_ok && s->sack_perm;
+    t->ts_ok = t->ts_ok && s->ts;
+    t->ts_recent = s->tsval;
     apply_syn_options(t, s);
     t->snd_wl1 = s->seq;
     t->snd_wl2 = s->ack;

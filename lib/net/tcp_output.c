@@ -11,11 +11,19 @@ uint32_t tcp_rcv_window(const struct net_tcb *t)
     return t->rcap - t->rlen;
 }
 
-/* Payload bytes per segment: the MSS less the SACK option we will attach. */
+/* SACK blocks that fit in the option space beside the other options. */
+static uint32_t sack_max_blocks(const struct net_tcb *t)
+{
+    return t->ts_ok ? TCP_OPT_SACK_MAX_BLOCKS_TS : TCP_OPT_SACK_MAX_BLOCKS;
+}
+
+/* Payload bytes per segment: the MSS less the timestamp and SACK options we will attach. */
 uint32_t tcp_seg_max(const struct net_tcb *t)
 {
     uint32_t opt = (t->sack_ok && t->nooo)
-                   ? 4u + TCP_OPTLEN_SACK_BLOCK * MIN(t->nooo, (uint32_t)TCP_OPT_SACK_MAX_BLOCKS) : 0;
+                   ? 4u + TCP_OPTLEN_SACK_BLOCK * MIN(t->nooo, sack_max_blocks(t)) : 0;
+    if (t->ts_ok)
+        opt += TCP_OPTSPACE_TIMESTAMP;
     return t->mss > opt + 64 ? t->mss - opt : 64;
 }
 
@@ -41,10 +49,26 @@ static void syn_options(struct net_wr *w, const struct net_tcb *t)
     }
 }
 
-/* RFC 2018: most recently changed block first; at most 4 without timestamps. */
+/*
+ * RFC 7323 3.2: TSval our clock (or, on a SYN-cookie SYN-ACK, the value
+ * carrying the peer's options), TSecr the peer's latest TSval, zero when
+ * there is none to echo (our SYN).
+ */
+static void ts_option(struct net_stack *st, struct net_wr *w, const struct net_tcb *t, uint8_t flags)
+{
+    bool cookie_synack = t->from_cookie && (flags & TCP_SYN);
+    wr_u8(w, TCP_OPT_NOP);
+    wr_u8(w, TCP_OPT_NOP);
+    wr_u8(w, TCP_OPT_TIMESTAMP);
+    wr_u8(w, TCP_OPTLEN_TIMESTAMP);
+    wr_u32(w, cookie_synack ? t->ts_syn : tcp_ts_now(st));
+    wr_u32(w, (flags & TCP_ACK) ? t->ts_recent : 0);
+}
+
+/* RFC 2018: most recently changed block first; at most 4 without timestamps, 3 with. */
 static void sack_option(struct net_wr *w, const struct net_tcb *t)
 {
-    uint8_t n = (uint8_t)MIN(t->nooo, TCP_OPT_SACK_MAX_BLOCKS);
+    uint8_t n = (uint8_t)MIN(t->nooo, sack_max_blocks(t));
     wr_u8(w, TCP_OPT_NOP);
     wr_u8(w, TCP_OPT_NOP);
     wr_u8(w, TCP_OPT_SACK);
@@ -75,7 +99,9 @@ void tcp_send_seg(struct net_stack *st, struct net_tcb *t, uint32_t seq, uint32_
     struct net_wr o = wr_init(opts, sizeof opts);
     if (flags & TCP_SYN)
         syn_options(&o, t);
-    else if (t->sack_ok && t->nooo && (flags & TCP_ACK))
+    if (t->ts_ok)
+        ts_option(st, &o, t, flags);
+    if (!(flags & TCP_SYN) && t->sack_ok && t->nooo && (flags & TCP_ACK))
         sack_option(&o, t);
     size_t hl = TCP_HDR + wr_len(&o);
     struct net_wr w = wr_init(h, ip_payload_cap());

@@ -321,10 +321,24 @@ static enum seg_next seg_check_fin(struct net_stack *st, struct net_tcb *t, cons
     return SEG_CONTINUE;
 }
 
+/*
+ * RFC 7323 4.3: an acceptable segment's TSval is the one to echo when it is
+ * no older than what we echo now and the segment starts at or before the
+ * left edge of the window (RCV.NXT standing in for Last.ACK.sent).  No PAWS.
+ */
+static void seg_ts_recent(struct net_tcb *t, const struct tcp_seg *s)
+{
+    if (t->ts_ok && s->ts && (int32_t)(s->tsval - t->ts_recent) >= 0 && SEQ_LE(s->seq, t->rcv_nxt))
+        t->ts_recent = s->tsval;
+}
+
 void tcp_segment(struct net_stack *st, struct net_tcb *t, struct tcp_seg *s)
 {
     struct seg_ctx c = { 0 };
-    if (seg_check_sequence(st, t, s) == SEG_DONE || seg_check_rst(st, t, s) == SEG_DONE ||
+    if (seg_check_sequence(st, t, s) == SEG_DONE)
+        return;
+    seg_ts_recent(t, s);
+    if (seg_check_rst(st, t, s) == SEG_DONE ||
         seg_check_security(st, t, s) == SEG_DONE || seg_check_syn(st, t, s) == SEG_DONE ||
         seg_check_ack(st, t, s, &c) == SEG_DONE || seg_check_urg(st, t, s) == SEG_DONE ||
         seg_process_text(st, t, s, &c) == SEG_DONE || seg_check_fin(st, t, s, &c) == SEG_DONE)

@@ -131,7 +131,7 @@ int32_t net_tcp_connect(struct net_stack *st, uint64_t now, net_ip dst, uint16_t
     tcp_init_tcb(st, t, dst, lport, port);
     t->user_owned = true;
     t->accepted = true;
-    t->ws_ok = t->sack_ok = true;       /* offered; kept if the peer agrees */
+    t->ws_ok = t->sack_ok = t->ts_ok = true;    /* offered; kept if the peer agrees */
     t->state = NET_TCP_SYN_SENT;
     t->rtt_ts = st->now;
     CNT(st, tcp_active_opens);

@@ -20,6 +20,7 @@ ARP_REQUEST, ARP_REPLY = 1, 2
 PROTO_ICMP, PROTO_TCP, PROTO_UDP = 1, 6, 17
 FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 OPT_EOL, OPT_NOP, OPT_MSS, OPT_WSCALE, OPT_SACK_PERM, OPT_SACK = 0, 1, 2, 3, 4, 5
+OPT_TS = 8
 ICMP_ECHO_REPLY, ICMP_UNREACH, ICMP_ECHO = 0, 3, 8
 ICMP_UNREACH_PORT = 3
 IP_MF = 0x2000
@@ -96,6 +97,15 @@ def opt_wscale(v):
 
 def opt_sack_perm():
     return struct.pack("!BBBB", OPT_NOP, OPT_NOP, OPT_SACK_PERM, 2)
+
+
+def opt_ts(tsval, tsecr):
+    return struct.pack("!BBBBII", OPT_NOP, OPT_NOP, OPT_TS, 10, tsval & 0xffffffff, tsecr & 0xffffffff)
+
+
+def opt_sack(blocks):
+    return struct.pack("!BBBB", OPT_NOP, OPT_NOP, OPT_SACK, 2 + 8 * len(blocks)) + \
+        b"".join(struct.pack("!II", a & 0xffffffff, b & 0xffffffff) for a, b in blocks)
 
 
 def parse(f):

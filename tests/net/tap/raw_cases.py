@@ -16,8 +16,8 @@ import struct
 
 from raw import (ACK, FIN, ICMP_ECHO, ICMP_ECHO_REPLY, ICMP_UNREACH, ICMP_UNREACH_PORT, IP_MF,
                  PROTO_ICMP, PROTO_TCP, PROTO_UDP, PSH, RST, SYN, ETH_TYPE_ARP, ARP_REQUEST,
-                 ARP_REPLY, OPT_SACK, OPT_WSCALE, Conn, arp, aton, eth, icmp, ipv4, opt_mss,
-                 opt_sack_perm, opt_wscale, tcp, tcp_options, udp)
+                 ARP_REPLY, OPT_SACK, OPT_SACK_PERM, OPT_TS, OPT_WSCALE, Conn, arp, aton, eth, icmp,
+                 ipv4, opt_mss, opt_sack, opt_sack_perm, opt_ts, opt_wscale, tcp, tcp_options, udp)
 
 
 class Target:
@@ -376,9 +376,86 @@ def pool_full_refuses_cleanly(tg):
         time.sleep(0.5)
 
 
+def syn_cookie_keeps_wscale_sack(tg):
+    """A SYN answered with a SYN cookie while the half-open slots are full
+    still gets window scaling and SACK when the client offered timestamps
+    (RFC 7323): the SYN-ACK carries TS (the options ride in its TSval, as
+    Linux encodes them), every later segment carries TS, the window the
+    client advertises is taken scaled, and out-of-order data is SACKed."""
+    ns = os.environ.get("NET_NS_B") if tg.stack is None else None
+    if ns:      # the Linux reference answers every SYN with a cookie
+        old = subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.tcp_syncookies"],
+                             capture_output=True, text=True).stdout.strip() or "1"
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_syncookies=2"], check=True)
+    try:
+        _syn_cookie_keeps_wscale_sack(tg)
+    finally:
+        if ns:
+            subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_syncookies=" + old])
+
+
+def _syn_cookie_keeps_wscale_sack(tg):
+    win = 256                               # with our shift of 7: 32 KiB
+    before = tg.stats()
+    if tg.stack is not None:                # fill lib/net's half-open slots
+        net = tg.ip.rsplit(".", 1)[0]
+        for i in range(300):
+            src = "%s.%d" % (net, 100 + i % 100)
+            tg.peer.send_ip(PROTO_TCP, tcp(src, tg.ip, 40000 + i, 19, random.getrandbits(32), 0, SYN,
+                                           opts=opt_mss(1460)), src=src)
+    c = Conn(tg.peer, 19, win=win)
+    my_ts = random.getrandbits(31)
+    c.send(SYN, seq=c.iss, ack=0, opts=opt_mss(1000) + opt_wscale(7) + opt_sack_perm() + opt_ts(my_ts, 0))
+    sa = tg.peer.expect(lambda p: c.mine(p) and p["flags"] & (SYN | ACK) == SYN | ACK, 3)
+    assert sa is not None, "no SYN-ACK"
+    o = tcp_options(sa["opts"])
+    assert OPT_TS in o, "SYN-ACK without timestamps: %s" % sorted(o)
+    tsval, tsecr = struct.unpack("!II", o[OPT_TS])
+    assert tsecr == my_ts, "SYN-ACK TSecr %d, our TSval %d" % (tsecr, my_ts)
+    assert OPT_WSCALE in o and OPT_SACK_PERM in o, "SYN-ACK lacks WS/SACK: %s" % sorted(o)
+    c.irs = sa["seq"]
+    c.rcv_nxt = (sa["seq"] + 1) & 0xffffffff
+    c.snd_nxt = (c.iss + 1) & 0xffffffff
+    tg.peer.drain()
+    c.send(ACK, opts=opt_ts(my_ts + 1, tsval))
+    try:
+        if before is not None:
+            got = tg.stats()["tcp_syncookie_ok"] - before["tcp_syncookie_ok"]
+            assert got == 1, "the handshake did not complete through a cookie (%d)" % got
+        # No ACKs from us: what arrives is one flight, bounded by our window.
+        segs = tg.peer.collect(lambda p: c.mine(p) and p["data"], 0.5)
+        assert segs, "no data after the handshake"
+        flight = max((p["seq"] + len(p["data"]) - c.rcv_nxt) & 0xffffffff for p in segs)
+        assert flight > 4 * win, "%d bytes in flight against a window field of %d << 7: " \
+            "window scaling not used" % (flight, win)
+        assert all(OPT_TS in tcp_options(p["opts"]) for p in segs), "a data segment without TS"
+        last = max(segs, key=lambda p: (p["seq"] - c.rcv_nxt) & 0xffffffff)
+        peer_ts = struct.unpack("!I", tcp_options(last["opts"])[OPT_TS][:4])[0]
+        # Acknowledge the first segment, SACK the last one (if there are two).
+        first = min(segs, key=lambda p: (p["seq"] - c.rcv_nxt) & 0xffffffff)
+        c.rcv_nxt = (first["seq"] + len(first["data"])) & 0xffffffff
+        blk = [(last["seq"], last["seq"] + len(last["data"]))] if last is not first else []
+        mid = tg.stats()
+        c.send(ACK, opts=opt_ts(my_ts + 2, peer_ts) + (opt_sack(blk) if blk else b""))
+        # Out-of-order data to the target: its ACK must SACK it.
+        tg.peer.drain()
+        ooo = (c.snd_nxt + 1000) & 0xffffffff
+        c.send(ACK | PSH, seq=ooo, data=b"s" * 100, opts=opt_ts(my_ts + 3, peer_ts))
+        ack = tg.peer.expect(lambda p: c.mine(p) and OPT_SACK in tcp_options(p["opts"]), 1.0)
+        assert ack is not None, "out-of-order data not SACKed"
+        sb = struct.unpack("!II", tcp_options(ack["opts"])[OPT_SACK][:8])
+        assert sb == (ooo, (ooo + 100) & 0xffffffff), "SACK block %r, sent [%d, %d)" % (sb, ooo, ooo + 100)
+        assert OPT_TS in tcp_options(ack["opts"]), "SACK without TS"
+        if mid is not None and blk:
+            got = tg.stats()["tcp_sack_blocks_rx"] - mid["tcp_sack_blocks_rx"]
+            assert got >= 1, "our SACK block was not taken"
+    finally:
+        c.rst()
+
+
 CASES = [rst_with_data_inexact, syn_data_injection, zero_window_with_data_in_flight,
          martian_sources, challenge_ack_per_connection, ooo_overlap_first_copy_wins,
          malformed_option_ignored, sack_ignored_unless_negotiated, fragment_slots_evicted,
          ip_options_checked, icmp_errors_rate_limited, icmp_unreach_fails_connect,
          arp_probe_answered, half_open_expire_under_pressure, pool_full_refuses_cleanly,
-         syn_flood_on_link]
+         syn_cookie_keeps_wscale_sack, syn_flood_on_link]
