@@ -102,7 +102,6 @@ static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_
 }
 
 static const capos_Echo_server server = { .echo = do_echo };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_Echo_dispatch(srv, self, c); }
 
 /* "fill N": take every free slot, hold them until N logins were refused. */
 static void fill(uint32_t refusals)
@@ -146,9 +145,6 @@ int main(void)
     manager = rt_capset_require("manager");
     if (!strncmp(rt_capset->args, "fill ", 5))
         fill((uint32_t)(rt_capset->args[5] - '0'));
-    static uint8_t buf[1024] __attribute__((aligned(8)));
     struct rt_incoming in;
-    for (;;)
-        if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
-            return 0;
+    return rt_serve_forever(owner, capos_Echo_dispatch_any, &server, &in);
 }
