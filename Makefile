@@ -35,7 +35,10 @@ all:
 setup:
 	@./scripts/setup
 
-include $(sort $(wildcard */module.mk */*/module.mk))
+# Layers in order, lowest first, so a layer may use what those below define.
+include $(sort $(wildcard lib/*/module.mk)) $(sort $(wildcard tools/*/module.mk)) kernel/module.mk \
+        manifests/module.mk user/module.mk $(sort $(wildcard host/*/module.mk)) \
+        $(sort $(wildcard tests/*/module.mk tests/*/*/module.mk)) $(sort $(wildcard bench/module.mk bench/*/module.mk))
 
 test: setup
 	@$(MAKE) --no-print-directory all
@@ -58,8 +61,8 @@ help:
 	@echo "capOS make targets (V=1 shows the full commands):"
 	@grep -h -E '^## [a-z]' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-## all            build the kernel, the runtime, the programs and the boot package
-## run            boot the default system in QEMU (the login prompt)
-## test           every test: host suites first, then the QEMU proofs
-## bench          the benchmarks, with ratios against a Linux guest
-## clean          remove build/
+## all                          build the kernel, the runtime, the programs and the boot package
+## run                          boot the default system in QEMU (the login prompt)
+## test                         every test: host suites first, then the QEMU proofs
+## bench                        the benchmarks, with ratios against a Linux guest
+## clean                        remove build/

@@ -9,7 +9,8 @@
 #define BENCH_H
 #include <stdint.h>
 #ifdef __capos__
-#include "../user/rt/capos.h"
+#include "rt/capos.h"
+#include "capos_test.capnp.h"
 #else
 #include <stdio.h>
 #include <string.h>

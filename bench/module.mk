@@ -1,5 +1,5 @@
 # Benchmarks: every bench/cases/<name>.c is built twice, as the capOS
-# program bench-<name> (packed with init into build/bench.pkg) and as a static
+# program bench-<name> (packed with init and the proof program into build/bench.pkg) and as a static
 # Linux program for the baseline guest; bench/run.py runs both guests under
 # -icount shift=0 and prints the pairs side by side. Adding a benchmark pair
 # is adding one file under bench/cases/.
@@ -11,19 +11,28 @@ BENCH_PKG   := $(BUILD)/bench.pkg
 # RT_OBJS is defined by user/module.mk, which make reads after this file:
 # expand it when the rule runs, not now.
 .SECONDEXPANSION:
-$(BUILD)/bench/capos/bench-%: bench/cases/%.c bench/bench.h $$(RT_OBJS) user/rt/user.ld
+$(BUILD)/bench/capos/bench-%: bench/cases/%.c bench/bench.h $$(RT_OBJS) $$(GUEST_GEN_OBJ) user/rt/user.ld
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(USER_CC) $(USER_CFLAGS) -D__capos__ -c $< -o $@.o
-	$(call say,LD,$@)$(USER_CC) $(USER_LDFLAGS) -o $@ $@.o $(RT_OBJS) $(LIBSODIUM) -lgcc
+	$(call say,LD,$@)$(USER_CC) $(USER_LDFLAGS) -o $@ $@.o $(RT_OBJS) $(GUEST_GEN_OBJ) $(LIBSODIUM) -lgcc
 
 $(BUILD)/bench/linux/%: bench/cases/%.c bench/bench.h
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(HOST_CC) -O2 -static -pthread -o $@ $< -lsodium
 
-$(BENCH_PKG): $(BUILD)/user/init $(BENCH_CAPOS) $$(MKPKG)
-	$(call say,PKG,$@)$(MKPKG) $@ init=$(BUILD)/user/init $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
+# The bench image: init starts the proof program (tests/guest) in mode
+# "bench bench-<case>...", which runs each case in turn.
+$(BUILD)/bench/bench.manifest: tests/guest/proof.manifest
+	@mkdir -p $(dir $@)
+	@sed 's/@ARGS@/bench $(addprefix bench-,$(BENCH_CASES))/' $< > $@
+$(BUILD)/bench/manifest.bin: $(BUILD)/bench/bench.manifest $$(MKMANIFEST)
+	$(call say,MANIFEST,$@)$(MKMANIFEST) $< $@
+$(BENCH_PKG): $(BUILD)/user/init $(BUILD)/guest/proof $(BENCH_CAPOS) $(BUILD)/bench/manifest.bin $$(MKPKG)
+	$(call say,PKG,$@)$(MKPKG) $@ manifest=$(BUILD)/bench/manifest.bin init=$(BUILD)/user/init \
+	    proof=$(BUILD)/guest/proof $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
 
 .PHONY: bench-guests
+## bench-guests                 capOS against a Linux guest under -icount (make bench)
 bench-guests: $(BENCH_PKG) $(BENCH_LINUX) $(KERNEL_BIN)
 	$(call say,TEST,$@)$(PYTHON) bench/run.py $(BENCH_CASES)
 BENCHES += bench-guests

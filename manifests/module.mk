@@ -10,6 +10,9 @@
 MANIFEST_SRC := manifests/system.manifest
 MANIFEST_BIN := $(BUILD)/manifest.bin
 MKMANIFEST   := $(BUILD)/mkmanifest/mkmanifest
+# The programs of the default image, read off the manifest (user/module.mk
+# packs exactly these).
+IMAGE_PROGS  := $(sort $(shell awk -f manifests/image-programs.awk $(MANIFEST_SRC)))
 
 $(MANIFEST_BIN): $(MANIFEST_SRC) $(MKMANIFEST)
 	@mkdir -p $(dir $@)

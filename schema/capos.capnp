@@ -97,20 +97,6 @@ struct ProcessCaps {
   held @3 :UInt32;               # how many caps it holds in all
 }
 
-# A probe service for the endpoint tests: it reports what the kernel
-# delivered with each call, so a harness can check identity and transfer.
-interface IpcProbe @0xe9e9dcd0a043effc {
-  echo @0 (data :Data) -> (data :Data, callerRef0 :UInt64, callerRef1 :UInt64, badge :UInt64,
-                          epoch :UInt64, principal :Text, profile :Text);
-  takeCap @1 (cap :Capability) -> (interfaceId :UInt64);
-  # The server keeps the cap; a Console it writes through at once.
-  hold @2 () -> ();
-  # Never answered: the call stays in flight (for disconnect tests).
-  fillTable @3 () -> (filled :UInt32);
-  # The server fills its own cap table; drainTable empties it again.
-  drainTable @4 () -> ();
-}
-
 # A service that answers every call with its own bytes: the smallest
 # endpoint server, and the example service of the boot manifest.
 interface Echo @0xf72e07eb2e0c33a9 {

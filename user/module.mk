@@ -8,19 +8,18 @@ USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-pag
 RT_SRCS     := $(wildcard user/rt/*.c) user/rt/crt0.S lib/c/string.c lib/fmt/fmt.c lib/alloc/alloc.c \
                $(wildcard lib/capnp/*.c)
 RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capos.capnp.c.o
-# cryptotest links Debian's static libsodium (the runtime's posix.c gives it
-# what it needs from a libc)
+# Programs that link Debian's static libsodium (the runtime's posix.c gives
+# it what it needs from a libc)
 LIBSODIUM := $(shell $(USER_CC) -print-file-name=libsodium.a)
-EXTRA_cryptotest := $(LIBSODIUM)
 EXTRA_credentials := $(LIBSODIUM)
 EXTRA_accounts := $(LIBSODIUM)
 EXTRA_session-manager := $(LIBSODIUM)
-EXTRA_sshauth-client := $(LIBSODIUM)
 # init also validates the boot manifest
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
 $(BUILD)/uobj/lib/manifest/%.c.o: USER_CFLAGS += -Ilib/manifest -Ilib/fmt
-USER_PROGS  := init hello fault spin wtext xstack rkernel ipc-server ipc-client logger echo threadtest cryptotest sqefuzz audit audit-client credentials accounts session-manager broker launcher capos-shell login evil-broker sshauth-client programs
+# Every folder of user/ but the runtime is a program of the product.
+USER_PROGS  := $(sort $(filter-out rt,$(notdir $(patsubst %/,%,$(dir $(wildcard user/*/*.c))))))
 
 $(BUILD)/uobj/%.c.o: %.c | $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)
@@ -34,18 +33,21 @@ $(BUILD)/uobj/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(USER_CC) $(USER_CFLAGS) -c $< -o $@
 
-# user/<prog>/*.c -> build/user/<prog>
+# DIR/<prog>/*.c -> build/<out>/<prog>: user_prog(DIR,OUT,PROG); tests/guest
+# builds its programs with the same rule.
 define user_prog
-$(BUILD)/user/$(1): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard user/$(1)/*.c)) $$(EXTRA_$(1)) $(RT_OBJS) user/rt/user.ld
+$(BUILD)/$(2)/$(3): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard $(1)/$(3)/*.c)) $$(EXTRA_$(3)) $(RT_OBJS) user/rt/user.ld
 	@mkdir -p $$(dir $$@)
 	$(call say,LD,$$@)$(USER_CC) $(USER_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(filter %.a,$$^) -lgcc
 endef
-$(foreach p,$(USER_PROGS),$(eval $(call user_prog,$(p))))
+$(foreach p,$(USER_PROGS),$(eval $(call user_prog,user,user,$(p))))
 
+# The default image holds init and the programs its manifest names, nothing
+# else (manifests/module.mk lists them: IMAGE_PROGS).
 USER_BINS := $(addprefix $(BUILD)/user/,$(USER_PROGS))
 BOOTPKG   := $(BUILD)/boot.pkg
-$(BOOTPKG): $(USER_BINS) $(MKPKG) $(BUILD)/manifest.bin
-	$(call say,PKG,$@)$(MKPKG) $@ manifest=$(BUILD)/manifest.bin $(foreach p,$(USER_PROGS),$(p)=$(BUILD)/user/$(p))
+$(BOOTPKG): $(addprefix $(BUILD)/user/,$(IMAGE_PROGS)) $(MKPKG) $(BUILD)/manifest.bin
+	$(call say,PKG,$@)$(MKPKG) $@ manifest=$(BUILD)/manifest.bin $(foreach p,$(IMAGE_PROGS),$(p)=$(BUILD)/user/$(p))
 
-all: $(BOOTPKG)
+all: $(BOOTPKG) $(USER_BINS)
 -include $(shell find $(BUILD)/uobj -name '*.d' 2>/dev/null)

@@ -61,25 +61,25 @@ struct cap_ring_hdr {
 /* Opcodes */
 #define CAP_OP_NOP     0
 #define CAP_OP_CALL    1
-#define CAP_OP_RECV    2   /* endpoints (later) */
-#define CAP_OP_RETURN  3   /* endpoints (later) */
+#define CAP_OP_RECV    2   /* endpoint owner: take the next call into the result buffer */
+#define CAP_OP_RETURN  3   /* endpoint owner: answer the call named by call_id */
 #define CAP_OP_RELEASE 4
 
 struct cap_sqe {                 /* 64 bytes */
     uint8_t  opcode;             /* CAP_OP_* */
-    uint8_t  xfer_cap_count;     /* transfer descriptors at xfer_addr (must be 0 for now) */
-    uint16_t flags;              /* must be 0 for now */
-    uint32_t cap_id;             /* CALL/RELEASE: slot index | generation << 16 */
+    uint8_t  xfer_cap_count;     /* CALL/RETURN: transfer descriptors at xfer_addr (at most CAP_MAX_XFER) */
+    uint16_t flags;              /* CAP_SQE_F_*; 0 where the opcode takes none */
+    uint32_t cap_id;             /* slot index | generation << 16 (RECV/RETURN: the endpoint owner) */
     uint64_t user_data;          /* echoed in the CQE */
     uint64_t interface_id;       /* CALL: the interface the caller expects */
-    uint64_t addr;               /* CALL: params */
+    uint64_t addr;               /* CALL: params; RETURN: result bytes */
     uint32_t len;
     uint16_t method_id;          /* CALL: method ordinal */
     uint16_t _pad0;              /* must be 0 */
-    uint64_t result_addr;        /* CALL: result buffer */
+    uint64_t result_addr;        /* CALL, RECV: result buffer */
     uint32_t result_len;
-    uint32_t call_id;            /* RETURN (later) */
-    uint64_t xfer_addr;          /* transfer descriptors (later) */
+    uint32_t call_id;            /* RETURN: the cap_recv_hdr.call_id being answered; 0 otherwise */
+    uint64_t xfer_addr;          /* CALL/RETURN: struct cap_xfer[xfer_cap_count] */
 };
 
 struct cap_cqe {                 /* 32 bytes */
@@ -100,7 +100,7 @@ struct cap_result_cap {
 
 /* Stable error codes (CQE result, negative). Documented in kernel/README.md. */
 #define CAP_OK                        0
-#define CAP_ERR_INVALID_REQUEST      (-1)  /* reserved field or flag set, bad descriptor count */
+#define CAP_ERR_INVALID_REQUEST      (-1)  /* a reserved field or flag is set */
 #define CAP_ERR_INVALID_PARAMS_BUFFER (-2) /* params not in mapped user memory */
 #define CAP_ERR_INVALID_RESULT_BUFFER (-3) /* result buffer not mapped writable user memory */
 #define CAP_ERR_INVOKE_FAILED        (-4)  /* the object failed the call */

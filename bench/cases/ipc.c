@@ -50,7 +50,7 @@ int main(void)
         serve((uint32_t)rt_capset_lookup("probe"));
 
     uint32_t owner, facet;
-    if (rt_endpoint_create((uint32_t)fa, capos_IpcProbe_ID, 0, &owner, &facet))
+    if (rt_endpoint_create((uint32_t)fa, capos_test_IpcProbe_ID, 0, &owner, &facet))
         return 3;
     const char *names[] = { "probe", "spawner", "endpoints" };
     uint32_t caps[] = { owner, (uint32_t)sp, (uint32_t)fa };
@@ -58,7 +58,7 @@ int main(void)
     rt_release(owner);
     if (srv < 0)
         return 4;
-    struct cap_sqe call = { .opcode = CAP_OP_CALL, .cap_id = facet, .interface_id = capos_IpcProbe_ID };
+    struct cap_sqe call = { .opcode = CAP_OP_CALL, .cap_id = facet, .interface_id = capos_test_IpcProbe_ID };
     struct cap_cqe c;
     for (int i = 0; i < N + 100; i++) {
         uint64_t t0 = bench_tsc();

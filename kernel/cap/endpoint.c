@@ -28,12 +28,15 @@
 #include "sched/process.h"
 #include "sched/sched.h"
 #include "ring/ring.h"
+#include "arch/x86_64/cpu.h"
 #include "c/string.h"
 #include "capos.capnp.h"
 
+/* One endpoint. Freed when the last of its references goes: the owner side's
+ * (dropped in owner_destroy), one per facet, one per ep_call. */
 struct ep_core {
     uint32_t refs;               /* owner + facets + calls */
-    bool closed;
+    bool closed;                 /* the owner side is gone: no new calls or RECVs */
     uint64_t iface;
     uint64_t scope;              /* random: caller references differ per endpoint */
     uint32_t disclose;           /* CAP_RECV_F_PRINCIPAL | CAP_RECV_F_PROFILE */
@@ -47,13 +50,44 @@ struct ep_core {
 struct ep_owner { struct kobj obj; struct ep_core *core; };
 struct ep_facet { struct kobj obj; struct ep_core *core; uint64_t badge; };
 
+/*
+ * The life of an endpoint call (kernel/README.md has the same table):
+ *
+ *   state      event                                   next; effect
+ *   (none)     CALL on a facet                         QUEUED
+ *   QUEUED     a posted RECV takes it (deliver)        DELIVERED; call_id given
+ *   QUEUED     too large for that RECV, the            freed; the caller gets the error
+ *              receiver's table full, owner side gone
+ *   QUEUED     caller dies                             freed; withdrawn, moved caps go back
+ *   DELIVERED  RETURN                                  freed; the caller gets the result
+ *                                                      (or APPLICATION, or the error if the
+ *                                                      result does not fit)
+ *   DELIVERED  receiver dies, owner side gone          freed; the caller gets DISCONNECTED
+ *   DELIVERED  caller dies                             ORPHANED
+ *   ORPHANED   RETURN                                  freed; the RETURN gets DISCONNECTED
+ *   ORPHANED   receiver dies, owner side gone          freed
+ *
+ * Who owns what: the ep_call owns its params copy, its transfer (until
+ * delivery commits it), a reference on the caller's session and one on the
+ * core. The caller's pending call (`pd`) is the caller's: it is finished by
+ * whoever finishes the call (pending_complete, or pending_retire after the
+ * RETURN posted the CQE), or cancelled by the caller's exit, which then
+ * withdraws or orphans the call (endpoint_call_cancel).
+ */
+enum ep_call_state {
+    EP_CALL_QUEUED,              /* on core->queue, counted in nqueue; pd set; call_id 0 */
+    EP_CALL_DELIVERED,           /* on core->inflight and the receiver's `received`; pd set */
+    EP_CALL_ORPHANED,            /* delivered, then its caller died: pd 0; waits for the RETURN */
+};
+
 struct ep_call {
-    struct list link;
-    struct list rx_link;         /* on the receiver's list while in flight */
+    struct list link;            /* core->queue (QUEUED) or core->inflight (DELIVERED, ORPHANED) */
+    struct list rx_link;         /* on the receiver's `received` list unless QUEUED */
     struct ep_core *core;
-    struct pending *pd;          /* the caller's completion; 0 once the caller is gone */
+    enum ep_call_state state;
+    struct pending *pd;          /* the caller's completion (PENDING_EP_CALL); 0 when ORPHANED */
     struct session *session;     /* the caller's (a reference) */
-    uint32_t call_id;
+    uint32_t call_id;            /* given at delivery: what the RETURN names */
     uint16_t method;
     uint64_t iface;
     uint64_t badge;
@@ -67,12 +101,15 @@ size_t endpoint_live_calls(void) { return live_calls; }
 
 static void core_put(struct ep_core *c)
 {
+    KASSERT(c->refs > 0);
     if (--c->refs == 0)
         kfree(c);
 }
 
+/* Free a call that is on no queue any more (its `link` is unlinked). */
 static void call_free(struct ep_call *call)
 {
+    KASSERT(call->pd == 0);                  /* the caller's completion was finished or cancelled */
     list_del(&call->rx_link);
     xfer_rollback(&call->caps);              /* no-op once delivered */
     kobj_put(&call->session->obj);
@@ -81,33 +118,63 @@ static void call_free(struct ep_call *call)
     kfree(call);
 }
 
-/* Complete the caller's CALL with an error and drop the call. */
+/* Take the call off its endpoint queue, whatever its state. */
+static void call_unlink(struct ep_call *call)
+{
+    switch (call->state) {
+    case EP_CALL_QUEUED:
+        KASSERT(call->core->nqueue > 0);
+        call->core->nqueue--;
+        break;
+    case EP_CALL_DELIVERED:
+    case EP_CALL_ORPHANED:
+        break;
+    }
+    list_del(&call->link);
+}
+
+/* End the call: the caller (if it still waits) completes with err. */
 static void call_fail(struct ep_call *call, int err)
 {
-    if (call->call_id == 0)
-        call->core->nqueue--;
-    list_del(&call->link);
-    if (call->pd)
+    call_unlink(call);
+    switch (call->state) {
+    case EP_CALL_QUEUED:
+    case EP_CALL_DELIVERED:
         pending_complete(call->pd, err, 0, 0);
+        call->pd = 0;
+        break;
+    case EP_CALL_ORPHANED:
+        break;                               /* nobody to tell */
+    }
     call_free(call);
 }
 
-/* The caller went away (its pending calls are freed before its caps). */
-static void call_cancel(struct pending *pd)
+/* The caller is going away (process_exit cancels its pending calls before
+ * it releases its caps). pending_cancel frees pd after this. */
+void endpoint_call_cancel(struct pending *pd)
 {
-    struct ep_call *call = pd->cancel_arg;
+    KASSERT(pd->kind == PENDING_EP_CALL);
+    struct ep_call *call = pd->ep_call.call;
+    KASSERT(call->pd == pd);
     call->pd = 0;
-    if (call->call_id == 0) {                /* still queued: withdraw it */
-        list_del(&call->link);
-        call->core->nqueue--;
+    switch (call->state) {
+    case EP_CALL_QUEUED:                     /* withdrawn: moved caps go back */
+        call_unlink(call);
         call_free(call);
+        break;
+    case EP_CALL_DELIVERED:                  /* stays, so the owner's RETURN is told */
+        call->state = EP_CALL_ORPHANED;
+        break;
+    case EP_CALL_ORPHANED:
+        panic("endpoint: an orphaned call still had its caller's pending call");
     }
-    /* in flight: stays, orphaned, so the owner's RETURN is told */
 }
 
 /* Try to hand `call` to the receiver `rp`. false: the call failed (and is gone). */
 static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *rp)
 {
+    KASSERT(call->state == EP_CALL_QUEUED && rp->kind == PENDING_EP_RECV);
+    KASSERT(!interrupts_enabled());                   /* `out` below is static */
     struct process *rx = rp->proc;
     uint32_t off = (uint32_t)sizeof(struct cap_recv_hdr) + call->plen;
     uint32_t coff = (off + 7) & ~7u;
@@ -140,7 +207,9 @@ static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *
         call_fail(call, CAP_ERR_OVERLOADED);          /* receiver's table is full: sender keeps its caps */
         return false;
     }
-    /* header, params, padding and cap records go out in one copy */
+    /* header, params, padding and cap records go out in one copy. Static:
+     * the kernel runs with interrupts off and never sleeps here, so one
+     * delivery at a time uses it. */
     static uint8_t out[sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap)];
     memcpy(out, &h, sizeof h);
     memcpy(out + sizeof h, call->params, call->plen);
@@ -148,13 +217,12 @@ static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *
     memcpy(out + coff, rec, ncaps * sizeof rec[0]);
     vm_copy_out(&rx->vm, rp->result_addr, out, ncaps ? total : off);
     call->call_id = h.call_id;
-    list_del(&call->link);
-    core->nqueue--;
+    call_unlink(call);
+    call->state = EP_CALL_DELIVERED;
     list_add_tail(&core->inflight, &call->link);
     list_add_tail(&rx->received, &call->rx_link);
     ring_post(rx, rp->user_data, (int32_t)total, ncaps);
-    rp->cancel = 0;
-    pending_free(rp);
+    pending_retire(rp);
     return true;
 }
 
@@ -186,7 +254,7 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
     struct ep_call *call = kmalloc(sizeof *call + c->sc.params_len);
     if (!call)
         return CAP_ERR_OVERLOADED;
-    struct pending *pd = pending_new(c);
+    struct pending *pd = pending_new(c, PENDING_EP_CALL);
     if (!pd) {
         kfree(call);
         return CAP_ERR_OVERLOADED;
@@ -195,6 +263,7 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
     list_init(&call->rx_link);
     call->core = core;
     core->refs++;
+    call->state = EP_CALL_QUEUED;
     call->pd = pd;
     call->session = p->session;
     kobj_get(&p->session->obj);
@@ -210,8 +279,7 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
         call->caps.n = 0, call->caps.src = 0;
     c->xfer->n = 0;
     c->xfer_taken = true;
-    pd->cancel = call_cancel;
-    pd->cancel_arg = call;
+    pd->ep_call.call = call;
     list_add_tail(&core->queue, &call->link);
     core->nqueue++;
     pump(core);
@@ -266,6 +334,7 @@ static void owner_destroy(struct kobj *o)
         call_fail(container_of(core->inflight.next, struct ep_call, link), CAP_ERR_DISCONNECTED);
     while (!list_empty(&core->receivers))
         pending_complete(container_of(core->receivers.next, struct pending, wait_link), CAP_ERR_DISCONNECTED, 0, 0);
+    KASSERT(core->nqueue == 0);
     core_put(core);
     kfree(o);
 }
@@ -285,8 +354,6 @@ static struct ep_core *owner_core(struct process *p, uint32_t cap_id, int *err)
     return ((struct ep_owner *)o)->core;
 }
 
-static void recv_cancel(struct pending *pd) { (void)pd; /* leaving the receivers list is enough */ }
-
 int endpoint_recv(struct process *p, const struct cap_sqe *s)
 {
     int err;
@@ -299,10 +366,9 @@ int endpoint_recv(struct process *p, const struct cap_sqe *s)
         return CAP_ERR_DISCONNECTED;
     if (s->result_len < sizeof(struct cap_recv_hdr))
         return CAP_ERR_RESULT_TOO_SMALL;
-    struct pending *rp = pending_new_for(p, s->user_data, s->result_addr, s->result_len);
+    struct pending *rp = pending_new_for(p, PENDING_EP_RECV, s->user_data, s->result_addr, s->result_len);
     if (!rp)
         return CAP_ERR_OVERLOADED;
-    rp->cancel = recv_cancel;
     list_add_tail(&core->receivers, &rp->wait_link);
     pump(core);
     return CALL_PENDING;
@@ -326,15 +392,22 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     }
     if (!call)
         return CAP_ERR_NO_SUCH_CALL;
+    KASSERT(!interrupts_enabled());                   /* `buf` below is static */
     if (s->len > CAP_MAX_RESULT)
         return CAP_ERR_MESSAGE_TOO_LARGE;
+    /* static: one RETURN at a time (interrupts off, no sleeping here) */
     static uint8_t buf[CAP_MAX_RESULT + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap)];
     if (s->len && !vm_copy_in(&p->vm, buf, s->addr, s->len))
         return CAP_ERR_INVALID_PARAMS_BUFFER;
-    if (!call->pd) {                                  /* the caller is gone */
-        list_del(&call->link);
+    switch (call->state) {
+    case EP_CALL_DELIVERED:
+        break;
+    case EP_CALL_ORPHANED:                            /* the caller is gone */
+        call_unlink(call);
         call_free(call);
         return CAP_ERR_DISCONNECTED;
+    case EP_CALL_QUEUED:
+        panic("endpoint: a queued call on the in-flight list");
     }
     if (s->flags & CAP_SQE_F_FAIL) {
         if (s->xfer_cap_count)
@@ -364,10 +437,9 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
     ring_post(pd->proc, pd->user_data, (int32_t)s->len, ncaps);
     sched_prefer_process(pd->proc);
-    pd->cancel = 0;
-    pending_free(pd);
+    pending_retire(pd);
     call->pd = 0;
-    list_del(&call->link);
+    call_unlink(call);
     call_free(call);
     return 0;
 }
@@ -378,6 +450,7 @@ void endpoint_receiver_exit(struct process *p)
 {
     while (!list_empty(&p->received)) {
         struct ep_call *call = container_of(p->received.next, struct ep_call, rx_link);
+        KASSERT(call->state != EP_CALL_QUEUED);
         call_fail(call, CAP_ERR_DISCONNECTED);
     }
 }

@@ -11,4 +11,5 @@ int endpoint_recv(struct process *p, const struct cap_sqe *s);
 int endpoint_return(struct process *p, const struct cap_sqe *s);
 size_t endpoint_live_calls(void);
 void endpoint_receiver_exit(struct process *p);
+void endpoint_call_cancel(struct pending *pd);   /* pending_cancel for PENDING_EP_CALL */
 #endif

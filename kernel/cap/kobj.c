@@ -4,6 +4,9 @@
 #include "sched/process.h"
 #include "ring/ring.h"
 #include "mm/vm.h"
+#include "objects.h"
+#include "endpoint.h"
+#include "c/string.h"
 
 static size_t live, live_pending;
 
@@ -61,14 +64,18 @@ int call_error(int e)
     }
 }
 
-struct pending *pending_new_for(struct process *p, uint64_t user_data, uint64_t result_addr, uint32_t result_len)
+struct pending *pending_new_for(struct process *p, enum pending_kind kind, uint64_t user_data,
+                                uint64_t result_addr, uint32_t result_len)
 {
     if (p->npending >= PROC_MAX_PENDING)
         return 0;
+    KASSERT(!p->exiting);                  /* a dying process makes no new calls */
     struct pending *pd = kmalloc(sizeof *pd);
     if (!pd)
         return 0;
+    memset(pd, 0, sizeof *pd);
     pd->proc = p;
+    pd->kind = kind;
     pd->user_data = user_data;
     pd->result_addr = result_addr;
     pd->result_len = result_len;
@@ -79,26 +86,40 @@ struct pending *pending_new_for(struct process *p, uint64_t user_data, uint64_t 
     return pd;
 }
 
-struct pending *pending_new(struct call_ctx *c)
+struct pending *pending_new(struct call_ctx *c, enum pending_kind kind)
 {
-    struct pending *pd = pending_new_for(c->caller, c->user_data, c->result_addr, c->result_len);
+    struct pending *pd = pending_new_for(c->caller, kind, c->user_data, c->result_addr, c->result_len);
     if (pd)
         pd->silent = c->silent;
     return pd;
 }
 
-void pending_free(struct pending *pd)
+void pending_retire(struct pending *pd)
 {
-    if (pd->cancel) {
-        void (*cancel)(struct pending *) = pd->cancel;
-        pd->cancel = 0;
-        cancel(pd);
-    }
+    KASSERT(pd->proc->npending > 0);
     list_del(&pd->wait_link);
     list_del(&pd->proc_link);
     pd->proc->npending--;
     live_pending--;
     kfree(pd);
+}
+
+void pending_cancel(struct pending *pd)
+{
+    switch (pd->kind) {
+    case PENDING_EP_CALL:
+        endpoint_call_cancel(pd);
+        break;
+    case PENDING_PARK:
+        park_cancel(pd);
+        break;
+    case PENDING_TIMER:
+    case PENDING_LINE:
+    case PENDING_EP_RECV:
+    case PENDING_EXIT_WAIT:
+        break;                             /* leaving the wait list is all */
+    }
+    pending_retire(pd);
 }
 
 void pending_complete(struct pending *pd, int result, const void *data, uint32_t len)
@@ -114,8 +135,7 @@ void pending_complete(struct pending *pd, int result, const void *data, uint32_t
     }
     if (!pd->silent || result < 0)
         ring_post(p, pd->user_data, result, 0);
-    pd->cancel = 0;
-    pending_free(pd);
+    pending_retire(pd);
 }
 
 void pending_complete_u64(struct pending *pd, uint64_t v)

@@ -62,21 +62,52 @@ struct kobj *ctx_param_cap(struct call_ctx *c, uint32_t index);
  * CAPNP_NO_CAP (and drops the reference) when the call has too many. */
 uint32_t ctx_result_cap(struct call_ctx *c, capnp_sbuilder s, struct kobj *o);
 
-/* A call that completes later. It sits on its caller's list (so the caller's
- * death cancels it) and on the serving object's wait list. */
+/*
+ * A call that completes later. It sits on its caller's `pendings` list (so
+ * the caller's death cancels it) and, through wait_link, on the list of
+ * whatever it waits for. `kind` names the object that keeps it and so which
+ * member of the union below is live; nothing else reads that member.
+ *
+ * Life: pending_new*() -> on a wait list -> exactly one of
+ *   pending_complete*()  the object answers (posts the CQE, frees it);
+ *   pending_retire()     the object posted the CQE itself (RECV, RETURN);
+ *   pending_cancel()     the caller (or, for a park, its thread) is going
+ *                        away: the object's clean-up runs, no CQE is posted.
+ */
+enum pending_kind {
+    PENDING_TIMER,          /* Timer.sleepUntil */
+    PENDING_LINE,           /* Console / TerminalSession.readLine (linedisc.c) */
+    PENDING_PARK,           /* ParkSpace.wait */
+    PENDING_EP_CALL,        /* CALL on an endpoint's client facet */
+    PENDING_EP_RECV,        /* RECV posted on an endpoint's owner side */
+    PENDING_EXIT_WAIT,      /* ProcessHandle.wait, ThreadHandle.join */
+};
+
+struct ep_call;
+struct park_space;
+struct thread;
+
 struct pending {
-    struct list proc_link;
-    struct list wait_link;
-    struct process *proc;
+    struct list proc_link;              /* on proc->pendings */
+    struct list wait_link;              /* on the keeping object's wait list (or alone) */
+    struct process *proc;               /* the caller: its ring gets the CQE */
+    enum pending_kind kind;
     uint64_t user_data;
     uint64_t result_addr;
     uint32_t result_len;
-    uint64_t arg;                       /* object-specific (deadline, max length, ...) */
-    uint64_t arg2;
-    struct thread *thread;              /* ParkSpace: the parked thread */
-    void (*cancel)(struct pending *p);  /* object-specific clean-up when the caller goes away */
-    bool silent;                        /* complete without posting a CQE */
-    void *cancel_arg;
+    bool silent;                        /* complete without posting a CQE (unless it fails) */
+    union {
+        struct { uint64_t deadline_ns; } timer;
+        struct { uint32_t max; unsigned flags; /* LD_* */ } line;
+        struct {
+            uint64_t addr;              /* the user word waited on */
+            uint64_t deadline_ns;       /* ~0: none */
+            struct thread *thread;      /* the parked thread (its ->park is this) */
+            struct park_space *space;   /* the ParkSpace it waits in */
+        } park;
+        struct { struct ep_call *call; } ep_call;   /* the queued or delivered call */
+        /* PENDING_EP_RECV, PENDING_EXIT_WAIT: nothing beyond the wait list */
+    };
 };
 
 void kobj_init(struct kobj *o, const struct kobj_type *t);
@@ -84,10 +115,11 @@ static inline struct kobj *kobj_get(struct kobj *o) { o->refs++; return o; }
 void kobj_put(struct kobj *o);
 size_t kobj_live_count(void);
 
-/* Turn the current call into a pending one; 0 when the caller is over its
- * outstanding-call quota (then answer CAP_ERR_OVERLOADED). */
-struct pending *pending_new(struct call_ctx *c);
-struct pending *pending_new_for(struct process *p, uint64_t user_data, uint64_t result_addr, uint32_t result_len);
+/* Turn the current call into a pending one of the given kind; 0 when the
+ * caller is over its outstanding-call quota (then answer CAP_ERR_OVERLOADED). */
+struct pending *pending_new(struct call_ctx *c, enum pending_kind kind);
+struct pending *pending_new_for(struct process *p, enum pending_kind kind, uint64_t user_data,
+                                uint64_t result_addr, uint32_t result_len);
 /* Copy `len` result bytes to the caller and post its CQE; frees p. */
 void pending_complete(struct pending *p, int result, const void *data, uint32_t len);
 /* Complete with a result struct whose only field is a 64-bit value at offset
@@ -95,8 +127,11 @@ void pending_complete(struct pending *p, int result, const void *data, uint32_t 
 void pending_complete_u64(struct pending *p, uint64_t v);
 /* Complete with an encoded empty result struct (methods returning `()`). */
 void pending_complete_empty(struct pending *p);
-/* Drop a pending call without a completion (its caller is going away). */
-void pending_free(struct pending *p);
+/* Free a pending call whose CQE its object has already posted. */
+void pending_retire(struct pending *p);
+/* Drop a pending call without a completion: its caller (or parked thread) is
+ * going away. Runs the keeping object's clean-up for p's kind, then frees p. */
+void pending_cancel(struct pending *p);
 size_t pending_live_count(void);
 
 /* Map the generated dispatcher's codec errors onto the ring's error codes. */

@@ -9,8 +9,13 @@
 #include "objects.h"
 #include "linedisc.h"
 #include "dev/serial.h"
+#include "kprintf.h"
+#include "arch/x86_64/cpu.h"
 
-static struct list readers = LIST_INIT(readers);
+/* One line being edited, for the oldest reader. Binds on: only the timer
+ * tick (an interrupt gate) and readLine calls (system calls) touch these,
+ * both with interrupts off, so neither can interrupt the other. */
+static struct list readers = LIST_INIT(readers);      /* struct pending (PENDING_LINE), oldest first */
 static char line[CAP_MAX_RESULT - 64];
 static uint32_t line_len;
 static int esc;                 /* inside an escape sequence (arrow keys...): 1 after ESC, 2 inside CSI */
@@ -21,7 +26,7 @@ static void complete(struct pending *pd, uint16_t event)
     capnp_builder b;
     size_t len = 0;
     capnp_builder_init(&b, buf, sizeof buf);
-    if (pd->arg2 & LD_TERMINAL) {
+    if (pd->line.flags & LD_TERMINAL) {
         capos_TerminalSession_readLine_Results_builder r = capos_TerminalSession_readLine_Results_init_root(&b);
         capos_TerminalSession_readLine_Results_set_line(r, line, event == capos_TerminalEvent_line ? line_len : 0);
         capos_TerminalSession_readLine_Results_set_event(r, event);
@@ -35,13 +40,14 @@ static void complete(struct pending *pd, uint16_t event)
 
 void console_input_ready(void)
 {
+    KASSERT(!interrupts_enabled());
     while (!list_empty(&readers)) {
         int ch = serial_getc();
         if (ch < 0)
             return;
         struct pending *pd = container_of(readers.next, struct pending, wait_link);
-        uint32_t max = (uint32_t)pd->arg;
-        bool echo = pd->arg2 & LD_ECHO, events = pd->arg2 & LD_EVENTS;
+        uint32_t max = pd->line.max;
+        bool echo = pd->line.flags & LD_ECHO, events = pd->line.flags & LD_EVENTS;
         if (esc) {
             /* swallow ESC [ params final-byte, so cursor keys never land in the line */
             if (esc == 1)
@@ -84,11 +90,11 @@ int ld_read(struct call_ctx *c, uint32_t max, unsigned flags)
 {
     if (max == 0 || max > sizeof line)
         max = sizeof line;
-    struct pending *pd = pending_new(c);
+    struct pending *pd = pending_new(c, PENDING_LINE);
     if (!pd)
         return CAP_ERR_OVERLOADED;
-    pd->arg = max;
-    pd->arg2 = flags;
+    pd->line.max = max;
+    pd->line.flags = flags;
     list_add_tail(&readers, &pd->wait_link);
     console_input_ready();
     return CALL_PENDING;

@@ -39,6 +39,7 @@ struct kobj *park_space_create(struct process *p);
 void park_space_unbind(struct kobj *o);
 void park_expire(uint64_t now_ns);
 void park_thread_gone(struct thread *t);
+void park_cancel(struct pending *pd);    /* pending_cancel for PENDING_PARK */
 
 /* VirtualMemory region for heaps */
 #define VMEM_BASE  0x0000100000000000ull

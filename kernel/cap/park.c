@@ -11,6 +11,7 @@
  */
 #include "objects.h"
 #include "mm/kheap.h"
+#include "kprintf.h"
 #include "sched/process.h"
 #include "sched/sched.h"
 #include "arch/x86_64/lapic.h"
@@ -22,9 +23,12 @@ struct park_space {
 
 static struct list parked = LIST_INIT(parked);   /* every waiting thread, all processes */
 
+/* Complete a wait: the thread may leave cap_enter. */
 static void resolve(struct pending *pd, uint16_t result)
 {
-    struct thread *t = pd->thread;
+    KASSERT(pd->kind == PENDING_PARK);
+    struct thread *t = pd->park.thread;
+    KASSERT(t->park == pd);
     t->park = 0;
     thread_wake(t);
     uint8_t buf[32];
@@ -33,7 +37,6 @@ static void resolve(struct pending *pd, uint16_t result)
     capnp_builder_init(&b, buf, sizeof buf);
     capos_ParkSpace_wait_Results_set_result(capos_ParkSpace_wait_Results_init_root(&b), result);
     capnp_builder_finish(&b, &len);
-    pd->cancel = 0;
     pending_complete(pd, 0, buf, (uint32_t)len);
 }
 
@@ -42,56 +45,47 @@ void park_expire(uint64_t now)
     struct list *n, *tmp;
     list_for_each_safe(n, tmp, &parked) {
         struct pending *pd = container_of(n, struct pending, wait_link);
-        if (pd->arg2 <= now)
+        if (pd->park.deadline_ns <= now)
             resolve(pd, capos_ParkResult_timedOut);
     }
 }
 
-static void park_cancel(struct pending *pd)
+/* The thread or its process is going away: pending_cancel unlinks pd. */
+void park_cancel(struct pending *pd)
 {
-    pd->thread->park = 0;              /* the thread or its process is going away */
+    KASSERT(pd->kind == PENDING_PARK && pd->park.thread->park == pd);
+    pd->park.thread->park = 0;
 }
 
 void park_thread_gone(struct thread *t)
 {
     if (t->park)
-        pending_free(t->park);
-}
-
-static struct thread *find(struct process *p, uint32_t id)
-{
-    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
-        struct thread *t = container_of(n, struct thread, proc_link);
-        if (t->tid == id)
-            return t;
-    }
-    return 0;
+        pending_cancel(t->park);
 }
 
 static int p_wait(void *self, capos_ParkSpace_wait_Params_reader prm, capos_ParkSpace_wait_Results_builder r)
 {
     struct call_ctx *c = self;
     struct park_space *ps = (struct park_space *)c->obj;
-    if (!ps->p || ps->p != c->caller)
-        return CAP_ERR_DISCONNECTED;
+    if (ps->p != c->caller)
+        return CAP_ERR_DISCONNECTED;       /* its process is gone (0), or the caller is another */
     uint64_t addr = capos_ParkSpace_wait_Params_get_addr(prm);
     paddr_t pa = addr % 4 ? 0 : vm_translate(&ps->p->vm, addr, 0);
-    struct thread *t = find(ps->p, capos_ParkSpace_wait_Params_get_thread(prm));
+    struct thread *t = process_thread(ps->p, capos_ParkSpace_wait_Params_get_thread(prm));
     if (!pa || !t || t->park)
         return CAP_ERR_INVALID_ARGUMENT;   /* unmapped or misaligned word, no such thread, already parked */
     if (*(volatile uint32_t *)phys_to_virt(pa) != capos_ParkSpace_wait_Params_get_expected(prm)) {
         capos_ParkSpace_wait_Results_set_result(r, capos_ParkResult_mismatch);
         return CAPNP_OK;
     }
-    struct pending *pd = pending_new(c);
+    struct pending *pd = pending_new(c, PENDING_PARK);
     if (!pd)
         return CAP_ERR_OVERLOADED;
     uint64_t timeout = capos_ParkSpace_wait_Params_get_timeoutNs(prm);
-    pd->arg = addr;
-    pd->arg2 = timeout ? time_now_ns() + timeout : ~0ull;
-    pd->thread = t;
-    pd->cancel = park_cancel;
-    pd->cancel_arg = ps;
+    pd->park.addr = addr;
+    pd->park.deadline_ns = timeout ? time_now_ns() + timeout : ~0ull;
+    pd->park.thread = t;
+    pd->park.space = ps;
     t->park = pd;
     list_add_tail(&parked, &pd->wait_link);
     return CALL_PENDING;
@@ -101,8 +95,8 @@ static int p_wake(void *self, capos_ParkSpace_wake_Params_reader prm, capos_Park
 {
     struct call_ctx *c = self;
     struct park_space *ps = (struct park_space *)c->obj;
-    if (!ps->p || ps->p != c->caller)
-        return CAP_ERR_DISCONNECTED;
+    if (ps->p != c->caller)
+        return CAP_ERR_DISCONNECTED;       /* its process is gone (0), or the caller is another */
     uint64_t addr = capos_ParkSpace_wake_Params_get_addr(prm);
     uint32_t count = capos_ParkSpace_wake_Params_get_count(prm), woken = 0;
     if (addr % 4 || !vm_translate(&ps->p->vm, addr, 0))
@@ -110,7 +104,7 @@ static int p_wake(void *self, capos_ParkSpace_wake_Params_reader prm, capos_Park
     struct list *n, *tmp;
     list_for_each_safe(n, tmp, &parked) {
         struct pending *pd = container_of(n, struct pending, wait_link);
-        if (woken < count && pd->arg == addr && pd->cancel_arg == ps) {
+        if (woken < count && pd->park.addr == addr && pd->park.space == ps) {
             resolve(pd, capos_ParkResult_woken);
             woken++;
         }
@@ -130,7 +124,7 @@ static void p_destroy(struct kobj *o)
     struct list *n, *tmp;
     list_for_each_safe(n, tmp, &parked) {
         struct pending *pd = container_of(n, struct pending, wait_link);
-        if (pd->cancel_arg == ps)
+        if (pd->park.space == ps)
             resolve(pd, capos_ParkResult_woken);       /* nobody can wake them any more */
     }
     kfree(ps);

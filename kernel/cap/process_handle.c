@@ -6,30 +6,26 @@
  *   kill()   ends the child (its exit code becomes PROCESS_EXIT_KILLED).
  */
 #include "objects.h"
+#include "exit_wait.h"
 #include "mm/kheap.h"
 #include "sched/process.h"
+#include "kprintf.h"
 
 struct process_handle {
     struct kobj obj;
-    struct process *proc;      /* 0 once the child has exited */
-    bool exited;
-    int64_t code;
-    struct list waiters;
+    struct process *proc;      /* 0 once the child has exited; the child's ->handle is us until then */
+    struct exit_wait exit;     /* value: the exit code, as int64_t */
 };
 
 static int handle_wait(void *self, capos_ProcessHandle_wait_Params_reader p, capos_ProcessHandle_wait_Results_builder r)
 {
     struct call_ctx *c = self;
     struct process_handle *h = (struct process_handle *)c->obj;
-    if (h->exited) {
-        capos_ProcessHandle_wait_Results_set_exitCode(r, h->code);
-        return CAPNP_OK;
-    }
-    struct pending *pd = pending_new(c);
-    if (!pd)
-        return CAP_ERR_OVERLOADED;
-    list_add_tail(&h->waiters, &pd->wait_link);
-    return CALL_PENDING;
+    uint64_t code;
+    int err = exit_wait_call(&h->exit, c, &code);
+    if (err == CAPNP_OK)
+        capos_ProcessHandle_wait_Results_set_exitCode(r, (int64_t)code);
+    return err;
 }
 
 static int handle_kill(void *self, capos_ProcessHandle_kill_Params_reader p, capos_ProcessHandle_kill_Results_builder r)
@@ -48,9 +44,7 @@ static void handle_destroy(struct kobj *o)
     struct process_handle *h = (struct process_handle *)o;
     if (h->proc)
         h->proc->handle = 0;
-    while (!list_empty(&h->waiters))
-        pending_complete(container_of(h->waiters.next, struct pending, wait_link),
-                         CAP_ERR_DISCONNECTED, 0, 0);
+    exit_wait_drop(&h->exit);
     kfree(h);
 }
 
@@ -63,7 +57,7 @@ struct kobj *process_handle_create(struct process *p)
         return 0;
     kobj_init(&h->obj, &handle_type);
     h->proc = p;
-    list_init(&h->waiters);
+    exit_wait_init(&h->exit);
     p->handle = h;
     return &h->obj;
 }
@@ -73,10 +67,8 @@ void process_handle_exited(struct process *p)
     struct process_handle *h = p->handle;
     if (!h)
         return;
+    KASSERT(h->proc == p);
     p->handle = 0;
     h->proc = 0;
-    h->exited = true;
-    h->code = p->exit_code;
-    while (!list_empty(&h->waiters))
-        pending_complete_u64(container_of(h->waiters.next, struct pending, wait_link), (uint64_t)h->code);
+    exit_wait_done(&h->exit, (uint64_t)p->exit_code);
 }

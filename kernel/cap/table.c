@@ -1,5 +1,6 @@
 #include "table.h"
 #include "mm/kheap.h"
+#include "kprintf.h"
 
 int cap_table_init(struct cap_table *t, uint32_t nslots)
 {
@@ -53,9 +54,12 @@ int cap_lookup(struct cap_table *t, uint32_t id, struct kobj **out)
     return 0;
 }
 
+/* Empty a slot without dropping its reference (the caller has it now). */
 void cap_take(struct cap_table *t, uint32_t id)
 {
+    KASSERT(CAP_SLOT(id) < t->nslots && t->used > 0);
     struct cap_slot *s = &t->slots[CAP_SLOT(id)];
+    KASSERT(s->obj);
     s->obj = 0;
     s->flags = 0;
     if (++s->gen == 0)

@@ -10,6 +10,7 @@
  * runs cap_enter is not always the one that submitted the call.
  */
 #include "objects.h"
+#include "exit_wait.h"
 #include "mm/kheap.h"
 #include "kprintf.h"
 #include "arch/x86_64/cpu.h"
@@ -20,10 +21,8 @@
 
 struct thread_handle {
     struct kobj obj;
-    struct thread *t;          /* 0 once the thread has ended */
-    bool exited;
-    uint64_t value;
-    struct list waiters;
+    struct thread *t;          /* 0 once the thread has ended; its ->handle is us until then */
+    struct exit_wait exit;     /* value: what ThreadControl.exit (or the process's exit) gave */
 };
 
 struct proc_bound {            /* ThreadSpawner and ThreadControl */
@@ -31,16 +30,12 @@ struct proc_bound {            /* ThreadSpawner and ThreadControl */
     struct process *p;         /* 0 once the process is gone */
 };
 
-static struct thread *find(struct process *p, uint32_t id)
+/* The process a ThreadSpawner or ThreadControl serves, if the caller is that
+ * process; 0 (answer CAP_ERR_DISCONNECTED) when it is gone or another one. */
+static struct process *bound_caller(struct call_ctx *c)
 {
-    if (!p)
-        return 0;
-    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
-        struct thread *t = container_of(n, struct thread, proc_link);
-        if (t->tid == id)
-            return t;
-    }
-    return 0;
+    struct process *p = ((struct proc_bound *)c->obj)->p;
+    return p == c->caller ? p : 0;
 }
 
 /* The thread is ending (alone, or with its process): tell its joiners. */
@@ -49,12 +44,10 @@ void thread_handle_ended(struct thread *t, uint64_t value)
     struct thread_handle *h = t->handle;
     if (!h)
         return;
+    KASSERT(h->t == t);
     t->handle = 0;
     h->t = 0;
-    h->exited = true;
-    h->value = value;
-    while (!list_empty(&h->waiters))
-        pending_complete_u64(container_of(h->waiters.next, struct pending, wait_link), value);
+    exit_wait_done(&h->exit, value);
 }
 
 /* End thread t of process p with value; the last thread ends the process. */
@@ -76,15 +69,11 @@ static int h_join(void *self, capos_ThreadHandle_join_Params_reader p, capos_Thr
 {
     struct call_ctx *c = self;
     struct thread_handle *h = (struct thread_handle *)c->obj;
-    if (h->exited) {
-        capos_ThreadHandle_join_Results_set_value(r, h->value);
-        return CAPNP_OK;
-    }
-    struct pending *pd = pending_new(c);
-    if (!pd)
-        return CAP_ERR_OVERLOADED;
-    list_add_tail(&h->waiters, &pd->wait_link);
-    return CALL_PENDING;
+    uint64_t value;
+    int err = exit_wait_call(&h->exit, c, &value);
+    if (err == CAPNP_OK)
+        capos_ThreadHandle_join_Results_set_value(r, value);
+    return err;
 }
 
 static const capos_ThreadHandle_server h_server = { .join = h_join };
@@ -95,8 +84,7 @@ static void h_destroy(struct kobj *o)
     struct thread_handle *h = (struct thread_handle *)o;
     if (h->t)
         h->t->handle = 0;                           /* detached */
-    while (!list_empty(&h->waiters))
-        pending_complete(container_of(h->waiters.next, struct pending, wait_link), CAP_ERR_DISCONNECTED, 0, 0);
+    exit_wait_drop(&h->exit);
     kfree(h);
 }
 
@@ -107,9 +95,9 @@ static const struct kobj_type handle_type = { "ThreadHandle", capos_ThreadHandle
 static int s_spawn(void *self, capos_ThreadSpawner_spawn_Params_reader p, capos_ThreadSpawner_spawn_Results_builder r)
 {
     struct call_ctx *c = self;
-    struct process *proc = ((struct proc_bound *)c->obj)->p;
-    if (!proc || proc != c->caller)
-        return CAP_ERR_DISCONNECTED;               /* bound to a process that is gone, or another one */
+    struct process *proc = bound_caller(c);
+    if (!proc)
+        return CAP_ERR_DISCONNECTED;
     uint64_t entry = capos_ThreadSpawner_spawn_Params_get_entry(p);
     uint64_t top = capos_ThreadSpawner_spawn_Params_get_stackTop(p);
     uint64_t fs = capos_ThreadSpawner_spawn_Params_get_fsBase(p);
@@ -129,7 +117,7 @@ static int s_spawn(void *self, capos_ThreadSpawner_spawn_Params_reader p, capos_
     t->fs_base = fs;
     kobj_init(&h->obj, &handle_type);
     h->t = t;
-    list_init(&h->waiters);
+    exit_wait_init(&h->exit);
     t->handle = h;
     capos_ThreadSpawner_spawn_Results_set_thread(r, ctx_result_cap(c, r.s, &h->obj));
     capos_ThreadSpawner_spawn_Results_set_id(r, t->tid);
@@ -144,10 +132,10 @@ static int s_call(struct kobj *o, struct call_ctx *c) { return capos_ThreadSpawn
 static int c_exit(void *self, capos_ThreadControl_exit_Params_reader p, capos_ThreadControl_exit_Results_builder r)
 {
     struct call_ctx *c = self;
-    struct process *proc = ((struct proc_bound *)c->obj)->p;
-    if (!proc || proc != c->caller)
+    struct process *proc = bound_caller(c);
+    if (!proc)
         return CAP_ERR_DISCONNECTED;
-    struct thread *t = find(proc, capos_ThreadControl_exit_Params_get_id(p));
+    struct thread *t = process_thread(proc, capos_ThreadControl_exit_Params_get_id(p));
     if (!t)
         return CAP_ERR_NOT_FOUND;
     end_thread(proc, t, capos_ThreadControl_exit_Params_get_value(p));
@@ -157,10 +145,10 @@ static int c_exit(void *self, capos_ThreadControl_exit_Params_reader p, capos_Th
 static int c_set_fs(void *self, capos_ThreadControl_setFsBase_Params_reader p, capos_ThreadControl_setFsBase_Results_builder r)
 {
     struct call_ctx *c = self;
-    struct process *proc = ((struct proc_bound *)c->obj)->p;
-    if (!proc || proc != c->caller)
+    struct process *proc = bound_caller(c);
+    if (!proc)
         return CAP_ERR_DISCONNECTED;
-    struct thread *t = find(proc, capos_ThreadControl_setFsBase_Params_get_id(p));
+    struct thread *t = process_thread(proc, capos_ThreadControl_setFsBase_Params_get_id(p));
     uint64_t base = capos_ThreadControl_setFsBase_Params_get_base(p);
     if (!t)
         return CAP_ERR_NOT_FOUND;

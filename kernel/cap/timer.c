@@ -14,7 +14,7 @@ void timer_expire(uint64_t now)
     struct list *n, *tmp;
     list_for_each_safe(n, tmp, &sleepers) {
         struct pending *pd = container_of(n, struct pending, wait_link);
-        if (pd->arg <= now)
+        if (pd->timer.deadline_ns <= now)
             pending_complete_empty(pd);
     }
 }
@@ -30,10 +30,10 @@ static int timer_sleep_until(void *self, capos_Timer_sleepUntil_Params_reader p,
     uint64_t deadline = capos_Timer_sleepUntil_Params_get_deadlineNs(p);
     if (deadline <= time_now_ns())
         return CAPNP_OK;
-    struct pending *pd = pending_new(self);
+    struct pending *pd = pending_new(self, PENDING_TIMER);
     if (!pd)
         return CAP_ERR_OVERLOADED;
-    pd->arg = deadline;
+    pd->timer.deadline_ns = deadline;
     list_add_tail(&sleepers, &pd->wait_link);
     return CALL_PENDING;
 }

@@ -1,5 +1,6 @@
 #include "transfer.h"
 #include "sched/process.h"
+#include "kprintf.h"
 
 int xfer_collect(struct process *src, uint64_t addr, uint32_t count, struct xfer_set *x)
 {
@@ -47,6 +48,7 @@ void xfer_rollback(struct xfer_set *x)
 
 static void commit(struct xfer_set *x, bool drop_refs)
 {
+    KASSERT(x->src || x->n == 0);      /* moves are taken out of a sender that still exists */
     for (uint32_t i = 0; i < x->n; i++) {
         if (x->mode[i] == CAP_XFER_MOVE) {
             cap_take(&x->src->caps, x->src_id[i]);     /* its reference went with it */

@@ -1,7 +1,8 @@
 /*
  * VirtualMemory: zeroed anonymous pages in the caller's own address space,
  * inside [VMEM_BASE, VMEM_LIMIT), counted against the caller's page quota.
- *   map(hint, size, prot) -> addr   hint is ignored for now; prot bits:
+ *   map(hint, size, prot) -> addr   hint is ignored (addresses go upwards from
+ *                          VMEM_BASE); prot bits:
  *                          1 = write, 2 = exec, never both (W^X).
  *   unmap(addr, size)      page aligned, inside the region; pages not
  *                          mapped are skipped.

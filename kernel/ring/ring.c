@@ -17,6 +17,7 @@
 #include "cap/transfer.h"
 #include "cap/endpoint.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/cpu.h"
 #include "c/string.h"
 
 struct overflow_cqe {
@@ -24,7 +25,8 @@ struct overflow_cqe {
     struct cap_cqe cqe;
 };
 
-/* Scratch for one call at a time: the kernel is not preemptible and calls
+/* Scratch for one call at a time. Binds on: the kernel runs with interrupts
+ * off (asserted in do_call), nothing it calls re-enters do_call, and calls
  * never sleep inside the object (they return CALL_PENDING instead). */
 static uint8_t params_buf[CAP_MAX_PARAMS];
 static uint8_t result_buf[CAP_MAX_RESULT + CALL_MAX_RESULT_CAPS * sizeof(struct cap_result_cap) + 8] __attribute__((aligned(8)));
@@ -59,8 +61,12 @@ static void wake_waiter(struct process *p)
     }
 }
 
+/* Post a completion to p's ring now, or queue it while the CQ is full. Every
+ * post reaches a live process: completions go through the caller's pending
+ * calls, which process_exit cancels first. */
 void ring_post(struct process *p, uint64_t user_data, int32_t result, uint32_t nxfer)
 {
+    KASSERT(!p->exiting);
     struct cap_cqe c = { .user_data = user_data, .result = result, .xfer_result_count = nxfer };
     if (list_empty(&p->overflow) && cq_used(p) < RING_CQ_ENTRIES) {
         cq_push(p, &c);
@@ -115,6 +121,7 @@ static const uint32_t identity_caps[CAP_MAX_XFER] = { 0, 1, 2, 3, 4, 5, 6, 7, 8,
 
 static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
 {
+    KASSERT(!interrupts_enabled());        /* params_buf and result_buf are ours alone */
     if ((s->flags & ~CAP_SQE_F_SILENT) || s->_pad0 || s->call_id)
         return CAP_ERR_INVALID_REQUEST;
     if (s->xfer_cap_count > CAP_MAX_XFER || (!s->xfer_cap_count && s->xfer_addr))

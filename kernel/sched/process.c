@@ -32,6 +32,16 @@ static int64_t init_exit_code;
 
 uint32_t process_count(void) { return nprocs; }
 
+struct thread *process_thread(struct process *p, uint32_t tid)
+{
+    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
+        struct thread *t = container_of(n, struct thread, proc_link);
+        if (t->tid == tid)
+            return t;
+    }
+    return 0;
+}
+
 int process_list_caps(capos_KernelStats_processes_Results_builder r)
 {
     capnp_lbuilder l = capos_KernelStats_processes_Results_init_list(r, nprocs);
@@ -184,6 +194,26 @@ fail:
     return 0;
 }
 
+/*
+ * The teardown order binds; each step relies on the ones before it:
+ *  1. Cancel every pending call p made (pending_cancel): queued endpoint
+ *     calls are withdrawn and roll their moves back into p's cap table, so
+ *     the table must still exist; in-flight ones are orphaned. From here on
+ *     nothing can complete into p (completions travel through pendings).
+ *  2. Drop the completions still queued for CQ room: none can be added now.
+ *  3. Fail the endpoint calls p had received but not answered, so their
+ *     callers learn at once even when another owner keeps the endpoint.
+ *  4. Release p's caps. Objects may die here and complete other processes'
+ *     calls; none targets p (step 1).
+ *  5. Tell the parent (ProcessHandle): its wait sees p's caps already gone,
+ *     so leak accounting right after the wait is exact.
+ *  6. Drop the session, free the address space (and ring and CapSet pages).
+ *  7. Unbind p's thread caps, tell every thread's joiner, destroy every
+ *     thread but the running one; the running one (if p's) leaves through
+ *     thread_exit_current and the reaper frees p once it is off its stack.
+ * p->exiting makes a second call (a fault in a dying process's code path,
+ * a kill racing an exit) a no-op.
+ */
 void process_exit(struct process *p, int64_t code)
 {
     if (p->exiting)
@@ -193,16 +223,19 @@ void process_exit(struct process *p, int64_t code)
     if (p->pid == 1)
         init_exit_code = code;
 
-    while (!list_empty(&p->pendings))
-        pending_free(container_of(p->pendings.next, struct pending, proc_link));
-    ring_discard_overflow(p);
-    endpoint_receiver_exit(p);
-    cap_table_destroy(&p->caps);
-    process_handle_exited(p);
-    kobj_put(&p->session->obj);
+    while (!list_empty(&p->pendings))                                       /* 1 */
+        pending_cancel(container_of(p->pendings.next, struct pending, proc_link));
+    KASSERT(p->npending == 0);
+    ring_discard_overflow(p);                                               /* 2 */
+    endpoint_receiver_exit(p);                                              /* 3 */
+    KASSERT(list_empty(&p->received));
+    cap_table_destroy(&p->caps);                                            /* 4 */
+    KASSERT(p->npending == 0 && list_empty(&p->overflow));
+    process_handle_exited(p);                                               /* 5 */
+    kobj_put(&p->session->obj);                                             /* 6 */
     vm_space_destroy(&p->vm);
 
-    thread_caps_unbind(p);
+    thread_caps_unbind(p);                                                  /* 7 */
     struct thread *self = 0;
     for (struct list *n = p->threads.next; n != &p->threads; n = n->next)
         thread_handle_ended(container_of(n, struct thread, proc_link), (uint64_t)code);

@@ -54,6 +54,8 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
 /* End a process: cancel its calls, release its caps and memory, report its
  * exit code to its handle. If p is the current process, does not return. */
 void process_exit(struct process *p, int64_t code);
+/* p's thread with id tid, or 0. */
+struct thread *process_thread(struct process *p, uint32_t tid);
 uint32_t process_count(void);
 uint64_t process_cap_slots_used(void);
 #include "capos.capnp.h"

@@ -147,8 +147,10 @@ static void switch_to(struct thread *next)
     reap();
 }
 
+/* Binds on: interrupts off (run queue, dead list and cpu0 have no lock). */
 void schedule(void)
 {
+    KASSERT(!interrupts_enabled());
     struct thread *cur = cpu0.current;
     if (cur->state == T_RUNNING && cur != idle) {
         cur->state = T_RUNNABLE;
@@ -160,6 +162,7 @@ void schedule(void)
 
 void thread_block(void)
 {
+    KASSERT(cpu0.current != idle);     /* idle must always be runnable */
     cpu0.current->state = T_BLOCKED;
     schedule();
 }

@@ -6,9 +6,6 @@
 #include "internal.h"
 
 enum { D_OFF, D_SELECTING, D_REQUESTING, D_BOUND, D_RENEWING, D_REBINDING };
-enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, DECLINE = 4, ACK = 5, NAK = 6 };
-#define DHCP_FIXED 236
-#define DHCP_MAGIC 0x63825363u
 #define DHCP_RETRY_MS 2000      /* RFC 2131 suggests 4 s; shorter suits a LAN and the tests */
 #define DHCP_RETRY_MAX_MS 32000
 #define DHCP_MAX_TRIES 5
@@ -16,50 +13,54 @@ enum { DISCOVER = 1, OFFER = 2, REQUEST = 3, DECLINE = 4, ACK = 5, NAK = 6 };
 static uint32_t dhcp_rand32(struct net_stack *st)
 {
     uint8_t b[4];
-    st->io.random(st->io.ctx, b, 4);
-    return rd32(b);
+    st->io.random(st->io.ctx, b, sizeof b);
+    struct net_rd r = rd_init(b, sizeof b);
+    return rd_u32(&r);
 }
 
 static void dhcp_send(struct net_stack *st, uint8_t type)
 {
     struct net_dhcp *d = &st->dhcp;
-    uint8_t m[DHCP_FIXED + 64];
-    memset(m, 0, sizeof m);
-    m[0] = 1;               /* BOOTREQUEST */
-    m[1] = 1;
-    m[2] = 6;
-    wr32(m + 4, d->xid);
-    uint64_t secs = (st->now - d->start) / 1000;
-    wr16(m + 8, (uint16_t)MIN(secs, 0xffffu));
+    uint8_t m[BOOTP_MIN_LEN];
+    struct net_wr w = wr_init(m, sizeof m);
     bool renewing = d->state == D_RENEWING || d->state == D_REBINDING;
-    if (!renewing)
-        wr16(m + 10, 0x8000);   /* broadcast replies: we have no address to receive on */
-    else
-        wr32(m + 12, d->lease_ip);   /* ciaddr */
-    memcpy(m + 28, st->cfg.mac, 6);
-    uint8_t *o = m + DHCP_FIXED;
-    wr32(o, DHCP_MAGIC);
-    o += 4;
-    *o++ = 53; *o++ = 1; *o++ = type;
-    *o++ = 61; *o++ = 7; *o++ = 1;          /* client identifier: hardware address */
-    memcpy(o, st->cfg.mac, 6);
-    o += 6;
-    if (type == REQUEST && d->state == D_REQUESTING) {
-        *o++ = 50; *o++ = 4; wr32(o, d->offered); o += 4;
-        *o++ = 54; *o++ = 4; wr32(o, d->server); o += 4;
+    uint64_t secs = (st->now - d->start) / 1000;
+    wr_u8(&w, BOOTP_REQUEST);
+    wr_u8(&w, BOOTP_HTYPE_ETHER);
+    wr_u8(&w, ETH_ADDR_LEN);
+    wr_u8(&w, 0);                       /* hops */
+    wr_u32(&w, d->xid);
+    wr_u16(&w, (uint16_t)MIN(secs, 0xffffu));
+    /* Broadcast replies while we have no address to receive them on. */
+    wr_u16(&w, renewing ? 0 : BOOTP_FLAG_BROADCAST);
+    wr_u32(&w, renewing ? d->lease_ip : 0);     /* ciaddr */
+    wr_u32(&w, 0);                      /* yiaddr */
+    wr_u32(&w, 0);                      /* siaddr */
+    wr_u32(&w, 0);                      /* giaddr */
+    wr_bytes(&w, st->cfg.mac, ETH_ADDR_LEN);
+    wr_zero(&w, BOOTP_CHADDR_LEN - ETH_ADDR_LEN + BOOTP_SNAME_LEN + BOOTP_FILE_LEN);
+    wr_u32(&w, DHCP_MAGIC);
+    wr_u8(&w, DHCP_OPT_MSG_TYPE); wr_u8(&w, 1); wr_u8(&w, type);
+    wr_u8(&w, DHCP_OPT_CLIENT_ID); wr_u8(&w, 1 + ETH_ADDR_LEN); wr_u8(&w, BOOTP_HTYPE_ETHER);
+    wr_bytes(&w, st->cfg.mac, ETH_ADDR_LEN);
+    if (type == DHCP_REQUEST && d->state == D_REQUESTING) {
+        wr_u8(&w, DHCP_OPT_REQUESTED_IP); wr_u8(&w, 4); wr_u32(&w, d->offered);
+        wr_u8(&w, DHCP_OPT_SERVER_ID); wr_u8(&w, 4); wr_u32(&w, d->server);
     }
-    *o++ = 55; *o++ = 5; *o++ = 1; *o++ = 3; *o++ = 51; *o++ = 58; *o++ = 59;
-    *o++ = 255;
-    size_t len = (size_t)(o - m);
-    if (len < 300)          /* BOOTP minimum some servers insist on */
-        len = 300 <= sizeof m ? 300 : sizeof m;
+    static const uint8_t want[] = { DHCP_OPT_SUBNET_MASK, DHCP_OPT_ROUTER, DHCP_OPT_LEASE_TIME,
+                                    DHCP_OPT_RENEWAL_T1, DHCP_OPT_REBIND_T2 };
+    wr_u8(&w, DHCP_OPT_PARAM_LIST); wr_u8(&w, sizeof want); wr_bytes(&w, want, sizeof want);
+    wr_u8(&w, DHCP_OPT_END);
+    wr_zero(&w, sizeof m - wr_len(&w));     /* pad to the BOOTP minimum */
+    if (!wr_ok(&w))
+        return;
     net_ip src = renewing ? d->lease_ip : 0;
-    net_ip dst = d->state == D_RENEWING ? d->server : 0xffffffffu;
-    if (type == DISCOVER)
+    net_ip dst = d->state == D_RENEWING ? d->server : IP_ADDR_BCAST;
+    if (type == DHCP_DISCOVER)
         CNT(st, dhcp_discover_tx);
     else
         CNT(st, dhcp_request_tx);
-    udp_send_from(st, src, 68, dst, 67, m, len);
+    udp_send_from(st, src, DHCP_CLIENT_PORT, dst, DHCP_SERVER_PORT, m, wr_len(&w));
 }
 
 static void dhcp_retry_at(struct net_stack *st)
@@ -77,7 +78,7 @@ static void dhcp_discover(struct net_stack *st)
     d->xid = dhcp_rand32(st);
     d->start = st->now;
     d->tries = 0;
-    dhcp_send(st, DISCOVER);
+    dhcp_send(st, DHCP_DISCOVER);
     dhcp_retry_at(st);
 }
 
@@ -102,34 +103,29 @@ struct dhcp_opts {
     uint32_t lease, t1, t2;
 };
 
-static bool dhcp_parse(const uint8_t *o, size_t n, struct dhcp_opts *r)
+static bool dhcp_parse(struct net_rd *r, struct dhcp_opts *o)
 {
-    memset(r, 0, sizeof *r);
-    size_t i = 0;
-    while (i < n) {
-        uint8_t code = o[i++];
-        if (code == 0)
+    memset(o, 0, sizeof *o);
+    while (rd_ok(r) && rd_left(r)) {
+        uint8_t code = rd_u8(r);
+        if (code == DHCP_OPT_PAD)
             continue;
-        if (code == 255)
+        if (code == DHCP_OPT_END)
             return true;
-        if (i >= n)
-            return false;
-        size_t len = o[i++];
-        if (len > n - i)
-            return false;
-        const uint8_t *v = o + i;
+        size_t len = rd_u8(r);
+        struct net_rd v = rd_sub(r, len);
         switch (code) {
-        case 53: if (len == 1) r->type = v[0]; break;
-        case 54: if (len == 4) r->server = rd32(v); break;
-        case 1: if (len == 4) r->mask = rd32(v); break;
-        case 3: if (len >= 4) r->router = rd32(v); break;
-        case 51: if (len == 4) r->lease = rd32(v); break;
-        case 58: if (len == 4) r->t1 = rd32(v); break;
-        case 59: if (len == 4) r->t2 = rd32(v); break;
+        case DHCP_OPT_MSG_TYPE: if (len == 1) o->type = rd_u8(&v); break;
+        case DHCP_OPT_SERVER_ID: if (len == 4) o->server = rd_u32(&v); break;
+        case DHCP_OPT_SUBNET_MASK: if (len == 4) o->mask = rd_u32(&v); break;
+        case DHCP_OPT_ROUTER: if (len >= 4) o->router = rd_u32(&v); break;   /* the first */
+        case DHCP_OPT_LEASE_TIME: if (len == 4) o->lease = rd_u32(&v); break;
+        case DHCP_OPT_RENEWAL_T1: if (len == 4) o->t1 = rd_u32(&v); break;
+        case DHCP_OPT_REBIND_T2: if (len == 4) o->t2 = rd_u32(&v); break;
+        default: break;
         }
-        i += len;
     }
-    return false;           /* no end option */
+    return false;           /* truncated, or no end option */
 }
 
 static void dhcp_bind(struct net_stack *st, net_ip yiaddr, const struct dhcp_opts *o)
@@ -158,24 +154,32 @@ static void dhcp_bind(struct net_stack *st, net_ip yiaddr, const struct dhcp_opt
         st->io.event(st->io.ctx, NET_EV_DHCP_BOUND, 0);
 }
 
-void dhcp_input(struct net_stack *st, const uint8_t *m, size_t n)
+void dhcp_input(struct net_stack *st, struct net_rd *r)
 {
     struct net_dhcp *d = &st->dhcp;
     if (d->state == D_OFF || d->state == D_BOUND)
         return;
-    if (n < DHCP_FIXED + 4 || m[0] != 2 || m[1] != 1 || m[2] != 6 || rd32(m + 4) != d->xid ||
-        memcmp(m + 28, st->cfg.mac, 6) != 0 || rd32(m + DHCP_FIXED) != DHCP_MAGIC) {
+    uint8_t op = rd_u8(r), htype = rd_u8(r), hlen = rd_u8(r);
+    rd_skip(r, 1);                      /* hops */
+    uint32_t xid = rd_u32(r);
+    rd_skip(r, 2 + 2 + 4);              /* secs, flags, ciaddr */
+    net_ip yiaddr = rd_u32(r);
+    rd_skip(r, 4 + 4);                  /* siaddr, giaddr */
+    const uint8_t *chaddr = rd_bytes(r, BOOTP_CHADDR_LEN);
+    rd_skip(r, BOOTP_SNAME_LEN + BOOTP_FILE_LEN);
+    uint32_t magic = rd_u32(r);
+    if (!rd_ok(r) || op != BOOTP_REPLY || htype != BOOTP_HTYPE_ETHER || hlen != ETH_ADDR_LEN ||
+        xid != d->xid || memcmp(chaddr, st->cfg.mac, ETH_ADDR_LEN) != 0 || magic != DHCP_MAGIC) {
         CNT(st, drop_dhcp_malformed);
         return;
     }
     struct dhcp_opts o;
-    net_ip yiaddr = rd32(m + 16);
-    if (!dhcp_parse(m + DHCP_FIXED + 4, n - DHCP_FIXED - 4, &o)) {
+    if (!dhcp_parse(r, &o)) {
         CNT(st, drop_dhcp_malformed);
         return;
     }
-    if (o.type == OFFER && d->state == D_SELECTING) {
-        if (!yiaddr || yiaddr == 0xffffffffu || !o.server) {
+    if (o.type == DHCP_OFFER && d->state == D_SELECTING) {
+        if (!yiaddr || yiaddr == IP_ADDR_BCAST || !o.server) {
             CNT(st, drop_dhcp_malformed);
             return;
         }
@@ -184,16 +188,16 @@ void dhcp_input(struct net_stack *st, const uint8_t *m, size_t n)
         d->server = o.server;
         d->state = D_REQUESTING;
         d->tries = 0;
-        dhcp_send(st, REQUEST);
+        dhcp_send(st, DHCP_REQUEST);
         dhcp_retry_at(st);
-    } else if (o.type == ACK && d->state != D_SELECTING) {
+    } else if (o.type == DHCP_ACK && d->state != D_SELECTING) {
         if (!yiaddr || (d->state == D_REQUESTING && yiaddr != d->offered)) {
             CNT(st, drop_dhcp_malformed);
             return;
         }
         CNT(st, dhcp_ack_rx);
         dhcp_bind(st, yiaddr, &o);
-    } else if (o.type == NAK && d->state != D_SELECTING) {
+    } else if (o.type == DHCP_NAK && d->state != D_SELECTING) {
         CNT(st, dhcp_nak_rx);
         st->ip = st->netmask = st->gateway = 0;
         dhcp_discover(st);
@@ -207,7 +211,7 @@ void dhcp_timers(struct net_stack *st)
         return;
     switch (d->state) {
     case D_SELECTING:
-        dhcp_send(st, DISCOVER);
+        dhcp_send(st, DHCP_DISCOVER);
         dhcp_retry_at(st);
         break;
     case D_REQUESTING:
@@ -215,7 +219,7 @@ void dhcp_timers(struct net_stack *st)
             dhcp_discover(st);
             break;
         }
-        dhcp_send(st, REQUEST);
+        dhcp_send(st, DHCP_REQUEST);
         dhcp_retry_at(st);
         break;
     case D_BOUND:
@@ -230,7 +234,7 @@ void dhcp_timers(struct net_stack *st)
         d->state = st->now >= d->t_rebind ? D_REBINDING : D_RENEWING;
         if (d->state == D_RENEWING && d->tries == 0)
             d->xid = dhcp_rand32(st);
-        dhcp_send(st, REQUEST);
+        dhcp_send(st, DHCP_REQUEST);
         /* RFC 2131 4.4.5: retry at half the time left, at least 60 s. */
         uint64_t until = d->state == D_RENEWING ? d->t_rebind : d->t_expire;
         uint64_t wait = (until - st->now) / 2;

@@ -1,7 +1,8 @@
 /*
  * IPv4 reassembly within fixed bounds: NET_FRAG_SLOTS datagrams of at most
  * NET_FRAG_MAX payload bytes.  Anything else is dropped and counted:
- * too big, no free slot, conflicting overlaps, timeout.
+ * too big, conflicting overlaps, timeout, or evicted (oldest first) when
+ * a new datagram needs a slot.
  */
 #include "internal.h"
 
@@ -37,8 +38,14 @@ void frag_input(struct net_stack *st, net_ip src, net_ip dst, uint8_t proto, uin
     }
     if (!f) {
         if (!fresh) {
-            CNT(st, drop_frag_no_slot);
-            return;
+            /* All slots busy: the oldest datagram makes way, so incomplete
+             * ones (a flood, or plain loss) cannot hold reassembly for the
+             * whole timeout. */
+            fresh = &st->frags[0];
+            for (int i = 1; i < NET_FRAG_SLOTS; i++)
+                if ((int32_t)(st->frags[i].order - fresh->order) < 0)
+                    fresh = &st->frags[i];
+            CNT(st, drop_frag_evicted);
         }
         f = fresh;
         f->used = true;
@@ -49,6 +56,7 @@ void frag_input(struct net_stack *st, net_ip src, net_ip dst, uint8_t proto, uin
         f->proto = proto;
         f->total = 0;
         f->expires = st->now + FRAG_TIMEOUT_MS;
+        f->order = st->frag_order++;
         memset(f->have, 0, sizeof f->have);
     }
     uint32_t first = off / 8, last = (uint32_t)((off + n + 7) / 8);   /* blocks [first, last) */

@@ -36,6 +36,7 @@ $(BUILD)/net/free/%.o: lib/net/%.c $(NET_HDRS) | $(NET_FS_INC)/sodium
 	$(call say,CC,$<)$(HOST_CC) $(NET_FS_FLAGS) -c $< -o $@
 
 .PHONY: test-net-freestanding
+## test-net-freestanding        lib/net builds freestanding
 test-net-freestanding: $(NET_FS_OBJS)
 	@defined=$$(nm --defined-only $(NET_FS_OBJS) | awk 'NF==3 {print $$3}' | sort -u); \
 	bad=$$(nm -u $(NET_FS_OBJS) | awk 'NF==2 {print $$2}' | sort -u | while read s; do \

@@ -18,7 +18,8 @@
 #define NET_FRAME_MAX     1514   /* Ethernet II without FCS */
 #define NET_MTU           1500
 #define NET_ARP_ENTRIES   32
-#define NET_ARP_PENDING   16     /* frames waiting for an ARP reply, all destinations */
+#define NET_ARP_PENDING   24     /* frames waiting for an ARP reply, all destinations */
+#define NET_ARP_PENDING_PER_HOP 12  /* ... for any one: the fragments of the largest datagram */
 #define NET_FRAG_SLOTS    4      /* datagrams in reassembly at once */
 #define NET_FRAG_MAX      16384  /* largest reassembled IP payload */
 #define NET_UDP_PORTS     8
@@ -52,18 +53,20 @@ enum {
     X(drop_eth_short) X(drop_eth_not_for_us) X(drop_eth_type) \
     X(arp_rx) X(arp_request_tx) X(arp_reply_tx) X(drop_arp_malformed) X(drop_arp_not_for_us) \
     X(arp_pending_queued) X(drop_arp_pending_full) X(drop_arp_unresolved) X(arp_cache_evict) \
+    X(drop_arp_cache_full) X(arp_probe_rx) \
     X(ip_rx) X(ip_tx) X(drop_ip_short) X(drop_ip_version) X(drop_ip_hdrlen) X(drop_ip_len) \
     X(drop_ip_checksum) X(drop_ip_martian) X(drop_ip_not_for_us) X(drop_ip_proto) \
-    X(drop_ip_no_route) X(drop_ip_too_big) X(ip_options_skipped) \
-    X(ip_frag_rx) X(ip_reassembled) X(ip_frag_tx) X(drop_frag_too_big) X(drop_frag_no_slot) \
+    X(drop_ip_no_route) X(drop_ip_too_big) X(ip_options_skipped) X(drop_ip_options) X(drop_ip_source_route) \
+    X(ip_frag_rx) X(ip_reassembled) X(ip_frag_tx) X(drop_frag_too_big) X(drop_frag_evicted) \
     X(drop_frag_overlap) X(drop_frag_malformed) X(drop_frag_timeout) \
     X(icmp_echo_rx) X(icmp_echo_reply_tx) X(icmp_echo_reply_rx) X(icmp_unreach_tx) X(icmp_other_rx) \
+    X(icmp_error_limited) X(icmp_unreach_rx) \
     X(drop_icmp_short) X(drop_icmp_checksum) \
     X(udp_rx) X(udp_tx) X(drop_udp_short) X(drop_udp_len) X(drop_udp_checksum) X(drop_udp_no_port) \
     X(dhcp_discover_tx) X(dhcp_request_tx) X(dhcp_offer_rx) X(dhcp_ack_rx) X(dhcp_nak_rx) \
     X(dhcp_bound) X(dhcp_lease_expired) X(drop_dhcp_malformed) \
     X(tcp_rx) X(tcp_tx) X(drop_tcp_short) X(drop_tcp_hdrlen) X(drop_tcp_checksum) \
-    X(drop_tcp_flags) X(drop_tcp_options) X(drop_tcp_bad_addr) X(drop_tcp_no_socket) \
+    X(drop_tcp_flags) X(tcp_options_malformed) X(drop_tcp_bad_addr) X(drop_tcp_no_socket) \
     X(drop_tcp_out_of_window) X(drop_tcp_rst_out_of_window) X(drop_tcp_no_ack) X(drop_tcp_bad_ack) \
     X(drop_tcp_listen_overflow) X(drop_tcp_no_tcb) X(drop_tcp_syncookie_bad) X(drop_tcp_ooo_full) \
     X(drop_tcp_after_close) \
@@ -71,8 +74,9 @@ enum {
     X(tcp_syncookie_sent) X(tcp_syncookie_ok) \
     X(tcp_retransmits) X(tcp_rto_timeouts) X(tcp_fast_retransmits) X(tcp_recoveries) \
     X(tcp_dup_acks) X(tcp_sack_blocks_rx) X(tcp_ooo_segments) X(tcp_zero_window_probes) \
-    X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_rto_give_up) \
-    X(tcp_active_opens) X(tcp_passive_opens) X(tcp_time_wait_recycled)
+    X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_rto_give_up) X(tcp_persist_give_up) \
+    X(tcp_active_opens) X(tcp_passive_opens) X(tcp_time_wait_recycled) X(tcp_connect_unreachable) \
+    X(drop_tcp_pool_full) X(tcp_half_open_expired) X(tcp_idle_reclaimed)
 
 enum net_counter {
 #define NET_X_ENUM(n) NET_C_##n,
@@ -126,7 +130,7 @@ struct net_config {
     uint32_t tcp_syn_retries;           /* 6 */
     uint32_t tcp_fin_timeout_ms;        /* 60000: orphaned FIN_WAIT_2 */
     uint32_t arp_ttl_ms;                /* 60000 */
-    uint32_t challenge_acks_per_s;      /* 100 (RFC 5961 section 7) */
+    uint32_t challenge_acks_per_s;      /* 10, per connection, randomised (RFC 5961 section 7) */
 };
 
 struct net_arp_entry {
@@ -136,6 +140,7 @@ struct net_arp_entry {
     uint8_t tries;
     uint64_t expires;       /* resolved: valid until; incomplete: next request */
     uint64_t refresh_sent;
+    uint64_t used;          /* resolved: last frame sent through it; incomplete: created */
 };
 
 struct net_arp_pending {
@@ -154,6 +159,7 @@ struct net_frag {
     uint8_t proto;
     uint32_t total;                     /* payload length once the last fragment is seen */
     uint64_t expires;
+    uint32_t order;                     /* arrival order of first fragments: oldest evicted first */
     uint8_t have[NET_FRAG_MAX / 64];    /* bitmap of 8-byte blocks received */
     uint8_t data[NET_FRAG_MAX];
 };
@@ -170,8 +176,12 @@ struct net_tcb {
     bool nodelay, delack, keepalive;
     bool fin_queued, fin_sent, fin_rcvd, rd_shut;
     bool ws_ok, sack_ok, in_recovery, rtt_timing;
+    bool ts_ok;                     /* RFC 7323 timestamps negotiated (or offered, in SYN-SENT) */
+    uint32_t ts_recent;             /* peer's TSval to echo (RFC 7323 4.3) */
+    uint32_t ts_syn;                /* TSval of a SYN-cookie SYN-ACK (options encoded) */
     uint8_t snd_wscale, rcv_wscale;
     uint8_t dupacks, backoff, keep_probes, persist_shift, nooo, nsacked;
+    uint8_t zwp_unanswered;         /* zero-window probes since the peer last answered */
     int8_t err;                     /* pending NET_E_* for the user, 0 if none */
     uint16_t lport, rport;
     net_ip rip;
@@ -187,6 +197,8 @@ struct net_tcb {
     uint32_t ack_pending;           /* in-order segments not yet acknowledged */
     uint64_t t_rtx, t_delack, t_persist, t_keep, t_close;
     uint64_t last_rx;
+    uint64_t chal_window;           /* start of this second's challenge-ACK budget */
+    uint32_t chal_left;             /* challenge ACKs left in it */
     uint8_t *sbuf; uint32_t scap, shead, slen;     /* [snd_una, snd_una+slen) */
     uint8_t *rbuf; uint32_t rcap, rhead, rlen;     /* readable bytes */
     struct net_seq_range ooo[NET_OOO_RANGES];      /* received above rcv_nxt, newest first */
@@ -217,10 +229,13 @@ struct net_stack {
     uint64_t now;
     net_ip ip, netmask, gateway;
     uint16_t ip_id;
+    uint64_t icmp_err_window;           /* ICMP error budget: this second's start */
+    uint32_t icmp_err_left;             /* ... and what is left of it */
     uint64_t counters[NET_C_COUNT];
     struct net_arp_entry arp[NET_ARP_ENTRIES];
     struct net_arp_pending pending[NET_ARP_PENDING];
     struct net_frag frags[NET_FRAG_SLOTS];
+    uint32_t frag_order;
     uint16_t udp_ports[NET_UDP_PORTS];
     struct net_dhcp dhcp;
     struct net_listener listeners[NET_LISTENERS];
@@ -228,8 +243,6 @@ struct net_stack {
     uint32_t ntcb;
     uint64_t accept_seq;
     uint16_t next_port;
-    uint64_t chal_window;
-    uint32_t chal_count;
     uint8_t tx[NET_FRAME_MAX];          /* frame being built */
 };
 

@@ -35,8 +35,10 @@ int net_init(struct net_stack *st, const struct net_config *cfg, const struct ne
     }
     uint8_t r[2];
     io->random(io->ctx, r, 2);
-    st->ip_id = rd16(r);
-    st->next_port = (uint16_t)(49152 + rd16(r) % 16384);
+    struct net_rd rr = rd_init(r, sizeof r);
+    uint16_t v = rd_u16(&rr);
+    st->ip_id = v;
+    st->next_port = (uint16_t)(NET_EPHEMERAL_LO + v % NET_EPHEMERAL_N);
     return 0;
 }
 

@@ -40,6 +40,35 @@ struct net_tcb *tcp_alloc(struct net_stack *st)
     return 0;
 }
 
+/*
+ * Whether a new connection can have a block: a free one, an orphaned
+ * TIME_WAIT one to recycle, or one idle past the keep-alive limit (no
+ * segment for as long as keep-alive would take to declare the peer dead),
+ * which is reset and reclaimed here.
+ */
+bool tcp_pool_has_room(struct net_stack *st)
+{
+    uint64_t limit = (uint64_t)tcp_cfg_keep_idle(st) +
+                     (uint64_t)CFG(st, tcp_keep_intvl_ms, 75000) * CFG(st, tcp_keep_cnt, 9);
+    struct net_tcb *idle = 0;
+    for (uint32_t i = 0; i < st->ntcb; i++) {
+        struct net_tcb *t = &st->tcbs[i];
+        if ((t->state == NET_TCP_CLOSED || t->state == NET_TCP_TIME_WAIT) && !t->user_owned)
+            return true;
+        if (t->state >= NET_TCP_ESTABLISHED && t->state != NET_TCP_TIME_WAIT &&
+            st->now - t->last_rx >= limit && (!idle || t->last_rx < idle->last_rx))
+            idle = t;
+    }
+    if (!idle)
+        return false;
+    /* An owner still holds its handle: it gets the error, the block comes back when it closes. */
+    bool owned = idle->user_owned;
+    CNT(st, tcp_idle_reclaimed);
+    tcp_send_rst(st, st->ip, idle->rip, idle->lport, idle->rport, idle->snd_nxt, 0, false);
+    tcp_drop(st, idle, NET_E_TIMEDOUT);
+    return !owned;
+}
+
 /* Reset a block to free, keeping its buffers and bumping the generation. */
 void tcp_free(struct net_stack *st, struct net_tcb *t)
 {
@@ -139,6 +168,13 @@ static void tcp_persist_fire(struct net_stack *st, struct net_tcb *t)
         return;
     }
     /* A window probe: an old sequence number makes the peer answer with its window. */
+    if (t->zwp_unanswered >= CFG(st, tcp_max_retries, 12)) {
+        CNT(st, tcp_persist_give_up);
+        tcp_send_rst(st, st->ip, t->rip, t->lport, t->rport, t->snd_nxt, 0, false);
+        tcp_drop(st, t, NET_E_TIMEDOUT);
+        return;
+    }
+    t->zwp_unanswered++;
     CNT(st, tcp_zero_window_probes);
     tcp_send_seg(st, t, t->snd_una - 1, 0, TCP_ACK);
     if (t->persist_shift < 16)

@@ -5,75 +5,129 @@
  */
 #include "internal.h"
 
-#define TCP_HDR 20
-
 /* Free receive space; out-of-order data already lives inside it. */
 uint32_t tcp_rcv_window(const struct net_tcb *t)
 {
     return t->rcap - t->rlen;
 }
 
-/* Payload bytes per segment: the MSS less the SACK option we will attach. */
+/* SACK blocks that fit in the option space beside the other options. */
+static uint32_t sack_max_blocks(const struct net_tcb *t)
+{
+    return t->ts_ok ? TCP_OPT_SACK_MAX_BLOCKS_TS : TCP_OPT_SACK_MAX_BLOCKS;
+}
+
+/* Payload bytes per segment: the MSS less the timestamp and SACK options we will attach. */
 uint32_t tcp_seg_max(const struct net_tcb *t)
 {
-    uint32_t opt = (t->sack_ok && t->nooo) ? 4u + 8u * MIN(t->nooo, 4u) : 0;
+    uint32_t opt = (t->sack_ok && t->nooo)
+                   ? 4u + TCP_OPTLEN_SACK_BLOCK * MIN(t->nooo, sack_max_blocks(t)) : 0;
+    if (t->ts_ok)
+        opt += TCP_OPTSPACE_TIMESTAMP;
     return t->mss > opt + 64 ? t->mss - opt : 64;
+}
+
+/* The SYN options: MSS, and window scale and SACK-permitted when offered/accepted. */
+static void syn_options(struct net_wr *w, const struct net_tcb *t)
+{
+    wr_u8(w, TCP_OPT_MSS);
+    wr_u8(w, TCP_OPTLEN_MSS);
+    wr_u16(w, NET_MTU - IP_HDR - TCP_HDR);
+    /* On a SYN-ACK only echo what the peer offered. */
+    bool active = t->state == NET_TCP_SYN_SENT;
+    if (active || t->ws_ok) {
+        wr_u8(w, TCP_OPT_NOP);
+        wr_u8(w, TCP_OPT_WSCALE);
+        wr_u8(w, TCP_OPTLEN_WSCALE);
+        wr_u8(w, t->rcv_wscale);
+    }
+    if (active || t->sack_ok) {
+        wr_u8(w, TCP_OPT_NOP);
+        wr_u8(w, TCP_OPT_NOP);
+        wr_u8(w, TCP_OPT_SACK_PERM);
+        wr_u8(w, TCP_OPTLEN_SACK_PERM);
+    }
+}
+
+/*
+ * RFC 7323 3.2: TSval our clock (or, on a SYN-cookie SYN-ACK, the value
+ * carrying the peer's options), TSecr the peer's latest TSval, zero when
+ * there is none to echo (our SYN).
+ */
+static void ts_option(struct net_stack *st, struct net_wr *w, const struct net_tcb *t, uint8_t flags)
+{
+    bool cookie_synack = t->from_cookie && (flags & TCP_SYN);
+    wr_u8(w, TCP_OPT_NOP);
+    wr_u8(w, TCP_OPT_NOP);
+    wr_u8(w, TCP_OPT_TIMESTAMP);
+    wr_u8(w, TCP_OPTLEN_TIMESTAMP);
+    wr_u32(w, cookie_synack ? t->ts_syn : tcp_ts_now(st));
+    wr_u32(w, (flags & TCP_ACK) ? t->ts_recent : 0);
+}
+
+/* RFC 2018: most recently changed block first; at most 4 without timestamps, 3 with. */
+static void sack_option(struct net_wr *w, const struct net_tcb *t)
+{
+    uint8_t n = (uint8_t)MIN(t->nooo, sack_max_blocks(t));
+    wr_u8(w, TCP_OPT_NOP);
+    wr_u8(w, TCP_OPT_NOP);
+    wr_u8(w, TCP_OPT_SACK);
+    wr_u8(w, (uint8_t)(2 + TCP_OPTLEN_SACK_BLOCK * n));
+    for (uint8_t i = 0; i < n; i++) {
+        wr_u32(w, t->ooo[i].start);
+        wr_u32(w, t->ooo[i].end);
+    }
+}
+
+/* The window field, never moving the advertised right edge backwards (RFC 9293 3.8.6). */
+static uint16_t window_field(struct net_tcb *t, uint8_t flags)
+{
+    uint32_t win = tcp_rcv_window(t);
+    uint32_t wscale = (flags & TCP_SYN) ? 0 : t->rcv_wscale;
+    if (SEQ_GT(t->rcv_adv, t->rcv_nxt + win) && !(flags & TCP_SYN))
+        win = t->rcv_adv - t->rcv_nxt;
+    uint32_t field = MIN(win >> wscale, (uint32_t)TCP_WIN_MAX);
+    if (SEQ_GT(t->rcv_nxt + (field << wscale), t->rcv_adv) || (flags & TCP_SYN))
+        t->rcv_adv = t->rcv_nxt + (field << wscale);
+    return (uint16_t)field;
 }
 
 void tcp_send_seg(struct net_stack *st, struct net_tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
 {
     uint8_t *h = ip_payload_buf(st);
-    uint8_t *o = h + TCP_HDR;
-    if (flags & TCP_SYN) {
-        uint16_t mss = NET_MTU - IP_HDR - TCP_HDR;
-        *o++ = 2; *o++ = 4; wr16(o, mss); o += 2;
-        /* On a SYN-ACK only echo what the peer offered. */
-        bool active = t->state == NET_TCP_SYN_SENT;
-        if (active || t->ws_ok) {
-            *o++ = 1; *o++ = 3; *o++ = 3; *o++ = t->rcv_wscale;
-        }
-        if (active || t->sack_ok) {
-            *o++ = 1; *o++ = 1; *o++ = 4; *o++ = 2;
-        }
-    } else if (t->sack_ok && t->nooo && (flags & TCP_ACK)) {
-        /* RFC 2018: most recently changed block first; at most 4 without timestamps. */
-        uint8_t n = (uint8_t)MIN(t->nooo, 4);
-        *o++ = 1; *o++ = 1; *o++ = 5; *o++ = (uint8_t)(2 + 8 * n);
-        for (uint8_t i = 0; i < n; i++) {
-            wr32(o, t->ooo[i].start);
-            wr32(o + 4, t->ooo[i].end);
-            o += 8;
-        }
-    }
-    size_t hl = (size_t)(o - h);
-    wr16(h, t->lport);
-    wr16(h + 2, t->rport);
-    wr32(h + 4, seq);
-    wr32(h + 8, (flags & TCP_ACK) ? t->rcv_nxt : 0);
-    h[12] = (uint8_t)(hl / 4) << 4;
-    h[13] = flags;
-    uint32_t win = tcp_rcv_window(t);
-    uint32_t wscale = (flags & TCP_SYN) ? 0 : t->rcv_wscale;
-    /* Never move the advertised right edge backwards (RFC 9293 3.8.6). */
-    if (SEQ_GT(t->rcv_adv, t->rcv_nxt + win) && !(flags & TCP_SYN))
-        win = t->rcv_adv - t->rcv_nxt;
-    uint32_t field = MIN(win >> wscale, 0xffffu);
-    if (SEQ_GT(t->rcv_nxt + (field << wscale), t->rcv_adv) || (flags & TCP_SYN))
-        t->rcv_adv = t->rcv_nxt + (field << wscale);
-    wr16(h + 14, (uint16_t)field);
-    wr16(h + 16, 0);
-    wr16(h + 18, 0);
+    uint8_t opts[40];                  /* the most TCP options there can be */
+    struct net_wr o = wr_init(opts, sizeof opts);
+    if (flags & TCP_SYN)
+        syn_options(&o, t);
+    if (t->ts_ok)
+        ts_option(st, &o, t, flags);
+    if (!(flags & TCP_SYN) && t->sack_ok && t->nooo && (flags & TCP_ACK))
+        sack_option(&o, t);
+    size_t hl = TCP_HDR + wr_len(&o);
+    struct net_wr w = wr_init(h, ip_payload_cap());
+    wr_u16(&w, t->lport);
+    wr_u16(&w, t->rport);
+    wr_u32(&w, seq);
+    wr_u32(&w, (flags & TCP_ACK) ? t->rcv_nxt : 0);
+    wr_u8(&w, (uint8_t)(hl / TCP_DOFF_UNIT) << TCP_DOFF_SHIFT);
+    wr_u8(&w, flags);
+    wr_u16(&w, window_field(t, flags));
+    size_t ck = wr_reserve(&w, 2);
+    wr_u16(&w, 0);                      /* urgent pointer */
+    wr_bytes(&w, opts, wr_len(&o));
     /* Data from the send ring: byte snd_una sits at sbuf[shead]. */
-    uint8_t *d = h + hl;
-    if (len) {
+    uint8_t *d = wr_space(&w, len);
+    if (len && d) {
         uint32_t off = seq - t->snd_una;
         uint32_t pos = (t->shead + off) % t->scap;
         uint32_t first = MIN(len, t->scap - pos);
         memcpy(d, t->sbuf + pos, first);
         memcpy(d + first, t->sbuf, len - first);
     }
-    uint16_t tot = (uint16_t)(hl + len);
-    wr16(h + 16, cksum_fold(cksum_add(cksum_pseudo(st->ip, t->rip, IP_PROTO_TCP, tot), h, tot)));
+    if (!wr_ok(&w))
+        return;
+    uint16_t tot = (uint16_t)wr_len(&w);
+    wr_u16_at(&w, ck, cksum_fold(cksum_add(cksum_pseudo(st->ip, t->rip, IP_PROTO_TCP, tot), h, tot)));
     if (flags & TCP_ACK) {
         t->ack_pending = 0;
         t->t_delack = 0;
@@ -92,17 +146,41 @@ void tcp_send_rst(struct net_stack *st, net_ip src, net_ip dst, uint16_t sport, 
                   uint32_t seq, uint32_t ack, bool with_ack)
 {
     uint8_t *h = ip_payload_buf(st);
-    memset(h, 0, TCP_HDR);
-    wr16(h, sport);
-    wr16(h + 2, dport);
-    wr32(h + 4, seq);
-    wr32(h + 8, with_ack ? ack : 0);
-    h[12] = 5 << 4;
-    h[13] = TCP_RST | (with_ack ? TCP_ACK : 0);
-    wr16(h + 16, cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_TCP, TCP_HDR), h, TCP_HDR)));
+    struct net_wr w = wr_init(h, ip_payload_cap());
+    wr_u16(&w, sport);
+    wr_u16(&w, dport);
+    wr_u32(&w, seq);
+    wr_u32(&w, with_ack ? ack : 0);
+    wr_u8(&w, TCP_HDR / TCP_DOFF_UNIT << TCP_DOFF_SHIFT);
+    wr_u8(&w, TCP_RST | (with_ack ? TCP_ACK : 0));
+    wr_u16(&w, 0);                      /* window */
+    size_t ck = wr_reserve(&w, 2);
+    wr_u16(&w, 0);                      /* urgent pointer */
+    wr_u16_at(&w, ck, cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_TCP, TCP_HDR), h, TCP_HDR)));
     CNT(st, tcp_rst_tx);
     CNT(st, tcp_tx);
     ip_send(st, src, dst, IP_PROTO_TCP, TCP_HDR);
+}
+
+/*
+ * The peer's window is zero with data to send (RFC 9293 3.8.6.1, RFC 1122
+ * 4.2.2.17): nothing beyond snd_una counts as in flight any more (it goes
+ * again once the window opens), the retransmission timer rests, and the
+ * persist timer probes for as long as the peer answers.
+ */
+void tcp_window_closed(struct net_stack *st, struct net_tcb *t)
+{
+    if (!t->slen)
+        return;
+    t->t_rtx = 0;
+    t->snd_nxt = t->snd_una;
+    t->rtt_timing = false;
+    t->in_recovery = false;
+    t->dupacks = 0;
+    if (!t->t_persist) {
+        t->persist_shift = 0;
+        t->t_persist = st->now + t->rto;
+    }
 }
 
 /* While retransmitting, hop over data the receiver has SACKed. */

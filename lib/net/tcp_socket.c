@@ -115,9 +115,9 @@ int32_t net_tcp_connect(struct net_stack *st, uint64_t now, net_ip dst, uint16_t
     if (port == 0 || dst == 0 || ip_is_bcast(st, dst))
         return NET_E_INVAL;
     uint16_t lport = 0;
-    for (int i = 0; i < 16384; i++) {
+    for (int i = 0; i < NET_EPHEMERAL_N; i++) {
         uint16_t p = st->next_port;
-        st->next_port = (uint16_t)(p >= 65535 ? 49152 : p + 1);
+        st->next_port = (uint16_t)(p >= NET_EPHEMERAL_LO + NET_EPHEMERAL_N - 1 ? NET_EPHEMERAL_LO : p + 1);
         if (!port_busy(st, p, dst, port)) {
             lport = p;
             break;
@@ -131,7 +131,7 @@ int32_t net_tcp_connect(struct net_stack *st, uint64_t now, net_ip dst, uint16_t
     tcp_init_tcb(st, t, dst, lport, port);
     t->user_owned = true;
     t->accepted = true;
-    t->ws_ok = t->sack_ok = true;       /* offered; kept if the peer agrees */
+    t->ws_ok = t->sack_ok = t->ts_ok = true;    /* offered; kept if the peer agrees */
     t->state = NET_TCP_SYN_SENT;
     t->rtt_ts = st->now;
     CNT(st, tcp_active_opens);

@@ -1,31 +1,30 @@
 /* UDP (RFC 768): checked input to bound ports, output with checksum. */
 #include "internal.h"
 
-#define UDP_HDR 8
-#define DHCP_CLIENT_PORT 68
-
-void udp_input(struct net_stack *st, net_ip src, net_ip dst, const uint8_t *p, size_t n,
-               bool bcast)
+void udp_input(struct net_stack *st, net_ip src, net_ip dst, struct net_rd *r, bool bcast)
 {
-    if (n < UDP_HDR) {
+    const uint8_t *dgram = rd_here(r);
+    size_t n = rd_left(r);
+    uint16_t sport = rd_u16(r), dport = rd_u16(r);
+    size_t ulen = rd_u16(r);
+    uint16_t csum = rd_u16(r);
+    if (!rd_ok(r)) {
         CNT(st, drop_udp_short);
         return;
     }
-    size_t ulen = rd16(p + 4);
     if (ulen < UDP_HDR || ulen > n) {
         CNT(st, drop_udp_len);
         return;
     }
-    /* Checksum 0 means "none" in IPv4. */
-    if (rd16(p + 6) != 0 &&
-        cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_UDP, (uint16_t)ulen), p, ulen)) != 0) {
+    if (csum != UDP_CSUM_NONE &&
+        cksum_fold(cksum_add(cksum_pseudo(src, dst, IP_PROTO_UDP, (uint16_t)ulen), dgram, ulen)) != 0) {
         CNT(st, drop_udp_checksum);
         return;
     }
+    struct net_rd data = rd_sub(r, ulen - UDP_HDR);
     CNT(st, udp_rx);
-    uint16_t sport = rd16(p), dport = rd16(p + 2);
-    if (dport == DHCP_CLIENT_PORT && sport == 67) {
-        dhcp_input(st, p + UDP_HDR, ulen - UDP_HDR);
+    if (dport == DHCP_CLIENT_PORT && sport == DHCP_SERVER_PORT) {
+        dhcp_input(st, &data);
         return;
     }
     if (st->ip == 0 || (dst != st->ip && !bcast)) {
@@ -35,12 +34,12 @@ void udp_input(struct net_stack *st, net_ip src, net_ip dst, const uint8_t *p, s
     for (int i = 0; i < NET_UDP_PORTS; i++)
         if (st->udp_ports[i] == dport && dport) {
             if (st->io.udp_rx)
-                st->io.udp_rx(st->io.ctx, dport, src, sport, p + UDP_HDR, ulen - UDP_HDR);
+                st->io.udp_rx(st->io.ctx, dport, src, sport, rd_here(&data), rd_left(&data));
             return;
         }
     CNT(st, drop_udp_no_port);
     if (!bcast)
-        icmp_port_unreach(st, src, dst, IP_PROTO_UDP, p, ulen);
+        icmp_port_unreach(st, src, dst, IP_PROTO_UDP, dgram, ulen);
 }
 
 int net_udp_bind(struct net_stack *st, uint16_t port)
@@ -66,13 +65,14 @@ int udp_send_from(struct net_stack *st, net_ip src, uint16_t sport, net_ip dst, 
         return NET_E_INVAL;
     uint8_t h[UDP_HDR];
     uint16_t ulen = (uint16_t)(UDP_HDR + len);
-    wr16(h, sport);
-    wr16(h + 2, dport);
-    wr16(h + 4, ulen);
-    wr16(h + 6, 0);
+    struct net_wr w = wr_init(h, sizeof h);
+    wr_u16(&w, sport);
+    wr_u16(&w, dport);
+    wr_u16(&w, ulen);
+    size_t ck = wr_reserve(&w, 2);
     uint16_t c = cksum_fold(cksum_add(cksum_add(cksum_pseudo(src, dst, IP_PROTO_UDP, ulen), h,
                                                 UDP_HDR), data, len));
-    wr16(h + 6, c ? c : 0xffff);
+    wr_u16_at(&w, ck, c != UDP_CSUM_NONE ? c : 0xffff);     /* 0 would mean "none" */
     CNT(st, udp_tx);
     return ip_send_parts(st, src, dst, IP_PROTO_UDP, h, UDP_HDR, data, len);
 }

@@ -3,75 +3,69 @@
  * libsodium primitives. */
 #include "ssh_internal.h"
 
-static int seg_eq(const uint8_t *s, size_t n, const char *name)
-{
-    return str_eq(s, n, name);
-}
-
 int ssh_namelist_has(const uint8_t *list, size_t len, const char *name)
 {
-    size_t i = 0;
-    while (i <= len) {
-        size_t j = i;
-        while (j < len && list[j] != ',') j++;
-        if (seg_eq(list + i, j - i, name)) return 1;
-        i = j + 1;
-    }
+    struct ssh_rd r;
+    const uint8_t *n;
+    size_t nl;
+    rd_init(&r, list, len);
+    while ((n = rd_name(&r, &nl)) != NULL)
+        if (str_eq(n, nl, name)) return 1;
     return 0;
 }
 
 const char *ssh_namelist_choose(const uint8_t *client, size_t clen, const char *const *ours)
 {
-    size_t i = 0;
-    while (i <= clen) {
-        size_t j = i;
-        while (j < clen && client[j] != ',') j++;
+    struct ssh_rd r;
+    const uint8_t *n;
+    size_t nl;
+    rd_init(&r, client, clen);
+    while ((n = rd_name(&r, &nl)) != NULL)
         for (const char *const *o = ours; *o; o++)
-            if (seg_eq(client + i, j - i, *o)) return *o;
-        i = j + 1;
-    }
+            if (str_eq(n, nl, *o)) return *o;
     return NULL;
 }
 
 int ssh_namelist_first_is(const uint8_t *list, size_t len, const char *name)
 {
-    size_t j = 0;
-    while (j < len && list[j] != ',') j++;
-    return seg_eq(list, j, name);
+    struct ssh_rd r;
+    size_t nl;
+    rd_init(&r, list, len);
+    const uint8_t *n = rd_name(&r, &nl);
+    return str_eq(n, nl, name);
 }
 
 void ssh_hash_string(crypto_hash_sha256_state *h, const void *d, size_t n)
 {
     uint8_t b[4];
-    put_be32(b, (uint32_t)n);
-    crypto_hash_sha256_update(h, b, 4);
+    struct ssh_wr w;
+    wr_init(&w, b, sizeof b);
+    wr_u32(&w, (uint32_t)n);
+    crypto_hash_sha256_update(h, b, sizeof b);
     crypto_hash_sha256_update(h, d, n);
 }
 
-/* RFC 4251 mpint of an unsigned big-endian number */
-static size_t mpint_encode(const uint8_t *be, size_t n, uint8_t *out /* n+5 */)
-{
-    while (n > 0 && be[0] == 0) { be++; n--; }
-    size_t pre = (n > 0 && (be[0] & 0x80)) ? 1 : 0;
-    put_be32(out, (uint32_t)(n + pre));
-    if (pre) out[4] = 0;
-    memcpy(out + 4 + pre, be, n);
-    return 4 + pre + n;
-}
+/* largest mpint encoded here: length, sign byte, 64 bytes */
+#define MPINT_MAX (4u + 1u + 64u)
 
 void ssh_hash_mpint(crypto_hash_sha256_state *h, const uint8_t *be, size_t n)
 {
-    uint8_t buf[64 + 5];
-    size_t l = mpint_encode(be, n, buf);
-    crypto_hash_sha256_update(h, buf, l);
+    uint8_t buf[MPINT_MAX];
+    struct ssh_wr w;
+    wr_init(&w, buf, sizeof buf);
+    wr_mpint(&w, be, n);
+    crypto_hash_sha256_update(h, buf, wr_len(&w));
     sodium_memzero(buf, sizeof buf);
 }
 
 void ssh_derive_key64(const uint8_t k[32], const uint8_t h[32], char letter,
                       const uint8_t session_id[32], uint8_t out[64])
 {
-    uint8_t kenc[37];
-    size_t kl = mpint_encode(k, 32, kenc);
+    uint8_t kenc[MPINT_MAX];
+    struct ssh_wr w;
+    wr_init(&w, kenc, sizeof kenc);
+    wr_mpint(&w, k, 32);
+    size_t kl = wr_len(&w);
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, kenc, kl);
@@ -95,10 +89,21 @@ void ssh_chacha_setkey(struct ssh_chacha_keys *k, const uint8_t key64[64])
     memcpy(k->header_key, key64 + 32, 32);
 }
 
+/* the packet sequence number as a 64-bit big-endian nonce */
 static void seq_nonce(uint32_t seq, uint8_t nonce[8])
 {
-    memset(nonce, 0, 4);
-    put_be32(nonce + 4, seq);
+    struct ssh_wr w;
+    wr_init(&w, nonce, 8);
+    wr_u32(&w, 0);
+    wr_u32(&w, seq);
+}
+
+/* the 4-byte packet length field */
+static uint32_t length_field(const uint8_t *l)
+{
+    struct ssh_rd r;
+    rd_init(&r, l, 4);
+    return rd_u32(&r);
 }
 
 void ssh_chacha_seal(const struct ssh_chacha_keys *k, uint32_t seq, uint8_t *buf, size_t blen)
@@ -117,7 +122,7 @@ uint32_t ssh_chacha_length(const struct ssh_chacha_keys *k, uint32_t seq, const 
     uint8_t nonce[8], l[4];
     seq_nonce(seq, nonce);
     crypto_stream_chacha20_xor(l, buf, 4, nonce, k->header_key);
-    return be32(l);
+    return length_field(l);
 }
 
 int ssh_chacha_open(const struct ssh_chacha_keys *k, uint32_t seq, uint8_t *buf, size_t blen)
@@ -170,7 +175,7 @@ void ssh_cipher_init(struct ssh_cipher *c, int alg, const uint8_t k[32], const u
 
 uint32_t ssh_cipher_length(const struct ssh_cipher *c, uint32_t seq, const uint8_t *buf)
 {
-    if (c->alg == SSH_CIPHER_AES256_GCM) return be32(buf);  /* sent in clear, authenticated */
+    if (c->alg == SSH_CIPHER_AES256_GCM) return length_field(buf);    /* sent in clear, authenticated */
     return ssh_chacha_length(&c->ck, seq, buf);
 }
 
@@ -205,10 +210,10 @@ int ssh_cipher_open(struct ssh_cipher *c, uint32_t seq, uint8_t *buf, size_t ble
 
 void ssh_ed25519_blob(const uint8_t pub[32], uint8_t blob[SSH_ED25519_BLOB_LEN])
 {
-    put_be32(blob, 11);
-    memcpy(blob + 4, "ssh-ed25519", 11);
-    put_be32(blob + 15, 32);
-    memcpy(blob + 19, pub, 32);
+    struct ssh_wr w;
+    wr_init(&w, blob, SSH_ED25519_BLOB_LEN);
+    wr_cstr(&w, SSH_ED25519);
+    wr_str(&w, pub, SSH_ED25519_PUB_LEN);
 }
 
 int ssh_ed25519_parse_blob(const uint8_t *blob, size_t len, uint8_t pub[32])
@@ -218,7 +223,7 @@ int ssh_ed25519_parse_blob(const uint8_t *blob, size_t len, uint8_t pub[32])
     rd_init(&r, blob, len);
     const uint8_t *t = rd_str(&r, &tl);
     const uint8_t *k = rd_str(&r, &kl);
-    if (!rd_done(&r) || !str_eq(t, tl, "ssh-ed25519") || kl != 32) return -1;
-    memcpy(pub, k, 32);
+    if (!rd_done(&r) || !str_eq(t, tl, SSH_ED25519) || kl != SSH_ED25519_PUB_LEN) return -1;
+    memcpy(pub, k, SSH_ED25519_PUB_LEN);
     return 0;
 }

@@ -3,6 +3,7 @@
 #define CAPOS_SSH_INTERNAL_H
 
 #include "ssh.h"
+#include "ssh_buf.h"
 #include <string.h>
 
 /* message numbers (RFC 4250 4.1) */
@@ -21,38 +22,35 @@ enum {
     SSH_MSG_CHANNEL_FAILURE = 100
 };
 
-struct ssh_rd { const uint8_t *p; size_t len, off; int err; };
-struct ssh_wr { uint8_t *p; size_t cap, len; int err; };
+/* message number ranges (RFC 4250 4.1.2) */
+enum {
+    SSH_MSG_KEX_FIRST = 20, SSH_MSG_KEX_LAST = 49     /* algorithm negotiation, key exchange */
+};
 
-static inline void rd_init(struct ssh_rd *r, const uint8_t *p, size_t len)
-{ r->p = p; r->len = len; r->off = 0; r->err = 0; }
-static inline uint32_t be32(const uint8_t *p)
-{ return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]; }
-static inline void put_be32(uint8_t *p, uint32_t v)
-{ p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v; }
-static inline uint8_t rd_u8(struct ssh_rd *r)
-{ if (r->err || r->len - r->off < 1) { r->err = 1; return 0; } return r->p[r->off++]; }
-static inline uint32_t rd_u32(struct ssh_rd *r)
-{ if (r->err || r->len - r->off < 4) { r->err = 1; return 0; } uint32_t v = be32(r->p + r->off); r->off += 4; return v; }
-static inline int rd_bool(struct ssh_rd *r) { return rd_u8(r) != 0; }
-static inline const uint8_t *rd_str(struct ssh_rd *r, size_t *len)
-{
-    uint32_t n = rd_u32(r);
-    if (r->err || r->len - r->off < n) { r->err = 1; *len = 0; return (const uint8_t *)""; }
-    const uint8_t *s = r->p + r->off; r->off += n; *len = n; return s;
-}
-static inline int rd_done(const struct ssh_rd *r) { return !r->err && r->off == r->len; }
+/* disconnection reason codes (RFC 4250 4.2.2) */
+enum {
+    SSH_DISCONNECT_HOST_NOT_ALLOWED_TO_CONNECT = 1, SSH_DISCONNECT_PROTOCOL_ERROR = 2,
+    SSH_DISCONNECT_KEY_EXCHANGE_FAILED = 3, SSH_DISCONNECT_RESERVED = 4, SSH_DISCONNECT_MAC_ERROR = 5,
+    SSH_DISCONNECT_COMPRESSION_ERROR = 6, SSH_DISCONNECT_SERVICE_NOT_AVAILABLE = 7,
+    SSH_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED = 8, SSH_DISCONNECT_HOST_KEY_NOT_VERIFIABLE = 9,
+    SSH_DISCONNECT_CONNECTION_LOST = 10, SSH_DISCONNECT_BY_APPLICATION = 11,
+    SSH_DISCONNECT_TOO_MANY_CONNECTIONS = 12, SSH_DISCONNECT_AUTH_CANCELLED_BY_USER = 13,
+    SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE = 14, SSH_DISCONNECT_ILLEGAL_USER_NAME = 15
+};
 
-static inline void wr_init(struct ssh_wr *w, uint8_t *p, size_t cap) { w->p = p; w->cap = cap; w->len = 0; w->err = 0; }
-static inline void wr_raw(struct ssh_wr *w, const void *d, size_t n)
-{ if (w->err || w->cap - w->len < n) { w->err = 1; return; } if (n) memcpy(w->p + w->len, d, n); w->len += n; }
-static inline void wr_u8(struct ssh_wr *w, uint8_t v) { wr_raw(w, &v, 1); }
-static inline void wr_u32(struct ssh_wr *w, uint32_t v) { uint8_t b[4]; put_be32(b, v); wr_raw(w, b, 4); }
-static inline void wr_str(struct ssh_wr *w, const void *d, size_t n) { wr_u32(w, (uint32_t)n); wr_raw(w, d, n); }
-static inline void wr_cstr(struct ssh_wr *w, const char *s) { wr_str(w, s, strlen(s)); }
+/* channel open failure reason codes (RFC 4250 4.3) */
+enum {
+    SSH_OPEN_ADMINISTRATIVELY_PROHIBITED = 1, SSH_OPEN_CONNECT_FAILED = 2,
+    SSH_OPEN_UNKNOWN_CHANNEL_TYPE = 3, SSH_OPEN_RESOURCE_SHORTAGE = 4
+};
 
-static inline int str_eq(const uint8_t *s, size_t n, const char *lit)
-{ size_t l = strlen(lit); return n == l && memcmp(s, lit, l) == 0; }
+/* sizes on the wire */
+#define SSH_KEXINIT_COOKIE_LEN 16u
+#define SSH_X25519_LEN 32u          /* curve25519 public key, shared secret */
+#define SSH_HASH_LEN 32u            /* SHA-256: exchange hash, session identifier */
+#define SSH_ED25519_PUB_LEN 32u
+#define SSH_ED25519_SIG_LEN 64u
+#define SSH_ED25519 "ssh-ed25519"   /* host key and user key algorithm */
 
 /* name-lists */
 int ssh_namelist_has(const uint8_t *list, size_t len, const char *name);

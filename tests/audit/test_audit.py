@@ -7,14 +7,14 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, abi_errors, run_guest  # noqa: E402
+from capos_qemu import Checks, abi_errors, run_proof  # noqa: E402
 
 E = abi_errors()
 
 
 def main():
     c = Checks("audit")
-    status, log = run_guest("audittest", timeout=60)
+    status, log = run_proof("audit", timeout=60)
 
     def has(p):
         return re.search(p, log, re.M) is not None

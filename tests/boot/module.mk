@@ -4,11 +4,14 @@ run: setup all
 	@echo "capOS: booting in QEMU. Ctrl-A X leaves QEMU; Ctrl-A H lists the other keys."
 	@./scripts/qemu $(KERNEL_BIN) $(BOOTPKG)
 
+## test-boot-ring               QEMU: the ring, faults and preemption (proof mode ring)
 test-boot-ring: all
 	$(call say,TEST,$@)$(PYTHON) tests/boot/test_ring.py
+## test-boot-run                QEMU: the make run system driven as a person would
 test-boot-run: all
 	$(call say,TEST,$@)$(PYTHON) tests/boot/test_run.py
 .PHONY: test-boot-fuzz
+## test-boot-fuzz               QEMU: random SQEs against the kernel, counters unchanged
 test-boot-fuzz: all
 	$(call say,TEST,$@)$(PYTHON) tests/boot/test_fuzz.py
 QEMU_TESTS += test-boot-ring test-boot-run test-boot-fuzz

@@ -10,14 +10,14 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, run_guest  # noqa: E402
+from capos_qemu import Checks, run_proof  # noqa: E402
 
 SEEDS = [str(s) for s in range(1, 9)]
 
 
 def main():
     c = Checks("boot/fuzz")
-    status, log = run_guest("sqefuzz " + " ".join(SEEDS), timeout=300)
+    status, log = run_proof("sqefuzz " + " ".join(SEEDS), timeout=300)
     runs = re.findall(r"^FUZZ rounds=20000 completions=(\d+) enter-errors=(\d+) nop-after=(\d)$", log, re.M)
     c.check(f"all {len(SEEDS)} seeded runs reported", len(runs) == len(SEEDS), str(len(runs)))
     c.check("the ring still answers a NOP after each run", all(r[2] == "1" for r in runs))

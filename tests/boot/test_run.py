@@ -11,7 +11,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Guest, Checks  # noqa: E402
+import tempfile  # noqa: E402
+from capos_qemu import Guest, Checks, ROOT, boot_package  # noqa: E402
 
 PASSWORD = "s3cret-horse"
 OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs"]
@@ -27,7 +28,11 @@ def caps_listed(text):
 
 def main():
     c = Checks("boot/run")
-    g = Guest("")
+    # the default manifest, with the test program `fault` added to what
+    # ProgramLauncher may run (the default image holds no test program)
+    pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tempfile.mkdtemp(prefix="capos-run-"),
+                       replace=[("    args hello\n", "    args hello fault\n")])
+    g = Guest(pkg=pkg)
     try:
         g.wait_for(r"^login: ", 60)
         c.check("boots to a login prompt", "capOS login" in g.text())

@@ -43,24 +43,30 @@ $(CAPNP_T)/fuzz_reader: tests/capnp/fuzz_reader.c $(CAPNP_T_GEN)/test.capnp.c $(
 .PHONY: test-capnp-freestanding test-capnp-unit test-capnp-malformed \
 	test-capnp-roundtrip test-capnp-rpc test-capnp-refused test-capnp-fuzz
 
+## test-capnp-freestanding      lib/capnp and the generated code build freestanding
 test-capnp-freestanding: $(CAPNP_FS_OBJS) $(BUILD)/capnp/freestanding/capos.capnp.o
 	@sh tests/lib/check_freestanding.sh capnp-freestanding $^
 
+## test-capnp-unit              the Cap'n Proto codec API
 test-capnp-unit: $(CAPNP_T)/unit
 	@$<
 
+## test-capnp-malformed         malformed messages get stable errors (ASan)
 test-capnp-malformed: $(CAPNP_T)/malformed
 	@$< > $(CAPNP_T)/malformed.log || { cat $(CAPNP_T)/malformed.log; exit 1; }
 	@tail -n 1 $(CAPNP_T)/malformed.log
 
+## test-capnp-roundtrip         generated code against the reference capnp tool, both ways
 test-capnp-roundtrip: $(CAPNP_T)/roundtrip
 	@$(PYTHON) tests/capnp/roundtrip.py $< tests/capnp/test.capnp > $(CAPNP_T)/roundtrip.log \
 		|| { cat $(CAPNP_T)/roundtrip.log; exit 1; }
 	@tail -n 1 $(CAPNP_T)/roundtrip.log
 
+## test-capnp-rpc               client stubs to server dispatch through a loopback transport
 test-capnp-rpc: $(CAPNP_T)/rpc
 	@$<
 
+## test-capnp-refused           schemas the generator must refuse
 test-capnp-refused: $(CAPNPC_C)
 	@sh tests/capnp/refused.sh $(abspath $(CAPNPC_C)) $(CAPNP_T)/refused \
 		$(sort $(wildcard tests/capnp/refused/*.capnp)) > $(CAPNP_T)/refused.log \
@@ -72,6 +78,7 @@ test-capnp-refused: $(CAPNPC_C)
 # build/ and grows across runs; the run is time-boxed, its result is
 # crash / no crash.
 CAPNP_FUZZ_TIME ?= 20
+## test-capnp-fuzz              a short libFuzzer run of the message reader
 test-capnp-fuzz: $(CAPNP_T)/fuzz_reader $(CAPNP_T)/roundtrip
 	@mkdir -p $(CAPNP_T)/fuzz-seeds $(CAPNP_T)/fuzz-corpus
 	@$(PYTHON) tests/capnp/roundtrip.py $(CAPNP_T)/roundtrip tests/capnp/test.capnp \

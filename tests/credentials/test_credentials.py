@@ -8,14 +8,14 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, run_guest  # noqa: E402
+from capos_qemu import Checks, run_proof  # noqa: E402
 
 OK, WRONG, UNKNOWN, BACKOFF = 0, 1, 2, 3   # enum CredentialResult
 
 
 def main():
     c = Checks("credentials")
-    status, log = run_guest("credtest", timeout=120)
+    status, log = run_proof("credentials", timeout=120)
 
     def val(p):
         m = re.search(p, log, re.M)

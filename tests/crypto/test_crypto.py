@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, ROOT, run_guest  # noqa: E402
+from capos_qemu import Checks, ROOT, run_proof  # noqa: E402
 
 
 def lines(text):
@@ -21,9 +21,9 @@ def main():
     c = Checks("crypto")
     with tempfile.TemporaryDirectory() as tmp:
         exe = os.path.join(tmp, "cryptotest")
-        subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(ROOT, "user/cryptotest/main.c"), "-lsodium"], check=True)
+        subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(ROOT, "tests/guest/cryptotest/main.c"), "-lsodium"], check=True)
         host = lines(subprocess.run([exe], capture_output=True, text=True, check=True).stdout)
-    status, log = run_guest("run cryptotest", timeout=120)
+    status, log = run_proof("run cryptotest", timeout=120)
     guest = lines(log)
     c.check("the host twin ran", len(host) == 10, str(host))
     c.check("sodium_init succeeds in the guest", guest.get("init") == "0")

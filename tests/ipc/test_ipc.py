@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Endpoints, sessions and capability transfer, proven in QEMU.
 
-Boots with the "ipctest" argument: init makes an endpoint, mints two
+Boots the proof program in mode "ipc": it makes an endpoint, mints two
 sessions, runs ipc-server and ipc-client in many roles. The guest prints
 facts; every expectation is here."""
 import os
@@ -9,14 +9,14 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, abi_errors, run_guest  # noqa: E402
+from capos_qemu import Checks, abi_errors, run_proof  # noqa: E402
 
 E = abi_errors()
 
 
 def main():
     c = Checks("ipc")
-    status, log = run_guest("ipctest", timeout=300)
+    status, log = run_proof("ipc", timeout=300)
 
     def line(pattern):
         m = re.search(pattern, log, re.M)

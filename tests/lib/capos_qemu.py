@@ -3,6 +3,7 @@ import os
 import re
 import select
 import subprocess
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,13 +50,22 @@ class Guest:
         pattern (a regex); return the match."""
         deadline = time.monotonic() + timeout
         rx = re.compile(pattern, re.M)
+        # A pattern that ends in `$` matches only a whole line: never at the
+        # end of what has arrived so far ("exited with -1" of "-1000").
+        whole_line = pattern.endswith("$")
+
+        def search():
+            text = self.text()
+            m = rx.search(text, since)
+            return m if m and not (whole_line and m.end() == len(text)) else None
         while True:
-            m = rx.search(self.text(), since)
+            m = search()
             if m:
                 return m
             left = deadline - time.monotonic()
-            if left <= 0 or self._read(min(left, 0.5)) is None:
-                m = rx.search(self.text(), since)
+            got = None if left <= 0 else self._read(min(left, 0.5))
+            if got is None:                  # timed out, or the guest is gone
+                m = rx.search(self.text(), since) if left > 0 else search()
                 if m:
                     return m
                 raise AssertionError(f"timed out waiting for {pattern!r}; output so far:\n{self.text()}")
@@ -81,16 +91,50 @@ class Guest:
             self.proc.wait()
 
 
-def boot_package(manifest, out_dir):
-    """A boot package of every program of build/user with `manifest` (a text
-    manifest) compiled in; returns its path."""
+PROOF_MANIFEST = os.path.join(ROOT, "tests/guest/proof.manifest")
+
+
+def test_programs():
+    """name -> path of every program a test image may hold: the product's
+    (build/user) and the test programs (build/guest)."""
     build = os.path.join(ROOT, "build")
+    progs = {}
+    for d in ("user", "guest"):
+        for p in sorted(os.listdir(os.path.join(build, d))):
+            progs[p] = os.path.join(build, d, p)
+    return progs
+
+
+def boot_package(manifest, out_dir, args=None, replace=()):
+    """A test image: every program of build/user and build/guest with
+    `manifest` (a text manifest; @ARGS@ in it becomes `args`, and each
+    (old, new) of `replace` is applied) compiled in; returns its path."""
+    build = os.path.join(ROOT, "build")
+    text = open(manifest).read()
+    if args is not None:
+        text = text.replace("@ARGS@", args)
+    for old, new in replace:
+        assert old in text, f"{old!r} is not in {manifest}"
+        text = text.replace(old, new)
+    src = os.path.join(out_dir, "manifest.txt")
+    with open(src, "w") as f:
+        f.write(text)
     mbin, pkg = os.path.join(out_dir, "manifest.bin"), os.path.join(out_dir, "boot.pkg")
-    subprocess.run([os.path.join(build, "mkmanifest/mkmanifest"), manifest, mbin], check=True)
-    progs = sorted(os.listdir(os.path.join(build, "user")))
+    subprocess.run([os.path.join(build, "mkmanifest/mkmanifest"), src, mbin], check=True)
     subprocess.run([os.path.join(build, "tools/mkpkg"), pkg, "manifest=" + mbin] +
-                   [f"{p}={os.path.join(build, 'user', p)}" for p in progs], check=True)
+                   [f"{p}={path}" for p, path in test_programs().items()], check=True)
     return pkg
+
+
+def proof_package(args, manifest=PROOF_MANIFEST):
+    """A test image whose manifest starts the proof program in mode `args`."""
+    return boot_package(manifest, tempfile.mkdtemp(prefix="capos-proof-"), args)
+
+
+def run_proof(args, timeout=120, manifest=PROOF_MANIFEST, **kw):
+    """Boot a test image running the proof program in mode `args` (it powers
+    the guest off); return (QEMU exit status, output)."""
+    return run_guest("", timeout=timeout, pkg=proof_package(args, manifest), **kw)
 
 
 def run_guest(boot_args="", timeout=120, **kw):

@@ -32,17 +32,21 @@ $(MANIFEST_T)/fuzz_manifest: tests/manifest/fuzz_manifest.c $(MANIFEST_T_DEPS)
 .PHONY: test-manifest-freestanding test-manifest-unit test-manifest-table \
 	test-manifest-iface-table test-manifest-fuzz
 
+## test-manifest-freestanding   lib/manifest builds freestanding
 test-manifest-freestanding: $(MANIFEST_FS_OBJS) $(CAPNP_FS_OBJS) $(BUILD)/capnp/freestanding/capos.capnp.o
 	@sh tests/lib/check_freestanding.sh manifest-freestanding $^
 
+## test-manifest-unit           lib/manifest validation
 test-manifest-unit: $(MANIFEST_T)/unit
 	@$<
 
+## test-manifest-table          the manifest compiler against its table of good and bad manifests
 test-manifest-table: $(MANIFEST_T)/check $(MKMANIFEST)
 	@$(PYTHON) tests/manifest/run.py $(MKMANIFEST) $(MANIFEST_T)/check $(MANIFEST_T)/table \
 		> $(MANIFEST_T)/table.log || { cat $(MANIFEST_T)/table.log; exit 1; }
 	@tail -n 1 $(MANIFEST_T)/table.log
 
+## test-manifest-iface-table    interface names in manifests resolve through the generated table
 test-manifest-iface-table: $(CAPNPC_C)
 	@sh tests/manifest/iface_table.sh $(abspath $(CAPNPC_C)) $(MANIFEST_T)/iface_table $(HOST_CC) \
 		> $(MANIFEST_T)/iface_table.log || { cat $(MANIFEST_T)/iface_table.log; exit 1; }
@@ -51,6 +55,7 @@ test-manifest-iface-table: $(CAPNPC_C)
 # Seeds: every manifest run.py compiled (good and bad).  Time-boxed; the
 # result is crash / no crash.
 MANIFEST_FUZZ_TIME ?= 10
+## test-manifest-fuzz           a short libFuzzer run of the manifest decoder
 test-manifest-fuzz: $(MANIFEST_T)/fuzz_manifest test-manifest-table
 	@mkdir -p $(MANIFEST_T)/fuzz-corpus
 	@$(MANIFEST_T)/fuzz_manifest -max_total_time=$(MANIFEST_FUZZ_TIME) -max_len=8192 \

@@ -13,19 +13,18 @@ PASSWORD = "s3cret-horse"
 MANIFEST = os.path.join(ROOT, "tests/sessions/door.manifest")
 
 
-def door_guest(tmp, sessionmgr_args=None, probe_args=None):
+def door_guest(tmp, sessionmgr_args=None, probe_args=None, programs=None):
     """Boot the door manifest (with the session manager's and the probe's
-    args replaced when given) and wait for the first login prompt."""
-    with open(MANIFEST) as f:
-        text = f.read()
+    args, and the programs ProgramLauncher runs, replaced when given) and
+    wait for the first login prompt."""
+    replace = []
     if sessionmgr_args is not None:
-        text = text.replace("    args capacity=32\n", f"    args {sessionmgr_args}\n")
+        replace.append(("    args capacity=32\n", f"    args {sessionmgr_args}\n"))
     if probe_args is not None:
-        text = text.replace("    export echo interface=Echo\n", f"    export echo interface=Echo\n    args {probe_args}\n")
-    path = os.path.join(tmp, "door.manifest")
-    with open(path, "w") as f:
-        f.write(text)
-    g = Guest("", pkg=boot_package(path, tmp))
+        replace.append(("    export echo interface=Echo\n", f"    export echo interface=Echo\n    args {probe_args}\n"))
+    if programs is not None:
+        replace.append(("    args hello fault\n", f"    args {programs}\n"))
+    g = Guest("", pkg=boot_package(MANIFEST, tmp, replace=replace))
     g.wait_for(r"^login: ", 60)
     return g
 

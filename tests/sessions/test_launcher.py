@@ -18,7 +18,7 @@ def main():
     app = abi_errors()["CAP_ERR_APPLICATION"]
     with tempfile.TemporaryDirectory() as tmp:
         pkg = boot_package(os.path.join(ROOT, "tests/sessions/launcher.manifest"), tmp)
-        status, log = run_guest("launchertest", timeout=60, pkg=pkg)
+        status, log = run_guest(timeout=60, pkg=pkg)
     got = dict((m[0], (m[1], m[2])) for m in re.findall(r"^LAUNCH (\S+) result=(-?\d+) shells=(\d+)$", log, re.M))
     for cap, iface in (("spawner", "ProcessSpawner"), ("endpoints", "EndpointFactory"),
                        ("sessions", "SessionAuthority"), ("power", "Power")):

@@ -25,7 +25,7 @@ def main():
     c = Checks("sessions")
     with tempfile.TemporaryDirectory() as tmp:
         pkg = boot_package(os.path.join(ROOT, "tests/sessions/sessions.manifest"), tmp)
-        status, log = run_guest("sessiontest", timeout=120, pkg=pkg)
+        status, log = run_guest(timeout=120, pkg=pkg)
 
     def has(p):
         return re.search(p, log, re.M) is not None

@@ -14,7 +14,7 @@ ld -r -o "$out/lib-ssh.o" "$out"/ssh_*.c.o
 bad=$(nm -u "$out/lib-ssh.o" | awk 'NF == 2 {print $2}' | sort -u |
       grep -v -E '^(memcpy|memset|memcmp|memmove|strlen|strchr|strcmp|strncmp|sodium_[a-z0-9_]+|crypto_[a-z0-9_]+|randombytes_[a-z0-9_]+)$' || true)
 if [ -n "$bad" ]; then
-    echo "ssh-freestanding: FAIL: lib/ssh needs symbols the guest does not provide: $bad"
+    echo "test-ssh-freestanding: FAIL: lib/ssh needs symbols the guest does not provide: $bad"
     exit 1
 fi
-echo "ssh-freestanding: 1 passed, 0 failed"
+echo "test-ssh-freestanding: 1 passed, 0 failed"

@@ -142,7 +142,7 @@ int main(int argc, char **argv)
             wr_init(&w, p, sizeof p);
             wr_u8(&w, SSH_MSG_SERVICE_REQUEST);
             wr_cstr(&w, "ssh-userauth");
-            sshc_send(&C, p, w.len);
+            sshc_send(&C, p, wr_len(&w));
         } else if (!strcmp(mode, "no-common-kex")) {
             C.kex_list = "diffie-hellman-group14-sha256";
             (void)sshc_kex(&C);
@@ -176,7 +176,7 @@ int main(int argc, char **argv)
                 } else {
                     wr_cstr(&w, "keyboard-interactive"); wr_cstr(&w, ""); wr_cstr(&w, "");
                 }
-                sshc_send(&C, p, w.len);
+                sshc_send(&C, p, wr_len(&w));
                 int t = sshc_recv_skip(&C);
                 if (t == SSH_MSG_USERAUTH_FAILURE) {
                     struct ssh_rd r;

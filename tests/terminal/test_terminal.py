@@ -7,12 +7,12 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Guest, Checks  # noqa: E402
+from capos_qemu import Guest, Checks, proof_package  # noqa: E402
 
 
 def main():
     c = Checks("terminal")
-    g = Guest("termtest")
+    g = Guest(pkg=proof_package("terminal"))
     try:
         steps = [("echo", "visible\r"), ("secret", "hunter2\r"), ("edit", "abX\x7fc\r"),
                  ("interrupt", "partial\x03"), ("eof", "\x04")]

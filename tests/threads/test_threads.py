@@ -14,12 +14,12 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, run_guest  # noqa: E402
+from capos_qemu import Checks, run_proof  # noqa: E402
 
 
 def main():
     c = Checks("threads")
-    status, log = run_guest("threadtest", timeout=120)
+    status, log = run_proof("threads", timeout=120)
 
     def has(p):
         return re.search(p, log, re.M) is not None

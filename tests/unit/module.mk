@@ -17,6 +17,7 @@ $(BUILD)/unit/test_siphash: tests/unit/test_siphash.c lib/siphash/siphash.c lib/
 	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -Ilib -fsanitize=address,undefined -o $@ tests/unit/test_siphash.c lib/siphash/siphash.c -lsodium
 
 .PHONY: test-unit
+## test-unit                    host unit tests of lib/fmt, lib/alloc, lib/siphash and the ABI layout
 test-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
 HOST_TESTS += test-unit

@@ -163,8 +163,17 @@ void emit_interface_header(struct gen *g, struct node *n)
     fprintf(g->h, "} %s_server;\n"
             "/* Decode call->params, run the handler, encode its results into\n"
             " * call->result (setting result_len and result_ncaps). */\n"
-            "int %s_dispatch(const %s_server *srv, void *self, capnp_server_call *call);\n\n",
-            c, c, c);
+            "int %s_dispatch(const %s_server *srv, void *self, capnp_server_call *call);\n"
+            "/* The same behind an untyped server pointer, the shape a serve loop\n"
+            " * takes for any interface. */\n"
+            "int %s_dispatch_any(const void *srv, void *self, capnp_server_call *call);\n\n",
+            c, c, c, c);
+}
+
+static void emit_dispatch_any(struct gen *g, const char *c)
+{
+    fprintf(g->c, "int %s_dispatch_any(const void *srv, void *self, capnp_server_call *call)\n{\n"
+            "    return %s_dispatch(srv, self, call);\n}\n\n", c, c);
 }
 
 void emit_interface_source(struct gen *g, struct node *n)
@@ -202,6 +211,7 @@ void emit_interface_source(struct gen *g, struct node *n)
                 "    call->result_len = 0;\n    call->result_ncaps = 0;\n"
                 "    return call->interface_id != %s_ID ? CAPNP_ERR_UNKNOWN_INTERFACE\n"
                 "                                       : CAPNP_ERR_UNKNOWN_METHOD;\n}\n\n", c, c, c);
+        emit_dispatch_any(g, c);
         return;
     }
     fprintf(g->c, "int %s_dispatch(const %s_server *srv, void *self, capnp_server_call *call)\n{\n"
@@ -236,4 +246,5 @@ void emit_interface_source(struct gen *g, struct node *n)
             "    e = capnp_builder_finish(&rb, &call->result_len);\n"
             "    if (e != CAPNP_OK)\n        return e;\n"
             "    call->result_ncaps = rb.ncaps;\n    return CAPNP_OK;\n}\n\n");
+    emit_dispatch_any(g, c);
 }

@@ -16,6 +16,10 @@ $(CAPNPC_C): $(CAPNPC_C_SRCS) $(CAPNPC_C_HDRS) $(CAPNP_HOST_LIB)
 $(CAPNP_GEN_DIR)/%.capnp.h $(CAPNP_GEN_DIR)/%.capnp.c: schema/%.capnp $(CAPNPC_C)
 	@mkdir -p $(CAPNP_GEN_DIR)
 	$(call say,CAPNP,$<)capnp compile -o$(abspath $(CAPNPC_C)):$(CAPNP_GEN_DIR) $<
+# The test-only schema of tests/guest, the same way (its own C prefix).
+$(CAPNP_GEN_DIR)/%.capnp.h $(CAPNP_GEN_DIR)/%.capnp.c: tests/guest/%.capnp $(CAPNPC_C)
+	@mkdir -p $(CAPNP_GEN_DIR)
+	$(call say,CAPNP,$<)capnp compile -o$(abspath $(CAPNPC_C)):$(CAPNP_GEN_DIR) $<
 
 # The generated code for the project schema must build freestanding too.
 $(BUILD)/capnp/freestanding/capos.capnp.o: $(CAPOS_GEN_C) $(CAPOS_GEN_H) $(CAPNP_HDRS)

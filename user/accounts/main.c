@@ -111,15 +111,11 @@ static int do_lookup(void *self, capos_AccountStore_lookup_Params_reader p, capo
 }
 
 static const capos_AccountStore_server server = { .lookup = do_lookup };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_AccountStore_dispatch(srv, self, c); }
 
 int main(void)
 {
     uint32_t owner = rt_capset_require("accounts");
     seed(rt_capset->args);
-    static uint8_t buf[1024] __attribute__((aligned(8)));
     struct rt_incoming in;
-    for (;;)
-        if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
-            return 0;
+    return rt_serve_forever(owner, capos_AccountStore_dispatch_any, &server, &in);
 }

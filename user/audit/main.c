@@ -117,13 +117,9 @@ static int do_tail(void *self, capos_AuditLog_tail_Params_reader p, capos_AuditL
 }
 
 static const capos_AuditLog_server server = { .record = do_record, .tail = do_tail, .recordNamed = do_record_named };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_AuditLog_dispatch(srv, self, c); }
 
 int main(void)
 {
     uint32_t owner = rt_capset_require("log");
-    static uint8_t buf[1024] __attribute__((aligned(8)));
-    for (;;)
-        if (rt_serve_one(owner, dispatch, &server, &rx, buf, sizeof buf, &rx) == CAP_ERR_DISCONNECTED)
-            return 0;
+    return rt_serve_forever(owner, capos_AuditLog_dispatch_any, &server, &rx);
 }

@@ -63,13 +63,9 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
 }
 
 static const capos_AuthorityBroker_server server = { .shellBundle = do_bundle };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_AuthorityBroker_dispatch(srv, self, c); }
 
 int main(void)
 {
     uint32_t owner = rt_capset_require("broker");
-    static uint8_t buf[1024] __attribute__((aligned(8)));
-    for (;;)
-        if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
-            return 0;
+    return rt_serve_forever(owner, capos_AuthorityBroker_dispatch_any, &server, &in);
 }

@@ -106,7 +106,6 @@ static int do_is_empty(void *self, capos_CredentialStore_isEmpty_Params_reader p
 }
 
 static const capos_CredentialStore_server server = { .verify = do_verify, .setup = do_setup, .isEmpty = do_is_empty };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_CredentialStore_dispatch(srv, self, c); }
 
 int main(void)
 {
@@ -121,7 +120,7 @@ int main(void)
     static uint8_t buf[2048] __attribute__((aligned(8)));
     struct rt_incoming in;
     for (;;) {
-        int r = rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in);
+        int r = rt_serve_one(owner, capos_CredentialStore_dispatch_any, &server, &in, buf, sizeof buf, &in);
         sodium_memzero(buf, sizeof buf);                 /* the request held a password */
         if (r == CAP_ERR_DISCONNECTED)
             return 0;

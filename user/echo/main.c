@@ -30,7 +30,6 @@ static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_
 }
 
 static const capos_Echo_server server = { .echo = do_echo };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_Echo_dispatch(srv, self, c); }
 
 int main(void)
 {
@@ -41,9 +40,6 @@ int main(void)
     char up[160];
     fmt_snprintf(up, sizeof up, "echo: up (args: %s)\n", rt_capset->args);
     log_line(up);
-    static uint8_t buf[2048] __attribute__((aligned(8)));
     struct rt_incoming in;
-    for (;;)
-        if (rt_serve_one((uint32_t)owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
-            return 0;
+    return rt_serve_forever((uint32_t)owner, capos_Echo_dispatch_any, &server, &in);
 }

@@ -20,7 +20,6 @@ struct svc {
     int64_t handle;                    /* ProcessHandle, or < 0 when not running */
     uint32_t owners[MANIFEST_MAX_EXPORTS], facets[MANIFEST_MAX_EXPORTS];
     uint32_t restarts;
-    bool gave_up;
 };
 static struct svc svcs[MANIFEST_MAX_SERVICES];
 static uint32_t sessions[MANIFEST_MAX_SESSIONS];
@@ -164,33 +163,28 @@ int services_boot(void)
     return 0;
 }
 
-/* user_data tags of the supervisor's waits */
+/* user_data tags of the supervisor's waits: the tag | the service's index */
 #define WAIT_TAG 0x5E5E000000000000ull
 
-void services_watch(void)
+/* Submit a ProcessHandle.wait for service i; its completion is the exit. */
+static void watch(uint32_t i)
 {
-    for (uint32_t i = 0; i < m.nservices; i++) {
-        if (svcs[i].handle < 0)
-            continue;
-        struct cap_sqe s = {
-            .opcode = CAP_OP_CALL, .cap_id = (uint32_t)svcs[i].handle, .interface_id = IFACE_PROCESS_HANDLE,
-            .method_id = PROCESS_WAIT, .result_addr = 0, .result_len = 0,
-        };
-        static uint8_t res[MANIFEST_MAX_SERVICES][64] __attribute__((aligned(8)));
-        s.result_addr = (uint64_t)res[i];
-        s.result_len = sizeof res[i];
-        uint64_t ud = rt_ring_submit_tagged(&s, WAIT_TAG | i);
-        (void)ud;
-    }
+    static uint8_t res[MANIFEST_MAX_SERVICES][64] __attribute__((aligned(8)));
+    struct cap_sqe w = {
+        .opcode = CAP_OP_CALL, .cap_id = (uint32_t)svcs[i].handle, .interface_id = IFACE_PROCESS_HANDLE,
+        .method_id = PROCESS_WAIT, .result_addr = (uint64_t)res[i], .result_len = sizeof res[i],
+    };
+    rt_ring_submit_tagged(&w, WAIT_TAG | i);
 }
 
-bool services_event(const struct cap_cqe *c)
+/* A service exited: log it and apply its restart policy. */
+static void exited(const struct cap_cqe *c)
 {
     if ((c->user_data & 0xFFFF000000000000ull) != WAIT_TAG)
-        return false;
+        return;
     uint32_t i = (uint32_t)(c->user_data & 0xFFFF);
     if (i >= m.nservices)
-        return true;
+        return;
     struct svc *v = &svcs[i];
     struct manifest_service *s = &m.services[i];
     char n[32];
@@ -201,70 +195,26 @@ bool services_event(const struct cap_cqe *c)
     printf("init: service %s exited with %ld\n", n, code);
     bool again = s->restart == MANIFEST_RESTART_ALWAYS || (s->restart == MANIFEST_RESTART_ON_FAILURE && code != 0);
     if (!again)
-        return true;
+        return;
     if (v->restarts >= s->retries) {
         printf("init: service %s: restart limit (%u) reached, leaving it stopped\n", n, s->retries);
-        v->gave_up = true;
-        return true;
+        return;
     }
     v->restarts++;
     printf("init: restarting %s (%u of %u)\n", n, v->restarts, s->retries);
-    if (start(i) == 0) {
-        static uint8_t res2[MANIFEST_MAX_SERVICES][64] __attribute__((aligned(8)));
-        struct cap_sqe w = {
-            .opcode = CAP_OP_CALL, .cap_id = (uint32_t)v->handle, .interface_id = IFACE_PROCESS_HANDLE,
-            .method_id = PROCESS_WAIT, .result_addr = (uint64_t)res2[i], .result_len = sizeof res2[i],
-        };
-        rt_ring_submit_tagged(&w, WAIT_TAG | i);
-    }
-    return true;
-}
-
-void services_list(void)
-{
-    for (uint32_t i = 0; i < m.nservices; i++) {
-        char n[32];
-        name_of(m.services[i].name, n, sizeof n);
-        printf("  %-12s %s, restarts %u\n", n, svcs[i].handle >= 0 ? "running" : svcs[i].gave_up ? "stopped (gave up)" : "stopped",
-               svcs[i].restarts);
-    }
-}
-
-int64_t services_client(const char *service, const char *export_name)
-{
-    for (uint32_t i = 0; i < m.nservices; i++) {
-        if (!manifest_str_eq(m.services[i].name, service, strlen(service)))
-            continue;
-        for (uint32_t x = 0; x < m.services[i].nexports; x++)
-            if (manifest_str_eq(m.services[i].exports[x].name, export_name, strlen(export_name)))
-                return svcs[i].facets[x];
-    }
-    return -1;
-}
-
-int64_t services_handle(const char *service)
-{
-    for (uint32_t i = 0; i < m.nservices; i++)
-        if (manifest_str_eq(m.services[i].name, service, strlen(service)))
-            return svcs[i].handle;
-    return -1;
-}
-
-bool services_has(const char *service)
-{
-    for (uint32_t i = 0; i < m.nservices; i++)
-        if (manifest_str_eq(m.services[i].name, service, strlen(service)))
-            return true;
-    return false;
+    if (start(i) == 0)
+        watch(i);
 }
 
 __attribute__((noreturn)) void services_supervise(void)
 {
-    services_watch();
+    for (uint32_t i = 0; i < m.nservices; i++)
+        if (svcs[i].handle >= 0)
+            watch(i);
     for (;;) {
         struct cap_cqe c;
         while (!rt_ring_poll(&c))
             sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
-        services_event(&c);
+        exited(&c);
     }
 }

@@ -79,15 +79,11 @@ out:
 }
 
 static const capos_RestrictedShellLauncher_server server = { .launchShell = do_launch };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_RestrictedShellLauncher_dispatch(srv, self, c); }
 
 int main(void)
 {
     uint32_t owner = rt_capset_require("launcher");
     spawner = rt_capset_require("spawner");
     broker = rt_capset_require("broker");
-    static uint8_t buf[1024] __attribute__((aligned(8)));
-    for (;;)
-        if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
-            return 0;
+    return rt_serve_forever(owner, capos_RestrictedShellLauncher_dispatch_any, &server, &in);
 }

@@ -13,7 +13,6 @@ static int do_write(void *self, capos_Console_write_Params_reader p, capos_Conso
 }
 
 static const capos_Console_server server = { .write = do_write };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_Console_dispatch(srv, self, c); }
 
 int main(void)
 {
@@ -21,9 +20,6 @@ int main(void)
     if (owner < 0)
         return 2;
     printf("[logger] up (pid %u)\n", rt_pid);
-    static uint8_t buf[2048] __attribute__((aligned(8)));
     struct rt_incoming in;
-    for (;;)
-        if (rt_serve_one((uint32_t)owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
-            return 0;
+    return rt_serve_forever((uint32_t)owner, capos_Console_dispatch_any, &server, &in);
 }

@@ -159,15 +159,11 @@ static int do_programs(void *self, capos_ProgramLauncher_programs_Params_reader 
 }
 
 static const capos_ProgramLauncher_server server = { .run = do_run, .programs = do_programs };
-static int dispatch(const void *srv, void *self, capnp_server_call *c) { return capos_ProgramLauncher_dispatch(srv, self, c); }
 
 int main(void)
 {
     uint32_t owner = rt_capset_require("programs");
     spawner = rt_capset_require("spawner");
     factory = rt_capset_require("endpoints");
-    static uint8_t buf[2048] __attribute__((aligned(8)));
-    for (;;)
-        if (rt_serve_one(owner, dispatch, &server, &in, buf, sizeof buf, &in) == CAP_ERR_DISCONNECTED)
-            return 0;
+    return rt_serve_forever(owner, capos_ProgramLauncher_dispatch_any, &server, &in);
 }

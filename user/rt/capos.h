@@ -113,6 +113,10 @@ int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len
  * in->keep (then the caller gets a copy and the server keeps its own). */
 int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
                  void *buf, uint32_t len, struct rt_incoming *in);
+/* Serve calls on `owner` for ever, each through `dispatch` (a generated
+ * X_dispatch_any) with `in` as the handlers' self; returns 0 once no client
+ * is left. One serve loop per thread. */
+int rt_serve_forever(uint32_t owner, rt_dispatch_fn dispatch, const void *server, struct rt_incoming *in);
 /* The same for an event loop serving several endpoints: the RECV into buf
  * was posted by the loop (rt_ring_submit_tagged) and completed with cqe. */
 int rt_serve_delivered(uint32_t owner, const struct cap_cqe *cqe, rt_dispatch_fn dispatch, const void *server,

@@ -88,6 +88,16 @@ int rt_serve_delivered(uint32_t owner, const struct cap_cqe *cqe, rt_dispatch_fn
     return answer(owner, dispatch, server, self, in);
 }
 
+int rt_serve_forever(uint32_t owner, rt_dispatch_fn dispatch, const void *server, struct rt_incoming *in)
+{
+    uint8_t buf[sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS] __attribute__((aligned(8)));
+    for (;;) {
+        int r = rt_serve_one(owner, dispatch, server, in, buf, sizeof buf, in);
+        if (r == CAP_ERR_DISCONNECTED)
+            return 0;
+    }
+}
+
 int rt_endpoint_create(uint32_t factory, uint64_t iface, uint32_t disclose, uint32_t *owner, uint32_t *client)
 {
     RT_BUFS(b, 128, 256);

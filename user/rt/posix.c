@@ -5,6 +5,7 @@
  * closed (ENOSYS) where the CPU has none; anonymous mmap is VirtualMemory.
  */
 #include "capos.h"
+#include "cpu/rdrand.h"
 
 static __thread int errno_value;
 int *__errno_location(void) { return &errno_value; }
@@ -48,32 +49,11 @@ void __explicit_bzero_chk(void *p, size_t len, size_t dstlen)
     __asm__ volatile("" : : "r"(p) : "memory");   /* the zeroing is not optimised away */
 }
 
-static bool rdrand64(uint64_t *v)
-{
-    uint32_t a, b, c, d;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-    if (!(c & (1u << 30)))
-        return false;
-    for (int i = 0; i < 32; i++) {
-        uint8_t ok;
-        __asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
-        if (ok)
-            return true;
-    }
-    return false;
-}
-
 long getrandom(void *buf, size_t len, unsigned flags)
 {
-    uint8_t *p = buf;
-    for (size_t done = 0; done < len;) {
-        uint64_t v;
-        if (!rdrand64(&v)) {
-            errno_value = ENOSYS;                  /* no entropy: fail closed */
-            return -1;
-        }
-        for (int i = 0; i < 8 && done < len; i++, done++)
-            p[done] = (uint8_t)(v >> (8 * i));
+    if (!rdrand_fill(buf, len)) {
+        errno_value = ENOSYS;                      /* no entropy: fail closed */
+        return -1;
     }
     return (long)len;
 }

@@ -47,14 +47,15 @@ static const char *const exc_names[32] = {
     "SIMD floating point", "virtualization", "control protection",
 };
 
+/* Every line carries the kernel log's prefix: user output shares the line. */
 void dump_frame(const struct trap_frame *f)
 {
-    kprintf("  rip=%016lx cs=%lx rflags=%016lx rsp=%016lx ss=%lx\n", f->rip, f->cs, f->rflags, f->rsp, f->ss);
-    kprintf("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
-    kprintf("  rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
-    kprintf("  r9 =%016lx r10=%016lx r11=%016lx r12=%016lx\n", f->r9, f->r10, f->r11, f->r12);
-    kprintf("  r13=%016lx r14=%016lx r15=%016lx\n", f->r13, f->r14, f->r15);
-    kprintf("  vector=%lu error=%lx cr2=%016lx\n", f->vector, f->error, read_cr2());
+    kprintf("[kernel]   rip=%016lx cs=%lx rflags=%016lx rsp=%016lx ss=%lx\n", f->rip, f->cs, f->rflags, f->rsp, f->ss);
+    kprintf("[kernel]   rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+    kprintf("[kernel]   rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
+    kprintf("[kernel]   r9 =%016lx r10=%016lx r11=%016lx r12=%016lx\n", f->r9, f->r10, f->r11, f->r12);
+    kprintf("[kernel]   r13=%016lx r14=%016lx r15=%016lx\n", f->r13, f->r14, f->r15);
+    kprintf("[kernel]   vector=%lu error=%lx cr2=%016lx\n", f->vector, f->error, read_cr2());
 }
 
 void trap_dispatch(struct trap_frame *f)

@@ -2,7 +2,9 @@
 
 Runs inside a network namespace made by run.sh. The TAP device belongs to
 net-tap; Linux's side of it is 10.77.0.1 (and .3), the stack gets .2 from a
-dnsmasq started here (or statically with --static).
+dnsmasq started here (or statically with --static). The raw cases
+(raw_cases.py, frames built byte by byte in raw.py) run last, each on the
+stack and on the Linux kernel of run.sh's second namespace.
 """
 import argparse
 import hashlib
@@ -22,6 +24,12 @@ LINUX_IP = "10.77.0.1"
 LINUX_IP2 = "10.77.0.3"
 STACK_IP = "10.77.0.2"
 STACK_MAC = "02:ca:b0:5e:00:02"
+PEER_IP = "10.77.0.50"              # a hand-built host on the TAP link
+PEER_MAC = "02:00:00:77:00:50"
+# The Linux target for the comparisons: a veth pair into the second namespace.
+VETH, VETH_B = "nveth0", "nveth1"
+VETH_IP, LINUXB_IP = "10.78.0.1", "10.78.0.2"
+LINUXB_PEER_IP = "10.78.0.50"
 
 results = []
 
@@ -550,8 +558,8 @@ def hostile_input(st, tmp, static):
         ("syn+rst", "drop_tcp_flags", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x06))),
         ("null flags", "drop_tcp_flags", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x00))),
         ("xmas (fin+psh+urg)", "drop_tcp_flags", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x29))),
-        ("tcp option length 0", "drop_tcp_options", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x02, opts=b"\x02\x00\x00\x00"))),
-        ("tcp option past header", "drop_tcp_options", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x02, opts=b"\x01\x01\x03\x09"))),
+        ("tcp option length 0 (ignored, not the SYN)", "tcp_options_malformed", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x02, opts=b"\x02\x00\x00\x00"))),
+        ("tcp option past header (ignored)", "tcp_options_malformed", eth + ip_packet(L, S, 6, tcp_segment(L, S, 40001, 7, 1, 0, 0x02, opts=b"\x01\x01\x03\x09"))),
         ("udp length bogus", "drop_udp_len", eth + ip_packet(L, S, 17, struct.pack("!HHHH", 5, 7, 500, 0) + b"x" * 8)),
         ("udp bad checksum", "drop_udp_checksum", eth + ip_packet(L, S, 17, struct.pack("!HHHH", 5, 7, 12, 0x1234) + b"abcd")),
         ("icmp bad checksum", "drop_icmp_checksum", eth + ip_packet(L, S, 1, b"\x08\x00\x12\x34\x00\x01\x00\x01data")),
@@ -602,6 +610,93 @@ def hostile_input(st, tmp, static):
     assert not failed, "not counted/dropped: %s" % failed
 
 
+class LinuxTarget:
+    """The kernel of the second namespace (run.sh's NET_NS_B) behind a veth
+    pair, running linux_services.py: the reference for the raw cases."""
+
+    def __init__(self, tmp):
+        ns = os.environ["NET_NS_B"]
+        self.tmp = tmp
+        sh("ip link add %s type veth peer name %s netns %s" % (VETH, VETH_B, ns))
+        sh("ip addr add %s/24 dev %s && ip link set %s up" % (VETH_IP, VETH, VETH))
+        sh("ip netns exec %s sh -c 'ip link set lo up && ip addr add %s/24 dev %s && ip link set %s up'"
+           % (ns, LINUXB_IP, VETH_B, VETH_B))
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable,
+                                   os.path.join(here, "linux_services.py")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.p.stdout.readline().strip() == "ready", "Linux services did not start"
+        self.mac = sh("ip netns exec %s cat /sys/class/net/%s/address" % (ns, VETH_B)).stdout.decode().strip()
+        time.sleep(0.3)
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(5)
+
+
+def raw_targets(st, linux):
+    import raw
+    import raw_cases
+    t_stack = raw_cases.Target("lib/net", raw.Peer("lib/net", TAP, PEER_IP, PEER_MAC, STACK_IP, STACK_MAC),
+                               STACK_IP, st)
+    t_stack.client_ip, t_stack.others = LINUX_IP, (LINUX_IP2,)
+
+    def stack_connect_out(ip, port):
+        st.send("connect %s %d /dev/null %s" % (ip, port, os.path.join(linux.tmp, "connect-out")))
+        st.wait_for("client ", 5)
+
+        def result(timeout):
+            try:
+                line = st.wait_for("client-", timeout)
+            except AssertionError:
+                return "no error in %.1f s" % timeout
+            return "refused" if line.split()[-1] == "-5" else line
+        return result
+    t_stack.connect_out = stack_connect_out
+    t_linux = raw_cases.Target("linux", raw.Peer("linux", VETH, LINUXB_PEER_IP, PEER_MAC, LINUXB_IP,
+                                                 linux.mac), LINUXB_IP)
+    t_linux.client_ip = VETH_IP
+
+    def linux_connect_out(ip, port):
+        code = ("import socket\ns = socket.socket()\ns.settimeout(10)\ntry:\n    s.connect((%r, %d))\n"
+                "    print('connected')\nexcept ConnectionRefusedError:\n    print('refused')\n"
+                "except OSError as e:\n    print(type(e).__name__)\n" % (ip, port))
+        p = subprocess.Popen(["ip", "netns", "exec", os.environ["NET_NS_B"], sys.executable, "-c", code],
+                             stdout=subprocess.PIPE, text=True)
+
+        def result(timeout):
+            try:
+                return p.communicate(timeout=timeout)[0].strip()
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                return "no error in %.1f s" % timeout
+        return result
+    t_linux.connect_out = linux_connect_out
+    return t_stack, t_linux
+
+
+def run_raw_case(fn, t_stack, t_linux):
+    """The case on lib/net (counted) and on Linux (printed next to it)."""
+    t0 = time.time()
+    try:
+        fn(t_stack)
+        ok, why = True, ""
+    except Exception as e:  # noqa: reported, the other cases still run
+        ok, why = False, str(e)
+    t1 = time.time()
+    try:
+        fn(t_linux)
+        lx = "as the RFC asks"
+    except Exception as e:  # noqa
+        lx = "differs: %s" % e
+    results.append((fn.__name__, ok))
+    if ok:
+        print("ok   %s (%.1fs; linux: %s)" % (fn.__name__, t1 - t0, lx), flush=True)
+    else:
+        print("FAIL %s: %s (linux: %s)" % (fn.__name__, why, lx), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -631,6 +726,18 @@ def main():
                   impair_loss_5pct, impair_loss_20pct, impair_dup_reorder, hostile_input):
             if not only or t.__name__ in only:
                 t(st, args.tmp, args.static)
+        import raw_cases
+        cases = [c for c in raw_cases.CASES if not only or c.__name__ in only]
+        if cases:
+            linux = LinuxTarget(args.tmp)
+            t_stack, t_linux = raw_targets(st, linux)
+            try:
+                for c in cases:
+                    run_raw_case(c, t_stack, t_linux)
+            finally:
+                t_stack.peer.close()
+                t_linux.peer.close()
+                linux.close()
         s = st.stats()
         print("counters: " + " ".join("%s=%d" % kv for kv in sorted(s.items()) if kv[1]), flush=True)
     finally:

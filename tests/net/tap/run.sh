@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs a TAP test or benchmark script inside network namespaces of its own
-# (the main one, and a second one, named in NET_NS_B, for a veth baseline),
+# (the main one, and a second one, named in NET_NS_B, whose Linux kernel is the
+# reference behind a veth pair: the benchmark's baseline, the raw cases' comparison),
 # removed on exit with every process in them.
 # Usage: run.sh PYTHON SCRIPT NET_TAP_BINARY [script arguments]
 set -eu

@@ -27,14 +27,14 @@ static void t_arp_expiry_and_unresolved(void)
     CHECK(net_arp_lookup(&A.st, IP_B, mac));
     wire_run(61000);        /* default 60 s lifetime */
     CHECK(!net_arp_lookup(&A.st, IP_B, mac));
-    /* An address nobody answers for: bounded queue, then dropped and counted. */
+    /* An address nobody answers for: bounded queue (its oldest frames make way), then dropped and counted. */
     uint64_t q0 = ctr(&A, NET_C_arp_pending_queued), r0 = ctr(&A, NET_C_arp_request_tx);
     for (int i = 0; i < 40; i++)
         net_icmp_echo(&A.st, now, NET_IP(10, 0, 0, 99), 1, (uint16_t)i, 0, 0);
-    CHECK(ctr(&A, NET_C_arp_pending_queued) - q0 == NET_ARP_PENDING);
-    CHECK(ctr(&A, NET_C_drop_arp_pending_full) == 40 - NET_ARP_PENDING);
+    CHECK(ctr(&A, NET_C_arp_pending_queued) - q0 == 40);
+    CHECK(ctr(&A, NET_C_drop_arp_pending_full) == 40 - NET_ARP_PENDING_PER_HOP);
     wire_run(5000);
-    CHECK(ctr(&A, NET_C_drop_arp_unresolved) == NET_ARP_PENDING);
+    CHECK(ctr(&A, NET_C_drop_arp_unresolved) == NET_ARP_PENDING_PER_HOP);
     CHECK(ctr(&A, NET_C_arp_request_tx) - r0 == 3);     /* tried 3 times, once a second */
 }
 
@@ -70,12 +70,12 @@ static void t_fragment_bounds(void)
     n = build_ip(f, B.st.cfg.mac, A.st.cfg.mac, IP_A, IP_B, 17, 7, 0x2000, pl, 801);
     wire_inject(&B, f, n);
     CHECK(ctr(&B, NET_C_drop_frag_malformed) == 1);
-    /* More datagrams in flight than slots. */
+    /* More datagrams in flight than slots: the oldest make way. */
     for (uint16_t id = 100; id < 100 + NET_FRAG_SLOTS + 3; id++) {
         n = build_ip(f, B.st.cfg.mac, A.st.cfg.mac, IP_A, IP_B, 17, id, 0x2000, pl, 800);
         wire_inject(&B, f, n);
     }
-    CHECK(ctr(&B, NET_C_drop_frag_no_slot) == 3);
+    CHECK(ctr(&B, NET_C_drop_frag_evicted) == 3);
     /* Incomplete ones time out and free their slots. */
     wire_run(31000);
     CHECK(ctr(&B, NET_C_drop_frag_timeout) == NET_FRAG_SLOTS);

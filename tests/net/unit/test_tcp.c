@@ -354,6 +354,11 @@ static void t_syn_flood_cookies(void)
     }
     CHECK(s2 > 0);
     CHECK(ctr(&B, NET_C_tcp_syncookie_ok) >= 1);
+    /* The client offered timestamps: window scale and SACK survive the cookie. */
+    const struct net_tcb *bt = &B.tcb[s2 & 0xffff], *at = &A.tcb[c2 & 0xffff];
+    CHECK(bt->from_cookie && bt->ts_ok && bt->ws_ok && bt->sack_ok);
+    CHECK(at->ts_ok && at->ws_ok && at->sack_ok);
+    CHECK(bt->snd_wscale == at->rcv_wscale && bt->rcv_wscale == at->snd_wscale);
     struct flow fl = { &A, &B, c2, s2, 0, 0, 200000, false };
     CHECK(transfer(&fl, 0, 20000));
     /* A forged cookie ACK is refused. */

@@ -1,0 +1,153 @@
+/*
+ * ipc-server: serves IpcProbe on the endpoint owner cap "probe".
+ * Argument "idle": hold the endpoint but never RECV (calls queue up).
+ */
+#include "rt/capos.h"
+#include "capos_test.capnp.h"
+
+static uint32_t owner;
+static struct rt_incoming in;
+static uint32_t filled[300];
+static uint32_t nfilled;
+
+static int echo(void *self, capos_test_IpcProbe_echo_Params_reader p, capos_test_IpcProbe_echo_Results_builder r)
+{
+    capnp_data d = capos_test_IpcProbe_echo_Params_get_data(p);
+    capos_test_IpcProbe_echo_Results_set_data(r, d.ptr, d.len);
+    capos_test_IpcProbe_echo_Results_set_callerRef0(r, in.hdr->caller_ref[0]);
+    capos_test_IpcProbe_echo_Results_set_callerRef1(r, in.hdr->caller_ref[1]);
+    capos_test_IpcProbe_echo_Results_set_badge(r, in.hdr->badge);
+    capos_test_IpcProbe_echo_Results_set_epoch(r, in.hdr->session_epoch);
+    if (in.hdr->flags & CAP_RECV_F_PRINCIPAL)
+        capos_test_IpcProbe_echo_Results_set_principal(r, in.hdr->principal, strnlen(in.hdr->principal, 32));
+    if (in.hdr->flags & CAP_RECV_F_PROFILE)
+        capos_test_IpcProbe_echo_Results_set_profile(r, in.hdr->profile, strnlen(in.hdr->profile, 32));
+    return CAPNP_OK;
+}
+
+static int take_cap(void *self, capos_test_IpcProbe_takeCap_Params_reader p, capos_test_IpcProbe_takeCap_Results_builder r)
+{
+    uint32_t idx = capos_test_IpcProbe_takeCap_Params_get_cap(p);
+    if (idx >= in.ncaps)
+        return CAP_ERR_INVALID_ARGUMENT;
+    uint32_t cap = in.caps[idx];
+    uint64_t iface = in.cap_ifaces[idx];
+    static bool wrote;
+    if (iface == IFACE_CONSOLE && !wrote) {
+        wrote = true;
+        uint32_t save = rt_console;
+        rt_console = cap;
+        printf("ipc-server: this line went through a Console cap that arrived in a call\n");
+        rt_console = save;
+    }
+    capos_test_IpcProbe_takeCap_Results_set_interfaceId(r, iface);
+    for (uint32_t i = 0; i < in.ncaps; i++)
+        rt_release(in.caps[i]);          /* used; nothing is kept */
+    return CAPNP_OK;
+}
+
+static int hold(void *self, capos_test_IpcProbe_hold_Params_reader p, capos_test_IpcProbe_hold_Results_builder r)
+{
+    in.deferred = true;                        /* never answered */
+    return CAPNP_OK;
+}
+
+static int fill_table(void *self, capos_test_IpcProbe_fillTable_Params_reader p, capos_test_IpcProbe_fillTable_Results_builder r)
+{
+    for (;;) {
+        int64_t f = rt_endpoint_facet(owner, 99);
+        if (f < 0 || nfilled == sizeof filled / sizeof filled[0])
+            break;
+        filled[nfilled++] = (uint32_t)f;
+    }
+    capos_test_IpcProbe_fillTable_Results_set_filled(r, nfilled);
+    return CAPNP_OK;
+}
+
+static int drain_table(void *self, capos_test_IpcProbe_drainTable_Params_reader p, capos_test_IpcProbe_drainTable_Results_builder r)
+{
+    while (nfilled)
+        rt_release(filled[--nfilled]);
+    return CAPNP_OK;
+}
+
+static const capos_test_IpcProbe_server server = {
+    .echo = echo, .takeCap = take_cap, .hold = hold, .fillTable = fill_table, .drainTable = drain_table,
+};
+
+static int dispatch(const void *srv, void *self, capnp_server_call *c)
+{
+    return capos_test_IpcProbe_dispatch(srv, self, c);
+}
+
+/* "ooo": keep up to four RECVs posted, and answer what arrived in reverse
+ * order after a pseudo-random pause: callers see out-of-order completions. */
+static void serve_out_of_order(void)
+{
+    enum { N = 4 };
+    static uint8_t bufs[N][512] __attribute__((aligned(8)));
+    uint64_t tags[N];
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < N; i++) {
+        struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)bufs[i], .result_len = 512 };
+        tags[i] = rt_ring_submit_tagged(&s, 0x0EE0000000000000ull | (uint64_t)i);
+    }
+    for (;;) {
+        int got[N], n = 0;
+        struct cap_cqe c;
+        /* completions may already sit in the runtime's stash (a RETURN's
+         * wait drained them): look there before sleeping */
+        while (!rt_ring_poll(&c))
+            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        do {
+            for (int i = 0; i < N; i++) {
+                if (c.user_data != tags[i])
+                    continue;
+                if (c.result < 0)
+                    exit(0);
+                got[n++] = i;
+            }
+        } while (n < N && rt_ring_poll(&c));
+        if (!n)
+            continue;
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        rt_timer_sleep_until(rt_timer_now() + (rng % 300000));
+        for (int k = n - 1; k >= 0; k--) {          /* the last to arrive is answered first */
+            int i = got[k];
+            const struct cap_recv_hdr *h = (const void *)bufs[i];
+            uint8_t out[256] __attribute__((aligned(8)));
+            capnp_builder b;
+            size_t len = 0;
+            capnp_msg m;
+            capnp_data d = { 0, 0 };
+            if (capnp_msg_init(&m, bufs[i] + sizeof *h, h->params_len) == CAPNP_OK)
+                d = capos_test_IpcProbe_echo_Params_get_data(capos_test_IpcProbe_echo_Params_read_root(&m));
+            capnp_builder_init(&b, out, sizeof out);
+            capos_test_IpcProbe_echo_Results_set_data(capos_test_IpcProbe_echo_Results_init_root(&b), d.ptr, d.len);
+            capnp_builder_finish(&b, &len);
+            rt_return(owner, h->call_id, out, (uint32_t)len, 0, 0, false);
+            struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)bufs[i], .result_len = 512 };
+            tags[i] = rt_ring_submit_tagged(&s, 0x0EE0000000000000ull | (uint64_t)i);
+        }
+    }
+}
+
+int main(void)
+{
+    int64_t o = rt_capset_lookup("probe");
+    if (o < 0)
+        return 2;
+    owner = (uint32_t)o;
+    if (!strcmp(rt_capset->args, "ooo"))
+        serve_out_of_order();
+    if (!strcmp(rt_capset->args, "idle")) {
+        for (;;)
+            rt_timer_sleep_until(rt_timer_now() + 1000000000ull);
+    }
+    static uint8_t buf[1024] __attribute__((aligned(8)));
+    for (;;) {
+        int r = rt_serve_one(owner, dispatch, &server, 0, buf, sizeof buf, &in);
+        if (r == CAP_ERR_DISCONNECTED)
+            return 0;
+    }
+}

@@ -1,0 +1,150 @@
+/*
+ * sessprobe: a test-only service for the session harnesses (test images
+ * only). It serves Echo, so a test manifest can hand it to the operator's
+ * shell as its "echo" service; the harness then asks it, through the real
+ * login door and shell, for what only the kernel and the session manager
+ * know:
+ *   echo stats    the kernel's counters (KernelStats.get), the session
+ *                 manager's table (SessionManager.occupancy) and what the
+ *                 session manager holds in the kernel's own table
+ *   echo shells   every capos-shell and the interface of each cap it holds,
+ *                 from the kernel's tables (KernelStats.processes)
+ * Args "fill N": at start it opens guest sessions until the table is full,
+ * then, once the manager has refused N more logins for a full table, logs
+ * its sessions out again.
+ */
+#include "rt/capos.h"
+
+static uint32_t stats, manager;
+
+static const char *iface_name(uint64_t id)
+{
+    for (uint32_t j = 0; j < capos_INTERFACE_COUNT; j++)
+        if (capos_interfaces[j].id == id)
+            return capos_interfaces[j].name;
+    return "?";
+}
+
+struct occ { uint32_t open, capacity, held; uint64_t opened, ended, full; };
+
+static int occupancy(struct occ *o)
+{
+    RT_BUFS(b, 64, 256);
+    capnp_client cl = RT_CLIENT(manager);
+    capnp_call call;
+    capos_SessionManager_occupancy_Results_reader r;
+    int e = rt_error(capos_SessionManager_occupancy(&cl, &b, &call, &r));
+    if (e)
+        return e;
+    o->open = capos_SessionManager_occupancy_Results_get_open(r);
+    o->capacity = capos_SessionManager_occupancy_Results_get_capacity(r);
+    o->held = capos_SessionManager_occupancy_Results_get_held(r);
+    o->opened = capos_SessionManager_occupancy_Results_get_opened(r);
+    o->ended = capos_SessionManager_occupancy_Results_get_ended(r);
+    o->full = capos_SessionManager_occupancy_Results_get_refusedFull(r);
+    return 0;
+}
+
+/* Walk the kernel's process table: what `name` processes hold. Appends
+ * "name held=N: Iface Iface ..." per match to out. */
+static size_t walk(const char *name, bool ifaces, char *out, size_t cap)
+{
+    RT_BUFS(b, 64, 8192);
+    capnp_client cl = RT_CLIENT(stats);
+    capnp_call call;
+    capos_KernelStats_processes_Results_reader r;
+    size_t len = 0;
+    if (capos_KernelStats_processes(&cl, &b, &call, &r))
+        return 0;
+    capnp_list l = capos_KernelStats_processes_Results_get_list(r);
+    for (uint32_t i = 0; i < l.count; i++) {
+        capos_ProcessCaps_reader p = capos_ProcessCaps_list_get(l, i);
+        capnp_text n = capos_ProcessCaps_get_name(p);
+        if (n.len != strlen(name) || memcmp(n.str, name, n.len))
+            continue;
+        len += fmt_snprintf(out + len, cap - len, "%s%s held=%u", len ? " | " : "", name, capos_ProcessCaps_get_held(p));
+        capnp_list ifs = capos_ProcessCaps_get_interfaces(p);
+        for (uint32_t k = 0; ifaces && k < ifs.count && len + 40 < cap; k++)
+            len += fmt_snprintf(out + len, cap - len, "%s%s", k ? " " : ": ", iface_name(capnp_list_u64(ifs, k)));
+        if (len >= cap)
+            len = cap - 1;
+    }
+    return len;
+}
+
+static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_Results_builder r)
+{
+    capnp_data d = capos_Echo_echo_Params_get_data(p);
+    char out[1024];
+    size_t len = 0;
+    if (d.len == 5 && !memcmp(d.ptr, "stats", 5)) {
+        struct rt_kernel_stats k;
+        struct occ o = { 0 };
+        char sm[128] = "";
+        rt_stats(stats, &k);
+        occupancy(&o);
+        walk("session-manager", false, sm, sizeof sm);
+        len = (size_t)fmt_snprintf(out, sizeof out,
+                                   "PROBE kernel frames=%lu objects=%lu heap=%lu processes=%lu slots=%lu pending=%lu"
+                                   " table open=%u capacity=%u held=%u opened=%lu ended=%lu refused-full=%lu %s",
+                                   k.free_frames, k.objects, k.heap_bytes, k.processes, k.cap_slots, k.pending_calls,
+                                   o.open, o.capacity, o.held, o.opened, o.ended, o.full, sm);
+    } else if (d.len == 6 && !memcmp(d.ptr, "shells", 6)) {
+        len = (size_t)fmt_snprintf(out, sizeof out, "PROBE ");
+        len += walk("capos-shell", true, out + len, sizeof out - len);
+    } else {
+        len = (size_t)fmt_snprintf(out, sizeof out, "PROBE ?");
+    }
+    if (len >= sizeof out)
+        len = sizeof out - 1;
+    capos_Echo_echo_Results_set_data(r, out, len);
+    return CAPNP_OK;
+}
+
+static const capos_Echo_server server = { .echo = do_echo };
+
+/* "fill N": take every free slot, hold them until N logins were refused. */
+static void fill(uint32_t refusals)
+{
+    static uint32_t held[32];
+    uint32_t n = 0;
+    struct occ o;
+    for (;;) {
+        RT_BUFS(b, 64, 256);
+        capnp_client cl = RT_CLIENT(manager);
+        capnp_call call;
+        capos_SessionManager_guest_Results_reader gr;
+        if (rt_error(capos_SessionManager_guest(&cl, &b, &call, &gr)) ||
+            capos_SessionManager_guest_Results_get_result(gr) != capos_LoginResult_ok || n == 32)
+            break;
+        held[n++] = b.result_caps[capos_SessionManager_guest_Results_get_session(gr)];
+        rt_release(b.result_caps[capos_SessionManager_guest_Results_get_context(gr)]);
+    }
+    if (occupancy(&o))
+        return;
+    printf("PROBE filled %u sessions, table %u/%u\n", n, o.open, o.capacity);
+    uint64_t base = o.full;
+    while (!occupancy(&o) && o.full < base + refusals)
+        rt_timer_sleep_until(rt_timer_now() + 100000000ull);
+    for (uint32_t i = 0; i < n; i++) {
+        RT_BUFS(b, 128, 64);
+        capnp_client cl = RT_CLIENT(held[i]);
+        capnp_call call;
+        capos_UserSession_logout_Results_reader lr;
+        capos_UserSession_logout(&cl, &b, &call, "logout", 6, &lr);
+        rt_release(held[i]);
+    }
+    occupancy(&o);
+    printf("PROBE released %u sessions, table %u/%u\n", n, o.open, o.capacity);
+}
+
+int main(void)
+{
+    uint32_t owner = rt_capset_require("echo");
+    stats = rt_capset_require("stats");
+    manager = rt_capset_require("manager");
+    if (!strncmp(rt_capset->args, "fill ", 5))
+        fill((uint32_t)(rt_capset->args[5] - '0'));
+    struct rt_incoming in;
+    return rt_serve_forever(owner, capos_Echo_dispatch_any, &server, &in);
+}

@@ -1,0 +1,317 @@
+/*
+ * threadtest: the thread proofs (its argument picks one). Lines are facts
+ * for the host harness (tests/threads), which judges them.
+ *   basic  spawn/join, TLS per thread, the canary at %fs:0x28, concurrent
+ *          ring calls from many threads
+ *   fault  one thread dereferences null while others run: the process dies
+ *   last   the main thread exits first; the last thread's value ends the process
+ */
+#include "rt/capos.h"
+#include "capos_test.capnp.h"
+
+static __thread uint64_t tls_id;
+static __thread char tls_buf[32] = "initial image";
+
+static void *work(void *arg)
+{
+    uint64_t n = (uint64_t)arg, sum = 0;
+    for (uint64_t i = 1; i <= n; i++)
+        sum += i;
+    return (void *)sum;
+}
+
+/* Floating point in the YMM registers across preemption: every thread's
+ * sums must equal the single-threaded reference bit for bit. */
+typedef double v4d __attribute__((vector_size(32)));
+__attribute__((target("avx"), noinline)) static uint64_t fp_series(uint64_t seed)
+{
+    v4d acc = { 0, 0, 0, 0 }, step = { 1.0, 1.5, 2.0, 2.5 };
+    v4d x = { (double)seed, (double)seed + 1, (double)seed + 2, (double)seed + 3 };
+    for (int i = 0; i < 400000; i++) {
+        x = x + step;
+        acc = acc + (v4d){ 1, 1, 1, 1 } / (x * x);
+    }
+    double out = acc[0] + acc[1] * 3 + acc[2] * 5 + acc[3] * 7;
+    uint64_t bits;
+    memcpy(&bits, &out, 8);
+    return bits;
+}
+
+static void *fp_worker(void *arg)
+{
+    return (void *)fp_series((uint64_t)arg);
+}
+
+static void *tls_check(void *arg)
+{
+    uint64_t me = (uint64_t)arg;
+    int image = !strcmp(tls_buf, "initial image");
+    tls_id = me;
+    fmt_snprintf(tls_buf, sizeof tls_buf, "thread %lu", me);
+    rt_timer_sleep_until(rt_timer_now() + 3000000);           /* let the others run */
+    uint64_t canary, self, tcb;
+    __asm__ volatile("mov %%fs:0x28, %0" : "=r"(canary));
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(self));
+    __asm__ volatile("rdfsbase %0" : "=r"(tcb));
+    char want[32];
+    fmt_snprintf(want, sizeof want, "thread %lu", me);
+    int ok = image && tls_id == me && !strcmp(tls_buf, want) && self == tcb && canary != 0;
+    return (void *)(uint64_t)ok;
+}
+
+#define CALLERS 8
+#define CALLS 300
+static void *caller(void *arg)
+{
+    uint64_t me = (uint64_t)arg, prev = 0;
+    int bad = 0;
+    for (int i = 0; i < CALLS; i++) {
+        uint64_t t = rt_timer_now();            /* a ring CALL; its completion must come back to us */
+        if (t == 0 || t < prev)
+            bad++;
+        prev = t;
+        if (i % 30 == 0 && rt_timer_sleep_until(t + 500000) != 0)   /* block: completions interleave */
+            bad++;
+        if (i % 100 == 0)
+            printf("THREAD caller %lu at %d\n", me, i);
+    }
+    return (void *)(uint64_t)bad;
+}
+
+static void *spin_then_fault(void *arg)
+{
+    if (arg) {
+        rt_timer_sleep_until(rt_timer_now() + 5000000);
+        printf("THREAD faulting now\n");
+        return (void *)(uint64_t)*(volatile int *)0;
+    }
+    for (;;)
+        __asm__ volatile("pause");
+}
+
+static void *late(void *arg)
+{
+    rt_timer_sleep_until(rt_timer_now() + 10000000);
+    printf("THREAD late thread ends the process with 9\n");
+    return (void *)9;
+}
+
+/* ---- ParkSpace and the primitives built on it ---- */
+static volatile uint32_t word = 5;
+static void *parker(void *arg)
+{
+    return (void *)(uint64_t)rt_park_wait(&word, 5, 0);
+}
+
+static struct rt_mutex mu;
+static uint64_t counter;
+#define INCS 3000
+static void *incr(void *arg)
+{
+    for (int i = 0; i < INCS; i++) {
+        rt_mutex_lock(&mu);
+        uint64_t v = counter;
+        if (i % 500 == 0)
+            rt_timer_now();                 /* a ring call while holding the lock: others contend */
+        counter = v + 1;
+        rt_mutex_unlock(&mu);
+    }
+    return 0;
+}
+
+static struct rt_mutex pm;
+static struct rt_cond pc;
+static int turn;
+#define ROUNDS 1000
+static void *pingpong(void *arg)
+{
+    int me = (int)(uint64_t)arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        rt_mutex_lock(&pm);
+        while (turn != me)
+            rt_cond_wait(&pc, &pm);
+        turn = 1 - me;
+        rt_cond_broadcast(&pc);
+        rt_mutex_unlock(&pm);
+    }
+    return 0;
+}
+
+static struct rt_once once;
+static volatile int once_runs;
+static void once_fn(void)
+{
+    rt_timer_sleep_until(rt_timer_now() + 2000000);   /* others arrive while it runs */
+    __atomic_fetch_add(&once_runs, 1, __ATOMIC_RELAXED);
+}
+static void *once_user(void *arg)
+{
+    rt_once(&once, once_fn);
+    return (void *)(uint64_t)once_runs;
+}
+
+static volatile uint32_t never;
+static void *park_forever(void *arg)
+{
+    while (never == 0)
+        rt_park_wait(&never, 0, 0);
+    return 0;
+}
+
+/* ---- the reactor stress: many threads, kernel calls and an endpoint that
+ * answers out of order ---- */
+#define STRESS_THREADS 8
+#define STRESS_CALLS 2000
+static uint32_t probe;
+static void *stress(void *arg)
+{
+    uint64_t me = (uint64_t)arg;
+    uint64_t wrong = 0;
+    for (uint64_t i = 0; i < STRESS_CALLS; i++) {
+        if (i % 2) {
+            if (rt_timer_now() == 0)
+                wrong++;
+            continue;
+        }
+        uint64_t msg[2] = { me, i };
+        RT_BUFS(b, 256, 512);
+        capnp_client cl = RT_CLIENT(probe);
+        capnp_call call;
+        capos_test_IpcProbe_echo_Results_reader r;
+        int e = capos_test_IpcProbe_echo(&cl, &b, &call, msg, sizeof msg, &r);
+        capnp_data d = e ? (capnp_data){ 0, 0 } : capos_test_IpcProbe_echo_Results_get_data(r);
+        if (e || d.len != sizeof msg || memcmp(d.ptr, msg, sizeof msg))
+            wrong++;                      /* someone else's completion, or none */
+    }
+    return (void *)wrong;
+}
+
+int main(void)
+{
+    const char *mode = rt_capset->args;
+    struct rt_thread *t[CALLERS];
+    void *ret;
+    if (!strcmp(mode, "basic")) {
+        int ok = 1;
+        for (int i = 0; i < 4; i++)
+            ok &= rt_thread_create(&t[i], work, (void *)(uint64_t)(100 * (i + 1))) == 0;
+        for (int i = 0; i < 4; i++) {
+            ok &= rt_thread_join(t[i], &ret) == 0;
+            uint64_t n = 100 * (uint64_t)(i + 1);
+            ok &= (uint64_t)ret == n * (n + 1) / 2;
+        }
+        printf("THREAD spawn-join ok=%d\n", ok);
+
+        uint64_t ref[4];
+        for (int i = 0; i < 4; i++)
+            ref[i] = fp_series((uint64_t)i + 1);
+        ok = 1;
+        for (int i = 0; i < 4; i++)
+            ok &= rt_thread_create(&t[i], fp_worker, (void *)(uint64_t)(i + 1)) == 0;
+        for (int i = 0; i < 4; i++) {
+            ok &= rt_thread_join(t[i], &ret) == 0;
+            ok &= (uint64_t)ret == ref[i];
+        }
+        printf("THREAD fpu-avx ok=%d\n", ok);
+
+        ok = 1;
+        tls_id = 1000;
+        for (int i = 0; i < 4; i++)
+            ok &= rt_thread_create(&t[i], tls_check, (void *)(uint64_t)(i + 1)) == 0;
+        for (int i = 0; i < 4; i++) {
+            ok &= rt_thread_join(t[i], &ret) == 0;
+            ok &= ret == (void *)1;
+        }
+        printf("THREAD tls ok=%d main-untouched=%d\n", ok, tls_id == 1000 && !strcmp(tls_buf, "initial image"));
+
+        uint64_t bad = 0;
+        ok = 1;
+        for (int i = 0; i < CALLERS; i++)
+            ok &= rt_thread_create(&t[i], caller, (void *)(uint64_t)i) == 0;
+        for (int i = 0; i < CALLERS; i++) {
+            ok &= rt_thread_join(t[i], &ret) == 0;
+            bad += (uint64_t)ret;
+        }
+        printf("THREAD concurrent-calls threads=%d calls=%d ok=%d bad=%lu lost=%lu\n", CALLERS, CALLS, ok, bad, rt_ring_lost);
+        return 0;
+    }
+    if (!strcmp(mode, "park")) {
+        printf("PARK mismatch result=%d\n", rt_park_wait(&word, 4, 0));
+        {   /* a word outside the process's memory is refused */
+            RT_BUFS(b, 128, 64);
+            uint32_t park_cap = (uint32_t)rt_capset_lookup("park");
+            capnp_client cl = RT_CLIENT(park_cap);
+            capnp_call call;
+            capos_ParkSpace_wait_Results_reader r;
+            printf("PARK kernel-address result=%d\n",
+                   rt_error(capos_ParkSpace_wait(&cl, &b, &call, 0xFFFF800000001000ull, 0, 0, rt_thread_self(), &r)));
+            printf("PARK unmapped-address result=%d\n",
+                   rt_error(capos_ParkSpace_wait(&cl, &b, &call, 0x1000, 0, 0, rt_thread_self(), &r)));
+        }
+        uint64_t t0 = rt_timer_now();
+        int r = rt_park_wait(&word, 5, 5000000);
+        printf("PARK timeout result=%d waited-enough=%d\n", r, rt_timer_now() - t0 >= 5000000);
+        rt_thread_create(&t[0], parker, 0);
+        rt_timer_sleep_until(rt_timer_now() + 5000000);
+        word = 6;
+        rt_park_wake(&word, 1);
+        rt_thread_join(t[0], &ret);
+        printf("PARK wake result=%lu\n", (uint64_t)ret);
+        for (int i = 0; i < 8; i++)
+            rt_thread_create(&t[i], incr, 0);
+        for (int i = 0; i < 8; i++)
+            rt_thread_join(t[i], 0);
+        printf("PARK mutex counter=%lu expected=%d\n", counter, 8 * INCS);
+        rt_thread_create(&t[0], pingpong, (void *)0);
+        rt_thread_create(&t[1], pingpong, (void *)1);
+        rt_thread_join(t[0], 0);
+        rt_thread_join(t[1], 0);
+        printf("PARK condvar rounds=%d done\n", ROUNDS);
+        int all = 1;
+        for (int i = 0; i < 8; i++)
+            rt_thread_create(&t[i], once_user, 0);
+        for (int i = 0; i < 8; i++) {
+            rt_thread_join(t[i], &ret);
+            all &= ret == (void *)1;
+        }
+        printf("PARK once runs=%d all-saw-it=%d\n", once_runs, all);
+        return 0;
+    }
+    if (!strcmp(mode, "parkkill")) {
+        for (int i = 0; i < 3; i++)
+            rt_thread_create(&t[i], park_forever, 0);
+        printf("PARK three threads parked forever\n");
+        rt_park_wait(&word, 5, 0);        /* and the main thread too */
+        return 4;
+    }
+    if (!strcmp(mode, "stress")) {
+        int64_t f = rt_capset_lookup("probe");
+        if (f < 0)
+            return 2;
+        probe = (uint32_t)f;
+        for (int i = 0; i < STRESS_THREADS; i++)
+            rt_thread_create(&t[i], stress, (void *)(uint64_t)i);
+        uint64_t wrong = 0;
+        for (int i = 0; i < STRESS_THREADS; i++) {
+            rt_thread_join(t[i], &ret);
+            wrong += (uint64_t)ret;
+        }
+        printf("STRESS threads=%d calls=%d wrong=%lu lost=%lu max-drainers=%u\n", STRESS_THREADS,
+               STRESS_THREADS * STRESS_CALLS, wrong, rt_ring_lost, rt_drains_max);
+        return 0;
+    }
+    if (!strcmp(mode, "fault")) {
+        rt_thread_create(&t[0], spin_then_fault, 0);
+        rt_thread_create(&t[1], spin_then_fault, 0);
+        rt_thread_create(&t[2], spin_then_fault, (void *)1);
+        rt_thread_join(t[2], &ret);
+        printf("THREAD main survived the fault (wrong)\n");
+        return 0;
+    }
+    if (!strcmp(mode, "last")) {
+        rt_thread_create(&t[0], late, 0);
+        printf("THREAD main thread exits first\n");
+        rt_thread_exit((void *)5);
+    }
+    return 3;
+}
