@@ -1,8 +1,9 @@
 /*
  * The UART's line discipline, shared by Console and TerminalSession:
  * characters typed go to the oldest waiting reader's line; Backspace/DEL
- * erase, Ctrl-U clears, Enter completes. A reader may ask for no echo
- * (password entry: nothing typed is shown) and for events: Ctrl-C ends the
+ * erase one character (all the bytes of a UTF-8 sequence), Ctrl-U clears,
+ * Enter completes. A reader may ask for no echo (password entry: nothing
+ * typed is shown) and for events: Ctrl-C ends the
  * read as an interrupt (the partial line is dropped) and Ctrl-D on an empty
  * line as end of input.
  */
@@ -67,7 +68,9 @@ void console_input_ready(void)
         } else if (events && ch == 0x04 && line_len == 0) {
             complete(pd, capos_TerminalEvent_endOfInput);
         } else if (ch == 0x7F || ch == 0x08) {
-            if (line_len) {
+            if (line_len) {              /* one character: a UTF-8 lead byte and its continuation bytes */
+                while (line_len > 1 && ((uint8_t)line[line_len - 1] & 0xC0) == 0x80)
+                    line_len--;
                 line_len--;
                 if (echo)
                     serial_write("\b \b", 3);
@@ -75,7 +78,7 @@ void console_input_ready(void)
         } else if (ch == 0x15) {
             while (line_len) {
                 line_len--;
-                if (echo)
+                if (echo && ((uint8_t)line[line_len] & 0xC0) != 0x80)
                     serial_write("\b \b", 3);
             }
         } else if (ch >= 0x20 && line_len < max) {

@@ -43,8 +43,9 @@ class Door:
         g.wait_for(r"^password: \Z", 20)
         g.send(pw + "\r")
         g.wait_for(r"^again: \Z", 20)
+        mark = len(g.text())
         g.send(pw + "\r")
-        return g.wait_for(r"^setup: (\w+)", 60).group(1)
+        return g.wait_for(r"^setup: (\w+)", 60, since=mark).group(1)
 
     def login(self, who, pw=PASSWORD, expect_shell=True):
         """Log in; returns the text the door printed when no shell came."""

@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""The login shell as a person meets it on the first day, through the real
+login door on the serial terminal (tests/sessions/door.manifest, with the
+test program sessjob added to what `run` accepts). Each defect of the
+session issue gets its regression check here: whole numbers for `wait` and
+`!N`, a 9th `spawn` refused, `exit` ending running jobs (none of their
+output on the next login screen), `run` failures in plain words, text
+after `}` refused, Ctrl-C cancelling `setup` and interrupting the
+foreground program, Backspace removing a whole UTF-8 character. And what a
+login shell is expected to have: help for this session only, programs,
+jobs, kill %N, background output when the job ends, uptime, time, whoami.
+The shells' caps are read from the kernel's own tables."""
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from capos_qemu import Checks  # noqa: E402
+from door import Door, door_guest  # noqa: E402
+
+OPERATOR_SHELL = ["TerminalSession", "UserSession", "SessionContext", "Timer", "AuditLog", "Echo",
+                  "ProgramLauncher"]
+GUEST_SHELL = ["TerminalSession", "UserSession", "SessionContext", "Timer"]
+
+
+def shell_caps(probe_line):
+    m = re.search(r"capos-shell held=(\d+): (.*)", probe_line)
+    return (int(m.group(1)), sorted(m.group(2).split())) if m else (None, [])
+
+
+def main():
+    c = Checks("shell")
+    with tempfile.TemporaryDirectory() as tmp:
+        g = door_guest(tmp, programs="hello fault sessjob")
+        d = Door(g)
+        try:
+            # Ctrl-C during setup cancels it; setup still works afterwards
+            d.at_login()
+            g.send("setup\r")
+            g.wait_for(r"^password: \Z", 20)
+            g.send("\x03")
+            g.wait_for(r"^setup: cancelled$", 20)
+            c.check("Ctrl-C during setup cancels it", True)
+            c.check("... and setup works afterwards", d.setup() == "done")
+
+            d.login("admin")
+            held, caps = shell_caps(d.probe("admin", "shells"))
+            c.check("the kernel's own table: the operator shell holds exactly its bundle",
+                    held == len(OPERATOR_SHELL) and caps == sorted(OPERATOR_SHELL), f"{held} {caps}")
+            out = d.cmd("admin", "help")
+            c.check("help (operator) lists run, spawn, jobs, kill, audit, programs",
+                    all(re.search(rf"^  {w}\b", out, re.M) for w in ("run", "spawn", "jobs", "kill", "audit",
+                                                                     "programs", "whoami", "uptime")), out)
+            out = d.cmd("admin", "programs")
+            c.check("programs lists what run accepts, one line each",
+                    re.search(r"^  hello\s+prints a greeting", out, re.M) is not None and
+                    re.search(r"^  sessjob\s+\S", out, re.M) is not None and len(out.strip().splitlines()) == 3, out)
+            out = d.cmd("admin", "whoami")
+            c.check("whoami", out.strip() == "admin (profile operator, logged in by password)", out)
+            out = d.cmd("admin", "uptime")
+            c.check("uptime", re.match(r"up \S+, this session \S+, 0 jobs$", out.strip()) is not None, out)
+            out = d.cmd("admin", "time")
+            c.check("a human time", re.match(r"\S+ since boot \(\d+\.\d{3} s", out.strip()) is not None, out)
+
+            # run failures, each in plain words (typed errors from ProgramLauncher)
+            runs = {
+                "run nosuch": r"run: nosuch: no such program \(see 'programs'\)",
+                "run hello with { console: @timer }": r"run: hello: the grant name 'console' is reserved",
+                "run hello with { p: @programs }": r"run: hello: the launcher refuses to pass that cap",
+                "run hello with { : @timer }": r"run: hello: a grant needs a name",
+                "run hello with { a: @timer, b: @timer, c: @timer, d: @timer, e: @timer, f: @timer, g: @timer, "
+                "h: @timer }": r"run: hello: too many grants \(at most 7\)",
+                "run hello with { t: @timer } now": r"run: unexpected text after '}': now",
+                "run hello with { t: @nosuch }": r"run: no grantable cap named nosuch",
+            }
+            for cmd, want in runs.items():
+                out = d.cmd("admin", cmd)
+                c.check(f"{cmd!r} says why in plain words", re.match(want, out.strip()) is not None
+                        and "-24" not in out, out)
+            out = d.cmd("admin", "run hello with { t: @timer }")
+            c.check("run with a grant runs the program, its output through the shell",
+                    re.search(r"^hello from pid \d+\nhello exited with 7$", out, re.M) is not None, out)
+
+            # Ctrl-C interrupts the foreground program (killed through its ProcessHandle)
+            g.send("run sessjob\r")
+            g.wait_for(r"^sessjob up\n", 20)
+            g.send("\x03")
+            g.wait_for(r"^sessjob killed\nadmin@capos> \Z", 20)
+            c.check("Ctrl-C ends the foreground program and the shell goes on", True)
+
+            # jobs: 8 background jobs, the 9th refused
+            for i in range(1, 9):
+                out = d.cmd("admin", "spawn sessjob")
+                assert re.search(rf"^\[{i}\] sessjob started", out, re.M), out
+            out = d.cmd("admin", "spawn sessjob")
+            c.check("a 9th spawn is refused with 'too many jobs' (not run in the foreground)",
+                    out.strip().startswith("spawn: too many jobs") and "sessjob up" not in out, out)
+            out = d.cmd("admin", "jobs")
+            c.check("jobs lists the 8 jobs", len(re.findall(r"^\[\d\] (running|waiting-for-input) sessjob$", out, re.M)) == 8,
+                    out)
+            out = d.cmd("admin", "wait 10")
+            c.check("wait 10 is job 10 (whole numbers), not job 1", out.strip() == "wait: no such job 10", out)
+            out = d.cmd("admin", "wait 1x")
+            c.check("wait 1x is not a job number", out.strip() == "wait: '1x' is not a job number", out)
+            mark = len(g.text())
+            g.send("kill %3\r")
+            g.wait_for(r"^\[3\] sessjob ended:\nsessjob up\n  sessjob killed\n", 20, since=mark)
+            c.check("kill %3 ends job 3; its output is shown when it ends", True)
+            # wait brings a job to the front: what it wrote so far, then its readLine gets the next line
+            g.wait_for(r"^admin@capos> \Z", 20)
+            g.send("wait 2\r")
+            g.wait_for(r"^sessjob up\n", 20)
+            g.send("hi there\r")
+            g.wait_for(r"^sessjob got: hi there\nsessjob exited with 3\nadmin@capos> \Z", 20)
+            c.check("wait 2 brings job 2 to the front: its output, then the line typed reaches it", True)
+            # history: whole numbers in !N
+            out = d.cmd("admin", "!102")
+            c.check("!102 is command 102 (not in the history), not !10", out.strip() == "!102: no such command in the history",
+                    out)
+            out = d.cmd("admin", "history")
+            n = re.findall(r"^  (\d+)  ", out, re.M)
+            c.check("history lists at most 16 commands, numbered", len(n) == 16, out)
+            # Backspace removes a whole UTF-8 character
+            out = d.cmd("admin", "x\u00e9\x7fy")
+            c.check("Backspace removes a whole UTF-8 character (2 bytes)", out.strip() == "unknown command: xy (try 'help')",
+                    repr(out))
+            out = d.cmd("admin", "x\u20ac\x7fz")
+            c.check("... and a 3-byte one", out.strip() == "unknown command: xz (try 'help')", repr(out))
+
+            # exit with jobs running: it says so and ends them
+            mark = len(g.text())
+            g.send("exit\r")
+            g.wait_for(r"^logged out\n", 30, since=mark)
+            left = g.text()[mark:]
+            c.check("exit with jobs running says so and ends them",
+                    re.search(r"^ending 6 running jobs: \[1\] sessjob \[4\] sessjob", left, re.M) is not None, left)
+            d.at_login()
+            after = g.text()[g.text().rindex("logged out"):]
+            c.check("none of their output lands on the next login screen", "sessjob" not in after, after)
+
+            d.login("admin")
+            d.probe("admin", "watch")                 # the guest's shell cannot ask the probe itself
+            d.exit("admin")
+            d.login("guest")
+            g.wait_for(r"PROBE seen capos-shell held=\d+: .*\n", 30)
+            g.send("\r")                                # the probe's line took the prompt's place
+            out = d.cmd("guest", "help")
+            c.check("help (guest) shows only what a guest can use",
+                    not re.search(r"^  (run|spawn|jobs|kill|audit|programs|echo)\b", out, re.M) and
+                    re.search(r"^  whoami\b", out, re.M) is not None, out)
+            out = d.cmd("guest", "run hello")
+            c.check("a guest cannot run programs", out.strip() == "run: not available to this session", out)
+            d.exit("guest")
+            d.login("admin")
+            held, caps = shell_caps(d.probe("admin", "seen"))
+            c.check("the kernel's own table: the guest's shell held exactly the guest bundle",
+                    held == len(GUEST_SHELL) and caps == sorted(GUEST_SHELL), f"{held} {caps}")
+            held, caps = shell_caps(d.probe("admin", "shells"))
+            c.check("... and now one shell is left, the operator's, with exactly its bundle",
+                    held == len(OPERATOR_SHELL) and caps == sorted(OPERATOR_SHELL), f"{held} {caps}")
+            d.exit("admin")
+            ok = True
+        except AssertionError as e:
+            print(str(e)[-4000:])
+            ok = False
+        finally:
+            g.kill()
+    c.check("the whole walk-through completes", ok)
+    c.check("no password in the transcript", "s3cret-horse" not in g.text())
+    c.done(g.text() if c.failed else None)
+
+
+if __name__ == "__main__":
+    main()
