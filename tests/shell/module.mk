@@ -3,3 +3,8 @@
 test-shell: all
 	$(call say,TEST,$@)$(PYTHON) tests/shell/test_shell.py
 QEMU_TESTS += test-shell
+.PHONY: test-session-limits
+## test-session-limits          QEMU: a full session table, back-off, the audit view, expiry and idle logout
+test-session-limits: all
+	$(call say,TEST,$@)$(PYTHON) tests/shell/test_session_limits.py
+QEMU_TESTS += test-session-limits
