@@ -220,6 +220,13 @@ enum ParkResult {
 interface TerminalSession @0xe534b9fa9573828a {
   write @0 (data :Data) -> ();
   readLine @1 (maxBytes :UInt32, echo :Bool) -> (line :Data, event :TerminalEvent);
+  readKeys @2 (maxBytes :UInt32) -> (data :Data);
+  # Raw input for a line editor: the bytes typed so far (at least one, at
+  # most maxBytes), as typed: no echo, no editing, Ctrl-C, Ctrl-D and
+  # escape sequences arrive as bytes.
+  size @3 () -> (columns :UInt16, rows :UInt16);
+  # The terminal's size (the serial terminal cannot know its own: 80x24;
+  # a network terminal passes the size its client reports).
 }
 
 enum TerminalEvent {

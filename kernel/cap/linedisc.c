@@ -5,7 +5,8 @@
  * Enter completes. A reader may ask for no echo (password entry: nothing
  * typed is shown) and for events: Ctrl-C ends the
  * read as an interrupt (the partial line is dropped) and Ctrl-D on an empty
- * line as end of input.
+ * line as end of input. A raw reader (TerminalSession.readKeys, for a
+ * line editor in user space) gets the bytes as typed.
  */
 #include "objects.h"
 #include "linedisc.h"
@@ -27,7 +28,10 @@ static void complete(struct pending *pd, uint16_t event)
     capnp_builder b;
     size_t len = 0;
     capnp_builder_init(&b, buf, sizeof buf);
-    if (pd->line.flags & LD_TERMINAL) {
+    if (pd->line.flags & LD_RAW) {
+        capos_TerminalSession_readKeys_Results_set_data(capos_TerminalSession_readKeys_Results_init_root(&b), line,
+                                                        line_len);
+    } else if (pd->line.flags & LD_TERMINAL) {
         capos_TerminalSession_readLine_Results_builder r = capos_TerminalSession_readLine_Results_init_root(&b);
         capos_TerminalSession_readLine_Results_set_line(r, line, event == capos_TerminalEvent_line ? line_len : 0);
         capos_TerminalSession_readLine_Results_set_event(r, event);
@@ -49,6 +53,14 @@ void console_input_ready(void)
         struct pending *pd = container_of(readers.next, struct pending, wait_link);
         uint32_t max = pd->line.max;
         bool echo = pd->line.flags & LD_ECHO, events = pd->line.flags & LD_EVENTS;
+        if (pd->line.flags & LD_RAW) {   /* everything waiting, as typed (a line editor's input) */
+            line_len = 0;
+            line[line_len++] = (char)ch;
+            while (line_len < max && (ch = serial_getc()) >= 0)
+                line[line_len++] = (char)ch;
+            complete(pd, capos_TerminalEvent_line);
+            continue;
+        }
         if (esc) {
             /* swallow ESC [ params final-byte, so cursor keys never land in the line */
             if (esc == 1)

@@ -94,7 +94,7 @@ def main():
         g.wait_for(r"^\[1\] hello started", 20)
         m = g.wait_for(r"^\[1\] hello ended:\nhello from pid \d+\n  hello exited with (-?\d+)\nadmin@capos> ", 30)
         c.check("spawn starts a job in the background; its output and exit are shown when it ends", m.group(1) == "7")
-        g.send("\x1b[Atime\r")            # a cursor key first: swallowed, not part of the line
+        g.send("\x1b[Ctime\r")            # a cursor key first (Right, with nothing to its right): no trace
         g.wait_for(r"^\S+ since boot \(\d+\.\d{3} s.*\nadmin@capos> \Z", 20)
         mark = len(g.text())
         g.send("history\r")

@@ -58,11 +58,56 @@ def main():
                     re.search(r"^  hello\s+prints a greeting", out, re.M) is not None and
                     re.search(r"^  sessjob\s+\S", out, re.M) is not None and len(out.strip().splitlines()) == 3, out)
             out = d.cmd("admin", "whoami")
-            c.check("whoami", out.strip() == "admin (profile operator, logged in by password)", out)
+            c.check("whoami (and the terminal's size, from TerminalSession)",
+                    out.strip() == "admin (profile operator, logged in by password) on a 80x24 terminal", out)
             out = d.cmd("admin", "uptime")
             c.check("uptime", re.match(r"up \S+, this session \S+, 0 jobs$", out.strip()) is not None, out)
             out = d.cmd("admin", "time")
             c.check("a human time", re.match(r"\S+ since boot \(\d+\.\d{3} s", out.strip()) is not None, out)
+
+            # the line editor on raw keys (TerminalSession.readKeys). Over QEMU's
+            # serial mux a literal Ctrl-A is typed as Ctrl-A Ctrl-A.
+            WHO = "admin (profile operator, logged in by password) on a 80x24 terminal"
+            keys = {
+                "Left x3 then insert": "whami\x1b[D\x1b[D\x1b[Do",
+                "Ctrl-A (Home) then insert": "hoami\x01\x01w",
+                "Home key, End key": "hoam\x1b[Hw\x1b[Fi",
+                "Ctrl-A then Ctrl-E (End)": "whoam\x01\x01\x05i",
+                "Right": "whoamx\x1b[D\x1b[D\x1b[C\x1b[C\x7fi",
+                "Ctrl-K cuts to the end": "whoami extra" + "\x1b[D" * 6 + "\x0b",
+                "Ctrl-W cuts the word before": "whoami foo\x17\x7f",
+                "Ctrl-U cuts to the start": "junk\x15whoami",
+                "Delete": "wxhoami\x01\x01\x1b[C\x1b[3~",
+                "Up recalls the last command": "\x1b[A",
+                "Tab completes a command": "who\t",
+            }
+            for what, k in keys.items():
+                out = d.cmd("admin", k)
+                c.check(f"line editor: {what}", out.strip() == WHO, repr(out))
+            d.cmd("admin", "uptime")
+            out = d.cmd("admin", "\x1b[A\x1b[A\x1b[A\x1b[B")
+            c.check("line editor: Up x3, Down walks the history (back to whoami)", out.strip() == WHO, repr(out))
+            out = d.cmd("admin", "s\t")
+            c.check("line editor: Tab with several matches lists them (session, spawn)",
+                    re.search(r"^session +spawn *$", out, re.M) is not None, repr(out))
+            out = d.cmd("admin", "run hel\t")
+            c.check("line editor: Tab completes a program name after run",
+                    re.search(r"^hello from pid \d+\nhello exited with 7$", out, re.M) is not None, repr(out))
+            out = d.cmd("admin", "run hello with { t: @ti\t}")
+            c.check("line editor: Tab completes a cap name after @",
+                    re.search(r"^hello exited with 7$", out, re.M) is not None, repr(out))
+            mark = len(g.text())
+            g.send("\x0c")
+            g.wait_for(r"\x1b\[H\x1b\[2J\radmin@capos> \x1b\[K", 20, since=mark)
+            c.check("line editor: Ctrl-L clears the screen and redraws the prompt", True)
+            g.send("whoami\x03")
+            g.wait_for(r"\^C\nadmin@capos> \Z", 20, since=mark)
+            c.check("line editor: Ctrl-C drops the line", True)
+            out = d.cmd("admin", "x" * 300)
+            c.check("line editor: an overlong line is cut at 255 bytes, nothing lost beyond it",
+                    out.strip() == "unknown command: " + "x" * 255 + " (try 'help')", out[:80])
+            out = d.cmd("admin", "who\x07\x1b\x1bami")
+            c.check("line editor: control bytes and a lone ESC never enter the line", out.strip() == WHO, repr(out))
 
             # run failures, each in plain words (typed errors from ProgramLauncher)
             runs = {

@@ -76,47 +76,334 @@ struct job {
 static struct job jobs[JOBS + 1];
 static int fg = -1;                                     /* the job in the foreground */
 static char ahead[256];                                 /* a line typed while a program ran */
+static void term_write(const char *s, size_t n);
 
-/* ---- the terminal read, in flight while the shell waits for anything ---- */
+/* ---- the terminal: raw keys, in flight while the shell waits for anything ---- */
 static bool term_pending;
 static uint8_t term_params[64] __attribute__((aligned(8))), term_res[1200] __attribute__((aligned(8)));
+static uint8_t kq[1024];                                /* keys typed and not yet taken */
+static uint32_t kq_len;
+static uint16_t term_cols = 80, term_rows = 24;
 
 static void term_post(void)
 {
-    if (term_pending)
+    if (term_pending || kq_len > sizeof kq - 256)
         return;
     capnp_builder b;
     capnp_builder_init(&b, term_params, sizeof term_params);
-    capos_TerminalSession_readLine_Params_builder p = capos_TerminalSession_readLine_Params_init_root(&b);
-    capos_TerminalSession_readLine_Params_set_maxBytes(p, 255);
-    capos_TerminalSession_readLine_Params_set_echo(p, true);
+    capos_TerminalSession_readKeys_Params_set_maxBytes(capos_TerminalSession_readKeys_Params_init_root(&b), 256);
     size_t len = 0;
     capnp_builder_finish(&b, &len);
     struct cap_sqe s = { .opcode = CAP_OP_CALL, .cap_id = term, .interface_id = capos_TerminalSession_ID,
-                         .method_id = capos_TerminalSession_METHOD_readLine, .addr = (uint64_t)term_params,
+                         .method_id = capos_TerminalSession_METHOD_readKeys, .addr = (uint64_t)term_params,
                          .len = (uint32_t)len, .result_addr = (uint64_t)term_res, .result_len = sizeof term_res };
     rt_ring_submit_tagged(&s, TAG_TERM);
     term_pending = true;
 }
 
-/* A finished terminal read: the line (NUL-terminated, control bytes
- * dropped) and its event; -1 if the terminal failed. */
-static int term_done(const struct cap_cqe *c, char *line, size_t cap)
+/* A finished key read: its bytes join the queue; -1 if the terminal failed. */
+static int term_done(const struct cap_cqe *c)
 {
     term_pending = false;
     capnp_msg m;
-    line[0] = 0;
     if (c->result < 0 || capnp_msg_init(&m, term_res, (size_t)c->result) != CAPNP_OK)
         return -1;
-    capos_TerminalSession_readLine_Results_reader r = capos_TerminalSession_readLine_Results_read_root(&m);
-    capnp_data d = capos_TerminalSession_readLine_Results_get_line(r);
-    size_t n = 0;
-    for (size_t i = 0; i < d.len && n + 1 < cap; i++)
-        if (d.ptr[i] >= 0x20 && d.ptr[i] != 0x7f)
-            line[n++] = (char)d.ptr[i];
-    line[n] = 0;
+    capnp_data d = capos_TerminalSession_readKeys_Results_get_data(capos_TerminalSession_readKeys_Results_read_root(&m));
+    size_t n = d.len < sizeof kq - kq_len ? d.len : sizeof kq - kq_len;
+    memcpy(kq + kq_len, d.ptr, n);
+    kq_len += (uint32_t)n;
     last_input = rt_timer_now();
-    return capos_TerminalSession_readLine_Results_get_event(r);
+    return 0;
+}
+
+static void kq_take(uint32_t n)
+{
+    memmove(kq, kq + n, kq_len - n);
+    kq_len -= n;
+}
+
+/* ---- the line editor ----
+ * Left/Right, Home/End (and Ctrl-A/E), Backspace and Delete by whole UTF-8
+ * characters, Ctrl-K (to the end), Ctrl-U (to the start), Ctrl-W (the word
+ * before), Ctrl-L (clear the screen), Up/Down (history), Tab (completion of
+ * commands, program names and cap names), Ctrl-C (drop the line), Ctrl-D
+ * (on an empty line: end). Lines are at most 255 bytes; control bytes never
+ * enter one. */
+#define ED_LINE 1
+#define ED_INTR 2
+#define ED_EOF  3
+struct editor {
+    char buf[256];
+    uint32_t len, cur;
+    const char *prompt;
+    bool echo, history;
+    uint32_t hpos;                          /* history entry shown (nhist: the line being typed) */
+    char saved[256];                        /* the line being typed, while browsing the history */
+};
+#define HIST 16
+static char hist[HIST][256];
+static uint32_t nhist;
+
+static bool cont(uint8_t c) { return (c & 0xC0) == 0x80; }
+static uint32_t chars(const char *s, uint32_t n)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++)
+        k += !cont((uint8_t)s[i]);
+    return k;
+}
+
+/* Output is gathered and written once per key batch. */
+static char eout[2048];
+static uint32_t eout_len;
+static void eput(const char *s, size_t n)
+{
+    if (eout_len + n > sizeof eout)
+        n = sizeof eout - eout_len;
+    memcpy(eout + eout_len, s, n);
+    eout_len += (uint32_t)n;
+}
+static void eputs(const char *s) { eput(s, strlen(s)); }
+static void emove(int n)                  /* the cursor n cells right (n < 0: left) */
+{
+    char b[16];
+    if (n)
+        eput(b, (size_t)fmt_snprintf(b, sizeof b, "\x1b[%d%c", n < 0 ? -n : n, n < 0 ? 'D' : 'C'));
+}
+static void eflush(void)
+{
+    if (eout_len)
+        term_write(eout, eout_len);
+    eout_len = 0;
+}
+
+/* Redraw from the prompt: the whole line, then the cursor where it is. */
+static void ed_redraw(struct editor *e)
+{
+    if (!e->echo)
+        return;
+    eputs("\r");
+    eputs(e->prompt);
+    eput(e->buf, e->len);
+    eputs("\x1b[K");
+    emove(-(int)chars(e->buf + e->cur, e->len - e->cur));
+}
+
+static void ed_begin(struct editor *e, const char *prompt, bool echo, bool history)
+{
+    memset(e, 0, sizeof *e);
+    e->prompt = prompt;
+    e->echo = echo;
+    e->history = history;
+    e->hpos = nhist;
+    if (echo)
+        term_write(prompt, strlen(prompt));
+}
+
+static void ed_set(struct editor *e, const char *text)
+{
+    strlcpy(e->buf, text, sizeof e->buf);
+    e->len = e->cur = (uint32_t)strlen(e->buf);
+    ed_redraw(e);
+}
+
+static void ed_insert(struct editor *e, const char *s, uint32_t n)
+{
+    if (e->len + n >= sizeof e->buf)
+        return;                                            /* full: the key is dropped */
+    memmove(e->buf + e->cur + n, e->buf + e->cur, e->len - e->cur);
+    memcpy(e->buf + e->cur, s, n);
+    e->len += n;
+    e->cur += n;
+    if (!e->echo)
+        return;
+    if (e->cur == e->len)
+        eput(s, n);
+    else
+        ed_redraw(e);
+}
+
+static void ed_delete(struct editor *e, uint32_t from, uint32_t to)   /* bytes [from, to) */
+{
+    if (from >= to)
+        return;
+    memmove(e->buf + from, e->buf + to, e->len - to);
+    e->len -= to - from;
+    e->cur = from;
+    ed_redraw(e);
+}
+
+static uint32_t ed_prev(struct editor *e, uint32_t i)   /* the start of the character before i */
+{
+    while (i > 0 && cont((uint8_t)e->buf[--i]))
+        ;
+    return i;
+}
+
+static uint32_t ed_next(struct editor *e, uint32_t i)
+{
+    if (i < e->len)
+        i++;
+    while (i < e->len && cont((uint8_t)e->buf[i]))
+        i++;
+    return i;
+}
+
+static void complete_word(struct editor *e);
+
+static void ed_history(struct editor *e, int dir)
+{
+    uint32_t first = nhist > HIST ? nhist - HIST : 0;
+    if (!e->history || (dir < 0 && e->hpos == first) || (dir > 0 && e->hpos == nhist))
+        return;
+    if (e->hpos == nhist) {
+        memcpy(e->saved, e->buf, e->len);
+        e->saved[e->len] = 0;
+    }
+    e->hpos = dir < 0 ? e->hpos - 1 : e->hpos + 1;
+    ed_set(e, e->hpos == nhist ? e->saved : hist[e->hpos % HIST]);
+}
+
+/* Take keys from the queue until the line is done (ED_*) or they run out
+ * (0). An escape sequence cut short stays in the queue for the next read. */
+static int ed_feed(struct editor *e)
+{
+    int done = 0;
+    uint32_t i = 0;
+    while (i < kq_len && !done) {
+        uint8_t c = kq[i];
+        if (c == 0x1b) {                                  /* ESC [ params final, or ESC O x */
+            if (i + 1 >= kq_len)
+                break;
+            uint32_t j = i + 2;
+            char kind = (char)kq[i + 1], fin = 0, param = 0;
+            if (kind == '[') {
+                while (j < kq_len && kq[j] >= 0x30 && kq[j] <= 0x3f)
+                    param = param ? param : (char)kq[j], j++;
+                if (j >= kq_len)
+                    break;
+                fin = (char)kq[j++];
+            } else if (kind == 'O') {
+                if (j >= kq_len)
+                    break;
+                fin = (char)kq[j++];
+            } else {
+                j = i + 1;                                /* a lone ESC: dropped */
+            }
+            i = j;
+            if (fin == 'D' && e->cur > 0) {
+                uint32_t p = ed_prev(e, e->cur);
+                if (e->echo)
+                    emove(-1);
+                e->cur = p;
+            } else if (fin == 'C' && e->cur < e->len) {
+                e->cur = ed_next(e, e->cur);
+                if (e->echo)
+                    emove(1);
+            } else if (fin == 'H' || (fin == '~' && (param == '1' || param == '7'))) {
+                if (e->echo)
+                    emove(-(int)chars(e->buf, e->cur));
+                e->cur = 0;
+            } else if (fin == 'F' || (fin == '~' && (param == '4' || param == '8'))) {
+                if (e->echo)
+                    emove((int)chars(e->buf + e->cur, e->len - e->cur));
+                e->cur = e->len;
+            } else if (fin == '~' && param == '3') {
+                ed_delete(e, e->cur, ed_next(e, e->cur));
+            } else if (fin == 'A') {
+                ed_history(e, -1);
+            } else if (fin == 'B') {
+                ed_history(e, 1);
+            }
+            continue;
+        }
+        i++;
+        switch (c) {
+        case '\r':
+        case '\n':
+            if (c == '\n' && i >= 2 && kq[i - 2] == '\r')
+                break;                                    /* CR LF is one Enter */
+            if (e->echo) {
+                emove((int)chars(e->buf + e->cur, e->len - e->cur));
+                eputs("\n");
+            }
+            done = ED_LINE;
+            break;
+        case 0x03:
+            if (e->echo)
+                eputs("^C\n");
+            e->len = e->cur = 0;
+            done = ED_INTR;
+            break;
+        case 0x04:
+            if (e->len == 0)
+                done = ED_EOF;
+            else
+                ed_delete(e, e->cur, ed_next(e, e->cur));
+            break;
+        case 0x01:
+            if (e->echo)
+                emove(-(int)chars(e->buf, e->cur));
+            e->cur = 0;
+            break;
+        case 0x05:
+            if (e->echo)
+                emove((int)chars(e->buf + e->cur, e->len - e->cur));
+            e->cur = e->len;
+            break;
+        case 0x02:                                        /* Ctrl-B, Ctrl-F: Left, Right */
+            if (e->cur > 0) {
+                e->cur = ed_prev(e, e->cur);
+                if (e->echo)
+                    emove(-1);
+            }
+            break;
+        case 0x06:
+            if (e->cur < e->len) {
+                e->cur = ed_next(e, e->cur);
+                if (e->echo)
+                    emove(1);
+            }
+            break;
+        case 0x0b:
+            ed_delete(e, e->cur, e->len);
+            e->cur = e->len;
+            break;
+        case 0x15:
+            ed_delete(e, 0, e->cur);
+            break;
+        case 0x17: {
+            uint32_t p = e->cur;
+            while (p > 0 && e->buf[p - 1] == ' ')
+                p--;
+            while (p > 0 && e->buf[p - 1] != ' ')
+                p--;
+            ed_delete(e, p, e->cur);
+            break;
+        }
+        case 0x0c:
+            if (e->echo) {
+                eputs("\x1b[H\x1b[2J");
+                ed_redraw(e);
+            }
+            break;
+        case 0x7f:
+        case 0x08:
+            ed_delete(e, ed_prev(e, e->cur), e->cur);
+            break;
+        case '\t':
+            complete_word(e);
+            break;
+        default:
+            if (c >= 0x20)
+                ed_insert(e, (const char *)&c, 1);         /* UTF-8 bytes one by one */
+            break;
+        }
+    }
+    kq_take(i);
+    e->buf[e->len] = 0;
+    eflush();
+    return done;
 }
 
 static void job_recv(int j)
@@ -502,30 +789,33 @@ static void foreground(int j)
         term_write(jb->out, jb->nout);
         jb->nout = 0;
     }
-    char line[256];
+    struct editor ed;
+    ed_begin(&ed, "", true, false);
     while (!jb->ended) {
         if (jb->reading && ahead[0]) {               /* typed before it asked */
             answer_read(jb, ahead);
             ahead[0] = 0;
             continue;
         }
-        term_post();
-        struct cap_cqe c;
-        if (next_event(0, &c, true) != TAG_TERM)
-            continue;
-        int ev = term_done(&c, line, sizeof line);
-        if (ev == capos_TerminalEvent_interrupt) {
+        int r = ed_feed(&ed);
+        if (r == ED_INTR) {
             jb->killed = true;
             rt_kill(jb->proc);
-        } else if (ev == capos_TerminalEvent_line && jb->reading) {
-            answer_read(jb, line);
-        } else if (ev == capos_TerminalEvent_line) {
-            strlcpy(ahead, line, sizeof ahead);       /* its next readLine, or the next command */
-        } else if (ev == capos_TerminalEvent_endOfInput && jb->reading) {
+        } else if (r == ED_LINE && jb->reading) {
+            answer_read(jb, ed.buf);
+        } else if (r == ED_LINE) {
+            strlcpy(ahead, ed.buf, sizeof ahead);     /* its next readLine, or the next command */
+        } else if (r == ED_EOF && jb->reading) {
             answer_read(jb, "");
-        } else if (ev < 0) {
-            break;
         }
+        if (r) {
+            ed_begin(&ed, "", true, false);
+            continue;
+        }
+        term_post();
+        struct cap_cqe c;
+        if (next_event(0, &c, true) == TAG_TERM && term_done(&c) < 0)
+            break;
     }
     fg = -1;
     job_free(j);
@@ -695,12 +985,126 @@ static void cmd_help(void)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!commands[i].needs || rt_capset_lookup(commands[i].needs) >= 0)
             rt_term_printf(term, "  %-30s %s\n", commands[i].usage, commands[i].what);
+    rt_term_printf(term, "keys: Left/Right, Home/End (Ctrl-A/E), Up/Down for the history, Tab completes, "
+                         "Ctrl-K/U/W cut, Ctrl-L clears, Ctrl-C drops the line\n");
 }
 
-/* history: the last commands; !! repeats the last, !N the Nth */
-#define HIST 16
-static char hist[HIST][256];
-static uint32_t nhist;
+
+/* ---- Tab completion ---- */
+#define MAXC 40
+static char cands[MAXC][24];
+static uint32_t ncands;
+
+static void cand(const char *word, size_t wn, const char *name, size_t n)
+{
+    if (n < wn || n >= sizeof cands[0] || memcmp(name, word, wn) || ncands == MAXC)
+        return;
+    for (uint32_t i = 0; i < ncands; i++)
+        if (strlen(cands[i]) == n && !memcmp(cands[i], name, n))
+            return;
+    memcpy(cands[ncands], name, n);
+    cands[ncands++][n] = 0;
+}
+
+/* What run accepts, asked once. */
+static char prog_names[MAXC][24];
+static uint32_t nprogs;
+static bool progs_known;
+
+static void programs_load(void)
+{
+    int64_t pl = rt_capset_lookup("programs");
+    if (progs_known || pl < 0)
+        return;
+    progs_known = true;
+    RT_BUFS(b, 64, 2048);
+    uint32_t c = (uint32_t)pl;
+    capnp_client cl = RT_CLIENT(c);
+    capnp_call call;
+    capos_ProgramLauncher_programs_Results_reader r;
+    if (rt_error(capos_ProgramLauncher_programs(&cl, &b, &call, &r)))
+        return;
+    capnp_list nl = capos_ProgramLauncher_programs_Results_get_names(r);
+    for (uint32_t i = 0; i < nl.count && nprogs < MAXC; i++) {
+        capnp_text t = capnp_list_text(nl, i);
+        if (t.len < sizeof prog_names[0]) {
+            memcpy(prog_names[nprogs], t.str, t.len);
+            prog_names[nprogs++][t.len] = 0;
+        }
+    }
+}
+
+/* Complete the word before the cursor: the first word from the commands
+ * this session can use, the word after run/spawn from the programs, a word
+ * after '@' from the caps that may be granted. One match is put in whole;
+ * several put in what they share, or are listed. */
+static void complete_word(struct editor *e)
+{
+    uint32_t start = e->cur;
+    while (start > 0 && !strchr(" @{,:", e->buf[start - 1]))
+        start--;
+    const char *word = e->buf + start;
+    size_t wn = e->cur - start;
+    bool space_after = true;
+    ncands = 0;
+    if (start > 0 && e->buf[start - 1] == '@') {
+        for (uint32_t i = 0; i < rt_capset->count; i++) {
+            const char *n = rt_capset->entries[i].name;
+            if (strcmp(n, "terminal") && strcmp(n, "session") && strcmp(n, "context"))
+                cand(word, wn, n, strlen(n));
+        }
+    } else if (start == 0) {
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+            if (commands[i].needs && rt_capset_lookup(commands[i].needs) < 0)
+                continue;
+            const char *u = commands[i].usage;
+            size_t n = 0;
+            while (u[n] && u[n] != ' ')
+                n++;
+            cand(word, wn, u, n);
+        }
+        cand(word, wn, "logout", 6);
+    } else if ((start == 4 && !memcmp(e->buf, "run ", 4)) || (start == 6 && !memcmp(e->buf, "spawn ", 6))) {
+        programs_load();
+        for (uint32_t i = 0; i < nprogs; i++)
+            cand(word, wn, prog_names[i], strlen(prog_names[i]));
+    } else {
+        return;
+    }
+    if (ncands == 0)
+        return;
+    size_t common = strlen(cands[0]);
+    for (uint32_t i = 1; i < ncands; i++) {
+        size_t k = 0;
+        while (k < common && cands[i][k] == cands[0][k])
+            k++;
+        common = k;
+    }
+    if (common > wn)
+        ed_insert(e, cands[0] + wn, (uint32_t)(common - wn));
+    if (ncands == 1) {
+        if (space_after)
+            ed_insert(e, " ", 1);
+        return;
+    }
+    if (common > wn)
+        return;
+    /* several, nothing more in common: list them in columns that fit the terminal */
+    size_t w = 0;
+    for (uint32_t i = 0; i < ncands; i++)
+        if (strlen(cands[i]) > w)
+            w = strlen(cands[i]);
+    w += 2;
+    uint32_t per = term_cols / (uint32_t)w ? term_cols / (uint32_t)w : 1;
+    eputs("\n");
+    for (uint32_t i = 0; i < ncands; i++) {
+        char b[32];
+        eput(b, (size_t)fmt_snprintf(b, sizeof b, "%-*s", (int)w, cands[i]));
+        if (i % per == per - 1 || i == ncands - 1)
+            eputs("\n");
+    }
+    ed_redraw(e);
+}
 
 static void logout(const char *reason)
 {
@@ -732,37 +1136,65 @@ int main(void)
             expires_ns = capos_UserSession_info_Results_get_expiresNs(r);
         }
     }
+    {
+        RT_BUFS(b, 64, 128);
+        capnp_client cl = RT_CLIENT(term);
+        capnp_call call;
+        capos_TerminalSession_size_Results_reader r;
+        if (!capos_TerminalSession_size(&cl, &b, &call, &r) && capos_TerminalSession_size_Results_get_columns(r) >= 20) {
+            term_cols = capos_TerminalSession_size_Results_get_columns(r);
+            term_rows = capos_TerminalSession_size_Results_get_rows(r);
+        }
+    }
     rt_term_printf(term, "Welcome, %s. Type 'help' for commands.\n", me);
     for (;;) {
         char line[256];
-        rt_term_printf(term, "%s@capos> ", me);
+        static char prompt[48];
+        fmt_snprintf(prompt, sizeof prompt, "%s@capos> ", me);
         const char *why;
-        struct cap_cqe c;
         int ev;
         if (ahead[0]) {
+            term_write(prompt, strlen(prompt));
             strlcpy(line, ahead, sizeof line);
             ahead[0] = 0;
             rt_term_printf(term, "%s\n", line);
-            ev = capos_TerminalEvent_line;
-            goto got;
+            ev = ED_LINE;
+        } else {
+            struct editor ed;
+            ed_begin(&ed, prompt, true, true);
+            while (!(ev = ed_feed(&ed))) {
+                term_post();
+                struct cap_cqe c;
+                if (!next_event(session_deadline(&why), &c, false)) {
+                    char d[24];
+                    rt_term_printf(term, "\n%s: logged out\n", !strcmp(why, "idle")
+                                       ? (fmt_snprintf(line, sizeof line, "idle for %s", dur(idle_ns, d, sizeof d)), line)
+                                       : "the session has expired");
+                    end_jobs();
+                    logout(why);
+                    return 0;
+                }
+                if (term_done(&c) < 0) {
+                    ev = -1;
+                    break;
+                }
+            }
+            strlcpy(line, ed.buf, sizeof line);
         }
-        term_post();
-        if (!next_event(session_deadline(&why), &c, false)) {
-            char d[24];
-            rt_term_printf(term, "\n%s: logged out\n", !strcmp(why, "idle")
-                               ? (fmt_snprintf(line, sizeof line, "idle for %s", dur(idle_ns, d, sizeof d)), line)
-                               : "the session has expired");
+        if (ev < 0 || ev == ED_EOF) {
             end_jobs();
-            logout(why);
             return 0;
         }
-        ev = term_done(&c, line, sizeof line);
-    got:
-        if (ev < 0 || ev == capos_TerminalEvent_endOfInput) {
-            end_jobs();
-            return 0;
+        {                                              /* blanks around a command do not count */
+            size_t a = 0, n = strlen(line);
+            while (line[a] == ' ')
+                a++;
+            while (n > a && line[n - 1] == ' ')
+                n--;
+            memmove(line, line + a, n - a);
+            line[n - a] = 0;
         }
-        if (ev == capos_TerminalEvent_interrupt || !line[0])
+        if (ev == ED_INTR || !line[0])
             continue;
         if (line[0] == '!') {
             uint32_t n = 0;
@@ -785,7 +1217,8 @@ int main(void)
         else if (!strcmp(line, "session"))
             cmd_session();
         else if (!strcmp(line, "whoami"))
-            rt_term_printf(term, "%s (profile %s, logged in by %s)\n", me, profile, method);
+            rt_term_printf(term, "%s (profile %s, logged in by %s) on a %ux%u terminal\n", me, profile, method,
+                           term_cols, term_rows);
         else if (!strcmp(line, "audit") || !strcmp(line, "audit tail"))
             cmd_audit("");
         else if (!strncmp(line, "audit ", 6))
