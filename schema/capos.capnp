@@ -267,6 +267,9 @@ interface CredentialStore @0xaafa14ba32be1bd0 {
   setup @1 (principal :Text, password :Data) -> (created :Bool);
   # Creates the first credential, and only while the store is empty.
   isEmpty @2 () -> (empty :Bool);
+  change @3 (principal :Text, old :Data, new :Data) -> (result :CredentialResult, retryAfterMs :UInt64);
+  # A new password, only with the current one (checked, counted and backed
+  # off like a login; ok means changed).
 }
 
 enum CredentialResult {
@@ -329,6 +332,16 @@ interface UserSession @0x9eda9cdc566606d0 {
   # End the session now; reason is an audit code (logout, idle, expired...).
   watch @2 (shell :ProcessHandle) -> ();
   # The session also ends when that process ends (one per session).
+  changePassword @3 (old :Data, new :Data) -> (result :PasswordChange, retryAfterMs :UInt64);
+  # The session's own principal's password (not for guests); audited.
+}
+
+enum PasswordChange {
+  changed @0;
+  wrongPassword @1;       # the current password was not right
+  backoff @2;             # too many failures: try again after retryAfterMs
+  notAllowed @3;          # a guest session, or a principal without a password
+  tooShort @4;            # the new password has fewer than 8 bytes
 }
 
 # Decides what a session's shell holds: the only place that maps a profile

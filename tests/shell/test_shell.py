@@ -18,10 +18,11 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from capos_qemu import Checks  # noqa: E402
-from door import Door, door_guest  # noqa: E402
+from door import PASSWORD, Door, door_guest  # noqa: E402
 
 OPERATOR_SHELL = ["TerminalSession", "UserSession", "SessionContext", "Timer", "AuditLog", "Echo",
                   "ProgramLauncher"]
+NEWPW = "an0ther-horse-battery"
 GUEST_SHELL = ["TerminalSession", "UserSession", "SessionContext", "Timer"]
 
 
@@ -197,6 +198,8 @@ def main():
                     re.search(r"^  whoami\b", out, re.M) is not None, out)
             out = d.cmd("guest", "run hello")
             c.check("a guest cannot run programs", out.strip() == "run: not available to this session", out)
+            out = d.cmd("guest", "passwd")
+            c.check("a guest has no password to change", out.strip() == "passwd: not available to this session", out)
             d.exit("guest")
             d.login("admin")
             held, caps = shell_caps(d.probe("admin", "seen"))
@@ -205,6 +208,38 @@ def main():
             held, caps = shell_caps(d.probe("admin", "shells"))
             c.check("... and now one shell is left, the operator's, with exactly its bundle",
                     held == len(OPERATOR_SHELL) and caps == sorted(OPERATOR_SHELL), f"{held} {caps}")
+            # passwd: the current password first; Argon2id; audited
+            def passwd(cur, new, again):
+                mark = len(g.text())
+                g.send("passwd\r")
+                for prompt, secret in (("current password", cur), ("new password", new),
+                                       ("new password again", again)):
+                    g.wait_for(rf"^{prompt}: \Z", 20, since=mark)
+                    mark = len(g.text())
+                    g.send(secret + "\r")
+                return g.wait_for(r"^passwd: (.*)\n", 60, since=mark).group(1)
+            c.check("passwd: a wrong current password changes nothing",
+                    passwd("nope", NEWPW, NEWPW).startswith("the current password is not right"))
+            c.check("passwd: new passwords that differ change nothing",
+                    passwd(PASSWORD, NEWPW, NEWPW + "x").startswith("the new passwords differ"))
+            c.check("passwd: a short new password is refused", passwd(PASSWORD, "short", "short").startswith("the new "
+                                                                                                       "password needs"))
+            mark = len(g.text())
+            g.send("passwd\r")
+            g.wait_for(r"^current password: \Z", 20, since=mark)
+            g.send("\x03")
+            g.wait_for(r"^passwd: cancelled\n", 20, since=mark)
+            c.check("passwd: Ctrl-C cancels", True)
+            c.check("passwd: the operator changes their own password", passwd(PASSWORD, NEWPW, NEWPW) == "changed")
+            out = d.cmd("admin", "audit 6")
+            c.check("passwd: the change is audited with the principal, the refusals without",
+                    re.search(r"password-change ok by admin", out) is not None and
+                    re.search(r"password-change-denied password-wrong session", out) is not None, out)
+            d.exit("admin")
+            out = d.login("admin", expect_shell=False)
+            c.check("passwd: the old password no longer logs in", "login incorrect" in out, out)
+            d.login("admin", pw=NEWPW)
+            c.check("passwd: the new one does", True)
             d.exit("admin")
             ok = True
         except AssertionError as e:
@@ -213,7 +248,7 @@ def main():
         finally:
             g.kill()
     c.check("the whole walk-through completes", ok)
-    c.check("no password in the transcript", "s3cret-horse" not in g.text())
+    c.check("no password in the transcript", "s3cret-horse" not in g.text() and NEWPW not in g.text())
     c.done(g.text() if c.failed else None)
 
 

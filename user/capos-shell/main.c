@@ -960,6 +960,77 @@ static void end_jobs(void)
         }
 }
 
+/* ---- passwd ---- */
+
+/* A line typed without echo (a password): ED_LINE, ED_INTR or ED_EOF; -1
+ * if the terminal failed. */
+static int read_secret(const char *prompt, char *out, size_t cap)
+{
+    struct editor ed;
+    term_write(prompt, strlen(prompt));
+    ed_begin(&ed, prompt, false, false);
+    int ev;
+    while (!(ev = ed_feed(&ed))) {
+        term_post();
+        struct cap_cqe c;
+        if (next_event(0, &c, false) == TAG_TERM && term_done(&c) < 0)
+            return -1;
+    }
+    term_write(ev == ED_INTR ? "^C\n" : "\n", ev == ED_INTR ? 3 : 1);
+    strlcpy(out, ed.buf, cap);
+    volatile char *v = ed.buf;
+    for (size_t i = 0; i < sizeof ed.buf; i++)
+        v[i] = 0;
+    return ev;
+}
+
+static void wipe(char *p, size_t n)
+{
+    volatile char *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+static void cmd_passwd(void)
+{
+    if (!strcmp(profile, "guest") || !strcmp(method, "none")) {
+        rt_term_printf(term, "passwd: not available to this session\n");
+        return;
+    }
+    char old[256], pw[256], again[256];
+    if (read_secret("current password: ", old, sizeof old) != ED_LINE ||
+        read_secret("new password: ", pw, sizeof pw) != ED_LINE ||
+        read_secret("new password again: ", again, sizeof again) != ED_LINE) {
+        rt_term_printf(term, "passwd: cancelled\n");
+    } else if (strcmp(pw, again)) {
+        rt_term_printf(term, "passwd: the new passwords differ; nothing changed\n");
+    } else {
+        RT_BUFS(b, 1024, 128);
+        capnp_client cl = RT_CLIENT(session);
+        capnp_call call;
+        capos_UserSession_changePassword_Results_reader r;
+        int e = rt_error(capos_UserSession_changePassword(&cl, &b, &call, old, strlen(old), pw, strlen(pw), &r));
+        wipe((char *)b_p, sizeof b_p);
+        uint16_t res = e ? 0xffff : capos_UserSession_changePassword_Results_get_result(r);
+        if (res == capos_PasswordChange_changed)
+            rt_term_printf(term, "passwd: changed\n");
+        else if (res == capos_PasswordChange_wrongPassword)
+            rt_term_printf(term, "passwd: the current password is not right; nothing changed\n");
+        else if (res == capos_PasswordChange_backoff)
+            rt_term_printf(term, "passwd: too many failures: try again in %lu s\n",
+                           (capos_UserSession_changePassword_Results_get_retryAfterMs(r) + 999) / 1000);
+        else if (res == capos_PasswordChange_tooShort)
+            rt_term_printf(term, "passwd: the new password needs at least 8 bytes; nothing changed\n");
+        else if (res == capos_PasswordChange_notAllowed)
+            rt_term_printf(term, "passwd: not available to this session\n");
+        else
+            rt_term_printf(term, "passwd: the session manager failed (%d)\n", e);
+    }
+    wipe(old, sizeof old);
+    wipe(pw, sizeof pw);
+    wipe(again, sizeof again);
+}
+
 /* ---- help: only what this session can use ---- */
 static const struct { const char *usage, *needs, *what; } commands[] = {
     { "help", 0, "this list" },
@@ -976,14 +1047,26 @@ static const struct { const char *usage, *needs, *what; } commands[] = {
     { "jobs", "programs", "the background jobs" },
     { "wait [N]", "programs", "bring job N (or the first) to the front until it ends" },
     { "kill %N", "programs", "end job N" },
+    { "passwd", "@password", "change your password (the current one is asked first)" },
     { "history", 0, "the last commands; !! repeats the last, !N the Nth" },
     { "exit", 0, "log out (also: logout, Ctrl-D)" },
 };
 
+/* A command's need: nothing, a cap the session holds, or "@password": a
+ * session whose principal has a password (not a guest's). */
+static bool usable(const char *needs)
+{
+    if (!needs)
+        return true;
+    if (!strcmp(needs, "@password"))
+        return strcmp(profile, "guest") && strcmp(method, "none");
+    return rt_capset_lookup(needs) >= 0;
+}
+
 static void cmd_help(void)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!commands[i].needs || rt_capset_lookup(commands[i].needs) >= 0)
+        if (usable(commands[i].needs))
             rt_term_printf(term, "  %-30s %s\n", commands[i].usage, commands[i].what);
     rt_term_printf(term, "keys: Left/Right, Home/End (Ctrl-A/E), Up/Down for the history, Tab completes, "
                          "Ctrl-K/U/W cut, Ctrl-L clears, Ctrl-C drops the line\n");
@@ -1055,7 +1138,7 @@ static void complete_word(struct editor *e)
         }
     } else if (start == 0) {
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-            if (commands[i].needs && rt_capset_lookup(commands[i].needs) < 0)
+            if (!usable(commands[i].needs))
                 continue;
             const char *u = commands[i].usage;
             size_t n = 0;
@@ -1227,6 +1310,8 @@ int main(void)
             cmd_echo(line + 5);
         else if (!strcmp(line, "programs"))
             cmd_programs();
+        else if (!strcmp(line, "passwd"))
+            cmd_passwd();
         else if (!strncmp(line, "run ", 4))
             cmd_run(line + 4, false);
         else if (!strncmp(line, "spawn ", 6))

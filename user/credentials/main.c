@@ -47,36 +47,68 @@ static bool copy_password(capnp_data d, char *out, size_t cap)
     return true;
 }
 
-static int do_verify(void *self, capos_CredentialStore_verify_Params_reader p, capos_CredentialStore_verify_Results_builder r)
+/* Check a password against who's verifier, counting failures and backing
+ * off; *retry_ms is set for a back-off. pw is wiped by the caller. */
+static uint16_t check(capnp_text who, const char *pw, uint64_t *retry_ms)
 {
-    capnp_text who = capos_CredentialStore_verify_Params_get_principal(p);
-    char pw[256];
-    if (!copy_password(capos_CredentialStore_verify_Params_get_password(p), pw, sizeof pw))
-        return CAP_ERR_INVALID_ARGUMENT;
     struct cred *c = find(who);
     uint64_t now = rt_timer_now();
-    uint16_t result;
     if (c && now < c->until_ns) {
-        result = capos_CredentialResult_backoff;
-        capos_CredentialStore_verify_Results_set_retryAfterMs(r, (c->until_ns - now + 999999) / 1000000);
-    } else if (!c) {
+        *retry_ms = (c->until_ns - now + 999999) / 1000000;
+        return capos_CredentialResult_backoff;
+    }
+    if (!c) {
         if (crypto_pwhash_str_verify(dummy, pw, strlen(pw)) == 0)   /* same cost, no enumeration */
             __asm__ volatile("");
-        result = capos_CredentialResult_unknownPrincipal;
-    } else if (crypto_pwhash_str_verify(c->verifier, pw, strlen(pw)) == 0) {
-        c->failures = 0;
-        result = capos_CredentialResult_ok;
-    } else {
-        c->failures++;
-        result = capos_CredentialResult_wrongPassword;
-        if (c->failures >= FREE_FAILURES) {
-            uint32_t shift = c->failures - FREE_FAILURES;
-            uint64_t secs = shift >= 6 ? 60 : 1ull << shift;
-            c->until_ns = now + secs * 1000000000ull;
-        }
+        return capos_CredentialResult_unknownPrincipal;
     }
+    if (crypto_pwhash_str_verify(c->verifier, pw, strlen(pw)) == 0) {
+        c->failures = 0;
+        return capos_CredentialResult_ok;
+    }
+    c->failures++;
+    if (c->failures >= FREE_FAILURES) {
+        uint32_t shift = c->failures - FREE_FAILURES;
+        uint64_t secs = shift >= 6 ? 60 : 1ull << shift;
+        c->until_ns = now + secs * 1000000000ull;
+    }
+    return capos_CredentialResult_wrongPassword;
+}
+
+static int do_verify(void *self, capos_CredentialStore_verify_Params_reader p, capos_CredentialStore_verify_Results_builder r)
+{
+    char pw[256];
+    uint64_t retry = 0;
+    if (!copy_password(capos_CredentialStore_verify_Params_get_password(p), pw, sizeof pw))
+        return CAP_ERR_INVALID_ARGUMENT;
+    uint16_t result = check(capos_CredentialStore_verify_Params_get_principal(p), pw, &retry);
     sodium_memzero(pw, sizeof pw);
     capos_CredentialStore_verify_Results_set_result(r, result);
+    capos_CredentialStore_verify_Results_set_retryAfterMs(r, retry);
+    return CAPNP_OK;
+}
+
+/* A new password for who, only with the current one (checked, counted and
+ * backed off like a login). */
+static int do_change(void *self, capos_CredentialStore_change_Params_reader p, capos_CredentialStore_change_Results_builder r)
+{
+    char old[256], pw[256];
+    uint64_t retry = 0;
+    capnp_text who = capos_CredentialStore_change_Params_get_principal(p);
+    if (!copy_password(capos_CredentialStore_change_Params_get_old(p), old, sizeof old))
+        return CAP_ERR_INVALID_ARGUMENT;
+    if (!copy_password(capos_CredentialStore_change_Params_get_new(p), pw, sizeof pw)) {
+        sodium_memzero(old, sizeof old);
+        return CAP_ERR_INVALID_ARGUMENT;
+    }
+    uint16_t result = check(who, old, &retry);
+    struct cred *c = find(who);
+    if (result == capos_CredentialResult_ok && (!c || crypto_pwhash_str(c->verifier, pw, strlen(pw), OPS, MEM) != 0))
+        result = capos_CredentialResult_wrongPassword;            /* cannot happen: kept closed */
+    sodium_memzero(old, sizeof old);
+    sodium_memzero(pw, sizeof pw);
+    capos_CredentialStore_change_Results_set_result(r, result);
+    capos_CredentialStore_change_Results_set_retryAfterMs(r, retry);
     return CAPNP_OK;
 }
 
@@ -105,7 +137,7 @@ static int do_is_empty(void *self, capos_CredentialStore_isEmpty_Params_reader p
     return CAPNP_OK;
 }
 
-static const capos_CredentialStore_server server = { .verify = do_verify, .setup = do_setup, .isEmpty = do_is_empty };
+static const capos_CredentialStore_server server = { .verify = do_verify, .setup = do_setup, .isEmpty = do_is_empty, .change = do_change };
 
 int main(void)
 {

@@ -449,9 +449,51 @@ static int do_watch(void *self, capos_UserSession_watch_Params_reader p, capos_U
     return CAPNP_OK;
 }
 
+/* The session's own principal's password, with the current one. */
+static int do_change_password(void *self, capos_UserSession_changePassword_Params_reader p,
+                              capos_UserSession_changePassword_Results_builder r)
+{
+    int s = us_slot();
+    if (s < 0)
+        return CAP_ERR_SESSION_REVOKED;
+    struct sess *x = &slots[s];
+    capnp_data old = capos_UserSession_changePassword_Params_get_old(p);
+    capnp_data pw = capos_UserSession_changePassword_Params_get_new(p);
+    uint16_t res;
+    uint64_t retry = 0;
+    if (!strcmp(x->profile, "guest") || !strcmp(x->method, "none")) {
+        res = capos_PasswordChange_notAllowed;
+    } else if (pw.len < 8 || pw.len > 200 || old.len == 0 || old.len > 200) {
+        res = capos_PasswordChange_tooShort;
+    } else {
+        RT_BUFS(b, 1024, 128);
+        capnp_client cc = RT_CLIENT(creds);
+        capnp_call call;
+        capos_CredentialStore_change_Results_reader cr;
+        int e = capos_CredentialStore_change(&cc, &b, &call, x->principal, strlen(x->principal), old.ptr, old.len,
+                                             pw.ptr, pw.len, &cr);
+        uint16_t c = e ? capos_CredentialResult_wrongPassword : capos_CredentialStore_change_Results_get_result(cr);
+        retry = e ? 0 : capos_CredentialStore_change_Results_get_retryAfterMs(cr);
+        res = c == capos_CredentialResult_ok ? capos_PasswordChange_changed
+            : c == capos_CredentialResult_backoff ? capos_PasswordChange_backoff
+            : c == capos_CredentialResult_unknownPrincipal ? capos_PasswordChange_notAllowed
+                                                           : capos_PasswordChange_wrongPassword;
+        sodium_memzero(b_p, sizeof b_p);
+    }
+    static const char *const reasons[] = { "ok", "password-wrong", "backoff", "not-allowed", "too-short" };
+    if (res == capos_PasswordChange_changed)
+        audit_rec("password-change", "ok", badge_of((uint32_t)s), x->principal);
+    else
+        audit_rec("password-change-denied", reasons[res], badge_of((uint32_t)s), "");
+    capos_UserSession_changePassword_Results_set_result(r, res);
+    capos_UserSession_changePassword_Results_set_retryAfterMs(r, retry);
+    return CAPNP_OK;
+}
+
 static const capos_SessionManager_server sm_server = { .login = do_login, .guest = do_guest,
                                                        .sshPublicKey = do_ssh, .occupancy = do_occupancy };
-static const capos_UserSession_server us_server = { .info = do_info, .logout = do_logout, .watch = do_watch };
+static const capos_UserSession_server us_server = { .info = do_info, .logout = do_logout, .watch = do_watch,
+                                                    .changePassword = do_change_password };
 
 static void post_recv(uint32_t owner, void *buf, uint64_t tag)
 {
