@@ -286,6 +286,40 @@ interface AccountStore @0x8cd2fa3231816631 {
   # keys: the account's authorized Ed25519 public keys (32 bytes each)
 }
 
+# Account administration for operators: only the operator profile's bundle
+# carries it (the AuthorityBroker hands it out; guests never see it). Every
+# change is audited with the account's principal, every refusal with its
+# reason code.
+interface AccountAdmin @0x83ee589a031f1c34 {
+  list @0 () -> (accounts :List(AccountInfo));
+  add @1 (principal :Text, profiles :List(Text)) -> (result :AdminResult);
+  # A new active account that may take these profiles (1 to 4).
+  setStatus @2 (principal :Text, status :AccountStatus) -> (result :AdminResult);
+  addKey @3 (principal :Text, key :Text) -> (result :AdminResult);
+  # key: an authorized key line as ssh-keygen writes it,
+  # "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5... [comment]" (at most 4 per account)
+  removeKey @4 (principal :Text, key :Text) -> (result :AdminResult);
+}
+
+struct AccountInfo {
+  principal @0 :Text;
+  status @1 :AccountStatus;
+  profiles @2 :List(Text);
+  keys @3 :List(Text);       # "ssh-ed25519 AAAA..." each
+}
+
+enum AdminResult {
+  ok @0;
+  exists @1;              # add: the principal has an account already
+  notFound @2;            # no such account
+  badName @3;             # a principal is 1 to 23 bytes of A-Z a-z 0-9 _ -
+  badProfile @4;          # 1 to 4 profiles, each 1 to 15 bytes of a-z 0-9 -
+  badKey @5;              # not an ssh-ed25519 key line
+  full @6;                # no room for another account or key
+  keyExists @7;
+  noSuchKey @8;
+}
+
 enum AccountStatus {
   active @0;
   disabled @1;

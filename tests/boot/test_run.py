@@ -15,7 +15,7 @@ import tempfile  # noqa: E402
 from capos_qemu import Guest, Checks, ROOT, boot_package  # noqa: E402
 
 PASSWORD = "s3cret-horse"
-OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs"]
+OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs", "accounts"]
 GUEST_CAPS = ["terminal", "session", "context", "timer"]
 RAW = ["ProcessSpawner", "EndpointFactory", "SessionAuthority", "Power", "BootPackage", "KernelStats",
        "RestrictedShellLauncher", "AuthorityBroker", "SessionManager", "CredentialStore", "AccountStore",

@@ -23,7 +23,7 @@ CYCLES = int(os.environ.get("CAPOS_LOGIN_CYCLES", "1000"))
 ADMIN_EVERY = 50           # one operator login in 50: 20 of 1000
 SAME = ["frames", "objects", "heap", "processes", "slots", "pending", "open", "held", "smcaps"]
 OPERATOR_SHELL = ["TerminalSession", "UserSession", "SessionContext", "Timer", "AuditLog", "Echo",
-                  "ProgramLauncher"]
+                  "ProgramLauncher", "AccountAdmin"]
 
 
 def main():

@@ -24,7 +24,7 @@ from capos_qemu import Checks  # noqa: E402
 from door import Door, door_guest  # noqa: E402
 
 OPERATOR_SHELL = sorted(["TerminalSession", "UserSession", "SessionContext", "Timer", "AuditLog", "Echo",
-                         "ProgramLauncher"])
+                         "ProgramLauncher", "AccountAdmin"])
 
 
 def shell_ok(d):

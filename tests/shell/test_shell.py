@@ -21,8 +21,9 @@ from capos_qemu import Checks  # noqa: E402
 from door import PASSWORD, Door, door_guest  # noqa: E402
 
 OPERATOR_SHELL = ["TerminalSession", "UserSession", "SessionContext", "Timer", "AuditLog", "Echo",
-                  "ProgramLauncher"]
+                  "ProgramLauncher", "AccountAdmin"]
 NEWPW = "an0ther-horse-battery"
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
 GUEST_SHELL = ["TerminalSession", "UserSession", "SessionContext", "Timer"]
 
 
@@ -193,11 +194,14 @@ def main():
             g.wait_for(r"PROBE seen capos-shell held=\d+: .*\n", 30)
             g.send("\r")                                # the probe's line took the prompt's place
             out = d.cmd("guest", "help")
-            c.check("help (guest) shows only what a guest can use",
-                    not re.search(r"^  (run|spawn|jobs|kill|audit|programs|echo)\b", out, re.M) and
+            c.check("help (guest) shows only what a guest can use (no accounts, passwd, run, audit...)",
+                    not re.search(r"^  (run|spawn|jobs|kill|audit|programs|echo|accounts|useradd|disable|enable|keyadd|"
+                                  r"keydel|passwd)\b", out, re.M) and
                     re.search(r"^  whoami\b", out, re.M) is not None, out)
             out = d.cmd("guest", "run hello")
             c.check("a guest cannot run programs", out.strip() == "run: not available to this session", out)
+            out = d.cmd("guest", "useradd eve guest")
+            c.check("a guest cannot administer accounts", out.strip() == "useradd: not available to this session", out)
             out = d.cmd("guest", "passwd")
             c.check("a guest has no password to change", out.strip() == "passwd: not available to this session", out)
             d.exit("guest")
@@ -240,7 +244,45 @@ def main():
             c.check("passwd: the old password no longer logs in", "login incorrect" in out, out)
             d.login("admin", pw=NEWPW)
             c.check("passwd: the new one does", True)
+
+            # account administration through the operator's AccountAdmin
+            cmds = [
+                ("useradd carol guest", r"useradd: added \(active\)"),
+                ("useradd carol guest", r"useradd: that account exists already"),
+                ("useradd bad/name guest", r"useradd: a name is 1 to 23"),
+                ("useradd dave Operator", r"useradd: give 1 to 4 profiles"),
+                ("useradd dave", r"useradd: usage"),
+                ("keyadd carol " + KEY + " carol@laptop", r"keyadd: key authorized"),
+                ("keyadd carol " + KEY, r"keyadd: that key is authorized already"),
+                ("keyadd carol ssh-ed25519 AAAAnotakey", r"keyadd: not a key line as ssh-keygen writes it"),
+                ("keyadd carol ssh-rsa AAAAB3NzaC1yc2E", r"keyadd: not a key line"),
+                ("keyadd nobody " + KEY, r"keyadd: no such account"),
+                ("disable carol", r"disable: disabled"),
+                ("disable nobody", r"disable: no such account"),
+            ]
+            for cmd, want in cmds:
+                out = d.cmd("admin", cmd)
+                c.check(f"{cmd[:40]!r}: {want.split(': ', 1)[1][:30]}", re.match(want, out.strip()) is not None, out)
+            out = d.cmd("admin", "accounts")
+            c.check("accounts lists carol disabled, with her key as ssh-keygen writes it",
+                    re.search(r"^  carol +disabled +guest +1 key$", out, re.M) is not None and
+                    ("      " + KEY + "\n") in out and re.search(r"^  admin +active +operator,guest", out, re.M)
+                    is not None, out)
+            c.check("enable undoes disable", d.cmd("admin", "enable carol").strip() == "enable: enabled")
+            c.check("keydel removes the key", d.cmd("admin", "keydel carol " + KEY).strip() == "keydel: key removed")
+            c.check("... once", d.cmd("admin", "keydel carol " + KEY).strip().startswith("keydel: that key is not"))
+            out = d.cmd("admin", "audit 20")
+            for ev in ("account-add ok by carol", "key-add ok by carol", "account-disable ok by carol",
+                       "account-enable ok by carol", "key-remove ok by carol"):
+                c.check(f"audited: {ev}", re.search(rf"{ev} session", out) is not None, out)
+            c.check("refusals audited with their reason, naming nobody",
+                    re.search(r"account-add-denied exists session", out) is not None and
+                    re.search(r"key-add-denied bad-key session", out) is not None, out)
+            # a disabled account cannot log in: the operator disables their own
+            c.check("disable admin", d.cmd("admin", "disable admin").strip() == "disable: disabled")
             d.exit("admin")
+            out = d.login("admin", pw=NEWPW, expect_shell=False)
+            c.check("a disabled account with the right password does not log in", "login incorrect" in out, out)
             ok = True
         except AssertionError as e:
             print(str(e)[-4000:])

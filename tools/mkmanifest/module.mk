@@ -1,6 +1,7 @@
 # tools/mkmanifest: the boot manifest's text -> a SystemManifest message.
-# MKMANIFEST (its path) is set in manifests/module.mk, which make reads
-# before this file and tests/.
+# Make reads tools/ before manifests/, so its path is set here (and used by
+# manifests/module.mk and tests/).
+MKMANIFEST := $(BUILD)/mkmanifest/mkmanifest
 
 MKMANIFEST_SRCS := $(wildcard tools/mkmanifest/*.c)
 MKMANIFEST_HDRS := $(wildcard tools/mkmanifest/*.h) lib/manifest/manifest.h

@@ -7,6 +7,12 @@
  * listed before it: the first two fields of the line ssh-keygen writes
  * (`ssh-ed25519 AAAAC3Nza... comment`), joined by ':' since args split on
  * blanks. key:PRINCIPAL:BASE64 of the 32 raw key bytes works too.
+ *
+ * Its second export, "admin" (AccountAdmin), is how operators change the
+ * accounts: add one with its profiles, disable or enable it, add or remove
+ * an authorized key as ssh-keygen writes it. Every change and every
+ * refusal goes to the audit log (grant "audit"); the account's principal
+ * is named for a change only.
  */
 #include "rt/capos.h"
 #include <sodium.h>
@@ -17,7 +23,7 @@ struct account {
     uint16_t status;
     char profiles[4][16];
     uint32_t nprofiles;
-    uint8_t keys[2][32];
+    uint8_t keys[4][32];
     uint32_t nkeys;
 };
 static struct account accts[MAX];
@@ -61,7 +67,7 @@ static void seed(const char *args)
             if (parse_key(pf, key)) {
                 for (uint32_t i = 0; i < naccts; i++) {
                     struct account *a = &accts[i];
-                    if (!strcmp(a->principal, st + 1) && a->nkeys < 2)
+                    if (!strcmp(a->principal, st + 1) && a->nkeys < 4)
                         memcpy(a->keys[a->nkeys++], key, 32);
                 }
             }
@@ -110,12 +116,255 @@ static int do_lookup(void *self, capos_AccountStore_lookup_Params_reader p, capo
     return CAPNP_OK;
 }
 
+/* ---- AccountAdmin ---- */
+
+static uint32_t audit = ~0u;
+
+static void audit_rec(const char *event, const char *reason, const char *principal)
+{
+    if (audit == ~0u)
+        return;
+    RT_BUFS(b, 256, 64);
+    capnp_client cl = RT_CLIENT(audit);
+    capnp_call call;
+    capos_AuditLog_recordNamed_Results_reader r;
+    capos_AuditLog_recordNamed(&cl, &b, &call, event, strlen(event), reason, strlen(reason), 0, principal,
+                               strlen(principal), &r);
+}
+
+static const char *const result_codes[] = { "ok", "exists", "not-found", "bad-name", "bad-profile", "bad-key", "full",
+                                            "key-exists", "no-such-key" };
+
+/* Audit a change (named) or a refusal (its reason, nobody named). */
+static uint16_t audited(const char *event, uint16_t res, const char *principal)
+{
+    if (res == capos_AdminResult_ok) {
+        audit_rec(event, "ok", principal);
+    } else {
+        char ev[48];
+        fmt_snprintf(ev, sizeof ev, "%s-denied", event);
+        audit_rec(ev, result_codes[res], "");
+    }
+    return res;
+}
+
+static bool name_ok(capnp_text t)
+{
+    if (t.len == 0 || t.len >= sizeof accts[0].principal)
+        return false;
+    for (uint32_t i = 0; i < t.len; i++) {
+        char c = t.str[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool profile_ok(capnp_text t)
+{
+    if (t.len == 0 || t.len >= sizeof accts[0].profiles[0])
+        return false;
+    for (uint32_t i = 0; i < t.len; i++)
+        if (!((t.str[i] >= 'a' && t.str[i] <= 'z') || (t.str[i] >= '0' && t.str[i] <= '9') || t.str[i] == '-'))
+            return false;
+    return true;
+}
+
+static struct account *find(capnp_text who)
+{
+    for (uint32_t i = 0; i < naccts; i++)
+        if (strlen(accts[i].principal) == who.len && !memcmp(accts[i].principal, who.str, who.len))
+            return &accts[i];
+    return 0;
+}
+
+/* "ssh-ed25519 BASE64 [comment]", as ssh-keygen writes it. */
+static bool parse_line(capnp_text t, uint8_t key[32])
+{
+    char line[256];
+    if (t.len >= sizeof line || t.len < 12 || memcmp(t.str, "ssh-ed25519 ", 12))
+        return false;
+    memcpy(line, t.str, t.len);
+    line[t.len] = 0;
+    char *b64 = line + 12;
+    while (*b64 == ' ')
+        b64++;
+    char *end = b64;
+    while (*end && *end != ' ')
+        end++;
+    *end = 0;
+    char joined[128];
+    if (fmt_snprintf(joined, sizeof joined, "ssh-ed25519:%s", b64) >= (int)sizeof joined)
+        return false;
+    return parse_key(joined, key);
+}
+
+static void key_line(const uint8_t key[32], char *out, size_t cap)
+{
+    static const uint8_t prefix[19] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32 };
+    uint8_t blob[51];
+    memcpy(blob, prefix, sizeof prefix);
+    memcpy(blob + 19, key, 32);
+    char b64[100];
+    sodium_bin2base64(b64, sizeof b64, blob, sizeof blob, sodium_base64_VARIANT_ORIGINAL);
+    fmt_snprintf(out, cap, "ssh-ed25519 %s", b64);
+}
+
+static int do_list(void *self, capos_AccountAdmin_list_Params_reader p, capos_AccountAdmin_list_Results_builder r)
+{
+    capnp_lbuilder l = capos_AccountAdmin_list_Results_init_accounts(r, naccts);
+    for (uint32_t i = 0; i < naccts; i++) {
+        struct account *a = &accts[i];
+        capos_AccountInfo_builder b = capos_AccountInfo_list_at(l, i);
+        capos_AccountInfo_set_principal(b, a->principal, strlen(a->principal));
+        capos_AccountInfo_set_status(b, a->status);
+        capnp_lbuilder pl = capos_AccountInfo_init_profiles(b, a->nprofiles);
+        for (uint32_t k = 0; k < a->nprofiles; k++)
+            capnp_lset_text(pl, k, a->profiles[k], strlen(a->profiles[k]));
+        capnp_lbuilder kl = capos_AccountInfo_init_keys(b, a->nkeys);
+        for (uint32_t k = 0; k < a->nkeys; k++) {
+            char line[128];
+            key_line(a->keys[k], line, sizeof line);
+            capnp_lset_text(kl, k, line, strlen(line));
+        }
+    }
+    return CAPNP_OK;
+}
+
+static int do_add(void *self, capos_AccountAdmin_add_Params_reader p, capos_AccountAdmin_add_Results_builder r)
+{
+    capnp_text who = capos_AccountAdmin_add_Params_get_principal(p);
+    capnp_list pl = capos_AccountAdmin_add_Params_get_profiles(p);
+    uint16_t res = capos_AdminResult_ok;
+    if (!name_ok(who))
+        res = capos_AdminResult_badName;
+    else if (find(who))
+        res = capos_AdminResult_exists;
+    else if (pl.count == 0 || pl.count > 4)
+        res = capos_AdminResult_badProfile;
+    for (uint32_t i = 0; res == capos_AdminResult_ok && i < pl.count; i++)
+        if (!profile_ok(capnp_list_text(pl, i)))
+            res = capos_AdminResult_badProfile;
+    if (res == capos_AdminResult_ok && naccts == MAX)
+        res = capos_AdminResult_full;
+    char name[24] = "";
+    if (res == capos_AdminResult_ok) {
+        struct account *a = &accts[naccts++];
+        memset(a, 0, sizeof *a);
+        memcpy(a->principal, who.str, who.len);
+        a->status = capos_AccountStatus_active;
+        for (uint32_t i = 0; i < pl.count; i++) {
+            capnp_text t = capnp_list_text(pl, i);
+            memcpy(a->profiles[a->nprofiles++], t.str, t.len);
+        }
+        strlcpy(name, a->principal, sizeof name);
+    }
+    capos_AccountAdmin_add_Results_set_result(r, audited("account-add", res, name));
+    return CAPNP_OK;
+}
+
+static int do_set_status(void *self, capos_AccountAdmin_setStatus_Params_reader p,
+                         capos_AccountAdmin_setStatus_Results_builder r)
+{
+    struct account *a = find(capos_AccountAdmin_setStatus_Params_get_principal(p));
+    uint16_t st = capos_AccountAdmin_setStatus_Params_get_status(p);
+    uint16_t res = !a ? capos_AdminResult_notFound : st > capos_AccountStatus_recoveryOnly ? capos_AdminResult_badName
+                                                                                       : capos_AdminResult_ok;
+    static const char *const events[] = { "account-enable", "account-disable", "account-lock", "account-recovery-only" };
+    if (res == capos_AdminResult_ok)
+        a->status = st;
+    capos_AccountAdmin_setStatus_Results_set_result(
+        r, audited(st <= capos_AccountStatus_recoveryOnly ? events[st] : "account-status", res, a ? a->principal : ""));
+    return CAPNP_OK;
+}
+
+static int do_add_key(void *self, capos_AccountAdmin_addKey_Params_reader p, capos_AccountAdmin_addKey_Results_builder r)
+{
+    struct account *a = find(capos_AccountAdmin_addKey_Params_get_principal(p));
+    uint8_t key[32];
+    uint16_t res = capos_AdminResult_ok;
+    if (!a)
+        res = capos_AdminResult_notFound;
+    else if (!parse_line(capos_AccountAdmin_addKey_Params_get_key(p), key))
+        res = capos_AdminResult_badKey;
+    for (uint32_t k = 0; res == capos_AdminResult_ok && k < a->nkeys; k++)
+        if (!memcmp(a->keys[k], key, 32))
+            res = capos_AdminResult_keyExists;
+    if (res == capos_AdminResult_ok && a->nkeys == 4)
+        res = capos_AdminResult_full;
+    if (res == capos_AdminResult_ok)
+        memcpy(a->keys[a->nkeys++], key, 32);
+    capos_AccountAdmin_addKey_Results_set_result(r, audited("key-add", res, a ? a->principal : ""));
+    return CAPNP_OK;
+}
+
+static int do_remove_key(void *self, capos_AccountAdmin_removeKey_Params_reader p,
+                         capos_AccountAdmin_removeKey_Results_builder r)
+{
+    struct account *a = find(capos_AccountAdmin_removeKey_Params_get_principal(p));
+    uint8_t key[32];
+    uint16_t res = capos_AdminResult_noSuchKey;
+    if (!a)
+        res = capos_AdminResult_notFound;
+    else if (!parse_line(capos_AccountAdmin_removeKey_Params_get_key(p), key))
+        res = capos_AdminResult_badKey;
+    else
+        for (uint32_t k = 0; k < a->nkeys; k++)
+            if (!memcmp(a->keys[k], key, 32)) {
+                memmove(a->keys[k], a->keys[k + 1], (a->nkeys - k - 1) * 32);
+                a->nkeys--;
+                res = capos_AdminResult_ok;
+                break;
+            }
+    capos_AccountAdmin_removeKey_Results_set_result(r, audited("key-remove", res, a ? a->principal : ""));
+    return CAPNP_OK;
+}
+
+static const capos_AccountAdmin_server admin_server = { .list = do_list, .add = do_add, .setStatus = do_set_status,
+                                                        .addKey = do_add_key, .removeKey = do_remove_key };
+
 static const capos_AccountStore_server server = { .lookup = do_lookup };
+
+#define TAG_STORE 0x5AC0000000000001ull
+#define TAG_ADMIN 0x5AC0000000000002ull
 
 int main(void)
 {
     uint32_t owner = rt_capset_require("accounts");
+    int64_t admin = rt_capset_lookup("admin"), au = rt_capset_lookup("audit");
+    if (au >= 0)
+        audit = (uint32_t)au;
     seed(rt_capset->args);
     struct rt_incoming in;
-    return rt_serve_forever(owner, capos_AccountStore_dispatch_any, &server, &in);
+    if (admin < 0)                                 /* no admin export: the store alone */
+        return rt_serve_forever(owner, capos_AccountStore_dispatch_any, &server, &in);
+    static uint8_t sbuf[sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS] __attribute__((aligned(8)));
+    static uint8_t abuf[sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS] __attribute__((aligned(8)));
+    struct cap_sqe rs = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)sbuf, .result_len = sizeof sbuf };
+    struct cap_sqe ra = { .opcode = CAP_OP_RECV, .cap_id = (uint32_t)admin, .result_addr = (uint64_t)abuf,
+                          .result_len = sizeof abuf };
+    rt_ring_submit_tagged(&rs, TAG_STORE);
+    rt_ring_submit_tagged(&ra, TAG_ADMIN);
+    for (;;) {
+        struct cap_cqe c;
+        while (!rt_ring_poll(&c))
+            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        if (c.user_data == TAG_STORE) {
+            if (c.result == CAP_ERR_DISCONNECTED)
+                return 0;
+            in.ncaps = 0;
+            rt_serve_delivered(owner, &c, capos_AccountStore_dispatch_any, &server, &in, sbuf, &in);
+            for (uint32_t i = 0; i < in.ncaps; i++)
+                rt_release(in.caps[i]);
+            rt_ring_submit_tagged(&rs, TAG_STORE);
+        } else if (c.user_data == TAG_ADMIN) {
+            if (c.result == CAP_ERR_DISCONNECTED)
+                return 0;
+            in.ncaps = 0;
+            rt_serve_delivered((uint32_t)admin, &c, capos_AccountAdmin_dispatch_any, &admin_server, &in, abuf, &in);
+            for (uint32_t i = 0; i < in.ncaps; i++)
+                rt_release(in.caps[i]);
+            rt_ring_submit_tagged(&ra, TAG_ADMIN);
+        }
+    }
 }

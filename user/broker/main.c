@@ -1,7 +1,7 @@
 /*
  * broker: the AuthorityBroker service. Bundles by profile:
  *   operator: timer, audit (the log, which lets operators read it), echo,
- *             programs (runs the permitted programs)
+ *             programs (runs the permitted programs), accounts (AccountAdmin)
  *   guest:    timer
  *   anything else, or a revoked session: nothing (fail closed)
  * The profile comes from SessionContext.info, answered by the kernel.
@@ -40,12 +40,12 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
         rt_release(in.caps[i]);
     if (e)
         return e;
-    static const char *const operator_caps[] = { "timer", "audit", "echo", "programs" };
+    static const char *const operator_caps[] = { "timer", "audit", "echo", "programs", "accounts" };
     static const char *const guest_caps[] = { "timer" };
     const char *const *names = 0;
     uint32_t n = 0;
     if (!strcmp(profile, "operator"))
-        names = operator_caps, n = 4;
+        names = operator_caps, n = rt_capset_lookup("accounts") >= 0 ? 5 : 4;   /* account admin if granted to us */
     else if (!strcmp(profile, "guest"))
         names = guest_caps, n = 1;
     capnp_lbuilder l = capos_AuthorityBroker_shellBundle_Results_init_grants(r, n);

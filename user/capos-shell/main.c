@@ -1031,6 +1031,163 @@ static void cmd_passwd(void)
     wipe(again, sizeof again);
 }
 
+/* ---- account administration (the operator's AccountAdmin, "accounts") ---- */
+
+static const char *admin_error(uint16_t e)
+{
+    switch (e) {
+    case capos_AdminResult_exists: return "that account exists already";
+    case capos_AdminResult_notFound: return "no such account";
+    case capos_AdminResult_badName: return "a name is 1 to 23 letters, digits, _ or -";
+    case capos_AdminResult_badProfile: return "give 1 to 4 profiles, each 1 to 15 of a-z 0-9 -, joined by commas";
+    case capos_AdminResult_badKey: return "not a key line as ssh-keygen writes it (ssh-ed25519 AAAA... [comment])";
+    case capos_AdminResult_full: return "no room for another";
+    case capos_AdminResult_keyExists: return "that key is authorized already";
+    case capos_AdminResult_noSuchKey: return "that key is not authorized for the account";
+    default: return "refused";
+    }
+}
+
+static bool admin_cap(const char *cmd, uint32_t *cap)
+{
+    int64_t a = rt_capset_lookup("accounts");
+    if (a < 0) {
+        rt_term_printf(term, "%s: not available to this session\n", cmd);
+        return false;
+    }
+    *cap = (uint32_t)a;
+    return true;
+}
+
+static void admin_said(const char *cmd, int e, uint16_t res, const char *what)
+{
+    if (e)
+        rt_term_printf(term, "%s: the account service failed (%d)\n", cmd, e);
+    else if (res != capos_AdminResult_ok)
+        rt_term_printf(term, "%s: %s\n", cmd, admin_error(res));
+    else
+        rt_term_printf(term, "%s: %s\n", cmd, what);
+}
+
+static void cmd_accounts(void)
+{
+    uint32_t a;
+    if (!admin_cap("accounts", &a))
+        return;
+    RT_BUFS(b, 64, 8192);
+    capnp_client cl = RT_CLIENT(a);
+    capnp_call call;
+    capos_AccountAdmin_list_Results_reader r;
+    int e = rt_error(capos_AccountAdmin_list(&cl, &b, &call, &r));
+    if (e) {
+        rt_term_printf(term, "accounts: the account service failed (%d)\n", e);
+        return;
+    }
+    static const char *const st[] = { "active", "disabled", "locked", "recovery-only" };
+    capnp_list l = capos_AccountAdmin_list_Results_get_accounts(r);
+    for (uint32_t i = 0; i < l.count; i++) {
+        capos_AccountInfo_reader x = capos_AccountInfo_list_get(l, i);
+        capnp_text p = capos_AccountInfo_get_principal(x);
+        uint16_t s = capos_AccountInfo_get_status(x);
+        capnp_list pl = capos_AccountInfo_get_profiles(x), kl = capos_AccountInfo_get_keys(x);
+        char profs[80] = "";
+        size_t n = 0;
+        for (uint32_t k = 0; k < pl.count && n < sizeof profs - 20; k++) {
+            capnp_text t = capnp_list_text(pl, k);
+            n += (size_t)fmt_snprintf(profs + n, sizeof profs - n, "%s%.*s", k ? "," : "", (int)t.len, t.str);
+        }
+        rt_term_printf(term, "  %-12.*s %-13s %-20s %u key%s\n", (int)p.len, p.str, s < 4 ? st[s] : "?", profs,
+                       kl.count, kl.count == 1 ? "" : "s");
+        for (uint32_t k = 0; k < kl.count; k++) {
+            capnp_text t = capnp_list_text(kl, k);
+            rt_term_printf(term, "      %.*s\n", (int)t.len, t.str);
+        }
+    }
+}
+
+/* useradd NAME PROFILE[,PROFILE...] */
+static void cmd_useradd(char *args)
+{
+    uint32_t a;
+    if (!admin_cap("useradd", &a))
+        return;
+    char *sp = strchr(args, ' ');
+    if (!sp) {
+        rt_term_printf(term, "useradd: usage: useradd NAME PROFILE[,PROFILE...]\n");
+        return;
+    }
+    *sp = 0;
+    char *profs = sp + 1;
+    while (*profs == ' ')
+        profs++;
+    const char *pv[5];
+    uint32_t np = 0;
+    for (char *p = profs; p && *p && np < 5;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = 0;
+        pv[np++] = p;
+        p = comma ? comma + 1 : 0;
+    }
+    RT_BUFS(b, 512, 64);
+    capnp_client cl = RT_CLIENT(a);
+    capnp_call call;
+    capos_AccountAdmin_add_Params_builder p = capos_AccountAdmin_add_start(&call, &cl, &b);
+    capos_AccountAdmin_add_Params_set_principal(p, args, strlen(args));
+    capnp_lbuilder l = capos_AccountAdmin_add_Params_init_profiles(p, np);
+    for (uint32_t i = 0; i < np; i++)
+        capnp_lset_text(l, i, pv[i], strlen(pv[i]));
+    capos_AccountAdmin_add_Results_reader r;
+    int e = rt_error(capos_AccountAdmin_add_send(&call, &r));
+    admin_said("useradd", e, e ? 0 : capos_AccountAdmin_add_Results_get_result(r), "added (active)");
+}
+
+static void cmd_status(const char *cmd, const char *who, uint16_t status)
+{
+    uint32_t a;
+    if (!admin_cap(cmd, &a))
+        return;
+    RT_BUFS(b, 256, 64);
+    capnp_client cl = RT_CLIENT(a);
+    capnp_call call;
+    capos_AccountAdmin_setStatus_Results_reader r;
+    int e = rt_error(capos_AccountAdmin_setStatus(&cl, &b, &call, who, strlen(who), status, &r));
+    admin_said(cmd, e, e ? 0 : capos_AccountAdmin_setStatus_Results_get_result(r),
+               status == capos_AccountStatus_active ? "enabled" : "disabled");
+}
+
+/* keyadd|keydel NAME ssh-ed25519 AAAA... [comment] */
+static void cmd_key(const char *cmd, char *args, bool add)
+{
+    uint32_t a;
+    if (!admin_cap(cmd, &a))
+        return;
+    char *sp = strchr(args, ' ');
+    if (!sp) {
+        rt_term_printf(term, "%s: usage: %s NAME ssh-ed25519 AAAA... [comment]\n", cmd, cmd);
+        return;
+    }
+    *sp = 0;
+    const char *key = sp + 1;
+    while (*key == ' ')
+        key++;
+    RT_BUFS(b, 1024, 64);
+    capnp_client cl = RT_CLIENT(a);
+    capnp_call call;
+    int e;
+    uint16_t res = 0;
+    if (add) {
+        capos_AccountAdmin_addKey_Results_reader r;
+        e = rt_error(capos_AccountAdmin_addKey(&cl, &b, &call, args, strlen(args), key, strlen(key), &r));
+        res = e ? 0 : capos_AccountAdmin_addKey_Results_get_result(r);
+    } else {
+        capos_AccountAdmin_removeKey_Results_reader r;
+        e = rt_error(capos_AccountAdmin_removeKey(&cl, &b, &call, args, strlen(args), key, strlen(key), &r));
+        res = e ? 0 : capos_AccountAdmin_removeKey_Results_get_result(r);
+    }
+    admin_said(cmd, e, res, add ? "key authorized" : "key removed");
+}
+
 /* ---- help: only what this session can use ---- */
 static const struct { const char *usage, *needs, *what; } commands[] = {
     { "help", 0, "this list" },
@@ -1048,6 +1205,12 @@ static const struct { const char *usage, *needs, *what; } commands[] = {
     { "wait [N]", "programs", "bring job N (or the first) to the front until it ends" },
     { "kill %N", "programs", "end job N" },
     { "passwd", "@password", "change your password (the current one is asked first)" },
+    { "accounts", "accounts", "the accounts: status, profiles, authorized keys" },
+    { "useradd NAME PROFILE[,PROFILE]", "accounts", "add an account that may take these profiles" },
+    { "disable NAME", "accounts", "disable an account (enable NAME undoes it)" },
+    { "enable NAME", "accounts", "enable an account" },
+    { "keyadd NAME ssh-ed25519 AAAA...", "accounts", "authorize a key (a line as ssh-keygen writes it)" },
+    { "keydel NAME ssh-ed25519 AAAA...", "accounts", "remove an authorized key" },
     { "history", 0, "the last commands; !! repeats the last, !N the Nth" },
     { "exit", 0, "log out (also: logout, Ctrl-D)" },
 };
@@ -1312,6 +1475,18 @@ int main(void)
             cmd_programs();
         else if (!strcmp(line, "passwd"))
             cmd_passwd();
+        else if (!strcmp(line, "accounts"))
+            cmd_accounts();
+        else if (!strncmp(line, "useradd ", 8))
+            cmd_useradd(line + 8);
+        else if (!strncmp(line, "disable ", 8))
+            cmd_status("disable", line + 8, capos_AccountStatus_disabled);
+        else if (!strncmp(line, "enable ", 7))
+            cmd_status("enable", line + 7, capos_AccountStatus_active);
+        else if (!strncmp(line, "keyadd ", 7))
+            cmd_key("keyadd", line + 7, true);
+        else if (!strncmp(line, "keydel ", 7))
+            cmd_key("keydel", line + 7, false);
         else if (!strncmp(line, "run ", 4))
             cmd_run(line + 4, false);
         else if (!strncmp(line, "spawn ", 6))

@@ -57,11 +57,11 @@ static bool allowed(capnp_text bin)
 }
 
 /* Besides broad authority, a program gets neither a terminal nor an
- * endpoint's owner side nor a way to run more programs. */
+ * endpoint's owner side nor a way to run more programs or change accounts. */
 static bool dangerous(uint64_t iface)
 {
     return rt_broad_authority(iface) || iface == capos_TerminalSession_ID || iface == capos_Endpoint_ID ||
-           iface == capos_ProgramLauncher_ID;
+           iface == capos_ProgramLauncher_ID || iface == capos_AccountAdmin_ID;
 }
 
 static uint16_t check_run(capos_ProgramLauncher_run_Params_reader p, char *bname, size_t bcap,
