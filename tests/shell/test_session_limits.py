@@ -11,7 +11,9 @@ through the real login door (tests/sessions/door.manifest):
   logouts only, `audit N`;
 - a session past its profile's lifetime is told and logged out, and so is
   one idle past its profile's idle timeout; both are audited with the
-  principal.
+  principal; a session nobody logs out and no shell watches is ended by
+  the manager when its lifetime is up;
+- a session whose context is revoked is ended at its next use.
 Every shell's caps are read from the kernel's own tables."""
 import os
 import re
@@ -20,9 +22,10 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks  # noqa: E402
+from capos_qemu import Checks, abi_errors  # noqa: E402
 from door import Door, door_guest  # noqa: E402
 
+REVOKED = abi_errors()["CAP_ERR_APPLICATION"]     # the manager fails the call
 OPERATOR_SHELL = sorted(["TerminalSession", "UserSession", "SessionContext", "Timer", "AuditLog", "Echo",
                          "ProgramLauncher", "AccountAdmin"])
 
@@ -84,10 +87,15 @@ def full_table(c, tmp):
         c.log = g.text()
 
 
-def lifetime(c, tmp, args, what, message, reason):
-    g = door_guest(tmp, sessionmgr_args=f"capacity=32 {args}")
+def lifetime(c, tmp, args, what, message, reason, hold=False):
+    g = door_guest(tmp, sessionmgr_args=f"capacity=32 {args}", probe_args="hold" if hold else None)
     d = Door(g)
     try:
+        if hold:
+            # a session nobody logs out and no shell watches: the manager ends it
+            g.wait_for(r"PROBE held session ended by the manager \((-?\d+)\), table 0/32\n", 60)
+            c.check(f"{what}: a session with no shell, never logged out, is ended by the manager", True)
+            g.send("\r")                              # the probe's line took the prompt's place
         c.check(f"{what}: setup", d.setup() == "done")
         d.login("admin")
         d.probe("admin", "watch")
@@ -99,8 +107,19 @@ def lifetime(c, tmp, args, what, message, reason):
         c.check(f"{what}: the shell says so and logs out", True)
         d.at_login()
         d.login("admin")
-        out = d.cmd("admin", "audit 10")
+        out = d.cmd("admin", "audit 32")
         c.check(f"{what}: audited with the principal", re.search(rf"session-end {reason} by guest", out) is not None, out)
+        if hold:
+            c.check(f"{what}: both expiries audited (the manager's and the shell's)",
+                    len(re.findall(r"session-end expired by guest", out)) == 2, out)
+            out = d.cmd("admin", "echo revoke")
+            m = re.search(r"PROBE revoke open=(\d+)/(\d+)/(\d+) info=(-?\d+) again=(-?\d+) ended=(\d+)", out)
+            c.check("revocation: a session whose context is revoked is ended at its next use, its slot back",
+                    bool(m) and m.group(1) == "1" and m.group(2) == "2" and m.group(3) == "1" and m.group(4) == str(REVOKED)
+                    and m.group(5) == str(REVOKED) and m.group(6) == "1", out)
+            out = d.cmd("admin", "audit 3")
+            c.check("revocation: audited with the principal", re.search(r"session-end revoked by guest", out) is not None,
+                    out)
         out = d.cmd("admin", "echo stats")
         c.check(f"{what}: the session's slot came back (one session open, the operator's)",
                 re.search(r"table open=1 ", out) is not None, out)
@@ -123,7 +142,7 @@ def main():
         logs.append(c.log)
     with tempfile.TemporaryDirectory() as tmp:
         c.check("expiry walk-through completes",
-                lifetime(c, tmp, "guest:idle=0:life=3", "expiry", "the session has expired", "expired"))
+                lifetime(c, tmp, "guest:idle=0:life=3", "expiry", "the session has expired", "expired", hold=True))
         logs.append(c.log)
     with tempfile.TemporaryDirectory() as tmp:
         c.check("idle walk-through completes", lifetime(c, tmp, "guest:idle=2:life=0", "idle", "idle for 2s", "idle"))

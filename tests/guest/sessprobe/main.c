@@ -14,9 +14,14 @@
  *                 its shell runs, keep what that shell holds (a guest's,
  *                 whose shell cannot ask) and say so on the console
  *   echo seen     that shell's caps, as `shells` shows them
+ *   echo revoke   opens a guest session, revokes its context, and tells
+ *                 whether the manager then ended it (its facet fails, its
+ *                 slot is back)
  * Args "fill N": at start it opens guest sessions until the table is full,
  * then, once the manager has refused N more logins for a full table, logs
- * its sessions out again.
+ * its sessions out again. Args "hold": at start it opens one guest session
+ * and holds it with no shell and never logs out, until the manager ends it
+ * (its lifetime is up), and says so on the console.
  */
 #include "rt/capos.h"
 
@@ -114,6 +119,71 @@ static void look(void)
     printf("PROBE seen %s\n", seen);            /* the harness waits for this on the console */
 }
 
+/* A guest session: its facet and context (0: the manager refused). */
+static bool open_guest(uint32_t *facet, uint32_t *ctx)
+{
+    RT_BUFS(b, 64, 256);
+    capnp_client cl = RT_CLIENT(manager);
+    capnp_call call;
+    capos_SessionManager_guest_Results_reader gr;
+    if (rt_error(capos_SessionManager_guest(&cl, &b, &call, &gr)) ||
+        capos_SessionManager_guest_Results_get_result(gr) != capos_LoginResult_ok)
+        return false;
+    *facet = b.result_caps[capos_SessionManager_guest_Results_get_session(gr)];
+    *ctx = b.result_caps[capos_SessionManager_guest_Results_get_context(gr)];
+    return true;
+}
+
+static int facet_info(uint32_t facet)
+{
+    RT_BUFS(b, 64, 512);
+    capnp_client cl = RT_CLIENT(facet);
+    capnp_call call;
+    capos_UserSession_info_Results_reader r;
+    return rt_error(capos_UserSession_info(&cl, &b, &call, &r));
+}
+
+/* Revoke a session's context behind the manager's back: the manager ends
+ * the session at the next call that names it. */
+static size_t revoke_test(char *out, size_t cap)
+{
+    struct occ before = { 0 }, mid = { 0 }, after = { 0 };
+    uint32_t facet, ctx;
+    occupancy(&before);
+    if (!open_guest(&facet, &ctx))
+        return (size_t)fmt_snprintf(out, cap, "PROBE revoke: no session");
+    occupancy(&mid);
+    RT_BUFS(b, 64, 64);
+    capnp_client cl = RT_CLIENT(ctx);
+    capnp_call call;
+    capos_SessionContext_revoke_Results_reader rr;
+    capos_SessionContext_revoke(&cl, &b, &call, &rr);
+    int e = facet_info(facet);
+    occupancy(&after);
+    int again = facet_info(facet);
+    rt_release(facet);
+    rt_release(ctx);
+    return (size_t)fmt_snprintf(out, cap, "PROBE revoke open=%u/%u/%u info=%d again=%d ended=%lu", before.open, mid.open,
+                                after.open, e, again, after.ended - mid.ended);
+}
+
+/* "hold": one session, no shell, never logged out: the manager ends it. */
+static void hold(void)
+{
+    uint32_t facet, ctx;
+    if (!open_guest(&facet, &ctx))
+        return;
+    printf("PROBE holding a guest session\n");
+    int e;
+    while ((e = facet_info(facet)) == 0)
+        rt_timer_sleep_until(rt_timer_now() + 100000000ull);
+    struct occ o = { 0 };
+    occupancy(&o);
+    printf("PROBE held session ended by the manager (%d), table %u/%u\n", e, o.open, o.capacity);
+    rt_release(facet);
+    rt_release(ctx);
+}
+
 static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_Results_builder r)
 {
     capnp_data d = capos_Echo_echo_Params_get_data(p);
@@ -134,6 +204,8 @@ static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_
     } else if (d.len == 6 && !memcmp(d.ptr, "shells", 6)) {
         len = (size_t)fmt_snprintf(out, sizeof out, "PROBE ");
         len += walk("capos-shell", true, out + len, sizeof out - len);
+    } else if (d.len == 6 && !memcmp(d.ptr, "revoke", 6)) {
+        len = revoke_test(out, sizeof out);
     } else if (d.len == 5 && !memcmp(d.ptr, "watch", 5)) {
         struct occ o = { 0 };
         occupancy(&o);
@@ -196,6 +268,8 @@ int main(void)
     manager = rt_capset_require("manager");
     if (!strncmp(rt_capset->args, "fill ", 5))
         fill((uint32_t)(rt_capset->args[5] - '0'));
+    if (!strcmp(rt_capset->args, "hold"))
+        hold();
     /* serve; while watching, look at the kernel's table between calls */
     static uint8_t buf[sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS] __attribute__((aligned(8)));
     const uint64_t tag = 0x5B0BE00000000001ull;
