@@ -47,7 +47,13 @@ def main():
             c.check("Ctrl-C during setup cancels it", True)
             c.check("... and setup works afterwards", d.setup() == "done")
 
-            d.login("admin")
+            out = d.login("x" * 40, expect_shell=False)
+            c.check("an overlong login name is just 'login incorrect'", "login incorrect" in out, out)
+            g.send("adm\x02\x07in\x1b[D\r")            # control bytes and a cursor key: dropped
+            g.wait_for(r"^password: \Z", 20)
+            g.send(PASSWORD + "\r")
+            g.wait_for(r"^admin@capos> \Z", 60)
+            c.check("control bytes and cursor keys never reach a login name", True)
             held, caps = shell_caps(d.probe("admin", "shells"))
             c.check("the kernel's own table: the operator shell holds exactly its bundle",
                     held == len(OPERATOR_SHELL) and caps == sorted(OPERATOR_SHELL), f"{held} {caps}")

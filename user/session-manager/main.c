@@ -257,8 +257,12 @@ static int do_login(void *self, capos_SessionManager_login_Params_reader p, capo
     char who[24], profile[16];
     capnp_text w = capos_SessionManager_login_Params_get_principal(p), pf = capos_SessionManager_login_Params_get_profile(p);
     capnp_data pw = capos_SessionManager_login_Params_get_password(p);
-    if (w.len == 0 || w.len >= sizeof who || pf.len == 0 || pf.len >= sizeof profile)
-        return CAP_ERR_INVALID_ARGUMENT;
+    if (w.len == 0 || w.len >= sizeof who || pf.len == 0 || pf.len >= sizeof profile) {
+        /* no account can have such a name: just "denied", like any other */
+        audit_rec("login-denied", w.len == 0 || w.len >= sizeof who ? "principal-invalid" : "profile-invalid", 0, "");
+        capos_SessionManager_login_Results_set_result(r, capos_LoginResult_denied);
+        return CAPNP_OK;
+    }
     text(w, who, sizeof who);
     text(pf, profile, sizeof profile);
 
