@@ -45,7 +45,7 @@ class Door:
         g.wait_for(r"^again: \Z", 20)
         mark = len(g.text())
         g.send(pw + "\r")
-        return g.wait_for(r"^setup: (\w+)", 60, since=mark).group(1)
+        return g.wait_for(r"^setup: (\w+)\n", 60, since=mark).group(1)
 
     def login(self, who, pw=PASSWORD, expect_shell=True):
         """Log in; returns the text the door printed when no shell came."""
