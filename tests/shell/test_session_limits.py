@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from capos_qemu import Checks, abi_errors  # noqa: E402
 from door import Door, door_guest  # noqa: E402
 
+GUEST_SHELL = sorted(["TerminalSession", "UserSession", "SessionContext", "Timer"])
 REVOKED = abi_errors()["CAP_ERR_APPLICATION"]     # the manager fails the call
 OPERATOR_SHELL = sorted(["TerminalSession", "UserSession", "SessionContext", "Timer", "AuditLog", "Echo",
                          "ProgramLauncher", "AccountAdmin"])
@@ -98,10 +99,13 @@ def lifetime(c, tmp, args, what, message, reason, hold=False):
             g.send("\r")                              # the probe's line took the prompt's place
         c.check(f"{what}: setup", d.setup() == "done")
         d.login("admin")
+        c.check(f"{what}: the kernel's own table: the operator shell holds exactly its bundle", shell_ok(d))
         d.probe("admin", "watch")
         d.exit("admin")
         d.login("guest")
-        g.wait_for(r"PROBE seen capos-shell held=4: .*\n", 30)
+        m = g.wait_for(r"PROBE seen capos-shell held=(\d+): (.*)\n", 30)
+        c.check(f"{what}: the kernel's own table: the guest shell holds exactly the guest bundle",
+                m.group(1) == "4" and sorted(m.group(2).split()) == GUEST_SHELL, m.group(0))
         mark = len(g.text())
         g.wait_for(rf"^{message}: logged out\nlogged out\n", 60, since=mark - 200 if mark > 200 else 0)
         c.check(f"{what}: the shell says so and logs out", True)
