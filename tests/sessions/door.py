@@ -47,8 +47,9 @@ class Door:
         g.send(pw + "\r")
         return g.wait_for(r"^setup: (\w+)\n", 60, since=mark).group(1)
 
-    def login(self, who, pw=PASSWORD, expect_shell=True):
-        """Log in; returns the text the door printed when no shell came."""
+    def login(self, who, pw=PASSWORD, expect_shell=True, quiet=True):
+        """Log in; returns the text the door printed when no shell came.
+        quiet=False: something else (the probe) may print after the prompt."""
         g = self.g
         self.at_login()
         mark = len(g.text())
@@ -57,7 +58,7 @@ class Door:
             g.wait_for(r"^password: \Z", 20, since=mark)
             g.send(pw + "\r")
         if expect_shell:
-            g.wait_for(rf"^{who}@capos> \Z", 60, since=mark)
+            g.wait_for(rf"^{who}@capos> " + (r"\Z" if quiet else ""), 60, since=mark)
             return None
         g.wait_for(r"^login: \Z", 60, since=mark + 1)
         return g.text()[mark:]

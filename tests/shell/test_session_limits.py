@@ -40,15 +40,19 @@ def full_table(c, tmp):
     g = door_guest(tmp, sessionmgr_args="capacity=3", probe_args="fill 2")
     d = Door(g)
     try:
-        g.wait_for(r"^PROBE filled 3 sessions, table 3/3\n", 30)
+        g.wait_for(r"PROBE filled 3 sessions, table 3/3\n", 30)
+        g.send("\r")                                  # the probe's line may have taken the prompt's place
         c.check("setup works while the table is full", d.setup() == "done")
         out = d.login("admin", expect_shell=False)
         c.check("the operator, right password, full table: 'too many sessions', not 'login incorrect'",
                 "too many sessions: try again later" in out and "incorrect" not in out, out)
-        out = d.login("guest", expect_shell=False)
-        c.check("a guest, full table: 'too many sessions', not silence", "too many sessions: try again later" in out, out)
-        g.wait_for(r"PROBE released 3 sessions, table 0/3\n", 30)
-        g.send("\r")                                  # the probe's line took the prompt's place
+        d.at_login()
+        mark = len(g.text())
+        g.send("guest\r")                             # the probe prints as soon as it sees this refusal
+        g.wait_for(r"^too many sessions: try again later\n", 30, since=mark)
+        c.check("a guest, full table: 'too many sessions', not silence", True)
+        g.wait_for(r"PROBE released 3 sessions, table 0/3\n", 30, since=mark)
+        g.send("\r")                                  # the probe's line may have taken the prompt's place
         d.login("admin")
         c.check("once sessions end, the operator logs in", True)
         c.check("the kernel's own table: the operator shell holds exactly its bundle", shell_ok(d))
@@ -102,7 +106,7 @@ def lifetime(c, tmp, args, what, message, reason, hold=False):
         c.check(f"{what}: the kernel's own table: the operator shell holds exactly its bundle", shell_ok(d))
         d.probe("admin", "watch")
         d.exit("admin")
-        d.login("guest")
+        d.login("guest", quiet=False)
         m = g.wait_for(r"PROBE seen capos-shell held=(\d+): (.*)\n", 30)
         c.check(f"{what}: the kernel's own table: the guest shell holds exactly the guest bundle",
                 m.group(1) == "4" and sorted(m.group(2).split()) == GUEST_SHELL, m.group(0))
@@ -124,6 +128,10 @@ def lifetime(c, tmp, args, what, message, reason, hold=False):
             out = d.cmd("admin", "audit 3")
             c.check("revocation: audited with the principal", re.search(r"session-end revoked by guest", out) is not None,
                     out)
+            out = d.cmd("admin", "echo revoke-quiet", timeout=90)
+            m = re.search(r"PROBE revoke-quiet open=(\d+)/(\d+) ended=(\d+)", out)
+            c.check("revocation: a revoked session never used again is ended by the manager by itself",
+                    bool(m) and m.groups() == ("2", "1", "1"), out)
         out = d.cmd("admin", "echo stats")
         c.check(f"{what}: the session's slot came back (one session open, the operator's)",
                 re.search(r"table open=1 ", out) is not None, out)

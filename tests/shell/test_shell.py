@@ -196,7 +196,7 @@ def main():
             d.login("admin")
             d.probe("admin", "watch")                 # the guest's shell cannot ask the probe itself
             d.exit("admin")
-            d.login("guest")
+            d.login("guest", quiet=False)
             g.wait_for(r"PROBE seen capos-shell held=\d+: .*\n", 30)
             g.send("\r")                                # the probe's line took the prompt's place
             out = d.cmd("guest", "help")

@@ -10,7 +10,8 @@
  * never why.
  *
  * A session ends when its holder calls UserSession.logout, when the shell
- * it watches ends, when its context is revoked, or when it expires (its
+ * it watches ends, when its context is revoked (noticed at its next use,
+ * or within 5 s), or when it expires (its
  * profile's absolute lifetime; the shell itself logs out after the idle
  * timeout and is killed if it does not). Ending revokes and releases the
  * SessionContext, releases the watched shell's handle and frees the slot;
@@ -521,12 +522,26 @@ static void serve(uint32_t owner, const struct cap_cqe *c, rt_dispatch_fn d, con
 }
 
 /* Sessions past their lifetime end (their shells had GRACE_NS to log out
- * themselves); returns the next deadline. */
+ * themselves), and every LIVE_CHECK_NS a session whose context was revoked
+ * behind our back ends too (its shell is killed); returns the next
+ * deadline. */
+#define LIVE_CHECK_NS (5 * NS)
+static uint64_t next_live_check;
+
 static uint64_t sweep(uint64_t now)
 {
     uint64_t next = ~0ull;
+    bool check = now >= next_live_check;
+    if (check)
+        next_live_check = now + LIVE_CHECK_NS;
     for (uint32_t s = 0; s < SLOTS; s++) {
-        if (!slots[s].used || !slots[s].expires)
+        if (!slots[s].used)
+            continue;
+        if (check && !live(s)) {
+            end_session(s, "revoked");
+            continue;
+        }
+        if (!slots[s].expires)
             continue;
         uint64_t end = slots[s].expires + GRACE_NS;
         if (now >= end)
@@ -534,6 +549,8 @@ static uint64_t sweep(uint64_t now)
         else if (end < next)
             next = end;
     }
+    if (nopen && next_live_check < next)
+        next = next_live_check;
     return next;
 }
 

@@ -17,6 +17,8 @@
  *   echo revoke   opens a guest session, revokes its context, and tells
  *                 whether the manager then ended it (its facet fails, its
  *                 slot is back)
+ *   echo revoke-quiet  the same, but the session is never used again: it
+ *                 waits (up to 60 s) for the manager to notice by itself
  * Args "fill N": at start it opens guest sessions until the table is full,
  * then, once the manager has refused N more logins for a full table, logs
  * its sessions out again. Args "hold": at start it opens one guest session
@@ -167,6 +169,27 @@ static size_t revoke_test(char *out, size_t cap)
                                 after.open, e, again, after.ended - mid.ended);
 }
 
+static size_t revoke_quiet(char *out, size_t cap)
+{
+    struct occ mid = { 0 }, after = { 0 };
+    uint32_t facet, ctx;
+    if (!open_guest(&facet, &ctx))
+        return (size_t)fmt_snprintf(out, cap, "PROBE revoke-quiet: no session");
+    occupancy(&mid);
+    RT_BUFS(b, 64, 64);
+    capnp_client cl = RT_CLIENT(ctx);
+    capnp_call call;
+    capos_SessionContext_revoke_Results_reader rr;
+    capos_SessionContext_revoke(&cl, &b, &call, &rr);
+    uint64_t give_up = rt_timer_now() + 60000000000ull;
+    while (!occupancy(&after) && after.ended == mid.ended && rt_timer_now() < give_up)
+        rt_timer_sleep_until(rt_timer_now() + 100000000ull);
+    rt_release(facet);
+    rt_release(ctx);
+    return (size_t)fmt_snprintf(out, cap, "PROBE revoke-quiet open=%u/%u ended=%lu", mid.open, after.open,
+                                after.ended - mid.ended);
+}
+
 /* "hold": one session, no shell, never logged out: the manager ends it. */
 static void hold(void)
 {
@@ -206,6 +229,8 @@ static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_
         len += walk("capos-shell", true, out + len, sizeof out - len);
     } else if (d.len == 6 && !memcmp(d.ptr, "revoke", 6)) {
         len = revoke_test(out, sizeof out);
+    } else if (d.len == 12 && !memcmp(d.ptr, "revoke-quiet", 12)) {
+        len = revoke_quiet(out, sizeof out);
     } else if (d.len == 5 && !memcmp(d.ptr, "watch", 5)) {
         struct occ o = { 0 };
         occupancy(&o);
