@@ -250,6 +250,14 @@ def main():
             c.check("passwd: the old password no longer logs in", "login incorrect" in out, out)
             d.login("admin", pw=NEWPW)
             c.check("passwd: the new one does", True)
+            d.exit("admin")
+            # the door's line discipline (the kernel's): Backspace removes a whole UTF-8 character
+            d.at_login()
+            g.send("gu\u20ac\x7fest\r")
+            g.wait_for(r"^guest@capos> ", 30)
+            c.check("at the door, Backspace removes a whole UTF-8 character (3 bytes): gu€⌫est is guest", True)
+            d.exit("guest")
+            d.login("admin", pw=NEWPW)
 
             # account administration through the operator's AccountAdmin
             cmds = [
