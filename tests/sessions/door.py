@@ -69,9 +69,18 @@ class Door:
         g.wait_for(rf"^{who}@capos> \Z", timeout)
         mark = len(g.text())
         g.send(line + "\r")
-        g.wait_for(rf"^{who}@capos> \Z", timeout, since=mark + 1)
-        out = g.text()[mark:]
-        out = out[out.index("\n") + 1:] if "\n" in out else ""
+        if line.isprintable():
+            # the output starts after the echo of the line (a prompt drawn
+            # twice before it must not end the command early)
+            # (the editor keeps at most 255 bytes of a line: match its start)
+            start = g.wait_for(rf"{re.escape(line[:200])}[^\n]*\n", timeout, since=mark).end()
+        else:
+            # an edited line (cursor keys, Tab) echoes otherwise: its output
+            # starts after the first line that follows
+            g.wait_for(r"\n", timeout, since=mark)
+            start = g.text().index("\n", mark) + 1
+        g.wait_for(rf"^{who}@capos> \Z", timeout, since=start)
+        out = g.text()[start:]
         return out[:out.rindex(f"{who}@capos> ")] if f"{who}@capos> " in out else out
 
     def exit(self, who):
