@@ -417,3 +417,31 @@ enum RunError {
   noContext @8;           # the call did not carry the caller's SessionContext
   spawnFailed @9;
 }
+
+# A raw Ethernet frame device: what a NIC driver (user/virtio-net) exports
+# and the network stack (user/netstack) consumes. Frames travel as Data in
+# the call's params and results (CAP_MAX_PARAMS / CAP_MAX_RESULT bytes a
+# call, so a batch holds as many frames as fit).
+interface Nic @0xe6a869409188ab7b {
+  info @0 () -> (mac :Data, mtu :UInt32, linkUp :Bool);
+  # The 6-byte MAC address, the largest frame payload (1500 for Ethernet)
+  # and whether the link is up.
+  send @1 (frames :List(Data)) -> (sent :UInt32);
+  # Queue these frames (each a whole Ethernet frame without FCS, 14 to
+  # 1514 bytes) for transmission; `sent` is how many were taken, in order:
+  # fewer when the transmit ring is full (back-pressure, never a drop).
+  receive @2 (maxFrames :UInt32, maxBytes :UInt32) -> (frames :List(Data));
+  # Wait until at least one frame has arrived, then answer with up to
+  # maxFrames of them in arrival order, no more than maxBytes in all.
+  counters @3 () -> (counters :NicCounters);
+}
+
+struct NicCounters @0xc6f1aacb4a154880 {
+  rxFrames @0 :UInt64;
+  txFrames @1 :UInt64;
+  rxBytes @2 :UInt64;
+  txBytes @3 :UInt64;
+  rxDropped @4 :UInt64;   # arrived while every receive buffer was full
+  txFull @5 :UInt64;      # frames refused because the transmit ring was full
+  linkChanges @6 :UInt64;
+}
