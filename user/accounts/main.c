@@ -347,8 +347,8 @@ int main(void)
     rt_ring_submit_tagged(&ra, TAG_ADMIN);
     for (;;) {
         struct cap_cqe c;
-        while (!rt_ring_poll(&c))
-            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        while (!rt_ring_next(&c, CAP_TIMEOUT_FOREVER))
+            ;
         if (c.user_data == TAG_STORE) {
             if (c.result == CAP_ERR_DISCONNECTED)
                 return 0;

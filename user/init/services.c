@@ -213,8 +213,7 @@ __attribute__((noreturn)) void services_supervise(void)
             watch(i);
     for (;;) {
         struct cap_cqe c;
-        while (!rt_ring_poll(&c))
-            sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
-        exited(&c);
+        if (rt_ring_next(&c, CAP_TIMEOUT_FOREVER))
+            exited(&c);
     }
 }

@@ -40,6 +40,11 @@ void rt_ring_wait(uint64_t user_data, struct cap_cqe *out);
 /* Take any available completion (kept ones first); false if none. For
  * event loops that wait on several calls: sys_cap_enter(1, ...) between polls. */
 bool rt_ring_poll(struct cap_cqe *out);
+/* An event loop's wait: the next completion nobody else waits for, waiting
+ * at most timeout_ns (CAP_TIMEOUT_FOREVER: for ever); false if none came.
+ * Compute the timeout before calling: a call made between a failed poll
+ * and the kernel entry can stash the completion and sleep past it. */
+bool rt_ring_next(struct cap_cqe *out, uint64_t timeout_ns);
 /* Submit and wait: a synchronous CALL. Returns the CQE result. */
 int32_t rt_call(uint32_t cap, uint64_t iface, uint16_t method, const void *params, uint32_t plen,
                  void *result, uint32_t rlen, struct cap_cqe *cqe_out);

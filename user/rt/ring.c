@@ -140,6 +140,17 @@ bool rt_ring_poll(struct cap_cqe *out)
     return got;
 }
 
+bool rt_ring_next(struct cap_cqe *out, uint64_t timeout_ns)
+{
+    /* Nothing may run between the last poll and the enter: any call of
+     * ours in between could drain the completion we wait for into the
+     * stash, and the enter would then sleep past it. */
+    if (rt_ring_poll(out))
+        return true;
+    sys_cap_enter(1, timeout_ns);
+    return rt_ring_poll(out);
+}
+
 void rt_ring_wait(uint64_t user_data, struct cap_cqe *out)
 {
     struct rt_waiter *w = rt_waiter_self();

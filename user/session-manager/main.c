@@ -573,13 +573,10 @@ int main(void)
     post_recv(us_owner, us_buf, TAG_US);
     for (;;) {
         struct cap_cqe c;
-        while (!rt_ring_poll(&c)) {
-            /* the sweep's own calls may drain our completions into the
-             * stash: poll again before sleeping */
+        for (;;) {
             uint64_t now = rt_timer_now(), next = sweep(now);
-            if (rt_ring_poll(&c))
+            if (rt_ring_next(&c, next == ~0ull ? CAP_TIMEOUT_FOREVER : next - now + 1))
                 break;
-            sys_cap_enter(1, next == ~0ull ? CAP_TIMEOUT_FOREVER : next - now + 1);
         }
         if (c.user_data == TAG_SM) {
             if (c.result < 0)

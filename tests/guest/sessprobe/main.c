@@ -303,12 +303,11 @@ int main(void)
     rt_ring_submit_tagged(&rs, tag);
     for (;;) {
         struct cap_cqe c;
-        while (!rt_ring_poll(&c)) {
+        for (;;) {
             if (watching)
                 look();
-            if (rt_ring_poll(&c))                   /* look's calls may have drained it */
+            if (rt_ring_next(&c, watching ? 5000000ull : CAP_TIMEOUT_FOREVER))
                 break;
-            sys_cap_enter(1, watching ? 5000000ull : CAP_TIMEOUT_FOREVER);
         }
         if (c.user_data != tag)
             continue;
