@@ -433,6 +433,7 @@ int main(int argc, char **argv)
             e = capnp_msg_validate(&m);
         if (e != CAPNP_OK) {
             fprintf(stderr, "check %s: message rejected: %s\n", c->name, capnp_strerror(e));
+            free(in);
             return 1;
         }
         capnp_msg_set_limits(&m, CAPNP_DEFAULT_TRAVERSAL_WORDS, CAPNP_DEFAULT_NESTING);
@@ -445,6 +446,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "check big: expected a multi-segment message, got %u\n", m.nsegs);
             failures++;
         }
+        free(in);
         return failures ? 1 : 0;
     }
     fprintf(stderr, "unknown mode %s\n", argv[1]);

@@ -26,6 +26,7 @@ HOST_TESTS += test-net-tap
 # libFuzzer on frame input (ASan + UBSan), a short smoke run.
 NET_FUZZ_BIN := $(BUILD)/net/frame-fuzz
 NET_FUZZ_CORPUS := $(BUILD)/net/fuzz-corpus
+NET_FUZZ_TIME ?= 20
 
 $(NET_FUZZ_BIN): tests/net/fuzz/frame_fuzz.c $(NET_SRCS) $(NET_HDRS)
 	@mkdir -p $(dir $@)
@@ -35,7 +36,7 @@ $(NET_FUZZ_BIN): tests/net/fuzz/frame_fuzz.c $(NET_SRCS) $(NET_HDRS)
 ## test-net-fuzz                a short libFuzzer run of lib/net on frames
 test-net-fuzz: $(NET_FUZZ_BIN)
 	@mkdir -p $(NET_FUZZ_CORPUS)
-	@$(NET_FUZZ_BIN) -max_total_time=20 -max_len=4096 -rss_limit_mb=1024 $(NET_FUZZ_CORPUS) \
+	@$(NET_FUZZ_BIN) -max_total_time=$(NET_FUZZ_TIME) -max_len=4096 -rss_limit_mb=1024 $(NET_FUZZ_CORPUS) \
 		> $(BUILD)/net/fuzz.log 2>&1 || { tail -40 $(BUILD)/net/fuzz.log; \
 		echo "test-net-fuzz: 0 passed, 1 failed"; exit 1; }
 	@grep -E '^Done [0-9]+ runs' $(BUILD)/net/fuzz.log
