@@ -36,13 +36,18 @@ $(NET_FUZZ_BIN): tests/net/fuzz/frame_fuzz.c $(NET_SRCS) $(NET_HDRS)
 ## test-net-fuzz                a short libFuzzer run of lib/net on frames
 test-net-fuzz: $(NET_FUZZ_BIN)
 	@mkdir -p $(NET_FUZZ_CORPUS)
-	@$(NET_FUZZ_BIN) -max_total_time=$(NET_FUZZ_TIME) -max_len=4096 -rss_limit_mb=1024 $(NET_FUZZ_CORPUS) \
+	@$(NET_FUZZ_BIN) -max_total_time=$(NET_FUZZ_TIME) -max_len=4096 -rss_limit_mb=1024 $(NET_FUZZ_CORPUS) tests/net/fuzz/seeds \
 		> $(BUILD)/net/fuzz.log 2>&1 || { tail -40 $(BUILD)/net/fuzz.log; \
 		echo "test-net-fuzz: 0 passed, 1 failed"; exit 1; }
 	@grep -E '^Done [0-9]+ runs' $(BUILD)/net/fuzz.log
 	@echo "test-net-fuzz: 1 passed, 0 failed"
 
 HOST_TESTS += test-net-fuzz
+
+.PHONY: fuzz-net
+## fuzz-net                     a long libFuzzer run of lib/net (NET_FUZZ_TIME=seconds, default 600)
+fuzz-net: NET_FUZZ_TIME = 600
+fuzz-net: test-net-fuzz
 
 # The same unit tests under ASan + UBSan (clang).
 NET_UNIT_SAN := $(BUILD)/net/unit-tests-san

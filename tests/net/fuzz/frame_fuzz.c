@@ -1,11 +1,18 @@
 /*
- * libFuzzer target: frames into a stack that listens, has an established
- * connection, and runs its timers.  The input is a list of records
+ * libFuzzer target: frames into a stack, which runs its timers.  The first
+ * input byte picks the stack's role (mod 3):
+ *   0  it listens on port 80 and has accepted a connection from the peer;
+ *   1  it opened a connection to the peer's port 80 itself (active open);
+ *   2  it has no address and runs its DHCP client (DISCOVER sent).
+ * The rest is a list of records
  *   [flags:1][advance_ms:1][len:2][frame:len]
  * flags bit 0: fix the IPv4 header checksum; bit 1: fix the TCP/UDP/ICMP
  * checksum; bit 2: treat TCP seq/ack as offsets from the live connection's
  * rcv_nxt/snd_una (so the fuzzer reaches in-window paths); bit 3: address
- * the frame to the live connection's ports.
+ * the frame to the live connection's ports; bit 6: make a UDP frame a
+ * DHCP reply to the stack's client (ports 67 -> 68, BOOTREPLY, the client's
+ * xid and MAC, the magic cookie), so the fuzzer reaches the reply parser.
+ * tests/net/fuzz/make_seeds.py writes a seed per role.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -101,15 +108,33 @@ static size_t tcp_frame(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq
     return 54;
 }
 
+/* Bit 6: a UDP frame becomes a DHCP reply addressed to the stack's client. */
+static void dhcp_reply(struct net_stack *st, uint8_t *f, size_t n)
+{
+    enum { IP = 14, UDP = 34, BOOTP = 42 };
+    if (n < BOOTP + 240 || f[12] != 8 || f[13] != 0 || f[IP] != 0x45 || f[IP + 9] != 17)
+        return;
+    f[UDP] = 0; f[UDP + 1] = 67; f[UDP + 2] = 0; f[UDP + 3] = 68;
+    f[BOOTP] = 2;                                   /* BOOTREPLY */
+    f[BOOTP + 1] = 1; f[BOOTP + 2] = 6;
+    put32(f + BOOTP + 4, st->dhcp.xid);
+    memcpy(f + BOOTP + 28, our_mac, 6);
+    put32(f + BOOTP + 236, 0x63825363u);            /* magic cookie */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct net_stack st;
     static struct net_tcb tcbs[NTCB];
     static uint8_t arena[NTCB * 8192];
+    if (size < 1)
+        return 0;
+    int role = data[0] % 3;
+    data++, size--;
     struct net_config cfg;
     memset(&cfg, 0, sizeof cfg);
     memcpy(cfg.mac, our_mac, 6);
-    cfg.ip = OUR_IP;
+    cfg.ip = role == 2 ? 0 : OUR_IP;
     cfg.netmask = NET_IP(255, 255, 255, 0);
     cfg.gateway = NET_IP(10, 0, 0, 254);
     struct net_io io = { .tx = tx, .random = rnd };
@@ -118,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     int32_t l = net_tcp_listen(&st, 80, 2);
     net_udp_bind(&st, 53);
-    /* Teach ARP the peer, then open a connection from it. */
+    /* Teach ARP the peer. */
     uint8_t f[NET_FRAME_MAX + 64];
     memset(f, 0, 60);
     memcpy(f, our_mac, 6); memcpy(f + 6, peer_mac, 6); f[12] = 8; f[13] = 6;
@@ -126,15 +151,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a[1] = 1; a[2] = 8; a[4] = 6; a[5] = 4; a[7] = 1;
     memcpy(a + 8, peer_mac, 6); put32(a + 14, PEER_IP); put32(a + 24, OUR_IP);
     net_input(&st, clk, f, 60);
-    size_t n = tcp_frame(f, 5555, 80, 1000, 0, 0x02);
-    net_input(&st, clk, f, n);
-    uint32_t our_isn = last_len >= 54 ? get32(last + 38) : 0;
-    n = tcp_frame(f, 5555, 80, 1001, our_isn + 1, 0x10);
-    net_input(&st, clk, f, n);
-    int32_t s = net_tcp_accept(&st, l);
+    int32_t s = -1;
+    uint16_t lport = 80, pport = 5555;          /* the live connection's ports: ours, the peer's */
+    uint32_t rcv_nxt = 0, snd_una = 0;
+    size_t n;
+    if (role == 0) {                            /* the peer connects to us */
+        n = tcp_frame(f, pport, lport, 1000, 0, 0x02);
+        net_input(&st, clk, f, n);
+        uint32_t our_isn = last_len >= 54 ? get32(last + 38) : 0;
+        n = tcp_frame(f, pport, lport, 1001, our_isn + 1, 0x10);
+        net_input(&st, clk, f, n);
+        s = net_tcp_accept(&st, l);
+        rcv_nxt = 1001, snd_una = our_isn + 1;
+    } else if (role == 1) {                     /* we connect to the peer */
+        last_len = 0;
+        s = net_tcp_connect(&st, clk, PEER_IP, 80);
+        if (last_len >= 54) {
+            lport = (uint16_t)(last[34] << 8 | last[35]);
+            pport = 80;
+            uint32_t our_isn = get32(last + 38);
+            n = tcp_frame(f, pport, lport, 7000, our_isn + 1, 0x12);
+            net_input(&st, clk, f, n);
+            rcv_nxt = 7001, snd_una = our_isn + 1;
+        }
+    } else {
+        net_dhcp_start(&st, clk);
+    }
     if (s > 0)
         net_tcp_send(&st, clk, s, (const uint8_t *)"hello from the stack", 20);
-    uint32_t rcv_nxt = 1001, snd_una = our_isn + 1;
 
     size_t i = 0;
     while (i + 4 <= size) {
@@ -150,7 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len >= 54 && f[12] == 8 && f[13] == 0 && f[23] == 6 && (f[14] & 15) == 5) {
             uint8_t *t = f + 34;
             if (flags & 8) {
-                t[0] = 5555 >> 8; t[1] = 5555 & 255; t[2] = 0; t[3] = 80;
+                t[0] = (uint8_t)(pport >> 8); t[1] = (uint8_t)pport; t[2] = (uint8_t)(lport >> 8); t[3] = (uint8_t)lport;
                 put32(f + 26, PEER_IP);
                 put32(f + 30, OUR_IP);
                 memcpy(f, our_mac, 6);
@@ -160,6 +204,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 put32(t + 8, snd_una + (get32(t + 8) % 200) - 100);
             }
         }
+        if (flags & 64)
+            dhcp_reply(&st, f, len);
         fix(f, len, flags);
         clk += adv;
         net_input(&st, clk, f, len);
