@@ -445,3 +445,130 @@ struct NicCounters @0xc6f1aacb4a154880 {
   txFull @5 :UInt64;      # frames refused because the transmit ring was full
   linkChanges @6 :UInt64;
 }
+
+# ---- Networking: the network-stack process (user/netstack) ----
+# Addresses are IPv4 in host byte order (10.0.0.1 = 0x0a000001). Every call
+# that can fail for a network reason answers a NetError (never a generic
+# failure); a malformed call still fails with CAP_ERR_INVALID_ARGUMENT.
+
+enum NetError {
+  none @0;
+  badArgument @1;        # port 0, an empty send, an unknown address family of call
+  portInUse @2;          # another listener or UDP socket has the port
+  noResources @3;        # a fixed table (sockets, listeners, UDP ports) is full
+  connectionRefused @4;  # the peer answered the SYN with RST (or ICMP unreachable)
+  connectionReset @5;    # the peer reset the connection
+  timedOut @6;           # retransmissions or keep-alive gave up
+  notConnected @7;       # the connection is not established (yet, or any more)
+  closed @8;             # send after shutdown(write), or a call on a closed socket
+  noRoute @9;            # no address configured, or the destination is unreachable
+  authorityUsed @10;     # this TcpListenAuthority has already made its listener
+  portNotGranted @11;    # a TcpListenAuthority asked for a port it does not name
+  busy @12;              # a call of the same kind is already waiting on this socket
+  notConfigured @13;     # DHCP has not bound an address yet
+}
+
+struct NetConfig @0xbceedd9ad5da0f0e {
+  dhcp @0 :Bool;           # the address comes from DHCP
+  address @1 :UInt32;      # the address in use (0: none yet)
+  netmask @2 :UInt32;
+  gateway @3 :UInt32;
+  dns @4 :UInt32;          # from the DHCP lease (0: none)
+  leaseSeconds @5 :UInt32; # the DHCP lease's length (0: static)
+  bound @6 :Bool;          # an address is in use (static, or a DHCP lease)
+  mac @7 :Data;
+}
+
+# The network stack's own counters (leak accounting in tests: the tables
+# go back to zero when clients release what they hold).
+struct NetCounters @0xde1834d8a2439986 {
+  rxFrames @0 :UInt64;
+  txFrames @1 :UInt64;
+  txDropped @2 :UInt64;      # frames dropped because the NIC's queue stayed full
+  tcpSockets @3 :UInt32;     # TcpSocket handles clients hold now
+  tcpListeners @4 :UInt32;   # TcpListener handles clients hold now
+  udpSockets @5 :UInt32;     # UdpSocket handles clients hold now
+  deferredCalls @6 :UInt32;  # client calls waiting (recv, send, accept) now
+  connections @7 :UInt32;    # lib/net connection blocks in use (any state, TIME_WAIT too)
+  reclaimed @8 :UInt64;      # handles freed because their holder was gone
+  tcpActiveOpens @9 :UInt64;
+  tcpPassiveOpens @10 :UInt64;
+  tcpRetransmits @11 :UInt64;
+  tcpRstTx @12 :UInt64;
+  tcpRstRx @13 :UInt64;
+  udpRx @14 :UInt64;
+  udpTx @15 :UInt64;
+  drops @16 :UInt64;         # every lib/net drop counter, summed
+  refused @17 :UInt64;       # calls answered with a NetError other than none
+}
+
+struct NetConnection @0xc2b57e0cc7a8149d {
+  localPort @0 :UInt16;
+  remoteAddress @1 :UInt32;
+  remotePort @2 :UInt16;
+  state @3 :Text;            # RFC 9293 state name (ESTABLISHED, TIME_WAIT...)
+  held @4 :Bool;             # a client holds a TcpSocket for it
+  sendQueued @5 :UInt32;     # bytes not yet acknowledged by the peer
+  recvQueued @6 :UInt32;     # bytes received, not yet read by the client
+}
+
+# Configures the stack and opens sockets: the broad network authority.
+interface NetworkManager @0xf3af98751c04fe71 {
+  getConfig @0 () -> (config :NetConfig);
+  configure @1 (dhcp :Bool, address :UInt32, netmask :UInt32, gateway :UInt32) -> (error :NetError);
+  # A static address (dhcp false) or DHCP (the other fields ignored).
+  connect @2 (address :UInt32, port :UInt16) -> (socket :TcpSocket, error :NetError);
+  # Answers once the connection is established or has failed.
+  listen @3 (port :UInt16, backlog :UInt16) -> (listener :TcpListener, error :NetError);
+  udpBind @4 (port :UInt16) -> (socket :UdpSocket, error :NetError);
+  info @5 () -> (info :NetworkInfo);
+  # A read-only view of the same stack.
+}
+
+# Read-only: what the stack is doing, for anyone allowed to look.
+interface NetworkInfo @0xf21a959c839f6917 {
+  getConfig @0 () -> (config :NetConfig);
+  counters @1 () -> (counters :NetCounters);
+  connections @2 () -> (list :List(NetConnection));
+  # Every connection block in use (at most 64 listed).
+}
+
+# Listens on exactly one port, exactly once: the first listen on the port
+# it names makes a TcpListener; any later listen answers authorityUsed,
+# another port portNotGranted (even before the first use).
+interface TcpListenAuthority @0xb0833ab6f5663fb4 {
+  listen @0 (port :UInt16, backlog :UInt16) -> (listener :TcpListener, error :NetError);
+  port @1 () -> (port :UInt16, used :Bool);
+}
+
+# A listening port. Released (or its holder gone): the port is free again
+# and connections never accepted are reset.
+interface TcpListener @0xc72d32abc4eea910 {
+  accept @0 () -> (socket :TcpSocket, error :NetError);
+  # Waits until a connection is established.
+  close @1 () -> ();
+}
+
+# One TCP connection. Each socket has a bounded send and receive buffer in
+# the stack; send waits while its own buffer is full (no other socket
+# waits for it), recv waits until data or end of stream. At most one send
+# and one recv wait per socket at a time (another answers busy).
+interface TcpSocket @0x9abc5b191413ae67 {
+  send @0 (data :Data) -> (sent :UInt32, error :NetError);
+  # sent: how many bytes were taken (at least 1 unless error).
+  recv @1 (maxBytes :UInt32) -> (data :Data, eof :Bool, error :NetError);
+  # eof: the peer shut down its side and everything has been read.
+  shutdown @2 (read :Bool, write :Bool) -> (error :NetError);
+  # write: send FIN after the queued data (half-close); recv still works.
+  close @3 (abort :Bool) -> (error :NetError);
+  # Orderly close (RST if unread data remains), or abort: RST now. The
+  # handle is gone afterwards (calls answer closed).
+  peer @4 () -> (address :UInt32, port :UInt16, localPort :UInt16);
+}
+
+interface UdpSocket @0xad2ee0833aaa7a04 {
+  sendTo @0 (address :UInt32, port :UInt16, data :Data) -> (error :NetError);
+  recvFrom @1 (maxBytes :UInt32) -> (address :UInt32, port :UInt16, data :Data, error :NetError);
+  # Waits for a datagram (a bounded queue per socket; the oldest is dropped when full).
+  close @2 () -> ();
+}

@@ -14,6 +14,8 @@ LIBSODIUM := $(shell $(USER_CC) -print-file-name=libsodium.a)
 EXTRA_credentials := $(LIBSODIUM)
 EXTRA_accounts := $(LIBSODIUM)
 EXTRA_session-manager := $(LIBSODIUM)
+# the network stack links lib/net (which uses libsodium's SipHash)
+EXTRA_netstack := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/net/*.c))
 # init also validates the boot manifest
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
