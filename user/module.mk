@@ -14,6 +14,8 @@ LIBSODIUM := $(shell $(USER_CC) -print-file-name=libsodium.a)
 EXTRA_credentials := $(LIBSODIUM)
 EXTRA_accounts := $(LIBSODIUM)
 EXTRA_session-manager := $(LIBSODIUM)
+# the shell's agent mode hashes what it audits (keyed, never the content)
+EXTRA_capos-shell := $(BUILD)/uobj/lib/siphash/siphash.c.o
 # init also validates the boot manifest
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
