@@ -17,7 +17,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks  # noqa: E402
+from capos_qemu import ROOT, Checks, Guest  # noqa: E402
 from door import PASSWORD, Door, door_guest  # noqa: E402
 
 MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.manifest")
@@ -156,7 +156,27 @@ def main():
             g.kill()
     c.check("the whole walk-through completes", ok)
     c.check("no password in the transcript", PASSWORD not in g.text() and "not-the-password" not in g.text())
-    c.done(g.text() if c.failed else None)
+    log = g.text()
+
+    # the image `make run-agent-shell` boots: a login, then agent works
+    g = Guest("", pkg=os.path.join(ROOT, "build/agent-boot.pkg"))
+    d = Door(g)
+    ok = False
+    try:
+        g.wait_for(r"^login: ", 60)
+        c.check("run-agent-shell: setup", d.setup() == "done")
+        d.login("admin")
+        out = d.cmd("admin", "agent read")
+        c.check("run-agent-shell: agent runs a read-only call", "agent: session ok (auto)" in out, out)
+        out = d.cmd("admin", "agent tools")
+        c.check("run-agent-shell: the model is shown the manifest's tools", f"model: shown: {SHOWN}" in out, out)
+        ok = True
+    except AssertionError as e:
+        print(str(e)[-4000:])
+    finally:
+        g.kill()
+    c.check("run-agent-shell: the walk-through completes", ok)
+    c.done(log + g.text() if c.failed else None)
 
 
 if __name__ == "__main__":
