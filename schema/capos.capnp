@@ -469,7 +469,7 @@ struct NicCounters @0xc6f1aacb4a154880 {
 interface LanguageModel @0xd3c2e0a9b1f47a55 {
   info @0 () -> (info :ModelInfo);
   turn @1 (messages :List(ChatMessage), tools :List(ToolDescriptor)) -> (turn :UInt32, events :List(ModelEvent), done :Bool);
-  # At most 8 messages of 1024 bytes and 16 tools; events: at most 8 a batch.
+  # At most 8 messages and 16 tools, in one call's params (4 KiB); events: at most 8 a batch.
   next @2 (turn :UInt32, results :List(ToolResult)) -> (events :List(ModelEvent), done :Bool);
   cancel @3 (turn :UInt32, results :List(ToolResult)) -> ();
 }
@@ -530,5 +530,5 @@ struct ToolResult {
   id @0 :UInt32;
   status @1 :ToolStatus;
   reason @2 :Text;                # a reason code (forbidden, refused, unknown-tool, bad-arguments...)
-  content @3 :Text;               # at most 1024 bytes
+  content @3 :Text;               # bounded: a batch's results fit one call (4 KiB)
 }

@@ -1388,14 +1388,14 @@ static void complete_word(struct editor *e)
 #define MAX_CALLS_SESSION 64
 #define MAX_BATCHES      16
 #define MAX_ARGS         512
-#define MAX_CONTENT      1024
+#define MAX_CONTENT      384                 /* a batch's results fit one call (CAP_MAX_PARAMS) */
 
 static uint32_t model_cap;
 static bool agent_mode;
 static uint32_t agent_calls;                         /* this session's tool calls */
 static uint64_t model_seq;
-static uint8_t model_params[12288] __attribute__((aligned(8))), model_res[8192] __attribute__((aligned(8)));
-static uint8_t cancel_params[4096] __attribute__((aligned(8))), cancel_res[64] __attribute__((aligned(8)));
+static uint8_t model_params[CAP_MAX_PARAMS] __attribute__((aligned(8))), model_res[8192] __attribute__((aligned(8)));
+static uint8_t cancel_params[CAP_MAX_PARAMS] __attribute__((aligned(8))), cancel_res[64] __attribute__((aligned(8)));
 static uint8_t hash_key[16];
 
 enum { T_SESSION, T_ECHO, T_PROGRAMS, T_AUDIT, T_PAUSE, T_RUN, T_USERADD, T_DISABLE, T_KEYADD, NTOOLS };

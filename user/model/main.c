@@ -156,7 +156,7 @@ static int do_info(void *self, capos_LanguageModel_info_Params_reader p, capos_L
     capos_ModelInfo_builder i = capos_LanguageModel_info_Results_init_info(r);
     capos_ModelInfo_set_name(i, "capos-demo", 10);
     capos_ModelInfo_set_version(i, script, strlen(script));
-    capos_ModelInfo_set_maxTurnBytes(i, 8192);
+    capos_ModelInfo_set_maxTurnBytes(i, CAP_MAX_PARAMS);
     capos_ModelInfo_set_maxEventsPerBatch(i, 8);
     return CAPNP_OK;
 }
