@@ -19,3 +19,16 @@ $(MANIFEST_BIN): $(MANIFEST_SRC) $(MKMANIFEST)
 	$(call say,MANIFEST,$@)$(MKMANIFEST) $(MANIFEST_SRC) $@
 
 all: $(MANIFEST_BIN)
+
+# make run-agent-shell: the same system with the deterministic LanguageModel
+# (manifests/agent.manifest) and agent mode for operators.
+AGENT_MANIFEST_SRC := manifests/agent.manifest
+AGENT_MANIFEST_BIN := $(BUILD)/agent-manifest.bin
+AGENT_PROGS        := $(sort $(shell awk -f manifests/image-programs.awk $(AGENT_MANIFEST_SRC)))
+AGENT_BOOTPKG      := $(BUILD)/agent-boot.pkg
+$(AGENT_MANIFEST_BIN): $(AGENT_MANIFEST_SRC) $(MKMANIFEST)
+	@mkdir -p $(dir $@)
+	$(call say,MANIFEST,$@)$(MKMANIFEST) $(AGENT_MANIFEST_SRC) $@
+$(AGENT_BOOTPKG): $(AGENT_MANIFEST_BIN) $(MKPKG) $(addprefix $(BUILD)/user/,$(AGENT_PROGS))
+	$(call say,PKG,$@)$(MKPKG) $@ manifest=$(AGENT_MANIFEST_BIN) $(foreach p,$(AGENT_PROGS),$(p)=$(BUILD)/user/$(p))
+all: $(AGENT_BOOTPKG)

@@ -368,6 +368,10 @@ interface UserSession @0x9eda9cdc566606d0 {
   # The session also ends when that process ends (one per session).
   changePassword @3 (old :Data, new :Data) -> (result :PasswordChange, retryAfterMs :UInt64);
   # The session's own principal's password (not for guests); audited.
+  reauthenticate @4 (password :Data, purpose :Text) -> (result :PasswordChange, retryAfterMs :UInt64);
+  # Step-up: the session's own principal's password again (Argon2id, counted
+  # and backed off like a login); changed means it was right. Nothing
+  # changes; purpose is an audit code (agent-tool...). Audited.
 }
 
 enum PasswordChange {
@@ -384,6 +388,15 @@ enum PasswordChange {
 # an unknown profile.
 interface AuthorityBroker @0x913a2fa271e12d72 {
   shellBundle @0 (context :SessionContext) -> (grants :List(CapGrant));
+  toolPolicy @1 (context :SessionContext) -> (agent :Bool, tools :List(ToolPolicy));
+  # Agent mode for the session's profile (the broker's manifest args): whether
+  # the bundle carries a LanguageModel ("model"), and each tool's permission
+  # mode. A tool not listed is forbidden.
+}
+
+struct ToolPolicy {
+  tool @0 :Text;
+  mode @1 :PermissionMode;
 }
 
 # Starts capos-shell, and nothing else: no binary selector. The shell gets
@@ -571,4 +584,78 @@ interface UdpSocket @0xad2ee0833aaa7a04 {
   recvFrom @1 (maxBytes :UInt32) -> (address :UInt32, port :UInt16, data :Data, error :NetError);
   # Waits for a datagram (a bounded queue per socket; the oldest is dropped when full).
   close @2 () -> ();
+}
+
+# ---- agent mode: a language model proposes, the shell decides ----
+# The model service gets prompts and tool descriptors and answers with text
+# and structured tool calls; it never holds a cap, the terminal, a launcher,
+# a token or a secret. The shell runs (or refuses) every call and sends the
+# outcome back as a ToolResult. A turn is streamed in bounded batches: turn
+# answers the first, next the following ones (with the results of the calls
+# of the batch before), until done; cancel ends it.
+interface LanguageModel @0xd3c2e0a9b1f47a55 {
+  info @0 () -> (info :ModelInfo);
+  turn @1 (messages :List(ChatMessage), tools :List(ToolDescriptor)) -> (turn :UInt32, events :List(ModelEvent), done :Bool);
+  # At most 8 messages and 16 tools, in one call's params (4 KiB); events: at most 8 a batch.
+  next @2 (turn :UInt32, results :List(ToolResult)) -> (events :List(ModelEvent), done :Bool);
+  cancel @3 (turn :UInt32, results :List(ToolResult)) -> ();
+}
+
+struct ModelInfo {
+  name @0 :Text;
+  version @1 :Text;
+  maxTurnBytes @2 :UInt32;        # params of one turn, at most
+  maxEventsPerBatch @3 :UInt32;
+}
+
+struct ChatMessage {
+  role @0 :Text;                  # user, assistant
+  text @1 :Text;
+}
+
+# A tool as the model is shown it, with hints shaped like MCP tool
+# annotations. Forbidden tools are never shown.
+struct ToolDescriptor {
+  name @0 :Text;
+  title @1 :Text;
+  description @2 :Text;
+  inputSchema @3 :Text;           # a JSON Schema object
+  readOnly @4 :Bool;
+  destructive @5 :Bool;
+  idempotent @6 :Bool;
+  openWorld @7 :Bool;
+}
+
+enum PermissionMode {
+  forbidden @0;                   # never shown, refused
+  auto @1;                        # runs
+  consent @2;                     # asks on the terminal (y/N)
+  stepUp @3;                      # asks for the password again
+}
+
+struct ModelEvent {
+  text @0 :Text;                  # a text delta (shown, never executed), or empty
+  isCall @1 :Bool;
+  call @2 :ToolCall;
+}
+
+struct ToolCall {
+  id @0 :UInt32;
+  name @1 :Text;
+  arguments @2 :Text;             # a JSON object; at most 512 bytes
+}
+
+enum ToolStatus {
+  ok @0;
+  denied @1;
+  cancelled @2;
+  failed @3;
+  timedOut @4;
+}
+
+struct ToolResult {
+  id @0 :UInt32;
+  status @1 :ToolStatus;
+  reason @2 :Text;                # a reason code (forbidden, refused, unknown-tool, bad-arguments...)
+  content @3 :Text;               # bounded: a batch's results fit one call (4 KiB)
 }

@@ -16,6 +16,8 @@ EXTRA_accounts := $(LIBSODIUM)
 EXTRA_session-manager := $(LIBSODIUM)
 # the network stack links lib/net (which uses libsodium's SipHash)
 EXTRA_netstack := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/net/*.c))
+# the shell's agent mode hashes what it audits (keyed, never the content)
+EXTRA_capos-shell := $(BUILD)/uobj/lib/siphash/siphash.c.o
 # init also validates the boot manifest
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest

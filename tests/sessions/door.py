@@ -13,10 +13,11 @@ PASSWORD = "s3cret-horse"
 MANIFEST = os.path.join(ROOT, "tests/sessions/door.manifest")
 
 
-def door_guest(tmp, sessionmgr_args=None, probe_args=None, programs=None):
-    """Boot the door manifest (with the session manager's and the probe's
-    args, and the programs ProgramLauncher runs, replaced when given) and
-    wait for the first login prompt."""
+def door_guest(tmp, sessionmgr_args=None, probe_args=None, programs=None, manifest=MANIFEST):
+    """Boot the door manifest (or another with the same lines: `manifest`)
+    (with the session manager's and the probe's args, and the programs
+    ProgramLauncher runs, replaced when given) and wait for the first login
+    prompt."""
     replace = []
     if sessionmgr_args is not None:
         replace.append(("    args capacity=32\n", f"    args {sessionmgr_args}\n"))
@@ -24,7 +25,7 @@ def door_guest(tmp, sessionmgr_args=None, probe_args=None, programs=None):
         replace.append(("    export echo interface=Echo\n", f"    export echo interface=Echo\n    args {probe_args}\n"))
     if programs is not None:
         replace.append(("    args hello fault\n", f"    args {programs}\n"))
-    g = Guest("", pkg=boot_package(MANIFEST, tmp, replace=replace))
+    g = Guest("", pkg=boot_package(manifest, tmp, replace=replace))
     g.wait_for(r"^login: ", 60)
     return g
 

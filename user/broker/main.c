@@ -5,6 +5,14 @@
  *   guest:    timer
  *   anything else, or a revoked session: nothing (fail closed)
  * The profile comes from SessionContext.info, answered by the kernel.
+ *
+ * Agent mode (toolPolicy): the manifest args name, per profile, the
+ * permission mode of each agent tool:
+ *   agent:PROFILE=TOOL:MODE,TOOL:MODE,...   MODE: auto, consent, stepup, forbidden
+ * A profile listed there also gets "model" (a LanguageModel facet, if the
+ * broker was granted one) in its bundle; a profile not listed has no agent
+ * mode (guests only if the manifest says so). Never model administration,
+ * a catalogue or a provider token: the broker holds none.
  */
 #include "rt/capos.h"
 
@@ -28,6 +36,67 @@ static int profile_of(uint32_t ctx, char *out, size_t cap)
     return 0;
 }
 
+/* The args' tool map for a profile: "TOOL:MODE,..." or 0. */
+static const char *agent_map(const char *profile)
+{
+    const char *a = rt_capset->args;
+    size_t pn = strlen(profile);
+    while (a && *a) {
+        while (*a == ' ')
+            a++;
+        if (!strncmp(a, "agent:", 6) && !strncmp(a + 6, profile, pn) && a[6 + pn] == '=')
+            return a + 7 + pn;
+        a = strchr(a, ' ');
+    }
+    return 0;
+}
+
+static int do_policy(void *self, capos_AuthorityBroker_toolPolicy_Params_reader p,
+                     capos_AuthorityBroker_toolPolicy_Results_builder r)
+{
+    uint32_t idx = capos_AuthorityBroker_toolPolicy_Params_get_context(p);
+    if (idx >= in.ncaps || in.cap_ifaces[idx] != capos_SessionContext_ID)
+        return CAP_ERR_INVALID_ARGUMENT;
+    char profile[32];
+    int e = profile_of(in.caps[idx], profile, sizeof profile);
+    for (uint32_t i = 0; i < in.ncaps; i++)
+        rt_release(in.caps[i]);
+    if (e)
+        return e;
+    const char *m = agent_map(profile);
+    bool agent = m && rt_capset_lookup("model") >= 0;
+    capos_AuthorityBroker_toolPolicy_Results_set_agent(r, agent);
+    uint32_t n = 0;
+    for (const char *q = m; agent && q && *q && *q != ' '; q++)
+        if (*q == ':')
+            n++;
+    if (n > 24)
+        n = 24;
+    capnp_lbuilder l = capos_AuthorityBroker_toolPolicy_Results_init_tools(r, n);
+    const char *q = m;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *c = strchr(q, ':');
+        size_t tl = (size_t)(c - q), ml = 0;
+        while (c[1 + ml] && c[1 + ml] != ',' && c[1 + ml] != ' ')
+            ml++;
+        const char *mode = c + 1;
+        capos_ToolPolicy_builder t = capos_ToolPolicy_list_at(l, i);
+        capos_ToolPolicy_set_tool(t, q, tl);
+        uint16_t pm = capos_PermissionMode_forbidden;           /* anything unknown: forbidden */
+        if (ml == 4 && !strncmp(mode, "auto", 4))
+            pm = capos_PermissionMode_auto;
+        else if (ml == 7 && !strncmp(mode, "consent", 7))
+            pm = capos_PermissionMode_consent;
+        else if (ml == 6 && !strncmp(mode, "stepup", 6))
+            pm = capos_PermissionMode_stepUp;
+        capos_ToolPolicy_set_mode(t, pm);
+        q = mode + ml;
+        if (*q == ',')
+            q++;
+    }
+    return CAPNP_OK;
+}
+
 static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader p,
                      capos_AuthorityBroker_shellBundle_Results_builder r)
 {
@@ -40,14 +109,17 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
         rt_release(in.caps[i]);
     if (e)
         return e;
-    static const char *const operator_caps[] = { "timer", "audit", "echo", "programs", "accounts" };
-    static const char *const guest_caps[] = { "timer" };
-    const char *const *names = 0;
+    const char *names[8];
     uint32_t n = 0;
-    if (!strcmp(profile, "operator"))
-        names = operator_caps, n = rt_capset_lookup("accounts") >= 0 ? 5 : 4;   /* account admin if granted to us */
-    else if (!strcmp(profile, "guest"))
-        names = guest_caps, n = 1;
+    if (!strcmp(profile, "operator")) {
+        names[n++] = "timer", names[n++] = "audit", names[n++] = "echo", names[n++] = "programs";
+        if (rt_capset_lookup("accounts") >= 0)                  /* account admin if granted to us */
+            names[n++] = "accounts";
+    } else if (!strcmp(profile, "guest")) {
+        names[n++] = "timer";
+    }
+    if (n && agent_map(profile) && rt_capset_lookup("model") >= 0)
+        names[n++] = "model";
     capnp_lbuilder l = capos_AuthorityBroker_shellBundle_Results_init_grants(r, n);
     for (uint32_t i = 0; i < n; i++) {
         int64_t c = rt_capset_lookup(names[i]);
@@ -62,7 +134,7 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
     return CAPNP_OK;
 }
 
-static const capos_AuthorityBroker_server server = { .shellBundle = do_bundle };
+static const capos_AuthorityBroker_server server = { .shellBundle = do_bundle, .toolPolicy = do_policy };
 
 int main(void)
 {

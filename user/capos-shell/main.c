@@ -10,6 +10,8 @@
  * timeout and lifetime end the shell even while nobody types.
  */
 #include "rt/capos.h"
+#include "cpu/rdrand.h"
+#include "siphash/siphash.h"
 
 static uint32_t term, session;
 static char me[32] = "?", profile[16] = "?", method[16] = "?";
@@ -56,6 +58,10 @@ static bool number(const char *s, uint32_t *out)
 #define TAG_JOB_RECV  0x5E12000000000000ull     /* | job */
 #define TAG_JOB_WAIT  0x5E13000000000000ull     /* | job */
 #define TAG_MASK      0xFFFF000000000000ull
+#define TAG_MODEL        0x5E14000000000000ull  /* | seq: a LanguageModel call (agent mode) */
+#define TAG_MODEL_CANCEL 0x5E15000000000000ull
+static uint64_t model_waiting;                  /* the model call waited for (0: none) */
+static bool model_outstanding, cancel_outstanding;
 
 /* ---- jobs: programs run with run/spawn, their stdio served here ---- */
 #define JOBS 8                                 /* background jobs; slot JOBS is the foreground's */
@@ -538,6 +544,16 @@ static uint64_t next_event(uint64_t deadline, struct cap_cqe *c, bool jobs_too)
         int j = (int)(c->user_data & 0xff);
         if (c->user_data == TAG_TERM)
             return TAG_TERM;
+        if (kind == TAG_MODEL_CANCEL) {
+            cancel_outstanding = false;
+            continue;
+        }
+        if (kind == TAG_MODEL) {                    /* the one waited for; an abandoned one just ends */
+            model_outstanding = false;
+            if (model_waiting && (c->user_data & ~TAG_MASK) == model_waiting)
+                return TAG_MODEL;
+            continue;
+        }
         if (kind == TAG_JOB_RECV && j <= JOBS)
             job_call(j, c);
         else if (kind == TAG_JOB_WAIT && j <= JOBS)
@@ -1211,6 +1227,7 @@ static const struct { const char *usage, *needs, *what; } commands[] = {
     { "enable NAME", "accounts", "enable an account" },
     { "keyadd NAME ssh-ed25519 AAAA...", "accounts", "authorize a key (a line as ssh-keygen writes it)" },
     { "keydel NAME ssh-ed25519 AAAA...", "accounts", "remove an authorized key" },
+    { "agent PROMPT", "model", "ask the model; each tool call it proposes is gated (auto, y/N, password)" },
     { "history", 0, "the last commands; !! repeats the last, !N the Nth" },
     { "exit", 0, "log out (also: logout, Ctrl-D)" },
 };
@@ -1352,6 +1369,673 @@ static void complete_word(struct editor *e)
     ed_redraw(e);
 }
 
+/* ---- agent mode: a LanguageModel proposes tool calls, the shell decides ----
+ * The model ("model", a LanguageModel the broker gave this profile) gets
+ * the prompt and the descriptors of the tools this shell can run with the
+ * caps it holds, less the ones the broker's map forbids; it answers with
+ * text (shown, never executed) and tool calls. Each call is gated by the
+ * map (the shell's args, from the broker through the launcher): auto runs,
+ * consent asks y/N, stepUp asks for the password again (UserSession.
+ * reauthenticate), forbidden (or not in the map) is refused. Every outcome
+ * goes back to the model as a ToolResult. Ctrl-C cancels the turn and the
+ * call in flight; a model that does not answer in time, and more calls
+ * than the quotas allow, end the turn. Every proposal, decision and outcome
+ * is audited with a reason code; arguments and results only as lengths and
+ * keyed hashes. */
+#define MODEL_TIMEOUT_NS (10ull * 1000000000ull)
+#define TOOL_TIMEOUT_NS  (20ull * 1000000000ull)
+#define MAX_CALLS_TURN   8
+#define MAX_CALLS_SESSION 64
+#define MAX_BATCHES      16
+#define MAX_ARGS         512
+#define MAX_CONTENT      384                 /* a batch's results fit one call (CAP_MAX_PARAMS) */
+
+static uint32_t model_cap;
+static bool agent_mode;
+static uint32_t agent_calls;                         /* this session's tool calls */
+static uint64_t model_seq;
+static uint8_t model_params[CAP_MAX_PARAMS] __attribute__((aligned(8))), model_res[8192] __attribute__((aligned(8)));
+static uint8_t cancel_params[CAP_MAX_PARAMS] __attribute__((aligned(8))), cancel_res[64] __attribute__((aligned(8)));
+static uint8_t hash_key[16];
+
+enum { T_SESSION, T_ECHO, T_PROGRAMS, T_AUDIT, T_PAUSE, T_RUN, T_USERADD, T_DISABLE, T_KEYADD, NTOOLS };
+static const struct tool {
+    const char *name, *title, *desc, *schema, *cap;
+    bool ro, destructive, idempotent, open;
+} tools[NTOOLS] = {
+    [T_SESSION] = { "session", "Session", "who this session is and when it ends", "{\"type\":\"object\"}", "session",
+                    true, false, true, false },
+    [T_ECHO] = { "echo", "Echo", "a text through the echo service",
+                 "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\",\"maxLength\":200}},\"required\":[\"text\"]}",
+                 "echo", true, false, true, false },
+    [T_PROGRAMS] = { "programs", "Programs", "the programs run accepts", "{\"type\":\"object\"}", "programs", true,
+                     false, true, false },
+    [T_AUDIT] = { "audit", "Audit tail", "the last 5 audit records (event and reason)", "{\"type\":\"object\"}",
+                  "audit", true, false, true, false },
+    [T_PAUSE] = { "pause", "Pause", "wait N seconds (1 to 60)",
+                  "{\"type\":\"object\",\"properties\":{\"seconds\":{\"type\":\"integer\"}},\"required\":[\"seconds\"]}",
+                  "timer", true, false, true, false },
+    [T_RUN] = { "run", "Run a program", "run a permitted program in the front, in this session",
+                "{\"type\":\"object\",\"properties\":{\"program\":{\"type\":\"string\"}},\"required\":[\"program\"]}",
+                "programs", false, false, false, false },
+    [T_USERADD] = { "useradd", "Add an account", "add an active account with these profiles",
+                    "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"profiles\":{\"type\":\"string\"}},"
+                    "\"required\":[\"name\",\"profiles\"]}",
+                    "accounts", false, true, false, false },
+    [T_DISABLE] = { "disable", "Disable an account", "disable an account",
+                    "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]}",
+                    "accounts", false, true, true, false },
+    [T_KEYADD] = { "keyadd", "Authorize a key", "authorize an ssh-ed25519 key for an account",
+                   "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"key\":{\"type\":\"string\"}},"
+                   "\"required\":[\"name\",\"key\"]}",
+                   "accounts", false, true, false, true },
+};
+static uint8_t tool_mode[NTOOLS];                    /* capos_PermissionMode_*; forbidden unless the map says */
+
+/* The shell's args: "agent TOOL:MODE ..." when the broker gave agent mode. */
+static void agent_init(void)
+{
+    const char *a = rt_capset->args;
+    int64_t m = rt_capset_lookup("model");
+    if (m < 0 || strncmp(a, "agent", 5) || (a[5] && a[5] != ' '))
+        return;
+    model_cap = (uint32_t)m;
+    agent_mode = true;
+    for (a += 5; *a;) {
+        while (*a == ' ')
+            a++;
+        const char *c = strchr(a, ':');
+        if (!c)
+            break;
+        for (int t = 0; t < NTOOLS; t++)
+            if (strlen(tools[t].name) == (size_t)(c - a) && !strncmp(tools[t].name, a, (size_t)(c - a)) &&
+                c[1] >= '0' && c[1] <= '3')
+                tool_mode[t] = (uint8_t)(c[1] - '0');
+        a = c + 1;
+        while (*a && *a != ' ')
+            a++;
+    }
+    if (!rdrand_fill(hash_key, sizeof hash_key))
+        for (size_t i = 0; i < sizeof hash_key; i++)
+            hash_key[i] = (uint8_t)(rt_timer_now() >> (i % 8 * 8));
+}
+
+static bool tool_shown(int t)
+{
+    return tool_mode[t] != capos_PermissionMode_forbidden && rt_capset_lookup(tools[t].cap) >= 0;
+}
+
+/* ---- audit: reason codes only; content as a length and a keyed hash ---- */
+static void agent_audit(const char *event, const char *reason)
+{
+    int64_t a = rt_capset_lookup("audit");
+    if (a < 0)
+        return;
+    RT_BUFS(b, 256, 64);
+    uint32_t ac = (uint32_t)a;
+    capnp_client cl = RT_CLIENT(ac);
+    capnp_call call;
+    capos_AuditLog_record_Results_reader r;
+    capos_AuditLog_record(&cl, &b, &call, event, strlen(event), reason, strlen(reason), 0, &r);
+}
+
+static void redacted(char *out, size_t cap, const char *what, const void *p, size_t n)
+{
+    fmt_snprintf(out, cap, "%s-%lu.h-%08lx", what, (unsigned long)n,
+                 (unsigned long)(siphash24(hash_key, p, n) & 0xffffffffu));
+}
+
+/* A tool name as a reason code: the table's names, anything else "unknown". */
+static const char *code_name(capnp_text n)
+{
+    for (int t = 0; t < NTOOLS; t++)
+        if (strlen(tools[t].name) == n.len && !memcmp(tools[t].name, n.str, n.len))
+            return tools[t].name;
+    return "unknown";
+}
+
+/* ---- a minimal reader for a flat JSON object's string and number fields ---- */
+static bool json_object(const char *s, size_t n)
+{
+    while (n && (*s == ' '))
+        s++, n--;
+    while (n && s[n - 1] == ' ')
+        n--;
+    return n >= 2 && s[0] == '{' && s[n - 1] == '}';
+}
+
+static const char *json_field(const char *s, size_t n, const char *key)
+{
+    size_t k = strlen(key);
+    for (size_t i = 0; i + k + 2 < n; i++)
+        if (s[i] == '"' && !strncmp(s + i + 1, key, k) && s[i + 1 + k] == '"') {
+            size_t j = i + k + 2;
+            while (j < n && s[j] == ' ')
+                j++;
+            if (j >= n || s[j] != ':')
+                return 0;
+            j++;
+            while (j < n && s[j] == ' ')
+                j++;
+            return j < n ? s + j : 0;
+        }
+    return 0;
+}
+
+static bool json_str(const char *s, size_t n, const char *key, char *out, size_t cap)
+{
+    const char *v = json_field(s, n, key);
+    if (!v || *v != '"')
+        return false;
+    size_t i = 0;
+    for (v++; v < s + n && *v != '"'; v++) {
+        if (*v == '\\' || (uint8_t)*v < 0x20 || i + 1 >= cap)
+            return false;
+        out[i++] = *v;
+    }
+    out[i] = 0;
+    return v < s + n && i > 0;
+}
+
+static bool json_num(const char *s, size_t n, const char *key, uint32_t *out)
+{
+    const char *v = json_field(s, n, key);
+    uint32_t x = 0;
+    if (!v || *v < '0' || *v > '9')
+        return false;
+    while (v < s + n && *v >= '0' && *v <= '9' && x < 100000)
+        x = x * 10 + (uint32_t)(*v++ - '0');
+    *out = x;
+    return true;
+}
+
+/* ---- waiting for a model call (or a pause) with the terminal live ---- */
+/* Keys read while waiting: a Ctrl-C among them is taken (and true
+ * returned); other keys stay typed ahead for the prompt. */
+static bool take_intr(void)
+{
+    for (uint32_t i = 0; i < kq_len; i++)
+        if (kq[i] == 3) {
+            memmove(kq + i, kq + i + 1, kq_len - i - 1);
+            kq_len--;
+            return true;
+        }
+    return false;
+}
+
+#define W_DONE    0
+#define W_INTR    1
+#define W_TIMEOUT 2
+#define W_TERM    3
+/* Wait until the model call we wait for completes (*c), Ctrl-C, the
+ * deadline, or the terminal failing. deadline 0 with no call: no wait. */
+static int agent_wait(uint64_t deadline, struct cap_cqe *c)
+{
+    for (;;) {
+        if (take_intr())
+            return W_INTR;
+        term_post();
+        uint64_t t = next_event(deadline, c, false);
+        if (!t)
+            return W_TIMEOUT;
+        if (t == TAG_MODEL)
+            return W_DONE;
+        if (t == TAG_TERM && term_done(c) < 0)
+            return W_TERM;
+    }
+}
+
+/* A call to the model on the ring (its answer lands in model_res). */
+static void model_submit(uint16_t mid, size_t len)
+{
+    struct cap_sqe s = { .opcode = CAP_OP_CALL, .cap_id = model_cap, .interface_id = capos_LanguageModel_ID,
+                         .method_id = mid, .addr = (uint64_t)model_params, .len = (uint32_t)len,
+                         .result_addr = (uint64_t)model_res, .result_len = sizeof model_res };
+    model_waiting = ++model_seq;
+    model_outstanding = true;
+    rt_ring_submit_tagged(&s, TAG_MODEL | model_waiting);
+}
+
+struct result { uint32_t id; uint16_t status; char reason[32]; char content[MAX_CONTENT + 1]; };
+static struct result results[MAX_CALLS_TURN];
+static uint32_t nresults;
+
+static void put_results(capnp_lbuilder l)
+{
+    for (uint32_t i = 0; i < nresults; i++) {
+        capos_ToolResult_builder r = capos_ToolResult_list_at(l, i);
+        capos_ToolResult_set_id(r, results[i].id);
+        capos_ToolResult_set_status(r, results[i].status);
+        capos_ToolResult_set_reason(r, results[i].reason, strlen(results[i].reason));
+        capos_ToolResult_set_content(r, results[i].content, strlen(results[i].content));
+    }
+}
+
+/* Tell the model the turn is over (with the results so far); nobody waits
+ * for the answer. The call in flight, if any, is no longer waited for. */
+static void model_cancel(uint32_t turn)
+{
+    model_waiting = 0;
+    if (cancel_outstanding)
+        return;
+    capnp_builder b;
+    capnp_builder_init(&b, cancel_params, sizeof cancel_params);
+    capos_LanguageModel_cancel_Params_builder p = capos_LanguageModel_cancel_Params_init_root(&b);
+    capos_LanguageModel_cancel_Params_set_turn(p, turn);
+    put_results(capos_LanguageModel_cancel_Params_init_results(p, nresults));
+    size_t len = 0;
+    if (capnp_builder_finish(&b, &len))
+        return;
+    struct cap_sqe s = { .opcode = CAP_OP_CALL, .cap_id = model_cap, .interface_id = capos_LanguageModel_ID,
+                         .method_id = capos_LanguageModel_METHOD_cancel, .addr = (uint64_t)cancel_params,
+                         .len = (uint32_t)len, .result_addr = (uint64_t)cancel_res, .result_len = sizeof cancel_res };
+    cancel_outstanding = true;
+    rt_ring_submit_tagged(&s, TAG_MODEL_CANCEL);
+}
+
+/* ---- the tools: shell functions over caps the shell holds ---- */
+static int tool_run(int t, const char *args, size_t an, char *out, size_t cap, uint16_t *status, const char **why)
+{
+    char a1[200], a2[200];
+    uint32_t n;
+    *status = capos_ToolStatus_ok;                  /* *why stays the gate's decision unless it fails */
+    out[0] = 0;
+    if (!json_object(args, an))
+        goto bad;
+    switch (t) {
+    case T_SESSION: {
+        RT_BUFS(b, 64, 512);
+        capos_UserSession_info_Results_reader r;
+        int e;
+        if (!session_info(&r, &b, &e))
+            goto failed;
+        capnp_text p = capos_UserSession_info_Results_get_principal(r), f = capos_UserSession_info_Results_get_profile(r);
+        fmt_snprintf(out, cap, "principal %.*s, profile %.*s", (int)p.len, p.str, (int)f.len, f.str);
+        return 0;
+    }
+    case T_ECHO: {
+        if (!json_str(args, an, "text", a1, sizeof a1))
+            goto bad;
+        RT_BUFS(b, 512, 1200);
+        uint32_t c = (uint32_t)rt_capset_require("echo");
+        capnp_client cl = RT_CLIENT(c);
+        capnp_call call;
+        capos_Echo_echo_Results_reader r;
+        if (rt_error(capos_Echo_echo(&cl, &b, &call, a1, strlen(a1), &r)))
+            goto failed;
+        capnp_data d = capos_Echo_echo_Results_get_data(r);
+        fmt_snprintf(out, cap, "%.*s", (int)d.len, (const char *)d.ptr);
+        return 0;
+    }
+    case T_PROGRAMS: {
+        RT_BUFS(b, 64, 2048);
+        uint32_t c = (uint32_t)rt_capset_require("programs");
+        capnp_client cl = RT_CLIENT(c);
+        capnp_call call;
+        capos_ProgramLauncher_programs_Results_reader r;
+        if (rt_error(capos_ProgramLauncher_programs(&cl, &b, &call, &r)))
+            goto failed;
+        capnp_list nl = capos_ProgramLauncher_programs_Results_get_names(r);
+        size_t k = 0;
+        for (uint32_t i = 0; i < nl.count && k < cap; i++) {
+            capnp_text x = capnp_list_text(nl, i);
+            k += (size_t)fmt_snprintf(out + k, cap - k, "%s%.*s", i ? " " : "", (int)x.len, x.str);
+        }
+        return 0;
+    }
+    case T_AUDIT: {
+        RT_BUFS(b, 64, 4096);
+        uint32_t c = (uint32_t)rt_capset_require("audit");
+        capnp_client cl = RT_CLIENT(c);
+        capnp_call call;
+        capos_AuditLog_tail_Results_reader r;
+        if (rt_error(capos_AuditLog_tail(&cl, &b, &call, 5, &r)))
+            goto failed;
+        capnp_list l = capos_AuditLog_tail_Results_get_records(r);
+        size_t k = 0;
+        for (uint32_t i = 0; i < l.count && k < cap; i++) {
+            capos_AuditRecord_reader x = capos_AuditRecord_list_get(l, i);
+            capnp_text ev = capos_AuditRecord_get_event(x), rs = capos_AuditRecord_get_reason(x);
+            k += (size_t)fmt_snprintf(out + k, cap - k, "%s%.*s %.*s", i ? "; " : "", (int)ev.len, ev.str,
+                                      (int)rs.len, rs.str);
+        }
+        return 0;
+    }
+    case T_PAUSE: {
+        if (!json_num(args, an, "seconds", &n) || n < 1 || n > 60)
+            goto bad;
+        uint64_t now = rt_timer_now(), end = now + (uint64_t)n * 1000000000ull;
+        uint64_t limit = now + TOOL_TIMEOUT_NS;
+        struct cap_cqe c;
+        rt_term_printf(term, "agent: pausing %u s (Ctrl-C cancels)\n", n);
+        int w = agent_wait(end < limit ? end : limit, &c);
+        if (w == W_INTR || w == W_TERM) {
+            *status = capos_ToolStatus_cancelled;
+            *why = "interrupted";
+            return 1;
+        }
+        if (end > limit) {
+            *status = capos_ToolStatus_timedOut;
+            *why = "tool-timeout";
+            return 0;
+        }
+        fmt_snprintf(out, cap, "paused %u s", n);
+        return 0;
+    }
+    case T_RUN: {
+        if (!json_str(args, an, "program", a1, sizeof a1) || strchr(a1, ' '))
+            goto bad;
+        cmd_run(a1, false);
+        bool killed = jobs[JOBS].killed;
+        if (killed) {
+            *status = capos_ToolStatus_cancelled;
+            *why = "interrupted";
+            return 1;
+        }
+        fmt_snprintf(out, cap, "%s ran", a1);
+        return 0;
+    }
+    case T_USERADD:
+    case T_DISABLE:
+    case T_KEYADD: {
+        if (!json_str(args, an, "name", a1, sizeof a1) ||
+            (t == T_USERADD && !json_str(args, an, "profiles", a2, sizeof a2)) ||
+            (t == T_KEYADD && !json_str(args, an, "key", a2, sizeof a2)))
+            goto bad;
+        RT_BUFS(b, 1024, 128);
+        uint32_t c = (uint32_t)rt_capset_require("accounts");
+        capnp_client cl = RT_CLIENT(c);
+        capnp_call call;
+        int e;
+        uint16_t res = 0xffff;
+        if (t == T_USERADD) {
+            capos_AccountAdmin_add_Params_builder p = capos_AccountAdmin_add_start(&call, &cl, &b);
+            capos_AccountAdmin_add_Params_set_principal(p, a1, strlen(a1));
+            capnp_lbuilder pl = capos_AccountAdmin_add_Params_init_profiles(p, 1);
+            capnp_lset_text(pl, 0, a2, strlen(a2));
+            capos_AccountAdmin_add_Results_reader r;
+            e = rt_error(capos_AccountAdmin_add_send(&call, &r));
+            if (!e)
+                res = capos_AccountAdmin_add_Results_get_result(r);
+        } else if (t == T_DISABLE) {
+            capos_AccountAdmin_setStatus_Results_reader r;
+            e = rt_error(capos_AccountAdmin_setStatus(&cl, &b, &call, a1, strlen(a1), capos_AccountStatus_disabled, &r));
+            if (!e)
+                res = capos_AccountAdmin_setStatus_Results_get_result(r);
+        } else {
+            capos_AccountAdmin_addKey_Results_reader r;
+            e = rt_error(capos_AccountAdmin_addKey(&cl, &b, &call, a1, strlen(a1), a2, strlen(a2), &r));
+            if (!e)
+                res = capos_AccountAdmin_addKey_Results_get_result(r);
+        }
+        if (e || res != capos_AdminResult_ok) {
+            fmt_snprintf(out, cap, "%s", e ? "the account store failed" : admin_error(res));
+            goto failed;
+        }
+        fmt_snprintf(out, cap, "%s: done", a1);
+        return 0;
+    }
+    }
+bad:
+    *status = capos_ToolStatus_failed;
+    *why = "bad-arguments";
+    return 0;
+failed:
+    *status = capos_ToolStatus_failed;
+    *why = "tool-failed";
+    return 0;
+}
+
+/* A line typed with echo (y/N answers): ED_LINE, ED_INTR, ED_EOF or -1. */
+static int read_answer(const char *prompt, char *out, size_t cap)
+{
+    struct editor ed;
+    ed_begin(&ed, prompt, true, false);
+    int ev;
+    while (!(ev = ed_feed(&ed))) {
+        term_post();
+        struct cap_cqe c;
+        if (next_event(0, &c, false) == TAG_TERM && term_done(&c) < 0)
+            return -1;
+    }
+    if (ev == ED_INTR)
+        term_write("^C\n", 3);
+    strlcpy(out, ed.buf, cap);
+    return ev;
+}
+
+/* Printable text, one line: control bytes become '?'. */
+static void show(const char *label, const char *s, size_t n)
+{
+    char buf[600];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < sizeof buf - 1; i++)
+        buf[k++] = (uint8_t)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[k] = 0;
+    rt_term_printf(term, "%s%s\n", label, buf);
+}
+
+/* One proposed call: gated, run or refused; its result is queued for the
+ * model. Returns false when the turn must end (Ctrl-C). */
+static bool agent_call(capos_ToolCall_reader call)
+{
+    capnp_text name = capos_ToolCall_get_name(call), args = capos_ToolCall_get_arguments(call);
+    struct result *res = &results[nresults++];
+    memset(res, 0, sizeof *res);
+    res->id = capos_ToolCall_get_id(call);
+    const char *cn = code_name(name);
+    char code[48], red[32];
+    redacted(red, sizeof red, "args", args.str, args.len);
+    fmt_snprintf(code, sizeof code, "%s.%s", cn, red);
+    agent_audit("agent-propose", code);
+    int t = -1;
+    for (int i = 0; i < NTOOLS; i++)
+        if (cn == tools[i].name)
+            t = i;
+    const char *decision = 0;
+    uint16_t status = capos_ToolStatus_ok;
+    show("agent: the model proposes ", name.str, name.len > 40 ? 40 : name.len);
+    if (t < 0) {
+        status = capos_ToolStatus_failed, decision = "unknown-tool";
+    } else if (!tool_shown(t)) {
+        status = capos_ToolStatus_denied, decision = "forbidden";
+    } else if (args.len > MAX_ARGS) {
+        status = capos_ToolStatus_failed, decision = "oversize-arguments";
+    } else if (tool_mode[t] == capos_PermissionMode_consent) {
+        char q[300], a[16];
+        fmt_snprintf(q, sizeof q, "allow %s %.*s? [y/N] ", tools[t].name, (int)(args.len > 200 ? 200 : args.len),
+                     args.str);
+        for (char *p = q; *p; p++)
+            if ((uint8_t)*p < 0x20)
+                *p = '?';
+        int ev = read_answer(q, a, sizeof a);
+        if (ev == ED_INTR || ev < 0) {
+            status = capos_ToolStatus_cancelled, decision = "interrupted";
+        } else if (!strcmp(a, "y") || !strcmp(a, "yes")) {
+            decision = "consent-yes";
+        } else {
+            status = capos_ToolStatus_denied, decision = "consent-no";
+        }
+    } else if (tool_mode[t] == capos_PermissionMode_stepUp) {
+        char pw[256];
+        char q[64];
+        fmt_snprintf(q, sizeof q, "password for %s: ", tools[t].name);
+        int ev = read_secret(q, pw, sizeof pw);
+        if (ev == ED_INTR || ev != ED_LINE) {
+            status = capos_ToolStatus_cancelled, decision = "interrupted";
+        } else {
+            RT_BUFS(b, 512, 128);
+            capnp_client cl = RT_CLIENT(session);
+            capnp_call c2;
+            capos_UserSession_reauthenticate_Results_reader r;
+            int e = rt_error(capos_UserSession_reauthenticate(&cl, &b, &c2, pw, strlen(pw), "agent-tool", 10, &r));
+            wipe((char *)b_p, sizeof b_p);
+            uint16_t ok = e ? 0xffff : capos_UserSession_reauthenticate_Results_get_result(r);
+            if (ok == capos_PasswordChange_changed)
+                decision = "stepup-ok";
+            else
+                status = capos_ToolStatus_denied,
+                decision = ok == capos_PasswordChange_backoff ? "stepup-backoff" : "stepup-wrong";
+        }
+        wipe(pw, sizeof pw);
+    } else if (tool_mode[t] == capos_PermissionMode_auto) {
+        decision = "auto";
+    } else {
+        status = capos_ToolStatus_denied, decision = "forbidden";
+    }
+    fmt_snprintf(code, sizeof code, "%s.%s", cn, decision);
+    agent_audit("agent-decision", code);
+    const char *why = decision;
+    bool go_on = status != capos_ToolStatus_cancelled;
+    if (status == capos_ToolStatus_ok) {
+        if (tool_run(t, args.str, args.len, res->content, sizeof res->content, &status, &why))
+            go_on = false;
+    }
+    res->status = status;
+    strlcpy(res->reason, why, sizeof res->reason);
+    static const char *const st[] = { "ok", "denied", "cancelled", "failed", "timed-out" };
+    size_t cl = strlen(res->content);
+    redacted(red, sizeof red, "res", res->content, cl);
+    fmt_snprintf(code, sizeof code, "%s.%s.%s", cn, st[status], red);
+    agent_audit("agent-outcome", code);
+    rt_term_printf(term, "agent: %s %s (%s)\n", cn, st[status], why);
+    if (status == capos_ToolStatus_ok && cl)
+        show("  ", res->content, cl > 200 ? 200 : cl);
+    return go_on;
+}
+
+static void agent_turn(const char *prompt)
+{
+    if (!agent_mode) {
+        rt_term_printf(term, "agent: not available to this session\n");
+        return;
+    }
+    if (rt_capset_lookup("audit") < 0) {             /* no audit trail, no agent */
+        rt_term_printf(term, "agent: no audit log for this session\n");
+        return;
+    }
+    struct cap_cqe c;
+    while (model_outstanding) {                     /* an abandoned call must end before its buffer is reused */
+        model_waiting = model_seq;
+        int w = agent_wait(rt_timer_now() + MODEL_TIMEOUT_NS, &c);
+        if (w != W_DONE) {
+            model_waiting = 0;
+            rt_term_printf(term, "agent: the model is still busy with the last turn\n");
+            return;
+        }
+    }
+    /* the turn: the prompt and the tools shown */
+    capnp_builder b;
+    capnp_builder_init(&b, model_params, sizeof model_params);
+    capos_LanguageModel_turn_Params_builder p = capos_LanguageModel_turn_Params_init_root(&b);
+    capos_ChatMessage_builder m = capos_ChatMessage_list_at(capos_LanguageModel_turn_Params_init_messages(p, 1), 0);
+    capos_ChatMessage_set_role(m, "user", 4);
+    capos_ChatMessage_set_text(m, prompt, strlen(prompt));
+    uint32_t nt = 0;
+    for (int t = 0; t < NTOOLS; t++)
+        nt += tool_shown(t);
+    capnp_lbuilder tl = capos_LanguageModel_turn_Params_init_tools(p, nt);
+    for (int t = 0, i = 0; t < NTOOLS; t++) {
+        if (!tool_shown(t))
+            continue;
+        capos_ToolDescriptor_builder d = capos_ToolDescriptor_list_at(tl, (uint32_t)i++);
+        const struct tool *x = &tools[t];
+        capos_ToolDescriptor_set_name(d, x->name, strlen(x->name));
+        capos_ToolDescriptor_set_title(d, x->title, strlen(x->title));
+        capos_ToolDescriptor_set_description(d, x->desc, strlen(x->desc));
+        capos_ToolDescriptor_set_inputSchema(d, x->schema, strlen(x->schema));
+        capos_ToolDescriptor_set_readOnly(d, x->ro);
+        capos_ToolDescriptor_set_destructive(d, x->destructive);
+        capos_ToolDescriptor_set_idempotent(d, x->idempotent);
+        capos_ToolDescriptor_set_openWorld(d, x->open);
+    }
+    size_t len = 0;
+    if (capnp_builder_finish(&b, &len)) {
+        rt_term_printf(term, "agent: the prompt is too long\n");
+        return;
+    }
+    agent_audit("agent-turn", "start");
+    model_submit(capos_LanguageModel_METHOD_turn, len);
+    uint32_t turn = 0, calls = 0;
+    nresults = 0;
+    rt_term_printf(term, "agent: thinking (Ctrl-C cancels)\n");
+    for (uint32_t batch = 0;; batch++) {
+        int w = agent_wait(rt_timer_now() + MODEL_TIMEOUT_NS, &c);
+        if (w != W_DONE) {
+            model_cancel(turn);
+            const char *why = w == W_INTR ? "interrupted" : w == W_TIMEOUT ? "model-timeout" : "terminal";
+            agent_audit("agent-turn", why);
+            rt_term_printf(term, w == W_INTR ? "^C\nagent: cancelled\n"
+                                 : w == W_TIMEOUT ? "agent: the model did not answer in time: turn ended\n"
+                                                  : "agent: the terminal failed\n");
+            return;
+        }
+        capnp_msg msg;
+        capnp_list ev;
+        bool done;
+        if (c.result < 0 || capnp_msg_init(&msg, model_res, (size_t)c.result) != CAPNP_OK) {
+            agent_audit("agent-turn", "model-failed");
+            rt_term_printf(term, "agent: the model failed (%ld)\n", (long)c.result);
+            return;
+        }
+        if (batch == 0) {
+            capos_LanguageModel_turn_Results_reader r = capos_LanguageModel_turn_Results_read_root(&msg);
+            turn = capos_LanguageModel_turn_Results_get_turn(r);
+            ev = capos_LanguageModel_turn_Results_get_events(r);
+            done = capos_LanguageModel_turn_Results_get_done(r);
+        } else {
+            capos_LanguageModel_next_Results_reader r = capos_LanguageModel_next_Results_read_root(&msg);
+            ev = capos_LanguageModel_next_Results_get_events(r);
+            done = capos_LanguageModel_next_Results_get_done(r);
+        }
+        nresults = 0;
+        bool stop = false;
+        const char *why = 0;
+        for (uint32_t i = 0; i < ev.count && i < 8 && !stop; i++) {
+            capos_ModelEvent_reader e = capos_ModelEvent_list_get(ev, i);
+            capnp_text tx = capos_ModelEvent_get_text(e);
+            if (tx.len)
+                show("model: ", tx.str, tx.len > 512 ? 512 : tx.len);
+            if (!capos_ModelEvent_get_isCall(e))
+                continue;
+            if (calls >= MAX_CALLS_TURN || agent_calls >= MAX_CALLS_SESSION) {
+                stop = true;
+                why = "quota";
+                break;
+            }
+            calls++, agent_calls++;
+            if (!agent_call(capos_ModelEvent_get_call(e)))
+                stop = true, why = "interrupted";
+        }
+        if (!stop && !done && batch + 1 >= MAX_BATCHES)
+            stop = true, why = "quota";
+        if (stop) {
+            model_cancel(turn);
+            agent_audit("agent-turn", why);
+            if (!strcmp(why, "quota"))
+                rt_term_printf(term, "agent: quota reached (%u tool calls a turn, %u a session): turn ended\n",
+                               MAX_CALLS_TURN, MAX_CALLS_SESSION);
+            else
+                rt_term_printf(term, "agent: cancelled\n");
+            return;
+        }
+        if (done) {
+            agent_audit("agent-turn", "done");
+            return;
+        }
+        capnp_builder_init(&b, model_params, sizeof model_params);
+        capos_LanguageModel_next_Params_builder np = capos_LanguageModel_next_Params_init_root(&b);
+        capos_LanguageModel_next_Params_set_turn(np, turn);
+        put_results(capos_LanguageModel_next_Params_init_results(np, nresults));
+        if (capnp_builder_finish(&b, &len)) {
+            model_cancel(turn);
+            rt_term_printf(term, "agent: results too large\n");
+            return;
+        }
+        model_submit(capos_LanguageModel_METHOD_next, len);
+    }
+}
+
 static void logout(const char *reason)
 {
     RT_BUFS(b, 128, 64);
@@ -1392,6 +2076,7 @@ int main(void)
             term_rows = capos_TerminalSession_size_Results_get_rows(r);
         }
     }
+    agent_init();
     rt_term_printf(term, "Welcome, %s. Type 'help' for commands.\n", me);
     for (;;) {
         char line[256];
@@ -1497,6 +2182,8 @@ int main(void)
             cmd_jobs();
         else if (!strncmp(line, "kill ", 5))
             cmd_kill(line + 5);
+        else if (!strncmp(line, "agent ", 6))
+            agent_turn(line + 6);
         else if (!strcmp(line, "history"))
             for (uint32_t i = nhist > HIST ? nhist - HIST : 0; i < nhist; i++)
                 rt_term_printf(term, "  %u  %s\n", i + 1, hist[i % HIST]);

@@ -5,11 +5,39 @@
  * UserSession and the broker's bundle, after checking that the bundle
  * carries no broad authority (spawners, endpoint or session factories,
  * key or network authority, this launcher, the broker).
+ * The broker's agent tool map for the session (toolPolicy) becomes the
+ * shell's args: "agent TOOL:MODE ..." (modes as PermissionMode numbers),
+ * or nothing when the profile has no agent mode.
  */
 #include "rt/capos.h"
 
 static struct rt_incoming in;
 static uint32_t spawner, broker;
+
+/* The shell's args: the broker's tool map for this session. */
+static void policy_args(uint32_t ctx, char *out, size_t cap)
+{
+    RT_BUFS(b, 128, 2048);
+    capnp_client cl = RT_CLIENT(broker);
+    capnp_call call;
+    capos_AuthorityBroker_toolPolicy_Params_builder bp = capos_AuthorityBroker_toolPolicy_start(&call, &cl, &b);
+    capos_AuthorityBroker_toolPolicy_Params_set_context(bp, capnp_add_cap(bp.s, ctx));
+    capos_AuthorityBroker_toolPolicy_Results_reader r;
+    out[0] = 0;
+    if (rt_error(capos_AuthorityBroker_toolPolicy_send(&call, &r)) || !capos_AuthorityBroker_toolPolicy_Results_get_agent(r))
+        return;
+    size_t n = (size_t)fmt_snprintf(out, cap, "agent");
+    capnp_list l = capos_AuthorityBroker_toolPolicy_Results_get_tools(r);
+    for (uint32_t i = 0; i < l.count && n < cap; i++) {
+        capos_ToolPolicy_reader t = capos_ToolPolicy_list_get(l, i);
+        capnp_text nm = capos_ToolPolicy_get_tool(t);
+        if (nm.len == 0 || nm.len > 23)
+            continue;
+        n += (size_t)fmt_snprintf(out + n, cap - n, " %.*s:%u", (int)nm.len, nm.str, capos_ToolPolicy_get_mode(t));
+    }
+    if (n >= cap)
+        out[0] = 0;                                   /* a map that does not fit: no agent mode */
+}
 
 static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Params_reader p,
                      capos_RestrictedShellLauncher_launchShell_Results_builder r)
@@ -61,7 +89,9 @@ static int do_launch(void *self, capos_RestrictedShellLauncher_launchShell_Param
             caps[n] = b.result_caps[ix];
             n++;
         }
-        int64_t h = rt_spawn(spawner, "capos-shell", names, caps, n, in.caps[ci]);
+        char args[512];
+        policy_args(in.caps[ci], args, sizeof args);
+        int64_t h = rt_spawn_args(spawner, "capos-shell", names, caps, n, in.caps[ci], args);
         if (h < 0) {
             e = (int)h;
             goto out;

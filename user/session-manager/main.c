@@ -495,10 +495,52 @@ static int do_change_password(void *self, capos_UserSession_changePassword_Param
     return CAPNP_OK;
 }
 
+/* Step-up: the session's own principal's password again; nothing changes. */
+static int do_reauthenticate(void *self, capos_UserSession_reauthenticate_Params_reader p,
+                             capos_UserSession_reauthenticate_Results_builder r)
+{
+    int s = us_slot();
+    if (s < 0)
+        return CAP_ERR_SESSION_REVOKED;
+    struct sess *x = &slots[s];
+    capnp_data pw = capos_UserSession_reauthenticate_Params_get_password(p);
+    capnp_text purpose = capos_UserSession_reauthenticate_Params_get_purpose(p);
+    uint16_t res;
+    uint64_t retry = 0;
+    if (!strcmp(x->profile, "guest") || !strcmp(x->method, "none")) {
+        res = capos_PasswordChange_notAllowed;
+    } else if (pw.len == 0 || pw.len > 200) {
+        res = capos_PasswordChange_wrongPassword;
+    } else {
+        RT_BUFS(b, 1024, 128);
+        capnp_client cc = RT_CLIENT(creds);
+        capnp_call call;
+        capos_CredentialStore_verify_Results_reader cr;
+        int e = capos_CredentialStore_verify(&cc, &b, &call, x->principal, strlen(x->principal), pw.ptr, pw.len, &cr);
+        uint16_t c = e ? capos_CredentialResult_wrongPassword : capos_CredentialStore_verify_Results_get_result(cr);
+        retry = e ? 0 : capos_CredentialStore_verify_Results_get_retryAfterMs(cr);
+        res = c == capos_CredentialResult_ok ? capos_PasswordChange_changed
+            : c == capos_CredentialResult_backoff ? capos_PasswordChange_backoff
+            : c == capos_CredentialResult_unknownPrincipal ? capos_PasswordChange_notAllowed
+                                                           : capos_PasswordChange_wrongPassword;
+        sodium_memzero(b_p, sizeof b_p);
+    }
+    static const char *const reasons[] = { "ok", "password-wrong", "backoff", "not-allowed", "too-short" };
+    char why[24] = "step-up";
+    if (code_ok(purpose))
+        text(purpose, why, sizeof why);
+    audit_rec(res == capos_PasswordChange_changed ? "reauth" : "reauth-denied",
+              res == capos_PasswordChange_changed ? why : reasons[res], badge_of((uint32_t)s), "");
+    capos_UserSession_reauthenticate_Results_set_result(r, res);
+    capos_UserSession_reauthenticate_Results_set_retryAfterMs(r, retry);
+    return CAPNP_OK;
+}
+
 static const capos_SessionManager_server sm_server = { .login = do_login, .guest = do_guest,
                                                        .sshPublicKey = do_ssh, .occupancy = do_occupancy };
 static const capos_UserSession_server us_server = { .info = do_info, .logout = do_logout, .watch = do_watch,
-                                                    .changePassword = do_change_password };
+                                                    .changePassword = do_change_password,
+                                                    .reauthenticate = do_reauthenticate };
 
 static void post_recv(uint32_t owner, void *buf, uint64_t tag)
 {

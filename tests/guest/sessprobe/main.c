@@ -14,6 +14,7 @@
  *                 its shell runs, keep what that shell holds (a guest's,
  *                 whose shell cannot ask) and say so on the console
  *   echo seen     that shell's caps, as `shells` shows them
+ *   echo caps NAME   what every process NAME holds, from the kernel's tables
  *   echo revoke   opens a guest session, revokes its context, and tells
  *                 whether the manager then ended it (its facet fails, its
  *                 slot is back)
@@ -227,6 +228,12 @@ static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_
     } else if (d.len == 6 && !memcmp(d.ptr, "shells", 6)) {
         len = (size_t)fmt_snprintf(out, sizeof out, "PROBE ");
         len += walk("capos-shell", true, out + len, sizeof out - len);
+    } else if (d.len > 5 && d.len < 30 && !memcmp(d.ptr, "caps ", 5)) {
+        char name[32];
+        memcpy(name, d.ptr + 5, d.len - 5);
+        name[d.len - 5] = 0;
+        len = (size_t)fmt_snprintf(out, sizeof out, "PROBE ");
+        len += walk(name, true, out + len, sizeof out - len);
     } else if (d.len == 6 && !memcmp(d.ptr, "revoke", 6)) {
         len = revoke_test(out, sizeof out);
     } else if (d.len == 12 && !memcmp(d.ptr, "revoke-quiet", 12)) {
