@@ -17,6 +17,8 @@
 #include "cap/objects.h"
 #include "cap/session.h"
 #include "cap/endpoint.h"
+#include "cap/device.h"
+#include "dev/pci.h"
 #include "c/string.h"
 
 #define MB_BOOT_MAGIC 0x2BADB002
@@ -124,6 +126,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     syscall_init();
     sched_init();
     lapic_init(TICK_HZ);
+    pci_init();
 
     size_t elf_size;
     const void *elf = pkg ? bootpkg_find(pkg, pkg_size, "init", &elf_size) : 0;
@@ -136,7 +139,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
         { "console", &console_obj }, { "timer", &timer_obj }, { "memory", &vmem_obj },
         { "spawner", spawner }, { "power", &power_obj }, { "endpoints", &endpoint_factory_obj },
         { "sessions", &session_authority_obj }, { "stats", &stats_obj }, { "bootpkg", &bootpkg_obj },
-        { "terminal", &terminal_obj },
+        { "terminal", &terminal_obj }, { "devices", &device_manager_obj },
     };
     bootpkg_init(pkg, pkg_size);
     int err = 0;

@@ -85,7 +85,10 @@ interface SessionContext @0x89099282e79f0d64 {
 # The kernel's resource counters, for leak accounting in tests.
 interface KernelStats @0xe1592bd3ea8c7628 {
   get @0 () -> (freeFrames :UInt64, objects :UInt64, heapBytes :UInt64,
-                processes :UInt32, capSlots :UInt64, pendingCalls :UInt64);
+                processes :UInt32, capSlots :UInt64, pendingCalls :UInt64,
+                deviceMaps :UInt64, dmaPages :UInt64, irqRoutes :UInt64);
+  # deviceMaps: BAR pages mapped into processes; dmaPages: DMAPool pages
+  # allocated; irqRoutes: interrupt vectors routed to an Interrupt cap.
   processes @1 () -> (list :List(ProcessCaps));
   # Every process and the interface of every cap it holds (authority audits).
 }
@@ -139,6 +142,18 @@ struct ServiceSpec @0xaf86c36aca9e7146 {
   exports @8 :List(ExportSpec);
   line @9 :UInt32;
   args @10 :Text;              # reaches the service in its CapSet (at most 1023 bytes)
+  devices @11 :List(DeviceSpec);
+}
+
+# A PCI device the service drives: init claims it from the kernel
+# (DeviceManager.claim) and grants the three caps as NAME-mmio (DeviceMmio),
+# NAME-dma (DMAPool) and NAME-irq (Interrupt).
+struct DeviceSpec @0xd3b1c0e5a4f27a61 {
+  name @0 :Text;
+  vendorId @1 :UInt16;
+  deviceId @2 :UInt16;
+  dmaPages @3 :UInt32;         # the DMAPool's page quota
+  line @4 :UInt32;
 }
 
 # One capability the service receives, under a name in its CapSet.
@@ -658,4 +673,48 @@ struct ToolResult {
   status @1 :ToolStatus;
   reason @2 :Text;                # a reason code (forbidden, refused, unknown-tool, bad-arguments...)
   content @3 :Text;               # bounded: a batch's results fit one call (4 KiB)
+}
+
+# ---- Device authority (kernel/cap/device.c and friends) ----
+# The kernel knows PCI devices only well enough to mint these caps. Only init
+# holds DeviceManager, and it claims exactly the devices its manifest names.
+interface DeviceManager @0xa7d2e94c1b3f5a08 {
+  claim @0 (vendorId :UInt16, deviceId :UInt16, dmaPages :UInt32)
+        -> (mmio :DeviceMmio, dma :DMAPool, irq :Interrupt);
+  # The first PCI function with these ids that is not claimed (the three
+  # caps of a claim all released: it may be claimed again). NOT_FOUND when
+  # none; OVERLOADED when every one is claimed.
+}
+
+# The BARs of one device, and its config space: nothing else.
+interface DeviceMmio @0xc5e81f2a9d4b7036 {
+  info @0 () -> (vendorId :UInt16, deviceId :UInt16, bus :UInt8, slot :UInt8, func :UInt8,
+                 barSizes :List(UInt64));
+  # barSizes[i]: the size of memory BAR i (0: absent, I/O, or the upper half
+  # of a 64-bit BAR).
+  map @1 (bar :UInt8) -> (addr :UInt64, size :UInt64);
+  # Map memory BAR `bar` into the caller, uncached, read/write, never
+  # executable. Pages holding the MSI-X table or PBA stay unmapped (the
+  # kernel programs them: see Interrupt). Mapping a BAR again answers the
+  # same address. The first process to map owns the mappings.
+  readConfig @2 (offset :UInt16, width :UInt8) -> (value :UInt32);
+  # Config space of this device only: offset < 256, width 1, 2 or 4, aligned.
+}
+
+# DMA-able pages for one device, up to a page quota.
+interface DMAPool @0x9e4f7b2c6a1d8e53 {
+  alloc @0 () -> (addr :UInt64, deviceAddr :UInt64);
+  # One zeroed 4 KiB page mapped read/write into the caller at addr; the
+  # device reaches it at deviceAddr (physical: there is no IOMMU).
+  # OVERLOADED past the quota.
+  quota @1 () -> (used :UInt32, limit :UInt32);
+}
+
+# The device's interrupt (MSI-X table entry 0, programmed by the kernel).
+interface Interrupt @0xb8c3d6e1f0a29475 {
+  wait @0 () -> (count :UInt32);
+  # Completes once the interrupt has fired since the last wait; `count` is
+  # how often. The entry is masked from the first firing until ack.
+  ack @1 () -> ();
+  # Unmask the entry (a firing held while masked is then delivered).
 }

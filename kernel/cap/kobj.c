@@ -117,6 +117,7 @@ void pending_cancel(struct pending *pd)
     case PENDING_LINE:
     case PENDING_EP_RECV:
     case PENDING_EXIT_WAIT:
+    case PENDING_IRQ:
         break;                             /* leaving the wait list is all */
     }
     pending_retire(pd);

@@ -81,6 +81,7 @@ enum pending_kind {
     PENDING_EP_CALL,        /* CALL on an endpoint's client facet */
     PENDING_EP_RECV,        /* RECV posted on an endpoint's owner side */
     PENDING_EXIT_WAIT,      /* ProcessHandle.wait, ThreadHandle.join */
+    PENDING_IRQ,            /* Interrupt.wait (interrupt.c) */
 };
 
 struct ep_call;

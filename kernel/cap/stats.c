@@ -1,9 +1,11 @@
 /*
  * KernelStats: the counters leak tests compare before and after a workload.
- *   get() -> freeFrames, objects, heapBytes, processes, capSlots, pendingCalls
+ *   get() -> freeFrames, objects, heapBytes, processes, capSlots, pendingCalls,
+ *            deviceMaps, dmaPages, irqRoutes (device.h)
  */
 #include "objects.h"
 #include "endpoint.h"
+#include "device.h"
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "sched/process.h"
@@ -16,6 +18,9 @@ static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_Ke
     capos_KernelStats_get_Results_set_processes(r, process_count());
     capos_KernelStats_get_Results_set_capSlots(r, process_cap_slots_used());
     capos_KernelStats_get_Results_set_pendingCalls(r, pending_live_count() + endpoint_live_calls());
+    capos_KernelStats_get_Results_set_deviceMaps(r, dev_stat_maps);
+    capos_KernelStats_get_Results_set_dmaPages(r, dev_stat_dma_pages);
+    capos_KernelStats_get_Results_set_irqRoutes(r, dev_stat_irq_routes);
     return CAPNP_OK;
 }
 

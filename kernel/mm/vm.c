@@ -108,7 +108,7 @@ static void free_level(paddr_t t, int level)
             continue;
         if (level > 0)
             free_level(e[i] & PTE_ADDR, level - 1);
-        else
+        else if (!(e[i] & PTE_BORROWED))
             frame_free(e[i] & PTE_ADDR);
     }
     frame_free(t);
@@ -158,9 +158,37 @@ static bool table_empty(const uint64_t *t)
     return true;
 }
 
-bool vm_unmap_user(struct vm_space *s, vaddr_t va)
+static bool unmap_page(struct vm_space *s, vaddr_t va, bool borrowed);
+
+bool vm_unmap_user(struct vm_space *s, vaddr_t va) { return unmap_page(s, va, false); }
+bool vm_unmap_borrowed(struct vm_space *s, vaddr_t va) { return unmap_page(s, va, true); }
+
+int vm_map_borrowed(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags)
 {
-    if (va >= USER_TOP_ADDR)
+    if (va >= USER_TOP_ADDR || va % PAGE_SIZE)
+        return -1;
+    uint64_t *e = walk(s->pml4, va, 0, PTE_P | PTE_W | PTE_U, true);
+    if (!e || (*e & PTE_P))
+        return -1;
+    *e = pa | flags | PTE_BORROWED | PTE_U | PTE_P;
+    return 0;
+}
+
+void *vm_kmap_mmio(paddr_t pa, size_t len)
+{
+    for (paddr_t p = ALIGN_DOWN(pa, PAGE_SIZE); p < pa + len; p += PAGE_SIZE) {
+        uint64_t *e = walk(kernel_pml4, DIRECT_MAP + p, 0, PTE_P | PTE_W, true);
+        if (!e)
+            return 0;              /* a 2 MiB page already maps it (RAM, the APIC window) */
+        if (!(*e & PTE_P))
+            *e = p | PTE_W | PTE_NX | PTE_PCD | PTE_PWT | PTE_G | PTE_P;
+    }
+    return phys_to_virt(pa);
+}
+
+static bool unmap_page(struct vm_space *s, vaddr_t va, bool borrowed)
+{
+    if (va >= USER_TOP_ADDR || !s->pml4)
         return false;
     /* the entry at each level, so tables left empty can be freed too:
      * address space is handed out by a bump pointer, so without this the
@@ -174,9 +202,13 @@ bool vm_unmap_user(struct vm_space *s, vaddr_t va)
         if (level > 0)
             t = table(*ent[level]);
     }
-    frame_free(*ent[0] & PTE_ADDR);
+    if (!(*ent[0] & PTE_BORROWED) != !borrowed)
+        return false;
+    if (!borrowed) {
+        frame_free(*ent[0] & PTE_ADDR);
+        s->pages--;
+    }
     *ent[0] = 0;
-    s->pages--;
     for (int level = 1; level <= 3; level++) {
         uint64_t *child = table(*ent[level]);
         if (!table_empty(child))
@@ -197,7 +229,7 @@ paddr_t vm_translate(struct vm_space *s, vaddr_t va, uint64_t need)
     need |= PTE_P | PTE_U;
     for (int level = 3; level >= 0; level--) {
         uint64_t e = t[(va >> (12 + 9 * level)) & 511];
-        if ((e & need) != need || (e & PTE_PS))
+        if ((e & need) != need || (e & PTE_PS) || (level == 0 && (e & PTE_BORROWED)))
             return 0;
         if (level == 0)
             return (e & PTE_ADDR) | (va & (PAGE_SIZE - 1));

@@ -11,6 +11,7 @@
 #define PTE_PCD (1ull << 4)
 #define PTE_PS  (1ull << 7)
 #define PTE_G   (1ull << 8)
+#define PTE_BORROWED (1ull << 9)  /* software bit: the frame is not the space's (device BAR, DMA page) */
 #define PTE_NX  (1ull << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
 
@@ -28,8 +29,17 @@ void    vm_space_destroy(struct vm_space *s);      /* frees every user page and 
 void    vm_activate(struct vm_space *s);
 /* Map one user page at va to frame pa (owned by the space from now on). */
 int     vm_map_user(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags);
-/* Unmap one user page; frees its frame. Returns false if nothing was mapped. */
+/* Unmap one user page; frees its frame. Returns false if nothing was mapped
+ * (or the page is borrowed: only its lender unmaps it). */
 bool    vm_unmap_user(struct vm_space *s, vaddr_t va);
+/* Map / unmap a page whose frame the space does not own (a device's BAR, a
+ * DMAPool page): not counted in pages, never freed by the space, never
+ * reached by vm_translate (the kernel copies no call buffer through it). */
+int     vm_map_borrowed(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags);
+bool    vm_unmap_borrowed(struct vm_space *s, vaddr_t va);
+/* Map [pa, pa+len) of device memory into the kernel's direct map, uncached
+ * (the MSI-X table the kernel programs); returns its kernel address. */
+void   *vm_kmap_mmio(paddr_t pa, size_t len);
 /* Physical address behind a user page, if mapped with all of need (PTE_U, PTE_W). */
 paddr_t vm_translate(struct vm_space *s, vaddr_t va, uint64_t need);
 /* Is [va, va+len) user memory mapped with need? */

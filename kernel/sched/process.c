@@ -148,6 +148,16 @@ static int setup_capset(struct process *p, const struct spawn_grant *g, uint32_t
     return 0;
 }
 
+struct process *process_find(uint32_t pid)
+{
+    for (struct list *n = all.next; n != &all; n = n->next) {
+        struct process *p = container_of(n, struct process, all_link);
+        if (p->pid == pid)
+            return p;
+    }
+    return 0;
+}
+
 struct process *process_spawn(const char *name, const void *elf, size_t elf_size,
                               const struct spawn_grant *grants, uint32_t ngrants,
                               const char *args, struct session *session, bool threads, int *err)

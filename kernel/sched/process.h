@@ -57,6 +57,9 @@ void process_exit(struct process *p, int64_t code);
 /* p's thread with id tid, or 0. */
 struct thread *process_thread(struct process *p, uint32_t tid);
 uint32_t process_count(void);
+/* The live process with this pid (its address space may already be gone:
+ * check vm.pml4), or 0. */
+struct process *process_find(uint32_t pid);
 uint64_t process_cap_slots_used(void);
 #include "capos.capnp.h"
 /* KernelStats.processes: every process and the interfaces it holds. */

@@ -65,7 +65,7 @@ static int decode_service(struct manifest_service *s, capos_ServiceSpec_reader r
     s->disclose_principal = capos_ServiceSpec_get_disclosePrincipal(r);
     s->disclose_profile = capos_ServiceSpec_get_discloseProfile(r);
     s->session = 0;
-    s->ngrants = s->nexports = 0;
+    s->ngrants = s->nexports = s->ndevices = 0;
 
     capnp_list gl = capos_ServiceSpec_get_grants(r);
     if (gl.count > MANIFEST_MAX_GRANTS) {
@@ -94,6 +94,23 @@ static int decode_service(struct manifest_service *s, capos_ServiceSpec_reader r
         s->exports[i].interface_id = capos_ExportSpec_get_interfaceId(x);
         s->exports[i].line = capos_ExportSpec_get_line(x);
         s->nexports = i + 1;
+    }
+
+    capnp_list dl = capos_ServiceSpec_get_devices(r);
+    if (dl.count > MANIFEST_MAX_DEVICES) {
+        capos_DeviceSpec_reader over = capos_DeviceSpec_list_get(dl, MANIFEST_MAX_DEVICES);
+        return manifest_fail(err, MANIFEST_ERR_TOO_MANY, capos_DeviceSpec_get_line(over),
+                             "service \"%s\": too many devices (at most %d)",
+                             manifest_show(s->name).s, MANIFEST_MAX_DEVICES);
+    }
+    for (uint32_t i = 0; i < dl.count; i++) {
+        capos_DeviceSpec_reader d = capos_DeviceSpec_list_get(dl, i);
+        s->devices[i].name = str_of(capos_DeviceSpec_get_name(d));
+        s->devices[i].vendor = capos_DeviceSpec_get_vendorId(d);
+        s->devices[i].device = capos_DeviceSpec_get_deviceId(d);
+        s->devices[i].dma_pages = capos_DeviceSpec_get_dmaPages(d);
+        s->devices[i].line = capos_DeviceSpec_get_line(d);
+        s->ndevices = i + 1;
     }
     return MANIFEST_OK;
 }

@@ -27,6 +27,10 @@
 #define MANIFEST_MAX_RETRIES  100 /* restart count bound */
 #define MANIFEST_DEFAULT_RETRIES 3
 #define MANIFEST_MSG_MAX      160 /* bytes of an error message, with its NUL */
+#define MANIFEST_MAX_DEVICES  2   /* per service */
+#define MANIFEST_MAX_DEVICE_NAME 18 /* NAME-mmio, NAME-dma, NAME-irq fit a CapSet name */
+#define MANIFEST_MAX_DMA_PAGES 1024 /* a DMAPool's quota */
+#define MANIFEST_DEFAULT_DMA_PAGES 64
 
 /* The kernel caps init can hand out: the one list, in one place.  X(ID, name)
  * where name is what follows "kernel." in the manifest.  Append only: the
@@ -72,6 +76,8 @@ enum manifest_err {
     MANIFEST_ERR_CYCLE = 13,           /* services depend on each other in a ring */
     MANIFEST_ERR_BAD_RESTART = 14,     /* unknown policy, or retries over the bound */
     MANIFEST_ERR_BAD_ARGUMENT = 15,    /* NULL arguments to manifest_load */
+    MANIFEST_ERR_DUP_DEVICE = 16,      /* one vendor:device granted twice in the manifest */
+    MANIFEST_ERR_BAD_DEVICE = 17,      /* vendor 0xffff, or a DMA quota of 0 or over the bound */
 };
 
 /* Short constant name of a code ("cycle"), "unknown" if not one. */
@@ -118,6 +124,14 @@ struct manifest_export {
     uint32_t line;
 };
 
+/* A PCI device granted to the service: NAME-mmio, NAME-dma, NAME-irq. */
+struct manifest_device {
+    struct manifest_str name;
+    uint16_t vendor, device;
+    uint32_t dma_pages;
+    uint32_t line;
+};
+
 struct manifest_session {
     struct manifest_str name, principal, profile;
     uint32_t line;
@@ -131,10 +145,15 @@ struct manifest_service {
     uint32_t retries;
     bool disclose_principal, disclose_profile;
     uint8_t session;              /* index into sessions[], after validation */
-    uint32_t ngrants, nexports;
+    uint32_t ngrants, nexports, ndevices;
     struct manifest_grant grants[MANIFEST_MAX_GRANTS];
     struct manifest_export exports[MANIFEST_MAX_EXPORTS];
+    struct manifest_device devices[MANIFEST_MAX_DEVICES];
 };
+
+/* The CapSet names of device d's caps: NAME-mmio, NAME-dma, NAME-irq. */
+#define MANIFEST_DEVICE_CAPS 3
+extern const char *const manifest_device_suffix[MANIFEST_DEVICE_CAPS];
 
 /* About 51 KiB on x86_64: keep it static or on the heap, not on a small
  * stack. */

@@ -10,6 +10,8 @@ static const char *const kernel_caps[MANIFEST_KCAP_COUNT] = {
 #undef MANIFEST_KCAP_NAME
 };
 
+const char *const manifest_device_suffix[MANIFEST_DEVICE_CAPS] = { "-mmio", "-dma", "-irq" };
+
 const char *manifest_kernel_cap_name(unsigned cap)
 {
     return cap < MANIFEST_KCAP_COUNT ? kernel_caps[cap] : NULL;
@@ -56,6 +58,8 @@ static const char *const errors[] = {
     [MANIFEST_ERR_CYCLE] = "cycle",
     [MANIFEST_ERR_BAD_RESTART] = "bad restart",
     [MANIFEST_ERR_BAD_ARGUMENT] = "bad argument",
+    [MANIFEST_ERR_DUP_DEVICE] = "duplicate device",
+    [MANIFEST_ERR_BAD_DEVICE] = "bad device",
 };
 
 const char *manifest_strerror(int err)

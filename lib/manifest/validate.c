@@ -7,7 +7,9 @@
  *   1. every name is well formed and service names are unique (so a lookup
  *      by name finds exactly one service);
  *   2. service by service, in manifest order: binary, session, restart,
- *      exports, grants (resolved to kernel caps or provider exports);
+ *      exports, grants (resolved to kernel caps or provider exports),
+ *      devices (well formed, their cap names clash with nothing, and no
+ *      vendor:device is granted twice anywhere in the manifest);
  *   3. the spawn order (order.c), which finds cycles.
  * The first error stops validation; it names the line at fault.
  */
@@ -163,6 +165,67 @@ static int check_grants(struct manifest *m, uint32_t self, struct manifest_error
     return MANIFEST_OK;
 }
 
+/* Does `name` equal device name d + suffix (one of its CapSet names)? */
+static bool is_device_cap_name(struct manifest_str name, const struct manifest_device *d)
+{
+    for (unsigned k = 0; k < MANIFEST_DEVICE_CAPS; k++) {
+        const char *suf = manifest_device_suffix[k];
+        uint32_t sl = 0;
+        while (suf[sl])
+            sl++;
+        if (name.len == d->name.len + sl && manifest_str_eq(d->name, name.str, d->name.len) &&
+            manifest_str_eq((struct manifest_str){ name.str + d->name.len, sl }, suf, sl))
+            return true;
+    }
+    return false;
+}
+
+static int check_devices(struct manifest *m, uint32_t self, struct manifest_error *err)
+{
+    struct manifest_service *s = &m->services[self];
+    for (uint32_t k = 0; k < s->ndevices; k++) {
+        struct manifest_device *d = &s->devices[k];
+        if (!name_ok(d->name, false) || d->name.len > MANIFEST_MAX_DEVICE_NAME)
+            return manifest_fail(err, MANIFEST_ERR_BAD_NAME, d->line,
+                                 "bad device name \"%s\" (1 to %d of A-Z a-z 0-9 _ -)",
+                                 manifest_show(d->name).s, MANIFEST_MAX_DEVICE_NAME);
+        if (d->vendor == 0xffff)
+            return manifest_fail(err, MANIFEST_ERR_BAD_DEVICE, d->line,
+                                 "service \"%.*s\": device \"%.*s\": vendor ffff is no device",
+                                 P(s->name), P(d->name));
+        if (d->dma_pages == 0 || d->dma_pages > MANIFEST_MAX_DMA_PAGES)
+            return manifest_fail(err, MANIFEST_ERR_BAD_DEVICE, d->line,
+                                 "service \"%.*s\": device \"%.*s\": %u DMA pages (1 to %d)",
+                                 P(s->name), P(d->name), d->dma_pages, MANIFEST_MAX_DMA_PAGES);
+        for (uint32_t j = 0; j < k; j++)
+            if (str_eq(s->devices[j].name, d->name))
+                return manifest_fail(err, MANIFEST_ERR_DUP_GRANT, d->line,
+                                     "service \"%.*s\": device \"%.*s\": duplicate name (first at line %u)",
+                                     P(s->name), P(d->name), s->devices[j].line);
+        for (uint32_t g = 0; g < s->ngrants; g++)
+            if (is_device_cap_name(s->grants[g].name, d))
+                return manifest_fail(err, MANIFEST_ERR_DUP_GRANT, d->line,
+                                     "service \"%.*s\": device \"%.*s\": its caps clash with grant \"%.*s\" (line %u)",
+                                     P(s->name), P(d->name), P(s->grants[g].name), s->grants[g].line);
+        for (uint32_t x = 0; x < s->nexports; x++)
+            if (is_device_cap_name(s->exports[x].name, d))
+                return manifest_fail(err, MANIFEST_ERR_DUP_GRANT, d->line,
+                                     "service \"%.*s\": device \"%.*s\": its caps clash with export \"%.*s\" (line %u)",
+                                     P(s->name), P(d->name), P(s->exports[x].name), s->exports[x].line);
+        /* one device, one driver: every earlier device of the manifest */
+        for (uint32_t i = 0; i <= self; i++) {
+            struct manifest_service *o = &m->services[i];
+            for (uint32_t j = 0; j < (i == self ? k : o->ndevices); j++)
+                if (o->devices[j].vendor == d->vendor && o->devices[j].device == d->device)
+                    return manifest_fail(err, MANIFEST_ERR_DUP_DEVICE, d->line,
+                                         "service \"%.*s\": device %04x:%04x already granted "
+                                         "to \"%.*s\" (line %u)", P(s->name), d->vendor,
+                                         d->device, P(o->name), o->devices[j].line);
+        }
+    }
+    return MANIFEST_OK;
+}
+
 /* Pass 2, one service. */
 static int check_service(struct manifest *m, uint32_t i, manifest_has_binary_fn has_binary,
                          void *ctx, struct manifest_error *err)
@@ -191,6 +254,8 @@ static int check_service(struct manifest *m, uint32_t i, manifest_has_binary_fn 
     int e = check_exports(s, err);
     if (e == MANIFEST_OK)
         e = check_grants(m, i, err);
+    if (e == MANIFEST_OK)
+        e = check_devices(m, i, err);
     return e;
 }
 
@@ -204,7 +269,8 @@ int manifest_validate(struct manifest *m, manifest_has_binary_fn has_binary,
         return manifest_fail(err, MANIFEST_ERR_TOO_MANY, 0, "too many entries");
     for (uint32_t i = 0; i < m->nservices; i++)
         if (m->services[i].ngrants > MANIFEST_MAX_GRANTS ||
-            m->services[i].nexports > MANIFEST_MAX_EXPORTS)
+            m->services[i].nexports > MANIFEST_MAX_EXPORTS ||
+            m->services[i].ndevices > MANIFEST_MAX_DEVICES)
             return manifest_fail(err, MANIFEST_ERR_TOO_MANY, m->services[i].line,
                                  "too many entries");
     int e = check_names(m, err);

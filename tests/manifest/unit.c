@@ -62,13 +62,107 @@ static void test_kernel_caps(void)
 
 static void test_strerror(void)
 {
-    for (int i = 0; i <= MANIFEST_ERR_BAD_ARGUMENT; i++) {
+    for (int i = 0; i <= MANIFEST_ERR_BAD_DEVICE; i++) {
         CHECK(strcmp(manifest_strerror(i), "unknown") != 0);
         for (int j = 0; j < i; j++)
             CHECK(strcmp(manifest_strerror(i), manifest_strerror(j)) != 0);
     }
     CHECK(strcmp(manifest_strerror(-1), "unknown") == 0);
-    CHECK(strcmp(manifest_strerror(MANIFEST_ERR_BAD_ARGUMENT + 1), "unknown") == 0);
+    CHECK(strcmp(manifest_strerror(MANIFEST_ERR_BAD_DEVICE + 1), "unknown") == 0);
+    CHECK(MANIFEST_ERR_DUP_DEVICE == 16 && MANIFEST_ERR_BAD_DEVICE == 17); /* stable */
+}
+
+/* Two services "a" and "b" with devices: a holds `na` devices named d0,
+ * d1, ... with ids (1af4, dev_a + k); b holds one device "nic" with ids
+ * (1af4, dev_b) and dma pages `dma_b`; b also holds a kernel grant `gname`. */
+static size_t build_devices(uint8_t *buf, size_t cap, uint32_t na, uint16_t dev_a,
+                            uint16_t dev_b, uint32_t dma_b, const char *bname, const char *gname)
+{
+    capnp_builder b;
+    capnp_builder_init(&b, buf, cap);
+    capos_SystemManifest_builder root = capos_SystemManifest_init_root(&b);
+    capnp_lbuilder sl = capos_SystemManifest_init_sessions(root, 1);
+    capos_SessionSpec_builder ss = capos_SessionSpec_list_at(sl, 0);
+    capos_SessionSpec_set_name(ss, "s", 1);
+    capos_SessionSpec_set_principal(ss, "p", 1);
+    capos_SessionSpec_set_profile(ss, "q", 1);
+    capos_SessionSpec_set_line(ss, 1);
+    capnp_lbuilder vl = capos_SystemManifest_init_services(root, 2);
+    for (uint32_t i = 0; i < 2; i++) {
+        capos_ServiceSpec_builder sv = capos_ServiceSpec_list_at(vl, i);
+        capos_ServiceSpec_set_name(sv, i ? "b" : "a", 1);
+        capos_ServiceSpec_set_binary(sv, "x", 1);
+        capos_ServiceSpec_set_session(sv, "s", 1);
+        capos_ServiceSpec_set_line(sv, 10 * (i + 1));
+        uint32_t nd = i ? 1 : na;
+        capnp_lbuilder dl = capos_ServiceSpec_init_devices(sv, nd);
+        for (uint32_t k = 0; k < nd; k++) {
+            capos_DeviceSpec_builder d = capos_DeviceSpec_list_at(dl, k);
+            char nm[4] = { 'd', (char)('0' + k), 0, 0 };
+            const char *dn = i ? bname : nm;
+            capos_DeviceSpec_set_name(d, dn, strlen(dn));
+            capos_DeviceSpec_set_vendorId(d, 0x1af4);
+            capos_DeviceSpec_set_deviceId(d, i ? dev_b : (uint16_t)(dev_a + k));
+            capos_DeviceSpec_set_dmaPages(d, i ? dma_b : 8);
+            capos_DeviceSpec_set_line(d, 10 * (i + 1) + 1 + k);
+        }
+        if (i && gname) {
+            capnp_lbuilder gl = capos_ServiceSpec_init_grants(sv, 1);
+            capos_GrantSpec_builder g = capos_GrantSpec_list_at(gl, 0);
+            capos_GrantSpec_set_name(g, gname, strlen(gname));
+            capos_GrantSpec_set_line(g, 15);
+            capos_GrantSpec_source_set_kernel(capos_GrantSpec_init_source(g), "console", 7);
+        }
+    }
+    size_t len = 0;
+    return capnp_builder_finish(&b, &len) == CAPNP_OK ? len : 0;
+}
+
+/* The device grant: decoded, and every rule with its stable code. */
+static void test_devices(void)
+{
+    uint8_t buf[4096];
+    struct manifest_error err;
+    size_t len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, 16, "nic", "log");
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_OK);
+    CHECK(m.services[0].ndevices == 1 && m.services[1].ndevices == 1);
+    CHECK(m.services[0].devices[0].vendor == 0x1af4 && m.services[0].devices[0].device == 0x1041);
+    CHECK(m.services[1].devices[0].dma_pages == 16 && m.services[1].devices[0].line == 21);
+    CHECK(manifest_str_eq(m.services[1].devices[0].name, "nic", 3));
+    CHECK(strcmp(manifest_device_suffix[0], "-mmio") == 0);
+
+    /* the same device granted to two services */
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1041, 16, "nic", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_ERR_DUP_DEVICE);
+    CHECK(err.line == 21);
+    CHECK(strcmp(err.msg, "line 21: service \"b\": device 1af4:1041 already granted to \"a\" (line 11)") == 0);
+    /* ... or twice to one service */
+    len = build_devices(buf, sizeof buf, 2, 0x1041, 0x1042, 16, "nic", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_ERR_DUP_DEVICE);
+    CHECK(err.line == 21);
+    /* two different devices in one service are fine; three are too many */
+    len = build_devices(buf, sizeof buf, 2, 0x1041, 0x1044, 16, "nic", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_OK);
+    len = build_devices(buf, sizeof buf, 3, 0x1041, 0x1050, 16, "nic", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_ERR_TOO_MANY);
+    /* quota bounds */
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, 0, "nic", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_ERR_BAD_DEVICE);
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, MANIFEST_MAX_DMA_PAGES + 1, "nic", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_ERR_BAD_DEVICE);
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, MANIFEST_MAX_DMA_PAGES, "nic", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_OK);
+    /* names: at most 18 bytes (NAME-mmio fits a CapSet name), no clash */
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, 4, "abcdefghijklmnopqr", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_OK);
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, 4, "abcdefghijklmnopqrs", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_ERR_BAD_NAME);
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, 4, "n.c", NULL);
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_ERR_BAD_NAME);
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, 4, "nic", "nic-irq");
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_ERR_DUP_GRANT);
+    len = build_devices(buf, sizeof buf, 1, 0x1041, 0x1044, 4, "nic", "nic-ir");
+    CHECK(manifest_load(&m, buf, len, any_binary, NULL, &err) == MANIFEST_OK);
 }
 
 /* Build with the generated builders (not mkmanifest): a provider listed
@@ -263,6 +357,7 @@ int main(void)
     test_kernel_caps();
     test_strerror();
     test_decode_resolve();
+    test_devices();
     test_bad_arguments();
     test_long_cycle_message();
     test_shown_names();

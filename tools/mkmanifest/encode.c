@@ -41,6 +41,18 @@ static void encode_service(capos_ServiceSpec_builder b, const struct mk_service 
         capos_ExportSpec_set_interfaceId(xb, x->interface_id);
         capos_ExportSpec_set_line(xb, x->line);
     }
+    if (s->ndevices) {
+        capnp_lbuilder dl = capos_ServiceSpec_init_devices(b, (uint32_t)s->ndevices);
+        for (size_t i = 0; i < s->ndevices; i++) {
+            const struct mk_device *d = &s->devices[i];
+            capos_DeviceSpec_builder db = capos_DeviceSpec_list_at(dl, (uint32_t)i);
+            capos_DeviceSpec_set_name(db, d->name, strlen(d->name));
+            capos_DeviceSpec_set_vendorId(db, d->vendor);
+            capos_DeviceSpec_set_deviceId(db, d->device);
+            capos_DeviceSpec_set_dmaPages(db, d->dma_pages);
+            capos_DeviceSpec_set_line(db, d->line);
+        }
+    }
 }
 
 size_t mk_encode(const struct mk_manifest *m, void *buf, size_t cap)

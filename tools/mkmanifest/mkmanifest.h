@@ -21,6 +21,13 @@ struct mk_export {
     unsigned line;
 };
 
+struct mk_device {
+    char *name;
+    uint16_t vendor, device;
+    uint32_t dma_pages;
+    unsigned line;
+};
+
 struct mk_session {
     char *name, *principal, *profile;
     unsigned line;
@@ -36,6 +43,8 @@ struct mk_service {
     size_t ngrants;
     struct mk_export *exports;
     size_t nexports;
+    struct mk_device *devices;
+    size_t ndevices;
     unsigned line;
 };
 

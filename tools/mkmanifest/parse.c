@@ -329,6 +329,65 @@ static int parse_export(struct parser *p, char **tok, int ntok)
     return 0;
 }
 
+/* Four hex digits. */
+static bool hex16(const char *s, size_t n, uint16_t *out)
+{
+    if (n != 4)
+        return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return false;
+        v = v * 16 + (unsigned)d;
+    }
+    *out = (uint16_t)v;
+    return true;
+}
+
+/* device NAME VENDOR:DEVICE [dma=PAGES]: a PCI device the service drives;
+ * it receives NAME-mmio, NAME-dma and NAME-irq. */
+static int parse_device(struct parser *p, char **tok, int ntok)
+{
+    struct mk_service *s = current(p, "device");
+    if (!s)
+        return -1;
+    if (ntok < 3)
+        return fail(p, "device: expected 'device NAME VENDOR:DEVICE [dma=PAGES]'");
+    if (check_name(p, "device", tok[1], false))
+        return -1;
+    const char *colon = strchr(tok[2], ':');
+    struct mk_device d = { 0 };
+    if (!colon || !hex16(tok[2], (size_t)(colon - tok[2]), &d.vendor) ||
+        !hex16(colon + 1, strlen(colon + 1), &d.device))
+        return fail(p, "device: \"%s\" is not VENDOR:DEVICE (four hex digits each)", tok[2]);
+    struct kv kvs[] = { { "dma", NULL } };
+    if (parse_kvs(p, "device", tok + 3, ntok - 3, kvs, 1))
+        return -1;
+    d.dma_pages = MANIFEST_DEFAULT_DMA_PAGES;
+    if (kvs[0].value) {
+        unsigned long long v = 0;
+        const char *c = kvs[0].value;
+        if (!*c)
+            return fail(p, "device: dma= needs a page count");
+        for (; *c; c++) {
+            if (*c < '0' || *c > '9')
+                return fail(p, "device: dma=%s: not a page count", kvs[0].value);
+            v = v * 10 + (unsigned)(*c - '0');
+            if (v > UINT32_MAX)
+                return fail(p, "device: dma=%s: too large", kvs[0].value);
+        }
+        d.dma_pages = (uint32_t)v;
+    }
+    d.name = dup_str(tok[1]);
+    d.line = p->line;
+    s->devices = grow(s->devices, s->ndevices, sizeof *s->devices);
+    s->devices[s->ndevices++] = d;
+    return 0;
+}
+
 static int parse_line(struct parser *p, char *line)
 {
     char *hash = strchr(line, '#');
@@ -353,7 +412,9 @@ static int parse_line(struct parser *p, char *line)
         return parse_export(p, tok, ntok);
     if (strcmp(tok[0], "args") == 0)
         return parse_args(p, tok, ntok);
-    return fail(p, "unknown keyword \"%s\" (session, service, grant, export, args)", tok[0]);
+    if (strcmp(tok[0], "device") == 0)
+        return parse_device(p, tok, ntok);
+    return fail(p, "unknown keyword \"%s\" (session, service, grant, export, args, device)", tok[0]);
 }
 
 int mk_parse(struct mk_manifest *m, const char *file, const char *text,

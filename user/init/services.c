@@ -77,13 +77,39 @@ static void name_of(struct manifest_str s, char *out, size_t cap)
     out[n] = 0;
 }
 
+/* Claim device d from the kernel: its DeviceMmio, DMAPool and Interrupt
+ * land in caps[0..2]. init holds them only until the service is spawned. */
+static int claim_device(const struct manifest_device *d, uint32_t caps[MANIFEST_DEVICE_CAPS])
+{
+    RT_BUFS(b, 128, 256);
+    uint32_t dm = rt_capset_require("devices");
+    capnp_client cl = RT_CLIENT(dm);
+    capnp_call call;
+    capos_DeviceManager_claim_Results_reader r;
+    int e = capos_DeviceManager_claim(&cl, &b, &call, d->vendor, d->device, d->dma_pages, &r);
+    if (e)
+        return rt_error(e);
+    uint32_t idx[MANIFEST_DEVICE_CAPS] = {
+        capos_DeviceManager_claim_Results_get_mmio(r), capos_DeviceManager_claim_Results_get_dma(r),
+        capos_DeviceManager_claim_Results_get_irq(r),
+    };
+    for (int k = 0; k < MANIFEST_DEVICE_CAPS; k++) {
+        if (idx[k] >= call.result_ncaps)
+            return CAP_ERR_INVOKE_FAILED;
+        caps[k] = b.result_caps[idx[k]];
+    }
+    return 0;
+}
+
+#define START_MAX_CAPS (MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS + MANIFEST_MAX_DEVICES * MANIFEST_DEVICE_CAPS)
+
 static int start(uint32_t i)
 {
     uint32_t spawner = rt_capset_require("spawner");
     struct manifest_service *s = &m.services[i];
-    char gnames[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS][24];
-    const char *names[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS];
-    uint32_t caps[MANIFEST_MAX_GRANTS + MANIFEST_MAX_EXPORTS];
+    char gnames[START_MAX_CAPS][24];
+    const char *names[START_MAX_CAPS];
+    uint32_t caps[START_MAX_CAPS];
     uint32_t n = 0;
     for (uint32_t g = 0; g < s->ngrants; g++) {
         struct manifest_grant *gr = &s->grants[g];
@@ -100,13 +126,34 @@ static int start(uint32_t i)
         names[n] = gnames[n];
         n++;
     }
+    char sname[32];
+    name_of(s->name, sname, sizeof sname);
+    uint32_t first_dev = n;
+    for (uint32_t d = 0; d < s->ndevices; d++) {
+        int e = claim_device(&s->devices[d], caps + n);
+        if (e < 0) {
+            printf("init: %s: cannot claim device %04x:%04x: error %d\n", sname,
+                   s->devices[d].vendor, s->devices[d].device, e);
+            for (uint32_t k = first_dev; k < n; k++)
+                rt_release(caps[k]);
+            svcs[i].handle = e;
+            return e;
+        }
+        for (int k = 0; k < MANIFEST_DEVICE_CAPS; k++, n++) {
+            name_of(s->devices[d].name, gnames[n], sizeof gnames[n] - 8);
+            size_t len = strlen(gnames[n]), sl = strlen(manifest_device_suffix[k]);
+            memcpy(gnames[n] + len, manifest_device_suffix[k], sl + 1);
+            names[n] = gnames[n];
+        }
+    }
     char bin[32];
     name_of(s->binary, bin, sizeof bin);
     char args[CAPSET_ARGS];
     name_of(s->args, args, sizeof args);
     svcs[i].handle = rt_spawn_args(spawner, bin, names, caps, n, sessions[s->session], args);
-    char sname[32];
-    name_of(s->name, sname, sizeof sname);
+    /* the service holds its device caps now; init keeps none */
+    for (uint32_t k = first_dev; k < n; k++)
+        rt_release(caps[k]);
     if (svcs[i].handle < 0)
         printf("init: cannot start %s: error %ld\n", sname, svcs[i].handle);
     return svcs[i].handle < 0 ? (int)svcs[i].handle : 0;

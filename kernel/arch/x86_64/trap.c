@@ -4,6 +4,7 @@
  * registers go to the serial log); in kernel mode it is a panic with a dump.
  */
 #include "trap.h"
+#include "cap/device.h"
 #include "cpu.h"
 #include "gdt.h"
 #include "kprintf.h"
@@ -19,7 +20,7 @@ struct idt_entry {
 } __attribute__((packed));
 
 static struct idt_entry idt[256];
-extern const uint64_t isr_table[33];
+extern const uint64_t isr_table[41];   /* exceptions, the timer, device vectors 33..40 */
 extern void isr255(void);
 
 static void set_gate(int v, uint64_t fn, int ist)
@@ -32,7 +33,7 @@ static void set_gate(int v, uint64_t fn, int ist)
 
 void idt_init(void)
 {
-    for (int v = 0; v < 33; v++)
+    for (int v = 0; v < 41; v++)
         set_gate(v, isr_table[v], v == 8 ? 1 : 0);   /* double fault on its own stack */
     set_gate(VEC_SPURIOUS, (uint64_t)isr255, 0);
     struct { uint16_t lim; uint64_t base; } __attribute__((packed)) ptr = { sizeof idt - 1, (uint64_t)idt };
@@ -67,6 +68,11 @@ void trap_dispatch(struct trap_frame *f)
     }
     if (f->vector == VEC_SPURIOUS)
         return;
+    if (f->vector >= VEC_DEV_BASE && f->vector < VEC_DEV_BASE + DEV_IRQ_SLOTS) {
+        lapic_eoi();
+        interrupt_fire((unsigned)(f->vector - VEC_DEV_BASE));
+        return;
+    }
 
     const char *name = f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "unknown";
     if ((f->cs & 3) == 3) {
