@@ -114,6 +114,18 @@ static void io_random(void *ctx, uint8_t *out, size_t len)
     getrandom(out, len, 0);
 }
 
+/* The lease is announced on the console: the one line that tells where
+ * this stack is reachable. */
+static void io_event(void *ctx, enum net_event ev, int32_t handle)
+{
+    if (ev != NET_EV_DHCP_BOUND)
+        return;
+    printf("netstack: dhcp lease %u.%u.%u.%u mask %u.%u.%u.%u gw %u.%u.%u.%u for %u s\n", st.ip >> 24,
+           (st.ip >> 16) & 255, (st.ip >> 8) & 255, st.ip & 255, st.netmask >> 24, (st.netmask >> 16) & 255,
+           (st.netmask >> 8) & 255, st.netmask & 255, st.gateway >> 24, (st.gateway >> 16) & 255,
+           (st.gateway >> 8) & 255, st.gateway & 255, st.dhcp.lease_s);
+}
+
 static void io_udp_rx(void *ctx, uint16_t dport, net_ip src, uint16_t sport, const uint8_t *data, size_t len)
 {
     for (int i = 0; i < NUDP; i++) {
@@ -943,7 +955,7 @@ int main(void)
         memcpy(mac, md.ptr, 6);
     memcpy(cfg.mac, mac, 6);
     io_random(0, cfg.isn_secret, sizeof cfg.isn_secret);
-    struct net_io io = { .tx = io_tx, .random = io_random, .udp_rx = io_udp_rx };
+    struct net_io io = { .tx = io_tx, .random = io_random, .udp_rx = io_udp_rx, .event = io_event };
     size_t alen = net_arena_size(NTCB, SNDBUF, RCVBUF);
     uint8_t *arena = malloc(alen);
     if (!arena || net_init(&st, &cfg, &io, tcbs, NTCB, arena, alen, SNDBUF, RCVBUF, now_ms())) {
