@@ -2,7 +2,7 @@
 .PHONY: run test-boot-ring test-boot-run
 run: setup all
 	@echo "capOS: booting in QEMU. Ctrl-A X leaves QEMU; Ctrl-A H lists the other keys."
-	@./scripts/qemu $(KERNEL_BIN) $(BOOTPKG)
+	@CAPOS_NET=user ./scripts/qemu $(KERNEL_BIN) $(BOOTPKG)
 
 ## test-boot-ring               QEMU: the ring, faults and preemption (proof mode ring)
 test-boot-ring: all

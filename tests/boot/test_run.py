@@ -8,6 +8,7 @@ leave QEMU with Ctrl-A X. No password may ever show in the transcript, and
 neither shell may hold authority beyond its profile's bundle."""
 import os
 import re
+import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -19,7 +20,32 @@ OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "pr
 GUEST_CAPS = ["terminal", "session", "context", "timer"]
 RAW = ["ProcessSpawner", "EndpointFactory", "SessionAuthority", "Power", "BootPackage", "KernelStats",
        "RestrictedShellLauncher", "AuthorityBroker", "SessionManager", "CredentialStore", "AccountStore",
-       "ThreadSpawner", "Console", "VirtualMemory"]
+       "ThreadSpawner", "Console", "VirtualMemory", "NetworkManager", "NetworkInfo", "TcpListenAuthority",
+       "TcpListener", "TcpSocket", "UdpSocket", "Nic", "DeviceMmio", "DMAPool", "Interrupt", "DeviceManager"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(url):
+    """The raw answer (status line, headers, body) to GET url, as curl -si prints it."""
+    host, port = url.split("/")[2].split(":")
+    path = "/" + url.split("/", 3)[3]
+    s = socket.create_connection((host, int(port)), timeout=60)
+    s.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+    out = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        out += b
+    s.close()
+    return out.decode("utf-8", "replace")
 
 
 def caps_listed(text):
@@ -32,10 +58,21 @@ def main():
     # ProgramLauncher may run (the default image holds no test program)
     pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tempfile.mkdtemp(prefix="capos-run-"),
                        replace=[("    args hello\n", "    args hello fault\n")])
+    # the network of `make run`: scripts/qemu adds the NIC and the forward
+    os.environ["CAPOS_NET"] = "user"
+    os.environ["CAPOS_HTTP_PORT"] = str(free_port())
     g = Guest(pkg=pkg)
     try:
         g.wait_for(r"^login: ", 60)
         c.check("boots to a login prompt", "capOS login" in g.text())
+        m = g.wait_for(r"^capOS: the status page \(webstatus\) will answer at (http://127\.0\.0\.1:(\d+)/) once", 5)
+        url = m.group(1)
+        g.wait_for(r"^\[logger\] netstack: dhcp lease 10\.0\.2\.15 ", 60)
+        g.wait_for(r"^\[logger\] webstatus: serving HTTP on port 80$", 60)
+        page = http_get(url)
+        c.check("the status page answers over the forwarded port (virtio-net driver, stack, webstatus)",
+                page.startswith("HTTP/1.0 200 OK\r\n") and "capOS status" in page and "10.0.2.15" in page, page)
+        c.check("... and an unknown path is 404", http_get(url + "nope").startswith("HTTP/1.0 404 "))
         g.send("setup\r")
         g.wait_for(r"^password: ", 20)
         g.send(PASSWORD + "\r")
