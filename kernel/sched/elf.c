@@ -21,16 +21,23 @@ struct elf64_phdr {
 
 int elf_load(struct vm_space *s, const void *image, size_t size, uint64_t *entry)
 {
+    /* The image may sit at any byte offset: headers are read by copying
+     * them out, never through a misaligned pointer. */
     const uint8_t *img = image;
-    const struct elf64_ehdr *eh = image;
-    if (size < sizeof *eh || memcmp(eh->ident, "\x7f" "ELF", 4) || eh->ident[4] != 2 ||
+    struct elf64_ehdr ehdr;
+    const struct elf64_ehdr *eh = &ehdr;
+    if (size < sizeof ehdr)
+        return CAP_ERR_INVALID_ARGUMENT;
+    memcpy(&ehdr, img, sizeof ehdr);
+    if (memcmp(eh->ident, "\x7f" "ELF", 4) || eh->ident[4] != 2 ||
         eh->ident[5] != 1 || eh->type != 2 || eh->machine != 62 ||
         eh->phentsize != sizeof(struct elf64_phdr) || eh->phoff > size ||
         eh->phnum > (size - eh->phoff) / sizeof(struct elf64_phdr))
         return CAP_ERR_INVALID_ARGUMENT;
-    const struct elf64_phdr *ph = (const void *)(img + eh->phoff);
     for (unsigned i = 0; i < eh->phnum; i++) {
-        const struct elf64_phdr *p = &ph[i];
+        struct elf64_phdr phdr;
+        const struct elf64_phdr *p = &phdr;
+        memcpy(&phdr, img + eh->phoff + i * sizeof phdr, sizeof phdr);
         if (p->type != PT_LOAD || p->memsz == 0)
             continue;
         if ((p->flags & PF_W) && (p->flags & PF_X))
