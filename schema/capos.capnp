@@ -559,6 +559,8 @@ interface NetworkInfo @0xf21a959c839f6917 {
   counters @1 () -> (counters :NetCounters);
   connections @2 () -> (list :List(NetConnection));
   # Every connection block in use (at most 64 listed).
+  counter @3 (name :Text) -> (value :UInt64, known :Bool);
+  # One of lib/net's own counters by its name (drop_ip_checksum...).
 }
 
 # Listens on exactly one port, exactly once: the first listen on the port

@@ -8,10 +8,10 @@
 #include "net/net.h"
 
 #define NS 1000000ull
-#define NTCB 64                 /* lib/net connection blocks */
+#define NTCB 128                /* lib/net connection blocks */
 #define SNDBUF 16384
 #define RCVBUF 16384
-#define NSOCK 64                /* TcpSocket handles */
+#define NSOCK 128               /* TcpSocket handles */
 #define NLIS 8                  /* TcpListener handles */
 #define NUDP 8                  /* UdpSocket handles */
 #define UDPQ 4                  /* datagrams queued per UdpSocket */
@@ -644,6 +644,8 @@ static int i_connections(void *self, capos_NetworkInfo_connections_Params_reader
     for (uint32_t i = 0; i < NTCB; i++)
         if (tcbs[i].state != NET_TCP_CLOSED && tcbs[i].state != NET_TCP_LISTEN)
             n++;
+    if (n > 64)                 /* the schema's bound (one reply) */
+        n = 64;
     capnp_lbuilder l = capos_NetworkInfo_connections_Results_init_list(r, n);
     uint32_t k = 0;
     for (uint32_t i = 0; i < NTCB && k < n; i++) {
@@ -813,7 +815,21 @@ static int u_close(void *self, capos_UdpSocket_close_Params_reader p, capos_UdpS
 }
 
 static const capos_NetworkManager_server mgr_srv = { m_getconfig, m_configure, m_connect, m_listen, m_udpbind, m_info };
-static const capos_NetworkInfo_server info_srv = { i_getconfig, i_counters, i_connections };
+static int i_counter(void *self, capos_NetworkInfo_counter_Params_reader p, capos_NetworkInfo_counter_Results_builder r)
+{
+    capnp_text n = capos_NetworkInfo_counter_Params_get_name(p);
+    for (int i = 0; i < NET_C_COUNT; i++) {
+        const char *cn = net_counter_name((enum net_counter)i);
+        if (strlen(cn) == n.len && !memcmp(cn, n.str, n.len)) {
+            capos_NetworkInfo_counter_Results_set_value(r, st.counters[i]);
+            capos_NetworkInfo_counter_Results_set_known(r, true);
+            break;
+        }
+    }
+    return CAPNP_OK;
+}
+
+static const capos_NetworkInfo_server info_srv = { i_getconfig, i_counters, i_connections, i_counter };
 static const capos_TcpListenAuthority_server auth_srv = { a_listen, a_port };
 static const capos_TcpListener_server lis_srv = { l_accept, l_close };
 static const capos_TcpSocket_server sock_srv = { s_send, s_recv, s_shutdown, s_close, s_peer };

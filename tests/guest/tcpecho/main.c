@@ -1,6 +1,6 @@
 /*
  * tcpecho: the guest side of test-virtio-net. Two roles (its args):
- *   server  holds only a TcpListenAuthority ("listen", port 7) and the
+ *   server  (backlog=N: listen's backlog, 4 if not given) holds only a TcpListenAuthority ("listen", port 7) and the
  *           console: listens, then echoes every connection's bytes back
  *           until the peer's end of stream, one connection after another.
  *   audit   holds KernelStats and a timer: once the server listens, prints
@@ -67,14 +67,14 @@ static uint64_t echo(uint32_t s)
     return total;
 }
 
-static int server(void)
+static int server(uint16_t backlog)
 {
     uint32_t auth = rt_capset_require("listen");
     RT_BUFS(b, 64, 256);
     capnp_client cl = RT_CLIENT(auth);
     capnp_call call;
     capos_TcpListenAuthority_listen_Results_reader r;
-    int e = capos_TcpListenAuthority_listen(&cl, &b, &call, 7, 4, &r);
+    int e = capos_TcpListenAuthority_listen(&cl, &b, &call, 7, backlog, &r);
     if (e || capos_TcpListenAuthority_listen_Results_get_error(r)) {
         printf("tcpecho: listen failed %d\n", e ? e : capos_TcpListenAuthority_listen_Results_get_error(r));
         return 2;
@@ -145,7 +145,14 @@ int main(void)
 {
     const char *args = rt_capset->args;
     if (!strcmp(args, "server"))
-        return server();
+        return server(4);
+    if (!strncmp(args, "server backlog=", 15))   /* test-net-guest: 100 connections at once */
+    {
+        unsigned n = 0;
+        for (const char *p = args + 15; *p >= '0' && *p <= '9'; p++)
+            n = n * 10 + (unsigned)(*p - '0');
+        return server((uint16_t)(n ? n : 4));
+    }
     if (!strcmp(args, "audit"))
         return audit();
     printf("tcpecho: unknown role \"%s\"\n", args);
