@@ -237,6 +237,16 @@ void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s)
     }
     tcp_init_tcb(st, t, s->src, s->dport, s->sport);
     t->listener = (int8_t)li;
+    /*
+     * The SYN-ACK of a half-open entry is a cookie too (ISS and, with
+     * timestamps, TSval): an entry expired early under pressure, while its
+     * SYN-ACK is still on the way, then completes statelessly when the
+     * final ACK comes, instead of failing the cookie check and being reset.
+     */
+    t->iss = tcp_cookie_make(st, s->dst, s->dport, s->src, s->sport, s->seq, s->mss ? s->mss : TCP_MSS_DEFAULT);
+    t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+    if (s->ts)
+        t->ts_syn = tcp_cookie_ts(st, s->wscale, s->sack_perm);
     t->irs = s->seq;
     t->rcv_nxt = s->seq + 1;
     t->rcv_adv = t->rcv_nxt;

@@ -50,13 +50,14 @@ static void syn_options(struct net_wr *w, const struct net_tcb *t)
 }
 
 /*
- * RFC 7323 3.2: TSval our clock (or, on a SYN-cookie SYN-ACK, the value
- * carrying the peer's options), TSecr the peer's latest TSval, zero when
- * there is none to echo (our SYN).
+ * RFC 7323 3.2: TSval our clock (or, on the SYN-ACK of a passive open, the
+ * value carrying the peer's options the way a cookie does), TSecr the
+ * peer's latest TSval, zero when there is none to echo (our SYN).
  */
 static void ts_option(struct net_stack *st, struct net_wr *w, const struct net_tcb *t, uint8_t flags)
 {
-    bool cookie_synack = t->from_cookie && (flags & TCP_SYN);
+    bool cookie_synack = (flags & TCP_SYN) && (flags & TCP_ACK) &&
+                         (t->from_cookie || (t->state == NET_TCP_SYN_RECEIVED && t->listener >= 0));
     wr_u8(w, TCP_OPT_NOP);
     wr_u8(w, TCP_OPT_NOP);
     wr_u8(w, TCP_OPT_TIMESTAMP);
