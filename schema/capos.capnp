@@ -720,3 +720,14 @@ interface Interrupt @0xb8c3d6e1f0a29475 {
   ack @1 () -> ();
   # Unmask the entry (a firing held while masked is then delivered).
 }
+
+# An SSH host key held by a key service (user/hostkey): the private bytes
+# never leave it. The only use of the key is signing an SSH exchange hash
+# (32 bytes); the SSH gateway holds this cap and nothing that reads the key.
+interface SshHostKey @0xd3a1c6b58e2f7049 {
+  publicKey @0 () -> (key :Data, fingerprint :Text);
+  # key: the raw 32-byte Ed25519 public key; fingerprint: "SHA256:..." as
+  # ssh-keygen -l prints it.
+  signExchangeHash @1 (hash :Data) -> (signature :Data);
+  # hash: exactly 32 bytes; signature: the 64-byte pure Ed25519 signature.
+}

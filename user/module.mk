@@ -14,6 +14,10 @@ LIBSODIUM := $(shell $(USER_CC) -print-file-name=libsodium.a)
 EXTRA_credentials := $(LIBSODIUM)
 EXTRA_accounts := $(LIBSODIUM)
 EXTRA_session-manager := $(LIBSODIUM)
+EXTRA_hostkey := $(LIBSODIUM)
+# the SSH gateway runs lib/ssh unchanged
+EXTRA_ssh-gateway := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/ssh/*.c))
+$(BUILD)/uobj/lib/ssh/%.c.o: USER_CFLAGS += -Ilib/ssh
 # the network stack links lib/net (which uses libsodium's SipHash)
 EXTRA_netstack := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/net/*.c))
 # the shell's agent mode hashes what it audits (keyed, never the content)

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""test-ssh-shell: the SSH gateway inside capOS (user/ssh-gateway) with the
+host key in its key service (user/hostkey), driven by the host's OpenSSH
+/usr/bin/ssh through a hostfwd on 127.0.0.1 (restrict=on: nothing leaves
+this machine). A key authorized in the manifest's AccountStore args logs in
+as admin, runs `session`, `caps` and `exit` in capos-shell; an unknown key
+and a password are denied; ssh-keyscan sees the key whose fingerprint the
+boot log printed."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
+
+# NON-PRODUCTION test host key seed (public in the source tree)
+SEED = "5ca1ab1e" * 8
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(args, inp=b"", timeout=90, env=None):
+    p = subprocess.run(args, input=inp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, env=env)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def main():
+    os.environ["CAPOS_ACCEL"] = "tcg"
+    c = Checks("ssh-shell")
+    tmp = tempfile.mkdtemp(prefix="capos-sshsh-")
+    home = os.path.join(tmp, "home")
+    os.makedirs(os.path.join(home, ".ssh"))
+    env = dict(os.environ, HOME=home)
+    env.pop("SSH_AUTH_SOCK", None)
+    uk, ok = os.path.join(tmp, "user_key"), os.path.join(tmp, "other_key")
+    for k in (uk, ok):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", os.path.basename(k), "-f", k], check=True)
+    pub = open(uk + ".pub").read().split()
+    keys = "key:admin:%s:%s" % (pub[0], pub[1])
+    pkg = boot_package(os.path.join(ROOT, "tests/ssh-shell/ssh-shell.manifest"), tmp,
+                       replace=[("@KEYS@", keys), ("@SEED@", SEED)])
+    g = None
+    for attempt in range(5):
+        port = free_port()
+        g = Guest(pkg=pkg, mem=128, extra=["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:22",
+                                           "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"])
+        try:
+            g.wait_for(r"^ssh-gateway: (serving SSH on port 22.*|.*cannot.*|.*not answer.*)$", 90)
+            break
+        except AssertionError:
+            if "Could not set up host forwarding" in g.text() and attempt < 4:
+                g.kill()
+                continue
+            raise
+    try:
+        log = g.text()
+        fp = re.search(r"^hostkey: 256 (SHA256:[A-Za-z0-9+/]{43}) \S+ \(ED25519\)$", log, re.M)
+        c.check("the key service prints the host key's fingerprint, labelled non-production",
+                bool(fp) and "hostkey: NON-PRODUCTION host key from the manifest" in log, log[-1500:])
+        c.check("the gateway serves SSH on port 22", "ssh-gateway: serving SSH on port 22" in log, log[-1500:])
+        g.wait_for(r"^(\[logger\] )?netstack: dhcp lease (\S+) .*$", 60)
+
+        rc, out, err = run(["ssh-keyscan", "-T", "60", "-t", "ed25519", "-p", str(port), "127.0.0.1"], env=env)
+        kh = os.path.join(tmp, "known_hosts")
+        with open(kh, "w") as f:
+            f.write(out)
+        rc2, lf, _ = run(["ssh-keygen", "-lf", kh])
+        c.check("ssh-keyscan sees the key whose fingerprint the boot log printed",
+                bool(fp) and fp.group(1) in lf and "ED25519" in lf, out + err + lf)
+
+        base = ["/usr/bin/ssh", "-F", "/dev/null", "-o", "UserKnownHostsFile=" + kh,
+                "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+                "-o", "ConnectTimeout=60", "-p", str(port)]
+        target = "admin@127.0.0.1"
+
+        mark = len(g.text())
+        rc, out, err = run(base + ["-i", uk, "-tt", target], b"session\ncaps\nexit\n", env=env, timeout=120)
+        c.check("ssh -i KEY -p PORT admin@127.0.0.1 logs in and the shell answers `session`",
+                re.search(r"admin", out) is not None and re.search(r"publicKey|publickey", out) is not None,
+                f"rc={rc} out={out[-1500:]!r} err={err[-800:]!r}")
+        c.check("`caps` lists the shell's caps over SSH, with no network, spawn, key or launcher authority",
+                "terminal" in out and not re.search(r"TcpListenAuthority|NetworkManager|ProcessSpawner|SshHostKey|"
+                                                    r"RestrictedShellLauncher|SessionManager", out), out[-1500:])
+        c.check("`exit` ends the session and ssh returns", rc == 0, f"rc={rc} {err[-500:]!r}")
+        g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+        c.check("the gateway saw the login and the shell's exit",
+                re.search(r"conn \d+: login admin", g.text()[mark:]) is not None and
+                re.search(r"conn \d+: shell exited", g.text()[mark:]) is not None, g.text()[mark:][-1500:])
+
+        mark = len(g.text())
+        rc, out, err = run(base + ["-i", ok, "-T", target], b"exit\n", env=env)
+        c.check("an unknown key is denied (generic on the wire)",
+                rc == 255 and "Permission denied (publickey)" in err, f"rc={rc} {err[-500:]!r}")
+        askpass = os.path.join(tmp, "askpass")
+        with open(askpass, "w") as f:
+            f.write("#!/bin/sh\necho not-a-password\n")
+        os.chmod(askpass, 0o700)
+        penv = dict(env, SSH_ASKPASS=askpass, SSH_ASKPASS_REQUIRE="force", DISPLAY="none")
+        pw = [a if a != "BatchMode=yes" else "BatchMode=no" for a in base]
+        rc, out, err = run(pw + ["-o", "PreferredAuthentications=password,keyboard-interactive",
+                                 "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1", "-T", target],
+                           b"", env=penv)
+        c.check("a client that wants only password or keyboard-interactive is refused (only publickey is offered)",
+                rc == 255 and "Permission denied (publickey)" in err, f"rc={rc} {err[-500:]!r}")
+        g.wait_for(r"^ssh-gateway: conn \d+: closed .*$(?:.|\n)*^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+        c.check("the gateway audited the refusals with their reasons",
+                "auth failure auth.key-unknown" in g.text()[mark:], g.text()[mark:][-1500:])
+    finally:
+        g.kill()
+    c.done("\n".join(l for l in g.text().splitlines() if not l.startswith("[kernel] pci")))
+
+
+if __name__ == "__main__":
+    main()
