@@ -35,7 +35,6 @@ def run(args, inp=b"", timeout=90, env=None):
 
 
 def main():
-    os.environ["CAPOS_ACCEL"] = "tcg"
     c = Checks("ssh-shell")
     tmp = tempfile.mkdtemp(prefix="capos-sshsh-")
     home = os.path.join(tmp, "home")
