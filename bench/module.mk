@@ -27,9 +27,9 @@ $(BUILD)/bench/bench.manifest: tests/guest/proof.manifest
 	@sed 's/@ARGS@/bench $(addprefix bench-,$(BENCH_CASES))/' $< > $@
 $(BUILD)/bench/manifest.bin: $(BUILD)/bench/bench.manifest $$(MKMANIFEST)
 	$(call say,MANIFEST,$@)$(MKMANIFEST) $< $@
-$(BENCH_PKG): $(BUILD)/user/init $(BUILD)/guest/proof $(BENCH_CAPOS) $(BUILD)/bench/manifest.bin $$(MKPKG)
+$(BENCH_PKG): $(BUILD)/user/init $(BUILD)/guest/proof $(BUILD)/user/model $(BENCH_CAPOS) $(BUILD)/bench/manifest.bin $$(MKPKG)
 	$(call say,PKG,$@)$(MKPKG) $@ manifest=$(BUILD)/bench/manifest.bin init=$(BUILD)/user/init \
-	    proof=$(BUILD)/guest/proof $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
+	    proof=$(BUILD)/guest/proof model=$(BUILD)/user/model $(foreach b,$(BENCH_CAPOS),$(notdir $(b))=$(b))
 
 .PHONY: bench-guests
 ## bench-guests                 capOS against a Linux guest under -icount (make bench)
