@@ -718,3 +718,26 @@ interface Interrupt @0xb8c3d6e1f0a29475 {
   ack @1 () -> ();
   # Unmask the entry (a firing held while masked is then delivered).
 }
+
+# ---- Storage (user/virtio-blk, user/store) ----
+# A disk of fixed-size sectors: what a block driver (user/virtio-blk)
+# exports and the store (user/store) consumes. Data travels in the call's
+# params and results, so one call moves at most maxSectors sectors (info).
+enum BlockError {
+  none @0;
+  outOfRange @1;      # a sector past the end of the disk (nothing was done)
+  badArgument @2;     # count 0 or above maxSectors, data not whole sectors
+  ioError @3;         # the device reported an error
+  unsupported @4;     # the device cannot do this (flush without the feature)
+}
+
+interface BlockDevice @0xd861330a0a8fe3ba {
+  info @0 () -> (sectors :UInt64, sectorSize :UInt32, maxSectors :UInt32, flush :Bool);
+  # The disk's size in sectors, the sector size (512), the most sectors one
+  # read or write moves, and whether flush reaches stable storage.
+  read @1 (sector :UInt64, count :UInt32) -> (data :Data, error :BlockError);
+  write @2 (sector :UInt64, data :Data) -> (error :BlockError);
+  # Answers once the device has completed the write (not yet durable: flush).
+  flush @3 () -> (error :BlockError);
+  # Answers once every completed write is on stable storage.
+}
