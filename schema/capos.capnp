@@ -741,3 +741,36 @@ interface BlockDevice @0xd861330a0a8fe3ba {
   flush @3 () -> (error :BlockError);
   # Answers once every completed write is on stable storage.
 }
+
+# The store (user/store, format in lib/store): one Store cap per namespace.
+# Each export of the store service is a namespace named like the export;
+# the manifest grants each client service its own, and a cap reaches only
+# the keys of its namespace.
+enum StoreError {
+  none @0;
+  notFound @1;
+  tooBig @2;          # a key over 64 bytes, a value over 1024, a commit over 64 ops or 7896 bytes
+  full @3;            # the disk (or the key table) has no room: nothing was written
+  failed @4;          # a write failed: the store takes no more commits until restarted
+  corrupt @5;         # the disk's contents are damaged (the store's log says where)
+  badArgument @6;     # an empty key
+  ioError @7;         # the disk failed a read
+}
+
+struct StoreOp @0xce471ef6bb7c08a1 {
+  key @0 :Data;
+  value @1 :Data;
+  delete @2 :Bool;    # remove key (value ignored)
+}
+
+interface Store @0x95220215056d17f9 {
+  get @0 (key :Data) -> (value :Data, error :StoreError);
+  commit @1 (ops :List(StoreOp)) -> (error :StoreError);
+  # All the ops or none; answers none once they are on stable storage.
+  list @2 (cursor :UInt32) -> (keys :List(Data), cursor :UInt32);
+  # The namespace's keys, some at a time: start at cursor 0, call again
+  # with the answer's cursor until it is 0.
+  info @3 () -> (keys :UInt32, commits :UInt64, freeSectors :UInt64, state :StoreError);
+  # keys in this namespace; commits replayed and made since boot across all
+  # namespaces; state: none, or why the store refuses calls.
+}

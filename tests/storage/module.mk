@@ -53,3 +53,9 @@ test-store-freestanding: $(STORE_T)/free/store.o
 	echo "store-freestanding: 1 passed, 0 failed"
 
 HOST_TESTS += test-store test-store-fuzz test-store-freestanding
+
+.PHONY: test-store-qemu
+## test-store-qemu              QEMU: the store on virtio-blk: reboot, kills at random moments, torn tail, damage, full disk, namespaces
+test-store-qemu: all
+	$(call say,TEST,$@)$(PYTHON) tests/storage/test_store_qemu.py
+QEMU_TESTS += test-store-qemu
