@@ -59,3 +59,9 @@ HOST_TESTS += test-store test-store-fuzz test-store-freestanding
 test-store-qemu: all
 	$(call say,TEST,$@)$(PYTHON) tests/storage/test_store_qemu.py
 QEMU_TESTS += test-store-qemu
+
+.PHONY: test-store-credentials
+## test-store-credentials       QEMU: the CredentialStore on the store: setup, reboot, log in with the same password
+test-store-credentials: all
+	$(call say,TEST,$@)$(PYTHON) tests/storage/test_store_credentials.py
+QEMU_TESTS += test-store-credentials
