@@ -65,3 +65,9 @@ QEMU_TESTS += test-store-qemu
 test-store-credentials: all
 	$(call say,TEST,$@)$(PYTHON) tests/storage/test_store_credentials.py
 QEMU_TESTS += test-store-credentials
+
+.PHONY: test-store-run
+## test-store-run               QEMU: the default system on a kept disk: setup, reboot, the same password logs in; an empty disk asks again
+test-store-run: all
+	$(call say,TEST,$@)$(PYTHON) tests/storage/test_store_run.py
+QEMU_TESTS += test-store-run
