@@ -294,8 +294,9 @@ enum CredentialResult {
   backoff @3;             # too many failures: try again after retryAfterMs
 }
 
-# Local accounts (RAM-backed for now, seeded from the service's manifest
-# args): status and the profiles each may take.
+# Local accounts (kept in the store when the service holds a Store
+# namespace, else in RAM; the manifest args seed an empty one): status and
+# the profiles each may take.
 interface AccountStore @0x8cd2fa3231816631 {
   lookup @0 (principal :Text) -> (found :Bool, status :AccountStatus, profiles :List(Text), keys :List(Data));
   # keys: the account's authorized Ed25519 public keys (32 bytes each)

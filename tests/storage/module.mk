@@ -67,7 +67,7 @@ test-store-credentials: all
 QEMU_TESTS += test-store-credentials
 
 .PHONY: test-store-run
-## test-store-run               QEMU: the default system on a kept disk: setup, reboot, the same password logs in; an empty disk asks again
+## test-store-run               QEMU: the default system on a kept disk: setup, reboot, log in; an account and an SSH key survive a reboot
 test-store-run: all
 	$(call say,TEST,$@)$(PYTHON) tests/storage/test_store_run.py
 QEMU_TESTS += test-store-run

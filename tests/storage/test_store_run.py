@@ -1,30 +1,40 @@
 #!/usr/bin/python3
-"""The default system on a kept disk (what `make run` does): set up the
-operator password, leave QEMU, boot again on the same image: setup is
-closed and the same password logs in. Then an empty disk (FRESH=1) asks
-for setup again."""
+"""The default system on a kept disk (what `make run` does), driven at the
+serial door as a person would: set up the operator password, leave QEMU,
+boot again on the same image: setup is closed, the same password logs in;
+add an account and an SSH key, leave, boot again: both are there. Then an
+empty disk (FRESH=1) asks for setup again."""
 import os
 import re
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
 from capos_qemu import Checks, Guest  # noqa: E402
+from door import Door  # noqa: E402
 
 PASSWORD = "durable-horse-7"
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
 
 
 def boot(img):
     os.environ["CAPOS_DISK"] = img
     try:
-        return Guest()
+        g = Guest()
     finally:
         del os.environ["CAPOS_DISK"]
+    g.wait_for(r"^login: ", 60)
+    g.wait_for(r"store: (formatted|recovered|corrupt).*\n", 60)
+    g.send("\r")                             # a fresh prompt after the services' log lines
+    g.wait_for(r"^login: \Z", 30)
+    return g, Door(g)
 
 
-def leave(g):
+def leave(g, logs):
     g.send(b"\x01x")                          # Ctrl-A X
-    return g.wait_exit(30)
+    g.wait_exit(30)
+    logs.append(g.text())
 
 
 def main():
@@ -34,61 +44,57 @@ def main():
     with open(img, "wb") as f:
         f.truncate(8 << 20)
     logs = []
-    g = boot(img)
-    try:
-        g.wait_for(r"^login: ", 60)
-        g.wait_for(r"store: (formatted|recovered|corrupt)", 60)
-        c.check("a new disk is formatted at the first boot", re.search(r"store: formatted a blank disk", g.text()) is not None)
-        g.send("setup\r")
-        g.wait_for(r"^password: ", 20)
-        g.send(PASSWORD + "\r")
-        g.wait_for(r"^again: ", 20)
-        g.send(PASSWORD + "\r")
-        g.wait_for(r"^setup: (done|refused)", 30)
-        c.check("setup sets the first operator password", "setup: done" in g.text())
-        g.wait_for(r"^login: ", 20)
-    finally:
-        leave(g)
-        logs.append(g.text())
 
-    g = boot(img)
+    g, d = boot(img)
     try:
-        g.wait_for(r"^login: ", 60)
-        g.wait_for(r"store: (formatted|recovered|corrupt)", 60)
-        c.check("the second boot recovers the store", re.search(r"store: recovered 1 commits", g.text()) is not None)
-        g.send("setup\r")
-        g.wait_for(r"^setup: .*|^password: ", 30)
-        c.check("setup is closed after the reboot",
-                re.search(r"^setup: an operator credential exists already$", g.text(), re.M) is not None)
-        g.wait_for(r"^login: \Z", 20)
-        g.send("admin\r")
-        g.wait_for(r"^password: \Z", 20)
-        g.send("wrong\r")
-        g.wait_for(r"^login incorrect", 30)
-        c.check("a wrong password is refused after the reboot", True)
-        g.wait_for(r"^login: \Z", 20)
-        g.send("admin\r")
-        g.wait_for(r"^password: \Z", 20)
-        g.send(PASSWORD + "\r")
-        g.wait_for(r"^admin@capos> ", 30)
-        c.check("the same password logs in after the reboot", True)
-        g.send("logout\r")
+        c.check("a new disk is formatted at the first boot", "store: formatted a blank disk" in g.text())
+        c.check("setup sets the first operator password", d.setup(PASSWORD) == "done")
+        d.at_login()
     finally:
-        leave(g)
-        logs.append(g.text())
+        leave(g, logs)
+
+    g, d = boot(img)
+    try:
+        c.check("the second boot recovers the store", re.search(r"store: recovered \d+ commits", g.text()) is not None)
+        d.at_login()
+        mark = len(g.text())
+        g.send("setup\r")
+        g.wait_for(r"^setup: .*\n", 30, since=mark)
+        c.check("setup is closed after the reboot",
+                re.search(r"^setup: an operator credential exists already$", g.text()[mark:], re.M) is not None)
+        out = d.login("admin", pw="wrong", expect_shell=False)
+        c.check("a wrong password is refused after the reboot", "login incorrect" in out)
+        d.login("admin", pw=PASSWORD)
+        c.check("the same password logs in after the reboot", True)
+        c.check("useradd carol", d.cmd("admin", "useradd carol guest").strip() == "useradd: added (active)")
+        c.check("keyadd carol", d.cmd("admin", "keyadd carol " + KEY + " carol@laptop").strip() == "keyadd: key authorized")
+        d.exit("admin")
+    finally:
+        leave(g, logs)
+
+    g, d = boot(img)
+    try:
+        d.login("admin", pw=PASSWORD)
+        out = d.cmd("admin", "accounts")
+        c.check("after a reboot the added account and its SSH key are there",
+                re.search(r"^  carol +active +guest +1 key$", out, re.M) is not None and
+                ("      " + KEY + "\n") in out and re.search(r"^  admin +active +operator,guest", out, re.M) is not None,
+                out)
+        d.exit("admin")
+    finally:
+        leave(g, logs)
 
     os.unlink(img)                          # FRESH=1
     with open(img, "wb") as f:
         f.truncate(8 << 20)
-    g = boot(img)
+    g, d = boot(img)
     try:
-        g.wait_for(r"^login: ", 60)
+        d.at_login()
         g.send("setup\r")
         g.wait_for(r"^password: ", 20)
         c.check("an empty disk asks for setup again", True)
     finally:
-        leave(g)
-        logs.append(g.text())
+        leave(g, logs)
     transcript = "\n=====\n".join(logs)
     c.check("no password in the transcript", PASSWORD not in transcript)
     c.done(transcript)

@@ -79,8 +79,9 @@ static void load(void)
                 continue;
             RT_BUFS(g, 128, 512);
             capnp_client gc = RT_CLIENT(store);
+            capnp_call gcall;               /* the list's call still backs `keys` */
             capos_Store_get_Results_reader gr;
-            if (capos_Store_get(&gc, &g, &call, k.ptr, k.len, &gr) || capos_Store_get_Results_get_error(gr))
+            if (capos_Store_get(&gc, &g, &gcall, k.ptr, k.len, &gr) || capos_Store_get_Results_get_error(gr))
                 continue;
             capnp_data v = capos_Store_get_Results_get_value(gr);
             if (v.len == 0 || v.len >= crypto_pwhash_STRBYTES)
