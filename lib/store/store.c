@@ -6,6 +6,8 @@
 #define SB_MAGIC  0x31747353534f7063ull    /* "cpOSSst1" */
 #define C_MAGIC   0x63545343u              /* "CSTc" */
 #define VERSION   1u
+#define F_BEGIN   1u                       /* the state starts empty at this commit */
+#define F_END     2u                       /* the state is whole after this commit */
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
@@ -243,12 +245,13 @@ void store_txn_del(struct store_txn *t, const char *ns, uint32_t nslen, const vo
 }
 
 /* Lay commit `seq` (header + ops) out in s->buf as whole tagged sectors. */
-static uint32_t layout(struct store *s, uint64_t seq, const uint8_t *ops, uint32_t len, uint32_t nops)
+static uint32_t layout(struct store *s, uint64_t seq, const uint8_t *ops, uint32_t len, uint32_t nops, uint8_t flags)
 {
     uint32_t total = STORE_HEADER + len, n = (total + STORE_PAYLOAD - 1) / STORE_PAYLOAD;
     uint8_t hdr[STORE_HEADER];
     put32(hdr, C_MAGIC);
-    put16(hdr + 4, VERSION);
+    hdr[4] = VERSION;
+    hdr[5] = flags;
     put16(hdr + 6, (uint16_t)nops);
     put64(hdr + 8, s->epoch);
     put64(hdr + 16, seq);
@@ -270,6 +273,80 @@ static uint32_t layout(struct store *s, uint64_t seq, const uint8_t *ops, uint32
     return n;
 }
 
+static uint32_t sectors_for(uint32_t len) { return (STORE_HEADER + len + STORE_PAYLOAD - 1) / STORE_PAYLOAD; }
+
+/* Write commit s->seq at s->tail and flush: one commit in flight at a time. */
+static int write_commit(struct store *s, const uint8_t *ops, uint32_t len, uint32_t nops, uint8_t flags)
+{
+    uint32_t n = layout(s, s->seq, ops, len, nops, flags);
+    if (s->seq + 1 > s->max_seen)
+        s->max_seen = s->seq + 1;         /* never reuse a number that may be on the disk */
+    if (io_write(s, s->tail, n, s->buf) || s->io->flush(s->io->ctx)) {
+        s->failed = true;                 /* what is on the disk past the tail is unknown now */
+        return STORE_E_IO;
+    }
+    s->tail += n;
+    s->seq++;
+    return STORE_OK;
+}
+
+/* Pack the live entries into snapshot commits: with write false, only count
+ * the sectors; with write true, write them from the other region's start. */
+static int snapshot(struct store *s, bool write, uint64_t *sectors)
+{
+    struct store_txn *t = &s->snap;
+    uint32_t i = 0;
+    bool first = true;
+    *sectors = 0;
+    do {
+        store_txn_init(t);
+        for (; i < s->cap; i++) {
+            const struct store_entry *e = &s->tab[i];
+            if (!e->used)
+                continue;
+            uint32_t need = 5 + e->nslen + e->klen + e->vlen;
+            if (t->nops >= STORE_OPS_MAX || need > STORE_TXN_BYTES - t->len)
+                break;
+            store_txn_put(t, e->ns, e->nslen, e->key, e->klen, e->val, e->vlen);
+        }
+        uint8_t flags = (uint8_t)((first ? F_BEGIN : 0) | (i >= s->cap ? F_END : 0));
+        *sectors += sectors_for(t->len);
+        if (write) {
+            int e = write_commit(s, t->ops, t->len, t->nops, flags);
+            if (e)
+                return e;
+        }
+        first = false;
+    } while (i < s->cap);
+    return STORE_OK;
+}
+
+/* Copy the live entries to the other region as a snapshot and make it the
+ * active one. The old region stays whole until the snapshot is complete. */
+static int compact(struct store *s)
+{
+    uint64_t need = 0;
+    snapshot(s, false, &need);
+    if (need + STORE_COMMIT_SECTORS > s->other_end - s->other_start)
+        return STORE_E_FULL;              /* the live data alone fills a region: nothing written */
+    uint64_t tail = s->tail, seq = s->seq;
+    s->tail = s->other_start;
+    s->seq = s->max_seen + 1;             /* above every number any sector of it may carry */
+    int e = snapshot(s, true, &need);
+    if (e) {
+        s->tail = tail;
+        s->seq = seq;
+        return e;
+    }
+    uint64_t st = s->region_start, en = s->region_end;
+    s->region_start = s->other_start;
+    s->region_end = s->other_end;
+    s->other_start = st;
+    s->other_end = en;
+    s->report.compactions++;
+    return STORE_OK;
+}
+
 int store_commit(struct store *s, struct store_txn *t)
 {
     if (t->err)
@@ -281,16 +358,13 @@ int store_commit(struct store *s, struct store_txn *t)
     int e = apply(s, t->ops, t->len, t->nops, false);
     if (e)
         return e;
-    uint32_t n = (STORE_HEADER + t->len + STORE_PAYLOAD - 1) / STORE_PAYLOAD;
-    if (s->tail + n > s->sectors)
+    uint32_t n = sectors_for(t->len);
+    if (s->tail + n > s->region_end && (e = compact(s)))
+        return e;
+    if (s->tail + n > s->region_end)
         return STORE_E_FULL;
-    layout(s, s->seq, t->ops, t->len, t->nops);
-    if (io_write(s, s->tail, n, s->buf) || s->io->flush(s->io->ctx)) {
-        s->failed = true;                /* what is on the disk past the tail is unknown now */
-        return STORE_E_IO;
-    }
-    s->tail += n;
-    s->seq++;
+    if ((e = write_commit(s, t->ops, t->len, t->nops, F_END)))
+        return e;
     return apply(s, t->ops, t->len, t->nops, true);
 }
 
@@ -308,37 +382,49 @@ static void sb_layout(uint8_t *sec, uint64_t sectors, uint64_t epoch)
     put32(sec + 40, store_crc32c(0, sec, 40));
 }
 
-/* The header of commit `seq` if the sector at buf is its whole first sector: its length in sectors, else 0. */
-static uint32_t header_ok(const struct store *s, const uint8_t *sec, uint64_t seq, uint64_t at)
+/* The sequence number of the commit whose whole first sector is at sec (its
+ * header and both its tags check), else 0; *flags, *n: its flags, sectors. */
+static uint64_t header_any(const struct store *s, const uint8_t *sec, uint8_t *flags, uint32_t *n)
 {
     const uint8_t *h = sec + 8;
-    uint64_t t = tag(s->epoch, seq, 0);
-    if (get64(sec) != t || get64(sec + STORE_SECTOR - 8) != t)
+    if (get32(h) != C_MAGIC || get32(h + 36) != store_crc32c(0, h, 36) || h[4] != VERSION ||
+        get64(h + 8) != s->epoch)
         return 0;
-    if (get32(h) != C_MAGIC || get32(h + 36) != store_crc32c(0, h, 36) || get16(h + 4) != VERSION ||
-        get64(h + 8) != s->epoch || get64(h + 16) != seq)
+    uint64_t seq = get64(h + 16), t = tag(s->epoch, seq, 0);
+    uint32_t len = get32(h + 28);
+    if (get64(sec) != t || get64(sec + STORE_SECTOR - 8) != t || seq == 0 || len > STORE_TXN_BYTES ||
+        get32(h + 24) != sectors_for(len))
         return 0;
-    uint32_t n = get32(h + 24), len = get32(h + 28);
-    if (n == 0 || n > STORE_COMMIT_SECTORS || len > STORE_TXN_BYTES ||
-        (STORE_HEADER + len + STORE_PAYLOAD - 1) / STORE_PAYLOAD != n || at + n > s->sectors)
+    *flags = h[5];
+    *n = get32(h + 24);
+    return seq;
+}
+
+/* The header of commit `seq` at `at`, inside [at, end): its length in sectors, else 0. */
+static uint32_t header_ok(const struct store *s, const uint8_t *sec, uint64_t seq, uint64_t at, uint64_t end)
+{
+    uint8_t flags;
+    uint32_t n;
+    if (header_any(s, sec, &flags, &n) != seq || at + n > end)
         return 0;
     return n;
 }
 
 enum { WHOLE, TORN, DAMAGED };
 
-/* Read and check commit `seq` at `at`: WHOLE (ops gathered at s->buf), TORN
- * (some sector is missing: not written, or written in part) or DAMAGED
- * (every sector is there and the checksum or the ops are wrong). */
-static int check(struct store *s, uint64_t seq, uint64_t at, uint32_t *nout, uint32_t *lenout, uint32_t *nopsout,
-                 int *err)
+/* Read and check commit `seq` at `at` (inside [at, end)): WHOLE (ops
+ * gathered at s->buf), TORN (some sector is missing: not written, or
+ * written in part) or DAMAGED (every sector is there and the checksum or
+ * the ops are wrong). dry: also check the ops apply to the table. */
+static int check(struct store *s, uint64_t seq, uint64_t at, uint64_t end, bool dry, uint32_t *nout, uint32_t *lenout,
+                 uint32_t *nopsout, uint8_t *flagsout, int *err)
 {
     *err = STORE_OK;
-    if (at >= s->sectors)
+    if (at >= end)
         return TORN;
     if ((*err = io_read(s, at, 1, s->buf)))
         return TORN;
-    uint32_t n = header_ok(s, s->buf, seq, at);
+    uint32_t n = header_ok(s, s->buf, seq, at, end);
     if (!n)
         return TORN;
     if ((*err = io_read(s, at, n, s->buf)))
@@ -361,17 +447,68 @@ static int check(struct store *s, uint64_t seq, uint64_t at, uint32_t *nout, uin
     for (uint32_t b = total; b < n * STORE_PAYLOAD; b++)
         if (s->buf[(size_t)(b / STORE_PAYLOAD) * STORE_SECTOR + 8 + b % STORE_PAYLOAD])
             return DAMAGED;
-    int e = apply(s, s->buf, len, get16(hdr + 6), false);
-    if (e == STORE_E_TABLE_FULL) {
-        *err = e;
-        return TORN;
-    }
-    if (e)
+    if (hdr[5] & ~(F_BEGIN | F_END))
         return DAMAGED;
+    if (dry) {
+        int e = apply(s, s->buf, len, get16(hdr + 6), false);
+        if (e == STORE_E_TABLE_FULL) {
+            *err = e;
+            return TORN;
+        }
+        if (e)
+            return DAMAGED;
+    }
     *nout = n;
     *lenout = len;
     *nopsout = get16(hdr + 6);
+    *flagsout = hdr[5];
     return WHOLE;
+}
+
+static void clear_table(struct store *s)
+{
+    for (uint32_t i = 0; i < s->cap; i++)
+        s->tab[i].used = 0;
+    s->count = 0;
+}
+
+/* Replay the region [start, end) from its first commit `seq`: STORE_OK with
+ * *complete (its snapshot reached its end), s->tail and s->seq set. */
+static int replay(struct store *s, uint64_t start, uint64_t end, uint64_t seq, bool *complete)
+{
+    clear_table(s);
+    *complete = false;
+    s->report.commits = 0;
+    uint64_t at = start;
+    for (;;) {
+        uint32_t n = 0, len = 0, nops = 0;
+        uint8_t flags = 0;
+        int err, r = check(s, seq, at, end, true, &n, &len, &nops, &flags, &err);
+        if (err == STORE_E_IO) {
+            msg(s, "cannot read the log at sector ", at, "", 0, 0);
+            return STORE_E_IO;
+        }
+        if (err == STORE_E_TABLE_FULL) {
+            msg(s, "the table is too small for the keys of commit ", seq, "", 0, 0);
+            return STORE_E_TABLE_FULL;
+        }
+        if (r == DAMAGED || (r == WHOLE && (flags & F_BEGIN) && at != start)) {
+            msg(s, "corrupt: commit ", seq, " at sector ", at, " fails its checksum");
+            return STORE_E_CORRUPT;
+        }
+        if (r == TORN)
+            break;
+        apply(s, s->buf, len, nops, true);      /* checked by check() */
+        if (*complete)
+            s->report.commits++;                 /* a commit after the snapshot */
+        if (flags & F_END)
+            *complete = true;
+        at += n;
+        seq++;
+    }
+    s->tail = at;
+    s->seq = seq;
+    return STORE_OK;
 }
 
 int store_open(struct store *s, const struct store_io *io, struct store_entry *tab, uint32_t cap, uint64_t epoch)
@@ -383,9 +520,8 @@ int store_open(struct store *s, const struct store_io *io, struct store_entry *t
     s->count = 0;
     s->failed = true;                    /* until open succeeds */
     s->msg[0] = 0;
-    for (uint32_t i = 0; i < cap; i++)
-        tab[i].used = 0;
-    if (io->max_sectors == 0 || io->sectors < STORE_LOG_START + STORE_COMMIT_SECTORS) {
+    clear_table(s);
+    if (io->max_sectors == 0 || io->sectors < STORE_LOG_START + 4 * STORE_COMMIT_SECTORS) {
         msg(s, "disk too small: ", io->sectors, " sectors", 0, 0);
         return STORE_E_ARG;
     }
@@ -419,55 +555,96 @@ int store_open(struct store *s, const struct store_io *io, struct store_entry *t
     }
     s->sectors = get64(sb + 16);
     s->epoch = get64(sb + 24);
-    if (s->sectors > io->sectors) {
+    if (s->sectors > io->sectors || s->sectors < STORE_LOG_START + 4 * STORE_COMMIT_SECTORS) {
         msg(s, "corrupt: the store claims ", s->sectors, " sectors, the disk has ", io->sectors, "");
         return STORE_E_CORRUPT;
     }
-    uint64_t seq = 1, at = STORE_LOG_START;
-    for (;;) {
-        uint32_t n = 0, len = 0, nops = 0;
-        int err, r = check(s, seq, at, &n, &len, &nops, &err);
-        if (err == STORE_E_IO) {
-            msg(s, "cannot read the log at sector ", at, "", 0, 0);
-            return STORE_E_IO;
+    /* two regions of the log; the active one starts with a snapshot */
+    uint64_t half = (s->sectors - STORE_LOG_START) / 2;
+    uint64_t rs[2] = { STORE_LOG_START, STORE_LOG_START + half }, re[2] = { STORE_LOG_START + half, STORE_LOG_START + 2 * half };
+    /* every commit header on the disk: the highest number, each region's first */
+    uint64_t first[2] = { 0, 0 };
+    s->max_seen = 0;
+    for (int r = 0; r < 2; r++) {
+        for (uint64_t q = rs[r]; q < re[r];) {
+            uint32_t k = re[r] - q < STORE_COMMIT_SECTORS ? (uint32_t)(re[r] - q) : STORE_COMMIT_SECTORS;
+            if (io_read(s, q, k, s->buf)) {
+                msg(s, "cannot read the log at sector ", q, "", 0, 0);
+                return STORE_E_IO;
+            }
+            for (uint32_t j = 0; j < k; j++, q++) {
+                uint8_t flags;
+                uint32_t n;
+                uint64_t hs = header_any(s, s->buf + (size_t)j * STORE_SECTOR, &flags, &n);
+                if (hs > s->max_seen)
+                    s->max_seen = hs;
+                if (hs && q == rs[r] && (flags & F_BEGIN))
+                    first[r] = hs;
+            }
         }
-        if (err == STORE_E_TABLE_FULL) {
-            msg(s, "the table is too small for the keys of commit ", seq, "", 0, 0);
-            return STORE_E_TABLE_FULL;
-        }
-        if (r == DAMAGED) {
-            msg(s, "corrupt: commit ", seq, " at sector ", at, " fails its checksum");
+    }
+    s->max_seen++;                       /* the commit in flight at a power loss may be the next */
+    if (!first[0] && !first[1]) {
+        if (s->max_seen > 1) {
+            msg(s, "corrupt: no log region starts with a snapshot (its first commit is damaged)", 0, 0, 0, 0);
             return STORE_E_CORRUPT;
         }
-        if (r == TORN)
-            break;
-        apply(s, s->buf, len, nops, true);      /* checked by check() */
-        at += n;
-        seq++;
+        /* a new store: its first region starts with an empty snapshot */
+        s->region_start = rs[0], s->region_end = re[0], s->other_start = rs[1], s->other_end = re[1];
+        s->tail = rs[0];
+        s->seq = 1;
+        s->failed = false;
+        int e = write_commit(s, 0, 0, 0, F_BEGIN | F_END);
+        if (e) {
+            msg(s, "cannot write the first commit", 0, 0, 0, 0);
+            return e;
+        }
+        return STORE_OK;
     }
-    s->seq = seq;
-    s->tail = at;
-    s->report.commits = seq - 1;
+    /* the newest region whose snapshot is whole; an older one if a compaction was cut short */
+    int order[2] = { first[0] >= first[1] ? 0 : 1, first[0] >= first[1] ? 1 : 0 };
+    int act = -1;
+    for (int k = 0; k < 2 && act < 0; k++) {
+        int r = order[k];
+        if (!first[r])
+            continue;
+        bool complete;
+        int e = replay(s, rs[r], re[r], first[r], &complete);
+        if (e)
+            return e;
+        if (complete)
+            act = r;
+        else
+            s->report.interrupted = true;
+    }
+    if (act < 0) {
+        msg(s, "corrupt: no log region holds a whole snapshot", 0, 0, 0, 0);
+        return STORE_E_CORRUPT;
+    }
+    s->region_start = rs[act], s->region_end = re[act], s->other_start = rs[1 - act], s->other_end = re[1 - act];
+    uint64_t seq = s->seq, at = s->tail;
     s->report.tail = at;
-    /* Past the tail no sector may be the first of a commit (any sequence
-     * number) but a torn commit `seq` at the tail itself: one there means
-     * commits were lost to damage. A torn tail: some sector of [at, at +
+    /* Past the tail of the active region no commit may have a number from
+     * `seq` on (but a torn commit `seq` at the tail itself): one there means
+     * commits were lost to damage. In the other region no whole commit that
+     * ends a snapshot may have such a number: a newer region whose first
+     * commit was damaged. A torn tail: some sector of [at, at +
      * STORE_COMMIT_SECTORS) carries a tag of commit `seq`. */
-    uint64_t end = at + STORE_COMMIT_SECTORS < s->sectors ? at + STORE_COMMIT_SECTORS : s->sectors;
+    uint64_t end = at + STORE_COMMIT_SECTORS < s->region_end ? at + STORE_COMMIT_SECTORS : s->region_end;
     bool torn = false;
-    for (uint64_t q = at; q < s->sectors;) {
-        uint32_t k = s->sectors - q < STORE_COMMIT_SECTORS ? (uint32_t)(s->sectors - q) : STORE_COMMIT_SECTORS;
+    for (uint64_t q = at; q < s->region_end;) {
+        uint32_t k = s->region_end - q < STORE_COMMIT_SECTORS ? (uint32_t)(s->region_end - q) : STORE_COMMIT_SECTORS;
         if (io_read(s, q, k, s->buf)) {
             msg(s, "cannot read the log at sector ", q, "", 0, 0);
             return STORE_E_IO;
         }
         for (uint32_t j = 0; j < k; j++, q++) {
-            const uint8_t *sec = s->buf + (size_t)j * STORE_SECTOR, *h = sec + 8;
-            uint64_t hs = get64(h + 16);
-            if (get32(h) == C_MAGIC && get32(h + 36) == store_crc32c(0, h, 36) && get64(h + 8) == s->epoch &&
-                get64(sec) == tag(s->epoch, hs, 0) && get64(sec + STORE_SECTOR - 8) == tag(s->epoch, hs, 0) &&
-                (q > at || hs != seq)) {
-                msg(s, "corrupt: the log ends at commit ", seq - 1, " but another commit begins at sector ", q,
+            const uint8_t *sec = s->buf + (size_t)j * STORE_SECTOR;
+            uint8_t flags;
+            uint32_t n;
+            uint64_t hs = header_any(s, sec, &flags, &n);
+            if (hs > seq || (hs == seq && q > at)) {
+                msg(s, "corrupt: the log ends at commit ", seq - 1, " but a later commit begins at sector ", q,
                     " (commits were lost to damage)");
                 return STORE_E_CORRUPT;
             }
@@ -475,6 +652,20 @@ int store_open(struct store *s, const struct store_io *io, struct store_entry *t
                 uint64_t t = tag(s->epoch, seq, i);
                 torn = torn || get64(sec) == t || get64(sec + STORE_SECTOR - 8) == t;
             }
+        }
+    }
+    for (uint64_t q = s->other_start; q < s->other_end; q++) {
+        if (io_read(s, q, 1, s->buf)) {
+            msg(s, "cannot read the log at sector ", q, "", 0, 0);
+            return STORE_E_IO;
+        }
+        uint8_t flags, f2;
+        uint32_t n, len, nops;
+        int err;
+        uint64_t hs = header_any(s, s->buf, &flags, &n);
+        if (hs >= seq && (flags & F_END) && check(s, hs, q, s->other_end, false, &n, &len, &nops, &f2, &err) == WHOLE) {
+            msg(s, "corrupt: commit ", hs, " at sector ", q, " is newer than the log in use (a region's start is damaged)");
+            return STORE_E_CORRUPT;
         }
     }
     if (torn) {

@@ -5,7 +5,9 @@
  * its table of live entries); nothing is allocated.
  *
  * On disk (lib/store/README.md): sector 0 is the superblock; from sector 1
- * the log, a sequence of commits, each a run of whole sectors. Every sector
+ * the log in two regions, the one in use starting with a snapshot of the
+ * state, then commits, each a run of whole sectors; when it is full the live
+ * state is written as a snapshot to the other region (compaction). Every sector
  * of a commit starts and ends with an 8-byte tag derived from the store's
  * epoch, the commit's sequence number and the sector's index, so a torn or
  * missing sector is told apart from a damaged one; the commit's header and
@@ -67,17 +69,8 @@ struct store_report {
     uint64_t tail;               /* the sector the next commit goes to */
     bool formatted;              /* open found a blank disk and formatted it */
     bool torn;                   /* open found (and scrubbed) a torn tail */
-};
-
-struct store {
-    const struct store_io *io;
-    struct store_entry *tab;
-    uint32_t cap, count;
-    uint64_t sectors, epoch, seq, tail;
-    bool failed;
-    struct store_report report;
-    char msg[160];
-    uint8_t buf[STORE_COMMIT_SECTORS * STORE_SECTOR];
+    bool interrupted;            /* open found (and ignored) a compaction cut short */
+    uint64_t compactions;        /* since open */
 };
 
 /* A transaction: operations appended in order, applied all or none. */
@@ -86,6 +79,20 @@ struct store_txn {
     uint16_t nops;
     int err;                     /* the first put/del error, returned by commit */
     uint8_t ops[STORE_TXN_BYTES];
+};
+
+struct store {
+    const struct store_io *io;
+    struct store_entry *tab;
+    uint32_t cap, count;
+    uint64_t sectors, epoch, seq, tail;
+    uint64_t region_start, region_end, other_start, other_end;
+    uint64_t max_seen;           /* above every commit number that may be on the disk */
+    bool failed;
+    struct store_report report;
+    char msg[160];
+    uint8_t buf[STORE_COMMIT_SECTORS * STORE_SECTOR];
+    struct store_txn snap;       /* compaction's scratch */
 };
 
 /* Open the store on io: format a blank disk (sector 0 all zero) with `epoch`

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: lib/store opening any image. The first byte picks raw
- * (the input is the image) or patched (a valid image of 30 commits, with
+ * (the input is the image) or patched (a valid image of 70 commits, compacted, with
  * the input's (offset, xor) pairs applied to it). Opening must answer, never
  * crash or overrun; an image it accepts must take a commit and keep it
  * across a reopen.
@@ -26,7 +26,7 @@ static void make_base(void)
     memset(img, 0, sizeof img);
     if (store_open(&st, &io, tab, 24, 42))
         abort();
-    for (int i = 0; i < 30; i++) {
+    for (int i = 0; i < 70; i++) {    /* past a compaction or two */
         char key[8] = { 'k', (char)('a' + i % 20), 0 };
         uint8_t v[200];
         memset(v, i, sizeof v);
@@ -37,6 +37,8 @@ static void make_base(void)
         if (store_commit(&st, &t))
             abort();
     }
+    if (st.report.compactions == 0)
+        abort();
     memcpy(base, img, sizeof img);
 }
 
@@ -52,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] & 1) {
         memcpy(img, base, sizeof img);
         for (size_t i = 1; i + 3 <= size; i += 3) {
-            uint32_t off = ((uint32_t)data[i] | (uint32_t)data[i + 1] << 8) % (16 * STORE_SECTOR);
+            uint32_t off = ((uint32_t)data[i] | (uint32_t)data[i + 1] << 8) % (uint32_t)sizeof img;
             img[off] ^= data[i + 2];
         }
     } else {

@@ -108,7 +108,11 @@ static int do_commit(void *self, capos_Store_commit_Params_reader p, capos_Store
             else
                 store_txn_put(&txn, n->name, n->len, k.ptr, k.len, v.ptr, v.len);
         }
+        uint64_t before = st.report.compactions;
         int se = store_commit(&st, &txn);
+        if (st.report.compactions != before)
+            printf("store: compacted the log: %u keys, %lu of %lu sectors of the region in use\n", st.count,
+                   st.tail - st.region_start, st.region_end - st.region_start);
         if (se == STORE_OK)
             commits++;
         else if (se == STORE_E_IO || se == STORE_E_FAILED)
@@ -147,7 +151,7 @@ static int do_info(void *self, capos_Store_info_Params_reader p, capos_Store_inf
         k++;
     capos_Store_info_Results_set_keys(r, k);
     capos_Store_info_Results_set_commits(r, st.report.commits + commits);
-    capos_Store_info_Results_set_freeSectors(r, state ? 0 : st.sectors - st.tail);
+    capos_Store_info_Results_set_freeSectors(r, state ? 0 : st.region_end - st.tail);
     capos_Store_info_Results_set_state(r, (uint16_t)state);
     return CAPNP_OK;
 }
@@ -174,8 +178,10 @@ static int open_store(void)
         printf("store: %s\n", store_message(&st));
         return err_of(e);
     }
-    printf("store: %s %lu commits, %lu of %lu sectors free%s\n", st.report.formatted ? "formatted a blank disk:" : "recovered",
-           st.report.commits, st.sectors - st.tail, st.sectors, st.report.torn ? ", a torn last commit ignored" : "");
+    printf("store: %s %lu commits, %lu of %lu sectors of the region in use free%s%s\n",
+           st.report.formatted ? "formatted a blank disk:" : "recovered", st.report.commits, st.region_end - st.tail,
+           st.region_end - st.region_start, st.report.torn ? ", a torn last commit ignored" : "",
+           st.report.interrupted ? ", an interrupted compaction ignored" : "");
     return capos_StoreError_none;
 }
 

@@ -7,6 +7,8 @@
  *   stream   commits 1, 2, 3... printing each once acknowledged, until
  *            killed or refused
  *   verify   after a kill: the last commit and the ten slots agree
+ *   grow     commits new keys of 1000 bytes until refused
+ *   growcheck  every key grow had acknowledged is there
  * Facts are printed; tests/storage/test_store_qemu.py judges them.
  */
 #include "rt/capos.h"
@@ -153,6 +155,39 @@ static void verify(void)
     printf("SP verify last=%lu consistent=%d\n", last, ok);
 }
 
+static void grow(void)
+{
+    static uint8_t v[1000];
+    for (uint32_t i = 1;; i++) {
+        char k[12];
+        fmt_snprintf(k, sizeof k, "g%u", i);
+        memset(v, (int)i, sizeof v);
+        struct op o = { k, (uint32_t)strlen(k), v, sizeof v };
+        int e = commit(cred, &o, 1);
+        if (e) {
+            printf("SP grow refused at %u error=%d\n", i, e);
+            return;
+        }
+    }
+}
+
+static void growcheck(void)
+{
+    static uint8_t v[1100];
+    uint32_t n = 0, len;
+    bool ok = true;
+    for (uint32_t i = 1;; i++) {
+        char k[12];
+        fmt_snprintf(k, sizeof k, "g%u", i);
+        int e = get(cred, k, (uint32_t)strlen(k), v, &len);
+        if (e == 1)
+            break;
+        ok = ok && e == 0 && len == 1000 && v[0] == (uint8_t)i && v[999] == (uint8_t)i;
+        n++;
+    }
+    printf("SP growcheck keys=%u intact=%d\n", n, ok);
+}
+
 int main(void)
 {
     cred = rt_capset_require("cred");
@@ -166,6 +201,10 @@ int main(void)
         stream();
     else if (!strcmp(m, "verify"))
         verify();
+    else if (!strcmp(m, "grow"))
+        grow();
+    else if (!strcmp(m, "growcheck"))
+        growcheck();
     printf("SP done\n");
     rt_power_off(rt_capset_require("power"), 0);
 }
