@@ -654,19 +654,34 @@ int store_open(struct store *s, const struct store_io *io, struct store_entry *t
             }
         }
     }
-    for (uint64_t q = s->other_start; q < s->other_end; q++) {
-        if (io_read(s, q, 1, s->buf)) {
+    for (uint64_t q = s->other_start; q < s->other_end;) {
+        uint32_t k = s->other_end - q < STORE_COMMIT_SECTORS ? (uint32_t)(s->other_end - q) : STORE_COMMIT_SECTORS;
+        if (io_read(s, q, k, s->buf)) {
             msg(s, "cannot read the log at sector ", q, "", 0, 0);
             return STORE_E_IO;
         }
-        uint8_t flags, f2;
+        uint64_t cand = 0, cq = 0;
+        for (uint32_t j = 0; j < k && !cand; j++) {
+            uint8_t flags;
+            uint32_t n;
+            uint64_t hs = header_any(s, s->buf + (size_t)j * STORE_SECTOR, &flags, &n);
+            if (hs >= seq && (flags & F_END)) {
+                cand = hs;
+                cq = q + j;
+            }
+        }
+        if (!cand) {
+            q += k;
+            continue;
+        }
+        uint8_t f2;
         uint32_t n, len, nops;
         int err;
-        uint64_t hs = header_any(s, s->buf, &flags, &n);
-        if (hs >= seq && (flags & F_END) && check(s, hs, q, s->other_end, false, &n, &len, &nops, &f2, &err) == WHOLE) {
-            msg(s, "corrupt: commit ", hs, " at sector ", q, " is newer than the log in use (a region's start is damaged)");
+        if (check(s, cand, cq, s->other_end, false, &n, &len, &nops, &f2, &err) == WHOLE) {
+            msg(s, "corrupt: commit ", cand, " at sector ", cq, " is newer than the log in use (a region's start is damaged)");
             return STORE_E_CORRUPT;
         }
+        q = cq + 1;                        /* check() used the buffer: read on from the next sector */
     }
     if (torn) {
         /* scrub it, so the next commit's sectors are never mistaken for it */

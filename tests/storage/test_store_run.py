@@ -2,7 +2,8 @@
 """The default system on a kept disk (what `make run` does), driven at the
 serial door as a person would: set up the operator password, leave QEMU,
 boot again on the same image: setup is closed, the same password logs in;
-add an account and an SSH key, leave, boot again: both are there. Then an
+add an account and an SSH key, leave, boot again: both are there, and
+the audit trail holds the last boot's events. Then an
 empty disk (FRESH=1) asks for setup again."""
 import os
 import re
@@ -80,6 +81,11 @@ def main():
                 re.search(r"^  carol +active +guest +1 key$", out, re.M) is not None and
                 ("      " + KEY + "\n") in out and re.search(r"^  admin +active +operator,guest", out, re.M) is not None,
                 out)
+        out = d.cmd("admin", "audit 30")
+        c.check("after a reboot the audit trail holds the last boot's events (the account and key added, "
+                "the refused and the good login)",
+                all(re.search(p, out) for p in (r"account-add ok by carol", r"key-add ok by carol",
+                                                 r"login-denied password-wrong", r"login ok")), out)
         d.exit("admin")
     finally:
         leave(g, logs)
