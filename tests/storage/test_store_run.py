@@ -90,6 +90,21 @@ def main():
     finally:
         leave(g, logs)
 
+    # a damaged disk: the store says where, nothing crashes, and setup cannot take over the system
+    with open(img, "r+b") as f:
+        f.seek(1 * 512 + 100)                # the padding of commit 1, the empty first snapshot
+        f.write(b"\x5a")
+    g, d = boot(img)
+    try:
+        c.check("a damaged disk is reported with where the damage is",
+                re.search(r"store: corrupt: commit 1 at sector 1 fails its checksum", g.text()) is not None)
+        c.check("setup on a damaged disk is refused (nothing is kept, nobody takes over)", d.setup(PASSWORD) == "refused")
+        c.check("the system carries on: a guest session still opens", d.login("guest") is None)
+        d.exit("guest")
+        c.check("no process was killed", not re.search(r"killed|panic", g.text()))
+    finally:
+        leave(g, logs)
+
     os.unlink(img)                          # FRESH=1
     with open(img, "wb") as f:
         f.truncate(8 << 20)
