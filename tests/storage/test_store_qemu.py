@@ -121,7 +121,9 @@ def main():
     c.check("and namespaces stay apart", has(log, r"^SP check isolation acct-get-secret=1$"))
 
     # 2. kill QEMU at a random moment during a stream of commits
-    rnd = random.Random(int(os.environ.get("STORE_KILL_SEED", str(int(time.time())))))
+    seed = int(os.environ.get("STORE_KILL_SEED", str(int(time.time()))))
+    print(f"  kill runs: {KILL_RUNS}, STORE_KILL_SEED={seed}")
+    rnd = random.Random(seed)
     compacted = 0
     for run in range(KILL_RUNS):
         torn = run == KILL_RUNS - 1
