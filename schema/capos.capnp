@@ -294,8 +294,9 @@ enum CredentialResult {
   backoff @3;             # too many failures: try again after retryAfterMs
 }
 
-# Local accounts (RAM-backed for now, seeded from the service's manifest
-# args): status and the profiles each may take.
+# Local accounts (kept in the store when the service holds a Store
+# namespace, else in RAM; the manifest args seed an empty one): status and
+# the profiles each may take.
 interface AccountStore @0x8cd2fa3231816631 {
   lookup @0 (principal :Text) -> (found :Bool, status :AccountStatus, profiles :List(Text), keys :List(Data));
   # keys: the account's authorized Ed25519 public keys (32 bytes each)
@@ -730,4 +731,60 @@ interface SshHostKey @0xd3a1c6b58e2f7049 {
   # ssh-keygen -l prints it.
   signExchangeHash @1 (hash :Data) -> (signature :Data);
   # hash: exactly 32 bytes; signature: the 64-byte pure Ed25519 signature.
+}
+
+# ---- Storage (user/virtio-blk, user/store) ----
+# A disk of fixed-size sectors: what a block driver (user/virtio-blk)
+# exports and the store (user/store) consumes. Data travels in the call's
+# params and results, so one call moves at most maxSectors sectors (info).
+enum BlockError {
+  none @0;
+  outOfRange @1;      # a sector past the end of the disk (nothing was done)
+  badArgument @2;     # count 0 or above maxSectors, data not whole sectors
+  ioError @3;         # the device reported an error
+  unsupported @4;     # the device cannot do this (flush without the feature)
+}
+
+interface BlockDevice @0xd861330a0a8fe3ba {
+  info @0 () -> (sectors :UInt64, sectorSize :UInt32, maxSectors :UInt32, flush :Bool);
+  # The disk's size in sectors, the sector size (512), the most sectors one
+  # read or write moves, and whether flush reaches stable storage.
+  read @1 (sector :UInt64, count :UInt32) -> (data :Data, error :BlockError);
+  write @2 (sector :UInt64, data :Data) -> (error :BlockError);
+  # Answers once the device has completed the write (not yet durable: flush).
+  flush @3 () -> (error :BlockError);
+  # Answers once every completed write is on stable storage.
+}
+
+# The store (user/store, format in lib/store): one Store cap per namespace.
+# Each export of the store service is a namespace named like the export;
+# the manifest grants each client service its own, and a cap reaches only
+# the keys of its namespace.
+enum StoreError {
+  none @0;
+  notFound @1;
+  tooBig @2;          # a key over 64 bytes, a value over 1024, a commit over 64 ops or 7896 bytes
+  full @3;            # the disk (or the key table) has no room: nothing was written
+  failed @4;          # a write failed: the store takes no more commits until restarted
+  corrupt @5;         # the disk's contents are damaged (the store's log says where)
+  badArgument @6;     # an empty key
+  ioError @7;         # the disk failed a read
+}
+
+struct StoreOp @0xce471ef6bb7c08a1 {
+  key @0 :Data;
+  value @1 :Data;
+  delete @2 :Bool;    # remove key (value ignored)
+}
+
+interface Store @0x95220215056d17f9 {
+  get @0 (key :Data) -> (value :Data, error :StoreError);
+  commit @1 (ops :List(StoreOp)) -> (error :StoreError);
+  # All the ops or none; answers none once they are on stable storage.
+  list @2 (cursor :UInt32) -> (keys :List(Data), cursor :UInt32);
+  # The namespace's keys, some at a time: start at cursor 0, call again
+  # with the answer's cursor until it is 0.
+  info @3 () -> (keys :UInt32, commits :UInt64, freeSectors :UInt64, state :StoreError);
+  # keys in this namespace; commits replayed and made since boot across all
+  # namespaces; state: none, or why the store refuses calls.
 }

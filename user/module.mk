@@ -23,6 +23,8 @@ EXTRA_netstack := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/net
 # the shell's agent mode hashes what it audits (keyed, never the content)
 EXTRA_capos-shell := $(BUILD)/uobj/lib/siphash/siphash.c.o
 # init also validates the boot manifest
+# the store links lib/store
+EXTRA_store := $(BUILD)/uobj/lib/store/store.c.o
 EXTRA_init  := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/manifest/*.c))
 $(BUILD)/uobj/user/init/%.c.o: USER_CFLAGS += -Ilib/manifest
 $(BUILD)/uobj/lib/manifest/%.c.o: USER_CFLAGS += -Ilib/manifest -Ilib/fmt

@@ -1,8 +1,14 @@
 # QEMU proofs of the boot issue, and `make run`.
 .PHONY: run test-boot-ring test-boot-run
+# The system disk: created empty on first use and kept (accounts, keys and
+# the audit trail survive); FRESH=1 starts from an empty one.
+DISK    ?= $(BUILD)/disk.img
+DISK_MB ?= 8
 run: setup all
+	@if [ -n "$(FRESH)" ]; then rm -f $(DISK); fi
+	@if [ ! -f $(DISK) ]; then truncate -s $(DISK_MB)M $(DISK) && echo "capOS: a new empty disk, $(DISK)"; fi
 	@echo "capOS: booting in QEMU. Ctrl-A X leaves QEMU; Ctrl-A H lists the other keys."
-	@CAPOS_NET=user ./scripts/qemu $(KERNEL_BIN) $(BOOTPKG)
+	@CAPOS_NET=user CAPOS_DISK=$(DISK) ./scripts/qemu $(KERNEL_BIN) $(BOOTPKG)
 
 ## test-boot-ring               QEMU: the ring, faults and preemption (proof mode ring)
 test-boot-ring: all

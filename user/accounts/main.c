@@ -13,6 +13,12 @@
  * an authorized key as ssh-keygen writes it. Every change and every
  * refusal goes to the audit log (grant "audit"); the account's principal
  * is named for a change only.
+ *
+ * With a "store" cap (a Store namespace of user/store) the accounts are
+ * durable: each is the key "acct:<principal>", loaded at start (the args
+ * seed a store that holds no account yet, in one commit); a change is
+ * answered only once committed, and a commit that fails fails the call and
+ * changes nothing. Without one, RAM only.
  */
 #include "rt/capos.h"
 #include <sodium.h>
@@ -28,6 +34,83 @@ struct account {
 };
 static struct account accts[MAX];
 static uint32_t naccts;
+
+/* ---- the store ---- */
+
+#define REC_VERSION 1
+static uint32_t store = ~0u;
+
+/* Add account a's record to the ops of a commit being built. */
+static void rec_op(capnp_lbuilder l, uint32_t i, const struct account *a)
+{
+    char key[32] = "acct:";
+    size_t plen = strlen(a->principal);
+    memcpy(key + 5, a->principal, plen);
+    uint8_t val[1 + sizeof *a];
+    val[0] = REC_VERSION;
+    memcpy(val + 1, a, sizeof *a);
+    capos_StoreOp_builder o = capos_StoreOp_list_at(l, i);
+    capos_StoreOp_set_key(o, key, 5 + plen);
+    capos_StoreOp_set_value(o, val, sizeof val);
+}
+
+/* Commit the records of accounts[0..n) in one commit (true without a store). */
+static bool save(const struct account *const *list, uint32_t n)
+{
+    if (store == ~0u || n == 0)
+        return true;
+    RT_BUFS(b, 4096, 128);
+    capnp_client cl = RT_CLIENT(store);
+    capnp_call call;
+    capos_Store_commit_Params_builder p = capos_Store_commit_start(&call, &cl, &b);
+    capnp_lbuilder l = capos_Store_commit_Params_init_ops(p, n);
+    for (uint32_t i = 0; i < n; i++)
+        rec_op(l, i, list[i]);
+    capos_Store_commit_Results_reader r;
+    int e = capos_Store_commit_send(&call, &r);
+    return e == 0 && capos_Store_commit_Results_get_error(r) == capos_StoreError_none;
+}
+
+static bool save_one(const struct account *a) { return save(&a, 1); }
+
+/* Load every account the store holds; false if the store does not answer. */
+static bool load(void)
+{
+    uint32_t cursor = 0;
+    do {
+        RT_BUFS(b, 128, 4096);
+        capnp_client cl = RT_CLIENT(store);
+        capnp_call call;
+        capos_Store_list_Results_reader lr;
+        if (capos_Store_list(&cl, &b, &call, cursor, &lr))
+            return false;
+        capnp_list keys = capos_Store_list_Results_get_keys(lr);
+        cursor = capos_Store_list_Results_get_cursor(lr);
+        for (uint32_t i = 0; i < keys.count && naccts < MAX; i++) {
+            capnp_data k = capnp_list_data(keys, i);
+            if (k.len <= 5 || memcmp(k.ptr, "acct:", 5))
+                continue;
+            RT_BUFS(g, 128, 1024);
+            capnp_client gc = RT_CLIENT(store);
+            capnp_call gcall;               /* the list's call still backs `keys` */
+            capos_Store_get_Results_reader gr;
+            if (capos_Store_get(&gc, &g, &gcall, k.ptr, k.len, &gr) || capos_Store_get_Results_get_error(gr))
+                continue;
+            capnp_data v = capos_Store_get_Results_get_value(gr);
+            struct account a;
+            if (v.len != 1 + sizeof a || v.ptr[0] != REC_VERSION)
+                continue;
+            memcpy(&a, v.ptr + 1, sizeof a);
+            a.principal[sizeof a.principal - 1] = 0;
+            if (a.nprofiles > 4 || a.nkeys > 4 || strlen(a.principal) != k.len - 5)
+                continue;
+            for (uint32_t q = 0; q < 4; q++)
+                a.profiles[q][sizeof a.profiles[q] - 1] = 0;
+            accts[naccts++] = a;
+        }
+    } while (cursor);
+    return true;
+}
 
 /* "ssh-ed25519:BASE64" (the SSH wire blob: string "ssh-ed25519", string
  * key) or BASE64 of the 32 raw bytes; false if it is neither. */
@@ -249,7 +332,7 @@ static int do_add(void *self, capos_AccountAdmin_add_Params_reader p, capos_Acco
         res = capos_AdminResult_full;
     char name[24] = "";
     if (res == capos_AdminResult_ok) {
-        struct account *a = &accts[naccts++];
+        struct account *a = &accts[naccts];
         memset(a, 0, sizeof *a);
         memcpy(a->principal, who.str, who.len);
         a->status = capos_AccountStatus_active;
@@ -257,6 +340,11 @@ static int do_add(void *self, capos_AccountAdmin_add_Params_reader p, capos_Acco
             capnp_text t = capnp_list_text(pl, i);
             memcpy(a->profiles[a->nprofiles++], t.str, t.len);
         }
+        if (!save_one(a)) {
+            memset(a, 0, sizeof *a);
+            return CAP_ERR_INVOKE_FAILED;                  /* not durable: no account */
+        }
+        naccts++;
         strlcpy(name, a->principal, sizeof name);
     }
     capos_AccountAdmin_add_Results_set_result(r, audited("account-add", res, name));
@@ -271,8 +359,13 @@ static int do_set_status(void *self, capos_AccountAdmin_setStatus_Params_reader 
     uint16_t res = !a ? capos_AdminResult_notFound : st > capos_AccountStatus_recoveryOnly ? capos_AdminResult_badName
                                                                                        : capos_AdminResult_ok;
     static const char *const events[] = { "account-enable", "account-disable", "account-lock", "account-recovery-only" };
-    if (res == capos_AdminResult_ok)
-        a->status = st;
+    if (res == capos_AdminResult_ok) {
+        struct account t = *a;
+        t.status = st;
+        if (!save_one(&t))
+            return CAP_ERR_INVOKE_FAILED;                  /* not durable: unchanged */
+        *a = t;
+    }
     capos_AccountAdmin_setStatus_Results_set_result(
         r, audited(st <= capos_AccountStatus_recoveryOnly ? events[st] : "account-status", res, a ? a->principal : ""));
     return CAPNP_OK;
@@ -292,8 +385,13 @@ static int do_add_key(void *self, capos_AccountAdmin_addKey_Params_reader p, cap
             res = capos_AdminResult_keyExists;
     if (res == capos_AdminResult_ok && a->nkeys == 4)
         res = capos_AdminResult_full;
-    if (res == capos_AdminResult_ok)
-        memcpy(a->keys[a->nkeys++], key, 32);
+    if (res == capos_AdminResult_ok) {
+        struct account t = *a;
+        memcpy(t.keys[t.nkeys++], key, 32);
+        if (!save_one(&t))
+            return CAP_ERR_INVOKE_FAILED;                  /* not durable: unchanged */
+        *a = t;
+    }
     capos_AccountAdmin_addKey_Results_set_result(r, audited("key-add", res, a ? a->principal : ""));
     return CAPNP_OK;
 }
@@ -311,8 +409,13 @@ static int do_remove_key(void *self, capos_AccountAdmin_removeKey_Params_reader 
     else
         for (uint32_t k = 0; k < a->nkeys; k++)
             if (!memcmp(a->keys[k], key, 32)) {
-                memmove(a->keys[k], a->keys[k + 1], (a->nkeys - k - 1) * 32);
-                a->nkeys--;
+                struct account t = *a;
+                memmove(t.keys[k], t.keys[k + 1], (t.nkeys - k - 1) * 32);
+                memset(t.keys[t.nkeys - 1], 0, 32);
+                t.nkeys--;
+                if (!save_one(&t))
+                    return CAP_ERR_INVOKE_FAILED;          /* not durable: unchanged */
+                *a = t;
                 res = capos_AdminResult_ok;
                 break;
             }
@@ -334,7 +437,23 @@ int main(void)
     int64_t admin = rt_capset_lookup("admin"), au = rt_capset_lookup("audit");
     if (au >= 0)
         audit = (uint32_t)au;
-    seed(rt_capset->args);
+    int64_t sc = rt_capset_find("store", capos_Store_ID);
+    if (sc >= 0) {
+        store = (uint32_t)sc;
+        if (!load())
+            printf("accounts: the store does not answer\n");
+    }
+    if (naccts == 0) {
+        seed(rt_capset->args);
+        const struct account *all[MAX];
+        for (uint32_t i = 0; i < naccts; i++)
+            all[i] = &accts[i];
+        for (uint32_t i = 0; i < naccts; i += 8)            /* what one call's params hold */
+            if (!save(all + i, naccts - i < 8 ? naccts - i : 8))
+                printf("accounts: cannot keep the seeded accounts\n");
+    } else {
+        printf("accounts: %u accounts loaded from the store\n", naccts);
+    }
     struct rt_incoming in;
     if (admin < 0)                                 /* no admin export: the store alone */
         return rt_serve_forever(owner, capos_AccountStore_dispatch_any, &server, &in);

@@ -6,6 +6,13 @@
  * Each record keeps who wrote it (the kernel's caller reference) and when.
  * The newest 256 are kept; older ones are counted as dropped. Reading back
  * is for the operator profile only, which the endpoint discloses.
+ *
+ * With a "store" cap (a Store namespace of user/store) the trail survives a
+ * reboot: each record is committed (key "rec:N", N its slot, with the next
+ * sequence number in the same commit) before the call is answered, and
+ * the newest KEEP are loaded at start. Times and caller references are
+ * those of the boot that wrote them. A record the store refuses is kept in
+ * RAM and counted (the log says so once).
  */
 #include "rt/capos.h"
 
@@ -20,6 +27,78 @@ struct rec {
 static struct rec log_[KEEP];
 static uint64_t next_seq = 1;
 static struct rt_incoming rx;
+
+#define REC_VERSION 1
+static uint32_t store = ~0u;
+static uint64_t unkept;
+
+static void slot_key(uint64_t seq, char *key) { fmt_snprintf(key, 12, "rec:%03u", (unsigned)(seq % KEEP)); }
+
+/* Commit record x and the next sequence number together. */
+static bool keep(const struct rec *x)
+{
+    if (store == ~0u)
+        return true;
+    char key[12];
+    slot_key(x->seq, key);
+    uint8_t val[1 + sizeof *x];
+    val[0] = REC_VERSION;
+    memcpy(val + 1, x, sizeof *x);
+    RT_BUFS(b, 1024, 128);
+    capnp_client cl = RT_CLIENT(store);
+    capnp_call call;
+    capos_Store_commit_Params_builder p = capos_Store_commit_start(&call, &cl, &b);
+    capnp_lbuilder l = capos_Store_commit_Params_init_ops(p, 2);
+    capos_StoreOp_builder o = capos_StoreOp_list_at(l, 0);
+    capos_StoreOp_set_key(o, key, strlen(key));
+    capos_StoreOp_set_value(o, val, sizeof val);
+    o = capos_StoreOp_list_at(l, 1);
+    capos_StoreOp_set_key(o, "next", 4);
+    capos_StoreOp_set_value(o, &next_seq, sizeof next_seq);
+    capos_Store_commit_Results_reader r;
+    int e = capos_Store_commit_send(&call, &r);
+    return e == 0 && capos_Store_commit_Results_get_error(r) == capos_StoreError_none;
+}
+
+static int sget(const char *key, void *out, uint32_t cap)
+{
+    RT_BUFS(b, 128, 1024);
+    capnp_client cl = RT_CLIENT(store);
+    capnp_call call;
+    capos_Store_get_Results_reader r;
+    if (capos_Store_get(&cl, &b, &call, key, strlen(key), &r) || capos_Store_get_Results_get_error(r))
+        return -1;
+    capnp_data d = capos_Store_get_Results_get_value(r);
+    if (d.len != cap)
+        return -1;
+    memcpy(out, d.ptr, d.len);
+    return 0;
+}
+
+/* Load the newest KEEP records the store holds. */
+static void load(void)
+{
+    uint64_t next = 0;
+    if (sget("next", &next, sizeof next) || next < 1)
+        return;
+    next_seq = next;
+    uint32_t n = 0;
+    for (uint64_t seq = next > KEEP ? next - KEEP : 1; seq < next; seq++) {
+        char key[12];
+        slot_key(seq, key);
+        uint8_t val[1 + sizeof(struct rec)];
+        struct rec x;
+        if (sget(key, val, sizeof val) || val[0] != REC_VERSION)
+            continue;
+        memcpy(&x, val + 1, sizeof x);
+        if (x.seq != seq)
+            continue;
+        x.event[CODE - 1] = x.reason[CODE - 1] = x.principal[sizeof x.principal - 1] = 0;
+        log_[seq % KEEP] = x;
+        n++;
+    }
+    printf("audit: %u records loaded from the store, the next is %lu\n", n, next_seq);
+}
 
 static bool code_ok(capnp_text t)
 {
@@ -64,6 +143,8 @@ static int add(capnp_text ev, capnp_text rs, uint64_t session, capnp_text pr, ui
     memcpy(x->principal, pr.str, pr.len);
     x->principal[pr.len] = 0;
     *seq = x->seq;
+    if (!keep(x) && unkept++ == 0)
+        printf("audit: the store refused a record: records are kept in memory only\n");
     return CAPNP_OK;
 }
 
@@ -121,5 +202,10 @@ static const capos_AuditLog_server server = { .record = do_record, .tail = do_ta
 int main(void)
 {
     uint32_t owner = rt_capset_require("log");
+    int64_t sc = rt_capset_find("store", capos_Store_ID);
+    if (sc >= 0) {
+        store = (uint32_t)sc;
+        load();
+    }
     return rt_serve_forever(owner, capos_AuditLog_dispatch_any, &server, &rx);
 }

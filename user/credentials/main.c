@@ -9,6 +9,11 @@
  * long as for a real one. After 3 failures an account backs off for 1 s,
  * doubling up to 60 s. Nothing here prints or returns a verifier or a
  * password; the copies in our memory are wiped after use.
+ *
+ * With a "store" cap (a Store namespace of user/store) the verifiers are
+ * durable: each is the key "cred:<principal>", loaded at start; setup and
+ * change answer only once the new verifier is committed (a commit that
+ * fails fails the call and changes nothing). Without one, RAM only.
  */
 #include "rt/capos.h"
 #include <sodium.h>
@@ -28,6 +33,68 @@ struct cred {
 static struct cred creds[MAX_ACCOUNTS];
 static uint32_t ncreds;
 static char dummy[crypto_pwhash_STRBYTES];
+
+static uint32_t store = ~0u;
+
+/* Commit who's verifier to the store (true without a store). */
+static bool persist(const char *principal, const char *verifier)
+{
+    if (store == ~0u)
+        return true;
+    char key[40] = "cred:";
+    size_t plen = strlen(principal);
+    memcpy(key + 5, principal, plen);
+    RT_BUFS(b, 512, 128);
+    capnp_client cl = RT_CLIENT(store);
+    capnp_call call;
+    capos_Store_commit_Params_builder p = capos_Store_commit_start(&call, &cl, &b);
+    capnp_lbuilder l = capos_Store_commit_Params_init_ops(p, 1);
+    capos_StoreOp_builder o = capos_StoreOp_list_at(l, 0);
+    capos_StoreOp_set_key(o, key, 5 + plen);
+    capos_StoreOp_set_value(o, verifier, strlen(verifier));
+    capos_Store_commit_Results_reader r;
+    int e = capos_Store_commit_send(&call, &r);
+    sodium_memzero(b_p, sizeof b_p);
+    return e == 0 && capos_Store_commit_Results_get_error(r) == capos_StoreError_none;
+}
+
+/* Load every verifier the store holds. */
+static void load(void)
+{
+    uint32_t cursor = 0;
+    do {
+        RT_BUFS(b, 128, 4096);
+        capnp_client cl = RT_CLIENT(store);
+        capnp_call call;
+        capos_Store_list_Results_reader lr;
+        if (capos_Store_list(&cl, &b, &call, cursor, &lr)) {
+            printf("credentials: the store does not answer\n");
+            return;
+        }
+        capnp_list keys = capos_Store_list_Results_get_keys(lr);
+        cursor = capos_Store_list_Results_get_cursor(lr);
+        for (uint32_t i = 0; i < keys.count && ncreds < MAX_ACCOUNTS; i++) {
+            capnp_data k = capnp_list_data(keys, i);
+            if (k.len <= 5 || k.len - 5 >= sizeof creds[0].principal || memcmp(k.ptr, "cred:", 5))
+                continue;
+            RT_BUFS(g, 128, 512);
+            capnp_client gc = RT_CLIENT(store);
+            capnp_call gcall;               /* the list's call still backs `keys` */
+            capos_Store_get_Results_reader gr;
+            if (capos_Store_get(&gc, &g, &gcall, k.ptr, k.len, &gr) || capos_Store_get_Results_get_error(gr))
+                continue;
+            capnp_data v = capos_Store_get_Results_get_value(gr);
+            if (v.len == 0 || v.len >= crypto_pwhash_STRBYTES)
+                continue;
+            struct cred *c = &creds[ncreds++];
+            memset(c, 0, sizeof *c);
+            memcpy(c->principal, k.ptr + 5, k.len - 5);
+            memcpy(c->verifier, v.ptr, v.len);
+            sodium_memzero(g_r, sizeof g_r);
+        }
+    } while (cursor);
+    printf("credentials: %u verifiers loaded from the store\n", ncreds);
+}
 
 static struct cred *find(capnp_text p)
 {
@@ -103,10 +170,17 @@ static int do_change(void *self, capos_CredentialStore_change_Params_reader p, c
     }
     uint16_t result = check(who, old, &retry);
     struct cred *c = find(who);
-    if (result == capos_CredentialResult_ok && (!c || crypto_pwhash_str(c->verifier, pw, strlen(pw), OPS, MEM) != 0))
+    char fresh[crypto_pwhash_STRBYTES];
+    bool stored = true;
+    if (result == capos_CredentialResult_ok && (!c || crypto_pwhash_str(fresh, pw, strlen(pw), OPS, MEM) != 0))
         result = capos_CredentialResult_wrongPassword;            /* cannot happen: kept closed */
+    else if (result == capos_CredentialResult_ok && (stored = persist(c->principal, fresh)))
+        memcpy(c->verifier, fresh, sizeof fresh);
+    sodium_memzero(fresh, sizeof fresh);
     sodium_memzero(old, sizeof old);
     sodium_memzero(pw, sizeof pw);
+    if (!stored)
+        return CAP_ERR_INVOKE_FAILED;                              /* not durable: unchanged */
     capos_CredentialStore_change_Results_set_result(r, result);
     capos_CredentialStore_change_Results_set_retryAfterMs(r, retry);
     return CAPNP_OK;
@@ -123,8 +197,14 @@ static int do_setup(void *self, capos_CredentialStore_setup_Params_reader p, cap
     if (ncreds == 0 && crypto_pwhash_str(creds[0].verifier, pw, strlen(pw), OPS, MEM) == 0) {
         memcpy(creds[0].principal, who.str, who.len);
         creds[0].principal[who.len] = 0;
-        ncreds = 1;
-        created = true;
+        if (persist(creds[0].principal, creds[0].verifier)) {
+            ncreds = 1;
+            created = true;
+        } else {
+            sodium_memzero(&creds[0], sizeof creds[0]);
+            sodium_memzero(pw, sizeof pw);
+            return CAP_ERR_INVOKE_FAILED;                          /* not durable: still empty */
+        }
     }
     sodium_memzero(pw, sizeof pw);
     capos_CredentialStore_setup_Results_set_created(r, created);
@@ -149,6 +229,11 @@ int main(void)
     if (crypto_pwhash_str(dummy, seed, sizeof seed, OPS, MEM) != 0)
         return 3;
     sodium_memzero(seed, sizeof seed);
+    int64_t sc = rt_capset_find("store", capos_Store_ID);
+    if (sc >= 0) {
+        store = (uint32_t)sc;
+        load();
+    }
     static uint8_t buf[2048] __attribute__((aligned(8)));
     struct rt_incoming in;
     for (;;) {

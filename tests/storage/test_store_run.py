@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""The default system on a kept disk (what `make run` does), driven at the
+serial door as a person would: set up the operator password, leave QEMU,
+boot again on the same image: setup is closed, the same password logs in;
+add an account and an SSH key, leave, boot again: both are there, and
+the audit trail holds the last boot's events. Then an
+empty disk (FRESH=1) asks for setup again."""
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
+from capos_qemu import Checks, Guest  # noqa: E402
+from door import Door  # noqa: E402
+
+PASSWORD = "durable-horse-7"
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
+
+
+def boot(img):
+    os.environ["CAPOS_DISK"] = img
+    try:
+        g = Guest()
+    finally:
+        del os.environ["CAPOS_DISK"]
+    g.wait_for(r"^login: ", 60)
+    g.wait_for(r"store: (formatted|recovered|corrupt).*\n", 60)
+    g.send("\r")                             # a fresh prompt after the services' log lines
+    g.wait_for(r"^login: \Z", 30)
+    return g, Door(g)
+
+
+def leave(g, logs):
+    g.send(b"\x01x")                          # Ctrl-A X
+    g.wait_exit(30)
+    logs.append(g.text())
+
+
+def main():
+    c = Checks("store-run")
+    tmp = tempfile.mkdtemp(prefix="capos-run-disk-")
+    img = os.path.join(tmp, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(8 << 20)
+    logs = []
+
+    g, d = boot(img)
+    try:
+        c.check("a new disk is formatted at the first boot", "store: formatted a blank disk" in g.text())
+        c.check("setup sets the first operator password", d.setup(PASSWORD) == "done")
+        d.at_login()
+    finally:
+        leave(g, logs)
+
+    g, d = boot(img)
+    try:
+        c.check("the second boot recovers the store", re.search(r"store: recovered \d+ commits", g.text()) is not None)
+        d.at_login()
+        mark = len(g.text())
+        g.send("setup\r")
+        g.wait_for(r"^setup: .*\n", 30, since=mark)
+        c.check("setup is closed after the reboot",
+                re.search(r"^setup: an operator credential exists already$", g.text()[mark:], re.M) is not None)
+        out = d.login("admin", pw="wrong", expect_shell=False)
+        c.check("a wrong password is refused after the reboot", "login incorrect" in out)
+        d.login("admin", pw=PASSWORD)
+        c.check("the same password logs in after the reboot", True)
+        c.check("useradd carol", d.cmd("admin", "useradd carol guest").strip() == "useradd: added (active)")
+        c.check("keyadd carol", d.cmd("admin", "keyadd carol " + KEY + " carol@laptop").strip() == "keyadd: key authorized")
+        d.exit("admin")
+    finally:
+        leave(g, logs)
+
+    g, d = boot(img)
+    try:
+        d.login("admin", pw=PASSWORD)
+        out = d.cmd("admin", "accounts")
+        c.check("after a reboot the added account and its SSH key are there",
+                re.search(r"^  carol +active +guest +1 key$", out, re.M) is not None and
+                ("      " + KEY + "\n") in out and re.search(r"^  admin +active +operator,guest", out, re.M) is not None,
+                out)
+        out = d.cmd("admin", "audit 30")
+        c.check("after a reboot the audit trail holds the last boot's events (the account and key added, "
+                "the refused and the good login)",
+                all(re.search(p, out) for p in (r"account-add ok by carol", r"key-add ok by carol",
+                                                 r"login-denied password-wrong", r"login ok")), out)
+        d.exit("admin")
+    finally:
+        leave(g, logs)
+
+    # a damaged disk: the store says where, nothing crashes, and setup cannot take over the system
+    with open(img, "r+b") as f:
+        f.seek(1 * 512 + 100)                # the padding of commit 1, the empty first snapshot
+        f.write(b"\x5a")
+    g, d = boot(img)
+    try:
+        c.check("a damaged disk is reported with where the damage is",
+                re.search(r"store: corrupt: commit 1 at sector 1 fails its checksum", g.text()) is not None)
+        c.check("setup on a damaged disk is refused (nothing is kept, nobody takes over)", d.setup(PASSWORD) == "refused")
+        c.check("the system carries on: a guest session still opens", d.login("guest") is None)
+        d.exit("guest")
+        c.check("no process was killed", not re.search(r"killed|panic", g.text()))
+    finally:
+        leave(g, logs)
+
+    os.unlink(img)                          # FRESH=1
+    with open(img, "wb") as f:
+        f.truncate(8 << 20)
+    g, d = boot(img)
+    try:
+        d.at_login()
+        g.send("setup\r")
+        g.wait_for(r"^password: ", 20)
+        c.check("an empty disk asks for setup again", True)
+    finally:
+        leave(g, logs)
+    transcript = "\n=====\n".join(logs)
+    c.check("no password in the transcript", PASSWORD not in transcript)
+    c.done(transcript)
+
+
+if __name__ == "__main__":
+    main()
