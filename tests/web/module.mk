@@ -1,0 +1,48 @@
+# tests/web: lib/http and lib/ws's tests.  unit/ (the libraries in memory,
+# hostile tables fed whole and byte by byte), fuzz/ (libFuzzer, seeds in the
+# tree), the freestanding check, and real peers (curl, Python websockets,
+# headless Chromium, hostile raw clients) against host/web-devserver on loopback.
+WEB_T      := $(BUILD)/tests/web
+WEB_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+WEB_TEST_I := -Ilib/http -Ilib/ws
+WEB_FUZZ_TIME ?= 300
+WEB_FUZZ_SMOKE_TIME ?= 15
+
+$(WEB_T):
+	@mkdir -p $@
+
+# Unit tests run under ASan/UBSan.
+$(WEB_T)/test_http: tests/web/unit/test_http.c $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -O1 $(WEB_SAN) $(WEB_TEST_I) tests/web/unit/test_http.c $(HTTP_LIB_SRCS) -o $@
+
+.PHONY: test-http-unit
+## test-http-unit               lib/http: valid requests, smuggling/limit/timeout tables (ASan/UBSan)
+test-http-unit: $(WEB_T)/test_http
+	$(call say,TEST,$@)$(WEB_T)/test_http
+HOST_TESTS += test-http-unit
+
+# libFuzzer targets: a short smoke in `make test`, `make fuzz-http` for long runs.
+$(WEB_T)/fuzz_http: tests/web/fuzz/fuzz_http.c $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WEB_TEST_I) tests/web/fuzz/fuzz_http.c $(HTTP_LIB_SRCS) -o $@
+
+.PHONY: test-http-fuzz fuzz-http
+## test-http-fuzz               a short libFuzzer run of lib/http
+test-http-fuzz: $(WEB_T)/fuzz_http
+	@rm -rf $(WEB_T)/fuzz-http-corpus && mkdir -p $(WEB_T)/fuzz-http-corpus
+	$(call say,TEST,$@)$(WEB_T)/fuzz_http -max_total_time=$(WEB_FUZZ_SMOKE_TIME) -seed=1 -max_len=4096 -print_final_stats=1 \
+	    $(WEB_T)/fuzz-http-corpus tests/web/fuzz/seeds-http 2>$(WEB_T)/fuzz-http.log || { tail -60 $(WEB_T)/fuzz-http.log; exit 1; }
+	@grep -E "stat::number_of_executed_units" $(WEB_T)/fuzz-http.log | tail -1
+	@echo "http fuzz smoke: 1 passed, 0 failed"
+HOST_TESTS += test-http-fuzz
+
+## fuzz-http                    a long libFuzzer run of lib/http (WEB_FUZZ_TIME=seconds)
+fuzz-http: $(WEB_T)/fuzz_http
+	@mkdir -p $(WEB_T)/fuzz-http-long
+	$(call say,TEST,$@)$(WEB_T)/fuzz_http -max_total_time=$(WEB_FUZZ_TIME) -max_len=16384 $(WEB_T)/fuzz-http-long tests/web/fuzz/seeds-http
+
+.PHONY: test-web-freestanding
+## test-web-freestanding        lib/http and lib/ws need only what the guest provides
+test-web-freestanding:
+	@./tests/web/check_freestanding.sh $(BUILD)/web/freestanding $(WEB_FREESTANDING_LIBS)
+HOST_TESTS += test-web-freestanding
+WEB_FREESTANDING_LIBS := http
