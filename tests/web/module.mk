@@ -45,4 +45,32 @@ fuzz-http: $(WEB_T)/fuzz_http
 test-web-freestanding:
 	@./tests/web/check_freestanding.sh $(BUILD)/web/freestanding $(WEB_FREESTANDING_LIBS)
 HOST_TESTS += test-web-freestanding
-WEB_FREESTANDING_LIBS := http
+WEB_FREESTANDING_LIBS := http ws
+
+# lib/ws
+$(WEB_T)/test_ws: tests/web/unit/test_ws.c $(WS_LIB_SRCS) $(WS_LIB_HDRS) $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -O1 $(WEB_SAN) $(WEB_TEST_I) tests/web/unit/test_ws.c $(WS_LIB_SRCS) $(HTTP_LIB_SRCS) $(BEARSSL_LIBS) -o $@
+
+.PHONY: test-ws-unit
+## test-ws-unit                 lib/ws: handshake, frames, hostile frame and UTF-8 tables, send queue (ASan/UBSan)
+test-ws-unit: $(WEB_T)/test_ws
+	$(call say,TEST,$@)$(WEB_T)/test_ws
+HOST_TESTS += test-ws-unit
+
+$(WEB_T)/fuzz_ws: tests/web/fuzz/fuzz_ws.c $(WS_LIB_SRCS) $(WS_LIB_HDRS) $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WEB_TEST_I) tests/web/fuzz/fuzz_ws.c $(WS_LIB_SRCS) $(HTTP_LIB_SRCS) $(BEARSSL_LIBS) -o $@
+
+.PHONY: test-ws-fuzz fuzz-ws
+## test-ws-fuzz                 a short libFuzzer run of lib/ws
+test-ws-fuzz: $(WEB_T)/fuzz_ws
+	@rm -rf $(WEB_T)/fuzz-ws-corpus && mkdir -p $(WEB_T)/fuzz-ws-corpus
+	$(call say,TEST,$@)$(WEB_T)/fuzz_ws -max_total_time=$(WEB_FUZZ_SMOKE_TIME) -seed=1 -max_len=4096 -print_final_stats=1 \
+	    $(WEB_T)/fuzz-ws-corpus tests/web/fuzz/seeds-ws 2>$(WEB_T)/fuzz-ws.log || { tail -60 $(WEB_T)/fuzz-ws.log; exit 1; }
+	@grep -E "stat::number_of_executed_units" $(WEB_T)/fuzz-ws.log | tail -1
+	@echo "ws fuzz smoke: 1 passed, 0 failed"
+HOST_TESTS += test-ws-fuzz
+
+## fuzz-ws                      a long libFuzzer run of lib/ws (WEB_FUZZ_TIME=seconds)
+fuzz-ws: $(WEB_T)/fuzz_ws
+	@mkdir -p $(WEB_T)/fuzz-ws-long
+	$(call say,TEST,$@)$(WEB_T)/fuzz_ws -max_total_time=$(WEB_FUZZ_TIME) -max_len=65536 $(WEB_T)/fuzz-ws-long tests/web/fuzz/seeds-ws
