@@ -74,3 +74,24 @@ HOST_TESTS += test-ws-fuzz
 fuzz-ws: $(WEB_T)/fuzz_ws
 	@mkdir -p $(WEB_T)/fuzz-ws-long
 	$(call say,TEST,$@)$(WEB_T)/fuzz_ws -max_total_time=$(WEB_FUZZ_TIME) -max_len=65536 $(WEB_T)/fuzz-ws-long tests/web/fuzz/seeds-ws
+
+# The interop harness drives a dev server built with ASan/UBSan (aborts on any finding).
+WEB_DEVSERVER_SAN := $(WEB_T)/web-devserver-asan
+
+$(WEB_DEVSERVER_SAN): host/web-devserver/main.c $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) $(WS_LIB_SRCS) $(WS_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(WEB_SAN) $(WEB_TEST_I) host/web-devserver/main.c $(WS_LIB_SRCS) $(HTTP_LIB_SRCS) $(BEARSSL_LIBS) -o $@
+
+# playwright-core from npm (tests/web/package-lock.json), driving /usr/bin/chromium; no browser download.
+WEB_NPM_STAMP := tests/web/node_modules/.capos-installed
+
+$(WEB_NPM_STAMP): tests/web/package.json tests/web/package-lock.json
+	$(call say,NPM,playwright-core)cd tests/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && touch node_modules/.capos-installed
+
+.PHONY: web-npm test-web-interop
+## web-npm                      install the browser test's npm tooling (playwright-core) under tests/web
+web-npm: $(WEB_NPM_STAMP)
+
+## test-web-interop             curl, Python websockets, headless Chromium and hostile clients against the dev server on loopback
+test-web-interop: $(WEB_DEVSERVER_SAN) $(WEB_NPM_STAMP)
+	$(call say,TEST,$@)$(PYTHON) tests/web/run_tests.py $(BUILD) $(WEB_DEVSERVER_SAN) tests/web
+HOST_TESTS += test-web-interop
