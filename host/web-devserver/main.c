@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "http.h"
 #include "ws.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -39,6 +41,7 @@ struct conn {
     uint8_t out[OUT_CAP];
     struct http_conn http;
     struct ws_conn ws;
+    struct tls_conn *tls;   /* NULL: plain HTTP */
 };
 
 static struct conn *conns[MAX_CONNS];
@@ -49,6 +52,9 @@ static struct http_config hcfg;
 static struct ws_config wcfg;
 static char host_a[64], host_b[64], origin_a[80], origin_b[80];
 static const char *hosts[3], *origins[3];
+static uint8_t tls_cert[4096], tls_key[32];
+static size_t tls_cert_len;
+static int tls_on;
 
 static uint64_t now_ms(void)
 {
@@ -62,6 +68,7 @@ static void drop(int i)
     struct conn *c = conns[i];
     if (c->file_fd >= 0) close(c->file_fd);
     close(c->fd);
+    free(c->tls);
     free(c);
     conns[i] = NULL;
 }
@@ -201,9 +208,10 @@ static void consume(struct conn *c, size_t n)
 
 static int pending_out(const struct conn *c)
 {
-    size_t wl = 0;
+    size_t wl = 0, tl = 0;
     if (c->mode == M_WS) ws_output(&c->ws, &wl);
-    return wl > 0 || c->out_len > c->out_off || c->file_left > 0;
+    if (c->tls) tls_net_out(c->tls, &tl);
+    return wl > 0 || tl > 0 || c->out_len > c->out_off || c->file_left > 0;
 }
 
 static void process_ws(struct conn *c)
@@ -267,6 +275,17 @@ static void accept_one(int lfd)
     c->fd = fd;
     c->id = next_id++;
     c->file_fd = -1;
+    if (tls_on) {
+        uint8_t seed[TLS_ENTROPY_LEN];
+        struct tls_config tc = { tls_cert, tls_cert_len, tls_key, sizeof tls_key, seed };
+        c->tls = malloc(sizeof *c->tls);
+        if (!c->tls || getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed || tls_server_init(c->tls, &tc)) {
+            free(c->tls);
+            free(c);
+            close(fd);
+            return;
+        }
+    }
     http_init(&c->http, &hcfg, now_ms());
     conns[slot] = c;
 }
@@ -293,6 +312,21 @@ static int flush(struct conn *c)
             p = c->out + c->out_off;
             n = c->out_len - c->out_off;
         }
+        if (c->tls) {
+            size_t k = n ? tls_app_out(c->tls, p, n) : 0;
+            if (from_ws) ws_output_done(&c->ws, k);
+            else c->out_off += k;
+            size_t m;
+            const uint8_t *q = tls_net_out(c->tls, &m);
+            if (m) {
+                ssize_t w = send(c->fd, q, m, MSG_NOSIGNAL);
+                if (w < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+                tls_net_out_done(c->tls, (size_t)w);
+                continue;
+            }
+            if (k == 0) return tls_state(c->tls) != TLS_FAILED;
+            continue;
+        }
         if (n == 0) return 1;
         ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
         if (w < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
@@ -300,6 +334,41 @@ static int flush(struct conn *c)
         else c->out_off += (size_t)w;
     }
 }
+
+/* decrypted bytes into the connection's input */
+static void pull_app(struct conn *c)
+{
+    while (c->tls && c->in_len < IN_CAP) {
+        size_t n;
+        const uint8_t *p = tls_app_in(c->tls, &n);
+        if (!n) return;
+        if (n > IN_CAP - c->in_len) n = IN_CAP - c->in_len;
+        memcpy(c->in + c->in_len, p, n);
+        c->in_len += n;
+        tls_app_in_done(c->tls, n);
+    }
+}
+
+static int want_read(struct conn *c)
+{
+    if (c->close_after || pending_out(c)) return 0;
+    if (!c->tls) return c->in_len < IN_CAP;
+    size_t room;
+    tls_net_in_buf(c->tls, &room);
+    return room > 0;
+}
+
+static int load_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    *len = fread(buf, 1, cap, f);
+    int ok = *len > 0 && *len < cap && !ferror(f);
+    fclose(f);
+    return ok ? 0 : -1;
+}
+
+static void skey_push(void *ctx, const void *d, size_t n) { br_skey_decoder_push(ctx, d, n); }
 
 int main(int argc, char **argv)
 {
@@ -313,6 +382,23 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--port-file")) opt_portfile = v;
         else if (!strcmp(a, "--header-timeout-ms")) hcfg.header_timeout_ms = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--max-body")) hcfg.max_body = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--tls-cert")) {
+            if (load_file(v, tls_cert, sizeof tls_cert, &tls_cert_len)) { perror(v); return 1; }
+            tls_on = 1;
+        } else if (!strcmp(a, "--tls-key")) {
+            static uint8_t der[4096];
+            size_t n;
+            br_skey_decoder_context dc;
+            if (load_file(v, der, sizeof der, &n)) { perror(v); return 1; }
+            br_skey_decoder_init(&dc);
+            skey_push(&dc, der, n);
+            const br_ec_private_key *k = br_skey_decoder_get_ec(&dc);
+            if (!k || k->curve != BR_EC_secp256r1 || k->xlen != 32) {
+                fprintf(stderr, "web-devserver: %s: not a P-256 private key (DER)\n", v);
+                return 1;
+            }
+            memcpy(tls_key, k->x, 32);
+        }
         else { fprintf(stderr, "web-devserver: unknown option %s\n", a); return 2; }
         i++;
     }
@@ -332,8 +418,9 @@ int main(int argc, char **argv)
     int port = ntohs(sa.sin_port);
     snprintf(host_a, sizeof host_a, "127.0.0.1:%d", port);
     snprintf(host_b, sizeof host_b, "localhost:%d", port);
-    snprintf(origin_a, sizeof origin_a, "http://127.0.0.1:%d", port);
-    snprintf(origin_b, sizeof origin_b, "http://localhost:%d", port);
+    const char *scheme = tls_on ? "https" : "http";
+    snprintf(origin_a, sizeof origin_a, "%s://127.0.0.1:%d", scheme, port);
+    snprintf(origin_b, sizeof origin_b, "%s://localhost:%d", scheme, port);
     hosts[0] = host_a; hosts[1] = host_b; hosts[2] = NULL;
     origins[0] = origin_a; origins[1] = origin_b; origins[2] = NULL;
     hcfg.hosts = hosts;
@@ -355,7 +442,7 @@ int main(int argc, char **argv)
             if (!c) continue;
             short ev = 0;
             if (pending_out(c)) ev |= POLLOUT;
-            else if (!c->close_after && c->in_len < IN_CAP) ev |= POLLIN;
+            else if (want_read(c)) ev |= POLLIN;
             pf[n].fd = c->fd; pf[n].events = ev; idx[n++] = i;
         }
         poll(pf, (nfds_t)n, 100);
@@ -366,13 +453,18 @@ int main(int argc, char **argv)
             struct conn *c = conns[i];
             if (!c) continue;
             if (pf[k].revents & (POLLERR | POLLNVAL)) { drop(i); continue; }
-            if (pf[k].revents & (POLLIN | POLLHUP) && !pending_out(c) && c->in_len < IN_CAP) {
-                ssize_t r = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
+            if (pf[k].revents & (POLLIN | POLLHUP) && want_read(c)) {
+                size_t room = IN_CAP - c->in_len;
+                uint8_t *dst = c->tls ? tls_net_in_buf(c->tls, &room) : c->in + c->in_len;
+                ssize_t r = recv(c->fd, dst, room, 0);
                 if (r == 0 || (r < 0 && errno != EAGAIN)) { drop(i); continue; }
-                if (r > 0) c->in_len += (size_t)r;
+                if (r > 0 && c->tls) tls_net_in_done(c->tls, (size_t)r);
+                else if (r > 0) c->in_len += (size_t)r;
             }
+            pull_app(c);
             if (!pending_out(c)) process(c, now);
             if (!flush(c)) { drop(i); continue; }
+            pull_app(c);
             if (!pending_out(c) && c->in_len && !c->close_after) process(c, now);   /* pipelined input */
             if (c->mode == M_HTTP && !c->close_after && !pending_out(c) && http_tick(&c->http, now) == HTTP_EV_ERROR) {
                 fprintf(stderr, "web-devserver: conn %d: rejected: %s\n", c->id, http_reason_name(http_reason(&c->http)));
@@ -382,6 +474,7 @@ int main(int argc, char **argv)
                 c->close_after = 1;
             }
             if (!flush(c)) { drop(i); continue; }
+            if (c->tls && tls_state(c->tls) >= TLS_CLOSED && !pending_out(c)) { drop(i); continue; }
             if (!pending_out(c) && (c->close_after || (c->mode == M_WS && ws_finished(&c->ws)))) drop(i);
         }
     }

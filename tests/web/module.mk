@@ -4,7 +4,7 @@
 # headless Chromium, hostile raw clients) against host/web-devserver on loopback.
 WEB_T      := $(BUILD)/tests/web
 WEB_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-WEB_TEST_I := -Ilib/http -Ilib/ws
+WEB_TEST_I := -Ilib/http -Ilib/ws -Ilib/tls
 WEB_FUZZ_TIME ?= 300
 WEB_FUZZ_SMOKE_TIME ?= 15
 
@@ -45,7 +45,7 @@ fuzz-http: $(WEB_T)/fuzz_http
 test-web-freestanding:
 	@./tests/web/check_freestanding.sh $(BUILD)/web/freestanding $(WEB_FREESTANDING_LIBS)
 HOST_TESTS += test-web-freestanding
-WEB_FREESTANDING_LIBS := http ws
+WEB_FREESTANDING_LIBS := http ws tls
 
 # lib/ws
 $(WEB_T)/test_ws: tests/web/unit/test_ws.c $(WS_LIB_SRCS) $(WS_LIB_HDRS) $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) | $(WEB_T)
@@ -78,8 +78,8 @@ fuzz-ws: $(WEB_T)/fuzz_ws
 # The interop harness drives a dev server built with ASan/UBSan (aborts on any finding).
 WEB_DEVSERVER_SAN := $(WEB_T)/web-devserver-asan
 
-$(WEB_DEVSERVER_SAN): host/web-devserver/main.c $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) $(WS_LIB_SRCS) $(WS_LIB_HDRS) | $(WEB_T)
-	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(WEB_SAN) $(WEB_TEST_I) host/web-devserver/main.c $(WS_LIB_SRCS) $(HTTP_LIB_SRCS) $(BEARSSL_LIBS) -o $@
+$(WEB_DEVSERVER_SAN): host/web-devserver/main.c $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) $(WS_LIB_SRCS) $(WS_LIB_HDRS) $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(WEB_SAN) $(WEB_TEST_I) host/web-devserver/main.c $(TLS_LIB_SRCS) $(WS_LIB_SRCS) $(HTTP_LIB_SRCS) $(BEARSSL_LIBS) -o $@
 
 # playwright-core from npm (tests/web/package-lock.json), driving /usr/bin/chromium; no browser download.
 WEB_NPM_STAMP := tests/web/node_modules/.capos-installed
@@ -91,7 +91,17 @@ $(WEB_NPM_STAMP): tests/web/package.json tests/web/package-lock.json
 ## web-npm                      install the browser test's npm tooling (playwright-core) under tests/web
 web-npm: $(WEB_NPM_STAMP)
 
-## test-web-interop             curl, Python websockets, headless Chromium and hostile clients against the dev server on loopback
-test-web-interop: $(WEB_DEVSERVER_SAN) $(WEB_NPM_STAMP)
-	$(call say,TEST,$@)$(PYTHON) tests/web/run_tests.py $(BUILD) $(WEB_DEVSERVER_SAN) tests/web
+## test-web-interop             curl, Python websockets, headless Chromium and hostile clients against the dev server on loopback (HTTP and TLS)
+test-web-interop: $(WEB_DEVSERVER_SAN) $(WEB_NPM_STAMP) $(TLS_DEV_CERT)
+	$(call say,TEST,$@)$(PYTHON) tests/web/run_tests.py $(BUILD) $(WEB_DEVSERVER_SAN) tests/web $(TLS_DEV)
 HOST_TESTS += test-web-interop
+
+# lib/tls: an in-memory handshake against a BearSSL client, with the development certificate.
+$(WEB_T)/test_tls: tests/web/unit/test_tls.c $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -O1 $(WEB_SAN) $(WEB_TEST_I) tests/web/unit/test_tls.c $(TLS_LIB_SRCS) $(BEARSSL_LIBS) -o $@
+
+.PHONY: test-tls-unit
+## test-tls-unit                lib/tls: handshake, data both ways, back-pressure, close_notify, plaintext refused (ASan/UBSan)
+test-tls-unit: $(WEB_T)/test_tls $(TLS_DEV_CERT)
+	$(call say,TEST,$@)$(WEB_T)/test_tls $(TLS_DEV)/dev-cert.der $(TLS_DEV)/dev-key.der
+HOST_TESTS += test-tls-unit

@@ -6,12 +6,15 @@ limits, a slow-header client, clients that never read), Python's websockets
 (echo, ping, close, a refused Origin), raw WebSocket frames (invalid UTF-8,
 unmasked), and headless Chromium via playwright-core opening the page and
 echoing through a WebSocket.  Every check asserts behaviour, never timing.
-Usage: run_tests.py BUILD_DIR DEVSERVER NODE_DIR"""
+The same server with TLS (the build's development certificate): curl,
+wss with Python websockets, and Chromium over https.
+Usage: run_tests.py BUILD_DIR DEVSERVER NODE_DIR TLS_DEV_DIR"""
 import asyncio
 import json
 import os
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -261,9 +264,13 @@ async def ws_echo_once(port):
 
 
 def test_browser(port, node_dir):
+    test_browser_url("http://localhost:%d/" % port, node_dir)
+
+
+def test_browser_url(url, node_dir):
     script = os.path.join(HERE, "browser_test.js")
     env = dict(os.environ, NODE_PATH=os.path.join(node_dir, "node_modules"))
-    r = subprocess.run(["node", script, "http://localhost:%d/" % port], capture_output=True, timeout=120,
+    r = subprocess.run(["node", script, url], capture_output=True, timeout=120,
                        env=env, cwd=node_dir)
     line = r.stdout.decode().strip().splitlines()[-1:] or ["{}"]
     try:
@@ -271,39 +278,80 @@ def test_browser(port, node_dir):
     except ValueError:
         res = {"error": r.stdout.decode() + r.stderr.decode()}
     want = "echo:héllo from the browser ✓|binary:true|close:1000|server:capos-web-devserver"
-    check(res.get("title") == want, "chromium page + WebSocket echo: %r" % res)
+    check(res.get("title") == want, "chromium %s page + WebSocket echo: %r" % (url, res))
+
+
+async def wss_peer(port, cafile):
+    ctx = ssl.create_default_context(cafile=cafile)
+    async with websockets.connect("wss://localhost:%d/ws" % port, origin="https://localhost:%d" % port,
+                                  ssl=ctx, max_size=2 ** 21) as ws:
+        await ws.send("über TLS ✓")
+        check(await ws.recv() == "über TLS ✓", "wss text echo")
+        blob = os.urandom(300000)
+        await ws.send(blob)
+        check(await ws.recv() == blob, "wss 300 KB binary echo")
+    check(ws.close_code == 1000, "wss close 1000")
+
+
+def test_tls(port, root, tls_dir, node_dir):
+    cafile = os.path.join(tls_dir, "dev-cert.pem")
+    base = "https://localhost:%d" % port
+    big = open(os.path.join(root, "big.bin"), "rb").read()
+    out = os.path.join(root, "..", "big-tls.out")
+    w = curl("--cacert", cafile, "-o", "/dev/null", "-o", out, "-w", "%{num_connects} %{http_code} %{ssl_verify_result}\n",
+             base + "/", base + "/big.bin")
+    lines = w.decode().split()
+    check(lines == ["1", "200", "0", "0", "200", "0"], "curl https keep-alive, certificate verified: %r" % lines)
+    check(os.path.exists(out) and open(out, "rb").read() == big, "https big.bin content")
+    r = curl("--cacert", cafile, "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + os.path.join(root, "big.bin"),
+             base + "/upload")
+    j = json.loads(r or b"{}")
+    check(j.get("bytes") == len(big) and j.get("fnv1a") == fnv1a(big), "https chunked upload: %r" % j)
+    r = raw_request(port, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    check(not r.startswith(b"HTTP/"), "plaintext on the TLS port gets no HTTP answer")
+    asyncio.run(asyncio.wait_for(wss_peer(port, cafile), 60))
+    test_browser_url("https://localhost:%d/" % port, node_dir)
+
+
+def start_server(server, work, name, root, extra):
+    portfile = os.path.join(work, name + ".port")
+    log = open(os.path.join(work, name + ".log"), "w")
+    proc = subprocess.Popen([server, "--root", root, "--port", "0", "--port-file", portfile] + extra, stderr=log)
+    for _ in range(200):
+        if os.path.exists(portfile) and open(portfile).read().endswith("\n"):
+            break
+        time.sleep(0.05)
+    return proc, log, int(open(portfile).read())
 
 
 def main():
-    build, server, node_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+    build, server, node_dir, tls_dir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     work = tempfile.mkdtemp(prefix="web-interop-", dir=build)
     root = os.path.join(work, "www")
     os.makedirs(root)
     shutil.copy(os.path.join(HERE, "www", "index.html"), root)
     with open(os.path.join(root, "big.bin"), "wb") as f:
         f.write(os.urandom(300000))
-    portfile = os.path.join(work, "port")
-    log = open(os.path.join(work, "server.log"), "w")
-    proc = subprocess.Popen([server, "--root", root, "--port", "0", "--port-file", portfile,
-                             "--header-timeout-ms", "2000"], stderr=log)
+    proc, log, port = start_server(server, work, "plain", root, ["--header-timeout-ms", "2000"])
+    tproc, tlog, tport = start_server(server, work, "tls", root,
+                                      ["--tls-cert", os.path.join(tls_dir, "dev-cert.der"),
+                                       "--tls-key", os.path.join(tls_dir, "dev-key.der")])
     try:
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().endswith("\n"):
-                break
-            time.sleep(0.05)
-        port = int(open(portfile).read())
         test_curl(port, root)
         test_hostile_http(port)
         test_ws(port)
         test_slow_and_stuck(port, root)
         test_browser(port, node_dir)
-        check(proc.poll() is None, "server still running (no sanitizer finding)")
+        test_tls(tport, root, tls_dir, node_dir)
+        check(proc.poll() is None and tproc.poll() is None, "servers still running (no sanitizer finding)")
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+        for p, lg in ((proc, log), (tproc, tlog)):
+            p.terminate()
+            p.wait(timeout=10)
+            lg.close()
     if failed:
-        print(open(os.path.join(work, "server.log")).read()[-3000:])
+        for name in ("plain", "tls"):
+            print(open(os.path.join(work, name + ".log")).read()[-3000:])
     else:
         shutil.rmtree(work)
     print("test-web-interop: %d passed, %d failed" % (passed, failed))
