@@ -443,6 +443,14 @@ const uint8_t *http_header(const struct http_conn *c, const char *name, size_t *
     return NULL;
 }
 
+unsigned http_header_count(const struct http_conn *c, const char *name)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < c->nfields; k++)
+        n += ieq(c->head + c->f[k].name, c->f[k].name_len, name);
+    return n;
+}
+
 int http_header_has_token(const struct http_conn *c, const char *name, const char *tok)
 {
     for (unsigned k = 0; k < c->nfields; k++) {

@@ -123,6 +123,8 @@ int http_version_minor(const struct http_conn *c);
 int http_method_is(const struct http_conn *c, const char *m);
 /* First field of that name (case-insensitive), value without OWS; NULL if none. */
 const uint8_t *http_header(const struct http_conn *c, const char *name, size_t *len);
+/* How many fields of that name the request has. */
+unsigned http_header_count(const struct http_conn *c, const char *name);
 /* Does a comma-separated field of that name hold token tok (case-insensitive)? */
 int http_header_has_token(const struct http_conn *c, const char *name, const char *tok);
 int http_keep_alive(const struct http_conn *c);

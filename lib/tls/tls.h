@@ -32,7 +32,7 @@ enum tls_state {
     TLS_FAILED                  /* closed on an error: tls_error() */
 };
 
-/* Caller-allocated (about 34 KiB); fields are private to tls.c. */
+/* Caller-allocated (about 37 KiB); fields are private to tls.c. */
 struct tls_conn {
     br_ssl_server_context sc;
     br_x509_certificate chain[1];

@@ -104,8 +104,8 @@ static int check_upgrade(const struct http_conn *req, const struct ws_config *cf
     const uint8_t *v = http_header(req, "sec-websocket-version", &n);
     if (!v || n != 2 || v[0] != '1' || v[1] != '3') return WS_R_VERSION;
     v = http_header(req, "sec-websocket-key", &n);
-    if (!v || !key_ok(v, n)) return WS_R_KEY;
-    if (!origin_ok(req, cfg)) return WS_R_ORIGIN;
+    if (!v || !key_ok(v, n) || http_header_count(req, "sec-websocket-key") != 1) return WS_R_KEY;
+    if (http_header_count(req, "origin") > 1 || !origin_ok(req, cfg)) return WS_R_ORIGIN;
     return WS_OK;
 }
 

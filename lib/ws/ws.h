@@ -41,8 +41,8 @@ enum ws_reason {
     WS_R_NO_UPGRADE,        /* 426 Upgrade: websocket missing */
     WS_R_NO_CONNECTION,     /* 400 Connection: upgrade missing */
     WS_R_VERSION,           /* 426 Sec-WebSocket-Version not 13 (response names 13) */
-    WS_R_KEY,               /* 400 Sec-WebSocket-Key not base64 of 16 bytes */
-    WS_R_ORIGIN,            /* 403 Origin missing or not configured */
+    WS_R_KEY,               /* 400 Sec-WebSocket-Key not base64 of 16 bytes, or twice */
+    WS_R_ORIGIN,            /* 403 Origin missing, twice, or not configured */
     WS_R_HAS_BODY,          /* 400 upgrade request with a body */
     /* frames (close code in parentheses) */
     WS_R_RSV,               /* (1002) RSV bit set: no extension negotiated */

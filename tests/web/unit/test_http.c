@@ -278,6 +278,7 @@ static void test_good(void)
     const uint8_t *v = http_header(&conn, "x-empty", &n);
     CHECK(v && n == 0, "empty value");
     CHECK(!http_header(&conn, "nope", &n), "absent");
+    CHECK(http_header_count(&conn, "NOPE") == 0 && http_header_count(&conn, "if-none-match") == 1, "count");
     CHECK(!http_has_body(&conn) && !http_expect_continue(&conn), "no body");
     CHECK(http_feed(&conn, NULL, 0, &used, 0, &ev) == HTTP_EV_END, "end without input");
     CHECK(http_feed(&conn, (const uint8_t *)"x", 1, &used, 0, &ev) == HTTP_EV_NONE && used == 0, "done holds input");

@@ -139,6 +139,9 @@ static void test_handshake(void)
         { "GET /ws HTTP/1.1\r\n" UPG GOODKEY V13 "Origin: http://evil.test\r\n\r\n", WS_R_ORIGIN, 403 },
         { "GET /ws HTTP/1.1\r\n" UPG GOODKEY V13 "Origin: http://localhost:8080.evil.test\r\n\r\n", WS_R_ORIGIN, 403 },
         { "GET /ws HTTP/1.1\r\n" UPG GOODKEY V13 ORIG "Content-Length: 1\r\n\r\n", WS_R_HAS_BODY, 400 },
+        { "GET /ws HTTP/1.1\r\n" UPG GOODKEY GOODKEY V13 ORIG "\r\n", WS_R_KEY, 400 },
+        { "GET /ws HTTP/1.1\r\n" UPG GOODKEY V13 ORIG "Origin: http://evil.test\r\n\r\n", WS_R_ORIGIN, 403 },
+        { "GET /ws HTTP/1.1\r\n" UPG GOODKEY V13 "Origin: http://LOCALHOST:8080\r\n\r\n", WS_R_ORIGIN, 403 },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = handshake(bad[i].req, resp, sizeof resp);
