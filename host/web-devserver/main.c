@@ -4,7 +4,8 @@
  * WebSocket echo at /ws.  One process, one poll loop, many connections; a
  * connection whose output is not drained is not read (the others go on).
  * Usage: web-devserver --root DIR [--bind 127.0.0.1] [--port N|0]
- *        [--port-file F] [--header-timeout-ms N] [--max-body N] */
+ *        [--port-file F] [--header-timeout-ms N] [--max-body N]
+ *        [--stall-timeout-ms N] [--tls-cert CERT.der --tls-key KEY.der] */
 #define _GNU_SOURCE
 #include "http.h"
 #include "ws.h"
@@ -36,6 +37,7 @@ struct conn {
     int file_fd;
     uint64_t file_left, body_bytes, fnv;
     int echo_open;
+    uint64_t progress;      /* when bytes last moved either way */
     size_t in_len, out_len, out_off;
     uint8_t in[IN_CAP];
     uint8_t out[OUT_CAP];
@@ -48,6 +50,7 @@ static struct conn *conns[MAX_CONNS];
 static int next_id = 1, root_fd = -1;
 static const char *opt_bind = "127.0.0.1", *opt_portfile;
 static int opt_port = 8080;
+static uint64_t opt_stall_ms = 30000;
 static struct http_config hcfg;
 static struct ws_config wcfg;
 static char host_a[64], host_b[64], origin_a[80], origin_b[80];
@@ -274,6 +277,7 @@ static void accept_one(int lfd)
     if (!c) { close(fd); return; }
     c->fd = fd;
     c->id = next_id++;
+    c->progress = now_ms();
     c->file_fd = -1;
     if (tls_on) {
         uint8_t seed[TLS_ENTROPY_LEN];
@@ -322,6 +326,7 @@ static int flush(struct conn *c)
                 ssize_t w = send(c->fd, q, m, MSG_NOSIGNAL);
                 if (w < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
                 tls_net_out_done(c->tls, (size_t)w);
+                c->progress = now_ms();
                 continue;
             }
             if (k == 0) return tls_state(c->tls) != TLS_FAILED;
@@ -330,6 +335,7 @@ static int flush(struct conn *c)
         if (n == 0) return 1;
         ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
         if (w < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+        c->progress = now_ms();
         if (from_ws) ws_output_done(&c->ws, (size_t)w);
         else c->out_off += (size_t)w;
     }
@@ -382,6 +388,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--port-file")) opt_portfile = v;
         else if (!strcmp(a, "--header-timeout-ms")) hcfg.header_timeout_ms = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--max-body")) hcfg.max_body = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--stall-timeout-ms")) opt_stall_ms = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--tls-cert")) {
             if (load_file(v, tls_cert, sizeof tls_cert, &tls_cert_len)) { perror(v); return 1; }
             tls_on = 1;
@@ -458,6 +465,7 @@ int main(int argc, char **argv)
                 uint8_t *dst = c->tls ? tls_net_in_buf(c->tls, &room) : c->in + c->in_len;
                 ssize_t r = recv(c->fd, dst, room, 0);
                 if (r == 0 || (r < 0 && errno != EAGAIN)) { drop(i); continue; }
+                if (r > 0) c->progress = now;
                 if (r > 0 && c->tls) tls_net_in_done(c->tls, (size_t)r);
                 else if (r > 0) c->in_len += (size_t)r;
             }
@@ -474,6 +482,11 @@ int main(int argc, char **argv)
                 c->close_after = 1;
             }
             if (!flush(c)) { drop(i); continue; }
+            if (pending_out(c) && now > c->progress + opt_stall_ms) {
+                fprintf(stderr, "web-devserver: conn %d: output stalled, closed\n", c->id);
+                drop(i);
+                continue;
+            }
             if (c->tls && tls_state(c->tls) >= TLS_CLOSED && !pending_out(c)) { drop(i); continue; }
             if (!pending_out(c) && (c->close_after || (c->mode == M_WS && ws_finished(&c->ws)))) drop(i);
         }

@@ -83,8 +83,12 @@ def mask_frame(b0, payload, masked=True):
     return h + payload
 
 
-def ws_raw_open(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+def ws_raw_open(port, rcvbuf=0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(20)
+    s.connect(("127.0.0.1", port))
     s.sendall(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                "Origin: http://127.0.0.1:%d\r\n\r\n" % (port, port)).encode())
@@ -210,9 +214,10 @@ def test_ws(port):
     s.close()
 
 
-def test_slow_and_stuck(port, root):
+def test_slow_and_stuck(port, root, logpath):
     """A slow-header client, an HTTP client and a WebSocket client that never
-    read: the server keeps serving others, and the slow one gets 408."""
+    read: the server keeps serving others, the slow one gets 408 and the two
+    that never read are closed once their output stalls."""
     slow = socket.create_connection(("127.0.0.1", port), timeout=30)
     slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Slow: " % port)
     stuck = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -225,11 +230,11 @@ def test_slow_and_stuck(port, root):
             sent += stuck.send(req)
     except BlockingIOError:
         pass
-    wstuck, head = ws_raw_open(port)
+    wstuck, head = ws_raw_open(port, rcvbuf=4096)
     wstuck.setblocking(False)
     frame = mask_frame(0x82, b"z" * 60000)
     try:
-        for _ in range(100):
+        for _ in range(2000):
             wstuck.send(frame)
     except BlockingIOError:
         pass
@@ -251,6 +256,13 @@ def test_slow_and_stuck(port, root):
         r += b
     check(r.startswith(b"HTTP/1.1 408 ") and b"timeout.header" in r, "slow header gets 408: %r" % r[:60])
     slow.close()
+    stalled = 0
+    for _ in range(600):
+        stalled = open(logpath).read().count("output stalled, closed")
+        if stalled >= 2:
+            break
+        time.sleep(0.1)
+    check(stalled == 2, "both clients that never read were closed: %d" % stalled)
     stuck.close()
     wstuck.close()
     got = curl("http://127.0.0.1:%d/big.bin" % port)
@@ -332,7 +344,8 @@ def main():
     shutil.copy(os.path.join(HERE, "www", "index.html"), root)
     with open(os.path.join(root, "big.bin"), "wb") as f:
         f.write(os.urandom(300000))
-    proc, log, port = start_server(server, work, "plain", root, ["--header-timeout-ms", "2000"])
+    proc, log, port = start_server(server, work, "plain", root,
+                                   ["--header-timeout-ms", "2000", "--stall-timeout-ms", "3000"])
     tproc, tlog, tport = start_server(server, work, "tls", root,
                                       ["--tls-cert", os.path.join(tls_dir, "dev-cert.der"),
                                        "--tls-key", os.path.join(tls_dir, "dev-key.der")])
@@ -340,7 +353,7 @@ def main():
         test_curl(port, root)
         test_hostile_http(port)
         test_ws(port)
-        test_slow_and_stuck(port, root)
+        test_slow_and_stuck(port, root, os.path.join(work, "plain.log"))
         test_browser(port, node_dir)
         test_tls(tport, root, tls_dir, node_dir)
         check(proc.poll() is None and tproc.poll() is None, "servers still running (no sanitizer finding)")
