@@ -224,8 +224,10 @@ static int parse_head(struct http_conn *c)
     if (nte && !ieq(te, te_len, "chunked")) return HTTP_R_TE_UNSUPPORTED;
     if (!nhost && (c->version_minor == 1 || c->cfg.hosts)) return HTTP_R_HOST_MISSING;
     if (cl > c->cfg.max_body) return HTTP_R_BODY_TOO_LARGE;
-    c->keep_alive = c->version_minor == 1 ? !http_header_has_token(c, "connection", "close")
-                                          : http_header_has_token(c, "connection", "keep-alive");
+    if (c->version_minor == 1)
+        c->keep_alive = http_header_has_token(c, "connection", "close") ? HTTP_CLOSE : HTTP_PERSIST;
+    else
+        c->keep_alive = http_header_has_token(c, "connection", "keep-alive") ? HTTP_PERSIST_10 : HTTP_CLOSE;
     if (nte) {
         c->chunked = 1;
         c->phase = P_CHUNK;
@@ -584,7 +586,8 @@ void http_wr_response(struct http_wr *w, int status, const char *ctype, uint64_t
     if (ctype) http_wr_header(w, "Content-Type", ctype);
     if (status != 304 && status != 204) http_wr_header_u64(w, "Content-Length", length);
     if (etag) http_wr_header(w, "ETag", etag);
-    if (!keep_alive) http_wr_header(w, "Connection", "close");
+    if (keep_alive == HTTP_CLOSE) http_wr_header(w, "Connection", "close");
+    else if (keep_alive == HTTP_PERSIST_10) http_wr_header(w, "Connection", "keep-alive");
     http_wr_end_head(w);
 }
 

@@ -127,6 +127,9 @@ const uint8_t *http_header(const struct http_conn *c, const char *name, size_t *
 unsigned http_header_count(const struct http_conn *c, const char *name);
 /* Does a comma-separated field of that name hold token tok (case-insensitive)? */
 int http_header_has_token(const struct http_conn *c, const char *name, const char *tok);
+/* HTTP_CLOSE, HTTP_PERSIST (HTTP/1.1) or HTTP_PERSIST_10 (HTTP/1.0 that asked
+ * for keep-alive: the response must say so); pass it to http_wr_response(). */
+enum { HTTP_CLOSE = 0, HTTP_PERSIST = 1, HTTP_PERSIST_10 = 2 };
 int http_keep_alive(const struct http_conn *c);
 int http_expect_continue(const struct http_conn *c);
 int http_has_body(const struct http_conn *c);
@@ -150,7 +153,8 @@ void http_wr_json_str(struct http_wr *w, const uint8_t *s, size_t n);
 int http_wr_failed(const struct http_wr *w);
 
 /* A full response head: status, Content-Type (if not NULL), Content-Length,
- * ETag (if not NULL), Connection: close when !keep_alive, blank line. */
+ * ETag (if not NULL), Connection: close for HTTP_CLOSE or keep-alive for
+ * HTTP_PERSIST_10, blank line. */
 void http_wr_response(struct http_wr *w, int status, const char *ctype, uint64_t length,
                       const char *etag, int keep_alive);
 /* A rejection: its status, a JSON body {"error":"<reason name>"}, Connection: close. */

@@ -133,6 +133,10 @@ def test_curl(port, root):
     lines = w.decode().split()
     check(lines == ["1", "200", "0", "200"], "curl keep-alive: two requests, one connection: %r" % lines)
     check(open(out, "rb").read() == big, "curl big.bin content")
+    w = curl("-0", "-H", "Connection: keep-alive", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects} %{http_code}\n",
+             base + "/", base + "/big.bin")
+    lines = w.decode().split()
+    check(lines == ["1", "200", "0", "200"], "curl HTTP/1.0 keep-alive: %r" % lines)
     head = curl("-I", base + "/big.bin").decode()
     etag = [l.split(":", 1)[1].strip() for l in head.split("\r\n") if l.lower().startswith("etag:")]
     check(len(etag) == 1, "ETag present")

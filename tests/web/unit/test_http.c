@@ -273,7 +273,7 @@ static void test_good(void)
     CHECK(http_method_is(&conn, "OPTIONS") && !http_method_is(&conn, "GET"), "method");
     const uint8_t *t = http_target(&conn, &n);
     CHECK(n == 1 && t[0] == '*', "target");
-    CHECK(http_version_minor(&conn) == 0 && http_keep_alive(&conn), "1.0 keep-alive");
+    CHECK(http_version_minor(&conn) == 0 && http_keep_alive(&conn) == HTTP_PERSIST_10, "1.0 keep-alive");
     CHECK(http_etag_match(&conn, "\"a-b\"") && http_etag_match(&conn, "\"1-2\"") && !http_etag_match(&conn, "\"c\""), "etag");
     const uint8_t *v = http_header(&conn, "x-empty", &n);
     CHECK(v && n == 0, "empty value");
@@ -373,7 +373,11 @@ static void test_writer(void)
     for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)
         CHECK(strcmp(http_status_text(sts[i]), "Unknown") != 0, "status %d", sts[i]);
     http_wr_init(&w, buf, sizeof buf);
-    http_wr_response(&w, 304, NULL, 0, NULL, 1);
+    http_wr_response(&w, 200, NULL, 0, NULL, HTTP_PERSIST_10);
+    want = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n";
+    CHECK(w.len == strlen(want) && memcmp(buf, want, w.len) == 0, "1.0 keep-alive response");
+    http_wr_init(&w, buf, sizeof buf);
+    http_wr_response(&w, 304, NULL, 0, NULL, HTTP_PERSIST);
     CHECK(w.len == strlen("HTTP/1.1 304 Not Modified\r\n\r\n"), "304 has no length");
 }
 
