@@ -22,7 +22,7 @@ FLAGS = "-fprofile-instr-generate -fcoverage-mapping -Wno-unknown-warning-option
 TARGETS = ["test-unit", "test-capnp-unit", "test-capnp-malformed", "test-capnp-rpc", "test-capnp-fuzz",
            "test-manifest-unit", "test-manifest-table", "test-manifest-fuzz", "test-net-unit", "test-net-fuzz",
            "test-ssh-unit", "test-ssh-fuzz", "test-http-unit", "test-http-fuzz", "test-ws-unit", "test-ws-fuzz",
-           "test-tls-unit"]
+           "test-tls-unit", "test-tls-fuzz"]
 FUZZ_SECONDS = os.environ.get("COVERAGE_FUZZ_SECONDS", "10")
 LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls"]
 

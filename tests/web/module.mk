@@ -105,3 +105,21 @@ $(WEB_T)/test_tls: tests/web/unit/test_tls.c $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) | $
 test-tls-unit: $(WEB_T)/test_tls $(TLS_DEV_CERT)
 	$(call say,TEST,$@)$(WEB_T)/test_tls $(TLS_DEV)/dev-cert.der $(TLS_DEV)/dev-key.der
 HOST_TESTS += test-tls-unit
+
+$(WEB_T)/fuzz_tls: tests/web/fuzz/fuzz_tls.c $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WEB_TEST_I) tests/web/fuzz/fuzz_tls.c $(TLS_LIB_SRCS) $(BEARSSL_LIBS) -o $@
+
+.PHONY: test-tls-fuzz fuzz-tls
+## test-tls-fuzz                a short libFuzzer run of lib/tls (client records from a real ClientHello on)
+test-tls-fuzz: $(WEB_T)/fuzz_tls
+	@rm -rf $(WEB_T)/fuzz-tls-corpus && mkdir -p $(WEB_T)/fuzz-tls-corpus
+	$(call say,TEST,$@)$(WEB_T)/fuzz_tls -max_total_time=$(WEB_FUZZ_SMOKE_TIME) -seed=1 -max_len=4096 -print_final_stats=1 \
+	    $(WEB_T)/fuzz-tls-corpus tests/web/fuzz/seeds-tls 2>$(WEB_T)/fuzz-tls.log || { tail -60 $(WEB_T)/fuzz-tls.log; exit 1; }
+	@grep -E "stat::number_of_executed_units" $(WEB_T)/fuzz-tls.log | tail -1
+	@echo "tls fuzz smoke: 1 passed, 0 failed"
+HOST_TESTS += test-tls-fuzz
+
+## fuzz-tls                     a long libFuzzer run of lib/tls (WEB_FUZZ_TIME=seconds)
+fuzz-tls: $(WEB_T)/fuzz_tls
+	@mkdir -p $(WEB_T)/fuzz-tls-long
+	$(call say,TEST,$@)$(WEB_T)/fuzz_tls -max_total_time=$(WEB_FUZZ_TIME) -max_len=16384 $(WEB_T)/fuzz-tls-long tests/web/fuzz/seeds-tls

@@ -1,13 +1,16 @@
 /* libFuzzer target for lib/ws: the first byte picks the feed step, the
- * message limit and the send-queue size; the rest is one connection's client
- * frames (masked or not).  Data events are echoed with ws_send as the dev
- * server does, and the output is drained now and then. */
+ * message limit and the send-queue size; the rest is one connection's input:
+ * when it starts with a request head (parsed by lib/http), the upgrade
+ * handshake is checked first and the frames follow the head; otherwise it is
+ * all client frames (masked or not).  Data events are echoed with ws_send as
+ * the dev server does, and the output is drained now and then. */
 #include "ws.h"
 
 #include <stdint.h>
 #include <string.h>
 
 static struct ws_conn ws;
+static struct http_conn hc;
 static uint8_t buf[1 << 16];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -19,6 +22,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     ws_init(&ws, &cfg);
     size_t off = 0;
+    if (size && buf[0] == 'G') {
+        static const char *const origins[] = { "http://localhost:8080", NULL };
+        struct ws_config hcfg = cfg;
+        struct http_config httpcfg;
+        memset(&httpcfg, 0, sizeof httpcfg);
+        hcfg.origins = origins;
+        http_init(&hc, &httpcfg, 0);
+        struct http_event hev;
+        size_t used;
+        if (http_feed(&hc, buf, size, &used, 0, &hev) == HTTP_EV_HEAD) {
+            uint8_t resp[512];
+            struct http_wr w;
+            http_wr_init(&w, resp, sizeof resp);
+            int r = ws_handshake(&hc, &hcfg, &w);
+            if (http_wr_failed(&w) || (r == WS_OK) != (w.len > 13 && !memcmp(resp, "HTTP/1.1 101 ", 13)))
+                __builtin_trap();
+            off = used;
+        }
+    }
     int echo_open = 0;
     for (int guard = 0; guard < 200000; guard++) {
         size_t n = size - off < step ? size - off : step;
