@@ -604,6 +604,16 @@ interface UdpSocket @0xad2ee0833aaa7a04 {
   close @2 () -> ();
 }
 
+# ICMP echo through the stack, and nothing else: no socket, no
+# configuration, no other protocol. The holder names the echo's id and seq
+# and how many payload bytes it carries (at most 1024); the call waits for
+# the matching reply, at most 1 s (answered false: no reply in time). Bounded
+# over all holders of the stack: at most 4 echoes wait at once and at most 10
+# start in any second; more answer busy.
+interface IcmpEcho @0xc53c8b21041ebe2d {
+  echo @0 (address :UInt32, id :UInt16, seq :UInt16, size :UInt16) -> (answered :Bool, rttMicros :UInt32, error :NetError);
+}
+
 # ---- agent mode: a language model proposes, the shell decides ----
 # The model service gets prompts and tool descriptors and answers with text
 # and structured tool calls; it never holds a cap, the terminal, a launcher,

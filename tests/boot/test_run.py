@@ -16,12 +16,20 @@ import tempfile  # noqa: E402
 from capos_qemu import Guest, Checks, ROOT, boot_package  # noqa: E402
 
 PASSWORD = "s3cret-horse"
-OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs", "accounts"]
+OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs", "accounts", "netinfo", "ping"]
 GUEST_CAPS = ["terminal", "session", "context", "timer"]
 RAW = ["ProcessSpawner", "EndpointFactory", "SessionAuthority", "Power", "BootPackage", "KernelStats",
        "RestrictedShellLauncher", "AuthorityBroker", "SessionManager", "CredentialStore", "AccountStore",
        "ThreadSpawner", "Console", "VirtualMemory", "NetworkManager", "NetworkInfo", "TcpListenAuthority",
        "TcpListener", "TcpSocket", "UdpSocket", "Nic", "DeviceMmio", "DMAPool", "Interrupt", "DeviceManager"]
+# the operator's view of the network (read-only) and ping are in its bundle; nothing else of the network
+OPERATOR_RAW = [i for i in RAW if i != "NetworkInfo"]
+
+
+def kernel_caps(text, pid=None):
+    """(pid, sorted interfaces) of each shell line of the watcher (the kernel's own tables)."""
+    return [(int(p), sorted(i.split())) for p, i in
+            re.findall(r"AUTHORITY capos-shell pid=(\d+) held=\d+:(.*)$", text, re.M)]
 
 
 def free_port():
@@ -55,9 +63,14 @@ def caps_listed(text):
 def main():
     c = Checks("boot/run")
     # the default manifest, with the test program `fault` added to what
-    # ProgramLauncher may run (the default image holds no test program)
+    # ProgramLauncher may run (the default image holds no test program), and
+    # a watcher that prints each shell's caps from the kernel's tables
+    watcher = ("service watcher binary=tcpecho session=system restart=never\n"
+               "    grant console = kernel.console\n    grant stats = kernel.stats\n    grant timer = kernel.timer\n"
+               "    args watch capos-shell\n")
     pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tempfile.mkdtemp(prefix="capos-run-"),
-                       replace=[("    args hello\n", "    args hello fault\n")])
+                       replace=[("    args hello\n", "    args hello fault\n"),
+                                ("    grant info = net.info\n", "    grant info = net.info\n\n" + watcher)])
     # the network of `make run`: scripts/qemu adds the NIC and the forward
     os.environ["CAPOS_NET"] = "user"
     os.environ["CAPOS_HTTP_PORT"] = str(free_port())
@@ -67,8 +80,8 @@ def main():
         c.check("boots to a login prompt", "capOS login" in g.text())
         m = g.wait_for(r"^capOS: the status page \(webstatus\) will answer at (http://127\.0\.0\.1:(\d+)/) once", 5)
         url = m.group(1)
-        g.wait_for(r"^\[logger\] netstack: dhcp lease 10\.0\.2\.15 ", 60)
-        g.wait_for(r"^\[logger\] webstatus: serving HTTP on port 80$", 60)
+        g.wait_for(r"\[logger\] netstack: dhcp lease 10\.0\.2\.15 ", 60)
+        g.wait_for(r"\[logger\] webstatus: serving HTTP on port 80$", 60)
         page = http_get(url)
         c.check("the status page answers over the forwarded port (virtio-net driver, stack, webstatus)",
                 page.startswith("HTTP/1.0 200 OK\r\n") and "capOS status" in page and "10.0.2.15" in page, page)
@@ -92,12 +105,46 @@ def main():
         g.wait_for(r"^password: \Z", 20)
         g.send(PASSWORD + "\r")
         g.wait_for(r"^admin@capos> ", 30)
+        g.wait_for(r"AUTHORITY capos-shell pid=\d+ ", 20)
+        g.send("\r")                       # the watcher's line may have come after the prompt
+        g.wait_for(r"^admin@capos> \Z", 20)
         mark = len(g.text())
         g.send("caps\r")
         g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
         caps = caps_listed(g.text()[mark:])
         c.check("the operator shell holds exactly its bundle", [n for n, _ in caps] == OPERATOR_CAPS, str(caps))
-        c.check("... and no raw authority", not any(i in RAW for _, i in caps), str(caps))
+        c.check("... and no raw authority (of the network only NetworkInfo and IcmpEcho)",
+                not any(i in OPERATOR_RAW for _, i in caps) and ("netinfo", "NetworkInfo") in caps
+                and ("ping", "IcmpEcho") in caps, str(caps))
+        kc = kernel_caps(g.text())
+        c.check("the kernel's tables agree: the operator shell holds exactly these caps",
+                len(kc) == 1 and kc[0][1] == sorted(i for _, i in caps), f"{kc} {caps}")
+        mark = len(g.text())
+        g.send("help\r")
+        g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
+        c.check("help lists net and ping for the operator",
+                re.search(r"^  net ", g.text()[mark:], re.M) is not None
+                and re.search(r"^  ping A\.B\.C\.D \[COUNT\] ", g.text()[mark:], re.M) is not None)
+        mark = len(g.text())
+        g.send("net\r")
+        g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
+        out = g.text()[mark:]
+        c.check("net shows the DHCP address, mask and lease, the counters and the connection table",
+                re.search(r"^address 10\.0\.2\.15 mask 255\.255\.255\.0 gateway \S+$", out, re.M) is not None
+                and re.search(r"^lease   dhcp, [1-9]\d* s$", out, re.M) is not None
+                and re.search(r"^frames  rx [1-9]\d* tx [1-9]\d* ", out, re.M) is not None
+                and re.search(r"^connections: \d+$", out, re.M) is not None, out)
+        mark = len(g.text())
+        g.send("ping 10.0.2.2 2\r")
+        g.wait_for(r"^2 sent, \d+ answered\n", 30, since=mark)
+        out = g.text()[mark:]
+        c.check("ping 10.0.2.2 is answered (by slirp) through the stack's IcmpEcho",
+                re.search(r"^reply from 10\.0\.2\.2: seq=1 time=\d+\.\d{3} ms$", out, re.M) is not None
+                and re.search(r"^reply from 10\.0\.2\.2: seq=2 ", out, re.M) is not None
+                and "2 sent, 2 answered" in out, out)
+        g.send("ping 10.0.2\r")
+        g.wait_for(r"^ping: usage: ping A\.B\.C\.D \[COUNT\]", 20)
+        c.check("ping refuses a malformed address", True)
         g.send("session\r")
         g.wait_for(r"^principal admin, profile operator, auth password, expires in 7h[0-5]\dm, idle logout after 15m00s\n"
                    r"admin@capos> \Z", 20)
@@ -144,11 +191,28 @@ def main():
         c.check("exit returns to a fresh login prompt", True)
         g.send("guest\r")
         g.wait_for(r"^guest@capos> ", 30)
+        g.wait_for(r"AUTHORITY capos-shell pid=\d+ ", 20, since=len(g.text()) - 200)
+        g.send("\r")
+        g.wait_for(r"^guest@capos> \Z", 20)
         mark = len(g.text())
         g.send("caps\r")
         g.wait_for(r"^guest@capos> \Z", 20, since=mark + 1)
         caps = caps_listed(g.text()[mark:])
         c.check("the guest shell holds only the guest bundle", [n for n, _ in caps] == GUEST_CAPS, str(caps))
+        kc = kernel_caps(g.text())
+        c.check("the kernel's tables agree: the guest shell holds exactly these caps (no NetworkInfo, no IcmpEcho)",
+                len(kc) == 2 and kc[1][1] == sorted(i for _, i in caps)
+                and not any(i in RAW + ["IcmpEcho"] for i in kc[1][1]), str(kc))
+        mark = len(g.text())
+        g.send("help\r")
+        g.wait_for(r"^guest@capos> \Z", 20, since=mark + 1)
+        c.check("help shows a guest neither net nor ping",
+                re.search(r"^  (net|ping)\b", g.text()[mark:], re.M) is None, g.text()[mark:])
+        g.send("net\r")
+        g.wait_for(r"^net: not available to this session$", 20)
+        g.send("ping 10.0.2.2\r")
+        g.wait_for(r"^ping: not available to this session$", 20)
+        c.check("a guest can neither look at the network nor ping", True)
         g.send("audit\r")
         g.wait_for(r"^audit: not available to this session$", 20)
         c.check("a guest cannot read the audit log", True)
@@ -164,6 +228,8 @@ def main():
     finally:
         g.kill()
     c.check("no password in the transcript", PASSWORD not in g.text())
+    c.check("neither shell ever held network or device authority (the kernel's tables, watched all along)",
+            "AUTHORITY-GREW" not in g.text())
     c.done(g.text())
 
 

@@ -1,7 +1,9 @@
 /*
  * broker: the AuthorityBroker service. Bundles by profile:
  *   operator: timer, audit (the log, which lets operators read it), echo,
- *             programs (runs the permitted programs), accounts (AccountAdmin)
+ *             programs (runs the permitted programs), accounts (AccountAdmin),
+ *             netinfo (NetworkInfo, read-only) and ping (IcmpEcho): never
+ *             NetworkManager, a socket or a device
  *   guest:    timer
  *   anything else, or a revoked session: nothing (fail closed)
  * The profile comes from SessionContext.info, answered by the kernel.
@@ -109,12 +111,16 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
         rt_release(in.caps[i]);
     if (e)
         return e;
-    const char *names[8];
+    const char *names[10];
     uint32_t n = 0;
     if (!strcmp(profile, "operator")) {
         names[n++] = "timer", names[n++] = "audit", names[n++] = "echo", names[n++] = "programs";
         if (rt_capset_lookup("accounts") >= 0)                  /* account admin if granted to us */
             names[n++] = "accounts";
+        if (rt_capset_lookup("netinfo") >= 0)                   /* the network's view and ping, if granted */
+            names[n++] = "netinfo";
+        if (rt_capset_lookup("ping") >= 0)
+            names[n++] = "ping";
     } else if (!strcmp(profile, "guest")) {
         names[n++] = "timer";
     }

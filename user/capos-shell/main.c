@@ -677,6 +677,151 @@ static void cmd_echo(const char *text)
     rt_term_printf(term, "%.*s\n", (int)d.len, (const char *)d.ptr);
 }
 
+/* ---- net and ping: a read-only NetworkInfo ("netinfo") and IcmpEcho ("ping") ---- */
+static void ip_text(uint32_t ip, char *out, size_t cap)
+{
+    fmt_snprintf(out, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static bool ip_parse(const char *s, uint32_t *out)
+{
+    uint32_t ip = 0;
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = 0, n = 0;
+        while (*s >= '0' && *s <= '9' && n < 4)
+            v = v * 10 + (uint32_t)(*s++ - '0'), n++;
+        if (!n || v > 255 || (i < 3 && *s++ != '.'))
+            return false;
+        ip = ip << 8 | v;
+    }
+    *out = ip;
+    return !*s;
+}
+
+static void cmd_net(void)
+{
+    int64_t ni = rt_capset_lookup("netinfo");
+    if (ni < 0) {
+        rt_term_printf(term, "net: not available to this session\n");
+        return;
+    }
+    uint32_t c = (uint32_t)ni;
+    capnp_client cl = RT_CLIENT(c);
+    capnp_call call;
+    char a[16], m[16], g[16];
+    {
+        RT_BUFS(b, 64, 512);
+        capos_NetworkInfo_getConfig_Results_reader r;
+        int e = rt_error(capos_NetworkInfo_getConfig(&cl, &b, &call, &r));
+        if (e) {
+            rt_term_printf(term, "net: the network stack failed (%d)\n", e);
+            return;
+        }
+        capos_NetConfig_reader k = capos_NetworkInfo_getConfig_Results_get_config(r);
+        ip_text(capos_NetConfig_get_address(k), a, sizeof a);
+        ip_text(capos_NetConfig_get_netmask(k), m, sizeof m);
+        ip_text(capos_NetConfig_get_gateway(k), g, sizeof g);
+        capnp_data mac = capos_NetConfig_get_mac(k);
+        const uint8_t *x = mac.len == 6 ? mac.ptr : (const uint8_t *)"\0\0\0\0\0\0";
+        rt_term_printf(term, "address %s mask %s gateway %s\n", a, m, g);
+        if (capos_NetConfig_get_dhcp(k))
+            rt_term_printf(term, "lease   %s, %u s\n", capos_NetConfig_get_bound(k) ? "dhcp" : "dhcp (not bound yet)",
+                           capos_NetConfig_get_leaseSeconds(k));
+        else
+            rt_term_printf(term, "lease   static\n");
+        rt_term_printf(term, "mac     %02x:%02x:%02x:%02x:%02x:%02x\n", x[0], x[1], x[2], x[3], x[4], x[5]);
+    }
+    {
+        RT_BUFS(b, 64, 1024);
+        capos_NetworkInfo_counters_Results_reader r;
+        if (!rt_error(capos_NetworkInfo_counters(&cl, &b, &call, &r))) {
+            capos_NetCounters_reader k = capos_NetworkInfo_counters_Results_get_counters(r);
+            rt_term_printf(term, "frames  rx %lu tx %lu (tx dropped %lu), drops %lu, refused calls %lu\n",
+                           capos_NetCounters_get_rxFrames(k), capos_NetCounters_get_txFrames(k),
+                           capos_NetCounters_get_txDropped(k), capos_NetCounters_get_drops(k),
+                           capos_NetCounters_get_refused(k));
+            rt_term_printf(term, "tcp     opens %lu active %lu passive, retransmits %lu, rst tx %lu rx %lu\n",
+                           capos_NetCounters_get_tcpActiveOpens(k), capos_NetCounters_get_tcpPassiveOpens(k),
+                           capos_NetCounters_get_tcpRetransmits(k), capos_NetCounters_get_tcpRstTx(k),
+                           capos_NetCounters_get_tcpRstRx(k));
+            rt_term_printf(term, "udp     rx %lu tx %lu\n", capos_NetCounters_get_udpRx(k), capos_NetCounters_get_udpTx(k));
+            rt_term_printf(term, "held    %u sockets, %u listeners, %u udp sockets, %u calls waiting, %lu reclaimed\n",
+                           capos_NetCounters_get_tcpSockets(k), capos_NetCounters_get_tcpListeners(k),
+                           capos_NetCounters_get_udpSockets(k), capos_NetCounters_get_deferredCalls(k),
+                           capos_NetCounters_get_reclaimed(k));
+        }
+    }
+    RT_BUFS(b, 64, 8192);
+    capos_NetworkInfo_connections_Results_reader r;
+    if (rt_error(capos_NetworkInfo_connections(&cl, &b, &call, &r)))
+        return;
+    capnp_list l = capos_NetworkInfo_connections_Results_get_list(r);
+    rt_term_printf(term, "connections: %u\n", l.count);
+    if (l.count)
+        rt_term_printf(term, "  %-6s %-21s %-12s %-5s %6s %6s\n", "local", "remote", "state", "held", "sendq", "recvq");
+    for (uint32_t i = 0; i < l.count; i++) {
+        capos_NetConnection_reader k = capos_NetConnection_list_get(l, i);
+        char rem[24];
+        ip_text(capos_NetConnection_get_remoteAddress(k), a, sizeof a);
+        fmt_snprintf(rem, sizeof rem, "%s:%u", a, capos_NetConnection_get_remotePort(k));
+        capnp_text sn = capos_NetConnection_get_state(k);
+        rt_term_printf(term, "  %-6u %-21s %-12.*s %-5s %6u %6u\n", capos_NetConnection_get_localPort(k), rem,
+                       (int)sn.len, sn.str, capos_NetConnection_get_held(k) ? "yes" : "no",
+                       capos_NetConnection_get_sendQueued(k), capos_NetConnection_get_recvQueued(k));
+    }
+}
+
+static void cmd_ping(const char *arg)
+{
+    int64_t pc = rt_capset_lookup("ping");
+    if (pc < 0) {
+        rt_term_printf(term, "ping: not available to this session\n");
+        return;
+    }
+    char host[20] = { 0 };
+    size_t n = 0;
+    while (arg[n] && arg[n] != ' ' && n < sizeof host - 1)
+        host[n] = arg[n], n++;
+    uint32_t ip, count = 4;
+    const char *rest = arg + n;
+    while (*rest == ' ')
+        rest++;
+    if ((arg[n] && arg[n] != ' ') || !ip_parse(host, &ip) || (*rest && (!number(rest, &count) || !count || count > 10))) {
+        rt_term_printf(term, "ping: usage: ping A.B.C.D [COUNT] (COUNT from 1 to 10, 4 if not given)\n");
+        return;
+    }
+    static uint16_t ping_id;
+    ping_id++;
+    uint32_t c = (uint32_t)pc, got = 0;
+    rt_term_printf(term, "PING %s: 56 data bytes\n", host);
+    for (uint32_t seq = 1; seq <= count; seq++) {
+        uint64_t t0 = rt_timer_now();
+        RT_BUFS(b, 64, 128);
+        capnp_client cl = RT_CLIENT(c);
+        capnp_call call;
+        capos_IcmpEcho_echo_Results_reader r;
+        int e = rt_error(capos_IcmpEcho_echo(&cl, &b, &call, ip, ping_id, (uint16_t)seq, 56, &r));
+        if (e) {
+            rt_term_printf(term, "ping: the network stack failed (%d)\n", e);
+            return;
+        }
+        uint16_t ne = capos_IcmpEcho_echo_Results_get_error(r);
+        if (ne == capos_NetError_busy)
+            rt_term_printf(term, "seq %u: not sent (the stack's echo budget is in use)\n", seq);
+        else if (ne)
+            rt_term_printf(term, "seq %u: not sent (error %u)\n", seq, ne);
+        else if (capos_IcmpEcho_echo_Results_get_answered(r)) {
+            uint32_t us = capos_IcmpEcho_echo_Results_get_rttMicros(r);
+            rt_term_printf(term, "reply from %s: seq=%u time=%u.%03u ms\n", host, seq, us / 1000, us % 1000);
+            got++;
+        } else
+            rt_term_printf(term, "seq %u: no reply within 1 s\n", seq);
+        if (seq < count)
+            rt_timer_sleep_until(t0 + 1000000000ull);
+    }
+    rt_term_printf(term, "%u sent, %u answered\n", count, got);
+}
+
 static void cmd_programs(void)
 {
     int64_t pl = rt_capset_lookup("programs");
@@ -1214,6 +1359,8 @@ static const struct { const char *usage, *needs, *what; } commands[] = {
     { "time", 0, "the time since boot" },
     { "audit [N]", "audit", "the last N audit records (10 if not given)" },
     { "echo TEXT", "echo", "TEXT through the echo service" },
+    { "net", "netinfo", "the network: address, mask, gateway, lease, counters, connections" },
+    { "ping A.B.C.D [COUNT]", "ping", "ICMP echo to an address, COUNT times (4 if not given, at most 10)" },
     { "programs", "programs", "what run accepts, one line each" },
     { "run NAME [with { x: @cap }]", "programs", "run a program in the front; Ctrl-C ends it" },
     { "spawn NAME [with { x: @cap }]", "programs", "run a program in the background" },
@@ -2154,6 +2301,12 @@ int main(void)
             cmd_audit("");
         else if (!strncmp(line, "audit ", 6))
             cmd_audit(line + 6);
+        else if (!strcmp(line, "net"))
+            cmd_net();
+        else if (!strcmp(line, "ping"))
+            cmd_ping("");
+        else if (!strncmp(line, "ping ", 5))
+            cmd_ping(line + 5);
         else if (!strncmp(line, "echo ", 5))
             cmd_echo(line + 5);
         else if (!strcmp(line, "programs"))

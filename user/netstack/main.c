@@ -21,7 +21,12 @@
 #define NAUTH 8
 #define RECV_BUF (sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap))
 
-enum { EP_MGR, EP_INFO, EP_LIS, EP_SOCK, EP_UDP, EP_AUTH0, NEP = EP_AUTH0 + NAUTH };
+#define NPING 4                 /* echoes waiting at once, over all IcmpEcho holders */
+#define PING_RATE 10            /* echoes started in any second */
+#define PING_MAX 1024           /* payload bytes */
+#define PING_WAIT_MS 1000
+
+enum { EP_MGR, EP_INFO, EP_LIS, EP_SOCK, EP_UDP, EP_ECHO, EP_AUTH0, NEP = EP_AUTH0 + NAUTH };
 #define TAG_EP 0x4e45000000000000ull
 #define TAG_RX 0x4e52000000000000ull
 
@@ -45,6 +50,7 @@ struct udp {
     struct waiter recv;
 };
 struct auth { uint32_t owner; uint16_t port; bool used; };
+struct ping { struct waiter w; net_ip dst; uint16_t id, seq; uint64_t sent_ns, deadline_ms; };
 
 static struct net_stack st;
 static struct net_tcb tcbs[NTCB];
@@ -52,6 +58,10 @@ static struct sock socks[NSOCK];
 static struct lis liss[NLIS];
 static struct udp udps[NUDP];
 static struct auth auths[NAUTH];
+static struct ping pings[NPING];
+static uint64_t ping_window;
+static uint32_t ping_left;
+static bool has_echo;
 static uint32_t nauth, nic, owners[NEP];
 static bool dhcp_mode;
 static uint8_t mac[6];
@@ -144,6 +154,8 @@ static void io_udp_rx(void *ctx, uint16_t dport, net_ip src, uint16_t sport, con
         return;
     }
 }
+
+static void io_echo_reply(void *ctx, net_ip src, uint16_t id, uint16_t seq, size_t len);
 
 /* ---- errors ---- */
 static uint16_t neterr(long e)
@@ -420,6 +432,14 @@ static void pump(void)
             c_reclaimed++;
             lis_free(l);
         }
+    }
+    for (int i = 0; i < NPING; i++) {
+        struct ping *p = &pings[i];
+        if (!p->w.on || now_ms() < p->deadline_ms)
+            continue;
+        start_reply(&b);
+        capos_IcmpEcho_echo_Results_init_root(&b);      /* answered false: no reply in time */
+        finish(&p->w, &b);
     }
     for (int i = 0; i < NUDP; i++) {
         struct udp *u = &udps[i];
@@ -829,17 +849,77 @@ static int i_counter(void *self, capos_NetworkInfo_counter_Params_reader p, capo
     return CAPNP_OK;
 }
 
+/* ---- IcmpEcho: one echo request, its reply or a timeout ---- */
+static void io_echo_reply(void *ctx, net_ip src, uint16_t id, uint16_t seq, size_t len)
+{
+    for (int i = 0; i < NPING; i++) {
+        struct ping *p = &pings[i];
+        if (!p->w.on || p->dst != src || p->id != id || p->seq != seq)
+            continue;
+        capnp_builder b;
+        start_reply(&b);
+        capos_IcmpEcho_echo_Results_builder r = capos_IcmpEcho_echo_Results_init_root(&b);
+        capos_IcmpEcho_echo_Results_set_answered(r, true);
+        uint64_t us = (rt_timer_now() - p->sent_ns) / 1000;
+        capos_IcmpEcho_echo_Results_set_rttMicros(r, us > 0xffffffffu ? 0xffffffffu : (uint32_t)us);
+        finish(&p->w, &b);      /* a caller gone: nothing to reclaim */
+        return;
+    }
+}
+
+static int e_echo(void *self, capos_IcmpEcho_echo_Params_reader p, capos_IcmpEcho_echo_Results_builder r)
+{
+    static uint8_t payload[PING_MAX];
+    uint16_t size = capos_IcmpEcho_echo_Params_get_size(p);
+    net_ip dst = capos_IcmpEcho_echo_Params_get_address(p);
+    uint64_t now = now_ms();
+    if (!ping_window || now - ping_window >= 1000) {
+        ping_window = now;
+        ping_left = PING_RATE;
+    }
+    struct ping *slot = 0;
+    for (int i = 0; i < NPING && !slot; i++)
+        if (!pings[i].w.on)
+            slot = &pings[i];
+    uint16_t e = 0;
+    if (size > PING_MAX || !dst || dst == 0xffffffffu)
+        e = capos_NetError_badArgument;
+    else if (!st.ip)
+        e = capos_NetError_notConfigured;
+    else if (!slot || !ping_left)
+        e = capos_NetError_busy;
+    if (e) {
+        capos_IcmpEcho_echo_Results_set_error(r, refuse(e));
+        return CAPNP_OK;
+    }
+    ping_left--;
+    for (uint32_t i = 0; i < size; i++)
+        payload[i] = (uint8_t)(0x20 + i % 64);
+    slot->dst = dst;
+    slot->id = capos_IcmpEcho_echo_Params_get_id(p);
+    slot->seq = capos_IcmpEcho_echo_Params_get_seq(p);
+    slot->sent_ns = rt_timer_now();
+    slot->deadline_ms = now + PING_WAIT_MS;
+    int x = net_icmp_echo(&st, now, dst, slot->id, slot->seq, payload, size);
+    if (x < 0)
+        capos_IcmpEcho_echo_Results_set_error(r, refuse(neterr(x)));
+    else
+        defer(&slot->w, 0);
+    return CAPNP_OK;
+}
+
+static const capos_IcmpEcho_server echo_srv = { e_echo };
 static const capos_NetworkInfo_server info_srv = { i_getconfig, i_counters, i_connections, i_counter };
 static const capos_TcpListenAuthority_server auth_srv = { a_listen, a_port };
 static const capos_TcpListener_server lis_srv = { l_accept, l_close };
 static const capos_TcpSocket_server sock_srv = { s_send, s_recv, s_shutdown, s_close, s_peer };
 static const capos_UdpSocket_server udp_srv = { u_sendto, u_recvfrom, u_close };
 
-static const void *const servers[NEP] = { &mgr_srv, &info_srv, &lis_srv, &sock_srv, &udp_srv,
+static const void *const servers[NEP] = { &mgr_srv, &info_srv, &lis_srv, &sock_srv, &udp_srv, &echo_srv,
     &auth_srv, &auth_srv, &auth_srv, &auth_srv, &auth_srv, &auth_srv, &auth_srv, &auth_srv };
 static const rt_dispatch_fn dispatchers[NEP] = {
     capos_NetworkManager_dispatch_any, capos_NetworkInfo_dispatch_any, capos_TcpListener_dispatch_any,
-    capos_TcpSocket_dispatch_any, capos_UdpSocket_dispatch_any,
+    capos_TcpSocket_dispatch_any, capos_UdpSocket_dispatch_any, capos_IcmpEcho_dispatch_any,
     capos_TcpListenAuthority_dispatch_any, capos_TcpListenAuthority_dispatch_any, capos_TcpListenAuthority_dispatch_any,
     capos_TcpListenAuthority_dispatch_any, capos_TcpListenAuthority_dispatch_any, capos_TcpListenAuthority_dispatch_any,
     capos_TcpListenAuthority_dispatch_any, capos_TcpListenAuthority_dispatch_any,
@@ -922,6 +1002,9 @@ int main(void)
     nic = rt_capset_require("nic");
     owners[EP_MGR] = rt_capset_require("manager");
     owners[EP_INFO] = rt_capset_require("info");
+    int64_t eo = rt_capset_find("ping", capos_Endpoint_ID);    /* IcmpEcho: optional */
+    if (eo >= 0)
+        owners[EP_ECHO] = (uint32_t)eo, has_echo = true;
     uint32_t factory = rt_capset_require("endpoints");
     struct net_config cfg = { 0 };
     const char *a = rt_capset->args;
@@ -971,7 +1054,8 @@ int main(void)
         memcpy(mac, md.ptr, 6);
     memcpy(cfg.mac, mac, 6);
     io_random(0, cfg.isn_secret, sizeof cfg.isn_secret);
-    struct net_io io = { .tx = io_tx, .random = io_random, .udp_rx = io_udp_rx, .event = io_event };
+    struct net_io io = { .tx = io_tx, .random = io_random, .udp_rx = io_udp_rx, .event = io_event,
+                       .echo_reply = io_echo_reply };
     size_t alen = net_arena_size(NTCB, SNDBUF, RCVBUF);
     uint8_t *arena = malloc(alen);
     if (!arena || net_init(&st, &cfg, &io, tcbs, NTCB, arena, alen, SNDBUF, RCVBUF, now_ms())) {
@@ -988,7 +1072,8 @@ int main(void)
         rt_release(unused);             /* facets are made per handle */
     }
     for (int ep = 0; ep < EP_AUTH0 + (int)nauth; ep++)
-        post_recv(ep);
+        if (ep != EP_ECHO || has_echo)
+            post_recv(ep);
     post_rx();
     printf("netstack: up, %u.%u.%u.%u, %u listen authorities\n", st.ip >> 24, (st.ip >> 16) & 255,
            (st.ip >> 8) & 255, st.ip & 255, nauth);
@@ -1002,6 +1087,9 @@ int main(void)
             /* the calls above may have moved our completions into the stash */
             if (rt_ring_poll(&c))
                 break;
+            for (int i = 0; i < NPING; i++)
+                if (pings[i].w.on && pings[i].deadline_ms < next)
+                    next = pings[i].deadline_ms;
             uint64_t wait = next > now ? next - now : 0;
             if (!tx_ok && wait > 1)
                 wait = 1;

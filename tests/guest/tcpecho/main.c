@@ -6,6 +6,12 @@
  *   audit   holds KernelStats and a timer: once the server listens, prints
  *           every process and the interfaces of the caps it holds, from
  *           the kernel's own tables ("AUTHORITY name held=N: ifaces").
+ *   watch NAME  holds KernelStats and a timer: prints the line of every
+ *           process named NAME once, when it is first seen under a pid,
+ *           and again ("AUTHORITY-GREW") if it later holds any network or
+ *           device authority (test-boot-run: the shells' caps from the
+ *           kernel's tables; quiet otherwise, so the transcript stays
+ *           readable).
  */
 #include "rt/capos.h"
 
@@ -131,6 +137,62 @@ static bool walk(bool print)
     return listening;
 }
 
+#define WATCH 16
+static struct { uint32_t pid; bool grew; } seen[WATCH];
+static const uint64_t broad[] = { capos_NetworkManager_ID, capos_TcpListenAuthority_ID, capos_TcpListener_ID,
+    capos_TcpSocket_ID, capos_UdpSocket_ID, capos_Nic_ID, capos_DeviceMmio_ID, capos_DMAPool_ID,
+    capos_Interrupt_ID, capos_DeviceManager_ID };
+static uint32_t nseen;
+
+static void watch_walk(const char *name)
+{
+    RT_BUFS(b, 64, 4096);
+    uint32_t stats = rt_capset_require("stats");
+    capnp_client cl = RT_CLIENT(stats);
+    capnp_call call;
+    capos_KernelStats_processes_Results_reader r;
+    if (capos_KernelStats_processes(&cl, &b, &call, &r))
+        return;
+    capnp_list l = capos_KernelStats_processes_Results_get_list(r);
+    for (uint32_t i = 0; i < l.count; i++) {
+        capos_ProcessCaps_reader p = capos_ProcessCaps_list_get(l, i);
+        capnp_text n = capos_ProcessCaps_get_name(p);
+        if (n.len != strlen(name) || memcmp(n.str, name, n.len))
+            continue;
+        uint32_t pid = capos_ProcessCaps_get_pid(p);
+        capnp_list ifs = capos_ProcessCaps_get_interfaces(p);
+        uint32_t k = 0;
+        while (k < nseen && seen[k].pid != pid)
+            k++;
+        bool bad = false;
+        for (uint32_t x = 0; x < ifs.count; x++)
+            for (uint32_t y = 0; y < sizeof broad / sizeof broad[0]; y++)
+                bad |= capnp_list_u64(ifs, x) == broad[y];
+        if (k < nseen && (!bad || seen[k].grew))
+            continue;
+        if (k == nseen) {
+            if (nseen == WATCH)
+                continue;
+            nseen++;
+            seen[k].pid = pid;
+        } else {
+            seen[k].grew = true;
+        }
+        char line[512];
+        int len = fmt_snprintf(line, sizeof line, "AUTHORITY%s %s pid=%u held=%u:", seen[k].grew ? "-GREW" : "", name,
+                               pid, capos_ProcessCaps_get_held(p));
+        for (uint32_t x = 0; x < ifs.count && len < (int)sizeof line - 40; x++) {
+            uint64_t id = capnp_list_u64(ifs, x);
+            const char *in = "?";
+            for (uint32_t j = 0; j < capos_INTERFACE_COUNT; j++)
+                if (capos_interfaces[j].id == id)
+                    in = capos_interfaces[j].name;
+            len += fmt_snprintf(line + len, sizeof line - (size_t)len, " %s", in);
+        }
+        printf("%s\n", line);
+    }
+}
+
 static int audit(void)
 {
     /* bounded: the server listens within a minute or the walk is printed anyway */
@@ -155,6 +217,11 @@ int main(void)
     }
     if (!strcmp(args, "audit"))
         return audit();
+    if (!strncmp(args, "watch ", 6))
+        for (;;) {
+            watch_walk(args + 6);
+            rt_timer_sleep_until(rt_timer_now() + 50000000);
+        }
     printf("tcpecho: unknown role \"%s\"\n", args);
     return 3;
 }
