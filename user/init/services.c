@@ -132,8 +132,12 @@ static int start(uint32_t i)
     for (uint32_t d = 0; d < s->ndevices; d++) {
         int e = claim_device(&s->devices[d], caps + n);
         if (e < 0) {
-            printf("init: %s: cannot claim device %04x:%04x: error %d\n", sname,
-                   s->devices[d].vendor, s->devices[d].device, e);
+            if (e == CAP_ERR_NOT_FOUND)
+                printf("init: %s: device %04x:%04x is not present: the service is not started\n", sname,
+                       s->devices[d].vendor, s->devices[d].device);
+            else
+                printf("init: %s: cannot claim device %04x:%04x: error %d\n", sname,
+                       s->devices[d].vendor, s->devices[d].device, e);
             for (uint32_t k = first_dev; k < n; k++)
                 rt_release(caps[k]);
             svcs[i].handle = e;
@@ -204,7 +208,9 @@ int services_boot(void)
                 printf("init: cannot create endpoint: %d\n", r);
                 return -4;
             }
-        if ((r = start(i)) < 0)
+        /* A machine without a device the manifest names still boots: that
+         * service stays stopped (its clients' calls wait on its endpoint). */
+        if ((r = start(i)) < 0 && r != CAP_ERR_NOT_FOUND)
             return -5;
     }
     return 0;
