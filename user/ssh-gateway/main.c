@@ -99,58 +99,22 @@ static void cb_random(void *ctx, uint8_t *out, size_t len)
     randombytes_buf(out, len);
 }
 
-static size_t put_str(uint8_t *o, const void *s, size_t n)
-{
-    o[0] = (uint8_t)(n >> 24), o[1] = (uint8_t)(n >> 16), o[2] = (uint8_t)(n >> 8), o[3] = (uint8_t)n;
-    memcpy(o + 4, s, n);
-    return 4 + n;
-}
-
-static const uint8_t *find(const uint8_t *h, size_t hl, const uint8_t *n, size_t nl)
-{
-    for (size_t i = 0; nl <= hl && i <= hl - nl; i++)
-        if (!memcmp(h + i, n, nl))
-            return h + i;
-    return 0;
-}
-
 /*
  * The login: SessionManager.sshPublicKey wants the key's signature over
- * what it signed. lib/ssh has verified it and hands over only the key, so
- * the signed data (RFC 4252 7: session id, then the request up to the key
- * blob) is rebuilt here and the signature taken from the request, which
- * lies decrypted in the connection's input buffer while authorize runs.
+ * what it signed.  lib/ssh has verified it and hands both over in the
+ * proof (RFC 4252 7: session id, then the request up to the key blob); the
+ * session manager checks them again against the user's authorised keys.
  * A query (no signature yet) is always answered "would accept": the
  * decision is the signed attempt's, and unknown keys look the same.
  */
-static int cb_authorize(void *ctx, enum ssh_auth_phase phase, const char *user, size_t ul, const uint8_t pub[32])
+static int cb_authorize(void *ctx, enum ssh_auth_phase phase, const char *user, size_t ul, const uint8_t pub[32],
+                        const struct ssh_auth_proof *proof)
 {
     struct conn *k = ctx;
     if (phase == SSH_AUTH_QUERY)
         return 1;
-    static uint8_t msg[256], part[224];
-    uint8_t blob[51];
-    size_t bl = put_str(blob, "ssh-ed25519", 11);
-    bl += put_str(blob + bl, pub, 32);
-    if (ul > SSH_MAX_USER)
+    if (!proof || ul > SSH_MAX_USER)
         return 0;
-    size_t pl = 0;
-    part[pl++] = 50;                             /* SSH_MSG_USERAUTH_REQUEST */
-    pl += put_str(part + pl, user, ul);
-    pl += put_str(part + pl, "ssh-connection", 14);
-    pl += put_str(part + pl, "publickey", 9);
-    part[pl++] = 1;
-    pl += put_str(part + pl, "ssh-ed25519", 11);
-    pl += put_str(part + pl, blob, bl);
-    struct ssh_conn *c = k->ssh;
-    const uint8_t *at = find(c->in + c->in_start, c->in_end - c->in_start, part, pl);
-    static const uint8_t sighead[] = { 0, 0, 0, 83, 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 64 };
-    if (!at || (size_t)(c->in + c->in_end - (at + pl)) < sizeof sighead + 64 || memcmp(at + pl, sighead, sizeof sighead))
-        return 0;
-    const uint8_t *sig = at + pl + sizeof sighead;
-    size_t ml = put_str(msg, c->session_id, 32);
-    memcpy(msg + ml, part, pl);
-    ml += pl;
     char who[SSH_MAX_USER + 1];
     memcpy(who, user, ul);
     who[ul] = 0;
@@ -158,8 +122,8 @@ static int cb_authorize(void *ctx, enum ssh_auth_phase phase, const char *user, 
     capnp_client cl = RT_CLIENT(manager);
     capnp_call call;
     capos_SessionManager_sshPublicKey_Results_reader r;
-    int e = capos_SessionManager_sshPublicKey(&cl, &b, &call, who, ul, pub, 32, msg, ml, sig, 64, profile,
-                                              strlen(profile), &r);
+    int e = capos_SessionManager_sshPublicKey(&cl, &b, &call, who, ul, pub, 32, proof->signed_data, proof->signed_len,
+                                              proof->signature, 64, profile, strlen(profile), &r);
     if (e || capos_SessionManager_sshPublicKey_Results_get_result(r) != capos_LoginResult_ok)
         return 0;
     uint32_t si = capos_SessionManager_sshPublicKey_Results_get_session(r);
