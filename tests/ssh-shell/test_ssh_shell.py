@@ -3,15 +3,23 @@
 host key in its key service (user/hostkey), driven by the host's OpenSSH
 /usr/bin/ssh through a hostfwd on 127.0.0.1 (restrict=on: nothing leaves
 this machine). A key authorized in the manifest's AccountStore args logs in
-as admin, runs `session`, `caps` and `exit` in capos-shell; an unknown key
-and a password are denied; ssh-keyscan sees the key whose fingerprint the
-boot log printed."""
+as admin, runs `session`, `caps` and `exit` in capos-shell; the operator's
+"echo" is the test-only sessprobe, so the shell's and the gateway's caps
+are read from the kernel's own tables (`echo caps NAME`); a pseudo-terminal
+resized under ssh shows the window-change reaching the shell (`whoami`); an
+unknown key and a password are denied; ssh-keyscan sees the key whose
+fingerprint the boot log printed."""
+import fcntl
 import os
+import pty
 import re
+import select
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -27,6 +35,80 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+# what the SSH gateway holds with no connection (the kernel's table)
+# (its grants, the listener it made, the owner end of its terminal endpoint)
+GATEWAY_IDLE = ["Console", "Timer", "VirtualMemory", "TcpListenAuthority", "TcpListener", "SshHostKey",
+                "SessionManager", "RestrictedShellLauncher", "AuditLog", "Endpoint"]
+# and for each logged-in connection with its shell running: the socket, the
+# session's facet and context, the shell's terminal facet, its process
+GATEWAY_PER_SESSION = ["TcpSocket", "UserSession", "SessionContext", "TerminalSession", "ProcessHandle"]
+# raw network, spawn, key, broker, launcher, session-manager authority
+FORBIDDEN_SHELL = {"TcpListenAuthority", "TcpListener", "TcpSocket", "NetworkManager", "NetworkInfo", "Nic",
+                   "ProcessSpawner", "SshHostKey", "AuthorityBroker", "RestrictedShellLauncher", "SessionManager",
+                   "EndpointFactory", "KernelStats", "Console"}
+
+
+def resize_session(cmd, env):
+    """ssh on a pseudo-terminal of 100x30: `whoami`, then the terminal is
+    resized to 132x43 (ssh gets SIGWINCH and sends window-change), `whoami`
+    again, `exit`. Returns the output up to each answer."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        os.execve(cmd[0], cmd, env)
+    buf = b""
+
+    def until(pat, since=0, secs=90):
+        nonlocal buf
+        end = time.monotonic() + secs
+        while not (pat and re.search(pat, buf[since:])) and time.monotonic() < end:
+            r, _, _ = select.select([fd], [], [], 1)
+            if r:
+                try:
+                    d = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not d:
+                    break
+                buf += d
+        return buf[since:].decode("utf-8", "replace")
+
+    try:
+        until(rb"admin@capos> ")
+        os.write(fd, b"whoami\r")
+        first = until(rb"terminal\r?\n(.|\n)*admin@capos> ")
+        n = len(buf)
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 43, 132, 0, 0))
+        # the shell asks the size when `whoami` runs: the window-change must
+        # be there first, so ask until it is (each answer is a prompt)
+        second = ""
+        for _ in range(20):
+            os.write(fd, b"whoami\r")
+            second = until(rb"terminal\r?\n(.|\n)*admin@capos> ", n)
+            if "132x43" in second:
+                break
+            n = len(buf)
+        os.write(fd, b"exit\r")
+        until(None, len(buf), 30)  # to EOF
+    finally:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return first, second
+
+
+def probe(out, name):
+    """The interfaces each `name` process holds, from sessprobe's answer to
+    `echo caps NAME` (the kernel's KernelStats.processes)."""
+    m = re.search(r"^PROBE (%s held=.*)$" % re.escape(name), out, re.M)
+    if not m:
+        return None
+    return [seg.split(": ", 1)[1].split() if ": " in seg else [] for seg in m.group(1).strip().split(" | ")]
 
 
 def run(args, inp=b"", timeout=90, env=None):
@@ -83,18 +165,41 @@ def main():
         target = "admin@127.0.0.1"
 
         mark = len(g.text())
-        rc, out, err = run(base + ["-i", uk, "-tt", target], b"session\ncaps\nexit\n", env=env, timeout=120)
+        rc, out, err = run(base + ["-i", uk, "-tt", target],
+                           b"session\ncaps\necho caps capos-shell\necho caps ssh-gateway\nexit\n", env=env, timeout=120)
         c.check("ssh -i KEY -p PORT admin@127.0.0.1 logs in and the shell answers `session`",
                 re.search(r"admin", out) is not None and re.search(r"publicKey|publickey", out) is not None,
                 f"rc={rc} out={out[-1500:]!r} err={err[-800:]!r}")
+        listing = out.split("echo caps")[0]
         c.check("`caps` lists the shell's caps over SSH, with no network, spawn, key or launcher authority",
-                "terminal" in out and not re.search(r"TcpListenAuthority|NetworkManager|ProcessSpawner|SshHostKey|"
-                                                    r"RestrictedShellLauncher|SessionManager", out), out[-1500:])
+                "terminal" in listing and not re.search(r"TcpListenAuthority|NetworkManager|ProcessSpawner|SshHostKey|"
+                                                    r"RestrictedShellLauncher|SessionManager", listing), listing[-1500:])
         c.check("`exit` ends the session and ssh returns", rc == 0, f"rc={rc} {err[-500:]!r}")
+        shell = probe(out, "capos-shell")
+        c.check("the kernel's table: the SSH shell holds its terminal and session, and no raw network, spawn, "
+                "key, broker, session-manager or launcher authority",
+                shell is not None and len(shell) == 1 and {"TerminalSession", "UserSession"} <= set(shell[0]) and
+                not set(shell[0]) & FORBIDDEN_SHELL, f"{shell} {out[-1500:]!r}")
+        gw = probe(out, "ssh-gateway")
+        # during the session: the plumbing and the grants, the listener it
+        # made, its terminal endpoint, and for the one connection its socket,
+        # the session facet and context and the shell's process handle
+        c.check("the kernel's table: the gateway holds exactly its grants, its listener and this session's caps",
+                gw is not None and len(gw) == 1 and sorted(gw[0]) == sorted(GATEWAY_IDLE + GATEWAY_PER_SESSION),
+                f"{gw} {out[-1500:]!r}")
         g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
         c.check("the gateway saw the login and the shell's exit",
                 re.search(r"conn \d+: login admin", g.text()[mark:]) is not None and
                 re.search(r"conn \d+: shell exited", g.text()[mark:]) is not None, g.text()[mark:][-1500:])
+
+        mark = len(g.text())
+        first, second = resize_session(base + ["-i", uk, "-tt", target], env)
+        c.check("the client's terminal size reaches the shell (pty-req): `whoami` says 100x30", "on a 100x30 terminal"
+                in first, first[-800:])
+        g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+        c.check("a window-change reaches the shell: after the client's terminal is resized, `whoami` says 132x43",
+                "on a 132x43 terminal" in second and
+                re.search(r"conn \d+: window 132x43", g.text()[mark:]) is not None, second[-800:])
 
         mark = len(g.text())
         rc, out, err = run(base + ["-i", ok, "-T", target], b"exit\n", env=env)

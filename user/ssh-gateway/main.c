@@ -6,11 +6,14 @@
  * RestrictedShellLauncher on an SSH-backed TerminalSession this process
  * serves (an endpoint: TerminalSession is not a kernel-only interface).
  *
- * Grants: listen (TcpListenAuthority), hostkey (SshHostKey), manager
- * (SessionManager), broker (AuthorityBroker), launcher
- * (RestrictedShellLauncher), audit (AuditLog); and the plumbing every
- * service has: console, timer, memory (the heap: one ~210 KiB connection
- * state each) and endpoints (to make the terminal endpoint).
+ * Grants: listen (TcpListenAuthority: the one port it may serve), hostkey
+ * (SshHostKey), manager (SessionManager), launcher (RestrictedShellLauncher),
+ * audit (AuditLog); and the plumbing: console (its log lines), timer (the
+ * clock for lib/ssh's deadlines: login grace, keepalive), memory (the heap:
+ * one ~210 KiB connection state each) and endpoints (to make the terminal
+ * endpoint its shells read and write; released once made).  No broker: what
+ * a shell may hold is the launcher's business (it holds the broker), never
+ * the gateway's.
  * args: profile=NAME (the profile SSH logins ask for; default operator).
  *
  * One event loop: an accept always in flight, per connection a recv in
@@ -544,7 +547,6 @@ int main(void)
     manager = rt_capset_require("manager");
     launcher = rt_capset_require("launcher");
     audit = rt_capset_require("audit");
-    (void)rt_capset_require("broker");
     uint32_t endpoints = rt_capset_require("endpoints");
     const char *pa = strstr(rt_capset->args, "profile=");
     if (pa) {
@@ -579,6 +581,7 @@ int main(void)
         return 2;
     }
     rt_release(endpoints);
+    rt_release(term_client);    /* shells get facets of the owner, one per connection */
     RT_BUFS(pb, 64, 256);
     capnp_client pc = RT_CLIENT(auth);
     capnp_call call;
