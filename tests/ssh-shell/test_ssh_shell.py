@@ -8,12 +8,15 @@ as admin, runs `session`, `caps` and `exit` in capos-shell; the operator's
 are read from the kernel's own tables (`echo caps NAME`); a pseudo-terminal
 resized under ssh shows the window-change reaching the shell (`whoami`); an
 unknown key and a password are denied; ssh-keyscan sees the key whose
-fingerprint the boot log printed."""
+fingerprint the boot log printed; -L, -R, -A, -X, SendEnv, exec, sftp and a
+second session channel (ControlMaster) are refused, each with the client's
+failure message and the reason code in the gateway's log and the audit log."""
 import fcntl
 import os
 import pty
 import re
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -100,6 +103,112 @@ def resize_session(cmd, env):
         os.waitpid(pid, 0)
         os.close(fd)
     return first, second
+
+
+def refusals(c, g, ssh, target, tmp, env, port, kh, uk):
+    """Each request the gateway refuses: what the client is told (the
+    protocol's failure message, where the protocol has one) and the reason
+    code the gateway logs and records in the audit log."""
+    seen = []
+
+    def gw_says(reason, mark):
+        g.wait_for(r"^ssh-gateway: conn \d+: denied %s$" % re.escape(reason), 60, since=mark)
+        seen.append(reason)
+        return True
+
+    def one(what, args, expect, reason, inp=b"exit\n", want_rc=None, e=None, told=None):
+        mark = len(g.text())
+        rc, out, err = run(ssh + args + [target] + ([] if what != "exec" else ["session"]), inp, env=e or env)
+        ok = re.search(expect, err) is not None and (want_rc is None or rc == want_rc)
+        told = told or f"the client is told \"{expect}\""
+        c.check(f"{what} is refused: {told}, the gateway says {reason}",
+                ok and gw_says(reason, mark), f"rc={rc} err={err[-600:]!r}")
+        g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+
+    # -L: the forward is set up locally; a connection through it is refused
+    lp = free_port()
+    mark = len(g.text())
+    p = subprocess.Popen(ssh + ["-N", "-L", "%d:127.0.0.1:9" % lp, target], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    got = None
+    try:
+        g.wait_for(r"^ssh-gateway: conn \d+: login admin", 60, since=mark)
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", lp), 10) as t:
+                    t.settimeout(60)
+                    got = t.recv(100)
+                break
+            except (ConnectionRefusedError, socket.timeout):
+                time.sleep(0.1)     # ssh's local listener is not up yet
+        ok = got == b"" and gw_says("deny.direct-tcpip", mark)
+    finally:
+        p.kill()
+        _, err = p.communicate(timeout=30)
+    err = err.decode("utf-8", "replace")
+    c.check("ssh -N -L is refused: the client is told \"open failed: administratively prohibited: "
+            "deny.direct-tcpip\", the gateway says deny.direct-tcpip",
+            ok and "open failed: administratively prohibited: deny.direct-tcpip" in err, f"{got!r} {err[-600:]!r}")
+    g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+
+    one("ssh -N -R", ["-N", "-o", "ExitOnForwardFailure=yes", "-R", "0:127.0.0.1:9"],
+        r"remote port forwarding failed for listen port 0", "deny.tcpip-forward", want_rc=255)
+    # agent and env requests go with want-reply false (OpenSSH): the protocol
+    # has no failure message for them; the session goes on without them
+    agent = os.path.join(tmp, "agent")
+    ag = subprocess.run(["ssh-agent", "-s", "-a", agent], stdout=subprocess.PIPE, check=True).stdout.decode()
+    agpid = int(re.search(r"SSH_AGENT_PID=(\d+)", ag).group(1))
+    try:
+        one("ssh -A", ["-A", "-tt"], r"^(?![\s\S]*(?i:agent))", "deny.agent", want_rc=0,
+            e=dict(env, SSH_AUTH_SOCK=agent), told="no failure message (want-reply false), the session goes on")
+    finally:
+        os.kill(agpid, signal.SIGTERM)
+    one("ssh -X", ["-X", "-tt"], r"X11 forwarding request failed on channel 0", "deny.x11", want_rc=0,
+        e=dict(env, DISPLAY=":99"))
+    one("ssh -o SendEnv=LANG", ["-o", "SendEnv=LANG", "-tt"], r"^(?![\s\S]*LANG)", "deny.env", want_rc=0,
+        e=dict(env, LANG="C.UTF-8"), told="no failure message (want-reply false), the session goes on")
+    one("exec", [], r"exec request failed on channel 0", "deny.exec", inp=b"", want_rc=255)
+
+    mark = len(g.text())
+    rc, out, err = run(["/usr/bin/sftp", "-b", "-", "-F", "/dev/null", "-o", "UserKnownHostsFile=" + kh,
+                        "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+                        "-P", str(port), "-i", uk, target], b"ls\n", env=env)
+    c.check("sftp is refused: the client is told \"subsystem request failed on channel 0\", the gateway says "
+            "deny.subsystem", rc != 0 and "subsystem request failed on channel 0" in err and
+            gw_says("deny.subsystem", mark), f"rc={rc} err={err[-600:]!r}")
+    g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+
+    # a second session channel on one connection: a ControlMaster with its
+    # shell open, then a client through its control socket
+    sock = os.path.join(tmp, "cm")
+    mark = len(g.text())
+    m = subprocess.Popen(ssh + ["-o", "ControlMaster=yes", "-o", "ControlPath=" + sock, "-tt", target],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        g.wait_for(r"^ssh-gateway: conn \d+: shell started", 60, since=mark)
+        rc, out, err = run(ssh + ["-o", "ControlMaster=no", "-o", "ControlPath=" + sock, "-tt", target], b"exit\n",
+                           env=env)
+        mine = gw_says("deny.second-session", mark)
+        m.stdin.write(b"exit\n")
+        m.stdin.flush()
+        _, merr = m.communicate(timeout=60)
+    finally:
+        if m.poll() is None:
+            m.kill()
+            m.wait()
+    merr = merr.decode("utf-8", "replace")
+    c.check("a second session channel (ControlMaster) is refused: the master is told \"open failed: "
+            "administratively prohibited: deny.second-session\", the gateway says deny.second-session",
+            mine and "Session open refused by peer" in err and
+            "open failed: administratively prohibited: deny.second-session" in merr, f"{err[-600:]!r} {merr[-600:]!r}")
+
+    # the audit log has each of them, with its reason
+    mark = len(g.text())
+    rc, out, err = run(ssh + ["-tt", target], b"audit 32\nexit\n", env=env)
+    missing = [r for r in seen if not re.search(r"ssh-denied %s\b" % re.escape(r), out)]
+    c.check("the audit log records every refusal with its reason code (%s)" % " ".join(seen),
+            len(seen) == 8 and not missing, f"missing {missing} {out[-2000:]!r}")
+    g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
 
 
 def probe(out, name):
@@ -219,6 +328,8 @@ def main():
         g.wait_for(r"^ssh-gateway: conn \d+: closed .*$(?:.|\n)*^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
         c.check("the gateway audited the refusals with their reasons",
                 "auth failure auth.key-unknown" in g.text()[mark:], g.text()[mark:][-1500:])
+
+        refusals(c, g, base + ["-i", uk], target, tmp, env, port, kh, uk)
     finally:
         g.kill()
     c.done("\n".join(l for l in g.text().splitlines() if not l.startswith("[kernel] pci")))
