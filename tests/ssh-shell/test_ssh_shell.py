@@ -10,7 +10,10 @@ resized under ssh shows the window-change reaching the shell (`whoami`); an
 unknown key and a password are denied; ssh-keyscan sees the key whose
 fingerprint the boot log printed; -L, -R, -A, -X, SendEnv, exec, sftp and a
 second session channel (ControlMaster) are refused, each with the client's
-failure message and the reason code in the gateway's log and the audit log."""
+failure message and the reason code in the gateway's log and the audit log;
+a client gone before its shell starts, a client gone while its shell runs
+and a shell's `exit` each leave the kernel's counters, the session
+manager's table and the gateway's caps where they were."""
 import fcntl
 import os
 import pty
@@ -211,6 +214,96 @@ def refusals(c, g, ssh, target, tmp, env, port, kh, uk):
     g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
 
 
+# what must be back where it was: the kernel's counters, the session
+# manager's table and what it holds, and what the gateway holds
+# (free frames: no fewer than before; the network stack's own buffers come
+# and go with its connections' lifetimes, so one more free is not a leak)
+SAME = ["objects", "heap", "processes", "slots", "pending", "open", "held", "smcaps", "gwcaps"]
+
+
+def measure(g, ssh, target, env):
+    """The kernel's counters and the session manager's table, from inside a
+    fresh SSH session (so every measurement counts the same one session),
+    and the gateway's cap count from the kernel's table. Three readings,
+    each field's least (free frames: most): a call in flight at one reading
+    (the gateway sending the shell's last output) is not a leak, and a leak
+    shows in every reading."""
+    mark = len(g.text())
+    rc, out, err = run(ssh + ["-tt", target], b"echo stats\necho stats\necho stats\necho caps ssh-gateway\nexit\n",
+                       env=env)
+    g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+    lines = re.findall(r"^PROBE (kernel .*)$", out, re.M)
+    gw = re.search(r"^PROBE ssh-gateway held=(\d+)", out, re.M)
+    if len(lines) != 3 or not gw:
+        return {}, out[-1500:]
+    reads = [dict(re.findall(r"(\S+)=(\d+)", l.replace("session-manager held=", "smcaps="))) for l in lines]
+    f = {k: str((max if k == "frames" else min)(int(r[k]) for r in reads)) for k in reads[0]}
+    f["gwcaps"] = gw.group(1)
+    return f, " ".join("%s=%s" % kv for kv in f.items())
+
+
+def teardown(c, g, ssh, target, env):
+    """Client gone before its shell starts, client gone while the shell runs,
+    shell `exit` first: each ends the session, the shell, the socket and
+    every cap minted for it: counters back to the baseline."""
+
+    def before_shell():
+        mark = len(g.text())
+        p = subprocess.Popen(ssh + ["-N", target], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env)
+        try:
+            g.wait_for(r"^ssh-gateway: conn \d+: login admin", 60, since=mark)
+        finally:
+            p.kill()
+            p.communicate(timeout=30)
+        g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+        return "shell started" not in g.text()[mark:]
+
+    def while_shell():
+        mark = len(g.text())
+        p = subprocess.Popen(ssh + ["-tt", target], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env)
+        try:
+            g.wait_for(r"^ssh-gateway: conn \d+: shell started", 60, since=mark)
+            p.stdin.write(b"whoami\n")
+            p.stdin.flush()
+            while b"terminal" not in p.stdout.read1(4096):
+                pass
+        finally:
+            p.kill()
+            p.communicate(timeout=30)
+        g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+        return "shell started" in g.text()[mark:]
+
+    def shell_exit():
+        mark = len(g.text())
+        rc, out, err = run(ssh + ["-tt", target], b"exit\n", env=env)
+        g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
+        return rc == 0 and "shell exited (0)" in g.text()[mark:]
+
+    cases = [("the client disconnects before its shell starts", before_shell),
+             ("the client disconnects while its shell runs", while_shell),
+             ("the shell exits before the client closes", shell_exit)]
+    for _, f in cases:                  # warm-up: first-use allocations are not counted
+        f()
+    measure(g, ssh, target, env)
+    base, bline = measure(g, ssh, target, env)
+    c.check("the baseline: one open session (the measuring one)", base.get("open") == "1", bline)
+    for what, f in cases:
+        ok = f()
+        after, aline = measure(g, ssh, target, env)
+        diff = [k for k in SAME if base.get(k) != after.get(k)]
+        if not after or int(after["frames"]) < int(base["frames"]):
+            diff.append("frames")
+        c.check(f"{what}: the session, the shell, the socket and its caps are gone (kernel counters, the "
+                f"session manager's table, the gateway's caps back to the baseline)",
+                ok and bool(after) and not diff and
+                int(after["opened"]) - int(base["opened"]) == int(after["ended"]) - int(base["ended"]),
+                f"differs: {diff}\n{bline}\n{aline}")
+        if after:
+            base, bline = after, aline
+
+
 def probe(out, name):
     """The interfaces each `name` process holds, from sessprobe's answer to
     `echo caps NAME` (the kernel's KernelStats.processes)."""
@@ -330,6 +423,7 @@ def main():
                 "auth failure auth.key-unknown" in g.text()[mark:], g.text()[mark:][-1500:])
 
         refusals(c, g, base + ["-i", uk], target, tmp, env, port, kh, uk)
+        teardown(c, g, base + ["-i", uk], target, env)
     finally:
         g.kill()
     c.done("\n".join(l for l in g.text().splitlines() if not l.startswith("[kernel] pci")))
