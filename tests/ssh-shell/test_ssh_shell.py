@@ -2,7 +2,8 @@
 """test-ssh-shell: the SSH gateway inside capOS (user/ssh-gateway) with the
 host key in its key service (user/hostkey), driven by the host's OpenSSH
 /usr/bin/ssh through a hostfwd on 127.0.0.1 (restrict=on: nothing leaves
-this machine). A key authorized in the manifest's AccountStore args logs in
+this machine). The system is make run-ssh-shell's (manifests/ssh-shell.manifest). A key
+authorized in the manifest's AccountStore args logs in
 as admin, runs `session`, `caps` and `exit` in capos-shell; the operator's
 "echo" is the test-only sessprobe, so the shell's and the gateway's caps
 are read from the kernel's own tables (`echo caps NAME`); a pseudo-terminal
@@ -31,8 +32,21 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
 
-# NON-PRODUCTION test host key seed (public in the source tree)
-SEED = "5ca1ab1e" * 8
+ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
+    grant log = logger.log
+    grant timer = kernel.timer
+    export echo interface=Echo
+    args hello from the manifest
+"""
+# `echo caps NAME` and `echo stats` read the kernel's cap tables and
+# counters and the session manager's table (tests/guest/sessprobe)
+SESSPROBE_SERVICE = """service sessprobe binary=sessprobe session=system restart=never
+    grant console = kernel.console
+    grant timer = kernel.timer
+    grant stats = kernel.stats
+    grant manager = sessionmgr.manager
+    export echo interface=Echo
+"""
 
 
 def free_port():
@@ -106,6 +120,48 @@ def resize_session(cmd, env):
         os.waitpid(pid, 0)
         os.close(fd)
     return first, second
+
+
+def make_run(c, tmp, env, uk):
+    """The default system (build/boot.pkg, what make run boots, with make
+    run's network from scripts/qemu) serves SSH too: scripts/qemu prints the
+    ssh line; the operator logs in on the serial console, authorizes a key
+    with keyadd, and that ssh line logs in."""
+    os.environ["CAPOS_NET"] = "user"
+    os.environ["CAPOS_HTTP_PORT"] = str(free_port())
+    os.environ["CAPOS_SSH_PORT"] = str(free_port())
+    os.environ["CAPOS_SSH_ARGS"] = "-i " + uk
+    g = Guest()
+    try:
+        m = g.wait_for(r"^capOS: SSH \(once the guest is up\): (ssh -i \S+ -p (\d+) admin@127\.0\.0\.1)$", 30)
+        line = m.group(1)
+        c.check("make run's system: scripts/qemu prints the ssh -p PORT admin@127.0.0.1 line (127.0.0.1 only)",
+                m.group(2) == os.environ["CAPOS_SSH_PORT"], g.text()[-800:])
+        g.wait_for(r"^login: ", 60)
+        g.wait_for(r"^ssh-gateway: serving SSH on port 22", 60)
+        g.wait_for(r"netstack: dhcp lease", 60)
+        g.send("setup\r")
+        for _ in range(2):
+            g.wait_for(r"^(password|again): \Z", 20)
+            g.send("s3cret-horse\r")
+        g.wait_for(r"^login: \Z", 30)
+        g.send("admin\r")
+        g.wait_for(r"^password: \Z", 20)
+        g.send("s3cret-horse\r")
+        g.wait_for(r"^admin@capos> \Z", 30)
+        mark = len(g.text())
+        g.send("keyadd admin " + open(uk + ".pub").read().strip() + "\r")
+        g.wait_for(r"^admin@capos> \Z", 30, since=mark + 1)
+        rc, out, err = run(line.split() + ["-F", "/dev/null", "-o", "UserKnownHostsFile=/dev/null",
+                                           "-o", "StrictHostKeyChecking=no", "-o", "IdentitiesOnly=yes",
+                                           "-o", "BatchMode=yes", "-tt"], b"whoami\nexit\n", env=env)
+        c.check("make run's system serves SSH: after keyadd on the console, that ssh line logs in as admin",
+                rc == 0 and "admin (profile operator, logged in by publicKey)" in out, f"rc={rc} {out[-800:]!r} "
+                f"{err[-500:]!r} {g.text()[-1500:]}")
+    finally:
+        g.kill()
+        for k in ("CAPOS_NET", "CAPOS_HTTP_PORT", "CAPOS_SSH_PORT", "CAPOS_SSH_ARGS"):
+            os.environ.pop(k, None)
 
 
 def refusals(c, g, ssh, target, tmp, env, port, kh, uk):
@@ -330,8 +386,11 @@ def main():
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", os.path.basename(k), "-f", k], check=True)
     pub = open(uk + ".pub").read().split()
     keys = "key:admin:%s:%s" % (pub[0], pub[1])
-    pkg = boot_package(os.path.join(ROOT, "tests/ssh-shell/ssh-shell.manifest"), tmp,
-                       replace=[("@KEYS@", keys), ("@SEED@", SEED)])
+    # the system of make run-ssh-shell, with the test-only sessprobe as the
+    # operator's echo
+    pkg = boot_package(os.path.join(ROOT, "manifests/ssh-shell.manifest"), tmp,
+                       replace=[("@KEYS@", keys), (ECHO_SERVICE, SESSPROBE_SERVICE),
+                                ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n")])
     g = None
     for attempt in range(5):
         port = free_port()
@@ -426,7 +485,9 @@ def main():
         teardown(c, g, base + ["-i", uk], target, env)
     finally:
         g.kill()
-    c.done("\n".join(l for l in g.text().splitlines() if not l.startswith("[kernel] pci")))
+    log = g.text()
+    make_run(c, tmp, env, uk)
+    c.done("\n".join(l for l in log.splitlines() if not l.startswith("[kernel] pci")))
 
 
 if __name__ == "__main__":
