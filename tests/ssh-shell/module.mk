@@ -24,7 +24,7 @@ run-ssh-shell: setup all
 	echo "capOS (SSH): booting in QEMU; admin may log in with the key of $$key. Ctrl-A X leaves QEMU." && \
 	CAPOS_NET=user CAPOS_SSH_ARGS="$$args" ./scripts/qemu $(KERNEL_BIN) $(SSH_SHELL_DIR)/boot.pkg
 
-## test-ssh-shell               QEMU: run-ssh-shell's system scripted: OpenSSH logs into the SSH gateway (host key in its key service, publickey via SessionManager), session/caps/exit, the shell's and the gateway's caps from the kernel's tables, window-change, denials, refusals (-L -R -A -X SendEnv exec sftp ControlMaster) with their reasons, teardown back to the baseline, keyscan fingerprint
+## test-ssh-shell               QEMU: run-ssh-shell's system scripted: OpenSSH logs into the SSH gateway (host key in its key service, publickey via SessionManager), session/caps/exit, the shell's and the gateway's caps from the kernel's tables, window-change, denials, refusals (-L -R -A -X SendEnv exec sftp ControlMaster) with their reasons, teardown back to the baseline, limits (max-startups, per-source, grace) with 20 stalled connections, a flipped byte, 8 concurrent sessions, keyscan fingerprint
 test-ssh-shell: all
 	$(call say,TEST,$@)$(PYTHON) tests/ssh-shell/test_ssh_shell.py
 QEMU_TESTS += test-ssh-shell

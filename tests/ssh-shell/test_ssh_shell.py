@@ -14,7 +14,11 @@ second session channel (ControlMaster) are refused, each with the client's
 failure message and the reason code in the gateway's log and the audit log;
 a client gone before its shell starts, a client gone while its shell runs
 and a shell's `exit` each leave the kernel's counters, the session
-manager's table and the gateway's caps where they were."""
+manager's table and the gateway's caps where they were; with 20 stalled
+unauthenticated connections (random early drop seen, the per-source limit
+and the login grace ending them) a real login succeeds; a byte flipped in
+one connection's encrypted stream ends only it (packet.mac); 8 concurrent
+sessions each see only their own output."""
 import fcntl
 import os
 import pty
@@ -26,12 +30,14 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
 
+GRACE = 60
 ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
     grant log = logger.log
     grant timer = kernel.timer
@@ -162,6 +168,164 @@ def make_run(c, tmp, env, uk):
         g.kill()
         for k in ("CAPOS_NET", "CAPOS_HTTP_PORT", "CAPOS_SSH_PORT", "CAPOS_SSH_ARGS"):
             os.environ.pop(k, None)
+
+
+class FlipProxy:
+    """A TCP relay from a port of 127.0.0.1 to the guest's SSH port that, once
+    flip() was called, inverts one byte of the next chunk from the client."""
+
+    def __init__(self, port):
+        self.port, self.armed, self.flipped = port, threading.Event(), threading.Event()
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(1)
+        self.local = self.ls.getsockname()[1]
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _pump(self, a, b, flip):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                if flip and self.armed.is_set() and not self.flipped.is_set() and len(d) > 8:
+                    d = d[:8] + bytes([d[8] ^ 0xFF]) + d[9:]
+                    self.flipped.set()
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _run(self):
+        cl, _ = self.ls.accept()
+        up = socket.create_connection(("127.0.0.1", self.port))
+        threading.Thread(target=self._pump, args=(cl, up, True), daemon=True).start()
+        threading.Thread(target=self._pump, args=(up, cl, False), daemon=True).start()
+
+
+def count(g, mark, pattern):
+    return len(re.findall(pattern, g.text()[mark:], re.M))
+
+
+def limits(c, g, ssh, target, env, port):
+    """MaxStartups-style random early drop, the per-source limit and the
+    login grace with stalled unauthenticated connections; a byte flipped in
+    one connection's encrypted stream; 8 concurrent sessions."""
+    mark = len(g.text())
+    held, refused_at = [], []
+
+    def open_one():
+        t = socket.create_connection(("127.0.0.1", port), 60)
+        t.settimeout(60)
+        got = b""
+        try:
+            while b"\n" not in got:
+                d = t.recv(256)
+                if not d:
+                    break
+                got += d
+        except (ConnectionResetError, socket.timeout):
+            pass
+        if got.startswith(b"SSH-2.0-"):
+            held.append(t)          # it sent its banner; we never send ours
+            return True
+        t.close()
+        refused_at.append(len(held))
+        return False
+
+    for _ in range(200):            # 20 stalled, and at least one early drop seen
+        if len(held) >= 20 and refused_at:
+            break
+        open_one()
+    g.wait_for(r"^ssh-gateway: refused a connection from \S+: max-startups$", 60, since=mark)
+    c.check("%d stalled unauthenticated connections held; new ones were dropped at random once 10 were "
+            "unauthenticated (max-startups, never before)" % len(held),
+            len(held) >= 20 and refused_at and min(refused_at) >= 10 and
+            count(g, mark, r"^ssh-gateway: refused a connection from \S+: max-startups$") == len(refused_at),
+            f"held={len(held)} refused at {refused_at}")
+
+    ok, tries = False, 0
+    while not ok and tries < 20:    # a login may itself be dropped early: try again, as a person would
+        tries += 1
+        rc, out, err = run(ssh + ["-tt", target], b"whoami\nexit\n", env=env)
+        ok = rc == 0 and "logged in by publicKey" in out
+    c.check("a real login succeeds while they stall (%d tries)" % tries,
+            ok and count(g, mark, r"auth\.grace-timeout") == 0, f"rc={rc} {err[-400:]!r}")
+
+    before = len(held)
+    for _ in range(100):
+        if count(g, mark, r"^ssh-gateway: refused a connection from \S+: per-source-limit$"):
+            break
+        open_one()
+        g.wait_for(r"^ssh-gateway: (conn \d+: accepted|refused .*)$", 30, since=len(g.text()) - 1)
+    c.check("the per-source limit: at most 24 unauthenticated connections from one address, the next refused "
+            "(per-source-limit)",
+            count(g, mark, r"^ssh-gateway: refused a connection from \S+: per-source-limit$") >= 1 and len(held) == 24,
+            f"held {before} then {len(held)}")
+
+    n = len(held)
+    g.wait_for(r"(?:^ssh-gateway: conn \d+: disconnect auth\.grace-timeout$(?:.|\n)*){%d}" % n, GRACE * 3,
+               since=mark)
+    eofs = 0
+    for t in held:
+        try:
+            t.settimeout(30)
+            while t.recv(4096):
+                pass
+            eofs += 1
+        except OSError:
+            eofs += 1
+        t.close()
+    c.check("the login grace ends every stalled connection (auth.grace-timeout, audited) and its socket",
+            count(g, mark, r"^ssh-gateway: conn \d+: disconnect auth\.grace-timeout$") == n and eofs == n,
+            f"{n} held")
+
+    # a byte flipped in one connection's encrypted stream
+    proxy = FlipProxy(port)
+    mark = len(g.text())
+    by = subprocess.Popen(ssh + ["-tt", target], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env)
+    g.wait_for(r"^ssh-gateway: conn \d+: shell started", 60, since=mark)
+    m2 = len(g.text())
+    # through the relay: the same host key, known under the guest's port
+    vic = subprocess.Popen([a if a != str(port) else str(proxy.local) for a in ssh] +
+                           ["-o", "HostKeyAlias=[127.0.0.1]:%d" % port, "-tt", target],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    g.wait_for(r"^ssh-gateway: conn \d+: shell started", 60, since=m2)
+    proxy.armed.set()
+    vic.stdin.write(b"whoami\n")
+    vic.stdin.flush()
+    g.wait_for(r"^ssh-gateway: conn \d+: disconnect packet\.mac$", 60, since=mark)
+    vo, ve = vic.communicate(timeout=60)
+    bo, be = by.communicate(b"whoami\nexit\n", timeout=60)
+    c.check("a byte flipped in one connection's encrypted stream ends that connection (packet.mac) and only it",
+            proxy.flipped.is_set() and vic.returncode != 0 and by.returncode == 0 and
+            b"logged in by publicKey" in bo and count(g, mark, r"disconnect packet\.mac$") == 1,
+            f"{vic.returncode} {ve[-300:]!r} {by.returncode} {bo[-300:]!r}")
+
+    # 8 concurrent interactive sessions, each sees only its own output
+    mark = len(g.text())
+    ps = [subprocess.Popen(ssh + ["-tt", target], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env) for _ in range(8)]
+    try:
+        g.wait_for(r"(?:^ssh-gateway: conn \d+: shell started for admin$(?:.|\n)*){8}", 120, since=mark)
+        for i, p in enumerate(ps):
+            p.stdin.write(b"tok%dx\n" % i)
+            p.stdin.flush()
+        outs = [p.communicate(b"exit\n", timeout=60)[0].decode("utf-8", "replace") for p in ps]
+    finally:
+        for p in ps:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    own = [("unknown command: tok%dx" % i) in o for i, o in enumerate(outs)]
+    other = [[j for j in range(8) if j != i and "tok%dx" % j in o] for i, o in enumerate(outs)]
+    c.check("8 concurrent interactive sessions: each sees its own output and no other's",
+            all(own) and not any(other) and all(p.returncode == 0 for p in ps), f"{own} {other}")
 
 
 def refusals(c, g, ssh, target, tmp, env, port, kh, uk):
@@ -390,7 +554,9 @@ def main():
     # operator's echo
     pkg = boot_package(os.path.join(ROOT, "manifests/ssh-shell.manifest"), tmp,
                        replace=[("@KEYS@", keys), (ECHO_SERVICE, SESSPROBE_SERVICE),
-                                ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n")])
+                                ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n"),
+                                # a shorter login grace, so the stalled connections end within the test
+                                ("persource=24 grace=120", "persource=24 grace=%d" % GRACE)])
     g = None
     for attempt in range(5):
         port = free_port()
@@ -483,6 +649,7 @@ def main():
 
         refusals(c, g, base + ["-i", uk], target, tmp, env, port, kh, uk)
         teardown(c, g, base + ["-i", uk], target, env)
+        limits(c, g, base + ["-i", uk], target, env, port)
     finally:
         g.kill()
     log = g.text()
