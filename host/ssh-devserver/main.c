@@ -181,9 +181,10 @@ static int cb_sign(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64])
     return crypto_sign_detached(sig, NULL, m, n, host_sk);
 }
 
-static int cb_authorize(void *ctx, enum ssh_auth_phase ph, const char *user, size_t ul, const uint8_t pub[32])
+static int cb_authorize(void *ctx, enum ssh_auth_phase ph, const char *user, size_t ul, const uint8_t pub[32],
+                        const struct ssh_auth_proof *proof)
 {
-    (void)ctx; (void)ph; (void)user; (void)ul;
+    (void)ctx; (void)ph; (void)proof; (void)user; (void)ul;
     /* any user name: the key decides (the demo has no user database) */
     return key_authorized(pub);
 }

@@ -146,6 +146,19 @@ enum ssh_auth_phase {
     SSH_AUTH_LOGIN = 1  /* the library has verified the signature: this is a login */
 };
 
+/*
+ * The proof handed to config.authorize in SSH_AUTH_LOGIN (NULL in
+ * SSH_AUTH_QUERY): the raw Ed25519 signature and the exact bytes it signs
+ * (RFC 4252 7: string session identifier, then the USERAUTH_REQUEST payload
+ * up to and including the public key blob).  Both point into library memory
+ * valid only for the duration of the callback; copy what must outlive it.
+ */
+struct ssh_auth_proof {
+    const uint8_t *signed_data;
+    size_t signed_len;
+    const uint8_t *signature;   /* 64 bytes (raw Ed25519, no SSH framing) */
+};
+
 struct ssh_server_config {
     const char *software;   /* identification "softwareversion", e.g. "capOS_0.1"; printable, no spaces */
     uint8_t host_public[32];/* Ed25519 public host key (raw 32 bytes) */
@@ -161,12 +174,14 @@ struct ssh_server_config {
      * user is NOT NUL-terminated, 1..SSH_MAX_USER bytes of printable ASCII.
      * phase SSH_AUTH_QUERY: no proof of possession yet, answer only "would accept".
      * phase SSH_AUTH_LOGIN: the signature over the session identifier has been
-     * verified by the library; returning 1 grants the login.
+     * verified by the library; proof carries that signature and the exact
+     * signed data (so the caller can hand both to another verifier);
+     * returning 1 grants the login.  proof is NULL in SSH_AUTH_QUERY.
      * Return 1 to accept, 0 to refuse.  Unknown keys and refused keys are
      * reported to the client identically.
      */
     int (*authorize)(void *ctx, enum ssh_auth_phase phase, const char *user, size_t user_len,
-                     const uint8_t pub[32]);
+                     const uint8_t pub[32], const struct ssh_auth_proof *proof);
     /* random: fill out[0..len) with cryptographically secure random bytes. */
     void (*random)(void *ctx, uint8_t *out, size_t len);
     void *ctx;

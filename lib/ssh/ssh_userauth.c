@@ -52,7 +52,7 @@ int ssh_on_userauth(struct ssh_conn *c, struct ssh_rd *r, struct ssh_event *ev)
 
     if (!is_signed) {
         if (!rd_done(r)) { ssh_fatal(c, SSH_R_PACKET_DECODE); return -1; }
-        if (c->cfg.authorize(c->cfg.ctx, SSH_AUTH_QUERY, (const char *)user, ul, pub) != 1)
+        if (c->cfg.authorize(c->cfg.ctx, SSH_AUTH_QUERY, (const char *)user, ul, pub, NULL) != 1)
             return auth_fail(c, SSH_R_AUTH_KEY_UNKNOWN, ev);
         struct ssh_reply m;
         struct ssh_wr *w = ssh_reply_begin(&m, SSH_MSG_USERAUTH_PK_OK);
@@ -81,7 +81,8 @@ int ssh_on_userauth(struct ssh_conn *c, struct ssh_rd *r, struct ssh_event *ev)
     if (wr_failed(&w)) return auth_fail(c, SSH_R_AUTH_BAD_SIGNATURE, ev);
     if (crypto_sign_verify_detached(sig, msg, wr_len(&w), pub) != 0)
         return auth_fail(c, SSH_R_AUTH_BAD_SIGNATURE, ev);
-    if (c->cfg.authorize(c->cfg.ctx, SSH_AUTH_LOGIN, (const char *)user, ul, pub) != 1)
+    struct ssh_auth_proof proof = { .signed_data = msg, .signed_len = wr_len(&w), .signature = sig };
+    if (c->cfg.authorize(c->cfg.ctx, SSH_AUTH_LOGIN, (const char *)user, ul, pub, &proof) != 1)
         return auth_fail(c, SSH_R_AUTH_KEY_UNKNOWN, ev);
     struct ssh_reply m;
     ssh_send(c, ssh_reply_begin(&m, SSH_MSG_USERAUTH_SUCCESS), 0);

@@ -91,6 +91,19 @@ static uint8_t kq[1024];                                /* keys typed and not ye
 static uint32_t kq_len;
 static uint16_t term_cols = 80, term_rows = 24;
 
+/* The terminal's size now (the SSH client may have resized its window). */
+static void term_size(void)
+{
+    RT_BUFS(b, 64, 128);
+    capnp_client cl = RT_CLIENT(term);
+    capnp_call call;
+    capos_TerminalSession_size_Results_reader r;
+    if (!capos_TerminalSession_size(&cl, &b, &call, &r) && capos_TerminalSession_size_Results_get_columns(r) >= 20) {
+        term_cols = capos_TerminalSession_size_Results_get_columns(r);
+        term_rows = capos_TerminalSession_size_Results_get_rows(r);
+    }
+}
+
 static void term_post(void)
 {
     if (term_pending || kq_len > sizeof kq - 256)
@@ -2213,16 +2226,7 @@ int main(void)
             expires_ns = capos_UserSession_info_Results_get_expiresNs(r);
         }
     }
-    {
-        RT_BUFS(b, 64, 128);
-        capnp_client cl = RT_CLIENT(term);
-        capnp_call call;
-        capos_TerminalSession_size_Results_reader r;
-        if (!capos_TerminalSession_size(&cl, &b, &call, &r) && capos_TerminalSession_size_Results_get_columns(r) >= 20) {
-            term_cols = capos_TerminalSession_size_Results_get_columns(r);
-            term_rows = capos_TerminalSession_size_Results_get_rows(r);
-        }
-    }
+    term_size();
     agent_init();
     rt_term_printf(term, "Welcome, %s. Type 'help' for commands.\n", me);
     for (;;) {
@@ -2294,10 +2298,11 @@ int main(void)
             cmd_caps();
         else if (!strcmp(line, "session"))
             cmd_session();
-        else if (!strcmp(line, "whoami"))
+        else if (!strcmp(line, "whoami")) {
+            term_size();
             rt_term_printf(term, "%s (profile %s, logged in by %s) on a %ux%u terminal\n", me, profile, method,
                            term_cols, term_rows);
-        else if (!strcmp(line, "audit") || !strcmp(line, "audit tail"))
+        } else if (!strcmp(line, "audit") || !strcmp(line, "audit tail"))
             cmd_audit("");
         else if (!strncmp(line, "audit ", 6))
             cmd_audit(line + 6);

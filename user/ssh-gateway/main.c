@@ -6,12 +6,18 @@
  * RestrictedShellLauncher on an SSH-backed TerminalSession this process
  * serves (an endpoint: TerminalSession is not a kernel-only interface).
  *
- * Grants: listen (TcpListenAuthority), hostkey (SshHostKey), manager
- * (SessionManager), broker (AuthorityBroker), launcher
- * (RestrictedShellLauncher), audit (AuditLog); and the plumbing every
- * service has: console, timer, memory (the heap: one ~210 KiB connection
- * state each) and endpoints (to make the terminal endpoint).
- * args: profile=NAME (the profile SSH logins ask for; default operator).
+ * Grants: listen (TcpListenAuthority: the one port it may serve), hostkey
+ * (SshHostKey), manager (SessionManager), launcher (RestrictedShellLauncher),
+ * audit (AuditLog); and the plumbing: console (its log lines), timer (the
+ * clock for lib/ssh's deadlines: login grace, keepalive), memory (the heap:
+ * one ~210 KiB connection state each) and endpoints (to make the terminal
+ * endpoint its shells read and write; released once made).  No broker: what
+ * a shell may hold is the launcher's business (it holds the broker), never
+ * the gateway's.
+ * args: profile=NAME (the profile SSH logins ask for; default operator);
+ * maxstartups=START:RATE:FULL (default 10:30:100), persource=N (default
+ * 24), grace=SECONDS (default 120): the limits on unauthenticated
+ * connections (below).
  *
  * One event loop: an accept always in flight, per connection a recv in
  * flight and at most one send, a RECV on the terminal endpoint, and a wait
@@ -60,9 +66,22 @@ struct conn {
     uint32_t tw_call;
     char user[SSH_MAX_USER + 1];
     uint32_t id;                    /* connection number, for the log */
+    uint32_t peer;                  /* source IPv4 address */
+    bool authed;                    /* logged in: no longer counts as a startup */
 };
 static struct conn conns[MAXCONN];
 static uint32_t next_id;
+
+/*
+ * Limits on unauthenticated connections (args, OpenSSH's names):
+ * maxstartups=START:RATE:FULL: from START unauthenticated connections on, a
+ * new one is dropped with probability RATE%, rising linearly to 100% at
+ * FULL (random early drop); persource=N: at most N unauthenticated
+ * connections from one source address (behind QEMU's user network every
+ * client has the same one, hence the high default); grace=SECONDS: time
+ * from connect to login (lib/ssh's login_grace_ms).
+ */
+static uint32_t ms_start = 10, ms_rate = 30, ms_full = 100, per_source = 24, grace_s = 120;
 
 static uint64_t now_ms(void)
 {
@@ -99,58 +118,22 @@ static void cb_random(void *ctx, uint8_t *out, size_t len)
     randombytes_buf(out, len);
 }
 
-static size_t put_str(uint8_t *o, const void *s, size_t n)
-{
-    o[0] = (uint8_t)(n >> 24), o[1] = (uint8_t)(n >> 16), o[2] = (uint8_t)(n >> 8), o[3] = (uint8_t)n;
-    memcpy(o + 4, s, n);
-    return 4 + n;
-}
-
-static const uint8_t *find(const uint8_t *h, size_t hl, const uint8_t *n, size_t nl)
-{
-    for (size_t i = 0; nl <= hl && i <= hl - nl; i++)
-        if (!memcmp(h + i, n, nl))
-            return h + i;
-    return 0;
-}
-
 /*
  * The login: SessionManager.sshPublicKey wants the key's signature over
- * what it signed. lib/ssh has verified it and hands over only the key, so
- * the signed data (RFC 4252 7: session id, then the request up to the key
- * blob) is rebuilt here and the signature taken from the request, which
- * lies decrypted in the connection's input buffer while authorize runs.
+ * what it signed.  lib/ssh has verified it and hands both over in the
+ * proof (RFC 4252 7: session id, then the request up to the key blob); the
+ * session manager checks them again against the user's authorised keys.
  * A query (no signature yet) is always answered "would accept": the
  * decision is the signed attempt's, and unknown keys look the same.
  */
-static int cb_authorize(void *ctx, enum ssh_auth_phase phase, const char *user, size_t ul, const uint8_t pub[32])
+static int cb_authorize(void *ctx, enum ssh_auth_phase phase, const char *user, size_t ul, const uint8_t pub[32],
+                        const struct ssh_auth_proof *proof)
 {
     struct conn *k = ctx;
     if (phase == SSH_AUTH_QUERY)
         return 1;
-    static uint8_t msg[256], part[224];
-    uint8_t blob[51];
-    size_t bl = put_str(blob, "ssh-ed25519", 11);
-    bl += put_str(blob + bl, pub, 32);
-    if (ul > SSH_MAX_USER)
+    if (!proof || ul > SSH_MAX_USER)
         return 0;
-    size_t pl = 0;
-    part[pl++] = 50;                             /* SSH_MSG_USERAUTH_REQUEST */
-    pl += put_str(part + pl, user, ul);
-    pl += put_str(part + pl, "ssh-connection", 14);
-    pl += put_str(part + pl, "publickey", 9);
-    part[pl++] = 1;
-    pl += put_str(part + pl, "ssh-ed25519", 11);
-    pl += put_str(part + pl, blob, bl);
-    struct ssh_conn *c = k->ssh;
-    const uint8_t *at = find(c->in + c->in_start, c->in_end - c->in_start, part, pl);
-    static const uint8_t sighead[] = { 0, 0, 0, 83, 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 64 };
-    if (!at || (size_t)(c->in + c->in_end - (at + pl)) < sizeof sighead + 64 || memcmp(at + pl, sighead, sizeof sighead))
-        return 0;
-    const uint8_t *sig = at + pl + sizeof sighead;
-    size_t ml = put_str(msg, c->session_id, 32);
-    memcpy(msg + ml, part, pl);
-    ml += pl;
     char who[SSH_MAX_USER + 1];
     memcpy(who, user, ul);
     who[ul] = 0;
@@ -158,8 +141,8 @@ static int cb_authorize(void *ctx, enum ssh_auth_phase phase, const char *user, 
     capnp_client cl = RT_CLIENT(manager);
     capnp_call call;
     capos_SessionManager_sshPublicKey_Results_reader r;
-    int e = capos_SessionManager_sshPublicKey(&cl, &b, &call, who, ul, pub, 32, msg, ml, sig, 64, profile,
-                                              strlen(profile), &r);
+    int e = capos_SessionManager_sshPublicKey(&cl, &b, &call, who, ul, pub, 32, proof->signed_data, proof->signed_len,
+                                              proof->signature, 64, profile, strlen(profile), &r);
     if (e || capos_SessionManager_sshPublicKey_Results_get_result(r) != capos_LoginResult_ok)
         return 0;
     uint32_t si = capos_SessionManager_sshPublicKey_Results_get_session(r);
@@ -446,6 +429,7 @@ static void handle(struct conn *k, uint32_t i, const struct ssh_event *ev)
 {
     switch (ev->type) {
     case SSH_EV_AUTH_SUCCESS:
+        k->authed = true;
         printf("ssh-gateway: conn %u: login %s (publickey)\n", k->id, k->user);
         break;
     case SSH_EV_AUTH_FAILURE:
@@ -529,6 +513,40 @@ static void accept_post(void)
     rt_ring_submit_tagged(&s, TAG(K_ACCEPT, 0, 0));
 }
 
+static void refuse(uint32_t sock, uint32_t peer, const char *why)
+{
+    printf("ssh-gateway: refused a connection from %u.%u.%u.%u: %s\n", peer >> 24, (peer >> 16) & 255,
+           (peer >> 8) & 255, peer & 255, why);
+    audit_rec("ssh-connection-refused", why);
+    RT_BUFS(b, 64, 64);
+    capnp_client cl = RT_CLIENT(sock);
+    capnp_call call;
+    capos_TcpSocket_close_Results_reader r;
+    capos_TcpSocket_close(&cl, &b, &call, true, &r);
+    rt_release(sock);
+}
+
+/* The reason to turn a new connection from peer away, or 0. */
+static const char *admission(uint32_t peer)
+{
+    uint32_t unauth = 0, mine = 0;
+    for (uint32_t i = 0; i < MAXCONN; i++)
+        if (conns[i].used && !conns[i].done && !conns[i].authed) {
+            unauth++;
+            mine += conns[i].peer == peer;
+        }
+    if (mine >= per_source)
+        return "per-source-limit";
+    if (unauth >= ms_full)
+        return "max-startups";
+    if (unauth >= ms_start) {
+        uint32_t p = ms_rate + (100 - ms_rate) * (unauth - ms_start) / (ms_full - ms_start);
+        if (randombytes_uniform(100) < p)
+            return "max-startups";
+    }
+    return 0;
+}
+
 static void accepted(const struct cap_cqe *c)
 {
     if (c->result < 0 || c->xfer_result_count < 1) {
@@ -539,18 +557,26 @@ static void accepted(const struct cap_cqe *c)
     for (uint32_t j = 1; j < c->xfer_result_count; j++)
         rt_release(rc[j].cap_id);
     uint32_t sock = rc[0].cap_id;
+    uint32_t peer = 0;
+    {
+        RT_BUFS(b, 64, 64);
+        capnp_client cl = RT_CLIENT(sock);
+        capnp_call call;
+        capos_TcpSocket_peer_Results_reader r;
+        if (!capos_TcpSocket_peer(&cl, &b, &call, &r))
+            peer = capos_TcpSocket_peer_Results_get_address(r);
+    }
+    const char *why = admission(peer);
+    if (why) {
+        refuse(sock, peer, why);
+        return;
+    }
     uint32_t i = 0;
     while (i < MAXCONN && conns[i].used)
         i++;
     struct ssh_conn *sc = i < MAXCONN ? malloc(sizeof *sc) : 0;
     if (!sc) {
-        audit_rec("ssh-connection-refused", "too-many-connections");
-        RT_BUFS(b, 64, 64);
-        capnp_client cl = RT_CLIENT(sock);
-        capnp_call call;
-        capos_TcpSocket_close_Results_reader r;
-        capos_TcpSocket_close(&cl, &b, &call, true, &r);
-        rt_release(sock);
+        refuse(sock, peer, "too-many-connections");
         return;
     }
     struct conn *k = &conns[i];
@@ -563,8 +589,9 @@ static void accepted(const struct cap_cqe *c)
     k->session = k->context = k->shell = k->term = ~0u;
     k->cols = 80, k->rows = 24;
     k->id = ++next_id;
+    k->peer = peer;
     struct ssh_server_config cfg = { .software = "capOS_ssh-gateway", .sign = cb_sign, .authorize = cb_authorize,
-                                     .random = cb_random, .ctx = k };
+                                     .random = cb_random, .ctx = k, .login_grace_ms = grace_s * 1000u };
     memcpy(cfg.host_public, host_pub, 32);
     if (ssh_server_init(sc, &cfg, now_ms())) {
         k->done = true;
@@ -580,7 +607,6 @@ int main(void)
     manager = rt_capset_require("manager");
     launcher = rt_capset_require("launcher");
     audit = rt_capset_require("audit");
-    (void)rt_capset_require("broker");
     uint32_t endpoints = rt_capset_require("endpoints");
     const char *pa = strstr(rt_capset->args, "profile=");
     if (pa) {
@@ -590,6 +616,25 @@ int main(void)
             n++;
         memcpy(profile, pa, n);
         profile[n] = 0;
+    }
+    const char *a = rt_capset->args;
+    if ((pa = strstr(a, "maxstartups="))) {
+        uint32_t x = 0, y = 0, z = 0;
+        const char *q = pa + 12;
+        while (*q >= '0' && *q <= '9') x = x * 10 + (uint32_t)(*q++ - '0');
+        if (*q == ':') { q++; while (*q >= '0' && *q <= '9') y = y * 10 + (uint32_t)(*q++ - '0'); }
+        if (*q == ':') { q++; while (*q >= '0' && *q <= '9') z = z * 10 + (uint32_t)(*q++ - '0'); }
+        if (x > 0 && y <= 100 && z > x) ms_start = x, ms_rate = y, ms_full = z;
+    }
+    if ((pa = strstr(a, "persource="))) {
+        uint32_t x = 0;
+        for (const char *q = pa + 10; *q >= '0' && *q <= '9'; q++) x = x * 10 + (uint32_t)(*q - '0');
+        if (x > 0) per_source = x;
+    }
+    if ((pa = strstr(a, "grace="))) {
+        uint32_t x = 0;
+        for (const char *q = pa + 6; *q >= '0' && *q <= '9' && x < 100000; q++) x = x * 10 + (uint32_t)(*q - '0');
+        if (x > 0) grace_s = x;
     }
     if (sodium_init() < 0) {
         printf("ssh-gateway: no entropy\n");
@@ -615,6 +660,7 @@ int main(void)
         return 2;
     }
     rt_release(endpoints);
+    rt_release(term_client);    /* shells get facets of the owner, one per connection */
     RT_BUFS(pb, 64, 256);
     capnp_client pc = RT_CLIENT(auth);
     capnp_call call;
@@ -633,7 +679,8 @@ int main(void)
         return 2;
     }
     listener = b.result_caps[capos_TcpListenAuthority_listen_Results_get_listener(r)];
-    printf("ssh-gateway: serving SSH on port %u (profile %s)\n", port, profile);
+    printf("ssh-gateway: serving SSH on port %u (profile %s, maxstartups %u:%u:%u, persource %u, grace %us)\n", port,
+           profile, ms_start, ms_rate, ms_full, per_source, grace_s);
     accept_post();
     post_term_recv();
     for (;;) {

@@ -51,9 +51,10 @@ static int cb_sign(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64])
     crypto_sign_detached(sig, NULL, m, n, host_sk);
     return 0;
 }
-static int cb_authorize(void *ctx, enum ssh_auth_phase ph, const char *user, size_t ul, const uint8_t pub[32])
+static int cb_authorize(void *ctx, enum ssh_auth_phase ph, const char *user, size_t ul, const uint8_t pub[32],
+                        const struct ssh_auth_proof *proof)
 {
-    (void)ctx; (void)ph; (void)user; (void)ul;
+    (void)ctx; (void)ph; (void)proof; (void)user; (void)ul;
     return memcmp(pub, user_pk, 32) == 0;
 }
 static void cb_random(void *ctx, uint8_t *p, size_t n) { (void)ctx; det_random(p, n); }

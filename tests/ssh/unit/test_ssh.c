@@ -33,9 +33,30 @@ static int cb_sign(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64])
     crypto_sign_detached(sig, NULL, m, n, host_sk);
     return 0;
 }
-static int cb_authorize(void *ctx, enum ssh_auth_phase ph, const char *user, size_t ul, const uint8_t pub[32])
+/* what the last authorize call saw of the proof (RFC 4252 7 signed data) */
+static struct { int calls_login, proof_ok, query_null; uint8_t signed_data[512]; size_t signed_len; } seen;
+static int cb_authorize(void *ctx, enum ssh_auth_phase ph, const char *user, size_t ul, const uint8_t pub[32],
+                        const struct ssh_auth_proof *proof)
 {
-    (void)ctx; (void)ph;
+    struct ssh_conn *c = ctx ? &((struct pair *)ctx)->srv : NULL;
+    if (ph == SSH_AUTH_QUERY) {
+        seen.query_null = proof == NULL;
+    } else {
+        seen.calls_login++;
+        /* the proof verifies on its own, begins with string session_id and
+         * ends with the key blob, then nothing */
+        seen.proof_ok = proof && proof->signature && proof->signed_len > 4 + 32 + 51 &&
+                        proof->signed_len <= sizeof seen.signed_data &&
+                        crypto_sign_verify_detached(proof->signature, proof->signed_data, proof->signed_len, pub) == 0 &&
+                        memcmp(proof->signed_data, "\0\0\0\x20", 4) == 0 &&
+                        (!c || memcmp(proof->signed_data + 4, c->session_id, 32) == 0) &&
+                        proof->signed_data[36] == 50 /* SSH_MSG_USERAUTH_REQUEST */ &&
+                        memcmp(proof->signed_data + proof->signed_len - 32, pub, 32) == 0;
+        if (proof && proof->signed_len <= sizeof seen.signed_data) {
+            memcpy(seen.signed_data, proof->signed_data, proof->signed_len);
+            seen.signed_len = proof->signed_len;
+        }
+    }
     return ul == 5 && memcmp(user, "alice", 5) == 0 && memcmp(pub, user_pk, 32) == 0;
 }
 static void cb_random(void *ctx, uint8_t *p, size_t n) { (void)ctx; randombytes_buf(p, n); }
@@ -157,9 +178,13 @@ static void test_login_shell(void)
     CHECK(has_event(P, SSH_EV_KEX_DONE, 0));
     CHECK(sshc_service(&P->cli) == 0);
     CHECK(P->cli.got_ext_info == 1);
+    seen.query_null = 0;
     CHECK(sshc_auth_query(&P->cli, "alice", user_pk) == 0);
+    CHECK(seen.query_null == 1);
+    seen.calls_login = seen.proof_ok = 0;
     CHECK(sshc_auth_sign(&P->cli, "alice", user_sk) == 0);
     CHECK(has_event(P, SSH_EV_AUTH_SUCCESS, 0));
+    CHECK(seen.calls_login == 1 && seen.proof_ok == 1);
     CHECK(sshc_open_session(&P->cli) == 0);
     CHECK(has_event(P, SSH_EV_SESSION_OPEN, 0));
     uint8_t pty[128];
