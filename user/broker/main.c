@@ -53,16 +53,22 @@ static const char *agent_map(const char *profile)
     return 0;
 }
 
+/* The profile of the SessionContext the call carries at cap index idx (the
+ * kernel vouches for it); every cap the call brought is released. */
+static int caller_profile(uint32_t idx, char *profile, size_t n)
+{
+    int e = idx < in.ncaps && in.cap_ifaces[idx] == capos_SessionContext_ID ? profile_of(in.caps[idx], profile, n)
+                                                                            : CAP_ERR_INVALID_ARGUMENT;
+    for (uint32_t i = 0; i < in.ncaps; i++)
+        rt_release(in.caps[i]);
+    return e;
+}
+
 static int do_policy(void *self, capos_AuthorityBroker_toolPolicy_Params_reader p,
                      capos_AuthorityBroker_toolPolicy_Results_builder r)
 {
-    uint32_t idx = capos_AuthorityBroker_toolPolicy_Params_get_context(p);
-    if (idx >= in.ncaps || in.cap_ifaces[idx] != capos_SessionContext_ID)
-        return CAP_ERR_INVALID_ARGUMENT;
     char profile[32];
-    int e = profile_of(in.caps[idx], profile, sizeof profile);
-    for (uint32_t i = 0; i < in.ncaps; i++)
-        rt_release(in.caps[i]);
+    int e = caller_profile(capos_AuthorityBroker_toolPolicy_Params_get_context(p), profile, sizeof profile);
     if (e)
         return e;
     const char *m = agent_map(profile);
@@ -102,13 +108,8 @@ static int do_policy(void *self, capos_AuthorityBroker_toolPolicy_Params_reader 
 static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader p,
                      capos_AuthorityBroker_shellBundle_Results_builder r)
 {
-    uint32_t idx = capos_AuthorityBroker_shellBundle_Params_get_context(p);
-    if (idx >= in.ncaps || in.cap_ifaces[idx] != capos_SessionContext_ID)
-        return CAP_ERR_INVALID_ARGUMENT;
     char profile[32];
-    int e = profile_of(in.caps[idx], profile, sizeof profile);
-    for (uint32_t i = 0; i < in.ncaps; i++)
-        rt_release(in.caps[i]);
+    int e = caller_profile(capos_AuthorityBroker_shellBundle_Params_get_context(p), profile, sizeof profile);
     if (e)
         return e;
     const char *names[10];

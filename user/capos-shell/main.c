@@ -669,13 +669,21 @@ static void cmd_audit(const char *arg)
     }
 }
 
+/* The cap named `cap` a command needs, or -1 after telling the user this
+ * session does not have it. */
+static int64_t need_cap(const char *cap, const char *cmd)
+{
+    int64_t c = rt_capset_lookup(cap);
+    if (c < 0)
+        rt_term_printf(term, "%s: not available to this session\n", cmd);
+    return c;
+}
+
 static void cmd_echo(const char *text)
 {
-    int64_t ec = rt_capset_lookup("echo");
-    if (ec < 0) {
-        rt_term_printf(term, "echo: not available to this session\n");
+    int64_t ec = need_cap("echo", "echo");
+    if (ec < 0)
         return;
-    }
     RT_BUFS(b, 512, 1200);
     uint32_t c = (uint32_t)ec;
     capnp_client cl = RT_CLIENT(c);
@@ -713,11 +721,9 @@ static bool ip_parse(const char *s, uint32_t *out)
 
 static void cmd_net(void)
 {
-    int64_t ni = rt_capset_lookup("netinfo");
-    if (ni < 0) {
-        rt_term_printf(term, "net: not available to this session\n");
+    int64_t ni = need_cap("netinfo", "net");
+    if (ni < 0)
         return;
-    }
     uint32_t c = (uint32_t)ni;
     capnp_client cl = RT_CLIENT(c);
     capnp_call call;
@@ -786,11 +792,9 @@ static void cmd_net(void)
 
 static void cmd_ping(const char *arg)
 {
-    int64_t pc = rt_capset_lookup("ping");
-    if (pc < 0) {
-        rt_term_printf(term, "ping: not available to this session\n");
+    int64_t pc = need_cap("ping", "ping");
+    if (pc < 0)
         return;
-    }
     char host[20] = { 0 };
     size_t n = 0;
     while (arg[n] && arg[n] != ' ' && n < sizeof host - 1)
@@ -837,11 +841,9 @@ static void cmd_ping(const char *arg)
 
 static void cmd_programs(void)
 {
-    int64_t pl = rt_capset_lookup("programs");
-    if (pl < 0) {
-        rt_term_printf(term, "programs: not available to this session\n");
+    int64_t pl = need_cap("programs", "programs");
+    if (pl < 0)
         return;
-    }
     RT_BUFS(b, 64, 2048);
     uint32_t c = (uint32_t)pl;
     capnp_client cl = RT_CLIENT(c);
@@ -997,11 +999,9 @@ static void foreground(int j)
 
 static void cmd_run(char *line, bool background)
 {
-    int64_t pl = rt_capset_lookup("programs");
-    if (pl < 0) {
-        rt_term_printf(term, "run: not available to this session\n");
+    int64_t pl = need_cap("programs", "run");
+    if (pl < 0)
         return;
-    }
     char *name;
     const char *gnames[MAXG];
     uint32_t gcaps[MAXG], ng;
@@ -1224,11 +1224,9 @@ static const char *admin_error(uint16_t e)
 
 static bool admin_cap(const char *cmd, uint32_t *cap)
 {
-    int64_t a = rt_capset_lookup("accounts");
-    if (a < 0) {
-        rt_term_printf(term, "%s: not available to this session\n", cmd);
+    int64_t a = need_cap("accounts", cmd);
+    if (a < 0)
         return false;
-    }
     *cap = (uint32_t)a;
     return true;
 }

@@ -454,6 +454,26 @@ static int do_watch(void *self, capos_UserSession_watch_Params_reader p, capos_U
     return CAPNP_OK;
 }
 
+/* Password checks for a session (changePassword, reauthenticate): only
+ * sessions opened with a password have one; the credential store's answer
+ * as a PasswordChange result (e: the call failed), and its audit reasons. */
+static bool has_password(const struct sess *x)
+{
+    return strcmp(x->profile, "guest") && strcmp(x->method, "none");
+}
+
+static uint16_t password_outcome(int e, uint16_t c)
+{
+    if (e)
+        return capos_PasswordChange_wrongPassword;
+    return c == capos_CredentialResult_ok ? capos_PasswordChange_changed
+         : c == capos_CredentialResult_backoff ? capos_PasswordChange_backoff
+         : c == capos_CredentialResult_unknownPrincipal ? capos_PasswordChange_notAllowed
+                                                        : capos_PasswordChange_wrongPassword;
+}
+
+static const char *const pw_reasons[] = { "ok", "password-wrong", "backoff", "not-allowed", "too-short" };
+
 /* The session's own principal's password, with the current one. */
 static int do_change_password(void *self, capos_UserSession_changePassword_Params_reader p,
                               capos_UserSession_changePassword_Results_builder r)
@@ -466,7 +486,7 @@ static int do_change_password(void *self, capos_UserSession_changePassword_Param
     capnp_data pw = capos_UserSession_changePassword_Params_get_new(p);
     uint16_t res;
     uint64_t retry = 0;
-    if (!strcmp(x->profile, "guest") || !strcmp(x->method, "none")) {
+    if (!has_password(x)) {
         res = capos_PasswordChange_notAllowed;
     } else if (pw.len < 8 || pw.len > 200 || old.len == 0 || old.len > 200) {
         res = capos_PasswordChange_tooShort;
@@ -477,19 +497,14 @@ static int do_change_password(void *self, capos_UserSession_changePassword_Param
         capos_CredentialStore_change_Results_reader cr;
         int e = capos_CredentialStore_change(&cc, &b, &call, x->principal, strlen(x->principal), old.ptr, old.len,
                                              pw.ptr, pw.len, &cr);
-        uint16_t c = e ? capos_CredentialResult_wrongPassword : capos_CredentialStore_change_Results_get_result(cr);
+        res = password_outcome(e, e ? 0 : capos_CredentialStore_change_Results_get_result(cr));
         retry = e ? 0 : capos_CredentialStore_change_Results_get_retryAfterMs(cr);
-        res = c == capos_CredentialResult_ok ? capos_PasswordChange_changed
-            : c == capos_CredentialResult_backoff ? capos_PasswordChange_backoff
-            : c == capos_CredentialResult_unknownPrincipal ? capos_PasswordChange_notAllowed
-                                                           : capos_PasswordChange_wrongPassword;
         sodium_memzero(b_p, sizeof b_p);
     }
-    static const char *const reasons[] = { "ok", "password-wrong", "backoff", "not-allowed", "too-short" };
     if (res == capos_PasswordChange_changed)
         audit_rec("password-change", "ok", badge_of((uint32_t)s), x->principal);
     else
-        audit_rec("password-change-denied", reasons[res], badge_of((uint32_t)s), "");
+        audit_rec("password-change-denied", pw_reasons[res], badge_of((uint32_t)s), "");
     capos_UserSession_changePassword_Results_set_result(r, res);
     capos_UserSession_changePassword_Results_set_retryAfterMs(r, retry);
     return CAPNP_OK;
@@ -507,7 +522,7 @@ static int do_reauthenticate(void *self, capos_UserSession_reauthenticate_Params
     capnp_text purpose = capos_UserSession_reauthenticate_Params_get_purpose(p);
     uint16_t res;
     uint64_t retry = 0;
-    if (!strcmp(x->profile, "guest") || !strcmp(x->method, "none")) {
+    if (!has_password(x)) {
         res = capos_PasswordChange_notAllowed;
     } else if (pw.len == 0 || pw.len > 200) {
         res = capos_PasswordChange_wrongPassword;
@@ -517,20 +532,15 @@ static int do_reauthenticate(void *self, capos_UserSession_reauthenticate_Params
         capnp_call call;
         capos_CredentialStore_verify_Results_reader cr;
         int e = capos_CredentialStore_verify(&cc, &b, &call, x->principal, strlen(x->principal), pw.ptr, pw.len, &cr);
-        uint16_t c = e ? capos_CredentialResult_wrongPassword : capos_CredentialStore_verify_Results_get_result(cr);
+        res = password_outcome(e, e ? 0 : capos_CredentialStore_verify_Results_get_result(cr));
         retry = e ? 0 : capos_CredentialStore_verify_Results_get_retryAfterMs(cr);
-        res = c == capos_CredentialResult_ok ? capos_PasswordChange_changed
-            : c == capos_CredentialResult_backoff ? capos_PasswordChange_backoff
-            : c == capos_CredentialResult_unknownPrincipal ? capos_PasswordChange_notAllowed
-                                                           : capos_PasswordChange_wrongPassword;
         sodium_memzero(b_p, sizeof b_p);
     }
-    static const char *const reasons[] = { "ok", "password-wrong", "backoff", "not-allowed", "too-short" };
     char why[24] = "step-up";
     if (code_ok(purpose))
         text(purpose, why, sizeof why);
     audit_rec(res == capos_PasswordChange_changed ? "reauth" : "reauth-denied",
-              res == capos_PasswordChange_changed ? why : reasons[res], badge_of((uint32_t)s), "");
+              res == capos_PasswordChange_changed ? why : pw_reasons[res], badge_of((uint32_t)s), "");
     capos_UserSession_reauthenticate_Results_set_result(r, res);
     capos_UserSession_reauthenticate_Results_set_retryAfterMs(r, retry);
     return CAPNP_OK;
