@@ -8,11 +8,13 @@ by the host's OpenSSH client with the same key; wall clock on the host.
              (TCP, KEX, publickey auth, pty, shell start); median of N.
   keystroke: over one established session, send one byte, time until it is
              echoed (the byte then erased with DEL, untimed); median of M.
+  http:      GET / on a fresh connection to its close (capOS webstatus,
+             busybox httpd in the Linux guest); median of H.
   memory:    capOS only: the kernel's free frames (the test-only sessprobe's
              `echo stats`) before and after one more session is open.
 
 Every figure is measured in this run; nothing is asserted.
-usage: bench.py [CONNECTS] [KEYSTROKES]"""
+usage: bench.py [CONNECTS] [KEYSTROKES] [HTTP-REQUESTS]"""
 import os
 import re
 import select
@@ -32,7 +34,8 @@ from run import CACHE, cpio_newc  # noqa: E402
 
 CONNECTS = int(sys.argv[1]) if len(sys.argv) > 1 else 21
 KEYS = int(sys.argv[2]) if len(sys.argv) > 2 else 101
-NET = "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22"
+HTTPS = int(sys.argv[3]) if len(sys.argv) > 3 else 51
+NET = "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22,hostfwd=tcp:127.0.0.1:%d-:80"
 NIC = ["-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
 MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
            "failover", "net_failover", "virtio_net"]
@@ -64,6 +67,7 @@ for m in %s; do insmod /modules/$m.ko; done
 ifconfig lo 127.0.0.1 up
 ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up
 route add default gw 10.0.2.2
+httpd -p 80 -h /www
 echo "SSHBENCH-NET $(cat /sys/class/net/eth0/address)"
 exec /sbin/dropbear -F -E -s -p 22 -r /etc/dropbear/dropbear_ed25519_host_key
 """ % " ".join(MODULES)
@@ -86,7 +90,7 @@ def linux_initrd(path, tmp, pubkey):
     D, F, X = 0o40755, 0o100644, 0o100755
     e = [("dev", D, b""), ("proc", D, b""), ("sys", D, b""), ("tmp", 0o41777, b""),
          ("bin", D, b""), ("sbin", D, b""), ("bin/busybox", X, f(os.path.join(CACHE, "busybox")))]
-    for applet in ("sh", "mount", "mkdir", "insmod", "ifconfig", "route", "cat"):
+    for applet in ("sh", "mount", "mkdir", "insmod", "ifconfig", "route", "cat", "httpd"):
         e.append(("bin/" + applet, 0o120777, b"busybox"))
     e += [("sbin/dropbear", X, f(os.path.join(CACHE, "dropbear/dropbear"))),
           ("init", X, INIT.encode()), ("modules", D, b"")]
@@ -106,18 +110,19 @@ def linux_initrd(path, tmp, pubkey):
           ("etc/dropbear/dropbear_ed25519_host_key", 0o100600, f(hk)),
           ("etc/passwd", F, b"root:x:0:0:root:/root:/bin/sh\n"), ("etc/group", F, b"root:x:0:\n"),
           ("etc/shells", F, b"/bin/sh\n"), ("etc/profile", F, b"PS1='root@linux> '\nexport PS1\n"),
+          ("www", D, b""), ("www/index.html", F, b"<html><body>capOS bench</body></html>\n"),
           ("root", 0o40700, b""), ("root/.ssh", 0o40700, b""),
           ("root/.ssh/authorized_keys", 0o100600, pubkey)]
     # cpio_newc wants (name, mode, data, rdev); lib dirs come before their files
     open(path, "wb").write(cpio_newc([(n, m, d, (0, 0)) for n, m, d in e]))
 
 
-def linux_guest(initrd, port):
+def linux_guest(initrd, port, hport):
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
            "-display", "none", "-serial", "stdio", "-no-reboot",
            "-kernel", os.path.join(CACHE, "vmlinux"), "-initrd", initrd,
            "-append", "console=ttyS0 quiet panic=-1 rdinit=/init",
-           "-netdev", NET % port, *NIC]
+           "-netdev", NET % (port, hport), *NIC]
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -233,6 +238,30 @@ def capos_memory(s, ssh, prompt):
     return (before - after) * 4096
 
 
+def http_times(port):
+    """GET / over a fresh connection to the close, median of HTTPS after
+    one warm-up: (seconds list, bytes of the last answer)."""
+    times, size = [], 0
+    for i in range(HTTPS + 1):
+        t0 = time.perf_counter()
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+            c.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                data += d
+            c.close()
+        except OSError:
+            continue
+        if i and data.startswith(b"HTTP/1."):
+            times.append(time.perf_counter() - t0)
+            size = len(data)
+    return times, size
+
+
 def med_ms(v):
     return statistics.median(v) * 1000 if v else None
 
@@ -262,24 +291,26 @@ def main():
                            replace=[("@KEYS@", "key:admin:%s:%s" % (k[0], k[1])), (ECHO_SERVICE, SESSPROBE_SERVICE),
                                     ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n")])
         print("bench: capOS guest (plain TCG), SSH gateway ...", flush=True)
-        port = free_port()
-        g = Guest(pkg=pkg, mem=128, extra=["-netdev", NET % port, *NIC])
+        port, hport = free_port(), free_port()
+        g = Guest(pkg=pkg, mem=128, extra=["-netdev", NET % (port, hport), *NIC])
         try:
             g.wait_for(r"^ssh-gateway: serving SSH on port 22", 120)
             g.wait_for(r"netstack: dhcp lease", 60)
             cap = measure(ssh(port, "admin"), CAPOS_PROMPT, capos_memory)
+            cap_http = http_times(hport)
         finally:
             g.kill()
 
         print("bench: Linux guest (plain TCG), dropbear ...", flush=True)
         initrd = os.path.join(tmp, "initrd.cpio")
         linux_initrd(initrd, tmp, pub)
-        port = free_port()
-        p = linux_guest(initrd, port)
+        port, hport = free_port(), free_port()
+        p = linux_guest(initrd, port, hport)
         procs.append(p)
         try:
             wait_serial(p, rb"Not backgrounding", 120)
             lin = measure(ssh(port, "root"), LINUX_PROMPT)
+            lin_http = http_times(hport)
         finally:
             p.kill()
             p.wait()
@@ -294,7 +325,9 @@ def main():
         rows = [("connect -> first shell prompt, median of %d" % CONNECTS, med_ms(cap[0]), med_ms(lin[0]),
                  len(cap[0]), len(lin[0])),
                 ("keystroke echo round trip, median of %d" % KEYS, med_ms(cap[1]), med_ms(lin[1]),
-                 len(cap[1]), len(lin[1]))]
+                 len(cap[1]), len(lin[1])),
+                ("HTTP GET / to close, median of %d" % HTTPS, med_ms(cap_http[0]), med_ms(lin_http[0]),
+                 len(cap_http[0]), len(lin_http[0]))]
         for name, a, b, na, nb in rows:
             r = "%.2f" % (a / b) if a and b else "-"
             fa = "%.1f ms" % a if a is not None else "-"
@@ -302,6 +335,8 @@ def main():
             print("  %-44s %10s %10s %12s" % (name, fa, fb, r))
             if na != nb:
                 print("    (samples: capOS %d, Linux %d)" % (na, nb))
+        print("  (HTTP: capOS webstatus's status page, %d bytes; busybox httpd, a %d-byte file)"
+              % (cap_http[1], lin_http[1]))
         if cap[2] is not None:
             print("  capOS: memory per SSH session (free frames before/after one more session): %d KiB"
                   % (cap[2] // 1024))
