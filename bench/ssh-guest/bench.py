@@ -1,0 +1,355 @@
+#!/usr/bin/python3
+"""make bench-ssh-guest: capOS's SSH gateway against dropbear in the Linux
+baseline guest, both on the same QEMU flags (plain TCG, -netdev user with
+restrict=on and a hostfwd from 127.0.0.1, virtio-net-pci modern only), driven
+by the host's OpenSSH client with the same key; wall clock on the host.
+
+  connect:   spawn `ssh -tt`, time until the first shell prompt appears
+             (TCP, KEX, publickey auth, pty, shell start); median of N.
+  keystroke: over one established session, send one byte, time until it is
+             echoed (the byte then erased with DEL, untimed); median of M.
+  http:      GET / on a fresh connection to its close (capOS webstatus,
+             busybox httpd in the Linux guest); median of H.
+  memory:    capOS only: the kernel's free frames (the test-only sessprobe's
+             `echo stats`) before and after one more session is open.
+
+Every figure is measured in this run; nothing is asserted.
+usage: bench.py [CONNECTS] [KEYSTROKES] [HTTP-REQUESTS]"""
+import os
+import re
+import select
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from capos_qemu import Guest, boot_package  # noqa: E402
+from run import CACHE, cpio_newc  # noqa: E402
+
+CONNECTS = int(sys.argv[1]) if len(sys.argv) > 1 else 21
+KEYS = int(sys.argv[2]) if len(sys.argv) > 2 else 101
+HTTPS = int(sys.argv[3]) if len(sys.argv) > 3 else 51
+NET = "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22,hostfwd=tcp:127.0.0.1:%d-:80"
+NIC = ["-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
+MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
+           "failover", "net_failover", "virtio_net"]
+CAPOS_PROMPT = rb"admin@capos> $"
+# busybox ash asks the terminal for its cursor position after its prompt
+LINUX_PROMPT = rb"root@linux> (\x1b\[6n)?$"
+# the operator's echo becomes the test-only sessprobe (`echo stats`), as in test-ssh-shell
+ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
+    grant log = logger.log
+    grant timer = kernel.timer
+    export echo interface=Echo
+    args hello from the manifest
+"""
+SESSPROBE_SERVICE = """service sessprobe binary=sessprobe session=system restart=never
+    grant console = kernel.console
+    grant timer = kernel.timer
+    grant stats = kernel.stats
+    grant manager = sessionmgr.manager
+    export echo interface=Echo
+"""
+
+INIT = """#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
+for m in %s; do insmod /modules/$m.ko; done
+ifconfig lo 127.0.0.1 up
+ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up
+route add default gw 10.0.2.2
+httpd -p 80 -h /www
+echo "SSHBENCH-NET $(cat /sys/class/net/eth0/address)"
+exec /sbin/dropbear -F -E -s -p 22 -r /etc/dropbear/dropbear_ed25519_host_key
+""" % " ".join(MODULES)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def linux_initrd(path, tmp, pubkey):
+    def f(p):
+        return open(p, "rb").read()
+    hk = os.path.join(tmp, "dropbear_ed25519_host_key")
+    subprocess.run([os.path.join(CACHE, "dropbear/dropbearkey"), "-t", "ed25519", "-f", hk],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    D, F, X = 0o40755, 0o100644, 0o100755
+    e = [("dev", D, b""), ("proc", D, b""), ("sys", D, b""), ("tmp", 0o41777, b""),
+         ("bin", D, b""), ("sbin", D, b""), ("bin/busybox", X, f(os.path.join(CACHE, "busybox")))]
+    for applet in ("sh", "mount", "mkdir", "insmod", "ifconfig", "route", "cat", "httpd"):
+        e.append(("bin/" + applet, 0o120777, b"busybox"))
+    e += [("sbin/dropbear", X, f(os.path.join(CACHE, "dropbear/dropbear"))),
+          ("init", X, INIT.encode()), ("modules", D, b"")]
+    e += [("modules/%s.ko" % m, F, f(os.path.join(CACHE, "modules", m + ".ko"))) for m in MODULES]
+    # the shared libraries dropbear needs, as ldd on the host names them
+    ldd = subprocess.run(["ldd", os.path.join(CACHE, "dropbear/dropbear")], capture_output=True, text=True).stdout
+    dirs = set()
+    for lib in re.findall(r"(/\S+) \(0x", ldd):
+        parts = lib.strip("/").split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if d not in dirs:
+                dirs.add(d)
+                e.append((d, D, b""))
+        e.append(("/".join(parts), X, f(os.path.realpath(lib))))
+    e += [("etc", D, b""), ("etc/dropbear", 0o40700, b""),
+          ("etc/dropbear/dropbear_ed25519_host_key", 0o100600, f(hk)),
+          ("etc/passwd", F, b"root:x:0:0:root:/root:/bin/sh\n"), ("etc/group", F, b"root:x:0:\n"),
+          ("etc/shells", F, b"/bin/sh\n"), ("etc/profile", F, b"PS1='root@linux> '\nexport PS1\n"),
+          ("www", D, b""), ("www/index.html", F, b"<html><body>capOS bench</body></html>\n"),
+          ("root", 0o40700, b""), ("root/.ssh", 0o40700, b""),
+          ("root/.ssh/authorized_keys", 0o100600, pubkey)]
+    # cpio_newc wants (name, mode, data, rdev); lib dirs come before their files
+    open(path, "wb").write(cpio_newc([(n, m, d, (0, 0)) for n, m, d in e]))
+
+
+def linux_guest(initrd, port, hport):
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
+           "-display", "none", "-serial", "stdio", "-no-reboot",
+           "-kernel", os.path.join(CACHE, "vmlinux"), "-initrd", initrd,
+           "-append", "console=ttyS0 quiet panic=-1 rdinit=/init",
+           "-netdev", NET % (port, hport), *NIC]
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def wait_serial(p, pattern, timeout):
+    out, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([p.stdout], [], [], 1)
+        if r:
+            c = os.read(p.stdout.fileno(), 65536)
+            if not c:
+                break
+            out += c
+            if re.search(pattern, out):
+                return out
+    raise RuntimeError("no %r on the Linux guest's serial: %r" % (pattern, out[-1500:]))
+
+
+class Session:
+    """ssh -tt with its stdin and stdout on pipes."""
+
+    def __init__(self, args):
+        self.t0 = time.perf_counter()
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, bufsize=0)
+        self.fd, self.buf = self.p.stdout.fileno(), b""
+
+    def wait(self, pattern, timeout=60):
+        """Until pattern (bytes regex) matches what arrived since the last
+        wait; the time it matched, or None."""
+        deadline = time.perf_counter() + timeout
+        rx = re.compile(pattern, re.M)
+        while not rx.search(self.buf):
+            r, _, _ = select.select([self.fd], [], [], max(0, deadline - time.perf_counter()))
+            if not r:
+                return None
+            c = os.read(self.fd, 65536)
+            if not c:
+                return None
+            self.buf += c
+        t = time.perf_counter()
+        self.buf = b""
+        return t
+
+    def send(self, b):
+        self.p.stdin.write(b)
+
+    def close(self):
+        try:
+            self.p.stdin.write(b"exit\r")
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+def measure(ssh, prompt, probe=None):
+    """(connect times, keystroke times, note)"""
+    conn = []
+    for _ in range(CONNECTS + 1):          # the first one warms up, not counted
+        s = Session(ssh)
+        t = s.wait(prompt)
+        if t is not None:
+            conn.append(t - s.t0)
+        else:
+            err = s.p.stderr.read1(4000) if s.p.poll() is not None else b""
+            print("  (a connection saw no prompt: %r %r)" % (s.buf[-300:], err))
+        s.close()
+    conn = conn[1:]
+    keys, mem = [], None
+    s = Session(ssh)
+    if s.wait(prompt) is not None:
+        for _ in range(KEYS):
+            t0 = time.perf_counter()
+            s.send(b"x")
+            t = s.wait(rb"x")
+            if t is None:
+                break
+            keys.append(t - t0)
+            s.send(b"\x7f")
+            s.wait(rb"\x08|\x1b\[")
+        if probe:
+            mem = probe(s, ssh, prompt)
+    s.close()
+    return conn, keys, mem
+
+
+def capos_memory(s, ssh, prompt):
+    """Free frames before and after one more session (sessprobe's stats)."""
+    def frames():
+        s.send(b"echo stats\r")
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline:
+            r, _, _ = select.select([s.fd], [], [], 1)
+            if r:
+                s.buf += os.read(s.fd, 65536)
+                m = re.search(rb"PROBE kernel frames=(\d+)", s.buf)
+                if m and re.search(prompt, s.buf, re.M):
+                    s.buf = b""
+                    return int(m.group(1))
+        return None
+    before = frames()
+    other = Session(ssh)
+    ok = other.wait(prompt) is not None
+    time.sleep(1)
+    after = frames()
+    other.close()
+    if not ok or before is None or after is None:
+        return None
+    return (before - after) * 4096
+
+
+def http_times(port):
+    """GET / over a fresh connection to the close, median of HTTPS after
+    one warm-up: (seconds list, bytes of the last answer)."""
+    times, size = [], 0
+    for i in range(HTTPS + 1):
+        t0 = time.perf_counter()
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+            c.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                data += d
+            c.close()
+        except OSError:
+            continue
+        if i and data.startswith(b"HTTP/1."):
+            times.append(time.perf_counter() - t0)
+            size = len(data)
+    return times, size
+
+
+def med_ms(v):
+    return statistics.median(v) * 1000 if v else None
+
+
+def main():
+    subprocess.run([os.path.join(ROOT, "bench/ssh-guest/fetch-dropbear.sh")], check=True)
+    tmp = tempfile.mkdtemp(prefix="capos-sshguest-")
+    procs = []
+    try:
+        home = os.path.join(tmp, "home")
+        os.makedirs(os.path.join(home, ".ssh"))
+        uk = os.path.join(tmp, "user_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bench", "-f", uk], check=True)
+        pub = open(uk + ".pub", "rb").read()
+        env_home = home
+
+        def ssh(port, user):
+            return ["ssh", "-F", "/dev/null", "-o", "UserKnownHostsFile=/dev/null",
+                    "-o", "StrictHostKeyChecking=no", "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes",
+                    "-o", "BatchMode=yes", "-o", "ConnectTimeout=60", "-o", "IdentityAgent=none",
+                    "-i", uk, "-p", str(port), "-tt", user + "@127.0.0.1"]
+        os.environ["HOME"] = env_home
+
+        # capOS: make run-ssh-shell's system, the key authorized for admin
+        k = pub.decode().split()
+        pkg = boot_package(os.path.join(ROOT, "manifests/ssh-shell.manifest"), tmp,
+                           replace=[("@KEYS@", "key:admin:%s:%s" % (k[0], k[1])), (ECHO_SERVICE, SESSPROBE_SERVICE),
+                                    ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n")])
+        print("bench: capOS guest (plain TCG), SSH gateway ...", flush=True)
+        port, hport = free_port(), free_port()
+        g = Guest(pkg=pkg, mem=128, extra=["-netdev", NET % (port, hport), *NIC])
+        try:
+            g.wait_for(r"^ssh-gateway: serving SSH on port 22", 120)
+            g.wait_for(r"netstack: dhcp lease", 60)
+            cap = measure(ssh(port, "admin"), CAPOS_PROMPT, capos_memory)
+            cap_http = http_times(hport)
+        finally:
+            g.kill()
+
+        print("bench: Linux guest (plain TCG), dropbear ...", flush=True)
+        initrd = os.path.join(tmp, "initrd.cpio")
+        linux_initrd(initrd, tmp, pub)
+        port, hport = free_port(), free_port()
+        p = linux_guest(initrd, port, hport)
+        procs.append(p)
+        try:
+            wait_serial(p, rb"Not backgrounding", 120)
+            lin = measure(ssh(port, "root"), LINUX_PROMPT)
+            lin_http = http_times(hport)
+        finally:
+            p.kill()
+            p.wait()
+
+        ver = subprocess.run(["ssh", "-V"], stderr=subprocess.PIPE, text=True).stderr.strip()
+        dbv = subprocess.run([os.path.join(CACHE, "dropbear/dropbear"), "-V"], stderr=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        dbv = (dbv.stderr + dbv.stdout).strip().splitlines()[0] if (dbv.stderr + dbv.stdout).strip() else "dropbear"
+        print()
+        print("SSH into the guest: capOS ssh-gateway vs Linux + %s; client %s; plain TCG, host wall clock" % (dbv, ver))
+        print("  %-44s %10s %10s %12s" % ("", "capOS", "Linux", "capOS/Linux"))
+        rows = [("connect -> first shell prompt, median of %d" % CONNECTS, med_ms(cap[0]), med_ms(lin[0]),
+                 len(cap[0]), len(lin[0])),
+                ("keystroke echo round trip, median of %d" % KEYS, med_ms(cap[1]), med_ms(lin[1]),
+                 len(cap[1]), len(lin[1])),
+                ("HTTP GET / to close, median of %d" % HTTPS, med_ms(cap_http[0]), med_ms(lin_http[0]),
+                 len(cap_http[0]), len(lin_http[0]))]
+        for name, a, b, na, nb in rows:
+            r = "%.2f" % (a / b) if a and b else "-"
+            fa = "%.1f ms" % a if a is not None else "-"
+            fb = "%.1f ms" % b if b is not None else "-"
+            print("  %-44s %10s %10s %12s" % (name, fa, fb, r))
+            if na != nb:
+                print("    (samples: capOS %d, Linux %d)" % (na, nb))
+        print("  (HTTP: capOS webstatus's status page, %d bytes; busybox httpd, a %d-byte file)"
+              % (cap_http[1], lin_http[1]))
+        if cap[2] is not None:
+            print("  capOS: memory per SSH session (free frames before/after one more session): %d KiB"
+                  % (cap[2] // 1024))
+        else:
+            print("  capOS: memory per SSH session: not read (sessprobe's stats did not answer)")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
