@@ -110,7 +110,9 @@ def main():
         g.wait_for(r"^admin@capos> \Z", 20)
         mark = len(g.text())
         g.send("caps\r")
-        g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
+        # its output starts after the echo of the line (a prompt drawn twice must not end it early)
+        mark = g.wait_for(re.escape("caps") + r"\n", 20, since=mark).end()
+        g.wait_for(r"^admin@capos> \Z", 20, since=mark)
         caps = caps_listed(g.text()[mark:])
         c.check("the operator shell holds exactly its bundle", [n for n, _ in caps] == OPERATOR_CAPS, str(caps))
         c.check("... and no raw authority (of the network only NetworkInfo and IcmpEcho)",
@@ -121,13 +123,17 @@ def main():
                 len(kc) == 1 and kc[0][1] == sorted(i for _, i in caps), f"{kc} {caps}")
         mark = len(g.text())
         g.send("help\r")
-        g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
+        # its output starts after the echo of the line (a prompt drawn twice must not end it early)
+        mark = g.wait_for(re.escape("help") + r"\n", 20, since=mark).end()
+        g.wait_for(r"^admin@capos> \Z", 20, since=mark)
         c.check("help lists net and ping for the operator",
                 re.search(r"^  net ", g.text()[mark:], re.M) is not None
                 and re.search(r"^  ping A\.B\.C\.D \[COUNT\] ", g.text()[mark:], re.M) is not None)
         mark = len(g.text())
         g.send("net\r")
-        g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
+        # its output starts after the echo of the line (a prompt drawn twice must not end it early)
+        mark = g.wait_for(re.escape("net") + r"\n", 20, since=mark).end()
+        g.wait_for(r"^admin@capos> \Z", 20, since=mark)
         out = g.text()[mark:]
         c.check("net shows the DHCP address, mask and lease, the counters and the connection table",
                 re.search(r"^address 10\.0\.2\.15 mask 255\.255\.255\.0 gateway \S+$", out, re.M) is not None
@@ -152,7 +158,9 @@ def main():
                 "operator lifetime, 8 h, and idle timeout, 15 min)", True)
         mark = len(g.text())
         g.send("audit\r")
-        g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
+        # its output starts after the echo of the line (a prompt drawn twice must not end it early)
+        mark = g.wait_for(re.escape("audit") + r"\n", 20, since=mark).end()
+        g.wait_for(r"^admin@capos> \Z", 20, since=mark)
         trail = g.text()[mark:]
         c.check("the operator reads the audit log: the failed login's reason code, then the login",
                 re.search(r"login-denied password-wrong", trail) is not None and re.search(r"login ok", trail) is not None,
@@ -182,7 +190,9 @@ def main():
         g.wait_for(r"^\S+ since boot \(\d+\.\d{3} s.*\nadmin@capos> \Z", 20)
         mark = len(g.text())
         g.send("history\r")
-        g.wait_for(r"^admin@capos> \Z", 20, since=mark + 1)
+        # its output starts after the echo of the line (a prompt drawn twice must not end it early)
+        mark = g.wait_for(re.escape("history") + r"\n", 20, since=mark).end()
+        g.wait_for(r"^admin@capos> \Z", 20, since=mark)
         c.check("history lists the commands (the cursor key left no trace)",
                 re.search(r"^  \d+  time$", g.text()[mark:], re.M) is not None and "[A" not in g.text()[mark:])
         g.send("exit\r")
@@ -196,7 +206,9 @@ def main():
         g.wait_for(r"^guest@capos> \Z", 20)
         mark = len(g.text())
         g.send("caps\r")
-        g.wait_for(r"^guest@capos> \Z", 20, since=mark + 1)
+        # its output starts after the echo of the line (a prompt drawn twice must not end it early)
+        mark = g.wait_for(re.escape("caps") + r"\n", 20, since=mark).end()
+        g.wait_for(r"^guest@capos> \Z", 20, since=mark)
         caps = caps_listed(g.text()[mark:])
         c.check("the guest shell holds only the guest bundle", [n for n, _ in caps] == GUEST_CAPS, str(caps))
         kc = kernel_caps(g.text())
@@ -205,7 +217,9 @@ def main():
                 and not any(i in RAW + ["IcmpEcho"] for i in kc[1][1]), str(kc))
         mark = len(g.text())
         g.send("help\r")
-        g.wait_for(r"^guest@capos> \Z", 20, since=mark + 1)
+        # its output starts after the echo of the line (a prompt drawn twice must not end it early)
+        mark = g.wait_for(re.escape("help") + r"\n", 20, since=mark).end()
+        g.wait_for(r"^guest@capos> \Z", 20, since=mark)
         c.check("help shows a guest neither net nor ping",
                 re.search(r"^  (net|ping)\b", g.text()[mark:], re.M) is None, g.text()[mark:])
         g.send("net\r")
