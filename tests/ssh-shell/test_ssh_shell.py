@@ -157,7 +157,9 @@ def make_run(c, tmp, env, uk):
         g.wait_for(r"^admin@capos> \Z", 30)
         mark = len(g.text())
         g.send("keyadd admin " + open(uk + ".pub").read().strip() + "\r")
-        g.wait_for(r"^admin@capos> \Z", 30, since=mark + 1)
+        # wait for keyadd's own answer, not a prompt drawn before it
+        mark = g.wait_for(r"^keyadd: .*\n", 30, since=mark).end()
+        g.wait_for(r"^admin@capos> \Z", 30, since=mark)
         rc, out, err = run(line.split() + ["-F", "/dev/null", "-o", "UserKnownHostsFile=/dev/null",
                                            "-o", "StrictHostKeyChecking=no", "-o", "IdentitiesOnly=yes",
                                            "-o", "BatchMode=yes", "-tt"], b"whoami\nexit\n", env=env)
