@@ -171,6 +171,26 @@ struct ExportRef @0xa01953a7c56e9e84 {
   export @1 :Text;
 }
 
+# init's supervisor, served by init itself and granted by the manifest as
+# `init.services` (no service is granted it in the default manifest).
+interface ServiceControl @0xb258ca6fb8954434 {
+  list @0 () -> (services :List(ServiceStatus));
+  # Every service of the manifest, in manifest order.
+  kill @1 (name :Text) -> (error :Int32);
+  # End the service's process as a fault would (its exit code is the
+  # kernel's "killed"); the service's restart policy decides what follows.
+  # error: 0, or NOT_FOUND (-17) for no such service, DISCONNECTED (-16)
+  # when it is not running.
+}
+
+struct ServiceStatus @0xded16e96d7a9b2f6 {
+  name @0 :Text;
+  running @1 :Bool;
+  restarts @2 :UInt32;  # restarts so far, of at most `retries`
+  retries @3 :UInt32;
+  lastExit @4 :Int64;   # the last instance's exit code (0 before any exit)
+}
+
 # An endpoint the service serves; it holds the owner side under `name`.
 struct ExportSpec @0xf689eaacfc5a1412 {
   name @0 :Text;
