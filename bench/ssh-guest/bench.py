@@ -29,7 +29,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from capos_qemu import Guest, boot_package  # noqa: E402
+from capos_qemu import Guest, boot_package, free_port  # noqa: E402
 from run import CACHE, cpio_newc  # noqa: E402
 
 CONNECTS = int(sys.argv[1]) if len(sys.argv) > 1 else 21
@@ -71,14 +71,6 @@ httpd -p 80 -h /www
 echo "SSHBENCH-NET $(cat /sys/class/net/eth0/address)"
 exec /sbin/dropbear -F -E -s -p 22 -r /etc/dropbear/dropbear_ed25519_host_key
 """ % " ".join(MODULES)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def linux_initrd(path, tmp, pubkey):

@@ -2,11 +2,22 @@
 import os
 import re
 import select
+import socket
 import subprocess
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 that was free a moment ago (a caller that
+    loses the race to another program tries again)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def abi_errors():
