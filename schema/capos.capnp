@@ -65,9 +65,13 @@ interface EndpointFactory @0xa2e21a3723fc4483 {
 
 # The owner side of an endpoint (RECV and RETURN are ring opcodes on it).
 interface Endpoint @0x9f6d73396573ece7 {
-  facet @0 (badge :UInt64) -> (client :Capability);
+  facet @0 (badge :UInt64, notifyRelease :Bool) -> (client :Capability);
   # Another CALL-only facet; its badge is a routing label the owner chose,
-  # delivered with each call. It is never identity.
+  # delivered with each call. It is never identity. With notifyRelease,
+  # the owner's RECV also delivers one release notice (CAP_RECV_F_RELEASED,
+  # that badge, no params, nothing to RETURN) once the last holder of this
+  # facet has dropped it: a holder that dies idle is noticed at once. The
+  # notice is allocated with the facet, so it cannot fail to arrive.
 }
 
 # Mints session contexts; held by init and the session path only.
@@ -511,7 +515,8 @@ enum NetError {
   notConnected @7;       # the connection is not established (yet, or any more)
   closed @8;             # send after shutdown(write), or a call on a closed socket
   noRoute @9;            # no address configured, or the destination is unreachable
-  authorityUsed @10;     # this TcpListenAuthority has already made its listener
+  authorityUsed @10;     # this TcpListenAuthority's listener is still open (one at a time:
+                         # once it is closed or its holder is gone, it may make another)
   portNotGranted @11;    # a TcpListenAuthority asked for a port it does not name
   busy @12;              # a call of the same kind is already waiting on this socket
   notConfigured @13;     # DHCP has not bound an address yet

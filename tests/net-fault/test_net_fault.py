@@ -7,6 +7,10 @@ ServiceControl ("init.services"), the kernel's stats and the terminal, kills
 services on the host's command; the host judges what it prints and what
 the network does:
 
+- a holder of a connection and its listener, with no call in flight, is
+  killed: the stack hears of it from the kernel's release notices, so the
+  peer sees the connection end and the restarted holder can listen on the
+  same port again;
 - the driver is killed while a TCP stream is in flight: init restarts it,
   its device caps come back through the kernel (BAR mappings, DMA pages and
   the interrupt route back to the baseline, not doubled), the stack keeps
@@ -101,8 +105,9 @@ def main():
     pkg = boot_package(os.path.join(ROOT, "tests/net-fault/net-fault.manifest"), tempfile.mkdtemp(prefix="capos-nf-"))
     g = None
     for attempt in range(5):
-        port = free_port()
-        g = Guest(pkg=pkg, extra=["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:7",
+        port, hport = free_port(), free_port()
+        g = Guest(pkg=pkg, extra=["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:7,"
+                                  f"hostfwd=tcp:127.0.0.1:{hport}-:8",
                                   "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"])
         try:
             g.wait_for(r"^SVCCTL ready$", 60)
@@ -116,9 +121,31 @@ def main():
         ctl = Ctl(g)
         g.wait_for(r"^netstack: dhcp lease 10\.0\.2\.15 ", 60)
         g.wait_for(r"^tcpecho: listening on port 7$", 60)
+        g.wait_for(r"^tcpecho: listening on port 8$", 60)
         base = ctl.stats()
         c.check("baseline: the driver holds its BARs, DMA pages and one interrupt route",
                 base["maps"] > 0 and base["dma"] > 0 and base["irq"] == 1, str(base))
+
+        # 0. a holder dies idle: the stack reclaims its connection and listener
+        since = len(g.text())
+        hs = socket.create_connection(("127.0.0.1", hport), timeout=60)
+        g.wait_for(r"^tcpecho: holding a connection$", 60, since)
+        hs.sendall(b"unread")
+        since = len(g.text())
+        c.check("kill holder is accepted", ctl.kill("holder") == 0)
+        g.wait_for(r"^init: restarting holder \(1 of 3\)$", 30, since)
+        try:
+            hs.settimeout(60)
+            end = hs.recv(100)
+        except ConnectionResetError:
+            end = b""
+        except socket.timeout:
+            end = None
+        hs.close()
+        c.check("the peer of a connection whose holder died idle sees it end (the stack was told)", end == b"", repr(end))
+        m = g.wait_for(r"^tcpecho: (listening on port 8|listen failed -?\d+)$", 60, since)
+        c.check("the restarted holder listens on the same port (the dead one's listener was freed)",
+                m.group(1) == "listening on port 8", m.group(0))
 
         # 1. the driver dies under a stream in flight
         first, second = pattern(256 << 10, 1), pattern(256 << 10, 2)
@@ -167,7 +194,9 @@ def main():
         svc = ctl.services()
         c.check("init.services lists each restart and the last exit code",
                 svc.get("nicdrv") == (1, 1, 3, KILLED) and svc.get("net") == (1, 1, 3, KILLED)
-                and svc.get("echo") == (1, 1, 3, 3) and svc.get("svcctl") == (1, 0, 0, 0), str(svc))
+                # the holder: killed once, then its listener went with the stack
+                and svc.get("echo") == (1, 1, 3, 3) and svc.get("holder") == (1, 2, 3, 3)
+                and svc.get("svcctl") == (1, 0, 0, 0), str(svc))
 
         # 3. past the restart limit the driver stays stopped and holds nothing
         for n in (2, 3):

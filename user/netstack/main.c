@@ -40,7 +40,7 @@ struct sock {
     uint32_t slen;
     uint8_t sdata[DATA_MAX];    /* a send that waits for buffer space */
 };
-struct lis { bool used; uint16_t gen; int32_t h; struct waiter accept; };
+struct lis { bool used; uint16_t gen; int32_t h; int auth; struct waiter accept; };  /* auth: -1 or auths[] */
 struct dgram { net_ip src; uint16_t sport; uint16_t len; uint8_t data[UDPMAX]; };
 struct udp {
     bool used;
@@ -259,6 +259,9 @@ static void lis_free(struct lis *l)
         net_tcp_listener_close(&st, l->h);
     l->h = 0;
     cancel(&l->accept, capos_NetError_closed);
+    if (l->auth >= 0)
+        auths[l->auth].used = false;        /* the authority may make another */
+    l->auth = -1;
     l->used = false;
     l->gen++;
 }
@@ -317,10 +320,11 @@ static int sock_new(int32_t h)
     return -1;
 }
 
-/* A facet of endpoint `ep` for handle `slot`: added to the result b. */
+/* A facet of endpoint `ep` for handle `slot`: added to the result b. Its
+ * release notice (released() below) frees the handle once nobody holds it. */
 static bool hand_out(capnp_sbuilder rs, int ep, uint16_t gen, int slot, uint32_t *idx)
 {
-    int64_t f = rt_endpoint_facet(owners[ep], badge(gen, slot));
+    int64_t f = rt_endpoint_facet_notify(owners[ep], badge(gen, slot));
     if (f < 0)
         return false;
     *idx = capnp_add_cap(rs, (uint32_t)f);
@@ -525,8 +529,9 @@ static int m_connect(void *self, capos_NetworkManager_connect_Params_reader p,
     return CAPNP_OK;
 }
 
-static int do_listen(uint16_t port, uint16_t backlog, capos_TcpListener_accept_Results_builder *unused,
-                     capnp_sbuilder rs, uint32_t *idx)
+/* A listener on port; auth: the TcpListenAuthority that made it (its one
+ * listener at a time), or -1. */
+static int do_listen(uint16_t port, uint16_t backlog, int auth, capnp_sbuilder rs, uint32_t *idx)
 {
     int i;
     for (i = 0; i < NLIS && liss[i].used; i++)
@@ -540,7 +545,10 @@ static int do_listen(uint16_t port, uint16_t backlog, capos_TcpListener_accept_R
     l->used = true;
     l->gen = l->gen ? l->gen : 1;
     l->h = h;
+    l->auth = auth;
     l->accept.on = false;
+    if (auth >= 0)
+        auths[auth].used = true;
     if (!hand_out(rs, EP_LIS, l->gen, i, idx)) {
         lis_free(l);
         return capos_NetError_noResources;
@@ -553,7 +561,7 @@ static int m_listen(void *self, capos_NetworkManager_listen_Params_reader p,
 {
     uint16_t port = capos_NetworkManager_listen_Params_get_port(p);
     uint32_t idx;
-    int e = port ? do_listen(port, capos_NetworkManager_listen_Params_get_backlog(p), 0, r.s, &idx)
+    int e = port ? do_listen(port, capos_NetworkManager_listen_Params_get_backlog(p), -1, r.s, &idx)
                  : capos_NetError_badArgument;
     if (e)
         capos_NetworkManager_listen_Results_set_error(r, refuse((uint16_t)e));
@@ -697,8 +705,8 @@ static int a_listen(void *self, capos_TcpListenAuthority_listen_Params_reader p,
         e = capos_NetError_portNotGranted;
     else if (a->used)
         e = capos_NetError_authorityUsed;
-    else if (!(e = do_listen(port, capos_TcpListenAuthority_listen_Params_get_backlog(p), 0, r.s, &idx)))
-        a->used = true;
+    else
+        e = do_listen(port, capos_TcpListenAuthority_listen_Params_get_backlog(p), cur_ep - EP_AUTH0, r.s, &idx);
     if (e)
         capos_TcpListenAuthority_listen_Results_set_error(r, refuse((uint16_t)e));
     else
@@ -933,6 +941,33 @@ static void post_recv(int ep)
     rt_ring_submit_tagged(&s, TAG_EP | (uint64_t)ep);
 }
 
+/* The last holder of a handle's facet let go (closed it, or died without
+ * a call waiting): the handle is freed as a close would. A handle closed
+ * before has a newer generation: its notice finds nothing. */
+static void released(void *self, uint64_t b)
+{
+    switch (cur_ep) {
+    case EP_LIS: {
+        struct lis *l = lis_of(b);
+        if (l)
+            lis_free(l), c_reclaimed++;
+        break;
+    }
+    case EP_SOCK: {
+        struct sock *s = sock_of(b);
+        if (s)
+            sock_free(s, false), c_reclaimed++;
+        break;
+    }
+    case EP_UDP: {
+        struct udp *u = udp_of(b);
+        if (u)
+            udp_free(u), c_reclaimed++;
+        break;
+    }
+    }
+}
+
 /* ---- frames in: one Nic.receive always in flight ---- */
 static uint8_t rx_params[64] __attribute__((aligned(8)));
 static uint8_t rx_buf[CAP_MAX_RESULT + 64] __attribute__((aligned(8)));
@@ -1074,6 +1109,7 @@ int main(void)
     for (int ep = 0; ep < EP_AUTH0 + (int)nauth; ep++)
         if (ep != EP_ECHO || has_echo)
             post_recv(ep);
+    in.released = released;
     post_rx();
     printf("netstack: up, %u.%u.%u.%u, %u listen authorities\n", st.ip >> 24, (st.ip >> 16) & 255,
            (st.ip >> 8) & 255, st.ip & 255, nauth);

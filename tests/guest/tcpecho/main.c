@@ -1,8 +1,11 @@
 /*
- * tcpecho: the guest side of test-virtio-net. Two roles (its args):
+ * tcpecho: the guest side of test-virtio-net and others. Its roles (args):
  *   server  (backlog=N: listen's backlog, 4 if not given) holds only a TcpListenAuthority ("listen", port 7) and the
  *           console: listens, then echoes every connection's bytes back
  *           until the peer's end of stream, one connection after another.
+ *   hold    like server on port 8, but it accepts one connection and then
+ *           holds it and the listener for ever, no call in flight
+ *           (test-net-fault kills it: the stack must reclaim both).
  *   audit   holds KernelStats and a timer: once the server listens, prints
  *           every process and the interfaces of the caps it holds, from
  *           the kernel's own tables ("AUTHORITY name held=N: ifaces").
@@ -73,20 +76,22 @@ static uint64_t echo(uint32_t s)
     return total;
 }
 
-static int server(uint16_t backlog)
+/* hold: accept one connection, then hold it and the listener for ever
+ * without a call in flight (test-net-fault kills it so). */
+static int server(uint16_t port, uint16_t backlog, bool hold)
 {
     uint32_t auth = rt_capset_require("listen");
     RT_BUFS(b, 64, 256);
     capnp_client cl = RT_CLIENT(auth);
     capnp_call call;
     capos_TcpListenAuthority_listen_Results_reader r;
-    int e = capos_TcpListenAuthority_listen(&cl, &b, &call, 7, backlog, &r);
+    int e = capos_TcpListenAuthority_listen(&cl, &b, &call, port, backlog, &r);
     if (e || capos_TcpListenAuthority_listen_Results_get_error(r)) {
         printf("tcpecho: listen failed %d\n", e ? e : capos_TcpListenAuthority_listen_Results_get_error(r));
         return 2;
     }
     uint32_t lis = b.result_caps[capos_TcpListenAuthority_listen_Results_get_listener(r)];
-    printf("tcpecho: listening on port 7\n");
+    printf("tcpecho: listening on port %u\n", port);
     for (;;) {
         RT_BUFS(ab, 64, 256);
         capnp_client lc = RT_CLIENT(lis);
@@ -97,6 +102,13 @@ static int server(uint16_t backlog)
             return 3;
         }
         uint32_t s = ab.result_caps[capos_TcpListener_accept_Results_get_socket(ar)];
+        if (hold) {
+            printf("tcpecho: holding a connection\n");
+            for (;;) {
+                struct cap_cqe c;
+                rt_ring_next(&c, CAP_TIMEOUT_FOREVER);
+            }
+        }
         uint64_t n = echo(s);
         sock_close(s);
         printf("tcpecho: connection closed, %lu bytes echoed\n", n);
@@ -207,13 +219,15 @@ int main(void)
 {
     const char *args = rt_capset->args;
     if (!strcmp(args, "server"))
-        return server(4);
+        return server(7, 4, false);
+    if (!strcmp(args, "hold"))
+        return server(8, 1, true);
     if (!strncmp(args, "server backlog=", 15))   /* test-net-guest: 100 connections at once */
     {
         unsigned n = 0;
         for (const char *p = args + 15; *p >= '0' && *p <= '9'; p++)
             n = n * 10 + (unsigned)(*p - '0');
-        return server((uint16_t)(n ? n : 4));
+        return server(7, (uint16_t)(n ? n : 4), false);
     }
     if (!strcmp(args, "audit"))
         return audit();
