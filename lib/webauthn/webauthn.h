@@ -81,7 +81,7 @@ enum wa_reason {
     WA_R_UV,                 /* user verification required and flag not set */
     WA_R_NO_CREDENTIAL_DATA, /* registration without attested credential data (AT) */
     WA_R_UNEXPECTED_CREDENTIAL_DATA, /* assertion with AT set */
-    WA_R_EXTENSIONS,         /* ED set: extension data is not accepted */
+    WA_R_EXTENSIONS,         /* ED set but no well-formed extensions map follows */
     WA_R_CRED_ID_LEN,        /* credential id empty or over WA_CRED_ID_MAX */
     WA_R_CRED_ID_MISMATCH,   /* assertion checked against another credential's id */
     /* keys and signatures */

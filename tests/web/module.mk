@@ -41,11 +41,11 @@ fuzz-http: $(WEB_T)/fuzz_http
 	$(call say,TEST,$@)$(WEB_T)/fuzz_http -max_total_time=$(WEB_FUZZ_TIME) -max_len=16384 $(WEB_T)/fuzz-http-long tests/web/fuzz/seeds-http
 
 .PHONY: test-web-freestanding
-## test-web-freestanding        lib/http and lib/ws need only what the guest provides
+## test-web-freestanding        lib/http, lib/ws, lib/tls and lib/webauthn need only what the guest provides
 test-web-freestanding:
 	@./tests/web/check_freestanding.sh $(BUILD)/web/freestanding $(WEB_FREESTANDING_LIBS)
 HOST_TESTS += test-web-freestanding
-WEB_FREESTANDING_LIBS := http ws tls
+WEB_FREESTANDING_LIBS := http ws tls webauthn
 
 # lib/ws
 $(WEB_T)/test_ws: tests/web/unit/test_ws.c $(WS_LIB_SRCS) $(WS_LIB_HDRS) $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) | $(WEB_T)
