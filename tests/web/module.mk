@@ -123,3 +123,34 @@ HOST_TESTS += test-tls-fuzz
 fuzz-tls: $(WEB_T)/fuzz_tls
 	@mkdir -p $(WEB_T)/fuzz-tls-long
 	$(call say,TEST,$@)$(WEB_T)/fuzz_tls -max_total_time=$(WEB_FUZZ_TIME) -max_len=16384 $(WEB_T)/fuzz-tls-long tests/web/fuzz/seeds-tls
+
+# lib/webauthn: a software authenticator (tests/web/unit/wa_authenticator.h) against the library.
+WA_TEST_I := -Ilib/webauthn -Itests/web/unit
+WA_TEST_DEPS := $(WEBAUTHN_LIB_SRCS) $(WEBAUTHN_LIB_HDRS) tests/web/unit/wa_authenticator.h tests/web/fuzz/fuzz_webauthn_fixture.h
+
+$(WEB_T)/test_webauthn: tests/web/unit/test_webauthn.c $(WA_TEST_DEPS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -O1 $(WEB_SAN) $(WA_TEST_I) tests/web/unit/test_webauthn.c $(WEBAUTHN_LIB_SRCS) $(BEARSSL_LIBS) $(SODIUM_LIBS) -o $@
+
+.PHONY: test-webauthn-unit
+## test-webauthn-unit           lib/webauthn: ceremonies, every refusal's reason, hostile CBOR/JSON, challenges, rate limits (ASan/UBSan)
+test-webauthn-unit: $(WEB_T)/test_webauthn
+	$(call say,TEST,$@)$(WEB_T)/test_webauthn
+HOST_TESTS += test-webauthn-unit
+
+$(WEB_T)/fuzz_webauthn: tests/web/fuzz/fuzz_webauthn.c $(WA_TEST_DEPS) | $(WEB_T)
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WA_TEST_I) tests/web/fuzz/fuzz_webauthn.c $(WEBAUTHN_LIB_SRCS) $(BEARSSL_LIBS) $(SODIUM_LIBS) -o $@
+
+.PHONY: test-webauthn-fuzz fuzz-webauthn
+## test-webauthn-fuzz           a short libFuzzer run of lib/webauthn (from valid ceremonies on)
+test-webauthn-fuzz: $(WEB_T)/fuzz_webauthn
+	@rm -rf $(WEB_T)/fuzz-webauthn-corpus && mkdir -p $(WEB_T)/fuzz-webauthn-corpus
+	$(call say,TEST,$@)$(WEB_T)/fuzz_webauthn -max_total_time=$(WEB_FUZZ_SMOKE_TIME) -seed=1 -max_len=4096 -print_final_stats=1 \
+	    $(WEB_T)/fuzz-webauthn-corpus tests/web/fuzz/seeds-webauthn 2>$(WEB_T)/fuzz-webauthn.log || { tail -60 $(WEB_T)/fuzz-webauthn.log; exit 1; }
+	@grep -E "stat::number_of_executed_units" $(WEB_T)/fuzz-webauthn.log | tail -1
+	@echo "webauthn fuzz smoke: 1 passed, 0 failed"
+HOST_TESTS += test-webauthn-fuzz
+
+## fuzz-webauthn                a long libFuzzer run of lib/webauthn (WEB_FUZZ_TIME=seconds)
+fuzz-webauthn: $(WEB_T)/fuzz_webauthn
+	@mkdir -p $(WEB_T)/fuzz-webauthn-long
+	$(call say,TEST,$@)$(WEB_T)/fuzz_webauthn -max_total_time=$(WEB_FUZZ_TIME) -max_len=8192 $(WEB_T)/fuzz-webauthn-long tests/web/fuzz/seeds-webauthn
