@@ -78,8 +78,10 @@ fuzz-ws: $(WEB_T)/fuzz_ws
 # The interop harness drives a dev server built with ASan/UBSan (aborts on any finding).
 WEB_DEVSERVER_SAN := $(WEB_T)/web-devserver-asan
 
-$(WEB_DEVSERVER_SAN): host/web-devserver/main.c $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) $(WS_LIB_SRCS) $(WS_LIB_HDRS) $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) | $(WEB_T)
-	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(WEB_SAN) $(WEB_TEST_I) host/web-devserver/main.c $(TLS_LIB_SRCS) $(WS_LIB_SRCS) $(HTTP_LIB_SRCS) $(BEARSSL_LIBS) -o $@
+$(WEB_DEVSERVER_SAN): $(WEB_DEVSERVER_SRCS) host/web-devserver/passkey.h $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) $(WS_LIB_SRCS) $(WS_LIB_HDRS) \
+    $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) $(WEBAUTHN_LIB_SRCS) $(WEBAUTHN_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(WEB_SAN) $(WEB_DEVSERVER_I) $(WEB_DEVSERVER_SRCS) $(TLS_LIB_SRCS) $(WS_LIB_SRCS) \
+	    $(HTTP_LIB_SRCS) $(WEBAUTHN_LIB_SRCS) $(BEARSSL_LIBS) $(SODIUM_LIBS) -o $@
 
 # playwright-core from npm (tests/web/package-lock.json), driving /usr/bin/chromium; no browser download.
 WEB_NPM_STAMP := tests/web/node_modules/.capos-installed

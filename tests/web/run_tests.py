@@ -7,7 +7,11 @@ limits, a slow-header client, clients that never read), Python's websockets
 unmasked), and headless Chromium via playwright-core opening the page and
 echoing through a WebSocket.  Every check asserts behaviour, never timing.
 The same server with TLS (the build's development certificate): curl,
-wss with Python websockets, and Chromium over https.
+wss with Python websockets, and Chromium over https; passkeys: Chromium with
+a CDP virtual authenticator registers and logs in through lib/webauthn, and
+each refusal (bogus signature, no UV, no UP, a replayed response, a foreign
+origin, a wrong RP ID, certificate attestation) comes back with its reason;
+the per-source rate limit answers 403 rate-limited.
 Usage: run_tests.py BUILD_DIR DEVSERVER NODE_DIR TLS_DEV_DIR"""
 import asyncio
 import json
@@ -329,6 +333,48 @@ def test_tls(port, root, tls_dir, node_dir):
     test_browser_url("https://localhost:%d/" % port, node_dir)
 
 
+def test_webauthn(port, node_dir):
+    script = os.path.join(HERE, "webauthn_test.js")
+    env = dict(os.environ, NODE_PATH=os.path.join(node_dir, "node_modules"))
+    r = subprocess.run(["node", script, str(port)], capture_output=True, timeout=180, env=env, cwd=node_dir)
+    line = r.stdout.decode().strip().splitlines()[-1:] or ["{}"]
+    try:
+        res = json.loads(line[0])
+    except ValueError:
+        res = {"exception": r.stdout.decode() + r.stderr.decode()}
+    check("exception" not in res, "webauthn browser run: %r" % res.get("exception"))
+    ok = lambda k: res.get(k, {}).get("ok") is True and res[k].get("user") == "alice"
+    err = lambda k, reason: check(res.get(k, {}).get("error") == reason,
+                                  "passkey %s refused as %s: %r" % (k, reason, res.get(k)))
+    check(ok("register") and res["register"].get("credential"), "passkey registered: %r" % res.get("register"))
+    check(ok("login") and res["login"].get("userVerified") is True, "passkey login: %r" % res.get("login"))
+    check(ok("login_again") and res["login_again"]["signCount"] > res["login"]["signCount"],
+          "second login, sign count grows: %r" % res.get("login_again"))
+    check(ok("login_discoverable"), "login with a discoverable credential: %r" % res.get("login_discoverable"))
+    rp = res.get("replay", {})
+    check(rp.get("first", {}).get("ok") is True and rp.get("replay", {}).get("error") == "challenge.unknown",
+          "replayed login response refused as challenge.unknown: %r" % rp)
+    err("bogus_signature", "signature")
+    err("no_uv", "auth-data.user-verified")
+    err("no_up", "auth-data.user-present")
+    check(ok("login_after"), "login works again after the refusals: %r" % res.get("login_after"))
+    err("register_no_uv", "auth-data.user-verified")
+    err("register_direct", "attestation.x5c")
+    err("foreign_origin", "client-data.origin")
+    err("wrong_rp_id", "auth-data.rp-id-hash")
+
+
+def test_passkey_rate_limit(port):
+    """The plain server allows 5 passkey calls per source: the 6th is refused."""
+    codes = []
+    for _ in range(6):
+        r = raw_request(port, b"POST /api/passkey/login/begin HTTP/1.1\r\nHost: localhost:%d\r\n"
+                        b"Content-Length: 10\r\nConnection: close\r\n\r\nuser=nobod" % port)
+        codes.append((r.split(b" ", 2)[1:2] or [b""])[0] + b" " + r[r.find(b"\r\n\r\n") + 4:].strip())
+    check(codes[:5] == [b'400 {"error":"account.unknown"}'] * 5 and codes[5] == b'403 {"error":"rate-limited"}',
+          "passkey calls per source rate-limited: %r" % codes)
+
+
 def start_server(server, work, name, root, extra):
     portfile = os.path.join(work, name + ".port")
     log = open(os.path.join(work, name + ".log"), "w")
@@ -346,13 +392,17 @@ def main():
     root = os.path.join(work, "www")
     os.makedirs(root)
     shutil.copy(os.path.join(HERE, "www", "index.html"), root)
+    for f in ("passkey.html", "passkey.js"):
+        shutil.copy(os.path.join(HERE, "..", "..", "host", "web-devserver", "www", f), root)
     with open(os.path.join(root, "big.bin"), "wb") as f:
         f.write(os.urandom(300000))
     proc, log, port = start_server(server, work, "plain", root,
-                                   ["--header-timeout-ms", "2000", "--stall-timeout-ms", "3000"])
+                                   ["--header-timeout-ms", "2000", "--stall-timeout-ms", "3000",
+                                    "--passkey-source-burst", "5"])
     tproc, tlog, tport = start_server(server, work, "tls", root,
                                       ["--tls-cert", os.path.join(tls_dir, "dev-cert.der"),
-                                       "--tls-key", os.path.join(tls_dir, "dev-key.der")])
+                                       "--tls-key", os.path.join(tls_dir, "dev-key.der"),
+                                       "--webauthn-host", "sub.localhost", "--extra-host", "evil.localhost"])
     try:
         test_curl(port, root)
         test_hostile_http(port)
@@ -360,6 +410,8 @@ def main():
         test_slow_and_stuck(port, root, os.path.join(work, "plain.log"))
         test_browser(port, node_dir)
         test_tls(tport, root, tls_dir, node_dir)
+        test_webauthn(tport, node_dir)
+        test_passkey_rate_limit(port)
         check(proc.poll() is None and tproc.poll() is None, "servers still running (no sanitizer finding)")
     finally:
         for p, lg in ((proc, log), (tproc, tlog)):
