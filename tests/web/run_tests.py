@@ -7,7 +7,9 @@ limits, a slow-header client, clients that never read), Python's websockets
 unmasked), and headless Chromium via playwright-core opening the page and
 echoing through a WebSocket.  Every check asserts behaviour, never timing.
 The same server with TLS (the build's development certificate): curl,
-wss with Python websockets, and Chromium over https; passkeys: Chromium with
+wss with Python websockets, Chromium over https, openssl s_client (the
+suite negotiated; clients offering only CBC, RSA key exchange, TLS 1.1 or
+TLS 1.3 refused); passkeys: Chromium with
 a CDP virtual authenticator registers and logs in through lib/webauthn, and
 each refusal (bogus signature, no UV, no UP, a replayed response, a foreign
 origin, a wrong RP ID, certificate attestation) comes back with its reason;
@@ -333,6 +335,36 @@ def test_tls(port, root, tls_dir, node_dir):
     test_browser_url("https://localhost:%d/" % port, node_dir)
 
 
+def s_client(port, cafile, *args):
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", "localhost",
+                        "-CAfile", cafile, "-brief", *args], stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
+
+
+def test_tls_suites(port, tls_dir):
+    """openssl s_client: the suite each client gets, and clients offering only weak ones refused."""
+    cafile = os.path.join(tls_dir, "dev-cert.pem")
+    rc, out = s_client(port, cafile)
+    check(rc == 0 and "Protocol version: TLSv1.2" in out and "Ciphersuite: ECDHE-ECDSA-AES128-GCM-SHA256" in out
+          and "Verification: OK" in out, "s_client default: TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256, verified: %r" % out)
+    rc, out = s_client(port, cafile, "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305")
+    check(rc == 0 and "Ciphersuite: ECDHE-ECDSA-CHACHA20-POLY1305" in out, "s_client ChaCha20-Poly1305: %r" % out)
+    rc, out = s_client(port, cafile, "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384")
+    check(rc == 0 and "Ciphersuite: ECDHE-ECDSA-AES256-GCM-SHA384" in out, "s_client AES256-GCM: %r" % out)
+    weak = [("RSA key exchange, AES-CBC-SHA", ["-cipher", "AES128-SHA:AES256-SHA"]),
+            ("RSA key exchange, AES-GCM", ["-cipher", "AES128-GCM-SHA256"]),
+            ("ECDHE-ECDSA with AES-CBC-SHA", ["-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA"]),
+            ("ECDHE-ECDSA with AES-CBC-SHA256/384", ["-cipher", "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384"]),
+            ("ECDHE-RSA only", ["-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]),
+            ("TLS 1.1", ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+            ("TLS 1.3 only", ["-tls1_3"])]
+    for what, args in weak:
+        rc, out = s_client(port, cafile, *args)
+        check(rc != 0 and "CONNECTION ESTABLISHED" not in out, "s_client offering only %s refused: %r" % (what, out))
+    rc, out = s_client(port, cafile)
+    check(rc == 0 and "CONNECTION ESTABLISHED" in out, "s_client served after the refusals")
+
+
 def test_webauthn(port, node_dir):
     script = os.path.join(HERE, "webauthn_test.js")
     env = dict(os.environ, NODE_PATH=os.path.join(node_dir, "node_modules"))
@@ -410,6 +442,7 @@ def main():
         test_slow_and_stuck(port, root, os.path.join(work, "plain.log"))
         test_browser(port, node_dir)
         test_tls(tport, root, tls_dir, node_dir)
+        test_tls_suites(tport, tls_dir)
         test_webauthn(tport, node_dir)
         test_passkey_rate_limit(port)
         check(proc.poll() is None and tproc.poll() is None, "servers still running (no sanitizer finding)")
