@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -318,6 +319,10 @@ static void accept_one(int lfd)
     socklen_t pl = sizeof peer;
     int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
+    /* records go out as soon as they are made: without this a handshake
+     * flight written in pieces waits for the peer's delayed ACK */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int slot = -1;
     for (int i = 0; i < MAX_CONNS; i++) if (!conns[i]) { slot = i; break; }
     struct conn *c = slot >= 0 ? calloc(1, sizeof *c) : NULL;
