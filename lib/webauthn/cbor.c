@@ -43,16 +43,19 @@ static int cbor_head(struct wa_cur *c, int *major, uint64_t *arg)
 
 static int cbor_item(struct wa_cur *c, unsigned depth);
 
+/* Key offsets are 16-bit: wa_cbor_skip() refuses inputs over CBOR_INPUT_MAX. */
+#define CBOR_INPUT_MAX 0xffffu
+
 static int cbor_map_body(struct wa_cur *c, uint64_t n, unsigned depth)
 {
-    size_t key_off[WA_CBOR_ITEMS_MAX], key_len[WA_CBOR_ITEMS_MAX];
+    uint16_t key_off[WA_CBOR_ITEMS_MAX], key_len[WA_CBOR_ITEMS_MAX];
     for (uint64_t i = 0; i < n; i++) {
         size_t start = c->off;
         int r = cbor_item(c, depth + 1);
         if (r != WA_OK)
             return r;
-        key_off[i] = start;
-        key_len[i] = c->off - start;
+        key_off[i] = (uint16_t)start;
+        key_len[i] = (uint16_t)(c->off - start);
         for (uint64_t j = 0; j < i; j++)
             if (key_len[j] == key_len[i] && memcmp(c->p + key_off[j], c->p + key_off[i], key_len[i]) == 0)
                 return WA_R_CBOR_DUP_KEY;
@@ -100,6 +103,8 @@ static int cbor_item(struct wa_cur *c, unsigned depth)
 
 int wa_cbor_skip(struct wa_cur *c)
 {
+    if (c->len > CBOR_INPUT_MAX)
+        return WA_R_CBOR;
     return cbor_item(c, 0);
 }
 
