@@ -47,6 +47,14 @@ def start(args, portfile):
     raise RuntimeError("server did not start: %s" % args[0])
 
 
+def temp_key(port):
+    """The ECDHE group the handshake used, as s_client names it."""
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-brief", "-tls1_2", "-cipher", SUITE],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    m = re.search(r"(?:Server|Peer) Temp Key: ([^\n]+)", r.stdout + r.stderr)
+    return m.group(1).strip() if m else "?"
+
+
 def handshakes(port):
     t0 = time.perf_counter()
     r = subprocess.run(["openssl", "s_time", "-connect", "127.0.0.1:%d" % port, "-new", "-time", str(SECONDS),
@@ -108,6 +116,7 @@ def main():
                 if v:
                     hs[name].append(v)
         med = {k: statistics.median(v) if v else None for k, v in hs.items()}
+        groups = (temp_key(oport), temp_key(rport))
         rtt = {name: asyncio.run(echo_rtt(port)) for name, port in (("ours", oport), ("ref", rport))}
     except Exception as e:  # a benchmark reports, never fails
         print("bench-web: not measured: %s" % e)
@@ -118,6 +127,7 @@ def main():
                 p.terminate()
                 p.wait(timeout=10)
     print("bench-web: TLS 1.2 %s, ECDSA P-256 certificate, loopback, same clients for both" % SUITE)
+    print("bench-web: key exchange: web-devserver %s, reference %s" % groups)
     print("%-34s %16s %16s %8s" % ("", "web-devserver", "python ws+ssl", "ratio"))
     print("%-34s %16s %16s %8s" % ("TLS handshakes/s (s_time -new)", fmt(med["ours"], "/s"), fmt(med["ref"], "/s"),
                                    ratio(med["ours"], med["ref"])))
