@@ -47,6 +47,7 @@ static const char *const REASON[WA_R_COUNT] = {
     [WA_R_CHALLENGE_TABLE_FULL] = "challenge.table-full",
     [WA_R_RATE_LIMITED] = "rate-limited",
     [WA_R_CONFIG] = "config",
+    [WA_R_RECORD] = "credential.record",
 };
 
 const char *webauthn_reason_str(int reason)

@@ -100,6 +100,7 @@ enum wa_reason {
     WA_R_CHALLENGE_TABLE_FULL, /* every challenge slot is outstanding and unexpired */
     WA_R_RATE_LIMITED,       /* the key's token bucket is empty */
     WA_R_CONFIG,             /* unusable relying-party configuration or arguments */
+    WA_R_RECORD,             /* a stored credential record that does not decode (wa_credential_decode) */
     WA_R_COUNT
 };
 
@@ -126,6 +127,18 @@ struct wa_credential {
     uint8_t aaguid[WA_AAGUID_LEN];      /* from registration (informative only) */
     uint8_t flags;                      /* authenticator data flags at registration */
 };
+
+/* A credential record as bytes, for a store (version 1, little-endian):
+ *   [0] version 1, [1] alg (int8: -7, -8), [2..3] id_len, [4] key_len,
+ *   [5] flags, [6..9] sign_count, [10..25] aaguid, id (id_len), key (key_len).
+ * Encode returns the length (at most WA_CREDENTIAL_WIRE_MAX), or 0 when
+ * cap is too small or the record is not one a verification makes; decode
+ * checks the same (exact length, alg and key_len matching, id 1..255) and
+ * answers WA_OK or WA_R_RECORD. */
+#define WA_CREDENTIAL_WIRE_FIXED 26u
+#define WA_CREDENTIAL_WIRE_MAX   (WA_CREDENTIAL_WIRE_FIXED + WA_CRED_ID_MAX + WA_KEY_MAX)
+size_t wa_credential_encode(const struct wa_credential *c, uint8_t *out, size_t cap);
+int wa_credential_decode(const uint8_t *in, size_t len, struct wa_credential *c);
 
 /* What a successful verification also reports. */
 struct wa_result {

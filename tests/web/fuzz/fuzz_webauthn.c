@@ -2,7 +2,8 @@
  * clientDataJSON][rest].  Mode 0: rest is an attestation object
  * (registration); mode 1: rest is [u16 m][m bytes of authenticator
  * data][signature] checked against two stored credentials (ES256, EdDSA);
- * mode 2: the readers alone (JSON, authenticator data, COSE key, base64url)
+ * mode 2: the readers alone (JSON, authenticator data, COSE key, credential
+ * records, base64url)
  * on the bytes after the header; mode 3: the rate limiter and the challenge
  * table driven by the bytes.  The seeds (tests/web/fuzz/seeds-webauthn) are
  * valid ceremonies for the fixture's challenges, so the fuzzer starts past
@@ -124,6 +125,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         REASON_OK(wa_cose_key_parse(p, m, &k));
         wa_cur_init(&cur, p, m);
         REASON_OK(wa_cbor_skip(&cur));
+        struct wa_credential rec;
+        if (wa_credential_decode(p, m, &rec) == WA_OK) {
+            uint8_t again[WA_CREDENTIAL_WIRE_MAX];
+            if (wa_credential_encode(&rec, again, sizeof again) != m || memcmp(again, p, m) != 0)
+                __builtin_trap();   /* a record that decodes encodes back to the same bytes */
+        }
         size_t dl = wa_b64url_decode(out, sizeof out, (const char *)p, m);
         if (dl != (size_t)-1) {
             char enc[1024];

@@ -719,6 +719,49 @@ static void test_config(void)
            WA_R_CONFIG, "an empty credential record");
 }
 
+static void test_records(void)
+{
+    struct soft_auth a, e;
+    struct wa_credential c, d;
+    uint8_t buf[WA_CREDENTIAL_WIRE_MAX + 8];
+    sa_init(&a, WA_ALG_ES256, 51);
+    sa_init(&e, WA_ALG_EDDSA, 52);
+    EXPECT(reg(&a, reg_opt("none"), &c), WA_OK, "register for a record");
+    EXPECT(get(&a, get_opt(0x01020304), &c), WA_OK, "a login moves the counter");
+    size_t n = wa_credential_encode(&c, buf, sizeof buf);
+    CHECK(n == WA_CREDENTIAL_WIRE_FIXED + 16 + 64 && buf[0] == 1 && buf[1] == 0xf9 && buf[6] == 4 && buf[9] == 1,
+          "ES256 record layout (%zu bytes)", n);
+    memset(&d, 0x55, sizeof d);
+    EXPECT(wa_credential_decode(buf, n, &d), WA_OK, "decode");
+    CHECK(memcmp(&c, &d, sizeof c) == 0, "record round trip");
+    EXPECT(get(&a, get_opt(0x01020305), &d), WA_OK, "a decoded record verifies the next login");
+    CHECK(wa_credential_encode(&c, buf, n - 1) == 0, "encode into a short buffer");
+    int all = 1;
+    for (size_t k = 0; k < n; k++)
+        if (wa_credential_decode(buf, k, &d) == WA_OK)
+            all = 0;
+    CHECK(all, "no truncated record decodes");
+    buf[n] = 0;
+    EXPECT(wa_credential_decode(buf, n + 1, &d), WA_R_RECORD, "a byte after the record");
+    static const struct { unsigned off; uint8_t val; const char *what; } bad[] = {
+        { 0, 2, "version 2" }, { 1, 0xf8, "alg -8 with a 64-byte key" }, { 1, 0x00, "alg 0" },
+        { 4, 32, "key length 32 for ES256" }, { 2, 0, "id length 0" }, { 3, 1, "id length 272" },
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        uint8_t save = buf[bad[k].off];
+        buf[bad[k].off] = bad[k].val;
+        EXPECT(wa_credential_decode(buf, n, &d), WA_R_RECORD, bad[k].what);
+        buf[bad[k].off] = save;
+    }
+    EXPECT(wa_credential_decode(NULL, 0, &d), WA_R_RECORD, "no bytes");
+    EXPECT(reg(&e, reg_opt("packed"), &c), WA_OK, "register EdDSA for a record");
+    n = wa_credential_encode(&c, buf, sizeof buf);
+    CHECK(n == WA_CREDENTIAL_WIRE_FIXED + 16 + 32 && wa_credential_decode(buf, n, &d) == WA_OK &&
+          memcmp(&c, &d, sizeof c) == 0, "EdDSA record round trip");
+    c.key_len = 64;
+    CHECK(wa_credential_encode(&c, buf, sizeof buf) == 0, "an inconsistent record is not encoded");
+}
+
 /* The fuzzer's seeds: [mode][u16 client data length][client data][rest]. */
 static void write_seed(const char *dir, const char *name, uint8_t mode, const uint8_t *a, size_t alen,
                        const uint8_t *b, size_t blen, const uint8_t *c3, size_t clen)
@@ -767,6 +810,19 @@ static void write_seeds(const char *dir)
             snprintf(name, sizeof name, "reg-%s-%s", i ? "eddsa" : "es256", fmts[f]);
             write_seed(dir, name, 0, (const uint8_t *)cd, cd_len, att, att_len, NULL, 0);
         }
+    {
+        /* a stored record (mode 2 reads the bytes after the mode byte) */
+        struct wa_credential rec = { .id_len = 16, .alg = WA_ALG_ES256, .key_len = 64, .sign_count = 9 };
+        memcpy(rec.id, es.cred_id, 16);
+        memcpy(rec.key, es.pk.q + 1, 64);
+        uint8_t rb[1 + WA_CREDENTIAL_WIRE_MAX] = { 2 };
+        size_t rn = wa_credential_encode(&rec, rb + 1, sizeof rb - 1);
+        char path[512];
+        snprintf(path, sizeof path, "%s/record-es256", dir);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(rb, 1, rn + 1, f) != rn + 1) { perror(path); exit(1); }
+        fclose(f);
+    }
     fuzz_challenge(WA_GET, ch);
     for (int i = 0; i < 2; i++) {
         char name[64];
@@ -798,6 +854,7 @@ int main(int argc, char **argv)
     test_rate();
     test_b64url_and_reasons();
     test_config();
+    test_records();
     printf("webauthn unit: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
