@@ -13,9 +13,11 @@ TLS 1.3 refused); passkeys: Chromium with
 a CDP virtual authenticator registers and logs in through lib/webauthn, and
 each refusal (bogus signature, no UV, no UP, a replayed response, a foreign
 origin, a wrong RP ID, certificate attestation) comes back with its reason;
-the per-source rate limit answers 403 rate-limited.
+hostile passkey calls are refused with their reasons; the per-source
+rate limit answers 403 rate-limited.
 Usage: run_tests.py BUILD_DIR DEVSERVER NODE_DIR TLS_DEV_DIR"""
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -396,6 +398,56 @@ def test_webauthn(port, node_dir):
     err("wrong_rp_id", "auth-data.rp-id-hash")
 
 
+def tls_request(port, cafile, data):
+    ctx = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(data)
+            out = b""
+            while True:
+                try:
+                    b = s.recv(65536)
+                except (ConnectionResetError, ssl.SSLError):
+                    break
+                if not b:
+                    break
+                out += b
+    return out
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+
+def test_passkey_hostile(port, tls_dir):
+    """Hostile calls to the passkey endpoints: each refused with its reason; the server goes on."""
+    cafile = os.path.join(tls_dir, "dev-cert.pem")
+    forged = b64u(b'{"type":"webauthn.create","challenge":"' + b64u(bytes(32)) +
+                  b'","origin":"https://localhost:%d"}' % port)
+    table = [
+        ("register/finish", b"clientDataJSON=" + forged, 400, "request.fields"),
+        ("register/finish", b"clientDataJSON=!!!!&attestationObject=oA", 400, "request.fields"),
+        ("register/finish", b"clientDataJSON=AAAA&attestationObject=oA", 400, "client-data.json"),
+        ("register/finish", b"clientDataJSON=" + forged + b"&attestationObject=oA", 400, "challenge.unknown"),
+        ("login/finish", b"id=AAAA&clientDataJSON=" + forged + b"&authenticatorData=AAAA&signature=AAAA", 400,
+         "credential.unknown"),
+        ("register/begin", b"user=a b", 400, "request.user"),
+        ("register/begin", b"user=" + b"x" * 33, 400, "request.user"),
+        ("login/begin", b"user=nobody", 400, "account.unknown"),
+        ("nope", b"", 404, "request.endpoint"),
+        ("register/begin", b"user=" + b"x" * 9000, 413, "request.body-size"),
+    ]
+    for path, body, status, reason in table:
+        r = tls_request(port, cafile, b"POST /api/passkey/%s HTTP/1.1\r\nHost: localhost:%d\r\nContent-Length: %d\r\n"
+                        b"Connection: close\r\n\r\n%s" % (path.encode(), port, len(body), body))
+        head, _, payload = r.partition(b"\r\n\r\n")
+        got = (head.split(b" ", 2)[1:2] or [b""])[0].decode(), payload.strip()
+        want = (str(status), b'{"error":"%s"}' % reason.encode())
+        check(got == want, "passkey %s %r refused: got %r, want %r" % (path, body[:40], got, want))
+    r = tls_request(port, cafile, b"GET /passkey.html HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n" % port)
+    check(r.startswith(b"HTTP/1.1 200"), "TLS server serves after hostile passkey calls")
+
+
 def test_passkey_rate_limit(port):
     """The plain server allows 5 passkey calls per source: the 6th is refused."""
     codes = []
@@ -444,6 +496,7 @@ def main():
         test_tls(tport, root, tls_dir, node_dir)
         test_tls_suites(tport, tls_dir)
         test_webauthn(tport, node_dir)
+        test_passkey_hostile(tport, tls_dir)
         test_passkey_rate_limit(port)
         check(proc.poll() is None and tproc.poll() is None, "servers still running (no sanitizer finding)")
     finally:
