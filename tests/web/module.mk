@@ -93,7 +93,7 @@ $(WEB_NPM_STAMP): tests/web/package.json tests/web/package-lock.json
 ## web-npm                      install the browser test's npm tooling (playwright-core) under tests/web
 web-npm: $(WEB_NPM_STAMP)
 
-## test-web-interop             curl, Python websockets, headless Chromium and hostile clients against the dev server on loopback (HTTP and TLS)
+## test-web-interop             curl, Python websockets, openssl s_client, headless Chromium (pages, passkeys with a virtual authenticator) and hostile clients against the dev server on loopback
 test-web-interop: $(WEB_DEVSERVER_SAN) $(WEB_NPM_STAMP) $(TLS_DEV_CERT)
 	$(call say,TEST,$@)$(PYTHON) tests/web/run_tests.py $(BUILD) $(WEB_DEVSERVER_SAN) tests/web $(TLS_DEV)
 HOST_TESTS += test-web-interop
