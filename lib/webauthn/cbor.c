@@ -175,11 +175,6 @@ int wa_cbor_map(struct wa_cur *c, size_t *entries)
     return cbor_container(c, CBOR_MAP, entries);
 }
 
-int wa_cbor_array(struct wa_cur *c, size_t *entries)
-{
-    return cbor_container(c, CBOR_ARRAY, entries);
-}
-
 int wa_text_is(const uint8_t *p, size_t n, const char *s)
 {
     size_t sl = strlen(s);

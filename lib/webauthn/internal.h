@@ -53,7 +53,6 @@ int wa_cbor_int(struct wa_cur *c, int64_t *v);
 int wa_cbor_bytes(struct wa_cur *c, const uint8_t **p, size_t *n);
 int wa_cbor_text(struct wa_cur *c, const uint8_t **p, size_t *n);
 int wa_cbor_map(struct wa_cur *c, size_t *entries);
-int wa_cbor_array(struct wa_cur *c, size_t *entries);
 /* Is the text at p[0..n) equal to the NUL-terminated s? */
 int wa_text_is(const uint8_t *p, size_t n, const char *s);
 

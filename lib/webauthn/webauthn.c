@@ -107,6 +107,8 @@ static int check_auth_flags(const struct wa_rp *rp, const struct wa_auth_data *a
     wa_sha256((const uint8_t *)rp->rp_id, strlen(rp->rp_id), want);
     if (memcmp(want, ad->rp_id_hash, WA_HASH_LEN) != 0)
         return WA_R_RP_ID_HASH;
+    if ((ad->flags & WA_FLAG_BS) && !(ad->flags & WA_FLAG_BE))
+        return WA_R_AUTH_DATA;          /* backed up but not backup-eligible (Level 3 6.1) */
     if (!(ad->flags & WA_FLAG_UP))
         return WA_R_UP;
     if (rp->require_uv && !(ad->flags & WA_FLAG_UV))

@@ -75,7 +75,7 @@ enum wa_reason {
     WA_R_ORIGIN,             /* "origin" missing or not exactly an accepted one */
     WA_R_CROSS_ORIGIN,       /* "crossOrigin" present and not false */
     /* authenticator data */
-    WA_R_AUTH_DATA,          /* too short, lengths inconsistent, or bytes after its end */
+    WA_R_AUTH_DATA,          /* too short, lengths inconsistent, bytes after its end, or BS without BE */
     WA_R_RP_ID_HASH,         /* rpIdHash is not SHA-256 of the relying party id */
     WA_R_UP,                 /* user presence flag not set */
     WA_R_UV,                 /* user verification required and flag not set */

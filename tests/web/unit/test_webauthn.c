@@ -276,6 +276,10 @@ static void test_assertion_refusals(void)
     ad[ad_len++] = 0xa1; ad[ad_len++] = 0x61; ad[ad_len++] = 'x'; ad[ad_len++] = 0xf5;  /* {"x": true} */
     sig_len = sa_sign(&a, ad, ad_len, (const uint8_t *)cd, cd_len, sig);
     EXPECT(verify_get(&c), WA_OK, "ED with an extensions map");
+    o = get_opt(12); o.flags |= WA_FLAG_BS;
+    EXPECT(get(&a, o, &c), WA_R_AUTH_DATA, "backed up (BS) without backup eligibility (BE)");
+    o = get_opt(12); o.flags |= WA_FLAG_BS | WA_FLAG_BE;
+    EXPECT(get(&a, o, &c), WA_OK, "BS with BE");
     build_get(&a, get_opt(13));
     sig_len = 0;
     EXPECT(verify_get(&c), WA_R_INPUT_SIZE, "empty signature");
@@ -465,6 +469,12 @@ static void test_client_data_json(void)
         { "[\"%s\"]", WA_R_JSON },
         { "", WA_R_INPUT_SIZE },
         { "{\"type\":\"webauthn.create\",\"challenge\":\"%s\",\"origin\":\"" ORIGIN "\"} x", WA_R_JSON },
+        { "{\"e\":\"\\\"\\\\\\b\\f\\n\\r\\t\\u0800\\uABCD\\u00Ff\",\"type\":\"webauthn.create\",\"challenge\":\"%s\","
+          "\"origin\":\"" ORIGIN "\"}", WA_OK },
+        { "{}", WA_R_TYPE },
+        { "{\"type\":\"webauthn.create\",\"challenge\":\"%s\",\"origin\":\"" ORIGIN "\" 7}", WA_R_JSON },
+        { "{\"type\":\"webauthn.create\",\"challenge\":\"%s\",\"origin\" \"" ORIGIN "\"}", WA_R_JSON },
+        { "{\"type\":\"webauthn.create\",\"challenge\":\"%s\",\"origin\":\"" ORIGIN "\",\"x\":[1,2,", WA_R_JSON },
         { "{\"type\":\"webauthn.create\",\"challenge\":\"%s\",\"origin\":\"" ORIGIN "\",}", WA_R_JSON },
         { "{\"type\":\"webauthn.create\" \"challenge\":\"%s\"}", WA_R_JSON },
         { "{\"type\":\"webauthn.create\",\"challenge\":\"%s\",\"origin\":\"" ORIGIN "\"", WA_R_JSON },
@@ -581,6 +591,12 @@ static void test_cbor(void)
             h += 2;
         }
         EXPECT(reg_raw(b, n), t[i].want, t[i].what);
+    }
+    /* authenticator data over its limit inside a well-formed object */
+    {
+        static uint8_t adbig[WA_AUTH_DATA_MAX + 1], obj[WA_ATTESTATION_MAX];
+        size_t on = sa_att_object("none", (const uint8_t *)"\xa0", 1, adbig, sizeof adbig, obj, sizeof obj);
+        EXPECT(reg_raw(obj, on), WA_R_INPUT_SIZE, "authData over 1024 bytes");
     }
     /* oversize input */
     static uint8_t big[WA_ATTESTATION_MAX + 1];
