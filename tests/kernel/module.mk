@@ -47,3 +47,20 @@ FUZZ_SEEDS_kernel-bootpkg := tests/kernel/seeds-bootpkg
 FUZZ_ARGS_kernel-bootpkg := -max_len=8192
 ## test-fuzz-kernel-bootpkg     a short libFuzzer run of the kernel's boot-package parser and BootPackage (host build)
 HOST_TESTS += test-fuzz-kernel-bootpkg
+
+# The line discipline and the objects that read through it, against a model
+# UART (tests/kernel/host/ stands in for the few hardware headers).
+KFUZZ_LINEDISC := $(KFUZZ_T)/fuzz_linedisc
+KFUZZ_LINEDISC_SRCS := kernel/cap/linedisc.c kernel/cap/console.c kernel/cap/terminal.c
+$(KFUZZ_LINEDISC): tests/kernel/fuzz_linedisc.c $(KFUZZ_LINEDISC_SRCS) kernel/cap/linedisc.h \
+    tests/kernel/host/arch/x86_64/cpu.h $(CAPNP_SRCS) $(CAPNP_HDRS) $(BUILD)/gen/capos.capnp.c $(BUILD)/gen/capos.capnp.h
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(FUZZ_CC) -Itests/kernel/host $(KFUZZ_CFLAGS) tests/kernel/fuzz_linedisc.c $(KFUZZ_LINEDISC_SRCS) \
+	    $(BUILD)/gen/capos.capnp.c $(CAPNP_SRCS) -o $@
+
+FUZZ_TARGETS += kernel-linedisc
+FUZZ_BIN_kernel-linedisc := $(KFUZZ_LINEDISC)
+FUZZ_SEEDS_kernel-linedisc := tests/kernel/seeds-linedisc
+FUZZ_ARGS_kernel-linedisc := -max_len=8192
+## test-fuzz-kernel-linedisc    a short libFuzzer run of the line discipline, Console and TerminalSession (host build)
+HOST_TESTS += test-fuzz-kernel-linedisc
