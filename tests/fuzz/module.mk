@@ -23,7 +23,7 @@ fuzz_seconds = $(or $(SECONDS),$(FUZZ_TIME_$(1)),600)
 ## fuzz-NAME                    a long libFuzzer run of one target: SECONDS=N (default 600); NAME from fuzz-list
 ## fuzz-list                    the fuzz targets, their binaries and seed corpora
 fuzz-list:
-	@$(foreach t,$(sort $(FUZZ_TARGETS)),printf '  %-14s %-44s %s\n' '$(t)' '$(FUZZ_BIN_$(t))' '$(FUZZ_SEEDS_$(t))';)
+	@$(foreach t,$(sort $(FUZZ_TARGETS)),printf '  %-16s %-44s %s\n' '$(t)' '$(FUZZ_BIN_$(t))' '$(FUZZ_SEEDS_$(t))';)
 
 fuzz-%:
 	@test -n "$(FUZZ_BIN_$*)" || { echo "fuzz-$*: no such fuzz target (make fuzz-list)"; exit 1; }
