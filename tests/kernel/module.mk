@@ -64,3 +64,23 @@ FUZZ_SEEDS_kernel-linedisc := tests/kernel/seeds-linedisc
 FUZZ_ARGS_kernel-linedisc := -max_len=8192
 ## test-fuzz-kernel-linedisc    a short libFuzzer run of the line discipline, Console and TerminalSession (host build)
 HOST_TESTS += test-fuzz-kernel-linedisc
+
+# The ring (SQE decoding, CQ, buffer checks), the cap table, transfers and
+# pending calls, with Console, TerminalSession and BootPackage behind them,
+# against a model of user memory; tests/guest/sqefuzz's generator is one of
+# its input records, so its reach is measured on the same build.
+KFUZZ_RING := $(KFUZZ_T)/fuzz_ring
+KFUZZ_RING_SRCS := kernel/ring/ring.c kernel/cap/table.c kernel/cap/transfer.c kernel/cap/kobj.c \
+    $(KFUZZ_LINEDISC_SRCS) kernel/cap/bootpkg.c
+$(KFUZZ_RING): tests/kernel/fuzz_ring.c $(KFUZZ_RING_SRCS) tests/kernel/host/arch/x86_64/cpu.h \
+    $(CAPNP_SRCS) $(CAPNP_HDRS) $(BUILD)/gen/capos.capnp.c $(BUILD)/gen/capos.capnp.h
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(FUZZ_CC) -Itests/kernel/host $(KFUZZ_CFLAGS) tests/kernel/fuzz_ring.c $(KFUZZ_RING_SRCS) \
+	    $(BUILD)/gen/capos.capnp.c $(CAPNP_SRCS) -o $@
+
+FUZZ_TARGETS += kernel-ring
+FUZZ_BIN_kernel-ring := $(KFUZZ_RING)
+FUZZ_SEEDS_kernel-ring := tests/kernel/seeds-ring
+FUZZ_ARGS_kernel-ring := -max_len=4096
+## test-fuzz-kernel-ring        a short libFuzzer run of the capability ring and the objects behind it (host build)
+HOST_TESTS += test-fuzz-kernel-ring
