@@ -20,6 +20,8 @@
  *                     same distributions), with cap_enter between: the
  *                     guest fuzzer's reach, measured on this build
  *   [7 n]             n bytes typed on the UART (pending line reads finish)
+ *   [8 min ms]        cap_enter waiting for min completions, at most ms
+ *                     milliseconds (the model's clock moves while it waits)
  * At the end the process exits as the kernel ends one (pending calls
  * cancelled, caps released) and the model checks nothing leaked: every
  * kernel allocation freed, every static object back to its one reference.
@@ -81,12 +83,21 @@ bool vm_copy_out(struct vm_space *s, vaddr_t va, const void *src, size_t len)
 
 /* ---- the scheduler, the clock, the UART, endpoints: stubs ---- */
 static struct thread me;
+static uint64_t now_ns;
+static unsigned blocks;
 struct thread *current_thread(void) { return &me; }
-void thread_block(void) { abort(); }            /* cap_enter is only ever called with no wait */
+/* cap_enter waiting: nothing else runs, so only time passes (a millisecond
+ * a block); a wait that no deadline ends would never return */
+void thread_block(void)
+{
+    if (me.wait_deadline == ~0ull || ++blocks > 100000)
+        abort();
+    now_ns += 1000000;
+}
 void thread_wake(struct thread *t) {}
-void thread_set_timeout(struct thread *t, uint64_t deadline) {}
-void thread_clear_timeout(struct thread *t) {}
-uint64_t time_now_ns(void) { return 0; }
+void thread_set_timeout(struct thread *t, uint64_t deadline) { t->wait_deadline = deadline; }
+void thread_clear_timeout(struct thread *t) { t->wait_deadline = ~0ull; }
+uint64_t time_now_ns(void) { return now_ns; }
 static uint8_t rx[256];
 static size_t rx_head, rx_len;
 int serial_getc(void) { return rx_head < rx_len ? rx[rx_head++] : -1; }
@@ -160,11 +171,16 @@ static void submit(const struct cap_sqe *s)
     }
 }
 
-static void enter(void)
+static void enter_wait(uint32_t min, uint64_t timeout_ns)
 {
-    int64_t n = ring_enter(&proc, 0, 0);
+    int64_t n = ring_enter(&proc, min, timeout_ns);
     if (n < 0 || n > RING_CQ_ENTRIES)
         abort();
+}
+
+static void enter(void)
+{
+    enter_wait(0, 0);
 }
 
 static void sqe_record(const uint8_t *d)
@@ -262,11 +278,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     proc_init();
     rx_head = rx_len = 0;
+    blocks = 0;
+    me.wait_deadline = ~0ull;
     memset(rw_mem, 0, sizeof rw_mem);
     size_t i = 0;
     while (i < size) {
         uint8_t op = data[i++];
-        switch (op % 8) {
+        switch (op % 9) {
         case 0:
             if (size - i < 16)
                 goto done;
@@ -294,7 +312,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t v = 0;
             for (int k = 0; k < 4 && i < size; k++)
                 v = v << 8 | data[i++];
-            if (op % 8 == 3)
+            if (op % 9 == 3)
                 proc.ring->sq_tail = v;
             else
                 proc.ring->cq_head = v;
@@ -310,6 +328,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(&seed, data + i, 8);
             sqefuzz_rounds(seed, data[i + 8] * 16u);
             i += 9;
+            break;
+        }
+        case 8: {
+            uint32_t min = i < size ? data[i++] : 0;
+            uint32_t ms = i < size ? data[i++] : 0;
+            enter_wait(min * 4, (uint64_t)ms * 1000000);   /* 0: do not wait */
             break;
         }
         default: {

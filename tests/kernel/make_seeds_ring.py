@@ -27,7 +27,7 @@ def write(off64, b):
 
 def sqe(op, cap, iface, method, poff, plen, roff=0x10, rlen=100, xcount=0, xoff=0, flags=0, raw_cap=0):
     return bytes([0, op, flags, cap | raw_cap, 7, iface, method, RW, poff >> 8, poff & 255, plen // 8,
-                  RW, roff, rlen, xcount * 4, RW, xoff])
+                  RW, roff, rlen, xcount * 4, RW if xcount else 0, xoff])
 
 
 console_write = msg(0, 1, ptrs=data_ptr(0, 5), tail=b"hello".ljust(8, b"\0"))
@@ -46,6 +46,11 @@ seeds = {
     "clobbered": sqe(0, 0, 0, 0, 0, 0) * 3 + b"\x03\xff\xff\x00\x00\x02\x04\x00\x00\x10\x00\x02",
     "cq-full": (sqe(0, 0, 0, 0, 0, 0) * 200 + b"\x02") * 3,
     "sqefuzz": b"\x06" + struct.pack("<Q", 0x2545F4914F6CDD1D) + bytes([64]),
+    # three line reads wait; 512 NOPs fill the CQ; typing completes a read
+    # into the full CQ (the overflow queue), then draining lets it through
+    "overflow": write(0, read_line) + sqe(CALL, TERMINAL, 1, 1, 0, len(read_line)) * 3 + b"\x02"
+    + (sqe(0, 0, 0, 0, 0, 0) * 256 + b"\x02") * 2 + bytes([7, 2]) + b"a\r" + b"\x05\x02",
+    "wait": sqe(0, 0, 0, 0, 0, 0) + bytes([8, 1, 5]) + bytes([8, 8, 3]),
 }
 d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds-ring")
 os.makedirs(d, exist_ok=True)
