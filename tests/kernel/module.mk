@@ -81,6 +81,6 @@ $(KFUZZ_RING): tests/kernel/fuzz_ring.c $(KFUZZ_RING_SRCS) tests/kernel/host/arc
 FUZZ_TARGETS += kernel-ring
 FUZZ_BIN_kernel-ring := $(KFUZZ_RING)
 FUZZ_SEEDS_kernel-ring := tests/kernel/seeds-ring
-FUZZ_ARGS_kernel-ring := -max_len=4096
+FUZZ_ARGS_kernel-ring := -max_len=16384
 ## test-fuzz-kernel-ring        a short libFuzzer run of the capability ring and the objects behind it (host build)
 HOST_TESTS += test-fuzz-kernel-ring
