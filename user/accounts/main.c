@@ -21,7 +21,7 @@
  * changes nothing. Without one, RAM only.
  */
 #include "rt/capos.h"
-#include <sodium.h>
+#include "keys.h"
 
 #define MAX 16
 struct account {
@@ -112,29 +112,6 @@ static bool load(void)
     return true;
 }
 
-/* "ssh-ed25519:BASE64" (the SSH wire blob: string "ssh-ed25519", string
- * key) or BASE64 of the 32 raw bytes; false if it is neither. */
-static bool parse_key(const char *v, uint8_t key[32])
-{
-    uint8_t blob[64];
-    size_t n = 0;
-    bool ssh = !strncmp(v, "ssh-ed25519:", 12);
-    if (ssh)
-        v += 12;
-    if (sodium_base642bin(blob, sizeof blob, v, strlen(v), 0, &n, 0, sodium_base64_VARIANT_ORIGINAL) != 0)
-        return false;
-    static const uint8_t prefix[19] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32 };
-    if (ssh && n == 51 && !memcmp(blob, prefix, sizeof prefix)) {
-        memcpy(key, blob + 19, 32);
-        return true;
-    }
-    if (!ssh && n == 32) {
-        memcpy(key, blob, 32);
-        return true;
-    }
-    return false;
-}
-
 static void seed(const char *args)
 {
     char buf[CAPSET_ARGS];
@@ -147,7 +124,7 @@ static void seed(const char *args)
         if (st && pf && !strncmp(e, "key:", 4)) {
             *pf++ = 0;
             uint8_t key[32];
-            if (parse_key(pf, key)) {
+            if (key_parse(pf, key)) {
                 for (uint32_t i = 0; i < naccts; i++) {
                     struct account *a = &accts[i];
                     if (!strcmp(a->principal, st + 1) && a->nkeys < 4)
@@ -261,36 +238,9 @@ static struct account *find(capnp_text who)
     return 0;
 }
 
-/* "ssh-ed25519 BASE64 [comment]", as ssh-keygen writes it. */
 static bool parse_line(capnp_text t, uint8_t key[32])
 {
-    char line[256];
-    if (t.len >= sizeof line || t.len < 12 || memcmp(t.str, "ssh-ed25519 ", 12))
-        return false;
-    memcpy(line, t.str, t.len);
-    line[t.len] = 0;
-    char *b64 = line + 12;
-    while (*b64 == ' ')
-        b64++;
-    char *end = b64;
-    while (*end && *end != ' ')
-        end++;
-    *end = 0;
-    char joined[128];
-    if (fmt_snprintf(joined, sizeof joined, "ssh-ed25519:%s", b64) >= (int)sizeof joined)
-        return false;
-    return parse_key(joined, key);
-}
-
-static void key_line(const uint8_t key[32], char *out, size_t cap)
-{
-    static const uint8_t prefix[19] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32 };
-    uint8_t blob[51];
-    memcpy(blob, prefix, sizeof prefix);
-    memcpy(blob + 19, key, 32);
-    char b64[100];
-    sodium_bin2base64(b64, sizeof b64, blob, sizeof blob, sodium_base64_VARIANT_ORIGINAL);
-    fmt_snprintf(out, cap, "ssh-ed25519 %s", b64);
+    return key_parse_line(t.str, t.len, key);
 }
 
 static int do_list(void *self, capos_AccountAdmin_list_Params_reader p, capos_AccountAdmin_list_Results_builder r)
