@@ -22,9 +22,10 @@ FLAGS = "-fprofile-instr-generate -fcoverage-mapping -Wno-unknown-warning-option
 TARGETS = ["test-unit", "test-capnp-unit", "test-capnp-malformed", "test-capnp-rpc", "test-capnp-fuzz",
            "test-manifest-unit", "test-manifest-table", "test-manifest-fuzz", "test-net-unit", "test-net-fuzz",
            "test-ssh-unit", "test-ssh-fuzz", "test-kernel-fuzz", "test-http-unit", "test-http-fuzz",
-           "test-ws-unit", "test-ws-fuzz", "test-tls-unit", "test-tls-fuzz", "test-store", "test-store-fuzz"]
+           "test-ws-unit", "test-ws-fuzz", "test-tls-unit", "test-tls-fuzz", "test-store", "test-store-fuzz",
+           "test-capnp-rpc-unit", "test-capnp-rpc-fuzz"]
 FUZZ_SECONDS = os.environ.get("COVERAGE_FUZZ_SECONDS", "10")
-LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls", "store"]
+LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls", "store", "capnp-rpc"]
 # kernel files built for the host by a fuzz target (tests/kernel), by folder
 KERNEL = ["sched"]
 
@@ -49,7 +50,7 @@ def main():
                         f"FUZZ_CC={cc}", f"CAPNP_FUZZ_TIME={FUZZ_SECONDS}", f"MANIFEST_FUZZ_TIME={FUZZ_SECONDS}",
                         f"SSH_FUZZ_SMOKE_TIME={FUZZ_SECONDS}", f"NET_FUZZ_TIME={FUZZ_SECONDS}",
                         f"KFUZZ_ELF_TIME={FUZZ_SECONDS}", f"WEB_FUZZ_SMOKE_TIME={FUZZ_SECONDS}",
-                        f"STORE_FUZZ_TIME={FUZZ_SECONDS}"] + TARGETS,
+                        f"STORE_FUZZ_TIME={FUZZ_SECONDS}", f"CRPC_FUZZ_TIME={FUZZ_SECONDS}"] + TARGETS,
                        env=env, capture_output=True, text=True)
     if r.returncode:
         print(r.stdout[-3000:] + r.stderr[-3000:])
