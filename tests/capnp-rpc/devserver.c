@@ -8,7 +8,7 @@
  *   closed N reason=NAME live=L dropped=D exports=E
  * (live: table entries left after the close, 0 unless something leaked;
  * dropped: exports ended; exports: exports made).
- * Usage: devserver [--port N] [--key HEX32]   (the authorized Ed25519 key)
+ * Usage: devserver [--port N] [--key HEX32]...   (authorized Ed25519 keys)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,8 +37,9 @@ struct dconn {
     bool closing;
 };
 
-static uint8_t auth_key[32];
-static bool have_key;
+#define MAX_KEYS 4
+static uint8_t auth_keys[MAX_KEYS][32];
+static int nkeys;
 
 static void sodium_random(uint8_t *b, size_t n)
 {
@@ -111,11 +112,11 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
             size_t n = 0;
             const char *h = argv[++i];
-            if (sodium_hex2bin(auth_key, 32, h, strlen(h), 0, &n, 0) || n != 32) {
-                fprintf(stderr, "devserver: --key wants 64 hex digits\n");
+            if (nkeys == MAX_KEYS || sodium_hex2bin(auth_keys[nkeys], 32, h, strlen(h), 0, &n, 0) || n != 32) {
+                fprintf(stderr, "devserver: --key wants 64 hex digits (at most %d keys)\n", MAX_KEYS);
                 return 2;
             }
-            have_key = true;
+            nkeys++;
         } else {
             fprintf(stderr, "usage: devserver [--port N] [--key HEX32]\n");
             return 2;
@@ -169,7 +170,8 @@ int main(int argc, char **argv)
                 tsrv_init(&c->t, 0);
                 c->t.random = sodium_random;
                 c->t.verify = sodium_verify;
-                c->t.key = have_key ? auth_key : 0;
+                c->t.keys = auth_keys;
+                c->t.nkeys = nkeys;
                 conns[slot] = c;
             }
         }

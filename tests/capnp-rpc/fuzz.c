@@ -23,7 +23,7 @@ static int fake_verify(const uint8_t *sig, const uint8_t *msg, size_t len, const
     return sig[0] == msg[0] ? 0 : -1;
 }
 
-static const uint8_t key[32] = { 7 };
+static const uint8_t key[1][32] = { { 7 } };
 
 static void drain(crpc_conn *c)
 {
@@ -38,7 +38,8 @@ static void run_server(const uint8_t *data, size_t size)
     tsrv_init(&s, 0);
     s.random = fake_random;
     s.verify = fake_verify;
-    s.key = key;
+    s.keys = key;
+    s.nkeys = 1;
     size_t off = 0;
     while (off < size) {
         size_t used;

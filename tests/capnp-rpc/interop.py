@@ -9,9 +9,12 @@ interface, unknown method, unimplemented, unknown cap), logout and the
 calls after it (disconnected); a key login (Ed25519 challenge); a wrong
 password; 20 connections at once.  After each, the dev server's line for
 the connection must say it left nothing behind (live=0).
-Usage: interop.py DEVSERVER CLIENT"""
+Usage: interop.py DEVSERVER CLIENT CAPOS-REMOTE"""
+import base64
+import os
 import queue
 import subprocess
+import tempfile
 import sys
 import threading
 
@@ -29,9 +32,13 @@ def check(ok, what):
 
 
 def main():
-    dev, client = sys.argv[1:3]
+    dev, client, cremote = sys.argv[1:4]
+    tmp = tempfile.mkdtemp(prefix="capnp-rpc-interop-")
+    sshkey = os.path.join(tmp, "id_ed25519")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", sshkey], check=True)
+    sshpub = base64.b64decode(open(sshkey + ".pub").read().split()[1])[-32:].hex()
     pub = subprocess.run([client, "-", "0", "pubkey", SEED], capture_output=True, text=True).stdout.strip()
-    srv = subprocess.Popen([dev, "--key", pub], stdout=subprocess.PIPE, text=True)
+    srv = subprocess.Popen([dev, "--key", pub, "--key", sshpub], stdout=subprocess.PIPE, text=True)
     port = srv.stdout.readline().split()[1]
     closed = queue.Queue()
 
@@ -88,6 +95,33 @@ def main():
     rc, out = run("wrong")
     check(rc == 0 and "ok wrong-password result=1 hascap=0" in out, "wrong password: %r" % out)
     ended_clean()
+
+    # our C client, the same rows
+    def crem(*args, key=None, password="secret"):
+        cmd = [cremote, "--port", port] + (["--key", key] if key else []) + ["login", "admin"] + list(args)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, CAPOS_REMOTE_PASSWORD=password))
+        return r.returncode, r.stdout
+
+    rc, out = crem("list", "call system-info", "call echo hello there", "call session", "logout", "call echo x")
+    check("echo         f72e07eb2e0c33a9  answers with the bytes it is given" in out, "capos-remote list: %r" % out)
+    check("processes 7\n" in out and "kernel capOS test\n" in out, "capos-remote system-info: %r" % out)
+    check("\nhello there\n" in out, "capos-remote echo: %r" % out)
+    check("auth password\n" in out, "capos-remote session: %r" % out)
+    check("logged out\ndenied disconnected disconnected\n" in out and rc == 4, "capos-remote logout rc=%d %r" % (rc, out))
+    ended_clean()
+    rc, out = crem("call session", key=sshkey)
+    check(rc == 0 and "auth publicKey\n" in out, "capos-remote --key rc=%d %r" % (rc, out))
+    ended_clean()
+    rc, out = crem("list", password="nope")
+    check(rc == 3 and "login denied (1)" in out, "capos-remote wrong password rc=%d %r" % (rc, out))
+    ended_clean()
+    rc, out = crem("list", key=sshkey + ".pub")
+    check(rc == 1, "capos-remote: a file that is no private key is a usage error (rc=%d)" % rc)
+    ended_clean()
+    rc = subprocess.run([cremote, "--port", "1", "login", "admin", "list"], capture_output=True,
+                        env=dict(os.environ, CAPOS_REMOTE_PASSWORD="x")).returncode
+    check(rc == 2, "capos-remote: no gateway: exit 2 (got %d)" % rc)
 
     procs = [subprocess.Popen([client, "127.0.0.1", port, "echo-loop", "50"], stdout=subprocess.PIPE, text=True)
              for _ in range(20)]

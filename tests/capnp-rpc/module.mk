@@ -67,9 +67,9 @@ $(CRPC_CXX)/server: tests/capnp-rpc/cxx/server.c++ $(CRPC_CXX)/capos.o
 	$(call say,CXX,$<)g++ $(CRPC_CXXFLAGS) $< $(CRPC_CXX)/capos.o $(CRPC_CXXLIBS) -o $@
 
 .PHONY: test-capnp-rpc-interop capnp-rpc-vectors
-## test-capnp-rpc-interop       the C++ client (libcapnp-rpc 0.9.2) against lib/capnp-rpc on loopback
-test-capnp-rpc-interop: $(CRPCT)/devserver $(CRPC_CXX)/client
-	$(call say,TEST,$@)$(PYTHON) tests/capnp-rpc/interop.py $(CRPCT)/devserver $(CRPC_CXX)/client
+## test-capnp-rpc-interop       the C++ client (libcapnp-rpc 0.9.2) and capos-remote against lib/capnp-rpc on loopback
+test-capnp-rpc-interop: $(CRPCT)/devserver $(CRPC_CXX)/client $(CAPOS_REMOTE)
+	$(call say,TEST,$@)$(PYTHON) tests/capnp-rpc/interop.py $(CRPCT)/devserver $(CRPC_CXX)/client $(CAPOS_REMOTE)
 HOST_TESTS += test-capnp-rpc-interop
 
 ## capnp-rpc-vectors            re-capture tests/capnp-rpc/vectors.h from the C++ library

@@ -138,8 +138,10 @@ static int adm_key_login(void *self, capos_RemoteAdmission_keyLogin_Params_reade
     capnp_data pk = capos_RemoteAdmission_keyLogin_Params_get_publicKey(p);
     capnp_data sig = capos_RemoteAdmission_keyLogin_Params_get_signature(p);
     uint8_t msg[sizeof TSRV_KEY_DOMAIN - 1 + 32];
-    bool ok = t->nonce_set && t->key && who.len == 5 && !memcmp(who.str, "admin", 5) &&
-              pk.len == 32 && !memcmp(pk.ptr, t->key, 32) && sig.len == 64;
+    bool known = false;
+    for (int i = 0; i < t->nkeys && pk.len == 32; i++)
+        known |= !memcmp(pk.ptr, t->keys[i], 32);
+    bool ok = t->nonce_set && known && who.len == 5 && !memcmp(who.str, "admin", 5) && sig.len == 64;
     t->nonce_set = false; /* one attempt per challenge */
     if (ok) {
         memcpy(msg, TSRV_KEY_DOMAIN, sizeof TSRV_KEY_DOMAIN - 1);

@@ -27,7 +27,8 @@ struct tsrv {
     uint8_t out[TSRV_OUT];
     uint8_t scratch[TSRV_SCRATCH];
     crpc_object admission, capset, session, echo, sysinfo;
-    const uint8_t *key;    /* the authorized Ed25519 public key, or NULL */
+    const uint8_t (*keys)[32]; /* the authorized Ed25519 public keys */
+    int nkeys;
     uint8_t nonce[32];
     bool nonce_set;
     const char *auth;      /* "password" / "publicKey" once logged in */

@@ -37,7 +37,7 @@ static int fake_verify(const uint8_t *sig, const uint8_t *msg, size_t len, const
     return 0;
 }
 
-static const uint8_t test_key[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+static const uint8_t test_key[1][32] = { { 1, 2, 3, 4, 5, 6, 7, 8, 9 } };
 
 static struct pair *pair_new(void)
 {
@@ -46,7 +46,8 @@ static struct pair *pair_new(void)
     tsrv_init(&p->s, 0);
     p->s.random = fake_random;
     p->s.verify = fake_verify;
-    p->s.key = test_key;
+    p->s.keys = test_key;
+    p->s.nkeys = 1;
     return p;
 }
 
@@ -354,7 +355,7 @@ static void test_key_login(void)
         memcpy(msg + 19, n.ptr, 32);
     }
     for (int i = 0; i < 64; i++)
-        sig[i] = (uint8_t)(msg[i % 32] ^ test_key[i % 32]);
+        sig[i] = (uint8_t)(msg[i % 32] ^ test_key[0][i % 32]);
     for (int round = 0; round < 2; round++) { /* the second reuses the nonce: denied */
         reset(p);
         crpc_call call;
@@ -364,7 +365,7 @@ static void test_key_login(void)
                             capos_RemoteAdmission_METHOD_keyLogin, capos_RemoteAdmission_keyLogin_Params_DATA_WORDS,
                             capos_RemoteAdmission_keyLogin_Params_PTR_WORDS) };
         capos_RemoteAdmission_keyLogin_Params_set_principal(b, "admin", 5);
-        capos_RemoteAdmission_keyLogin_Params_set_publicKey(b, test_key, 32);
+        capos_RemoteAdmission_keyLogin_Params_set_publicKey(b, test_key[0], 32);
         capos_RemoteAdmission_keyLogin_Params_set_signature(b, sig, 64);
         EXPECT(crpc_call_send(&p->c.rpc, &call, &q) == CRPC_OK);
         pump(p);

@@ -4,8 +4,11 @@
 // schema/capos.capnp).  Prints one line per step for the test harness:
 //   ok <step> ...            a step that worked
 //   denied <step> <type> <reason>   a call the server refused
-// Usage: client HOST PORT password|key SEEDHEX|wrong|echo-loop N|pubkey SEEDHEX
+// Usage: client HOST PORT password|key SEEDHEX|wrong|echo-loop N|echo TEXT|expire SECONDS|pubkey SEEDHEX
+// (the password: $REMOTE_PASSWORD, default "secret")
 #include <capnp/ez-rpc.h>
+#include <kj/async-io.h>
+#include <kj/timer.h>
 #include <kj/debug.h>
 #include <sodium.h>
 #include <cstdio>
@@ -108,7 +111,8 @@ int main(int argc, char **argv) {
       // login, then get("echo") and echo pipelined on answers not yet returned
       auto req = adm.loginRequest();
       req.setPrincipal("admin");
-      req.setPassword(bytes("secret"));
+      const char *pw = getenv("REMOTE_PASSWORD");
+      req.setPassword(bytes(pw ? pw : "secret"));
       auto login = req.send();
       capset = login.getCapSet();
       auto get = capset.getRequest();
@@ -122,6 +126,34 @@ int main(int argc, char **argv) {
       auto d = echoed.wait(ws).getData();
       printf("ok pipelined-echo %.*s\n", (int)d.size(), d.begin());
       pipelinedEcho = echo;
+    }
+
+    if (mode == "echo") {  // one echo of argv[4]; the reply as it is
+      auto get = capset.getRequest();
+      get.setName("echo");
+      auto echo = get.send().getCap().castAs<Echo>();
+      auto er = echo.echoRequest();
+      er.setData(bytes(argv[4]));
+      auto d = er.send().wait(ws).getData();
+      printf("ok echo-reply\n%.*s\n", (int)d.size(), d.begin());
+      return 0;
+    }
+
+    if (mode == "expire") {  // an echo now, another after argv[4] seconds
+      auto get = capset.getRequest();
+      get.setName("echo");
+      auto echo = get.send().getCap().castAs<Echo>();
+      auto er = echo.echoRequest();
+      er.setData(bytes("before"));
+      er.send().wait(ws);
+      printf("ok before-expiry\n");
+      kj::Timer &timer = client.getIoProvider().getTimer();
+      timer.afterDelay(atoi(argv[4]) * kj::SECONDS).wait(ws);
+      auto er2 = echo.echoRequest();
+      er2.setData(bytes("after"));
+      expectDenied("after-expiry", er2.send(), ws);
+      expectDenied("capset-after-expiry", capset.listRequest().send(), ws);
+      return 0;
     }
 
     if (mode == "echo-loop") {
