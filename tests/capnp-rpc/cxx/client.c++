@@ -4,7 +4,7 @@
 // schema/capos.capnp).  Prints one line per step for the test harness:
 //   ok <step> ...            a step that worked
 //   denied <step> <type> <reason>   a call the server refused
-// Usage: client HOST PORT password|key SEEDHEX|wrong|echo-loop N|echo TEXT|expire SECONDS|pubkey SEEDHEX
+// Usage: client HOST PORT password|key SEEDHEX|wrong|echo-loop N|echo TEXT|expire SECONDS|bench N DEPTH|pubkey SEEDHEX
 // (the password: $REMOTE_PASSWORD, default "secret")
 #include <capnp/ez-rpc.h>
 #include <kj/async-io.h>
@@ -156,6 +156,28 @@ int main(int argc, char **argv) {
       return 0;
     }
 
+    if (mode == "bench") {  // argv[4] calls, argv[5] in flight: the elapsed time
+      int n = atoi(argv[4]), depth = argc > 5 ? atoi(argv[5]) : 1;
+      auto get = capset.getRequest();
+      get.setName("echo");
+      auto echo = get.send().getCap().castAs<Echo>();
+      auto one = [&]() {
+        auto er = echo.echoRequest();
+        er.setData(bytes("bench"));
+        return er.send().ignoreResult();
+      };
+      one().wait(ws);  // the cap resolved
+      auto t0 = kj::systemPreciseMonotonicClock().now();
+      for (int done = 0; done < n; done += depth) {
+        auto batch = kj::heapArrayBuilder<kj::Promise<void>>(depth);
+        for (int i = 0; i < depth; i++) batch.add(one());
+        kj::joinPromises(batch.finish()).wait(ws);
+      }
+      auto dt = kj::systemPreciseMonotonicClock().now() - t0;
+      printf("ok bench calls=%d depth=%d ns=%lld\n", n, depth, (long long)(dt / kj::NANOSECONDS));
+      return 0;
+    }
+
     if (mode == "echo-loop") {
       int n = atoi(argv[4]);
       auto get = capset.getRequest();
@@ -165,7 +187,7 @@ int main(int argc, char **argv) {
         auto er = echo.echoRequest();
         er.setData(bytes("loop"));
         auto d = er.send().wait(ws).getData();
-        if (d.size() != 4) { printf("bad echo\n"); return 1; }
+        if (d.size() != 4 || memcmp(d.begin(), "loop", 4) != 0) { printf("bad echo\n"); return 1; }
       }
       printf("ok echo-loop %d\n", n);
       return 0;
