@@ -5,7 +5,8 @@
 //   ok <step> ...            a step that worked
 //   denied <step> <type> <reason>   a call the server refused
 // Usage: client HOST PORT password|key SEEDHEX|wrong|echo-loop N|echo TEXT|expire SECONDS|bench N DEPTH|pubkey SEEDHEX
-// (the password: $REMOTE_PASSWORD, default "secret")
+// (the password: $REMOTE_PASSWORD, default "secret"; echo-loop and bench log
+// in with the key of $REMOTE_SEED when it is set)
 #include <capnp/ez-rpc.h>
 #include <kj/async-io.h>
 #include <kj/timer.h>
@@ -105,8 +106,11 @@ int main(int argc, char **argv) {
 
     RemoteCapSet::Client capset = nullptr;
     kj::Maybe<Echo::Client> pipelinedEcho;
+    const char *seed = getenv("REMOTE_SEED");  // loops and benches may log in by key
     if (mode == "key") {
       capset = keyLogin(adm, argv[4], ws);
+    } else if (seed && (mode == "echo-loop" || mode == "bench")) {
+      capset = keyLogin(adm, seed, ws);
     } else {
       // login, then get("echo") and echo pipelined on answers not yet returned
       auto req = adm.loginRequest();
