@@ -93,26 +93,25 @@ bool crpc_send_unimplemented(crpc_conn *c, capnp_struct root)
     return crpc_out_commit(c, &b) || out_full(c);
 }
 
-bool crpc_send_finish(crpc_conn *c, uint32_t qid, bool release_results)
+/* Finish and Release are one data word each. */
+static bool send_word(crpc_conn *c, uint16_t which, uint64_t word)
 {
     capnp_builder b;
     if (!crpc_out_begin(c, &b, false))
         return out_full(c);
-    capnp_sbuilder f = crpc_msg_root(&b, MSG_FINISH, FIN_DW, FIN_PW);
-    capnp_set_u32(f, 0, qid);
-    capnp_set_bool(f, FIN_RELEASE_BIT, !release_results); /* default true */
+    capnp_set_u64(crpc_msg_root(&b, which, 1, 0), 0, word);
     return crpc_out_commit(c, &b) || out_full(c);
+}
+
+bool crpc_send_finish(crpc_conn *c, uint32_t qid, bool release_results)
+{
+    /* releaseResultCaps (bit 32) defaults to true: stored inverted */
+    return send_word(c, MSG_FINISH, qid | (release_results ? 0 : 1ull << FIN_RELEASE_BIT));
 }
 
 bool crpc_send_release(crpc_conn *c, uint32_t id, uint32_t count)
 {
-    capnp_builder b;
-    if (!crpc_out_begin(c, &b, false))
-        return out_full(c);
-    capnp_sbuilder r = crpc_msg_root(&b, MSG_RELEASE, REL_DW, REL_PW);
-    capnp_set_u32(r, 0, id);
-    capnp_set_u32(r, 4, count);
-    return crpc_out_commit(c, &b) || out_full(c);
+    return send_word(c, MSG_RELEASE, id | (uint64_t)count << 32);
 }
 
 void crpc_put_cap_table(crpc_conn *c, capnp_sbuilder payload,

@@ -11,9 +11,9 @@ CRPCT_INC   := $(CRPC_INC) -I$(CAPNP_GEN_DIR) -Itests/capnp-rpc
 CRPCT_SRCS  := tests/capnp-rpc/testsrv.c $(CRPC_SRCS) $(CAPNP_SRCS) $(CAPOS_GEN_C)
 CRPCT_HDRS  := tests/capnp-rpc/testsrv.h tests/capnp-rpc/pair.h $(CRPC_HDRS) $(CAPNP_HDRS) $(CAPOS_GEN_H)
 
-$(CRPCT)/unit: tests/capnp-rpc/unit.c tests/capnp-rpc/vectors.h $(CRPCT_SRCS) $(CRPCT_HDRS)
+$(CRPCT)/unit: tests/capnp-rpc/unit.c tests/capnp-rpc/vectors.h tests/capnp/testutil.h $(CRPCT_SRCS) $(CRPCT_HDRS)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(FUZZ_CC) $(CRPCT_SAN) $(CRPCT_INC) $< $(CRPCT_SRCS) -o $@
+	$(call say,LD,$@)$(FUZZ_CC) $(CRPCT_SAN) $(CRPCT_INC) -Itests/capnp $< $(CRPCT_SRCS) -o $@
 
 .PHONY: test-capnp-rpc-unit
 ## test-capnp-rpc-unit          lib/capnp-rpc: pipelining, tables, denials, hostile frames, C++ vectors (ASan/UBSan)

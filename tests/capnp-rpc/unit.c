@@ -9,18 +9,8 @@
 
 #include "capos.capnp.h"
 #include "pair.h"
+#include "testutil.h" /* tests/capnp: EXPECT and the counters */
 
-static int t_passed, t_failed;
-
-#define EXPECT(cond)                                                            \
-    do {                                                                        \
-        if (cond) {                                                             \
-            t_passed++;                                                         \
-        } else {                                                                \
-            t_failed++;                                                         \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                       \
-    } while (0)
 
 static void fake_random(uint8_t *b, size_t n)
 {
