@@ -429,6 +429,9 @@ def main():
         raise
     finally:
         g.kill()
+        # the whole console, for a failure's post-mortem
+        with open(os.path.join(ROOT, "build", "remote-capset-guest.log"), "w") as f:
+            f.write(g.text())
     c.done(g.text()[-4000:])
 
 

@@ -692,6 +692,7 @@ int main(void)
             k->recv_on = false;
             capnp_msg m;
             if (c.result < 0 || capnp_msg_init(&m, k->rres, (size_t)c.result) != CAPNP_OK) {
+                printf("remote-gateway: conn %u: recv failed (%d)\n", k->id, c.result);
                 k->peer_gone = true;
             } else {
                 capos_TcpSocket_recv_Results_reader rr = capos_TcpSocket_recv_Results_read_root(&m);
@@ -708,6 +709,7 @@ int main(void)
             k->send_on = false;
             capnp_msg m;
             if (c.result < 0 || capnp_msg_init(&m, k->sres, (size_t)c.result) != CAPNP_OK) {
+                printf("remote-gateway: conn %u: send failed (%d)\n", k->id, c.result);
                 k->peer_gone = true;
             } else {
                 capos_TcpSocket_send_Results_reader sr = capos_TcpSocket_send_Results_read_root(&m);
