@@ -521,11 +521,16 @@ static void teardown(struct gconn *k)
     k->torn = true;
     session_end(k, "disconnect", true);
     crpc_close(&k->rpc);
-    RT_BUFS(b, 64, 64);
-    capnp_client cl = RT_CLIENT(k->sock);
-    capnp_call call;
-    capos_TcpSocket_close_Results_reader r;
-    capos_TcpSocket_close(&cl, &b, &call, k->peer_gone, &r);
+    /* the close must reach the stack, or the peer waits on a live socket */
+    for (int tries = 0; tries < 100; tries++) {
+        RT_BUFS(b, 64, 64);
+        capnp_client cl = RT_CLIENT(k->sock);
+        capnp_call call;
+        capos_TcpSocket_close_Results_reader r;
+        if (rt_error(capos_TcpSocket_close(&cl, &b, &call, k->peer_gone, &r)) != CAP_ERR_OVERLOADED)
+            break;
+        rt_timer_sleep_until(rt_timer_now() + 10000000ull);
+    }
     printf("remote-gateway: conn %u: ended (live=%u calls=%lu)\n", k->id, crpc_live(&k->rpc),
            (unsigned long)k->rpc.calls);
 }
@@ -677,10 +682,17 @@ int main(void)
     listener = b.result_caps[capos_TcpListenAuthority_listen_Results_get_listener(r)];
     printf("remote-gateway: serving Cap'n Proto RPC on port %u (profile %s)\n", port, profile);
     accept_post();
+    bool retry = false;
     for (;;) {
         struct cap_cqe c;
-        if (!rt_ring_next(&c, CAP_TIMEOUT_FOREVER))
+        /* after an overloaded recv or send, look again within 10 ms */
+        bool got = rt_ring_next(&c, retry ? 10000000ull : CAP_TIMEOUT_FOREVER);
+        retry = false;
+        if (!got) {
+            for (uint32_t j = 0; j < MAXCONN; j++)
+                pump(j);
             continue;
+        }
         int kind = TAG_K(c.user_data);
         uint32_t i = TAG_I(c.user_data);
         struct gconn *k = i < MAXCONN ? conns[i] : 0;
@@ -691,7 +703,10 @@ int main(void)
         } else if (kind == K_RECV && mine) {
             k->recv_on = false;
             capnp_msg m;
-            if (c.result < 0 || capnp_msg_init(&m, k->rres, (size_t)c.result) != CAPNP_OK) {
+            if (c.result == CAP_ERR_OVERLOADED) {
+                retry = true;           /* a quota is full for now: post it again */
+                printf("remote-gateway: conn %u: recv overloaded, again\n", k->id);
+            } else if (c.result < 0 || capnp_msg_init(&m, k->rres, (size_t)c.result) != CAPNP_OK) {
                 printf("remote-gateway: conn %u: recv failed (%d)\n", k->id, c.result);
                 k->peer_gone = true;
             } else {
@@ -708,7 +723,10 @@ int main(void)
         } else if (kind == K_SEND && mine) {
             k->send_on = false;
             capnp_msg m;
-            if (c.result < 0 || capnp_msg_init(&m, k->sres, (size_t)c.result) != CAPNP_OK) {
+            if (c.result == CAP_ERR_OVERLOADED) {
+                retry = true;
+                printf("remote-gateway: conn %u: send overloaded, again\n", k->id);
+            } else if (c.result < 0 || capnp_msg_init(&m, k->sres, (size_t)c.result) != CAPNP_OK) {
                 printf("remote-gateway: conn %u: send failed (%d)\n", k->id, c.result);
                 k->peer_gone = true;
             } else {
