@@ -69,6 +69,7 @@ struct fwd {
 
 struct gconn {
     bool used, recv_on, send_on, peer_gone, closing, torn;
+    uint32_t overload_said; /* overloaded recv/send completions (said once) */
     uint16_t gen;
     uint32_t id, sock;
     crpc_conn rpc;
@@ -705,7 +706,8 @@ int main(void)
             capnp_msg m;
             if (c.result == CAP_ERR_OVERLOADED) {
                 retry = true;           /* a quota is full for now: post it again */
-                printf("remote-gateway: conn %u: recv overloaded, again\n", k->id);
+                if (!k->overload_said++)
+                    printf("remote-gateway: conn %u: recv overloaded, again\n", k->id);
             } else if (c.result < 0 || capnp_msg_init(&m, k->rres, (size_t)c.result) != CAPNP_OK) {
                 printf("remote-gateway: conn %u: recv failed (%d)\n", k->id, c.result);
                 k->peer_gone = true;
@@ -725,7 +727,8 @@ int main(void)
             capnp_msg m;
             if (c.result == CAP_ERR_OVERLOADED) {
                 retry = true;
-                printf("remote-gateway: conn %u: send overloaded, again\n", k->id);
+                if (!k->overload_said++)
+                    printf("remote-gateway: conn %u: send overloaded, again\n", k->id);
             } else if (c.result < 0 || capnp_msg_init(&m, k->sres, (size_t)c.result) != CAPNP_OK) {
                 printf("remote-gateway: conn %u: send failed (%d)\n", k->id, c.result);
                 k->peer_gone = true;
