@@ -823,3 +823,37 @@ interface Store @0x95220215056d17f9 {
   # keys in this namespace; commits replayed and made since boot across all
   # namespaces; state: none, or why the store refuses calls.
 }
+
+# Remote session CapSet (remote-session-capset-gateway, TCP port 2327):
+# standard Cap'n Proto two-party RPC, so any capnp-rpc implementation is a
+# client. The connection's bootstrap is a RemoteAdmission; a login answers a
+# RemoteCapSet: the caps the broker grants the session, by name.
+interface RemoteAdmission @0x80808d0def36dd68 {
+  login @0 (principal :Text, password :Data) -> (result :LoginResult, capSet :RemoteCapSet,
+                                                 retryAfterMs :UInt64);
+  # Password login (Argon2id, through SessionManager). capSet is null unless ok.
+  challenge @1 () -> (nonce :Data);
+  # 32 fresh bytes for keyLogin (one outstanding per connection).
+  keyLogin @2 (principal :Text, publicKey :Data, signature :Data) -> (result :LoginResult,
+                                                                      capSet :RemoteCapSet);
+  # Ed25519 (32-byte publicKey) signature over "capos-remote-key-v1" || nonce,
+  # checked against the principal's authorized keys by SessionManager.
+}
+
+interface RemoteCapSet @0xba7a07a214fa9b33 {
+  list @0 () -> (entries :List(RemoteCapEntry));
+  get @1 (name :Text) -> (cap :Capability);
+  # Fails (exception `unknown-cap`) when no entry has that name.
+}
+
+struct RemoteCapEntry {
+  name @0 :Text;
+  interfaceId @1 :UInt64;
+  description @2 :Text;
+}
+
+# Read-only facts about the running system.
+interface SystemInfo @0xf3fb10e3bf03f343 {
+  get @0 () -> (uptimeNs :UInt64, kernelVersion :Text, buildVersion :Text,
+                freeFrames :UInt64, heapBytes :UInt64, processes :UInt32, capSlots :UInt64);
+}

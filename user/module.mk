@@ -18,6 +18,9 @@ EXTRA_hostkey := $(LIBSODIUM)
 # the SSH gateway runs lib/ssh unchanged
 EXTRA_ssh-gateway := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/ssh/*.c))
 $(BUILD)/uobj/lib/ssh/%.c.o: USER_CFLAGS += -Ilib/ssh
+# the remote session CapSet gateway runs lib/capnp-rpc (and libsodium's randomness)
+EXTRA_remote-capset-gateway := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/capnp-rpc/*.c))
+$(BUILD)/uobj/lib/capnp-rpc/%.c.o $(BUILD)/uobj/user/remote-capset-gateway/%.c.o: USER_CFLAGS += -Ilib/capnp-rpc
 # the network stack links lib/net (which uses libsodium's SipHash)
 EXTRA_netstack := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/net/*.c))
 # the shell's agent mode hashes what it audits (keyed, never the content)

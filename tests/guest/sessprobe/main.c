@@ -20,6 +20,7 @@
  *                 slot is back)
  *   echo revoke-quiet  the same, but the session is never used again: it
  *                 waits (up to 60 s) for the manager to notice by itself
+ *   anything else comes back as it is (the Echo it stands in for)
  * Args "fill N": at start it opens guest sessions until the table is full,
  * then, once the manager has refused N more logins for a full table, logs
  * its sessions out again. Args "hold": at start it opens one guest session
@@ -248,7 +249,9 @@ static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_
     } else if (d.len == 4 && !memcmp(d.ptr, "seen", 4)) {
         len = (size_t)fmt_snprintf(out, sizeof out, "PROBE %s", seen);
     } else {
-        len = (size_t)fmt_snprintf(out, sizeof out, "PROBE ?");
+        /* anything else comes back as it is: it stands in for Echo */
+        len = d.len < sizeof out ? d.len : sizeof out - 1;
+        memcpy(out, d.ptr, len);
     }
     if (len >= sizeof out)
         len = sizeof out - 1;
