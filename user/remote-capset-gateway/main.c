@@ -58,6 +58,7 @@ enum { K_ACCEPT = 1, K_RECV, K_SEND };
 static uint32_t listener, manager, broker, audit, stats;
 static char profile[16] = "operator";
 static char version[32] = "dev";
+#define RETRY_NS 10000000ull    /* back-off after an overloaded recv or send */
 
 /* A forwarded cap: the in-guest object, and the methods a remote may call. */
 struct fwd {
@@ -70,6 +71,7 @@ struct fwd {
 struct gconn {
     bool used, recv_on, send_on, peer_gone, closing, torn;
     uint32_t overload_said; /* overloaded recv/send completions (said once) */
+    uint64_t hold_until;    /* after an overloaded recv/send: post nothing before then (ns) */
     uint16_t gen;
     uint32_t id, sock;
     crpc_conn rpc;
@@ -543,6 +545,8 @@ static void pump(uint32_t i)
     struct gconn *k = conns[i];
     if (!k)
         return;
+    if (!k->torn && rt_timer_now() < k->hold_until)
+        return;                         /* a quota was full: wait out the back-off */
     if (!k->torn) {
         take_input(k);
         post_send(k, i);
@@ -687,8 +691,11 @@ int main(void)
     for (;;) {
         struct cap_cqe c;
         /* after an overloaded recv or send, look again within 10 ms */
-        bool got = rt_ring_next(&c, retry ? 10000000ull : CAP_TIMEOUT_FOREVER);
+        bool got = rt_ring_next(&c, retry ? RETRY_NS : CAP_TIMEOUT_FOREVER);
         retry = false;
+        for (uint32_t j = 0; j < MAXCONN; j++)
+            if (conns[j] && conns[j]->hold_until > rt_timer_now())
+                retry = true;           /* a back-off still runs: wake for it */
         if (!got) {
             for (uint32_t j = 0; j < MAXCONN; j++)
                 pump(j);
@@ -705,7 +712,8 @@ int main(void)
             k->recv_on = false;
             capnp_msg m;
             if (c.result == CAP_ERR_OVERLOADED) {
-                retry = true;           /* a quota is full for now: post it again */
+                retry = true;           /* a quota is full for now: post it again in 10 ms */
+                k->hold_until = rt_timer_now() + RETRY_NS;
                 if (!k->overload_said++)
                     printf("remote-gateway: conn %u: recv overloaded, again\n", k->id);
             } else if (c.result < 0 || capnp_msg_init(&m, k->rres, (size_t)c.result) != CAPNP_OK) {
@@ -727,6 +735,7 @@ int main(void)
             capnp_msg m;
             if (c.result == CAP_ERR_OVERLOADED) {
                 retry = true;
+                k->hold_until = rt_timer_now() + RETRY_NS;
                 if (!k->overload_said++)
                     printf("remote-gateway: conn %u: send overloaded, again\n", k->id);
             } else if (c.result < 0 || capnp_msg_init(&m, k->sres, (size_t)c.result) != CAPNP_OK) {
