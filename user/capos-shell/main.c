@@ -714,6 +714,11 @@ static void cmd_net(void)
         capnp_data mac = capos_NetConfig_get_mac(k);
         const uint8_t *x = mac.len == 6 ? mac.ptr : (const uint8_t *)"\0\0\0\0\0\0";
         rt_term_printf(term, "address %s mask %s gateway %s\n", a, m, g);
+        if (capos_NetConfig_get_dns(k)) {
+            char d[16];
+            ip_text(capos_NetConfig_get_dns(k), d, sizeof d);
+            rt_term_printf(term, "dns     %s\n", d);
+        }
         if (capos_NetConfig_get_dhcp(k))
             rt_term_printf(term, "lease   %s, %u s\n", capos_NetConfig_get_bound(k) ? "dhcp" : "dhcp (not bound yet)",
                            capos_NetConfig_get_leaseSeconds(k));
