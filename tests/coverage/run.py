@@ -22,9 +22,10 @@ FLAGS = "-fprofile-instr-generate -fcoverage-mapping -Wno-unknown-warning-option
 TARGETS = ["test-unit", "test-capnp-unit", "test-capnp-malformed", "test-capnp-rpc", "test-capnp-fuzz",
            "test-manifest-unit", "test-manifest-table", "test-manifest-fuzz", "test-net-unit", "test-net-fuzz",
            "test-ssh-unit", "test-ssh-fuzz", "test-kernel-fuzz", "test-http-unit", "test-http-fuzz",
-           "test-ws-unit", "test-ws-fuzz", "test-tls-unit", "test-tls-fuzz", "test-store", "test-store-fuzz"]
+           "test-ws-unit", "test-ws-fuzz", "test-tls-unit", "test-tls-fuzz", "test-store", "test-store-fuzz",
+           "test-webauthn-unit", "test-webauthn-fuzz"]
 FUZZ_SECONDS = os.environ.get("COVERAGE_FUZZ_SECONDS", "10")
-LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls", "store"]
+LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls", "store", "webauthn"]
 # kernel files built for the host by a fuzz target (tests/kernel), by folder
 KERNEL = ["sched"]
 

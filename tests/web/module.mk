@@ -41,11 +41,11 @@ fuzz-http: $(WEB_T)/fuzz_http
 	$(call say,TEST,$@)$(WEB_T)/fuzz_http -max_total_time=$(WEB_FUZZ_TIME) -max_len=16384 $(WEB_T)/fuzz-http-long tests/web/fuzz/seeds-http
 
 .PHONY: test-web-freestanding
-## test-web-freestanding        lib/http and lib/ws need only what the guest provides
+## test-web-freestanding        lib/http, lib/ws, lib/tls and lib/webauthn need only what the guest provides
 test-web-freestanding:
 	@./tests/web/check_freestanding.sh $(BUILD)/web/freestanding $(WEB_FREESTANDING_LIBS)
 HOST_TESTS += test-web-freestanding
-WEB_FREESTANDING_LIBS := http ws tls
+WEB_FREESTANDING_LIBS := http ws tls webauthn
 
 # lib/ws
 $(WEB_T)/test_ws: tests/web/unit/test_ws.c $(WS_LIB_SRCS) $(WS_LIB_HDRS) $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) | $(WEB_T)
@@ -78,8 +78,10 @@ fuzz-ws: $(WEB_T)/fuzz_ws
 # The interop harness drives a dev server built with ASan/UBSan (aborts on any finding).
 WEB_DEVSERVER_SAN := $(WEB_T)/web-devserver-asan
 
-$(WEB_DEVSERVER_SAN): host/web-devserver/main.c $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) $(WS_LIB_SRCS) $(WS_LIB_HDRS) $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) | $(WEB_T)
-	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(WEB_SAN) $(WEB_TEST_I) host/web-devserver/main.c $(TLS_LIB_SRCS) $(WS_LIB_SRCS) $(HTTP_LIB_SRCS) $(BEARSSL_LIBS) -o $@
+$(WEB_DEVSERVER_SAN): $(WEB_DEVSERVER_SRCS) host/web-devserver/passkey.h $(HTTP_LIB_SRCS) $(HTTP_LIB_HDRS) $(WS_LIB_SRCS) $(WS_LIB_HDRS) \
+    $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) $(WEBAUTHN_LIB_SRCS) $(WEBAUTHN_LIB_HDRS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) $(WEB_SAN) $(WEB_DEVSERVER_I) $(WEB_DEVSERVER_SRCS) $(TLS_LIB_SRCS) $(WS_LIB_SRCS) \
+	    $(HTTP_LIB_SRCS) $(WEBAUTHN_LIB_SRCS) $(BEARSSL_LIBS) $(SODIUM_LIBS) -o $@
 
 # playwright-core from npm (tests/web/package-lock.json), driving /usr/bin/chromium; no browser download.
 WEB_NPM_STAMP := tests/web/node_modules/.capos-installed
@@ -91,7 +93,7 @@ $(WEB_NPM_STAMP): tests/web/package.json tests/web/package-lock.json
 ## web-npm                      install the browser test's npm tooling (playwright-core) under tests/web
 web-npm: $(WEB_NPM_STAMP)
 
-## test-web-interop             curl, Python websockets, headless Chromium and hostile clients against the dev server on loopback (HTTP and TLS)
+## test-web-interop             curl, Python websockets, openssl s_client, headless Chromium (pages, passkeys with a virtual authenticator) and hostile clients against the dev server on loopback
 test-web-interop: $(WEB_DEVSERVER_SAN) $(WEB_NPM_STAMP) $(TLS_DEV_CERT)
 	$(call say,TEST,$@)$(PYTHON) tests/web/run_tests.py $(BUILD) $(WEB_DEVSERVER_SAN) tests/web $(TLS_DEV)
 HOST_TESTS += test-web-interop
@@ -123,3 +125,34 @@ HOST_TESTS += test-tls-fuzz
 fuzz-tls: $(WEB_T)/fuzz_tls
 	@mkdir -p $(WEB_T)/fuzz-tls-long
 	$(call say,TEST,$@)$(WEB_T)/fuzz_tls -max_total_time=$(WEB_FUZZ_TIME) -max_len=16384 $(WEB_T)/fuzz-tls-long tests/web/fuzz/seeds-tls
+
+# lib/webauthn: a software authenticator (tests/web/unit/wa_authenticator.h) against the library.
+WA_TEST_I := -Ilib/webauthn -Itests/web/unit
+WA_TEST_DEPS := $(WEBAUTHN_LIB_SRCS) $(WEBAUTHN_LIB_HDRS) tests/web/unit/wa_authenticator.h tests/web/fuzz/fuzz_webauthn_fixture.h
+
+$(WEB_T)/test_webauthn: tests/web/unit/test_webauthn.c $(WA_TEST_DEPS) | $(WEB_T)
+	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -O1 $(WEB_SAN) $(WA_TEST_I) tests/web/unit/test_webauthn.c $(WEBAUTHN_LIB_SRCS) $(BEARSSL_LIBS) $(SODIUM_LIBS) -o $@
+
+.PHONY: test-webauthn-unit
+## test-webauthn-unit           lib/webauthn: ceremonies, every refusal's reason, hostile CBOR/JSON, challenges, rate limits (ASan/UBSan)
+test-webauthn-unit: $(WEB_T)/test_webauthn
+	$(call say,TEST,$@)$(WEB_T)/test_webauthn
+HOST_TESTS += test-webauthn-unit
+
+$(WEB_T)/fuzz_webauthn: tests/web/fuzz/fuzz_webauthn.c $(WA_TEST_DEPS) | $(WEB_T)
+	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WA_TEST_I) tests/web/fuzz/fuzz_webauthn.c $(WEBAUTHN_LIB_SRCS) $(BEARSSL_LIBS) $(SODIUM_LIBS) -o $@
+
+.PHONY: test-webauthn-fuzz fuzz-webauthn
+## test-webauthn-fuzz           a short libFuzzer run of lib/webauthn (from valid ceremonies on)
+test-webauthn-fuzz: $(WEB_T)/fuzz_webauthn
+	@rm -rf $(WEB_T)/fuzz-webauthn-corpus && mkdir -p $(WEB_T)/fuzz-webauthn-corpus
+	$(call say,TEST,$@)$(WEB_T)/fuzz_webauthn -max_total_time=$(WEB_FUZZ_SMOKE_TIME) -seed=1 -max_len=4096 -print_final_stats=1 \
+	    $(WEB_T)/fuzz-webauthn-corpus tests/web/fuzz/seeds-webauthn 2>$(WEB_T)/fuzz-webauthn.log || { tail -60 $(WEB_T)/fuzz-webauthn.log; exit 1; }
+	@grep -E "stat::number_of_executed_units" $(WEB_T)/fuzz-webauthn.log | tail -1
+	@echo "webauthn fuzz smoke: 1 passed, 0 failed"
+HOST_TESTS += test-webauthn-fuzz
+
+## fuzz-webauthn                a long libFuzzer run of lib/webauthn (WEB_FUZZ_TIME=seconds)
+fuzz-webauthn: $(WEB_T)/fuzz_webauthn
+	@mkdir -p $(WEB_T)/fuzz-webauthn-long
+	$(call say,TEST,$@)$(WEB_T)/fuzz_webauthn -max_total_time=$(WEB_FUZZ_TIME) -max_len=8192 $(WEB_T)/fuzz-webauthn-long tests/web/fuzz/seeds-webauthn
