@@ -13,7 +13,6 @@ RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capo
 LIBSODIUM := $(shell $(USER_CC) -print-file-name=libsodium.a)
 EXTRA_credentials := $(LIBSODIUM)
 EXTRA_accounts := $(LIBSODIUM)
-EXTRA_session-manager := $(LIBSODIUM)
 EXTRA_hostkey := $(LIBSODIUM)
 # the SSH gateway runs lib/ssh unchanged
 EXTRA_ssh-gateway := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/ssh/*.c))
@@ -47,6 +46,10 @@ $(WEBSHELL_B)/assets.S: user/module.mk $(WEBSHELL_NPM) $(TLS_DEV_CERT) $(wildcar
 	        $$n $$n $$n $$f $$n; done; echo '.section .note.GNU-stack,"",@progbits' ) > $@
 $(WEBSHELL_B)/assets.o: $(WEBSHELL_B)/assets.S $(patsubst %,$(WEBSHELL_PAGE)/%,index.html app.js app.css)
 	$(call say,AS,$<)$(USER_CC) -c $< -o $@
+# the session manager's passkey admission runs lib/webauthn (BearSSL's
+# SHA-256 and ECDSA, libsodium's Ed25519)
+EXTRA_session-manager := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/webauthn/*.c)) $(LIBBEARSSL) $(LIBSODIUM)
+$(BUILD)/uobj/lib/webauthn/%.c.o $(BUILD)/uobj/user/session-manager/%.c.o: USER_CFLAGS += -Ilib/webauthn
 # the network stack links lib/net (which uses libsodium's SipHash)
 EXTRA_netstack := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/net/*.c))
 # the shell's agent mode hashes what it audits (keyed, never the content)

@@ -22,7 +22,7 @@
 #define MAXSESS 8           /* web sessions (the session manager has its own bound too) */
 #define IOMAX 3800          /* bytes of one TcpSocket recv or send */
 #define HEADBUF 1536        /* one response head */
-#define BODYMAX 1024        /* a login request's body */
+#define BODYMAX 8192        /* a login or passkey request's body */
 #define MSGMAX 4100         /* one terminal-stream message from the page */
 #define PASTEMAX 4096       /* one paste, before bracketing */
 #define KEYBUF 8192         /* typed bytes the shell has not read yet */
@@ -30,6 +30,7 @@
 #define WINDOW 65536u       /* output credits the page starts with (flow control) */
 #define ATTACH_MS 30000u    /* a login whose page never opens its terminal ends */
 #define CONN_IDLE_MS 60000u /* a connection without a terminal, silent that long, closes */
+#define HANDSHAKE_MS 15000u /* a TLS handshake not done by then closes */
 #define TOKEN_LEN 32        /* the cookie's random bytes */
 
 /* Per-connection protocol state, allocated at accept (about 150 KiB). */
@@ -48,7 +49,7 @@ struct conn {
     struct wire *w;
     int proto;
     bool recv_on, send_on, peer_gone, done, closing;   /* closing: close once the output is out */
-    uint64_t last_ms;
+    uint64_t last_ms, since_ms;
     /* received bytes not yet taken by TLS */
     uint8_t in[IOMAX];
     uint32_t in_off, in_len;
@@ -116,7 +117,23 @@ void audit_rec(const char *event, const char *reason);
 /* web.c: the HTTP side of a connection */
 void web_request(struct conn *k, uint32_t i);            /* feed the HTTP parser what TLS decrypted */
 
+void reply(struct conn *k, int status, const char *ctype, const void *body, uint32_t len, const uint8_t *body_ext,
+           uint32_t ext_len, const char *extra_name, const char *extra_value);
+void refuse(struct conn *k, int status, const char *reason);
+bool origin_ok(struct conn *k);
+int cookie_sess(struct conn *k);
+bool form_field(const uint8_t *b, size_t n, const char *name, char *out, size_t cap);
+void set_cookie_reply(struct conn *k, uint32_t s);        /* 200 {"session",...} and the cookie */
+
+/* passkey.c: passkey login and registration (SessionManager, UserSession) */
+void pk_login_options(struct conn *k);
+void pk_login(struct conn *k);
+void pk_register_options(struct conn *k);
+void pk_register(struct conn *k);
+
 /* term.c: sessions and the terminal stream */
+int sess_free_slot(void);
+int sess_new(uint32_t s, uint32_t session, uint32_t context, const char *user, size_t ul);
 int sess_login(const char *user, size_t ul, const uint8_t *pw, size_t pl, int *out, uint64_t *retry_ms);
 int sess_by_cookie(const uint8_t *cookie, size_t len);
 void sess_end(uint32_t s, const char *why);

@@ -219,6 +219,8 @@ static void conn_pump(struct conn *k, uint32_t i)
         conn_close(k, "peer-gone");
     else if ((st == TLS_CLOSED || st == TLS_FAILED) && !pend && !k->send_on)
         conn_close(k, st == TLS_FAILED ? "tls-failed" : "closed");
+    else if (st == TLS_HANDSHAKING && now_ms() - k->since_ms > HANDSHAKE_MS)
+        conn_close(k, "handshake-timeout");
     else if (k->sess < 0 && now_ms() - k->last_ms > CONN_IDLE_MS)
         conn_close(k, "idle");
     reap(k);
@@ -239,7 +241,7 @@ static void accept_post(void)
     rt_ring_submit_tagged(&s, TAG(K_ACCEPT, 0, 0));
 }
 
-static void refuse(uint32_t sock, const char *why)
+static void refuse_sock(uint32_t sock, const char *why)
 {
     printf("webshell-gateway: refused a connection: %s\n", why);
     audit_rec("web-connection-refused", why);
@@ -266,7 +268,7 @@ static void accepted(const struct cap_cqe *c)
         i++;
     struct wire *w = i < MAXCONN ? malloc(sizeof *w) : 0;
     if (!w) {
-        refuse(sock, "too-many-connections");
+        refuse_sock(sock, "too-many-connections");
         return;
     }
     uint8_t entropy[TLS_ENTROPY_LEN];
@@ -278,7 +280,7 @@ static void accepted(const struct cap_cqe *c)
     sodium_memzero(entropy, sizeof entropy);
     if (e) {
         free(w);
-        refuse(sock, "tls-init");
+        refuse_sock(sock, "tls-init");
         return;
     }
     struct conn *k = &conns[i];
@@ -290,7 +292,7 @@ static void accepted(const struct cap_cqe *c)
     k->w = w;
     k->sess = -1;
     k->id = ++next_id;
-    k->last_ms = now_ms();
+    k->last_ms = k->since_ms = now_ms();
     static const struct http_config hc = { .hosts = 0, .max_body = BODYMAX, .header_timeout_ms = 10000 };
     http_init(&w->http, &hc, k->last_ms);
     printf("webshell-gateway: conn %u: accepted\n", k->id);

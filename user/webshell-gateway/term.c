@@ -66,10 +66,8 @@ static bool send_msg(struct conn *k, uint8_t type, const void *data, size_t len)
 /* ---- logins ---- */
 int sess_login(const char *user, size_t ul, const uint8_t *pw, size_t pl, int *out, uint64_t *retry_ms)
 {
-    uint32_t s = 0;
-    while (s < MAXSESS && sess[s].state != S_FREE)
-        s++;
-    if (s == MAXSESS || ul >= sizeof sess[0].user) {
+    int s = sess_free_slot();
+    if (s < 0 || ul >= sizeof sess[0].user) {
         *out = -2;
         return -1;
     }
@@ -90,13 +88,28 @@ int sess_login(const char *user, size_t ul, const uint8_t *pw, size_t pl, int *o
             *out = -1;
         return -1;
     }
+    return sess_new((uint32_t)s, b.result_caps[capos_SessionManager_login_Results_get_session(r)],
+                    b.result_caps[capos_SessionManager_login_Results_get_context(r)], user, ul);
+}
+
+int sess_free_slot(void)
+{
+    for (uint32_t s = 0; s < MAXSESS; s++)
+        if (sess[s].state == S_FREE)
+            return (int)s;
+    return -1;
+}
+
+/* Slot s (free) becomes a logged-in session holding these caps. */
+int sess_new(uint32_t s, uint32_t session, uint32_t context, const char *user, size_t ul)
+{
     struct sess *x = &sess[s];
     uint16_t gen = x->gen;
     memset(x, 0, sizeof *x);
     x->gen = gen;
     x->state = S_LOGGED_IN;
-    x->session = b.result_caps[capos_SessionManager_login_Results_get_session(r)];
-    x->context = b.result_caps[capos_SessionManager_login_Results_get_context(r)];
+    x->session = session;
+    x->context = context;
     x->shell = x->term = ~0u;
     x->conn = -1;
     x->cols = 80;
@@ -105,6 +118,8 @@ int sess_login(const char *user, size_t ul, const uint8_t *pw, size_t pl, int *o
     x->since_ms = now_ms();
     x->id = randombytes_random();
     randombytes_buf(x->token, TOKEN_LEN);
+    if (ul >= sizeof x->user)
+        ul = sizeof x->user - 1;
     memcpy(x->user, user, ul);
     x->user[ul] = 0;
     return (int)s;

@@ -43,8 +43,8 @@ static const struct asset {
 
 enum route {
     R_NONE = 0, R_ASSET_0 = 1,                 /* R_ASSET_0 + index into assets[] */
-    R_LOGIN = 100, R_LOGOUT, R_WS,
-    R_BAD_HOST, R_NOT_FOUND, R_METHOD
+    R_LOGIN = 100, R_LOGOUT, R_WS, R_PK_LOGIN_OPT, R_PK_LOGIN, R_PK_REG_OPT, R_PK_REG,
+    R_BAD_HOST, R_BAD_PATH, R_NOT_FOUND, R_METHOD
 };
 
 static bool is_digits(const uint8_t *p, size_t n)
@@ -78,7 +78,7 @@ static bool host_ok(struct conn *k)
 }
 
 /* Origin, once, exactly https://<Host>. */
-static bool origin_ok(struct conn *k)
+bool origin_ok(struct conn *k)
 {
     size_t n = 0;
     const uint8_t *v = http_header(&k->w->http, "Origin", &n);
@@ -88,7 +88,7 @@ static bool origin_ok(struct conn *k)
 }
 
 /* The session the request's cookie names (capos_webshell=<64 hex>), or -1. */
-static int cookie_sess(struct conn *k)
+int cookie_sess(struct conn *k)
 {
     size_t n = 0;
     const uint8_t *v = http_header(&k->w->http, "Cookie", &n);
@@ -107,7 +107,7 @@ static int cookie_sess(struct conn *k)
 }
 
 /* A response head (and a small body) into hb; body_ext: a static body. */
-static void reply(struct conn *k, int status, const char *ctype, const void *body, uint32_t len,
+void reply(struct conn *k, int status, const char *ctype, const void *body, uint32_t len,
                   const uint8_t *body_ext, uint32_t ext_len, const char *extra_name, const char *extra_value)
 {
     struct http_wr w;
@@ -143,7 +143,7 @@ static void reply(struct conn *k, int status, const char *ctype, const void *bod
 }
 
 /* {"error":"<reason>"} with its status; the connection closes after it. */
-static void refuse(struct conn *k, int status, const char *reason)
+void refuse(struct conn *k, int status, const char *reason)
 {
     char b[96];
     int n = fmt_snprintf(b, sizeof b, "{\"error\":\"%s\"}", reason);
@@ -153,7 +153,7 @@ static void refuse(struct conn *k, int status, const char *reason)
 }
 
 /* One field of an application/x-www-form-urlencoded body, decoded. */
-static bool form_field(const uint8_t *b, size_t n, const char *name, char *out, size_t cap)
+bool form_field(const uint8_t *b, size_t n, const char *name, char *out, size_t cap)
 {
     size_t nl = strlen(name);
     for (size_t j = 0; j < n;) {
@@ -233,6 +233,11 @@ static void do_login(struct conn *k)
         printf("webshell-gateway: conn %u: login refused %s\n", k->id, why);
         return;
     }
+    set_cookie_reply(k, (uint32_t)s);
+}
+
+void set_cookie_reply(struct conn *k, uint32_t s)
+{
     char cookie[200], hex[2 * TOKEN_LEN + 1];
     sodium_bin2hex(hex, sizeof hex, sess[s].token, TOKEN_LEN);
     fmt_snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict", hex);
@@ -304,7 +309,7 @@ static void on_head(struct conn *k)
     }
     char path[64];
     if (http_target_path(h, path, sizeof path)) {
-        k->route = R_NOT_FOUND;
+        k->route = R_BAD_PATH;          /* %00, .., //, a bad escape, or longer than any route */
         return;
     }
     bool get = http_method_is(h, "GET"), post = http_method_is(h, "POST");
@@ -318,6 +323,12 @@ static void on_head(struct conn *k)
         k->route = post ? R_LOGOUT : R_METHOD;
     else if (!strcmp(path, "/ws"))
         k->route = get ? R_WS : R_METHOD;
+    static const struct { const char *path; int route; } posts[] = {
+        { "/passkey/login-options", R_PK_LOGIN_OPT }, { "/passkey/login", R_PK_LOGIN },
+        { "/passkey/register-options", R_PK_REG_OPT }, { "/passkey/register", R_PK_REG } };
+    for (uint32_t j = 0; j < sizeof posts / sizeof posts[0]; j++)
+        if (!strcmp(path, posts[j].path))
+            k->route = post ? posts[j].route : R_METHOD;
 }
 
 static void on_end(struct conn *k, uint32_t ci)
@@ -325,6 +336,9 @@ static void on_end(struct conn *k, uint32_t ci)
     switch (k->route) {
     case R_BAD_HOST:
         refuse(k, 421, "host.unknown");
+        break;
+    case R_BAD_PATH:
+        refuse(k, 400, "target.path");
         break;
     case R_METHOD:
         refuse(k, 405, "method");
@@ -337,6 +351,25 @@ static void on_end(struct conn *k, uint32_t ci)
         break;
     case R_WS:
         do_upgrade(k, ci);
+        break;
+    case R_PK_LOGIN_OPT:
+    case R_PK_LOGIN:
+    case R_PK_REG_OPT:
+    case R_PK_REG:
+        if (!origin_ok(k)) {
+            audit_rec("web-denied", "origin");
+            refuse(k, 403, "origin");
+        } else if (k->rq_over) {
+            refuse(k, 413, "passkey.body");
+        } else if (k->route == R_PK_LOGIN_OPT) {
+            pk_login_options(k);
+        } else if (k->route == R_PK_LOGIN) {
+            pk_login(k);
+        } else if (k->route == R_PK_REG_OPT) {
+            pk_register_options(k);
+        } else {
+            pk_register(k);
+        }
         break;
     default:
         if (k->route >= R_ASSET_0 && k->route < R_ASSET_0 + (int)NASSETS) {

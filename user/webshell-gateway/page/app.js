@@ -27,7 +27,7 @@
     ended = true;
     $('status').textContent = 'session ended: ' + reason;
     $('status').dataset.ended = reason;
-    $('logout').hidden = $('cancel').hidden = true;
+    $('logout').hidden = $('cancel').hidden = $('passkey-add').hidden = true;
     $('ended').hidden = false;
     $('ended').textContent = 'The session ended (' + reason + '). Reload the page to log in again.';
   }
@@ -35,9 +35,9 @@
   function startTerminal(info) {
     $('login').hidden = true;
     $('term').hidden = false;
-    $('logout').hidden = $('cancel').hidden = false;
+    $('logout').hidden = $('cancel').hidden = $('passkey-add').hidden = false;
     $('status').textContent = 'session ' + info.session + ' (' + info.principal + ')';
-    term = new Terminal({ cursorBlink: true, scrollback: 2000, fontFamily: 'monospace' });
+    term = new Terminal({ cursorBlink: true, scrollback: 2000, fontFamily: 'monospace', convertEol: true });
     fit = new FitAddon.FitAddon();
     term.loadAddon(fit);
     term.open($('term'));
@@ -76,6 +76,49 @@
       for (let i = 0; i < text.length; i += 4096) send('p', text.subarray(i, i + 4096));
     }, true);
   }
+
+  /* passkeys: the gateway passes challenges and responses to the session
+   * manager, which verifies them (RP ID localhost, user verification required) */
+  const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const unb64u = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  async function post(path, fields) {
+    const r = await fetch(path, { method: 'POST', body: new URLSearchParams(fields || {}), credentials: 'same-origin' });
+    return { ok: r.ok, j: await r.json() };
+  }
+  $('passkey-login').addEventListener('click', async () => {
+    $('error').textContent = '';
+    try {
+      const o = await post('/passkey/login-options');
+      if (!o.ok) throw new Error(o.j.error);
+      const c = await navigator.credentials.get({ publicKey: { challenge: unb64u(o.j.challenge), rpId: o.j.rpId,
+        userVerification: 'required', timeout: 60000 } });
+      const r = await post('/passkey/login', { id: b64u(c.rawId), clientData: b64u(c.response.clientDataJSON),
+        authData: b64u(c.response.authenticatorData), signature: b64u(c.response.signature) });
+      if (r.ok) startTerminal(r.j);
+      else $('error').textContent = 'passkey login refused: ' + r.j.error;
+    } catch (e) {
+      $('error').textContent = 'passkey login failed: ' + (e.message || e);
+    }
+  });
+  $('passkey-add').addEventListener('click', async () => {
+    $('passkey-status').textContent = '';
+    try {
+      const o = await post('/passkey/register-options');
+      if (!o.ok) throw new Error(o.j.error);
+      const c = await navigator.credentials.create({ publicKey: {
+        challenge: unb64u(o.j.challenge), rp: { id: o.j.rpId, name: 'capOS' },
+        user: { id: enc.encode(o.j.user), name: o.j.user, displayName: o.j.user },
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }, { type: 'public-key', alg: -8 }],
+        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+        attestation: 'none', timeout: 60000 } });
+      const r = await post('/passkey/register', { clientData: b64u(c.response.clientDataJSON),
+        attestation: b64u(c.response.attestationObject) });
+      $('passkey-status').textContent = r.ok ? 'passkey added' : 'passkey refused: ' + r.j.error;
+    } catch (e) {
+      $('passkey-status').textContent = 'passkey failed: ' + (e.message || e);
+    }
+    if (term) term.focus();
+  });
 
   $('login').addEventListener('submit', async (ev) => {
     ev.preventDefault();
