@@ -35,31 +35,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
+from capos_qemu import SESSPROBE_SWAP, Checks, Guest, ROOT, boot_package, free_port  # noqa: E402
 
 PASSWORD = "s3cret-horse"
-ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
-    grant log = logger.log
-    grant timer = kernel.timer
-    export echo interface=Echo
-    args hello from the manifest
-"""
-SESSPROBE_SERVICE = """service sessprobe binary=sessprobe session=system restart=never
-    grant console = kernel.console
-    grant timer = kernel.timer
-    grant stats = kernel.stats
-    grant manager = sessionmgr.manager
-    export echo interface=Echo
-"""
 CERT = os.path.join(ROOT, "build/tls-dev/dev-cert.pem")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Console:
@@ -334,8 +313,7 @@ def main():
     c = Checks("webshell")
     tmp = tempfile.mkdtemp(prefix="capos-webshell-")
     pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tmp,
-                       replace=[(ECHO_SERVICE, SESSPROBE_SERVICE),
-                                ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n"),
+                       replace=SESSPROBE_SWAP + [
                                 # TIME_WAIT of 1 s (2 MSL), not 60: the many short browser
                                 # connections leave the stack's table before each reading
                                 ("args dhcp auth=http:80", "args dhcp msl=500 auth=http:80")])
