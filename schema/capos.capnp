@@ -324,6 +324,14 @@ enum CredentialResult {
 interface AccountStore @0x8cd2fa3231816631 {
   lookup @0 (principal :Text) -> (found :Bool, status :AccountStatus, profiles :List(Text), keys :List(Data));
   # keys: the account's authorized Ed25519 public keys (32 bytes each)
+  passkeyAdd @1 (principal :Text, record :Data, createdNs :UInt64) -> (result :AdminResult);
+  # A passkey for the account: record is lib/webauthn's credential record
+  # (wa_credential_encode: id, COSE algorithm, public key, sign count); at
+  # most 4 per account; keyExists for an id already registered.
+  passkeyFind @2 (credentialId :Data) -> (found :Bool, principal :Text, record :Data, createdNs :UInt64,
+                                          lastUsedNs :UInt64);
+  passkeyUsed @3 (credentialId :Data, signCount :UInt32, usedNs :UInt64) -> (result :AdminResult);
+  # After a login with it: the authenticator's new sign count, and when.
 }
 
 # Account administration for operators: only the operator profile's bundle
@@ -380,6 +388,17 @@ interface SessionManager @0x99f752155dc51e08 {
   # key over signedData (the SSH session identifier) mints a publicKey session.
   occupancy @3 () -> (open :UInt32, capacity :UInt32, opened :UInt64, ended :UInt64,
                       refusedFull :UInt64, held :UInt32);
+  passkeyChallenge @4 () -> (challenge :Data);
+  # 32 random bytes from the entropy source for one passkey login (WebAuthn
+  # get), single use, valid 2 minutes; fails (no challenge) without entropy
+  # or with every slot outstanding.
+  passkeyLogin @5 (credentialId :Data, clientData :Data, authData :Data, signature :Data, origin :Text,
+                   profile :Text) -> (result :LoginResult, session :UserSession, context :SessionContext,
+                                      reason :Text);
+  # The bridge the web gateway uses: a WebAuthn assertion (lib/webauthn:
+  # RP ID localhost, user verification required, origin the gateway's
+  # https://localhost[:PORT]) by a passkey the account service holds mints
+  # a passkey session; reason: the refusal's code (also audited).
   # The session table: sessions open now and the table's size, sessions
   # opened and ended since boot, logins refused because the table was full,
   # and the caps the manager keeps for open sessions (leak accounting).
@@ -409,6 +428,13 @@ interface UserSession @0x9eda9cdc566606d0 {
   changePassword @3 (old :Data, new :Data) -> (result :PasswordChange, retryAfterMs :UInt64);
   # The session's own principal's password (not for guests); audited.
   reauthenticate @4 (password :Data, purpose :Text) -> (result :PasswordChange, retryAfterMs :UInt64);
+  passkeyChallenge @5 () -> (challenge :Data);
+  # A challenge to register a passkey for this session's principal (WebAuthn
+  # create; single use, 2 minutes); not for guests.
+  passkeyRegister @6 (clientData :Data, attestation :Data, origin :Text) -> (ok :Bool, reason :Text);
+  # Verify the browser's registration (lib/webauthn: none or packed
+  # self-attestation, user verification required) and keep the credential
+  # with the account service; audited.
   # Step-up: the session's own principal's password again (Argon2id, counted
   # and backed off like a login); changed means it was right. Nothing
   # changes; purpose is an audit code (agent-tool...). Audited.

@@ -19,26 +19,19 @@
  * seed a store that holds no account yet, in one commit); a change is
  * answered only once committed, and a commit that fails fails the call and
  * changes nothing. Without one, RAM only.
+ *
+ * Passkeys (WebAuthn credential records, for the session manager's passkey
+ * logins): passkeys.c.
  */
-#include "rt/capos.h"
+#include "accounts.h"
 #include "keys.h"
-
-#define MAX 16
-struct account {
-    char principal[24];
-    uint16_t status;
-    char profiles[4][16];
-    uint32_t nprofiles;
-    uint8_t keys[4][32];
-    uint32_t nkeys;
-};
 static struct account accts[MAX];
 static uint32_t naccts;
 
 /* ---- the store ---- */
 
 #define REC_VERSION 1
-static uint32_t store = ~0u;
+uint32_t store = ~0u;              /* also passkeys.c's */
 
 /* Add account a's record to the ops of a commit being built. */
 static void rec_op(capnp_lbuilder l, uint32_t i, const struct account *a)
@@ -180,7 +173,7 @@ static int do_lookup(void *self, capos_AccountStore_lookup_Params_reader p, capo
 
 static uint32_t audit = ~0u;
 
-static void audit_rec(const char *event, const char *reason, const char *principal)
+void audit_rec(const char *event, const char *reason, const char *principal)
 {
     if (audit == ~0u)
         return;
@@ -196,7 +189,7 @@ static const char *const result_codes[] = { "ok", "exists", "not-found", "bad-na
                                             "key-exists", "no-such-key" };
 
 /* Audit a change (named) or a refusal (its reason, nobody named). */
-static uint16_t audited(const char *event, uint16_t res, const char *principal)
+uint16_t audited(const char *event, uint16_t res, const char *principal)
 {
     if (res == capos_AdminResult_ok) {
         audit_rec(event, "ok", principal);
@@ -230,7 +223,7 @@ static bool profile_ok(capnp_text t)
     return true;
 }
 
-static struct account *find(capnp_text who)
+struct account *find(capnp_text who)
 {
     for (uint32_t i = 0; i < naccts; i++)
         if (strlen(accts[i].principal) == who.len && !memcmp(accts[i].principal, who.str, who.len))
@@ -376,7 +369,8 @@ static int do_remove_key(void *self, capos_AccountAdmin_removeKey_Params_reader 
 static const capos_AccountAdmin_server admin_server = { .list = do_list, .add = do_add, .setStatus = do_set_status,
                                                         .addKey = do_add_key, .removeKey = do_remove_key };
 
-static const capos_AccountStore_server server = { .lookup = do_lookup };
+static const capos_AccountStore_server server = { .lookup = do_lookup, .passkeyAdd = do_passkey_add,
+                                                  .passkeyFind = do_passkey_find, .passkeyUsed = do_passkey_used };
 
 #define TAG_STORE 0x5AC0000000000001ull
 #define TAG_ADMIN 0x5AC0000000000002ull
@@ -393,6 +387,8 @@ int main(void)
         if (!load())
             printf("accounts: the store does not answer\n");
     }
+    if (store != ~0u)
+        passkeys_load();
     if (naccts == 0) {
         seed(rt_capset->args);
         const struct account *all[MAX];
