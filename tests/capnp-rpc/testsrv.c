@@ -46,7 +46,7 @@ static int session_logout(void *self, capos_UserSession_logout_Params_reader p,
 }
 
 /* only what a remote client may do with its session */
-static const capos_UserSession_server session_srv = { session_info, session_logout, 0, 0, 0 };
+static const capos_UserSession_server session_srv = { .info = session_info, .logout = session_logout };
 
 struct entry {
     const char *name;
