@@ -102,6 +102,7 @@ struct ProcessCaps {
   name @1 :Text;
   interfaces @2 :List(UInt64);   # one per held cap, in slot order (at most 32 listed)
   held @3 :UInt32;               # how many caps it holds in all
+  pages @4 :UInt32;              # user pages it has mapped (4 KiB each; its DMA and device pages apart)
 }
 
 # A service that answers every call with its own bytes: the smallest

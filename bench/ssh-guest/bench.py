@@ -15,7 +15,8 @@ by the host's OpenSSH client with the same key; wall clock on the host.
              the hostfwd; MB/s, median of 3 each way (capOS: tcpecho's sink
              and source roles over the stack; Linux: busybox nc).
   memory:    capOS only: the kernel's free frames (the test-only sessprobe's
-             `echo stats`) before and after one more session is open.
+             `echo stats`) before and after one more session is open; the
+             user pages virtio-net and netstack have mapped (`echo mem`).
 
 Every figure is measured in this run; nothing is asserted.
 usage: bench.py [CONNECTS] [KEYSTROKES] [HTTP-REQUESTS]"""
@@ -231,19 +232,24 @@ def measure(ssh, prompt, probe=None):
 
 
 def capos_memory(s, ssh, prompt):
-    """Free frames before and after one more session (sessprobe's stats)."""
-    def frames():
-        s.send(b"echo stats\r")
+    """Free frames before and after one more session (sessprobe's stats),
+    and the user pages the NIC driver and the network stack have mapped."""
+    def ask(cmd, rx):
+        s.send(cmd + b"\r")
         deadline = time.perf_counter() + 30
         while time.perf_counter() < deadline:
             r, _, _ = select.select([s.fd], [], [], 1)
             if r:
                 s.buf += os.read(s.fd, 65536)
-                m = re.search(rb"PROBE kernel frames=(\d+)", s.buf)
+                m = re.search(rx, s.buf)
                 if m and re.search(prompt, s.buf, re.M):
                     s.buf = b""
                     return int(m.group(1))
         return None
+
+    def frames():
+        return ask(b"echo stats", rb"PROBE kernel frames=(\d+)")
+    procs = {n: ask(b"echo mem " + n.encode(), rb"PROBE mem \S+ pages=(\d+)") for n in ("virtio-net", "netstack")}
     before = frames()
     other = Session(ssh)
     ok = other.wait(prompt) is not None
@@ -251,8 +257,8 @@ def capos_memory(s, ssh, prompt):
     after = frames()
     other.close()
     if not ok or before is None or after is None:
-        return None
-    return (before - after) * 4096
+        return None, procs
+    return (before - after) * 4096, procs
 
 
 def http_times(port):
@@ -391,11 +397,15 @@ def main():
         print("  (TCP: capOS tcpecho sink/source over the stack; busybox nc in the Linux guest)")
         print("  (HTTP: capOS webstatus's status page, %d bytes; busybox httpd, a %d-byte file)"
               % (cap_http[1], lin_http[1]))
-        if cap[2] is not None:
+        session, mapped = cap[2] if cap[2] else (None, {})
+        if session is not None:
             print("  capOS: memory per SSH session (free frames before/after one more session): %d KiB"
-                  % (cap[2] // 1024))
+                  % (session // 1024))
         else:
             print("  capOS: memory per SSH session: not read (sessprobe's stats did not answer)")
+        for n, pages in mapped.items():
+            if pages is not None:
+                print("  capOS: %s: %d KiB of user pages mapped (the kernel's table; DMA pages apart)" % (n, pages * 4))
     finally:
         for p in procs:
             if p.poll() is None:
