@@ -1,7 +1,7 @@
 # tests/capnp-rpc: lib/capnp-rpc's tests.
 #   test-capnp-rpc-unit          our client against the test server in memory, hostile
 #                                frames, messages the C++ library produced (ASan/UBSan)
-#   test-capnp-rpc-fuzz          libFuzzer smoke run of a server connection
+#   test-fuzz-capnp-rpc          libFuzzer smoke run of a server connection
 #   test-capnp-rpc-freestanding  the library needs nothing the guest lacks
 #   test-capnp-rpc-interop       Debian's C++ client (libcapnp-rpc) against the dev server
 CRPCT       := $(BUILD)/capnp-rpc
@@ -22,21 +22,17 @@ test-capnp-rpc-unit: $(CRPCT)/unit
 HOST_TESTS += test-capnp-rpc-unit
 
 # libFuzzer (ASan/UBSan): the input is a byte stream to a server connection.
-CRPC_FUZZ_TIME ?= 15
 $(CRPCT)/fuzz: tests/capnp-rpc/fuzz.c $(CRPCT_SRCS) $(CRPCT_HDRS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter $(CRPCT_INC) \
 		$< $(CRPCT_SRCS) -o $@
 
-.PHONY: test-capnp-rpc-fuzz fuzz-capnp-rpc
-## test-capnp-rpc-fuzz          a short libFuzzer run of lib/capnp-rpc (CRPC_FUZZ_TIME=seconds)
-test-capnp-rpc-fuzz: $(CRPCT)/fuzz
-	@rm -rf $(CRPCT)/fuzz-corpus && mkdir -p $(CRPCT)/fuzz-corpus
-	$(call say,TEST,$@)$< -max_total_time=$(CRPC_FUZZ_TIME) -seed=1 -max_len=4096 -print_final_stats=1 \
-	    $(CRPCT)/fuzz-corpus tests/capnp-rpc/seeds 2>$(CRPCT)/fuzz.log || { tail -60 $(CRPCT)/fuzz.log; exit 1; }
-	@grep -E "stat::number_of_executed_units" $(CRPCT)/fuzz.log | tail -1
-	@echo "capnp-rpc fuzz smoke: 1 passed, 0 failed"
-HOST_TESTS += test-capnp-rpc-fuzz
+FUZZ_TARGETS += capnp-rpc
+FUZZ_BIN_capnp-rpc := $(CRPCT)/fuzz
+FUZZ_SEEDS_capnp-rpc := tests/capnp-rpc/seeds
+FUZZ_ARGS_capnp-rpc := -max_len=4096
+## test-fuzz-capnp-rpc          a short libFuzzer run of lib/capnp-rpc (a byte stream to a server connection)
+HOST_TESTS += test-fuzz-capnp-rpc
 
 .PHONY: test-capnp-rpc-freestanding
 ## test-capnp-rpc-freestanding  lib/capnp-rpc builds freestanding and needs no outside symbol

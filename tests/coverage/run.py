@@ -27,7 +27,7 @@ TARGETS = ["test-unit", "test-capnp-unit", "test-capnp-malformed", "test-capnp-r
            "test-ws-unit", "test-ws-fuzz", "test-tls-unit", "test-tls-fuzz", "test-store", "test-store-fuzz",
            "test-fuzz-kernel-bootpkg", "test-fuzz-kernel-linedisc", "test-fuzz-kernel-ring", "test-fuzz-keys", "test-fuzz-cmdline",
            "test-fuzz-fmt", "test-fuzz-dispatch",
-           "test-webauthn-unit", "test-webauthn-fuzz", "test-capnp-rpc-unit", "test-capnp-rpc-fuzz"]
+           "test-webauthn-unit", "test-webauthn-fuzz", "test-capnp-rpc-unit", "test-fuzz-capnp-rpc"]
 FUZZ_SECONDS = os.environ.get("COVERAGE_FUZZ_SECONDS", "10")
 LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls", "store", "webauthn", "capnp-rpc"]
 # kernel and user-space folders some of whose files a host target builds
@@ -56,8 +56,7 @@ def main():
                         f"FUZZ_CC={cc}", f"CAPNP_FUZZ_TIME={FUZZ_SECONDS}", f"MANIFEST_FUZZ_TIME={FUZZ_SECONDS}",
                         f"SSH_FUZZ_SMOKE_TIME={FUZZ_SECONDS}", f"NET_FUZZ_TIME={FUZZ_SECONDS}",
                         f"KFUZZ_ELF_TIME={FUZZ_SECONDS}", f"WEB_FUZZ_SMOKE_TIME={FUZZ_SECONDS}",
-                        f"STORE_FUZZ_TIME={FUZZ_SECONDS}", f"FUZZ_SMOKE_SECONDS={FUZZ_SECONDS}",
-                        f"CRPC_FUZZ_TIME={FUZZ_SECONDS}"] + TARGETS,
+                        f"STORE_FUZZ_TIME={FUZZ_SECONDS}", f"FUZZ_SMOKE_SECONDS={FUZZ_SECONDS}"] + TARGETS,
                        env=env, capture_output=True, text=True)
     if r.returncode:
         print(r.stdout[-3000:] + r.stderr[-3000:])
