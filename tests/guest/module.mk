@@ -2,7 +2,8 @@
 # program (build/guest/<name>), built like a program of user/ but packed only
 # into test images (tests/lib/capos_qemu.py boot_package), never into the
 # default image. proof/ is the program a test manifest starts to run a proof.
-GUEST_PROGS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guest/*/*.c)))))
+# include/ holds what several programs link (authority.c), not a program.
+GUEST_PROGS := $(filter-out include,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guest/*/*.c))))))
 GUEST_BINS  := $(addprefix $(BUILD)/guest/,$(GUEST_PROGS))
 EXTRA_cryptotest := $(LIBSODIUM)
 EXTRA_sshauth-client := $(LIBSODIUM)
@@ -15,6 +16,8 @@ $(GUEST_GEN_OBJ): $(BUILD)/gen/capos_test.capnp.c $(GUEST_GEN_H) $(CAPOS_GEN_H)
 	$(call say,CC,$<)$(USER_CC) $(USER_CFLAGS) -c $< -o $@
 $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard tests/guest/*/*.c)): | $(GUEST_GEN_H)
 $(foreach p,$(GUEST_PROGS),$(eval EXTRA_$(p) += $(GUEST_GEN_OBJ)))
+GUEST_AUTHORITY_OBJ := $(BUILD)/uobj/tests/guest/include/authority.c.o
+$(foreach p,proof svcctl tcpecho,$(eval EXTRA_$(p) += $(GUEST_AUTHORITY_OBJ)))
 $(foreach p,$(GUEST_PROGS),$(eval $(call user_prog,tests/guest,guest,$(p))))
 
 # The default image holds no test program, and init no test mode.

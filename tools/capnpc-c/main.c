@@ -169,8 +169,9 @@ static void emit_interface_table(struct gen *g)
             "#endif\n#define %s_INTERFACE_COUNT %zu\n", g->prefix, count);
     if (count == 0) /* a zero-length array is not C */
         return;
-    fprintf(g->h, "extern const capnp_interface_name %s_interfaces[%s_INTERFACE_COUNT];\n\n",
-            g->prefix, g->prefix);
+    fprintf(g->h, "extern const capnp_interface_name %s_interfaces[%s_INTERFACE_COUNT];\n"
+            "/* the schema name of interface ID, or \"?\" for an id this file does not define */\n"
+            "const char *%s_interface_name(uint64_t id);\n\n", g->prefix, g->prefix, g->prefix);
     fprintf(g->c, "const capnp_interface_name %s_interfaces[%s_INTERFACE_COUNT] = {\n",
             g->prefix, g->prefix);
     for (size_t i = 0; i < g->norder; i++) {
@@ -182,7 +183,12 @@ static void emit_interface_table(struct gen *g)
         gen_cstr(g->c, (const uint8_t *)name.str, name.len);
         fprintf(g->c, ", %s_ID },\n", n->cname);
     }
-    fprintf(g->c, "};\n");
+    fprintf(g->c, "};\n\n"
+            "const char *%s_interface_name(uint64_t id)\n{\n"
+            "    for (uint32_t i = 0; i < %s_INTERFACE_COUNT; i++)\n"
+            "        if (%s_interfaces[i].id == id)\n"
+            "            return %s_interfaces[i].name;\n"
+            "    return \"?\";\n}\n", g->prefix, g->prefix, g->prefix, g->prefix);
 }
 
 static int generate(struct gen *g, capnp_struct file)

@@ -18,14 +18,6 @@ static uint32_t term, session;
 static char me[32] = "?", profile[16] = "?", method[16] = "?";
 static uint64_t idle_ns, expires_ns, last_input;
 
-static const char *iface_name(uint64_t id)
-{
-    for (uint32_t i = 0; i < capos_INTERFACE_COUNT; i++)
-        if (capos_interfaces[i].id == id)
-            return capos_interfaces[i].name;
-    return "?";
-}
-
 /* A duration for people: 2h05m, 15m00s, 42s. */
 static const char *dur(uint64_t ns, char *out, size_t cap)
 {
@@ -585,7 +577,7 @@ static uint64_t session_deadline(const char **why)
 static void cmd_caps(void)
 {
     for (uint32_t i = 0; i < rt_capset->count; i++) {
-        rt_term_printf(term, "  %-10s %s\n", rt_capset->entries[i].name, iface_name(rt_capset->entries[i].interface_id));
+        rt_term_printf(term, "  %-10s %s\n", rt_capset->entries[i].name, capos_interface_name(rt_capset->entries[i].interface_id));
     }
 }
 

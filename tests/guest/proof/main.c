@@ -5,6 +5,7 @@
  * the host harness judges what it printed. Test images only.
  */
 #include "rt/capos.h"
+#include "../include/authority.h"
 #include "capos_test.capnp.h"
 #include "proof.h"
 
@@ -151,19 +152,8 @@ static void authority_walk(void)
         return;
     capnp_list l = capos_KernelStats_processes_Results_get_list(r);
     for (uint32_t i = 0; i < l.count; i++) {
-        capos_ProcessCaps_reader p = capos_ProcessCaps_list_get(l, i);
-        capnp_text n = capos_ProcessCaps_get_name(p);
-        capnp_list ifs = capos_ProcessCaps_get_interfaces(p);
-        char line[512];
-        int len = fmt_snprintf(line, sizeof line, "AUTHORITY %.*s held=%u:", (int)n.len, n.str, capos_ProcessCaps_get_held(p));
-        for (uint32_t k = 0; k < ifs.count && len < (int)sizeof line - 40; k++) {
-            uint64_t id = capnp_list_u64(ifs, k);
-            const char *name = "?";
-            for (uint32_t j = 0; j < capos_INTERFACE_COUNT; j++)
-                if (capos_interfaces[j].id == id)
-                    name = capos_interfaces[j].name;
-            len += fmt_snprintf(line + len, sizeof line - (size_t)len, " %s", name);
-        }
+        char line[AUTHORITY_LINE_MAX];
+        authority_line(capos_ProcessCaps_list_get(l, i), false, line);
         printf("%s\n", line);
     }
 }

@@ -35,14 +35,6 @@ static bool watching;
 static uint64_t watch_base;                 /* sessions opened when the watch began */
 static char seen[1024];
 
-static const char *iface_name(uint64_t id)
-{
-    for (uint32_t j = 0; j < capos_INTERFACE_COUNT; j++)
-        if (capos_interfaces[j].id == id)
-            return capos_interfaces[j].name;
-    return "?";
-}
-
 struct occ { uint32_t open, capacity, held; uint64_t opened, ended, full; };
 
 static int occupancy(struct occ *o)
@@ -83,7 +75,7 @@ static size_t walk(const char *name, bool ifaces, char *out, size_t cap)
         len += fmt_snprintf(out + len, cap - len, "%s%s held=%u", len ? " | " : "", name, capos_ProcessCaps_get_held(p));
         capnp_list ifs = capos_ProcessCaps_get_interfaces(p);
         for (uint32_t k = 0; ifaces && k < ifs.count && len + 40 < cap; k++)
-            len += fmt_snprintf(out + len, cap - len, "%s%s", k ? " " : ": ", iface_name(capnp_list_u64(ifs, k)));
+            len += fmt_snprintf(out + len, cap - len, "%s%s", k ? " " : ": ", capos_interface_name(capnp_list_u64(ifs, k)));
         if (len >= cap)
             len = cap - 1;
     }

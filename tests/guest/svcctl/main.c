@@ -11,6 +11,7 @@
  * after every answer: "OK"
  */
 #include "rt/capos.h"
+#include "../include/authority.h"
 
 static uint32_t ctl, stats, term;
 
@@ -73,20 +74,8 @@ static void do_authority(void)
     }
     capnp_list l = capos_KernelStats_processes_Results_get_list(r);
     for (uint32_t i = 0; i < l.count; i++) {
-        capos_ProcessCaps_reader p = capos_ProcessCaps_list_get(l, i);
-        capnp_text n = capos_ProcessCaps_get_name(p);
-        capnp_list ifs = capos_ProcessCaps_get_interfaces(p);
-        char line[512];
-        int len = fmt_snprintf(line, sizeof line, "AUTHORITY %.*s pid=%u held=%u:", (int)n.len, n.str,
-                               capos_ProcessCaps_get_pid(p), capos_ProcessCaps_get_held(p));
-        for (uint32_t k = 0; k < ifs.count && len < (int)sizeof line - 40; k++) {
-            uint64_t id = capnp_list_u64(ifs, k);
-            const char *in = "?";
-            for (uint32_t j = 0; j < capos_INTERFACE_COUNT; j++)
-                if (capos_interfaces[j].id == id)
-                    in = capos_interfaces[j].name;
-            len += fmt_snprintf(line + len, sizeof line - (size_t)len, " %s", in);
-        }
+        char line[AUTHORITY_LINE_MAX];
+        authority_line(capos_ProcessCaps_list_get(l, i), true, line);
         printf("%s\n", line);
     }
 }

@@ -20,6 +20,7 @@
  *           readable).
  */
 #include "rt/capos.h"
+#include "../include/authority.h"
 
 #define CHUNK 3800
 
@@ -162,21 +163,14 @@ static bool walk(bool print)
         capos_ProcessCaps_reader p = capos_ProcessCaps_list_get(l, i);
         capnp_text n = capos_ProcessCaps_get_name(p);
         capnp_list ifs = capos_ProcessCaps_get_interfaces(p);
-        char line[512];
-        int len = fmt_snprintf(line, sizeof line, "AUTHORITY %.*s held=%u:", (int)n.len, n.str,
-                               capos_ProcessCaps_get_held(p));
-        for (uint32_t k = 0; k < ifs.count && len < (int)sizeof line - 40; k++) {
-            uint64_t id = capnp_list_u64(ifs, k);
-            const char *name = "?";
-            for (uint32_t j = 0; j < capos_INTERFACE_COUNT; j++)
-                if (capos_interfaces[j].id == id)
-                    name = capos_interfaces[j].name;
-            if (id == capos_TcpListener_ID && n.len == 7 && !memcmp(n.str, "tcpecho", 7))
+        for (uint32_t k = 0; k < ifs.count; k++)
+            if (capnp_list_u64(ifs, k) == capos_TcpListener_ID && n.len == 7 && !memcmp(n.str, "tcpecho", 7))
                 listening = true;
-            len += fmt_snprintf(line + len, sizeof line - (size_t)len, " %s", name);
-        }
-        if (print)
+        if (print) {
+            char line[AUTHORITY_LINE_MAX];
+            authority_line(p, false, line);
             printf("%s\n", line);
+        }
     }
     return listening;
 }
