@@ -3,6 +3,7 @@
 # Each component keeps its own rules in a `module.mk` next to its code and
 # appends to these lists (run in the order given, one at a time):
 #   HOST_TESTS   host unit tests and fuzz smoke runs (fast, run first)
+#   HOST_TESTS_LAST  host tests that read what HOST_TESTS left (coverage)
 #   QEMU_TESTS   QEMU proof harnesses (one QEMU at a time)
 #   BENCHES      benchmarks (`make bench`; reported, never asserted)
 # Everything built goes under build/.
@@ -25,6 +26,7 @@ say = @printf '  %-9s%s\n' '$(1)' '$(2)';
 endif
 
 HOST_TESTS :=
+HOST_TESTS_LAST :=
 QEMU_TESTS :=
 BENCHES    :=
 
@@ -46,7 +48,7 @@ test: setup
 	@$(MAKE) --no-print-directory qemu-tests
 	@echo "make test: all tests passed"
 
-host-tests: $(HOST_TESTS)
+host-tests: $(HOST_TESTS) $(HOST_TESTS_LAST)
 qemu-tests: $(QEMU_TESTS)
 
 bench: setup

@@ -6,7 +6,8 @@
 ## coverage                     line coverage per library and per kernel / user folder built for the host (-v: per file)
 coverage:
 	$(call say,TEST,$@)$(PYTHON) tests/coverage/run.py -v
-## test-coverage                no library or folder below its line-coverage floor (tests/coverage/floors.txt)
+## test-coverage                no library or folder below its line-coverage floor (tests/coverage/floors.txt), replaying what the smoke runs found
 test-coverage:
-	$(call say,TEST,$@)$(PYTHON) tests/coverage/run.py --check
-HOST_TESTS += test-coverage
+	$(call say,TEST,$@)$(PYTHON) tests/coverage/run.py --check --replay $(FUZZ_DIR)
+# after every smoke run: it replays the corpora they leave in $(FUZZ_DIR)
+HOST_TESTS_LAST += test-coverage

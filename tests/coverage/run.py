@@ -1,15 +1,17 @@
 #!/usr/bin/python3
 """make coverage: line coverage of every host-built library (and of the
 kernel and user-space files the fuzz targets build for the host, by folder),
-measured by
-running its unit tests and a short run of its fuzz target (which replays the
-target's seed corpus first) through a clang source-coverage build.
+measured by running its unit tests and a short run of its fuzz target (which
+replays the target's seed corpus first) through a clang source-coverage
+build. With --replay DIR the fuzz targets do not fuzz: they replay their
+seeds and DIR/NAME-smoke, the corpora `make test`'s smoke runs just left
+(test-coverage), so the figure is what those runs reached.
 
 The build goes to build/cov (the same rules as the normal build: a sub-make
 with BUILD=build/cov and clang with -fprofile-instr-generate
 -fcoverage-mapping as the host compilers). Prints a table per library and,
 with --check, fails when a library is below its floor in floors.txt.
-Usage: run.py [--check]"""
+Usage: run.py [--check] [--replay DIR] [-v]"""
 import glob
 import json
 import os
@@ -20,14 +22,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 COV = os.path.join(ROOT, "build", "cov")
 PROF = os.path.join(COV, "prof")
 FLAGS = "-fprofile-instr-generate -fcoverage-mapping -Wno-unknown-warning-option -Wno-unused-command-line-argument"
-# the host suites that exercise the libraries, and how long each fuzz smoke runs
-TARGETS = ["test-unit", "test-capnp-unit", "test-capnp-malformed", "test-capnp-rpc", "test-capnp-fuzz",
-           "test-manifest-unit", "test-manifest-table", "test-manifest-fuzz", "test-net-unit", "test-net-fuzz",
-           "test-ssh-unit", "test-ssh-fuzz", "test-kernel-fuzz", "test-http-unit", "test-http-fuzz",
-           "test-ws-unit", "test-ws-fuzz", "test-tls-unit", "test-tls-fuzz", "test-store", "test-store-fuzz",
-           "test-fuzz-kernel-bootpkg", "test-fuzz-kernel-linedisc", "test-fuzz-kernel-ring", "test-fuzz-keys", "test-fuzz-cmdline",
-           "test-fuzz-fmt", "test-fuzz-dispatch",
-           "test-webauthn-unit", "test-webauthn-fuzz", "test-capnp-rpc-unit", "test-fuzz-capnp-rpc"]
+# the host suites that exercise the libraries; every registered fuzz target
+# (make fuzz-list) is added as its smoke run, test-fuzz-NAME
+UNITS = ["test-unit", "test-capnp-unit", "test-capnp-malformed", "test-capnp-rpc", "test-manifest-unit",
+         "test-manifest-table", "test-net-unit", "test-ssh-unit", "test-http-unit", "test-ws-unit", "test-tls-unit",
+         "test-store", "test-webauthn-unit", "test-capnp-rpc-unit"]
 FUZZ_SECONDS = os.environ.get("COVERAGE_FUZZ_SECONDS", "10")
 LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls", "store", "webauthn", "capnp-rpc"]
 # kernel and user-space folders some of whose files a host target builds
@@ -45,18 +44,23 @@ def floors():
     return out
 
 
+def fuzz_targets():
+    out = subprocess.run(["make", "--no-print-directory", "-s", "-C", ROOT, "fuzz-list"], capture_output=True,
+                         text=True, check=True).stdout
+    return ["test-fuzz-" + line.split()[0] for line in out.splitlines() if line.strip()]
+
+
 def main():
     check = "--check" in sys.argv
+    replay = sys.argv[sys.argv.index("--replay") + 1] if "--replay" in sys.argv else None
     for f in glob.glob(os.path.join(PROF, "*")):
         os.remove(f)
     os.makedirs(PROF, exist_ok=True)
     env = dict(os.environ, LLVM_PROFILE_FILE=os.path.join(PROF, "%p-%m.profraw"))
     cc = f"clang {FLAGS}"
     r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "BUILD=build/cov", f"HOST_CC={cc}",
-                        f"FUZZ_CC={cc}", f"CAPNP_FUZZ_TIME={FUZZ_SECONDS}", f"MANIFEST_FUZZ_TIME={FUZZ_SECONDS}",
-                        f"SSH_FUZZ_SMOKE_TIME={FUZZ_SECONDS}", f"NET_FUZZ_TIME={FUZZ_SECONDS}",
-                        f"KFUZZ_ELF_TIME={FUZZ_SECONDS}", f"WEB_FUZZ_SMOKE_TIME={FUZZ_SECONDS}",
-                        f"STORE_FUZZ_TIME={FUZZ_SECONDS}", f"FUZZ_SMOKE_SECONDS={FUZZ_SECONDS}"] + TARGETS,
+                        f"FUZZ_CC={cc}", f"FUZZ_SMOKE_SECONDS={FUZZ_SECONDS}"]
+                       + ([f"FUZZ_REPLAY_FROM={os.path.abspath(replay)}"] if replay else []) + UNITS + fuzz_targets(),
                        env=env, capture_output=True, text=True)
     if r.returncode:
         print(r.stdout[-3000:] + r.stderr[-3000:])

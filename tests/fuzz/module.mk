@@ -7,8 +7,6 @@
 #                   prerequisite writes under $(BUILD)
 #   FUZZ_ARGS_NAME  libFuzzer flags (-max_len=...)
 #   FUZZ_DEPS_NAME  optional: targets made first (seed generation)
-#   FUZZ_TIME_NAME  optional: the long run's default length when SECONDS is
-#                   not given (targets that had their own TIME variable)
 # and gets `make fuzz-NAME SECONDS=N` (a long run; its corpus grows under
 # $(BUILD)/fuzz/NAME-corpus, a finding is saved as $(BUILD)/fuzz/NAME-crash-*).
 # Targets added through here also get `make test-fuzz-NAME`, the smoke run
@@ -16,8 +14,12 @@
 # The make calls in the recipes run after every module.mk has been read, so
 # a module may register after this file.
 FUZZ_DIR ?= $(BUILD)/fuzz
-FUZZ_SMOKE_SECONDS ?= 10
-fuzz_seconds = $(or $(SECONDS),$(FUZZ_TIME_$(1)),600)
+FUZZ_SMOKE_SECONDS ?= 5
+# FUZZ_REPLAY_FROM=DIR: test-fuzz-NAME only replays DIR/NAME-smoke (the
+# corpus a smoke run left there) and the seeds, without fuzzing: how
+# test-coverage measures what `make test`'s smoke runs reached.
+FUZZ_REPLAY_FROM ?=
+fuzz_seconds = $(or $(SECONDS),600)
 
 .PHONY: fuzz-list
 ## fuzz-NAME                    a long libFuzzer run of one target: SECONDS=N (default 600); NAME from fuzz-list
@@ -39,10 +41,17 @@ fuzz-%:
 test-fuzz-%:
 	@test -n "$(FUZZ_BIN_$*)" || { echo "test-fuzz-$*: no such fuzz target (make fuzz-list)"; exit 1; }
 	@$(MAKE) --no-print-directory $(FUZZ_BIN_$*) $(FUZZ_DEPS_$*)
+ifeq ($(FUZZ_REPLAY_FROM),)
 	@rm -rf $(FUZZ_DIR)/$*-smoke && mkdir -p $(FUZZ_DIR)/$*-smoke
 	$(call say,TEST,$@)$(FUZZ_BIN_$*) -max_total_time=$(FUZZ_SMOKE_SECONDS) -seed=1 $(FUZZ_ARGS_$*) \
 	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$*-smoke- \
 	    $(FUZZ_DIR)/$*-smoke $(FUZZ_SEEDS_$*) 2>$(FUZZ_DIR)/$*-smoke.log \
 	    || { tail -n 60 $(FUZZ_DIR)/$*-smoke.log; echo "test-fuzz-$*: 0 passed, 1 failed"; exit 1; }
 	@grep -E "^Done [0-9]+ runs" $(FUZZ_DIR)/$*-smoke.log
+else
+	@mkdir -p $(FUZZ_DIR) $(FUZZ_REPLAY_FROM)/$*-smoke
+	$(call say,REPLAY,$*)$(FUZZ_BIN_$*) -runs=0 $(FUZZ_ARGS_$*) -artifact_prefix=$(FUZZ_DIR)/$*-replay- \
+	    $(FUZZ_REPLAY_FROM)/$*-smoke $(FUZZ_SEEDS_$*) 2>$(FUZZ_DIR)/$*-replay.log \
+	    || { tail -n 60 $(FUZZ_DIR)/$*-replay.log; echo "test-fuzz-$*: 0 passed, 1 failed"; exit 1; }
+endif
 	@echo "test-fuzz-$*: 1 passed, 0 failed"
