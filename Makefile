@@ -4,7 +4,10 @@
 # appends to these lists (run in the order given, one at a time):
 #   HOST_TESTS   host unit tests and fuzz smoke runs (fast, run first)
 #   HOST_TESTS_LAST  host tests that read what HOST_TESTS left (coverage)
-#   QEMU_TESTS   QEMU proof harnesses (one QEMU at a time)
+#   QEMU_TESTS   QEMU proof harnesses (each boots its own guests; make test
+#                runs two side by side, see scripts/run-tests)
+#   TEST_PREREQS what QEMU proofs need beyond `all` (test-only tools), built
+#                before any test runs
 #   BENCHES      benchmarks (`make bench`; reported, never asserted)
 # Everything built goes under build/.
 
@@ -28,6 +31,7 @@ endif
 HOST_TESTS :=
 HOST_TESTS_LAST :=
 QEMU_TESTS :=
+TEST_PREREQS :=
 BENCHES    :=
 
 .PHONY: all setup run test bench clean host-tests qemu-tests help
@@ -43,9 +47,8 @@ include $(sort $(wildcard lib/*/module.mk)) $(sort $(wildcard tools/*/module.mk)
         $(sort $(wildcard tests/*/module.mk tests/*/*/module.mk)) $(sort $(wildcard bench/module.mk bench/*/module.mk))
 
 test: setup
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory host-tests
-	@$(MAKE) --no-print-directory qemu-tests
+	@$(MAKE) --no-print-directory -j2 all $(TEST_PREREQS)
+	@$(PYTHON) scripts/run-tests --host $(HOST_TESTS) --host-last $(HOST_TESTS_LAST) --qemu $(QEMU_TESTS)
 	@echo "make test: all tests passed"
 
 host-tests: $(HOST_TESTS) $(HOST_TESTS_LAST)

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import tempfile  # noqa: E402
-from capos_qemu import Guest, Checks, ROOT, boot_package, free_port  # noqa: E402
+from capos_qemu import Guest, Checks, ROOT, boot_package, run_network_env  # noqa: E402
 
 PASSWORD = "s3cret-horse"
 OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs", "accounts", "netinfo", "ping"]
@@ -64,9 +64,7 @@ def main():
                        replace=[("    args hello\n", "    args hello fault\n"),
                                 ("    grant info = net.info\n", "    grant info = net.info\n\n" + watcher)])
     # the network of `make run`: scripts/qemu adds the NIC and the forward
-    os.environ["CAPOS_NET"] = "user"
-    os.environ["CAPOS_HTTP_PORT"] = str(free_port())
-    g = Guest(pkg=pkg)
+    g = Guest(pkg=pkg, env=run_network_env())
     try:
         g.wait_for(r"^login: ", 60)
         c.check("boots to a login prompt", "capOS login" in g.text())

@@ -29,15 +29,6 @@ def abi_errors():
     return errs
 
 
-def free_port():
-    """A TCP port of 127.0.0.1 that is free now."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 # The default system's echo service, and the test-only sessprobe in its
 # place (`echo stats` and `echo caps NAME` read the kernel's counters and
 # cap tables, and the session manager's table, from a shell): pass
@@ -61,8 +52,8 @@ SESSPROBE_SWAP = [(ECHO_SERVICE, SESSPROBE_SERVICE), ("    grant echo = echo.ech
 class Guest:
     """A running capOS guest with its serial console on pipes."""
 
-    def __init__(self, boot_args="", mem=None, extra=(), pkg=None):
-        env = dict(os.environ)
+    def __init__(self, boot_args="", mem=None, extra=(), pkg=None, env=None):
+        env = dict(env or os.environ)
         if mem:
             env["CAPOS_MEM"] = str(mem)
         cmd = [os.path.join(ROOT, "scripts/qemu"), os.path.join(ROOT, "build/kernel.bin"),
@@ -129,6 +120,39 @@ class Guest:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def run_network_env():
+    """The environment of scripts/qemu's `make run` network (CAPOS_NET=user)
+    with every forwarded port picked free here rather than left to its
+    defaults, so that guests started at the same time never race for 8080,
+    2222, 2327 or 8443."""
+    env = dict(os.environ, CAPOS_NET="user")
+    for k in ("CAPOS_HTTP_PORT", "CAPOS_SSH_PORT", "CAPOS_REMOTE_PORT", "CAPOS_WEB_PORT"):
+        env[k] = str(free_port())
+    return env
+
+
+def boot_forwarded(guest_ports, ready, timeout=60, pkg=None, mem=None, boot_args=""):
+    """Boots a guest whose virtio-net NIC is on QEMU's user network
+    (restricted: no way out) with a free port of 127.0.0.1 forwarded to each
+    of GUEST_PORTS, and waits for READY (a regex on the console). A port
+    another program took between the probe and QEMU's bind makes QEMU exit
+    at once: then it tries again with other ports. Returns the guest and
+    {guest port: host port}."""
+    for attempt in range(5):
+        ports = {gp: free_port() for gp in guest_ports}
+        fwd = "".join(f",hostfwd=tcp:127.0.0.1:{hp}-:{gp}" for gp, hp in ports.items())
+        g = Guest(boot_args, mem=mem, pkg=pkg, extra=["-netdev", "user,id=n0,restrict=on" + fwd,
+                                                      "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"])
+        try:
+            g.wait_for(ready, timeout)
+            return g, ports
+        except AssertionError:
+            g.kill()
+            if "Could not set up host forwarding" in g.text() and attempt < 4:
+                continue
+            raise
 
 
 PROOF_MANIFEST = os.path.join(ROOT, "tests/guest/proof.manifest")

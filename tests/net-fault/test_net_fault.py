@@ -33,7 +33,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT, boot_package, free_port  # noqa: E402
+from capos_qemu import Checks, ROOT, boot_forwarded, boot_package  # noqa: E402
 
 KILLED = -1001          # kernel/sched/process.h PROCESS_EXIT_KILLED
 NOT_FOUND, DISCONNECTED = -17, -16
@@ -103,20 +103,8 @@ def pattern(n, salt):
 def main():
     c = Checks("net-fault")
     pkg = boot_package(os.path.join(ROOT, "tests/net-fault/net-fault.manifest"), tempfile.mkdtemp(prefix="capos-nf-"))
-    g = None
-    for attempt in range(5):
-        port, hport = free_port(), free_port()
-        g = Guest(pkg=pkg, extra=["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:7,"
-                                  f"hostfwd=tcp:127.0.0.1:{hport}-:8",
-                                  "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"])
-        try:
-            g.wait_for(r"^SVCCTL ready$", 60)
-            break
-        except AssertionError:
-            if "Could not set up host forwarding" in g.text() and attempt < 4:
-                g.kill()
-                continue
-            raise
+    g, fwd = boot_forwarded([7, 8], r"^SVCCTL ready$", pkg=pkg)
+    port, hport = fwd[7], fwd[8]
     try:
         ctl = Ctl(g)
         g.wait_for(r"^netstack: dhcp lease 10\.0\.2\.15 ", 60)

@@ -34,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
-from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
+from capos_qemu import Checks, ROOT, boot_forwarded, boot_package, free_port  # noqa: E402
 from door import Door, PASSWORD  # noqa: E402
 
 CXX = os.path.join(ROOT, "build/capnp-rpc/cxx/client")
@@ -56,14 +56,6 @@ SESSPROBE_SERVICE = """service sessprobe binary=sessprobe session=system restart
     grant manager = sessionmgr.manager
     export echo interface=Echo
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def ssh_blob(pub_hex):
@@ -262,19 +254,8 @@ def main():
                                 ("    args admin:active:operator,guest\n",
                                  "    args admin:active:operator,guest %s\n" % keys),
                                 ("operator:idle=900:life=28800", "operator:idle=900:life=%d" % LIFE)])
-    g = None
-    for attempt in range(5):
-        port = free_port()
-        g = Guest(pkg=pkg, mem=128, extra=["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:2327",
-                                           "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"])
-        try:
-            g.wait_for(r"^login: ", 90)
-            break
-        except AssertionError:
-            if "Could not set up host forwarding" in g.text() and attempt < 4:
-                g.kill()
-                continue
-            raise
+    g, fwd = boot_forwarded([2327], r"^login: ", 90, pkg=pkg, mem=128)
+    port = fwd[2327]
     env = dict(os.environ, REMOTE_PASSWORD=PASSWORD)
     try:
         d = Door(g)

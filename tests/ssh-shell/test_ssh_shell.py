@@ -35,7 +35,7 @@ import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT, boot_package, free_port  # noqa: E402
+from capos_qemu import Checks, Guest, ROOT, boot_forwarded, boot_package, free_port, run_network_env  # noqa: E402
 
 GRACE = 60
 ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
@@ -125,16 +125,13 @@ def make_run(c, tmp, env, uk):
     run's network from scripts/qemu) serves SSH too: scripts/qemu prints the
     ssh line; the operator logs in on the serial console, authorizes a key
     with keyadd, and that ssh line logs in."""
-    os.environ["CAPOS_NET"] = "user"
-    os.environ["CAPOS_HTTP_PORT"] = str(free_port())
-    os.environ["CAPOS_SSH_PORT"] = str(free_port())
-    os.environ["CAPOS_SSH_ARGS"] = "-i " + uk
-    g = Guest()
+    env = dict(run_network_env(), CAPOS_SSH_ARGS="-i " + uk)
+    g = Guest(env=env)
     try:
         m = g.wait_for(r"^capOS: SSH \(once the guest is up\): (ssh -i \S+ -p (\d+) admin@127\.0\.0\.1)$", 30)
         line = m.group(1)
         c.check("make run's system: scripts/qemu prints the ssh -p PORT admin@127.0.0.1 line (127.0.0.1 only)",
-                m.group(2) == os.environ["CAPOS_SSH_PORT"], g.text()[-800:])
+                m.group(2) == env["CAPOS_SSH_PORT"], g.text()[-800:])
         g.wait_for(r"^login: ", 60)
         g.wait_for(r"^ssh-gateway: serving SSH on port 22", 60)
         g.wait_for(r"netstack: dhcp lease", 60)
@@ -160,8 +157,6 @@ def make_run(c, tmp, env, uk):
                 f"{err[-500:]!r} {g.text()[-1500:]}")
     finally:
         g.kill()
-        for k in ("CAPOS_NET", "CAPOS_HTTP_PORT", "CAPOS_SSH_PORT", "CAPOS_SSH_ARGS"):
-            os.environ.pop(k, None)
 
 
 class FlipProxy:
@@ -551,19 +546,8 @@ def main():
                                 ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n"),
                                 # a shorter login grace, so the stalled connections end within the test
                                 ("persource=24 grace=120", "persource=24 grace=%d" % GRACE)])
-    g = None
-    for attempt in range(5):
-        port = free_port()
-        g = Guest(pkg=pkg, mem=128, extra=["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:22",
-                                           "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"])
-        try:
-            g.wait_for(r"^ssh-gateway: (serving SSH on port 22.*|.*cannot.*|.*not answer.*)$", 90)
-            break
-        except AssertionError:
-            if "Could not set up host forwarding" in g.text() and attempt < 4:
-                g.kill()
-                continue
-            raise
+    g, fwd = boot_forwarded([22], r"^ssh-gateway: (serving SSH on port 22.*|.*cannot.*|.*not answer.*)$", 90, pkg=pkg, mem=128)
+    port = fwd[22]
     try:
         log = g.text()
         fp = re.search(r"^hostkey: 256 (SHA256:[A-Za-z0-9+/]{43}) \S+ \(ED25519\)$", log, re.M)

@@ -17,7 +17,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT, boot_package, free_port  # noqa: E402
+from capos_qemu import Checks, ROOT, boot_forwarded, boot_package  # noqa: E402
 
 MIB = 1 << 20
 
@@ -50,19 +50,8 @@ def echo_roundtrip(port, data):
 def main():
     c = Checks("virtio-net")
     pkg = boot_package(os.path.join(ROOT, "tests/virtio-net/virtio-net.manifest"), tempfile.mkdtemp(prefix="capos-vnet-"))
-    g = None
-    for attempt in range(5):                  # a port taken between the probe and QEMU: another one
-        port = free_port()
-        g = Guest(pkg=pkg, extra=["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:7",
-                                  "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"])
-        try:
-            g.wait_for(r"^virtio-net: (up, .*|.*failed.*|no .*|device broken.*|the device .*)$", 60)
-            break
-        except AssertionError:
-            if "Could not set up host forwarding" in g.text() and attempt < 4:
-                g.kill()
-                continue
-            raise
+    g, fwd = boot_forwarded([7], r"^virtio-net: (up, .*|.*failed.*|no .*|device broken.*|the device .*)$", pkg=pkg)
+    port = fwd[7]
     try:
         up = re.search(r"^virtio-net: up, mac ([0-9a-f:]{17}), link (\w+)", g.text(), re.M)
         c.check("the driver brings the device up (modern virtio, MAC from the device, link up)",

@@ -35,7 +35,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import SESSPROBE_SWAP, Checks, Guest, ROOT, boot_package, free_port  # noqa: E402
+from capos_qemu import SESSPROBE_SWAP, Checks, Guest, ROOT, boot_package, run_network_env  # noqa: E402
 
 PASSWORD = "s3cret-horse"
 CERT = os.path.join(ROOT, "build/tls-dev/dev-cert.pem")
@@ -317,16 +317,14 @@ def main():
                                 # TIME_WAIT of 1 s (2 MSL), not 60: the many short browser
                                 # connections leave the stack's table before each reading
                                 ("args dhcp auth=http:80", "args dhcp msl=500 auth=http:80")])
-    for k, v in (("CAPOS_NET", "user"), ("CAPOS_HTTP_PORT", free_port()), ("CAPOS_SSH_PORT", free_port()),
-                 ("CAPOS_WEB_PORT", free_port())):
-        os.environ[k] = str(v)
-    g = Guest(pkg=pkg, mem=128)
+    env = run_network_env()
+    g = Guest(pkg=pkg, mem=128, env=env)
     con = None
     try:
         m = g.wait_for(r"^capOS: the web shell \(once the guest is up\): (https://localhost:(\d+)/) ", 30)
         url, port = m.group(1), int(m.group(2))
         c.check("scripts/qemu prints the web shell's https://localhost:PORT/ (127.0.0.1 only)",
-                port == int(os.environ["CAPOS_WEB_PORT"]), g.text()[-600:])
+                port == int(env["CAPOS_WEB_PORT"]), g.text()[-600:])
         g.wait_for(r"^login: ", 90)
         g.wait_for(r"^webshell-gateway: serving HTTPS on port 443 .*NOT FOR PRODUCTION", 60)
         g.wait_for(r"netstack: dhcp lease", 60)
@@ -375,8 +373,6 @@ def main():
             con.stop = True
             time.sleep(0.3)
         g.kill()
-        for k in ("CAPOS_NET", "CAPOS_HTTP_PORT", "CAPOS_SSH_PORT", "CAPOS_WEB_PORT"):
-            os.environ.pop(k, None)
     c.done("\n".join(l for l in g.text().splitlines() if not l.startswith("[kernel] pci")))
 
 
