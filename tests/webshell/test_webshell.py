@@ -338,6 +338,7 @@ def main():
 
         node = subprocess.Popen(["node", os.path.join(ROOT, "tests/webshell/webshell_test.js"), url, PASSWORD, tmp],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        done = False
         for line in node.stdout:
             line = line.rstrip("\n")
             if line.startswith("CHECK "):
@@ -360,10 +361,12 @@ def main():
                 node.stdin.write(json.dumps(ans) + "\n")
                 node.stdin.flush()
             elif line == "DONE":
+                done = True
                 break
             else:
                 print(line)
-        node.wait(60)
+        rc = node.wait(60)
+        c.check("the browser half ran to its end (it said DONE and exited 0)", done and rc == 0, "DONE=%s exit=%s" % (done, rc))
         log = con.text()
         c.check("the gateway never crashed (no restart, no fault)",
                 log.count("webshell-gateway: serving HTTPS") == 1 and not re.search(r"webshell-gateway.*(fault|abort)",

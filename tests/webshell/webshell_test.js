@@ -309,9 +309,9 @@ async function main() {
   // around the FIRST baseline, never re-based, so whatever a case leaks
   // accumulates over the six cases and leaves its band.
   const HEAP_BAND = 2048, PENDING_BAND = 6, FRAMES_BAND = 8;
-  const first = base;
+  const base0 = base;
   const EXACT = SAME.filter((k) => k !== 'heap' && k !== 'pending');
-  const heapHi = first.heap + HEAP_BAND, pendingHi = first.pending + PENDING_BAND, framesLo = first.frames - FRAMES_BAND;
+  const heapHi = base0.heap + HEAP_BAND, pendingHi = base0.pending + PENDING_BAND, framesLo = base0.frames - FRAMES_BAND;
   async function teardownCase(what, body, endRe) {
     const s = await mark();
     const ok = await body();
@@ -428,6 +428,5 @@ async function main() {
 main().catch(async (e) => {
   check('the browser test ran to its end', false, e.stack || e);
   if (browser) await browser.close().catch(() => {});
-  process.stdout.write('DONE\n');
-  process.exit(0);
+  process.exit(1);
 });
