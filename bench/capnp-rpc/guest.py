@@ -18,7 +18,11 @@ Both guests: plain TCG under -icount shift=0, -cpu max, one CPU, QEMU's user
 network (restrict=on, a hostfwd from 127.0.0.1) and a modern-only
 virtio-net-pci.  Times are the host's wall clock, measured by the client
 around N calls (after login and one warm-up call): one at a time (round
-trip) and 16 in flight (batches of 16 joined); best of 3 runs each.
+trip) and 16 in flight (16 chains of calls, each sending its next call when
+its last returns); best of 3 runs each.  With 16 in flight the replies'
+TCP segments differ: the gateway answers what one read brought in one send
+(lib/capnp-rpc's output queue), libcapnp-rpc 0.9.2 writes each Return on
+its own (about one segment per reply).
 Reported, never asserted.
 usage: guest.py SERVER CLIENT    (CRPC_GUEST_CALLS=N, default 1000)"""
 import os
