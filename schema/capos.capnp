@@ -459,6 +459,10 @@ interface AuthorityBroker @0x913a2fa271e12d72 {
   # Agent mode for the session's profile (the broker's manifest args): whether
   # the bundle carries a LanguageModel ("model"), and each tool's permission
   # mode. A tool not listed is forbidden.
+  remoteView @2 (context :SessionContext) -> (grants :List(CapGrant));
+  # What a remote session CapSet (the Cap'n Proto RPC gateway) may expose for
+  # the session, by name: narrower than a shell's bundle (an operator:
+  # "system-info", a read-only SystemInfo, and "echo"; anyone else nothing).
 }
 
 struct ToolPolicy {

@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from capos_qemu import Guest, boot_package, free_port  # noqa: E402
 from run import CACHE, cpio_newc  # noqa: E402
+from linux_net import DIR, EXEC, FILE, NET_SETUP, NIC, linux_guest, module_entries, shared_lib_entries, wait_serial  # noqa: E402
 
 CONNECTS = int(sys.argv[1]) if len(sys.argv) > 1 else 21
 KEYS = int(sys.argv[2]) if len(sys.argv) > 2 else 101
@@ -45,9 +46,6 @@ NET = ("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22,hostfwd=tcp:127.0.0.
 # TCP throughput: bytes per connection, connections per direction
 BULK = 32 << 20
 BULK_RUNS = 3
-NIC = ["-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
-MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
-           "failover", "net_failover", "virtio_net"]
 CAPOS_PROMPT = rb"admin@capos> $"
 # busybox ash asks the terminal for its cursor position after its prompt
 LINUX_PROMPT = rb"root@linux> (\x1b\[6n)?$"
@@ -87,16 +85,12 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts
 mount -t devpts devpts /dev/pts
-for m in %s; do insmod /modules/$m.ko; done
-ifconfig lo 127.0.0.1 up
-ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up
-route add default gw 10.0.2.2
-httpd -p 80 -h /www
+%shttpd -p 80 -h /www
 (while true; do nc -l -p 9 > /dev/null; done) &
 (while true; do dd if=/dev/zero bs=65536 count=%d 2>/dev/null | nc -l -p 19; done) &
 echo "SSHBENCH-NET $(cat /sys/class/net/eth0/address)"
 exec /sbin/dropbear -F -E -s -p 22 -r /etc/dropbear/dropbear_ed25519_host_key
-""" % (" ".join(MODULES), BULK // 65536)
+""" % (NET_SETUP, BULK // 65536)
 
 
 def linux_initrd(path, tmp, pubkey):
@@ -105,25 +99,16 @@ def linux_initrd(path, tmp, pubkey):
     hk = os.path.join(tmp, "dropbear_ed25519_host_key")
     subprocess.run([os.path.join(CACHE, "dropbear/dropbearkey"), "-t", "ed25519", "-f", hk],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    D, F, X = 0o40755, 0o100644, 0o100755
+    D, F, X = DIR, FILE, EXEC
     e = [("dev", D, b""), ("proc", D, b""), ("sys", D, b""), ("tmp", 0o41777, b""),
          ("bin", D, b""), ("sbin", D, b""), ("bin/busybox", X, f(os.path.join(CACHE, "busybox")))]
     for applet in ("sh", "mount", "mkdir", "insmod", "ifconfig", "route", "cat", "httpd", "nc", "dd"):
         e.append(("bin/" + applet, 0o120777, b"busybox"))
     e += [("sbin/dropbear", X, f(os.path.join(CACHE, "dropbear/dropbear"))),
-          ("init", X, INIT.encode()), ("modules", D, b"")]
-    e += [("modules/%s.ko" % m, F, f(os.path.join(CACHE, "modules", m + ".ko"))) for m in MODULES]
+          ("init", X, INIT.encode())]
+    e += module_entries()
     # the shared libraries dropbear needs, as ldd on the host names them
-    ldd = subprocess.run(["ldd", os.path.join(CACHE, "dropbear/dropbear")], capture_output=True, text=True).stdout
-    dirs = set()
-    for lib in re.findall(r"(/\S+) \(0x", ldd):
-        parts = lib.strip("/").split("/")
-        for i in range(1, len(parts)):
-            d = "/".join(parts[:i])
-            if d not in dirs:
-                dirs.add(d)
-                e.append((d, D, b""))
-        e.append(("/".join(parts), X, f(os.path.realpath(lib))))
+    e += shared_lib_entries(os.path.join(CACHE, "dropbear/dropbear"))
     e += [("etc", D, b""), ("etc/dropbear", 0o40700, b""),
           ("etc/dropbear/dropbear_ed25519_host_key", 0o100600, f(hk)),
           ("etc/passwd", F, b"root:x:0:0:root:/root:/bin/sh\n"), ("etc/group", F, b"root:x:0:\n"),
@@ -133,29 +118,6 @@ def linux_initrd(path, tmp, pubkey):
           ("root/.ssh/authorized_keys", 0o100600, pubkey)]
     # cpio_newc wants (name, mode, data, rdev); lib dirs come before their files
     open(path, "wb").write(cpio_newc([(n, m, d, (0, 0)) for n, m, d in e]))
-
-
-def linux_guest(initrd, ports):
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
-           "-display", "none", "-serial", "stdio", "-no-reboot",
-           "-kernel", os.path.join(CACHE, "vmlinux"), "-initrd", initrd,
-           "-append", "console=ttyS0 quiet panic=-1 rdinit=/init",
-           "-netdev", NET % ports, *NIC]
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-
-def wait_serial(p, pattern, timeout):
-    out, deadline = b"", time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([p.stdout], [], [], 1)
-        if r:
-            c = os.read(p.stdout.fileno(), 65536)
-            if not c:
-                break
-            out += c
-            if re.search(pattern, out):
-                return out
-    raise RuntimeError("no %r on the Linux guest's serial: %r" % (pattern, out[-1500:]))
 
 
 class Session:
@@ -359,7 +321,7 @@ def main():
         linux_initrd(initrd, tmp, pub)
         ports = tuple(free_port() for _ in range(4))
         port, hport = ports[:2]
-        p = linux_guest(initrd, ports)
+        p = linux_guest(initrd, NET % ports)
         procs.append(p)
         try:
             wait_serial(p, rb"Not backgrounding", 120)

@@ -48,6 +48,7 @@ test-manifest-table: $(MANIFEST_T)/check $(MKMANIFEST)
 
 ## test-manifest-iface-table    interface names in manifests resolve through the generated table
 test-manifest-iface-table: $(CAPNPC_C)
+	@mkdir -p $(MANIFEST_T)
 	@sh tests/manifest/iface_table.sh $(abspath $(CAPNPC_C)) $(MANIFEST_T)/iface_table $(HOST_CC) \
 		> $(MANIFEST_T)/iface_table.log || { cat $(MANIFEST_T)/iface_table.log; exit 1; }
 	@tail -n 1 $(MANIFEST_T)/iface_table.log

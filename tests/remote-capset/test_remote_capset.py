@@ -19,8 +19,11 @@ unknown method, unimplemented, unknown cap) with their reason codes, logout
 authorized; a session that expires while connected (calls then fail
 disconnected); 20 concurrent connections; a table of hostile frames, each
 answered with its Abort, while another connection goes on; the gateway's
-caps in the kernel's table back where they were; a wrong password last (it
-starts the back-off)."""
+caps in the kernel's table: exactly its four authorities (listen,
+SessionManager, AuthorityBroker, AuditLog), its listener and plumbing, and
+the asking connection's caps (no KernelStats: system-info comes from the
+sysinfo service through the broker's remote view), and back where they were
+after all of that; a wrong password last (it starts the back-off)."""
 import base64
 import os
 import re
@@ -56,6 +59,22 @@ SESSPROBE_SERVICE = """service sessprobe binary=sessprobe session=system restart
     grant manager = sessionmgr.manager
     export echo interface=Echo
 """
+
+
+# What the gateway holds while one connection (the one asking) is logged in,
+# by interface, from the kernel's table: its four authorities, the
+# listener it made from the listen authority, its plumbing (console, timer,
+# memory), and that connection's socket, session, context and the two
+# objects the broker's remote view gave the session.
+GW_HOLDS = sorted(["TcpListenAuthority", "SessionManager", "AuthorityBroker", "AuditLog", "TcpListener",
+                   "Console", "Timer", "VirtualMemory",
+                   "TcpSocket", "UserSession", "SessionContext", "Echo", "SystemInfo"])
+
+
+def held_ifaces(probe):
+    """The interfaces of 'PROBE NAME held=N: I I ...' (one process), sorted."""
+    m = re.search(r"held=\d+: ([^|\n]*)", probe)
+    return sorted(m.group(1).split()) if m else None
 
 
 def ssh_blob(pub_hex):
@@ -286,6 +305,14 @@ def main():
         baseline = gateway_caps()
         c.check("the gateway's caps are read from the kernel's table through the remote echo",
                 GW in baseline or "TcpListener" in baseline, baseline[-500:])
+        held = held_ifaces(baseline)
+        c.check("the gateway holds exactly its listen authority, SessionManager, AuthorityBroker and AuditLog, "
+                "its listener, console, timer and memory, and the asking connection's socket, session, context, "
+                "echo and system-info (no KernelStats)", held == GW_HOLDS, "held %r" % held)
+        rc, out = cxx("echo", "caps sysinfo")
+        text = "\n".join(out)
+        c.check("system-info is served by the sysinfo service, which holds KernelStats",
+                re.search(r"sysinfo held=\d+: .*\bKernelStats\b", text) is not None, text[-500:])
 
         rc, out = cxx("password")
         expect = [

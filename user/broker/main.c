@@ -8,6 +8,12 @@
  *   anything else, or a revoked session: nothing (fail closed)
  * The profile comes from SessionContext.info, answered by the kernel.
  *
+ * A remote session CapSet's view (remoteView, for the Cap'n Proto RPC
+ * gateway), narrower than a shell's bundle:
+ *   operator: "system-info" (the sysinfo service's read-only SystemInfo, if
+ *             granted to us as "sysinfo") and "echo"
+ *   anything else, or a revoked session: nothing
+ *
  * Agent mode (toolPolicy): the manifest args name, per profile, the
  * permission mode of each agent tool:
  *   agent:PROFILE=TOOL:MODE,TOOL:MODE,...   MODE: auto, consent, stepup, forbidden
@@ -105,6 +111,23 @@ static int do_policy(void *self, capos_AuthorityBroker_toolPolicy_Params_reader 
     return CAPNP_OK;
 }
 
+/* Fill a List(CapGrant) of n entries: names[i] given as a copy of our cap
+ * ours[i] (our own caps: the caller gets copies, we keep them). */
+static int grant(capnp_lbuilder l, capnp_sbuilder s, const char *const *names, const char *const *ours, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t c = rt_capset_lookup(ours[i]);
+        if (c < 0)
+            return CAP_ERR_NOT_FOUND;
+        capos_CapGrant_builder g = capos_CapGrant_list_at(l, i);
+        capos_CapGrant_set_name(g, names[i], strlen(names[i]));
+        uint32_t ix = capnp_add_cap(s, (uint32_t)c);
+        capos_CapGrant_set_cap(g, ix);
+        in.keep |= 1u << ix;
+    }
+    return CAPNP_OK;
+}
+
 static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader p,
                      capos_AuthorityBroker_shellBundle_Results_builder r)
 {
@@ -127,21 +150,29 @@ static int do_bundle(void *self, capos_AuthorityBroker_shellBundle_Params_reader
     }
     if (n && agent_map(profile) && rt_capset_lookup("model") >= 0)
         names[n++] = "model";
-    capnp_lbuilder l = capos_AuthorityBroker_shellBundle_Results_init_grants(r, n);
-    for (uint32_t i = 0; i < n; i++) {
-        int64_t c = rt_capset_lookup(names[i]);
-        if (c < 0)
-            return CAP_ERR_NOT_FOUND;
-        capos_CapGrant_builder g = capos_CapGrant_list_at(l, i);
-        capos_CapGrant_set_name(g, names[i], strlen(names[i]));
-        uint32_t ix = capnp_add_cap(r.s, (uint32_t)c);
-        capos_CapGrant_set_cap(g, ix);
-        in.keep |= 1u << ix;                          /* our own caps: the shell gets copies */
-    }
-    return CAPNP_OK;
+    return grant(capos_AuthorityBroker_shellBundle_Results_init_grants(r, n), r.s, names, names, n);
 }
 
-static const capos_AuthorityBroker_server server = { .shellBundle = do_bundle, .toolPolicy = do_policy };
+static int do_remote(void *self, capos_AuthorityBroker_remoteView_Params_reader p,
+                     capos_AuthorityBroker_remoteView_Results_builder r)
+{
+    char profile[32];
+    int e = caller_profile(capos_AuthorityBroker_remoteView_Params_get_context(p), profile, sizeof profile);
+    if (e)
+        return e;
+    const char *names[2], *ours[2];                     /* the name in the view; ours in our CapSet */
+    uint32_t n = 0;
+    if (!strcmp(profile, "operator")) {
+        if (rt_capset_lookup("sysinfo") >= 0)
+            names[n] = "system-info", ours[n++] = "sysinfo";
+        names[n] = "echo", ours[n++] = "echo";
+    }
+    return grant(capos_AuthorityBroker_remoteView_Results_init_grants(r, n), r.s, names, ours, n);
+}
+
+static const capos_AuthorityBroker_server server = {
+    .shellBundle = do_bundle, .toolPolicy = do_policy, .remoteView = do_remote
+};
 
 int main(void)
 {

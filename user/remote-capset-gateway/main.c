@@ -8,11 +8,11 @@
  * SessionManager.login, Argon2id in the credential store; or an Ed25519 key:
  * a nonce from `challenge`, signed by the client, checked by
  * SessionManager.sshPublicKey against the principal's authorized keys)
- * answers a RemoteCapSet built from what the broker grants the session
- * (AuthorityBroker.shellBundle): "session" (the UserSession, info and
- * logout only), "system-info" (SystemInfo: uptime, versions, memory and
- * process counts, read-only) and "echo" (the bundle's Echo).  Calls on
- * those go to the real in-guest objects (rt_transport); a capability a
+ * answers a RemoteCapSet built from the remote view the broker grants the
+ * session (AuthorityBroker.remoteView): "session" (the UserSession, info
+ * and logout only), "system-info" (the sysinfo service's read-only
+ * SystemInfo: uptime, versions, memory and process counts) and "echo".
+ * Calls on those go to the real in-guest objects (rt_transport); a capability a
  * client passes back is one lib/capnp-rpc found in this connection's export
  * table, or the call never happens.
  *
@@ -22,11 +22,11 @@
  * `disconnected`.
  *
  * Grants: listen (TcpListenAuthority: its one port), manager
- * (SessionManager), broker (AuthorityBroker), audit (AuditLog), stats
- * (KernelStats: only its counters are read, for SystemInfo); plumbing:
- * console, timer, memory (one connection's state is ~90 KiB of heap).
- * args: profile=NAME (asked for at login; default operator),
- * version=TEXT (the build version SystemInfo reports).
+ * (SessionManager), broker (AuthorityBroker), audit (AuditLog), and
+ * nothing else of the system's; plumbing: console, timer, memory (one
+ * connection's state is ~90 KiB of heap).  What a session may see comes
+ * from the broker, per session, and goes with it.
+ * args: profile=NAME (asked for at login; default operator).
  *
  * One event loop: an accept always in flight, per connection a recv in
  * flight and at most one send.  Calls into the system (logins, forwarded
@@ -55,9 +55,8 @@ enum { K_ACCEPT = 1, K_RECV, K_SEND };
 #define TAG_G(t) ((uint16_t)((t) >> 16))
 #define NONE (~0u)
 
-static uint32_t listener, manager, broker, audit, stats;
+static uint32_t listener, manager, broker, audit;
 static char profile[16] = "operator";
-static char version[32] = "dev";
 #define RETRY_NS 10000000ull    /* back-off after an overloaded recv or send */
 
 /* A forwarded cap: the in-guest object, and the methods a remote may call. */
@@ -88,12 +87,12 @@ struct gconn {
     uint8_t sp[IOMAX + 128] __attribute__((aligned(8))), sres[128] __attribute__((aligned(8)));
     /* the session, once logged in */
     bool logged_in;
-    uint32_t session, context, echo;
+    uint32_t session, context, echo, sysinfo;
     char principal[64], method[12];
     uint8_t nonce[32];
     bool nonce_set;
     crpc_object admission, capset, o_session, o_sysinfo, o_echo;
-    struct fwd f_session, f_echo;
+    struct fwd f_session, f_echo, f_sysinfo;
 };
 static struct gconn *conns[MAXCONN];
 static uint32_t next_id = 1;
@@ -132,6 +131,7 @@ static void session_end(struct gconn *k, const char *why, bool logout)
     release(&k->session);
     release(&k->context);
     release(&k->echo);
+    release(&k->sysinfo);
     k->logged_in = false;
     crpc_revoke(&k->rpc);
     printf("remote-gateway: conn %u: session ended (%s)\n", k->id, why);
@@ -154,30 +154,40 @@ static bool session_live(struct gconn *k)
     return true;
 }
 
-/* The broker's bundle for the session: keep its echo, release the rest. */
-static void take_bundle(struct gconn *k)
+static bool named(capnp_text n, const char *want)
+{
+    return n.len == strlen(want) && !memcmp(n.str, want, n.len);
+}
+
+/* The broker's remote view for the session: keep its echo and system-info
+ * (each of the interface it must be), release anything else. */
+static void take_view(struct gconn *k)
 {
     RT_BUFS(b, 128, 2048);
     capnp_client cl = RT_CLIENT(broker);
     capnp_call call;
-    capos_AuthorityBroker_shellBundle_Params_builder p = capos_AuthorityBroker_shellBundle_start(&call, &cl, &b);
-    capos_AuthorityBroker_shellBundle_Params_set_context(p, capnp_add_cap(p.s, k->context));
-    capos_AuthorityBroker_shellBundle_Results_reader r;
-    if (capos_AuthorityBroker_shellBundle_send(&call, &r))
+    capos_AuthorityBroker_remoteView_Params_builder p = capos_AuthorityBroker_remoteView_start(&call, &cl, &b);
+    capos_AuthorityBroker_remoteView_Params_set_context(p, capnp_add_cap(p.s, k->context));
+    capos_AuthorityBroker_remoteView_Results_reader r;
+    if (capos_AuthorityBroker_remoteView_send(&call, &r))
         return;
-    capnp_list l = capos_AuthorityBroker_shellBundle_Results_get_grants(r);
+    capnp_list l = capos_AuthorityBroker_remoteView_Results_get_grants(r);
+    bool taken[CAP_MAX_XFER] = { 0 };
     for (uint32_t i = 0; i < l.count; i++) {
         capos_CapGrant_reader g = capos_CapGrant_list_get(l, i);
         capnp_text n = capos_CapGrant_get_name(g);
         uint32_t ci = capos_CapGrant_get_cap(g);
-        if (ci >= call.result_ncaps)
+        if (ci >= call.result_ncaps || ci >= CAP_MAX_XFER || taken[ci])
             continue;
-        uint32_t cap = b.result_caps[ci];
-        if (n.len == 4 && !memcmp(n.str, "echo", 4) && k->echo == NONE)
-            k->echo = cap;
-        else
-            rt_release(cap);
+        uint64_t iface = rt_result_ifaces[ci];
+        if (named(n, "echo") && iface == capos_Echo_ID && k->echo == NONE)
+            k->echo = b.result_caps[ci], taken[ci] = true;
+        else if (named(n, "system-info") && iface == capos_SystemInfo_ID && k->sysinfo == NONE)
+            k->sysinfo = b.result_caps[ci], taken[ci] = true;
     }
+    for (uint32_t ci = 0; ci < call.result_ncaps; ci++)
+        if (ci >= CAP_MAX_XFER || !taken[ci])
+            rt_release(b.result_caps[ci]);
 }
 
 /* A login answered ok: keep the session, build the CapSet, export it. */
@@ -186,13 +196,14 @@ static int logged_in(struct gconn *k, const char *who, const char *method, uint3
 {
     k->session = session;
     k->context = context;
-    k->echo = NONE;
+    k->echo = k->sysinfo = NONE;
     k->logged_in = true;
     fmt_snprintf(k->principal, sizeof k->principal, "%s", who);
     fmt_snprintf(k->method, sizeof k->method, "%s", method);
-    take_bundle(k);
+    take_view(k);
     k->f_session.cap = session;
     k->f_echo.cap = k->echo;
+    k->f_sysinfo.cap = k->sysinfo;
     uint32_t h = crpc_export(&k->rpc, &k->capset);
     if (h == CAPNP_NO_CAP)
         return GW_FAILED;
@@ -316,7 +327,7 @@ static const crpc_object *entry_obj(struct gconn *k, uint32_t i)
     case 0:
         return &k->o_session;
     case 1:
-        return &k->o_sysinfo;
+        return k->sysinfo == NONE ? 0 : &k->o_sysinfo;
     default:
         return k->echo == NONE ? 0 : &k->o_echo;
     }
@@ -363,28 +374,6 @@ static int capset_get(void *self, capos_RemoteCapSet_get_Params_reader p, capos_
 }
 
 static const capos_RemoteCapSet_server capset_srv = { capset_list, capset_get };
-
-/* --------------------------------------------------------------- SystemInfo */
-
-static int sys_get(void *self, capos_SystemInfo_get_Params_reader p, capos_SystemInfo_get_Results_builder r)
-{
-    struct gconn *k = self;
-    if (!session_live(k))
-        return GW_DISCONNECTED;
-    struct rt_kernel_stats st;
-    if (rt_stats(stats, &st))
-        return GW_FAILED;
-    capos_SystemInfo_get_Results_set_uptimeNs(r, rt_timer_now());
-    capos_SystemInfo_get_Results_set_kernelVersion(r, "capOS", 5);
-    capos_SystemInfo_get_Results_set_buildVersion(r, version, strlen(version));
-    capos_SystemInfo_get_Results_set_freeFrames(r, st.free_frames);
-    capos_SystemInfo_get_Results_set_heapBytes(r, st.heap_bytes);
-    capos_SystemInfo_get_Results_set_processes(r, st.processes);
-    capos_SystemInfo_get_Results_set_capSlots(r, st.cap_slots);
-    return CAPNP_OK;
-}
-
-static const capos_SystemInfo_server sys_srv = { sys_get };
 
 /* ---------------------------------------------------------------- forwarding */
 
@@ -622,7 +611,7 @@ static void accepted(const struct cap_cqe *c)
     k->gen = ++gens[i];
     k->sock = sock;
     k->id = next_id++;
-    k->session = k->context = k->echo = NONE;
+    k->session = k->context = k->echo = k->sysinfo = NONE;
     crpc_limits lim;
     crpc_default_limits(&lim);
     lim.max_message_bytes = RPC_MAX;
@@ -632,9 +621,10 @@ static void accepted(const struct cap_cqe *c)
     k->rpc.describe = describe;
     k->f_session = (struct fwd){ k, NONE, 5, 1u << capos_UserSession_METHOD_info | 1u << capos_UserSession_METHOD_logout };
     k->f_echo = (struct fwd){ k, NONE, 1, 1u << capos_Echo_METHOD_echo };
+    k->f_sysinfo = (struct fwd){ k, NONE, 1, 1u << capos_SystemInfo_METHOD_get };
     k->admission = object(capos_RemoteAdmission_ID, capos_RemoteAdmission_dispatch_any, &adm_srv, k);
     k->capset = object(capos_RemoteCapSet_ID, capos_RemoteCapSet_dispatch_any, &capset_srv, k);
-    k->o_sysinfo = object(capos_SystemInfo_ID, capos_SystemInfo_dispatch_any, &sys_srv, k);
+    k->o_sysinfo = object(capos_SystemInfo_ID, forward, 0, &k->f_sysinfo);
     k->o_session = object(capos_UserSession_ID, forward, 0, &k->f_session);
     k->o_echo = object(capos_Echo_ID, forward, 0, &k->f_echo);
     crpc_set_bootstrap(&k->rpc, &k->admission);
@@ -660,9 +650,7 @@ int main(void)
     manager = rt_capset_require("manager");
     broker = rt_capset_require("broker");
     audit = rt_capset_require("audit");
-    stats = rt_capset_require("stats");
     args_word("profile=", profile, sizeof profile);
-    args_word("version=", version, sizeof version);
     if (sodium_init() < 0) {
         printf("remote-gateway: no entropy\n");
         return 2;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include "capos.capnp.h"
 
@@ -170,7 +171,10 @@ int main(int argc, char **argv) {
     }
 
     if (mode == "bench") {  // argv[4] calls, argv[5] in flight: the elapsed time
+      // depth chains of calls, each starting its next call when its last
+      // returns: depth calls in flight all the time, until the last ones
       int n = atoi(argv[4]), depth = argc > 5 ? atoi(argv[5]) : 1;
+      if (n < 1 || depth < 1) return 2;
       auto get = capset.getRequest();
       get.setName("echo");
       auto echo = get.send().getCap().castAs<Echo>();
@@ -179,13 +183,15 @@ int main(int argc, char **argv) {
         er.setData(bytes("bench"));
         return er.send().ignoreResult();
       };
+      std::function<kj::Promise<void>(int)> chain = [&](int left) -> kj::Promise<void> {
+        if (left == 0) return kj::READY_NOW;
+        return one().then([&chain, left]() { return chain(left - 1); });
+      };
       one().wait(ws);  // the cap resolved
       auto t0 = kj::systemPreciseMonotonicClock().now();
-      for (int done = 0; done < n; done += depth) {
-        auto batch = kj::heapArrayBuilder<kj::Promise<void>>(depth);
-        for (int i = 0; i < depth; i++) batch.add(one());
-        kj::joinPromises(batch.finish()).wait(ws);
-      }
+      auto chains = kj::heapArrayBuilder<kj::Promise<void>>(depth);
+      for (int i = 0; i < depth; i++) chains.add(chain(n / depth + (i < n % depth ? 1 : 0)));
+      kj::joinPromises(chains.finish()).wait(ws);
       auto dt = kj::systemPreciseMonotonicClock().now() - t0;
       printf("ok bench calls=%d depth=%d ns=%lld\n", n, depth, (long long)(dt / kj::NANOSECONDS));
       return 0;
