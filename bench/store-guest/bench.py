@@ -179,9 +179,9 @@ def main():
         print("  capOS: 1 KiB values (the store's largest), 3 to a commit (one call's 4 KiB of parameters),")
         print("         keys s0..s127 in turn; each commit flushed. Reads are Store.get, one value a call,")
         print("         answered from the store's in-memory table: no device read is measured.")
-        print("  Linux: ext4 (mkfs.ext4 %s), mounted %s; 3 KiB write() calls; reads of 1 KiB after"
-              % (" ".join(MKFS[2:]), MOUNT_OPTS))
-        print("         sync and drop_caches=3 (page cache dropped, so the file comes from the device).")
+        print("  Linux: ext4 (mkfs.ext4 %s), mounted %s;" % (" ".join(MKFS[2:]), MOUNT_OPTS))
+        print("         3 KiB write() calls; 1 KiB read() calls after sync and drop_caches=3 (the page")
+        print("         cache dropped, so the file comes from the device).")
         print("  capOS store: %d compaction(s) during the run%s" % (
             compactions, "; %s commits in all, %s sectors of the region in use free at the end"
             % (info.group(1), info.group(2)) if info else ""))
