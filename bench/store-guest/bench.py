@@ -22,12 +22,14 @@ under the same QEMU flags: TCG, -icount shift=0, one virtio-blk-pci device
 Both guests time with their own clock (capOS: the kernel's Timer.now;
 Linux: CLOCK_MONOTONIC). Under -icount shift=0 that clock is virtual: it
 counts guest instructions (1 ns each) and, while the guest is idle waiting
-for the disk, follows the host's time. Every figure is measured in this
-run; nothing is asserted.
-usage: bench.py [COMMITS] [MIB] [DISK_MIB] [CACHE_MODE]"""
+for the disk, follows the host's time. Each guest runs ROUNDS times (taking
+turns, fresh images each time); a row is the median, with the lowest and
+highest. Every figure is measured in this run; nothing is asserted.
+usage: bench.py [COMMITS] [MIB] [DISK_MIB] [CACHE_MODE] [ROUNDS]"""
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,8 @@ DISK_MIB = int(sys.argv[3]) if len(sys.argv) > 3 else 32
 # flush the host's fdatasync of the image; unsafe ignores flushes, leaving
 # what each guest's own software costs
 CACHE_MODE = sys.argv[4] if len(sys.argv) > 4 else "writeback"
+# both guests run this many times, taking turns; each row is the median
+ROUNDS = int(sys.argv[5]) if len(sys.argv) > 5 else 3
 BYTES = MIB << 20
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGES = os.path.join(BUILD, "bench-store")
@@ -110,44 +114,63 @@ def per_second(r, unit):
     return (r[0] if unit is None else r[1] / 1e6) / (r[2] / 1e9)
 
 
+def capos_round(tmp, args):
+    """One capOS pass on a blank image, then a boot on what it wrote:
+    (phase -> figures, the first log, the second log)."""
+    img = os.path.join(IMAGES, "capos.img")
+    blank(img)
+    pkg = boot_package(os.path.join(HERE, "store.manifest"), tempfile.mkdtemp(dir=tmp), args)
+    st, out = run(qemu_capos("", [*ICOUNT, *drive(img)], pkg=pkg), timeout=1800)
+    res = parse(out)
+    pkg = boot_package(os.path.join(HERE, "store.manifest"), tempfile.mkdtemp(dir=tmp), f"open {DISK_MIB << 20}")
+    st, open_out = run(qemu_capos("", [*ICOUNT, *drive(img)], pkg=pkg), timeout=1800)
+    res.update(parse(open_out))
+    return res, out, open_out
+
+
+def linux_round(initrd, mkfs, args):
+    """One Linux pass on a fresh ext4 image: (phase -> figures, the log)."""
+    img = os.path.join(IMAGES, "linux.img")
+    blank(img)
+    subprocess.run([mkfs, *MKFS, img], check=True)
+    st, out = run(qemu_linux(initrd, args, [*ICOUNT, *drive(img)]), timeout=1800)
+    return parse(out), out
+
+
+def warn(name, res, out):
+    if not re.search(r"^STOREBENCH done", out, re.M):
+        print(f"bench: warning: the {name} guest did not finish; its log ends:\n{out[-2000:]}")
+    for ph, r in res.items():
+        if r[3] != 0:
+            print(f"bench: warning: {name} {ph} stopped with error {r[3]} after {r[0]} operations")
+    m = re.search(r"^STOREBENCH read-check values=(\d+) wrong=(\d+)", out, re.M)
+    if m and m.group(2) != "0":
+        print(f"bench: warning: {name} read back {m.group(2)} of {m.group(1)} values wrong")
+
+
 def main():
     subprocess.run([os.path.join(ROOT, "bench/fetch-linux.sh"), *MODULES], check=True)
     mkfs = shutil.which("mkfs.ext4") or "/sbin/mkfs.ext4"
     os.makedirs(IMAGES, exist_ok=True)
-    cap_img, lin_img = os.path.join(IMAGES, "capos.img"), os.path.join(IMAGES, "linux.img")
     args = f"{COMMITS} {BYTES}"
     tmp = tempfile.mkdtemp(prefix="capos-storebench-")
     try:
-        blank(cap_img)
-        pkg = boot_package(os.path.join(HERE, "store.manifest"), tmp, args)
-        print(f"bench: capOS guest (-icount shift=0), the store on a blank {DISK_MIB} MiB image ...", flush=True)
-        st, cap_out = run(qemu_capos("", [*ICOUNT, *drive(cap_img)], pkg=pkg), timeout=1800)
-        cap = parse(cap_out)
-        print("bench: capOS guest again on the written image: the store's open reads all of it ...", flush=True)
-        pkg = boot_package(os.path.join(HERE, "store.manifest"), tempfile.mkdtemp(dir=tmp), f"open {DISK_MIB << 20}")
-        st, open_out = run(qemu_capos("", [*ICOUNT, *drive(cap_img)], pkg=pkg), timeout=1800)
-        cap.update(parse(open_out))
-        recovered = re.search(r"^store: recovered (\d+) commits", open_out, re.M)
-
-        blank(lin_img)
-        subprocess.run([mkfs, *MKFS, lin_img], check=True)
         initrd = os.path.join(tmp, "initrd.cpio")
         linux_initrd(initrd)
-        print(f"bench: Linux guest (-icount shift=0), ext4 on a {DISK_MIB} MiB image ...", flush=True)
-        st, lin_out = run(qemu_linux(initrd, args, [*ICOUNT, *drive(lin_img)]), timeout=1800)
-        lin = parse(lin_out)
-
-        for name, out in (("capOS", cap_out), ("Linux", lin_out)):
-            if not re.search(r"^STOREBENCH done", out, re.M):
-                print(f"bench: warning: the {name} guest did not finish; its log ends:\n{out[-2000:]}")
-            for ph, r in (cap if name == "capOS" else lin).items():
-                if r[3] != 0:
-                    print(f"bench: warning: {name} {ph} stopped with error {r[3]} after {r[0]} operations")
-            m = re.search(r"^STOREBENCH read-check values=(\d+) wrong=(\d+)", out, re.M)
-            if m and m.group(2) != "0":
-                print(f"bench: warning: {name} read back {m.group(2)} of {m.group(1)} values wrong")
-        compactions = len(re.findall(r"^store: compacted the log", cap_out, re.M))
-        info = re.search(r"^STOREBENCH info-end commits=(\d+) free-sectors=(\d+)", cap_out, re.M)
+        caps, lins = [], []
+        for r in range(ROUNDS):
+            # the guests take turns, so a slow spell of the host falls on both
+            print(f"bench: round {r + 1} of {ROUNDS}: capOS (a blank {DISK_MIB} MiB image, then a boot on it), "
+                  f"Linux (a fresh ext4 image) ...", flush=True)
+            res, out, open_out = capos_round(tmp, args)
+            warn("capOS", res, out)
+            caps.append(res)
+            res, lout = linux_round(initrd, mkfs, args)
+            warn("Linux", res, lout)
+            lins.append(res)
+        compactions = len(re.findall(r"^store: compacted the log", out, re.M))
+        info = re.search(r"^STOREBENCH info-end commits=(\d+) free-sectors=(\d+)", out, re.M)
+        recovered = re.search(r"^store: recovered (\d+) commits", open_out, re.M)
 
         print()
         print("Store vs ext4 + fsync: one run, same QEMU flags (TCG, -icount shift=0, %s, raw %d MiB image)"
@@ -158,31 +181,38 @@ def main():
         else:
             print("  guest waits for the disk (cache=%s: a flush is the host's fdatasync of the image, so the" % CACHE_MODE)
             print("  flushed rows move with the host's disk; STORE_GUEST_CACHE=unsafe leaves the guests' own cost)")
-        print("  %-58s %10s %10s %12s" % ("", "capOS", "Linux", "capOS/Linux"))
+        print("  median of %d rounds [lowest-highest]" % ROUNDS)
+        print("  %-54s %8s %15s %8s %15s %8s" % ("", "capOS", "", "Linux", "", "ratio"))
 
-        def row(label, a, b, fmt):
-            fa = fmt % a if a is not None else "-"
-            fb = fmt % b if b is not None else "-"
-            r = "%.2f" % (a / b) if a is not None and b else "-"
-            print("  %-58s %10s %10s %12s" % (label, fa, fb, r))
-        row(f"commits/s, one 64-byte value, flushed each ({COMMITS})", per_second(cap.get("commits"), None),
-            per_second(lin.get("commits"), None), "%.0f")
-        row(f"sequential write MB/s, {MIB} MiB (Linux: one fsync at the end)", per_second(cap.get("write"), 1),
-            per_second(lin.get("write"), 1), "%.2f")
-        row("  the same, Linux with an fsync after every 3 KiB", per_second(cap.get("write"), 1),
-            per_second(lin.get("write-sync"), 1), "%.2f")
-        row(f"sequential read MB/s, {MIB} MiB", per_second(cap.get("read"), 1), per_second(lin.get("read"), 1),
-            "%.2f")
-        print("  %-58s %10s %10s %12s" % ("capOS store open after a reboot, reads the %d MiB image, MB/s" % DISK_MIB,
-                                          "%.2f" % per_second(cap.get("open"), 1) if per_second(cap.get("open"), 1)
-                                          else "-", "", ""))
+        def figs(runs, phase, unit):
+            v = [per_second(x.get(phase), unit) for x in runs]
+            v = [x for x in v if x is not None]
+            return (statistics.median(v), min(v), max(v)) if v else None
+
+        def cell(f, fmt):
+            if not f:
+                return "%8s %15s" % ("-", "")
+            return "%8s %15s" % (fmt % f[0], "[%s-%s]" % (fmt % f[1], fmt % f[2]))
+
+        def row(label, a, b, fmt, linux=True):
+            r = "%.2f" % (a[0] / b[0]) if a and b and b[0] else "-"
+            print("  %-54s %s %s %8s" % (label, cell(a, fmt), cell(b, fmt) if linux else "%24s" % "",
+                                         r if linux else ""))
+        row(f"commits/s, one 64-byte value, flushed each ({COMMITS})", figs(caps, "commits", None),
+            figs(lins, "commits", None), "%.0f")
+        row(f"sequential write MB/s, {MIB} MiB (Linux: fsync at the end)", figs(caps, "write", 1),
+            figs(lins, "write", 1), "%.2f")
+        row("  the same, Linux with an fsync after every 3 KiB", figs(caps, "write", 1),
+            figs(lins, "write-sync", 1), "%.2f")
+        row(f"sequential read MB/s, {MIB} MiB", figs(caps, "read", 1), figs(lins, "read", 1), "%.2f")
+        row(f"capOS store open, reads the {DISK_MIB} MiB image, MB/s", figs(caps, "open", 1), None, "%.2f", linux=False)
         print("  capOS: 1 KiB values (the store's largest), 3 to a commit (one call's 4 KiB of parameters),")
         print("         keys s0..s127 in turn; each commit flushed. Reads are Store.get, one value a call,")
         print("         answered from the store's in-memory table: no device read is measured.")
         print("  Linux: ext4 (mkfs.ext4 %s), mounted %s;" % (" ".join(MKFS[2:]), MOUNT_OPTS))
         print("         3 KiB write() calls; 1 KiB read() calls after sync and drop_caches=3 (the page")
         print("         cache dropped, so the file comes from the device).")
-        print("  capOS store: %d compaction(s) during the run%s" % (
+        print("  capOS store: %d compaction(s) in the last round%s" % (
             compactions, "; %s commits in all, %s sectors of the region in use free at the end"
             % (info.group(1), info.group(2)) if info else ""))
         print("  capOS open: from the bench client's start to the store's first answer (the store starts just")
