@@ -6,6 +6,8 @@
 #   HOST_TESTS_LAST  host tests that read what HOST_TESTS left (coverage)
 #   QEMU_TESTS   QEMU proof harnesses (each boots its own guests; make test
 #                runs two side by side, see scripts/run-tests)
+#   QEMU_TESTS_LONG  the QEMU proofs that take minutes: make test starts them
+#                first, so the lanes end together
 #   TEST_PREREQS what QEMU proofs need beyond `all` (test-only tools), built
 #                before any test runs
 #   BENCHES      benchmarks (`make bench`; reported, never asserted)
@@ -31,6 +33,7 @@ endif
 HOST_TESTS :=
 HOST_TESTS_LAST :=
 QEMU_TESTS :=
+QEMU_TESTS_LONG :=
 TEST_PREREQS :=
 BENCHES    :=
 
@@ -48,7 +51,7 @@ include $(sort $(wildcard lib/*/module.mk)) $(sort $(wildcard tools/*/module.mk)
 
 test: setup
 	@$(MAKE) --no-print-directory -j2 all $(TEST_PREREQS)
-	@$(PYTHON) scripts/run-tests --host $(HOST_TESTS) --host-last $(HOST_TESTS_LAST) --qemu $(QEMU_TESTS)
+	@$(PYTHON) scripts/run-tests --host $(HOST_TESTS) --host-last $(HOST_TESTS_LAST) --qemu $(QEMU_TESTS) --long $(QEMU_TESTS_LONG)
 	@echo "make test: all tests passed"
 
 host-tests: $(HOST_TESTS) $(HOST_TESTS_LAST)

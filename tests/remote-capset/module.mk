@@ -6,3 +6,4 @@ TEST_PREREQS += $(CRPC_CXX)/client
 test-remote-session-capset-interop: all $(CRPC_CXX)/client $(CAPOS_REMOTE)
 	$(call say,TEST,$@)$(PYTHON) tests/remote-capset/test_remote_capset.py
 QEMU_TESTS += test-remote-session-capset-interop
+QEMU_TESTS_LONG += test-remote-session-capset-interop

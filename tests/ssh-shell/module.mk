@@ -28,3 +28,4 @@ run-ssh-shell: setup all
 test-ssh-shell: all
 	$(call say,TEST,$@)$(PYTHON) tests/ssh-shell/test_ssh_shell.py
 QEMU_TESTS += test-ssh-shell
+QEMU_TESTS_LONG += test-ssh-shell

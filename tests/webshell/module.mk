@@ -14,3 +14,4 @@ TEST_PREREQS += $(WEB_NPM_STAMP)
 test-webshell: all $(WEB_NPM_STAMP)
 	$(call say,TEST,$@)$(PYTHON) tests/webshell/test_webshell.py
 QEMU_TESTS += test-webshell
+QEMU_TESTS_LONG += test-webshell
