@@ -18,6 +18,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tap"))
+import raw  # noqa: E402  (frames packed by hand, checksums included)
 OUR_MAC = bytes([2, 0, 0, 0, 0, 2])
 SERVER_IP, CLIENT_IP = "10.0.0.1", "10.0.0.2"
 ROLE_DHCP = 2
@@ -30,28 +32,14 @@ def sh(cmd):
     subprocess.run(cmd, shell=True, check=True)
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
 def request_frame(msg_type, extra_opts):
     bootp = struct.pack("!BBBBIHH4s4s4s4s", BOOTREQUEST, 1, 6, 0, XID, 0, 0x8000, bytes(4), bytes(4), bytes(4),
                         bytes(4))
     bootp += OUR_MAC + bytes(10) + bytes(64) + bytes(128) + struct.pack("!I", 0x63825363)
     opts = bytes([53, 1, msg_type]) + extra_opts + bytes([55, 4, 1, 3, 6, 51, 255])
-    payload = bootp + opts
-    udp = struct.pack("!HHHH", 68, 67, 8 + len(payload), 0) + payload
-    src, dst = bytes(4), b"\xff" * 4
-    pseudo = src + dst + struct.pack("!BBH", 0, 17, len(udp))
-    udp = udp[:6] + struct.pack("!H", csum(pseudo + udp) or 0xffff) + udp[8:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, src, dst)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return b"\xff" * 6 + OUR_MAC + b"\x08\x00" + ip + udp
+    udp = raw.udp("0.0.0.0", "255.255.255.255", 68, 67, bootp + opts)
+    return raw.eth(b"\xff" * 6, OUR_MAC, raw.ETH_TYPE_IP,
+                   raw.ipv4("0.0.0.0", "255.255.255.255", raw.PROTO_UDP, udp, ident=1, frag=0))
 
 
 def dhcp_type(frame):
