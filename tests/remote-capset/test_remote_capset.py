@@ -266,7 +266,14 @@ def main():
     pub = subprocess.run([CXX, "-", "0", "pubkey", SEED], capture_output=True, text=True).stdout.strip()
     sshkey = os.path.join(tmp, "id_ed25519")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "capos-remote-test", "-f", sshkey], check=True)
-    keys = "key:admin:ssh-ed25519:%s key:admin:%s" % (ssh_blob(pub), " ".join(open(sshkey + ".pub").read().split()[:2]).replace(" ", ":"))
+    gkey = os.path.join(tmp, "id_guest")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "capos-remote-guest", "-f", gkey], check=True)
+
+    def authorized(principal, path):
+        return "key:%s:%s" % (principal, " ".join(open(path + ".pub").read().split()[:2]).replace(" ", ":"))
+    # a guest-profile account (visitor) beside the operator, each with a key
+    keys = "visitor:active:guest key:admin:ssh-ed25519:%s %s %s" % (ssh_blob(pub), authorized("admin", sshkey),
+                                                                     authorized("visitor", gkey))
     pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tmp,
                        replace=[(ECHO_SERVICE, SESSPROBE_SERVICE),
                                 ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n"),
@@ -343,9 +350,9 @@ def main():
                 bool(m) and int(m.group(1)) > 0 and m.group(2) == "capOS" and int(m.group(3)) > 5, repr(si))
 
         # our C client: password and key, list, calls (pipelined), logout
-        def crem(*args, key=None, password=PASSWORD):
+        def crem(*args, key=None, password=PASSWORD, user="admin"):
             e = dict(os.environ, CAPOS_REMOTE_PASSWORD=password)
-            cmd = [CREMOTE, "--port", str(port)] + (["--key", key] if key else []) + ["login", "admin"] + list(args)
+            cmd = [CREMOTE, "--port", str(port)] + (["--key", key] if key else []) + ["login", user] + list(args)
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=e)
             return r.returncode, r.stdout
 
@@ -363,6 +370,14 @@ def main():
         rc, out = crem("call session", key=sshkey)
         c.check("capos-remote --key (OpenSSH ed25519): logged in with the key", rc == 0 and "auth publicKey" in out,
                 "rc=%d %r" % (rc, out))
+        rc, out = crem("list", "call session", key=gkey, user="visitor")
+        c.check("a guest-profile login (visitor, by key) gets only its session: the broker's remote view gives a "
+                "guest neither system-info nor echo", rc == 0 and "principal visitor\nprofile guest" in out and
+                re.search(r"^session +9eda9cdc566606d0 ", out, re.M) is not None and
+                "system-info" not in out and not re.search(r"^echo ", out, re.M), "rc=%d %r" % (rc, out))
+        rc, out = crem("call system-info", key=gkey, user="visitor")
+        c.check("the guest's call on system-info is refused with unknown-cap (exit 4)",
+                rc == 4 and "denied failed unknown-cap" in out, "rc=%d %r" % (rc, out))
         rc, out = crem("call nosuch", "call echo ok")
         c.check("capos-remote: an unknown call is a usage error, the session goes on", rc == 1 and "\nok\n" in out,
                 "rc=%d %r" % (rc, out))
