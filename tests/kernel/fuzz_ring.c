@@ -87,10 +87,12 @@ static uint64_t now_ns;
 static unsigned blocks;
 struct thread *current_thread(void) { return &me; }
 /* cap_enter waiting: nothing else runs, so only time passes (a millisecond
- * a block); a wait that no deadline ends would never return */
+ * a block); a wait that no deadline ends would never return. BLOCKS counts
+ * one cap_enter's blocks (enter_wait resets it): an input may wait many
+ * times, but one wait of at most 255 ms never blocks more than 255 times. */
 void thread_block(void)
 {
-    if (me.wait_deadline == ~0ull || ++blocks > 100000)
+    if (me.wait_deadline == ~0ull || ++blocks > 1000)
         abort();
     now_ns += 1000000;
 }
@@ -173,6 +175,7 @@ static void submit(const struct cap_sqe *s)
 
 static void enter_wait(uint32_t min, uint64_t timeout_ns)
 {
+    blocks = 0;
     int64_t n = ring_enter(&proc, min, timeout_ns);
     if (n < 0 || n > RING_CQ_ENTRIES)
         abort();
@@ -278,7 +281,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     proc_init();
     rx_head = rx_len = 0;
-    blocks = 0;
     me.wait_deadline = ~0ull;
     memset(rw_mem, 0, sizeof rw_mem);
     size_t i = 0;
