@@ -2,8 +2,9 @@
 """test-webshell: the web shell gateway inside capOS (user/webshell-gateway)
 on make run's system (manifests/system.manifest, with the test-only
 sessprobe as the operator's echo so the kernel's tables can be read from a
-shell; TIME_WAIT of 1 s), booted by scripts/qemu with make run's network:
-the printed https://localhost:PORT/ is what the tests use.
+shell; TIME_WAIT of 1 s and an operator idle timeout of IDLE_S), booted by
+scripts/qemu with make run's network: the printed https://localhost:PORT/
+is what the tests use.
 
 The operator's password is set on the serial console (`setup`), as a person
 would. This half holds the console and speaks raw TLS: the development
@@ -23,7 +24,7 @@ The browser half (webshell_test.js, headless Chromium through
 playwright-core) logs in, reads `session`, `caps` and the kernel's tables
 from the page, resizes, pastes, screenshots, and proves each teardown
 (logout, tab close, shell exit, WebSocket loss, failed logins and a stale
-cookie, refused passkeys) brings the kernel's counters,
+cookie, refused passkeys, the idle timeout) brings the kernel's counters,
 the session table and the gateway's caps back to the baseline; each row
 in a browser context of its own, closed after it (its connections end at
 once), logged in by passkey (no password hashing in the guest). Passkeys
@@ -48,6 +49,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from capos_qemu import SESSPROBE_SWAP, Checks, Guest, ROOT, boot_package, free_port  # noqa: E402
 
 PASSWORD = "s3cret-horse"
+IDLE_S = 20         # the operator's idle timeout in this image (make run's is 15 minutes)
 T0 = time.monotonic()
 
 
@@ -289,11 +291,28 @@ class Meter:
             raise AssertionError(f"the measuring session's terminal did not open ({self.w.status})")
         self.unacked = 0
         self.lock = threading.Lock()
+        self.last = time.monotonic()
+        self.stop = False
+        threading.Thread(target=self._keepalive, daemon=True).start()
+
+    def _keepalive(self):
+        """An empty line now and then: the shell's idle timeout (shortened in
+        this image) must end the idle row's session, never this one."""
+        while not self.stop:
+            time.sleep(1)
+            if time.monotonic() - self.last > IDLE_S / 4:
+                try:
+                    self.run("", rb"")
+                except (AssertionError, OSError):
+                    return
 
     def run(self, cmd, want, secs=60):
         """Type cmd; the match of `want` (a bytes regex) in its answer, once the next prompt is there."""
         with self.lock:
-            return self._run(cmd, want, secs)
+            try:
+                return self._run(cmd, want, secs)
+            finally:
+                self.last = time.monotonic()
 
     def _run(self, cmd, want, secs):
         self.w.send(b"i" + cmd.encode() + b"\r")
@@ -326,6 +345,7 @@ class Meter:
         return r
 
     def close(self):
+        self.stop = True
         try:
             self.w.send(b"x")
         except OSError:
@@ -466,7 +486,9 @@ def main():
                        replace=SESSPROBE_SWAP + [
                                 # TIME_WAIT of 1 s (2 MSL), not 60: the many short browser
                                 # connections leave the stack's table before each reading
-                                ("args dhcp auth=http:80", "args dhcp msl=500 auth=http:80")])
+                                ("args dhcp auth=http:80", "args dhcp msl=500 auth=http:80"),
+                                # the idle-timeout row waits this long, not 15 minutes
+                                ("operator:idle=900:", f"operator:idle={IDLE_S}:")])
     for k, v in (("CAPOS_NET", "user"), ("CAPOS_HTTP_PORT", free_port()), ("CAPOS_SSH_PORT", free_port()),
                  ("CAPOS_WEB_PORT", free_port())):
         os.environ[k] = str(v)

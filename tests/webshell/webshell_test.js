@@ -404,6 +404,19 @@ async function main() {
     return all;
   }, 'refused passkey-challenge\\.unknown');
 
+  await teardownCase('the session left idle past its idle timeout', async () => {
+    const f = await fresh(true);
+    await passkeyLogin(f);
+    await f.page.waitForSelector('#status[data-ended]', { timeout: 90000 });
+    const r = await f.page.$eval('#status', (e) => e.dataset.ended);
+    const t = await transcript(f.page);
+    await f.ctx.close();
+    const ok = r === 'shell-exit' && /idle for \d+s: logged out/.test(t);
+    check('an idle web session\'s shell logs out by itself, saying so in the page ("idle for Ns: logged out")', ok,
+      `${r}\n${t.slice(-600)}`);
+    return ok;
+  }, 'session \\w+: ended \\(shell-exit\\)');
+
   await browser.close();
   const fromElsewhere = fetched.filter((u) => !u.startsWith(url) && !u.startsWith('data:') && !u.startsWith('wss://' + url.slice(8)));
   check('the browser fetched nothing from anywhere but the gateway', fromElsewhere.length === 0, fromElsewhere.join(' '));
