@@ -6,8 +6,9 @@ shell; TIME_WAIT of 1 s and an operator idle timeout of IDLE_S), booted by
 scripts/qemu with make run's network: the printed https://localhost:PORT/
 is what the tests use.
 
-The operator's password is set on the serial console (`setup`), as a person
-would. This half holds the console and speaks raw TLS: the development
+Before booting: the TLS private key is in the key service's binary
+(user/tlskey) and not the gateway's. The operator's password is set on the
+serial console (`setup`), as a person would. This half holds the console and speaks raw TLS: the development
 certificate verifies for localhost; a foreign Host, a foreign or missing
 Origin (login, logout, WebSocket) and plaintext on the TLS port are refused
 with their reasons and start no shell; a login whose page never opens its
@@ -479,8 +480,29 @@ def attach_timeout(c, con, sid):
             m is not None and f"session {sid}: shell started" not in con.text(), con.text()[-1500:])
 
 
+def key_custody(c):
+    """The TLS private key is built into the key service (user/tlskey), never
+    into the gateway: its P-256 scalar (and the key file) are in one ELF and
+    not the other."""
+    text = subprocess.run(["openssl", "pkey", "-in", os.path.join(ROOT, "build/tls-dev/dev-key.pem"), "-text", "-noout"],
+                          capture_output=True, text=True, check=True).stdout
+    m = re.search(r"priv:\s*([0-9a-f:\s]+)pub:", text)
+    scalar = int(re.sub(r"[^0-9a-f]", "", m.group(1)), 16).to_bytes(32, "big") if m else None
+    with open(os.path.join(ROOT, "build/tls-dev/dev-key.der"), "rb") as f:
+        der = f.read()
+    elf = {}
+    for name in ("tlskey", "webshell-gateway"):
+        with open(os.path.join(ROOT, "build/user", name), "rb") as f:
+            elf[name] = f.read()
+    c.check("the TLS private key is in the key service's binary (the search finds it there)",
+            scalar is not None and scalar in elf["tlskey"])
+    c.check("the web shell gateway's binary holds neither the TLS private key nor its key file",
+            scalar is not None and scalar not in elf["webshell-gateway"] and der not in elf["webshell-gateway"])
+
+
 def main():
     c = TimedChecks("webshell")
+    key_custody(c)
     tmp = tempfile.mkdtemp(prefix="capos-webshell-")
     pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tmp,
                        replace=SESSPROBE_SWAP + [

@@ -153,7 +153,7 @@ function probe(out, name) {
 // raw network (the operator's read-only NetworkInfo and IcmpEcho are its profile's `net` and `ping`), auth, spawn
 const FORBIDDEN_SHELL = ['TcpListenAuthority', 'TcpListener', 'TcpSocket', 'NetworkManager', 'Nic',
   'ProcessSpawner', 'SshHostKey', 'AuthorityBroker', 'RestrictedShellLauncher', 'SessionManager',
-  'EndpointFactory', 'KernelStats', 'Console', 'CredentialStore'];
+  'EndpointFactory', 'KernelStats', 'Console', 'CredentialStore', 'TlsServerKey'];
 
 // Pixels of a PNG (8-bit RGB or RGBA, as Chromium writes them) brighter than the background.
 function lightPixels(png) {
@@ -243,8 +243,8 @@ async function main() {
     !x.some((y) => FORBIDDEN_SHELL.includes(y))), out);
   out = await run(page, 'echo caps webshell-gateway');
   const gw = probe(out, 'webshell-gateway');
-  check('the kernel\'s table: the gateway holds its grants, its listener, its endpoint and this session\'s caps',
-    gw && gw.length === 1 && ['TcpListenAuthority', 'TcpListener', 'SessionManager', 'RestrictedShellLauncher', 'AuditLog',
+  check('the kernel\'s table: the gateway holds its grants (the TLS key as TlsServerKey, sign only), its listener, its endpoint and this session\'s caps',
+    gw && gw.length === 1 && ['TcpListenAuthority', 'TlsServerKey', 'TcpListener', 'SessionManager', 'RestrictedShellLauncher', 'AuditLog',
       'UserSession', 'SessionContext', 'TerminalSession', 'ProcessHandle', 'TcpSocket'].every((x) => gw[0].includes(x)) &&
     !gw[0].some((x) => ['ProcessSpawner', 'AuthorityBroker', 'CredentialStore', 'AccountAdmin'].includes(x)), out);
 
