@@ -2,7 +2,8 @@
 """test-webshell: the web shell gateway inside capOS (user/webshell-gateway)
 on make run's system (manifests/system.manifest, with the test-only
 sessprobe as the operator's echo so the kernel's tables can be read from a
-shell; TIME_WAIT of 1 s and an operator idle timeout of IDLE_S), booted by
+shell; TIME_WAIT of 1 s, an operator idle timeout of IDLE_S, and agent mode
+as manifests/agent.manifest has it: its model and tool map), booted by
 scripts/qemu with make run's network: the printed https://localhost:PORT/
 is what the tests use.
 
@@ -23,7 +24,9 @@ and after each row a reading repeated until it is back or 45 s have
 passed; the rows' bands are explained at EXACT).
 The browser half (webshell_test.js, headless Chromium through
 playwright-core) logs in, reads `session`, `caps` and the kernel's tables
-from the page, resizes, pastes, screenshots, and proves each teardown
+from the page, resizes, pastes, screenshots, runs one agent command whose
+tool call waits for consent (the prompt in the terminal, answered from the
+page, the result read there), and proves each teardown
 (logout, tab close, shell exit, WebSocket loss, failed logins and a stale
 cookie, refused passkeys, the idle timeout) brings the kernel's counters,
 the session table and the gateway's caps back to the baseline; each row
@@ -480,6 +483,20 @@ def attach_timeout(c, con, sid):
             m is not None and f"session {sid}: shell started" not in con.text(), con.text()[-1500:])
 
 
+def agent_mode():
+    """The replacements that give this image agent mode as make
+    run-agent-shell has it (manifests/agent.manifest): its deterministic
+    LanguageModel, granted to the broker with the same per-tool map, so the
+    web shell is the agent-capable capos-shell."""
+    with open(os.path.join(ROOT, "manifests/agent.manifest")) as f:
+        text = f.read()
+    model = re.search(r"^# The deterministic LanguageModel.*?\n\n", text, re.M | re.S).group(0)
+    tools = re.search(r"^    args agent:.*\n", text, re.M).group(0)
+    return [("service broker binary=broker", model + "service broker binary=broker"),
+            ("    export broker interface=AuthorityBroker\n",
+             "    grant model = model.model\n    export broker interface=AuthorityBroker\n" + tools)]
+
+
 def key_custody(c):
     """The TLS private key is built into the key service (user/tlskey), never
     into the gateway: its P-256 scalar (and the key file) are in one ELF and
@@ -510,7 +527,7 @@ def main():
                                 # connections leave the stack's table before each reading
                                 ("args dhcp auth=http:80", "args dhcp msl=500 auth=http:80"),
                                 # the idle-timeout row waits this long, not 15 minutes
-                                ("operator:idle=900:", f"operator:idle={IDLE_S}:")])
+                                ("operator:idle=900:", f"operator:idle={IDLE_S}:")] + agent_mode())
     for k, v in (("CAPOS_NET", "user"), ("CAPOS_HTTP_PORT", free_port()), ("CAPOS_SSH_PORT", free_port()),
                  ("CAPOS_WEB_PORT", free_port())):
         os.environ[k] = str(v)

@@ -276,6 +276,21 @@ async function main() {
     /admin@capos> echo pastedtail\n/.test(pasted.slice(-600)) &&
     /paste \d+ bytes/.test((await waitlog(since, 'session \\w+: paste \\d+ bytes')).text), pasted.slice(-600));
 
+  // agent mode: one agent command typed in the page; the model proposes a
+  // tool call that needs consent; the prompt shows in the terminal and is
+  // answered from the page; the result is read from the page
+  const before = (await transcript(page)).length;
+  await page.keyboard.type('agent mutate');
+  await page.keyboard.press('Enter');
+  const asked = await waitText(page, (x) => /allow run \{"program":"hello"\}\? \[y\/N\]$/.test(x));
+  check('an agent command in the page: the model\'s tool call waits for consent, its prompt in the terminal',
+    /agent: the model proposes run/.test(asked.slice(before)), asked.slice(before));
+  await page.keyboard.type('y');
+  await page.keyboard.press('Enter');
+  const agentOut = (await waitText(page, (x) => x.length > asked.length && x.endsWith(PROMPT))).slice(asked.length);
+  check('the consent answered in the page: the call runs and its result goes back to the model (read from the page)',
+    /agent: run ok \(consent-yes\)/.test(agentOut) && /model: results: .*ok\/consent-yes/.test(agentOut), agentOut);
+
   await page.click('#logout');
   await page.waitForSelector('#status[data-ended]');
   await main.ctx.close();
