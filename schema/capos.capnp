@@ -799,6 +799,27 @@ interface SshHostKey @0xd3a1c6b58e2f7049 {
   # hash: exactly 32 bytes; signature: the 64-byte pure Ed25519 signature.
 }
 
+# A TLS server key held by a key service (user/tlskey): the private key
+# never leaves it. The certificate chain is public; the only use of the key
+# is signing the hash of a TLS 1.2 ServerKeyExchange (ECDHE parameters);
+# the web shell gateway holds this cap and nothing that reads the key.
+enum TlsHash {
+  sha256 @0;
+  sha384 @1;
+  sha512 @2;
+}
+
+interface TlsServerKey @0xd42da03e7aa55fd5 {
+  certificateChain @0 () -> (chain :List(Data), development :Bool);
+  # chain: the DER certificates, the server's own first; its key is ECDSA
+  # P-256. development: the build's development key (its private half is
+  # in the build tree): NOT FOR PRODUCTION.
+  sign @1 (hash :TlsHash, digest :Data) -> (signature :Data);
+  # digest: exactly the hash's length (32, 48 or 64 bytes), else
+  # invalidArgument; signature: ECDSA over it, DER (ASN.1) encoded as TLS
+  # carries it (at most 72 bytes).
+}
+
 # ---- Storage (user/virtio-blk, user/store) ----
 # A disk of fixed-size sectors: what a block driver (user/virtio-blk)
 # exports and the store (user/store) consumes. Data travels in the call's

@@ -36,18 +36,30 @@ $(WEBSHELL_NPM): $(WEBSHELL_PAGE)/package.json $(WEBSHELL_PAGE)/package-lock.jso
 	@mkdir -p $(WEBSHELL_B)/npm
 	$(call say,NPM,@xterm/xterm)cp $^ $(WEBSHELL_B)/npm/ && cd $(WEBSHELL_B)/npm && \
 	    npm ci --no-audit --no-fund --silent && touch node_modules/.capos-installed
-# name in the image <- file: the page, xterm.js, the certificate and key
+# Files embedded in a program at build time: $(call incbin,PREFIX,NAME:FILE ...)
+# writes an assembly file defining PREFIX_NAME and PREFIX_NAME_end around each.
+incbin = ( echo '.section .rodata'; for a in $(2); do n=$${a%%:*}; f=$${a\#*:}; \
+	    printf '.global $(1)_%s\n.global $(1)_%s_end\n.balign 16\n$(1)_%s:\n.incbin "%s"\n$(1)_%s_end:\n' \
+	        $$n $$n $$n $$f $$n; done; echo '.section .note.GNU-stack,"",@progbits' )
+# name in the image <- file: the page, xterm.js, the certificate (public;
+# its key is the TLS key service's, user/tlskey)
 WEBSHELL_ASSETS := index_html:$(WEBSHELL_PAGE)/index.html app_js:$(WEBSHELL_PAGE)/app.js \
     app_css:$(WEBSHELL_PAGE)/app.css xterm_js:$(WEBSHELL_B)/npm/node_modules/@xterm/xterm/lib/xterm.js \
     xterm_css:$(WEBSHELL_B)/npm/node_modules/@xterm/xterm/css/xterm.css \
-    fit_js:$(WEBSHELL_B)/npm/node_modules/@xterm/addon-fit/lib/addon-fit.js \
-    cert_der:$(TLS_DEV)/dev-cert.der key_der:$(TLS_DEV)/dev-key.der
-$(WEBSHELL_B)/assets.S: user/module.mk $(WEBSHELL_NPM) $(TLS_DEV_CERT) $(wildcard $(WEBSHELL_PAGE)/*)
+    fit_js:$(WEBSHELL_B)/npm/node_modules/@xterm/addon-fit/lib/addon-fit.js
+$(WEBSHELL_B)/assets.S: user/module.mk $(WEBSHELL_NPM) $(wildcard $(WEBSHELL_PAGE)/*)
 	@mkdir -p $(dir $@)
-	$(call say,GEN,$@)( echo '.section .rodata'; for a in $(WEBSHELL_ASSETS); do n=$${a%%:*}; f=$${a#*:}; \
-	    printf '.global webshell_%s\n.global webshell_%s_end\n.balign 16\nwebshell_%s:\n.incbin "%s"\nwebshell_%s_end:\n' \
-	        $$n $$n $$n $$f $$n; done; echo '.section .note.GNU-stack,"",@progbits' ) > $@
+	$(call say,GEN,$@)$(call incbin,webshell,$(WEBSHELL_ASSETS)) > $@
 $(WEBSHELL_B)/assets.o: $(WEBSHELL_B)/assets.S $(patsubst %,$(WEBSHELL_PAGE)/%,index.html app.js app.css)
+	$(call say,AS,$<)$(USER_CC) -c $< -o $@
+# the TLS key service (sign only) signs with BearSSL: the development
+# certificate and its key (NOT FOR PRODUCTION, lib/tls/module.mk) embedded
+TLSKEY_B := $(BUILD)/tlskey
+EXTRA_tlskey := $(TLSKEY_B)/assets.o $(LIBBEARSSL)
+$(TLSKEY_B)/assets.S: user/module.mk $(TLS_DEV_CERT)
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)$(call incbin,tlskey,cert_der:$(TLS_DEV)/dev-cert.der key_der:$(TLS_DEV)/dev-key.der) > $@
+$(TLSKEY_B)/assets.o: $(TLSKEY_B)/assets.S $(TLS_DEV_CERT)
 	$(call say,AS,$<)$(USER_CC) -c $< -o $@
 # the session manager's passkey admission runs lib/webauthn (BearSSL's
 # SHA-256 and ECDSA, libsodium's Ed25519)

@@ -334,7 +334,8 @@ static void accept_one(int lfd)
     if (!inet_ntop(AF_INET, &peer.sin_addr, c->src, sizeof c->src)) strcpy(c->src, "?");
     if (tls_on) {
         uint8_t seed[TLS_ENTROPY_LEN];
-        struct tls_config tc = { tls_cert, tls_cert_len, tls_key, sizeof tls_key, seed };
+        struct tls_config tc = { .cert_der = tls_cert, .cert_len = tls_cert_len, .key = tls_key,
+                                 .key_len = sizeof tls_key, .entropy = seed };
         c->tls = malloc(sizeof *c->tls);
         if (!c->tls || getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed || tls_server_init(c->tls, &tc)) {
             free(c->tls);

@@ -12,16 +12,80 @@ static const uint16_t SUITES[] = {
     BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 };
 
+/* ---- the external signer's policy (BearSSL's server policy class) ---- */
+
+/* The ECDSA hashes the client accepts (bits 8+id of its hashes), ours in
+ * order of preference. */
+static const int SIGN_HASHES[] = { br_sha256_ID, br_sha384_ID, br_sha512_ID };
+
+/* After the ClientHello: the first common suite in the server's order (all
+ * of SUITES are ECDHE-ECDSA), the first hash both accept, our one chain. */
+static int signer_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_context *cc,
+                         br_ssl_server_choices *choices)
+{
+    const struct tls_signer_policy *p = (const struct tls_signer_policy *)(const void *)pctx;
+    size_t n = 0;
+    const br_suite_translated *st = br_ssl_server_get_client_suites(cc, &n);
+    uint32_t ecdsa = br_ssl_server_get_client_hashes(cc) >> 8;
+    if (br_ssl_engine_get_version(&cc->eng) != BR_TLS12) return 0;
+    int hash = 0;
+    for (size_t i = 0; i < sizeof SIGN_HASHES / sizeof SIGN_HASHES[0] && !hash; i++)
+        if (ecdsa >> SIGN_HASHES[i] & 1) hash = SIGN_HASHES[i];
+    if (!hash) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((st[i][1] >> 12) != BR_SSLKEYX_ECDHE_ECDSA) continue;
+        choices->cipher_suite = st[i][0];
+        choices->algo_id = 0xFF00u + (unsigned)hash;    /* the engine hashes; do_sign gets the hash */
+        choices->chain = p->chain;
+        choices->chain_len = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* No static (EC)DH or RSA key exchange: never called for ECDHE suites. */
+static uint32_t signer_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
+{
+    return 0;
+}
+
+/* The hash is in data[0..hv_len); the signature replaces it (room: len). */
+static size_t signer_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id, unsigned char *data,
+                          size_t hv_len, size_t len)
+{
+    const struct tls_signer_policy *p = (const struct tls_signer_policy *)(const void *)pctx;
+    uint8_t hash[64], sig[TLS_SIG_MAX];
+    if ((algo_id & 0xFF00u) != 0xFF00u || hv_len > sizeof hash) return 0;
+    memcpy(hash, data, hv_len);
+    size_t n = p->sign(p->ctx, (int)(algo_id & 0xFFu), hash, hv_len, sig, sizeof sig);
+    if (n == 0 || n > len || n > sizeof sig) return 0;
+    memcpy(data, sig, n);
+    return n;
+}
+
+static const br_ssl_server_policy_class SIGNER_POLICY = {
+    .context_size = sizeof(struct tls_signer_policy),
+    .choose = signer_choose,
+    .do_keyx = signer_keyx,
+    .do_sign = signer_sign,
+};
+
 int tls_server_init(struct tls_conn *c, const struct tls_config *cfg)
 {
     memset(c, 0, sizeof *c);
-    if (!cfg->entropy || cfg->key_len != 32 || !cfg->cert_len) return -1;
+    if (!cfg->entropy || !cfg->cert_len) return -1;
+    if (cfg->sign ? cfg->key != 0 : cfg->key_len != 32) return -1;
     c->chain[0].data = (unsigned char *)(uintptr_t)cfg->cert_der;
     c->chain[0].data_len = cfg->cert_len;
     c->sk.curve = BR_EC_secp256r1;
-    c->sk.x = (unsigned char *)(uintptr_t)cfg->key;
+    c->sk.x = (unsigned char *)(uintptr_t)cfg->key;     /* NULL with a signer: never read */
     c->sk.xlen = cfg->key_len;
     br_ssl_server_init_full_ec(&c->sc, c->chain, 1, BR_KEYTYPE_EC, &c->sk);
+    if (cfg->sign) {
+        c->policy = (struct tls_signer_policy){ .vtable = &SIGNER_POLICY, .chain = c->chain, .sign = cfg->sign,
+                                                .ctx = cfg->sign_ctx };
+        br_ssl_server_set_policy(&c->sc, &c->policy.vtable);
+    }
     br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
     br_ssl_engine_set_suites(&c->sc.eng, SUITES, sizeof SUITES / sizeof SUITES[0]);
     br_ssl_engine_add_flags(&c->sc.eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);

@@ -88,7 +88,7 @@ $(WEB_T)/test_tls: tests/web/unit/test_tls.c $(TLS_LIB_SRCS) $(TLS_LIB_HDRS) | $
 	$(call say,LD,$@)$(HOST_CC) $(HOST_CFLAGS) -O1 $(WEB_SAN) $(WEB_TEST_I) tests/web/unit/test_tls.c $(TLS_LIB_SRCS) $(BEARSSL_LIBS) -o $@
 
 .PHONY: test-tls-unit
-## test-tls-unit                lib/tls: handshake, data both ways, back-pressure, close_notify, plaintext refused (ASan/UBSan)
+## test-tls-unit                lib/tls: handshake (key in process, and behind a signer), data both ways, back-pressure, close_notify, plaintext refused (ASan/UBSan)
 test-tls-unit: $(WEB_T)/test_tls $(TLS_DEV_CERT)
 	$(call say,TEST,$@)$(WEB_T)/test_tls $(TLS_DEV)/dev-cert.der $(TLS_DEV)/dev-key.der
 HOST_TESTS += test-tls-unit

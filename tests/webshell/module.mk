@@ -9,7 +9,7 @@ run-webshell: setup all
 	@if [ ! -f $(DISK) ]; then truncate -s $(DISK_MB)M $(DISK) && echo "capOS: a new empty disk, $(DISK)"; fi
 	@CAPOS_NET=user CAPOS_DISK=$(DISK) ./scripts/qemu $(KERNEL_BIN) $(BOOTPKG)
 
-## test-webshell                QEMU: headless Chromium logs into the web shell (TLS, password via SessionManager), reads `session`, `caps` and the kernel's tables from the page, resize, paste, screenshot; a passkey registered and used (CDP virtual authenticator), bogus signature / no UV / foreign origin / replay refused; Host/Origin/cookie refusals; logout, tab close, shell exit, WebSocket loss and failed logins each back to the kernel's baseline; flow-control credits
+## test-webshell                QEMU: headless Chromium logs into the web shell (TLS signed by the key service: the gateway holds TlsServerKey, its binary not the key; password via SessionManager), reads `session`, `caps` and the kernel's tables from the page, resize, paste, screenshot, an agent command's consent prompt answered in the page; a passkey registered and used (CDP virtual authenticator), bogus signature / no UV / foreign origin / replay refused; Host/Origin/cookie refusals; logout, tab close, shell exit, WebSocket loss, failed logins and the idle timeout each back to the kernel's baseline (read by one measuring session); flow-control credits
 TEST_PREREQS += $(WEB_NPM_STAMP)
 test-webshell: all $(WEB_NPM_STAMP)
 	$(call say,TEST,$@)$(PYTHON) tests/webshell/test_webshell.py

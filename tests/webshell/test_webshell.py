@@ -2,25 +2,40 @@
 """test-webshell: the web shell gateway inside capOS (user/webshell-gateway)
 on make run's system (manifests/system.manifest, with the test-only
 sessprobe as the operator's echo so the kernel's tables can be read from a
-shell), booted by scripts/qemu with make run's network: the printed
-https://localhost:PORT/ is what the tests use.
+shell; TIME_WAIT of 1 s, an operator idle timeout of IDLE_S, and agent mode
+as manifests/agent.manifest has it: its model and tool map), booted by
+scripts/qemu with make run's network: the printed https://localhost:PORT/
+is what the tests use.
 
-The operator's password is set on the serial console (`setup`), as a person
-would. This half holds the console and speaks raw TLS: the development
+Before booting: the TLS private key is in the key service's binary
+(user/tlskey) and not the gateway's. The operator's password is set on the
+serial console (`setup`), as a person would. This half holds the console and speaks raw TLS: the development
 certificate verifies for localhost; a foreign Host, a foreign or missing
 Origin (login, logout, WebSocket) and plaintext on the TLS port are refused
 with their reasons and start no shell; a login whose page never opens its
-terminal ends by itself; a dropped WebSocket and a client that never grants
-credits (flow control) are played for the browser half on request.
+terminal ends by itself (checked once its 30 s are up, while the browser
+half runs); a dropped WebSocket and a client that never grants credits
+(flow control) are played for the browser half on request, on sessions it
+logged in by passkey.
+It also holds the measuring session (Meter): one web session logged in once,
+on its own WebSocket, whose shell reads the kernel's counters, the session
+table and the gateway's caps for every teardown row (Teardown: the baseline,
+and after each row a reading repeated until it is back or 45 s have
+passed; the rows' bands are explained at EXACT).
 The browser half (webshell_test.js, headless Chromium through
 playwright-core) logs in, reads `session`, `caps` and the kernel's tables
-from the page, resizes, pastes, screenshots, and proves each teardown
+from the page, resizes, pastes, screenshots, runs one agent command whose
+tool call waits for consent (the prompt in the terminal, answered from the
+page, the result read there), and proves each teardown
 (logout, tab close, shell exit, WebSocket loss, failed logins and a stale
-cookie) brings the kernel's counters, the session table and the gateway's
-caps back to the baseline. Passkeys with a CDP virtual authenticator: one
-registered from a password session, a later login with it alone, and
-refused assertions (bogus signature, no user verification, a foreign
-origin, a replayed challenge) that start no shell."""
+cookie, refused passkeys, the idle timeout) brings the kernel's counters,
+the session table and the gateway's caps back to the baseline; each row
+in a browser context of its own, closed after it (its connections end at
+once), logged in by passkey (no password hashing in the guest). Passkeys
+with a CDP virtual authenticator: one registered from a password session,
+a later login with it alone, and refused assertions (bogus signature, no
+user verification, a foreign origin, a replayed challenge) that start no
+shell. Each progress line carries the seconds since the start."""
 import base64
 import json
 import os
@@ -38,6 +53,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from capos_qemu import SESSPROBE_SWAP, Checks, Guest, ROOT, boot_package, run_network_env  # noqa: E402
 
 PASSWORD = "s3cret-horse"
+IDLE_S = 20         # the operator's idle timeout in this image (make run's is 15 minutes)
+T0 = time.monotonic()
+
+
+def elapsed():
+    """Seconds since the harness started, for its progress lines."""
+    return f"[{time.monotonic() - T0:5.0f}s]"
+
+
+class TimedChecks(Checks):
+    """Checks whose lines say when each was judged (where the time goes)."""
+
+    def check(self, what, ok, detail=""):
+        super().check(f"{elapsed()} {what}", ok, detail)
 CERT = os.path.join(ROOT, "build/tls-dev/dev-cert.pem")
 
 
@@ -195,42 +224,39 @@ def until_prompt(w, secs=60):
     return got
 
 
-def ws_loss(port, con):
-    cookie, _, _ = login(port)
-    if not cookie:
-        return {"ok": False}
+def ws_loss(port, cookie):
+    """The terminal of a session the browser logged in (by passkey), its
+    TCP connection then dropped under it."""
     w = Ws(port, cookie)
     ok = w.status == 101 and b"admin@capos> " in until_prompt(w)
     w.drop()
     return {"ok": ok}
 
 
-def flood(port, con):
+def flood(port, cookie):
     """No credits granted: `help` typed 60 times (well over 64 KiB of
     output); at most the window arrives, then nothing; one grant of 65536
     lets at most that much more through."""
-    cookie, _, _ = login(port)
-    if not cookie:
-        return {"ok": False, "detail": "no login"}
     w = Ws(port, cookie)
     if w.status != 101:
         return {"ok": False, "detail": f"ws {w.status}"}
 
-    def drain(quiet):
-        n = 0
+    def drain(n, quiet, upto):
+        """Output bytes (counting from n) until none came for `quiet` s, or
+        for 2 s once `upto` have come (nothing more may arrive)."""
         while True:
-            m = w.recv(quiet)
+            m = w.recv(2 if n >= upto else quiet)
             if not m:
                 return n
             if m[1][:1] == b"o":
                 n += len(m[1]) - 1
 
-    first = drain(5)                        # the greeting and the prompt
+    first = len(until_prompt(w))            # the greeting and the prompt
     for _ in range(60):
         w.send(b"ihelp\r")
-    first += drain(8)
+    first = drain(first, 5, 65536)
     w.send(b"a" + struct.pack(">I", 65536))
-    second = drain(8)
+    second = drain(0, 3, 65536)
     w.send(b"x")
     detail = f"without credits {first} bytes, after a grant of 65536 {second} more"
     return {"ok": 60000 < first <= 65536 and 0 < second <= 65536, "detail": detail}
@@ -238,8 +264,7 @@ def flood(port, con):
 
 def settle(con, want, secs=90):
     """Wait until the gateway has `want` connections open (its log's
-    accepted and closed lines): idle keep-alive ones end at its 10 s
-    header deadline."""
+    accepted and closed lines)."""
     end = time.monotonic() + secs
     while time.monotonic() < end:
         t = con.text()
@@ -247,8 +272,150 @@ def settle(con, want, secs=90):
         closed = set(re.findall(r"^webshell-gateway: conn (\d+): closed ", t, re.M))
         if len(opened - closed) == want:
             return True
-        time.sleep(0.2)
+        time.sleep(0.1)
     return False
+
+
+class Meter:
+    """The measuring session: one web session, logged in once (by password,
+    on the raw TLS client), whose shell reads the kernel's counters and the
+    session manager's table (`echo stats`) and the gateway's caps (`echo
+    caps webshell-gateway`) over its own WebSocket: the gateway's one open
+    connection between the cases, so every reading counts the same one
+    session and one connection."""
+
+    PROMPT = b"admin@capos> "
+
+    def __init__(self, port):
+        self.cookie, st, body = login(port)
+        if not self.cookie:
+            raise AssertionError(f"the measuring session did not log in: {st} {body}")
+        self.w = Ws(port, self.cookie)
+        if self.w.status != 101 or self.PROMPT not in until_prompt(self.w):
+            raise AssertionError(f"the measuring session's terminal did not open ({self.w.status})")
+        self.unacked = 0
+        self.lock = threading.Lock()
+        self.last = time.monotonic()
+        self.stop = False
+        threading.Thread(target=self._keepalive, daemon=True).start()
+
+    def _keepalive(self):
+        """An empty line now and then: the shell's idle timeout (shortened in
+        this image) must end the idle row's session, never this one."""
+        while not self.stop:
+            time.sleep(1)
+            if time.monotonic() - self.last > IDLE_S / 4:
+                try:
+                    self.run("", rb"")
+                except (AssertionError, OSError):
+                    return
+
+    def run(self, cmd, want, secs=60):
+        """Type cmd; the match of `want` (a bytes regex) in its answer, once the next prompt is there."""
+        with self.lock:
+            try:
+                return self._run(cmd, want, secs)
+            finally:
+                self.last = time.monotonic()
+
+    def _run(self, cmd, want, secs):
+        self.w.send(b"i" + cmd.encode() + b"\r")
+        got = b""
+        end = time.monotonic() + secs
+        while time.monotonic() < end:
+            m = self.w.recv(5)
+            if not m:
+                continue
+            if m[1][:1] == b"e":
+                raise AssertionError("the measuring session ended: " + m[1][1:].decode("latin-1"))
+            if m[1][:1] != b"o":
+                continue
+            got += m[1][1:]
+            self.unacked += len(m[1]) - 1
+            if self.unacked >= 4096:                 # credits back, as the page grants them
+                self.w.send(b"a" + struct.pack(">I", self.unacked))
+                self.unacked = 0
+            hit = re.search(want, got)
+            if hit and self.PROMPT in got[hit.end():]:
+                return hit
+        raise AssertionError(f"no answer to {cmd!r}: {got[-500:]!r}")
+
+    def reading(self):
+        """The counters now: the kernel's, the session table's (`smcaps`: the session
+        manager's caps), and the gateway's caps (`gwcaps`)."""
+        k = self.run("echo stats", rb"PROBE kernel (.*)\r?\n").group(1).decode()
+        r = {m[0]: int(m[1]) for m in re.findall(r"(\S+)=(\d+)", k.replace("session-manager held=", "smcaps="))}
+        r["gwcaps"] = int(self.run("echo caps webshell-gateway", rb"PROBE webshell-gateway held=(\d+)").group(1))
+        return r
+
+    def close(self):
+        self.stop = True
+        try:
+            self.w.send(b"x")
+        except OSError:
+            pass
+        self.w.t.close()
+
+
+# What a leak leaves behind stays: kernel objects, cap slots, processes, the
+# session table (open sessions, their caps) and the gateway's caps must be
+# exactly back. Three counters also move with work in flight, in both
+# directions, for tens of seconds (the network stack's Nic.send and timers,
+# the kernel heap's size classes, a process heap's high-water mark): they are
+# held to bands around the FIRST baseline, never re-based, so whatever a case
+# leaks accumulates over the cases and leaves its band.
+EXACT = ("objects", "processes", "slots", "open", "held", "smcaps", "gwcaps")
+HEAP_BAND, PENDING_BAND, FRAMES_BAND = 2048, 6, 8
+
+
+class Teardown:
+    """The baseline and each teardown row's reading, judged here (where the
+    measuring session is): a reading is taken once the gateway is down to
+    the measuring connection, and again every half second until it is back
+    at the baseline or 45 s have passed (work in flight settles; a leak
+    stays)."""
+
+    def __init__(self, con, meter):
+        self.con, self.meter, self.base, self.first = con, meter, None, None
+
+    def baseline(self):
+        """Three readings, each field's least (free frames: the most): a call in
+        flight at one reading is not counted."""
+        if not settle(self.con, 1):
+            return None
+        reads = [self.meter.reading() for _ in range(3)]
+        self.base = {k: (max if k == "frames" else min)(r[k] for r in reads) for k in reads[0]}
+        self.first = dict(self.base)
+        return self.base
+
+    def differs(self, a):
+        d = [k for k in EXACT if a[k] != self.base[k]]
+        if a["heap"] > self.first["heap"] + HEAP_BAND:
+            d.append("heap")
+        if a["pending"] > self.first["pending"] + PENDING_BAND:
+            d.append("pending")
+        if a["frames"] < self.first["frames"] - FRAMES_BAND:
+            d.append("frames")
+        if a["opened"] - self.base["opened"] != a["ended"] - self.base["ended"]:
+            d.append("opened-ended")
+        return d
+
+    def after_case(self, secs=45):
+        settled = settle(self.con, 1)
+        end = time.monotonic() + secs
+        while True:
+            a = self.meter.reading()
+            diff = self.differs(a)
+            if not diff or time.monotonic() > end:
+                break
+            time.sleep(0.5)
+        if not settled:
+            diff.append("connections")
+        detail = (f"differs: {diff} (heap high {self.first['heap'] + HEAP_BAND}, pending high "
+                  f"{self.first['pending'] + PENDING_BAND}, frames low {self.first['frames'] - FRAMES_BAND})\n"
+                  f"{json.dumps(self.base)}\n{json.dumps(a)}")
+        self.base = a
+        return {"ok": not diff, "detail": detail}
 
 
 def hostile(c, con, port):
@@ -279,6 +446,7 @@ def hostile(c, con, port):
     # that login then ends by itself (the page never opened its terminal)
     mark = len(con.text())
     cookie, st, body = login(port)
+    sid = json.loads(body).get("session", "none") if st == 200 else "none"
     w = Ws(port, cookie, "https://evil.example")
     c.check("a WebSocket from a foreign Origin is refused (403 handshake.origin), even with a valid cookie",
             w.status == 403, str(w.status))
@@ -288,9 +456,6 @@ def hostile(c, con, port):
     w.t.close()
     st, _, body = http(port, "POST", "/logout", host, "https://evil.example", "", cookie)
     c.check("a logout from a foreign Origin is refused (403 origin)", st == 403, f"{st} {body}")
-    m = con.wait_for(r"webshell-gateway: session \w+: ended \(attach-timeout\)", 90, mark)
-    c.check("a login whose page never opens its terminal ends after 30 s (attach-timeout), having started no shell",
-            m is not None and "shell started" not in con.text()[mark:], con.text()[mark:][-1500:])
 
     # plaintext on the TLS port: the handshake fails, the gateway serves on
     mark = len(con.text())
@@ -307,16 +472,62 @@ def hostile(c, con, port):
     c.check("plain HTTP on the TLS port fails its handshake (tls-failed) and the gateway serves on",
             con.wait_for(r"conn \d+: closed \(tls-failed\)", 30, mark) is not None and st == 200,
             con.text()[mark:][-800:])
+    return sid
+
+
+def attach_timeout(c, con, sid):
+    """The hostile logins' session (its page never opened the terminal) has
+    ended by itself 30 s after the login, meanwhile the browser half ran."""
+    m = con.wait_for(rf"webshell-gateway: session {sid}: ended \(attach-timeout\)", 60)
+    c.check("a login whose page never opens its terminal ends after 30 s (attach-timeout), having started no shell",
+            m is not None and f"session {sid}: shell started" not in con.text(), con.text()[-1500:])
+
+
+def agent_mode():
+    """The replacements that give this image agent mode as make
+    run-agent-shell has it (manifests/agent.manifest): its deterministic
+    LanguageModel, granted to the broker with the same per-tool map, so the
+    web shell is the agent-capable capos-shell."""
+    with open(os.path.join(ROOT, "manifests/agent.manifest")) as f:
+        text = f.read()
+    model = re.search(r"^# The deterministic LanguageModel.*?\n\n", text, re.M | re.S).group(0)
+    tools = re.search(r"^    args agent:.*\n", text, re.M).group(0)
+    return [("service broker binary=broker", model + "service broker binary=broker"),
+            ("    export broker interface=AuthorityBroker\n",
+             "    grant model = model.model\n    export broker interface=AuthorityBroker\n" + tools)]
+
+
+def key_custody(c):
+    """The TLS private key is built into the key service (user/tlskey), never
+    into the gateway: its P-256 scalar (and the key file) are in one ELF and
+    not the other."""
+    text = subprocess.run(["openssl", "pkey", "-in", os.path.join(ROOT, "build/tls-dev/dev-key.pem"), "-text", "-noout"],
+                          capture_output=True, text=True, check=True).stdout
+    m = re.search(r"priv:\s*([0-9a-f:\s]+)pub:", text)
+    scalar = int(re.sub(r"[^0-9a-f]", "", m.group(1)), 16).to_bytes(32, "big") if m else None
+    with open(os.path.join(ROOT, "build/tls-dev/dev-key.der"), "rb") as f:
+        der = f.read()
+    elf = {}
+    for name in ("tlskey", "webshell-gateway"):
+        with open(os.path.join(ROOT, "build/user", name), "rb") as f:
+            elf[name] = f.read()
+    c.check("the TLS private key is in the key service's binary (the search finds it there)",
+            scalar is not None and scalar in elf["tlskey"])
+    c.check("the web shell gateway's binary holds neither the TLS private key nor its key file",
+            scalar is not None and scalar not in elf["webshell-gateway"] and der not in elf["webshell-gateway"])
 
 
 def main():
-    c = Checks("webshell")
+    c = TimedChecks("webshell")
+    key_custody(c)
     tmp = tempfile.mkdtemp(prefix="capos-webshell-")
     pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tmp,
                        replace=SESSPROBE_SWAP + [
                                 # TIME_WAIT of 1 s (2 MSL), not 60: the many short browser
                                 # connections leave the stack's table before each reading
-                                ("args dhcp auth=http:80", "args dhcp msl=500 auth=http:80")])
+                                ("args dhcp auth=http:80", "args dhcp msl=500 auth=http:80"),
+                                # the idle-timeout row waits this long, not 15 minutes
+                                ("operator:idle=900:", f"operator:idle={IDLE_S}:")] + agent_mode())
     env = run_network_env()
     g = Guest(pkg=pkg, mem=128, env=env)
     con = None
@@ -334,7 +545,30 @@ def main():
             g.send(PASSWORD + "\r")
         g.wait_for(r"^login: \Z", 30)
         con = Console(g)
-        hostile(c, con, port)
+        print(f"  {elapsed()} booted, password set")
+        sid = hostile(c, con, port)
+        meter = Meter(port)
+        tear = Teardown(con, meter)
+        print(f"  {elapsed()} the measuring session is open")
+
+        def serve(req):
+            """One CALL of the browser half: what only this half can see or do."""
+            op = req["op"]
+            if op == "mark":
+                return {"mark": len(con.text())}
+            if op == "waitlog":
+                m = con.wait_for(req["re"], req.get("timeout", 60), req["since"])
+                return {"ok": m is not None, "text": con.text()[req["since"]:][-3000:]}
+            if op == "baseline":
+                attach_timeout(c, con, sid)
+                return {"base": tear.baseline()}
+            if op == "teardown":
+                return tear.after_case()
+            if op == "wsloss":
+                return ws_loss(port, req["cookie"])
+            if op == "flood":
+                return flood(port, req["cookie"])
+            return {"ok": False, "detail": "unknown op " + op}
 
         node = subprocess.Popen(["node", os.path.join(ROOT, "tests/webshell/webshell_test.js"), url, PASSWORD, tmp],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
@@ -347,26 +581,21 @@ def main():
                 c.check(what, res == "ok", detail.replace("\\n", "\n"))
             elif line.startswith("CALL "):
                 req = json.loads(line[5:])
-                if req["op"] == "mark":
-                    ans = {"mark": len(con.text())}
-                elif req["op"] == "waitlog":
-                    m = con.wait_for(req["re"], req.get("timeout", 60), req["since"])
-                    ans = {"ok": m is not None, "text": con.text()[req["since"]:][-3000:]}
-                elif req["op"] == "settle":
-                    ans = {"ok": settle(con, req["open"])}
-                elif req["op"] == "wsloss":
-                    ans = ws_loss(port, con)
-                else:
-                    ans = flood(port, con)
+                try:
+                    ans = serve(req)
+                except (AssertionError, OSError, ValueError) as e:
+                    ans = {"ok": False, "detail": f"{req['op']}: {e}"}
                 node.stdin.write(json.dumps(ans) + "\n")
                 node.stdin.flush()
             elif line == "DONE":
                 done = True
                 break
             else:
-                print(line)
+                print(f"  {elapsed()} {line}")
+        meter.close()
         rc = node.wait(60)
-        c.check("the browser half ran to its end (it said DONE and exited 0)", done and rc == 0, "DONE=%s exit=%s" % (done, rc))
+        c.check("the browser half ran to its end (it said DONE and exited 0)", done and rc == 0,
+                "DONE=%s exit=%s" % (done, rc))
         log = con.text()
         c.check("the gateway never crashed (no restart, no fault)",
                 log.count("webshell-gateway: serving HTTPS") == 1 and not re.search(r"webshell-gateway.*(fault|abort)",

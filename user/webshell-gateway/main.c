@@ -5,15 +5,17 @@
  * shell is capos-shell started through RestrictedShellLauncher on a
  * TerminalSession this process serves, fed by the page's WebSocket.
  *
- * Grants: listen (TcpListenAuthority), manager (SessionManager), launcher
- * (RestrictedShellLauncher), audit (AuditLog); and the plumbing: console
+ * Grants: listen (TcpListenAuthority), tlskey (TlsServerKey: the
+ * certificate chain, and signatures; the private key stays in user/tlskey),
+ * manager (SessionManager), launcher (RestrictedShellLauncher), audit
+ * (AuditLog); and the plumbing: console
  * (its log lines), timer (deadlines), memory (the heap: one ~150 KiB
  * protocol state per connection) and endpoints (to make the terminal
  * endpoint; released once made).  No broker: what a shell may hold is the
  * launcher's business.
  * args: profile=NAME (the profile web logins ask for; default operator).
  *
- * This file: the grants, the TLS key, the listener, the event loop and the
+ * This file: the grants, the TLS signer, the listener, the event loop and the
  * bytes of each connection (socket <-> TLS <-> HTTP or WebSocket).
  * web.c answers HTTP requests; term.c keeps the sessions and the terminal
  * stream.
@@ -27,11 +29,11 @@ uint32_t manager, launcher, audit;
 char profile[16] = "operator";
 static uint32_t listener, next_id;
 
-/* the development certificate and key, embedded at build time (assets.S) */
-extern const uint8_t webshell_cert_der[], webshell_cert_der_end[];
-extern const uint8_t webshell_key_der[], webshell_key_der_end[];
-static uint8_t tls_key[32];
-static size_t tls_key_len;
+/* The certificate (public, from the key service) and the key service. */
+static uint32_t tlskey;
+static uint8_t cert_der[2048];
+static size_t cert_len;
+static bool cert_development;
 
 uint64_t now_ms(void)
 {
@@ -47,20 +49,54 @@ void audit_rec(const char *event, const char *reason)
     capos_AuditLog_record(&cl, &b, &call, event, strlen(event), reason, strlen(reason), 0, &r);
 }
 
-/* The P-256 scalar out of the embedded key (PKCS#8 or SEC 1 DER). */
-static int load_key(void)
+/* The certificate chain from the key service (one certificate). */
+static int load_chain(void)
 {
-    static br_skey_decoder_context dc;
-    br_skey_decoder_init(&dc);
-    br_skey_decoder_push(&dc, webshell_key_der, (size_t)(webshell_key_der_end - webshell_key_der));
-    const br_ec_private_key *ek = br_skey_decoder_get_ec(&dc);
-    int ok = !br_skey_decoder_last_error(&dc) && ek && ek->curve == BR_EC_secp256r1 && ek->xlen <= sizeof tls_key;
-    if (ok) {
-        memcpy(tls_key, ek->x, ek->xlen);
-        tls_key_len = ek->xlen;
+    RT_BUFS(b, 64, sizeof cert_der + 256);
+    capnp_client cl = RT_CLIENT(tlskey);
+    capnp_call call;
+    capos_TlsServerKey_certificateChain_Results_reader r;
+    if (capos_TlsServerKey_certificateChain(&cl, &b, &call, &r))
+        return -1;
+    capnp_list l = capos_TlsServerKey_certificateChain_Results_get_chain(r);
+    capnp_data c = l.count >= 1 ? capnp_list_data(l, 0) : (capnp_data){ 0 };
+    if (!c.len || c.len > sizeof cert_der)
+        return -1;
+    memcpy(cert_der, c.ptr, c.len);
+    cert_len = c.len;
+    cert_development = capos_TlsServerKey_certificateChain_Results_get_development(r);
+    return 0;
+}
+
+/* lib/tls's signer: the ServerKeyExchange's hash goes to the key service,
+ * its DER signature comes back (a blocking call, one per handshake). */
+static size_t sign_hash(void *ctx, int hash_id, const uint8_t *hash, size_t hash_len, uint8_t *sig, size_t cap)
+{
+    uint16_t h;
+    switch (hash_id) {
+    case br_sha256_ID:
+        h = capos_TlsHash_sha256;
+        break;
+    case br_sha384_ID:
+        h = capos_TlsHash_sha384;
+        break;
+    case br_sha512_ID:
+        h = capos_TlsHash_sha512;
+        break;
+    default:
+        return 0;
     }
-    sodium_memzero(&dc, sizeof dc);
-    return ok ? 0 : -1;
+    RT_BUFS(b, 128, 256);
+    capnp_client cl = RT_CLIENT(tlskey);
+    capnp_call call;
+    capos_TlsServerKey_sign_Results_reader r;
+    if (capos_TlsServerKey_sign(&cl, &b, &call, h, hash, hash_len, &r))
+        return 0;
+    capnp_data s = capos_TlsServerKey_sign_Results_get_signature(r);
+    if (!s.len || s.len > cap)
+        return 0;
+    memcpy(sig, s.ptr, s.len);
+    return s.len;
 }
 
 /* ---- socket calls ---- */
@@ -273,9 +309,7 @@ static void accepted(const struct cap_cqe *c)
     }
     uint8_t entropy[TLS_ENTROPY_LEN];
     randombytes_buf(entropy, sizeof entropy);
-    struct tls_config cfg = { .cert_der = webshell_cert_der,
-                              .cert_len = (size_t)(webshell_cert_der_end - webshell_cert_der),
-                              .key = tls_key, .key_len = tls_key_len, .entropy = entropy };
+    struct tls_config cfg = { .cert_der = cert_der, .cert_len = cert_len, .entropy = entropy, .sign = sign_hash };
     int e = tls_server_init(&w->tls, &cfg);
     sodium_memzero(entropy, sizeof entropy);
     if (e) {
@@ -337,6 +371,7 @@ static void on_send(struct conn *k, const struct cap_cqe *c)
 int main(void)
 {
     uint32_t auth = rt_capset_require("listen");
+    tlskey = rt_capset_require("tlskey");
     manager = rt_capset_require("manager");
     launcher = rt_capset_require("launcher");
     audit = rt_capset_require("audit");
@@ -354,8 +389,8 @@ int main(void)
         printf("webshell-gateway: no entropy\n");        /* fails closed: no TLS, no cookies */
         return 2;
     }
-    if (load_key()) {
-        printf("webshell-gateway: the TLS key does not decode\n");
+    if (load_chain()) {
+        printf("webshell-gateway: the TLS key service gives no certificate\n");
         return 2;
     }
     term_init(endpoints);
@@ -378,8 +413,8 @@ int main(void)
         return 2;
     }
     listener = b.result_caps[capos_TcpListenAuthority_listen_Results_get_listener(r)];
-    printf("webshell-gateway: serving HTTPS on port %u (profile %s; DEVELOPMENT certificate, NOT FOR PRODUCTION)\n",
-           port, profile);
+    printf("webshell-gateway: serving HTTPS on port %u (profile %s; %s)\n", port, profile,
+           cert_development ? "DEVELOPMENT certificate, NOT FOR PRODUCTION" : "certificate from the key service");
     accept_post();
     term_post_recv();
     for (;;) {

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) return 0;
     memset(cert, 0x30, sizeof cert);
     memset(key, 0x01, sizeof key);
-    struct tls_config cfg = { cert, sizeof cert, key, sizeof key, seed };
+    struct tls_config cfg = { .cert_der = cert, .cert_len = sizeof cert, .key = key, .key_len = sizeof key, .entropy = seed };
     if (tls_server_init(&tls, &cfg)) __builtin_trap();
     size_t step = 1 + (size_t)data[0] * 7, off = 1;
     for (int guard = 0; guard < 100000; guard++) {

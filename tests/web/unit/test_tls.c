@@ -1,6 +1,8 @@
 /* lib/tls unit tests: an in-memory handshake against a BearSSL client that
  * knows the development certificate's key, data both ways, back-pressure,
- * close_notify, a plaintext HTTP request on the TLS port, bad configuration.
+ * close_notify, a plaintext HTTP request on the TLS port, bad configuration;
+ * and the same handshake with the key behind a signer (the key service's
+ * shape: only hashes go out, DER signatures come back), one that fails.
  * Usage: test_tls CERT.der KEY.der */
 #include "tls.h"
 
@@ -72,7 +74,29 @@ static void client_start(void)
 static int server_start(void)
 {
     static const uint8_t seed[TLS_ENTROPY_LEN] = { 1, 2, 3 };
-    struct tls_config cfg = { cert, cert_len, key, sizeof key, seed };
+    struct tls_config cfg = { .cert_der = cert, .cert_len = cert_len, .key = key, .key_len = sizeof key, .entropy = seed };
+    return tls_server_init(&srv, &cfg);
+}
+
+/* A signer as a key service is one: it holds the key, signs a hash. */
+static int signs, sign_hash_id;
+static size_t signer(void *ctx, int hash_id, const uint8_t *hash, size_t hash_len, uint8_t *sig, size_t cap)
+{
+    const br_hash_class *hc = hash_id == br_sha256_ID ? &br_sha256_vtable
+                            : hash_id == br_sha384_ID ? &br_sha384_vtable
+                            : hash_id == br_sha512_ID ? &br_sha512_vtable : NULL;
+    if (!ctx || !hc || hash_len != (hc->desc >> BR_HASHDESC_OUT_OFF & BR_HASHDESC_OUT_MASK) || cap < TLS_SIG_MAX)
+        return 0;
+    br_ec_private_key sk = { BR_EC_secp256r1, key, sizeof key };
+    signs++;
+    sign_hash_id = hash_id;
+    return br_ecdsa_i31_sign_asn1(br_ec_get_default(), hc, hash, &sk, sig);
+}
+
+static int server_start_signer(void *ctx)
+{
+    static const uint8_t seed[TLS_ENTROPY_LEN] = { 4, 5, 6 };
+    struct tls_config cfg = { .cert_der = cert, .cert_len = cert_len, .entropy = seed, .sign = signer, .sign_ctx = ctx };
     return tls_server_init(&srv, &cfg);
 }
 
@@ -154,10 +178,29 @@ int main(int argc, char **argv)
     tls_net_out_done(&srv, 0);
     tls_app_in_done(&srv, 0);
 
+    /* the key behind a signer: one signature per handshake, a SHA-2 hash */
+    CHECK(server_start_signer(&signs) == 0, "server init with a signer");
+    client_start();
+    pump();
+    CHECK(tls_state(&srv) == TLS_OPEN && (br_ssl_engine_current_state(&cli.eng) & BR_SSL_SENDAPP),
+          "a handshake with the key behind a signer (server %d, client %d)", tls_error(&srv),
+          br_ssl_engine_last_error(&cli.eng));
+    CHECK(signs == 1 && sign_hash_id == br_sha256_ID, "the signer signed once, a SHA-256 hash (%d, %d)", signs,
+          sign_hash_id);
+    /* a signer that cannot sign (the key service gone): the handshake fails */
+    CHECK(server_start_signer(NULL) == 0, "server init with a failing signer");
+    client_start();
+    pump();
+    CHECK(tls_state(&srv) == TLS_FAILED && !(br_ssl_engine_current_state(&cli.eng) & BR_SSL_SENDAPP),
+          "no signature, no handshake (%d)", tls_error(&srv));
+
     /* unusable configurations */
-    struct tls_config bad = { cert, cert_len, key, 31, key };
+    struct tls_config both = { .cert_der = cert, .cert_len = cert_len, .key = key, .key_len = 32, .entropy = key,
+                               .sign = signer };
+    CHECK(tls_server_init(&srv, &both) == -1, "a key and a signer");
+    struct tls_config bad = { .cert_der = cert, .cert_len = cert_len, .key = key, .key_len = 31, .entropy = key };
     CHECK(tls_server_init(&srv, &bad) == -1, "short key");
-    struct tls_config noent = { cert, cert_len, key, 32, NULL };
+    struct tls_config noent = { .cert_der = cert, .cert_len = cert_len, .key = key, .key_len = 32 };
     CHECK(tls_server_init(&srv, &noent) == -1, "no entropy");
 
     printf("test-tls-unit: %d passed, %d failed\n", passed, failed);
