@@ -534,6 +534,74 @@ static void t_pool_exhaustion(void)
     CHECK(counts[NET_TCP_ESTABLISHED] == NODE_TCBS);
 }
 
+/* The socket API's refusals and its less used calls: a handle that is not
+ * (any longer) a socket or a listener is NET_E_INVAL on every call; a port
+ * taken, a port or backlog of 0, a connect before an address or to a
+ * broadcast are refused with their codes; closing a listener resets the
+ * connections it had not handed out yet; the accessors answer. */
+static void t_api_refusals_and_listener_close(void)
+{
+    CHECK(open_pair(65536, 65536));
+    const int32_t bad[] = { 0, -1, 0x7fffffff, ca ^ 0x10000 /* another generation */ };
+    uint8_t c = 0;
+    net_ip ip;
+    uint16_t port, lport;
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int32_t h = bad[i];
+        CHECK(net_tcp_send(&A.st, now, h, &c, 1) == NET_E_INVAL);
+        CHECK(net_tcp_recv(&A.st, now, h, &c, 1) == NET_E_INVAL);
+        CHECK(net_tcp_shutdown(&A.st, now, h, true, true) == NET_E_INVAL);
+        CHECK(net_tcp_abort(&A.st, now, h) == NET_E_INVAL);
+        CHECK(net_tcp_close(&A.st, now, h) == NET_E_INVAL);
+        CHECK(net_tcp_connected(&A.st, h) == NET_E_INVAL);
+        CHECK(net_tcp_send_space(&A.st, h) == NET_E_INVAL);
+        CHECK(net_tcp_recv_avail(&A.st, h) == NET_E_INVAL);
+        CHECK(net_tcp_set_nodelay(&A.st, h, true) == NET_E_INVAL);
+        CHECK(net_tcp_set_delack(&A.st, h, true) == NET_E_INVAL);
+        CHECK(net_tcp_set_keepalive(&A.st, now, h, true) == NET_E_INVAL);
+        CHECK(net_tcp_peer(&A.st, h, &ip, &port, &lport) == NET_E_INVAL);
+        CHECK(net_tcp_state(&A.st, h) == NET_TCP_CLOSED);
+        CHECK(net_tcp_accept(&B.st, h == 0 ? -1 : h) == NET_E_INVAL);
+        CHECK(net_tcp_listener_close(&B.st, h == 0 ? -1 : h) == NET_E_INVAL);
+    }
+    CHECK(net_tcp_listen(&B.st, 80, 8) == NET_E_ADDRINUSE);
+    CHECK(net_tcp_listen(&B.st, 0, 8) == NET_E_INVAL);
+    CHECK(net_tcp_listen(&B.st, 81, 0) == NET_E_INVAL);
+    CHECK(net_tcp_connect(&A.st, now, IP_B, 0) == NET_E_INVAL);
+    CHECK(net_tcp_connect(&A.st, now, 0, 80) == NET_E_INVAL);
+
+    /* the accessors on a live connection */
+    CHECK(net_tcp_peer(&A.st, ca, &ip, &port, &lport) == 0 && ip == IP_B && port == 80 && lport != 0);
+    CHECK(net_tcp_send_space(&A.st, ca) == 65536 && net_tcp_recv_avail(&B.st, sb) == 0);
+    CHECK(net_tcp_set_delack(&B.st, sb, false) == 0 && net_tcp_set_nodelay(&A.st, ca, true) == 0);
+    CHECK(net_tcp_send(&A.st, now, ca, (const uint8_t *)"ping", 4) == 4);
+    wire_run(50);
+    CHECK(net_tcp_recv_avail(&B.st, sb) == 4);
+    /* shut the read side: what was unread is dropped, later reads are EOF */
+    CHECK(net_tcp_shutdown(&B.st, now, sb, true, false) == 0);
+    CHECK(net_tcp_recv_avail(&B.st, sb) == 0 && net_tcp_recv(&B.st, now, sb, &c, 1) == 0);
+
+    /* two more connections to the listener, never accepted; closing the
+     * listener resets both and frees their blocks */
+    int32_t c2 = net_tcp_connect(&A.st, now, IP_B, 80), c3 = net_tcp_connect(&A.st, now, IP_B, 80);
+    CHECK(c2 > 0 && c3 > 0);
+    wire_run(200);
+    CHECK(net_tcp_connected(&A.st, c2) == 1 && net_tcp_connected(&A.st, c3) == 1);
+    uint64_t rst_before = ctr(&B, NET_C_tcp_rst_tx);
+    CHECK(net_tcp_listener_close(&B.st, lst) == 0);
+    CHECK(net_tcp_accept(&B.st, lst) == NET_E_INVAL);
+    CHECK(ctr(&B, NET_C_tcp_rst_tx) == rst_before + 2);
+    wire_run(200);
+    CHECK(net_tcp_connected(&A.st, c2) == NET_E_CONNRESET && net_tcp_connected(&A.st, c3) == NET_E_CONNRESET);
+    /* the accepted connection is its own: it lives on */
+    CHECK(net_tcp_state(&B.st, sb) == NET_TCP_ESTABLISHED);
+    /* the port is free again */
+    int32_t l2 = net_tcp_listen(&B.st, 80, 8);
+    CHECK(l2 > 0 && l2 != lst);
+    CHECK(net_tcp_abort(&A.st, now, c2) == 0 && net_tcp_abort(&A.st, now, c3) == 0);
+    CHECK(net_tcp_send(&A.st, now, c2, &c, 1) == NET_E_INVAL);   /* a freed handle is stale */
+}
+
 void tcp_tests(void)
 {
     RUN(t_handshake_and_options);
@@ -565,4 +633,5 @@ void tcp_tests(void)
     RUN(t_delayed_ack);
     RUN(t_close_with_unread_data_resets);
     RUN(t_pool_exhaustion);
+    RUN(t_api_refusals_and_listener_close);
 }
