@@ -59,16 +59,24 @@ static void pump(void)
     }
 }
 
-static void client_start(void)
+/* A client offering SUITES (n of them), or BearSSL's full list when n is 0. */
+static void client_start_suites(const uint16_t *suites, size_t n)
 {
     static const uint8_t seed[32] = { 9, 8, 7 };
     static br_x509_minimal_context xm;     /* the full profile wants one; replaced below */
     br_ssl_client_init_full(&cli, &xm, NULL, 0);
+    if (n)
+        br_ssl_engine_set_suites(&cli.eng, suites, n);
     br_x509_knownkey_init_ec(&xk, &pk, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
     br_ssl_engine_set_x509(&cli.eng, &xk.vtable);
     br_ssl_engine_set_buffer(&cli.eng, cli_buf, sizeof cli_buf, 1);
     br_ssl_engine_inject_entropy(&cli.eng, seed, sizeof seed);
     br_ssl_client_reset(&cli, "localhost", 0);
+}
+
+static void client_start(void)
+{
+    client_start_suites(0, 0);
 }
 
 static int server_start(void)
@@ -193,6 +201,16 @@ int main(int argc, char **argv)
     pump();
     CHECK(tls_state(&srv) == TLS_FAILED && !(br_ssl_engine_current_state(&cli.eng) & BR_SSL_SENDAPP),
           "no signature, no handshake (%d)", tls_error(&srv));
+
+    /* a client that offers no ECDHE-ECDSA suite: the signer's key cannot
+     * serve it, the handshake fails and nothing is signed */
+    static const uint16_t rsa_only[] = { BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 };
+    signs = 0;
+    CHECK(server_start_signer(&signs) == 0, "server init with a signer, again");
+    client_start_suites(rsa_only, 1);
+    pump();
+    CHECK(tls_state(&srv) == TLS_FAILED && !(br_ssl_engine_current_state(&cli.eng) & BR_SSL_SENDAPP) && signs == 0,
+          "a client with only ECDHE-RSA suites gets no handshake and no signature (%d, %d)", tls_error(&srv), signs);
 
     /* unusable configurations */
     struct tls_config both = { .cert_der = cert, .cert_len = cert_len, .key = key, .key_len = 32, .entropy = key,
