@@ -91,6 +91,17 @@ interface KernelStats @0xe1592bd3ea8c7628 {
   # allocated; irqRoutes: interrupt vectors routed to an Interrupt cap.
   processes @1 () -> (list :List(ProcessCaps));
   # Every process and the interface of every cap it holds (authority audits).
+  cpus @2 () -> (list :List(CpuStats));
+  # The work each online CPU has done since boot (per-CPU counters).
+}
+
+struct CpuStats {
+  cpu @0 :UInt32;          # 0 = the boot CPU
+  ticks @1 :UInt64;        # timer interrupts taken
+  busyTicks @2 :UInt64;    # ... of which found a user thread running
+  switches @3 :UInt64;     # thread switches onto this CPU
+  syscalls @4 :UInt64;     # system calls entered on this CPU
+  ipis @5 :UInt64;         # inter-processor interrupts received
 }
 
 struct ProcessCaps {

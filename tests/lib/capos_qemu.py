@@ -21,10 +21,14 @@ def abi_errors():
 class Guest:
     """A running capOS guest with its serial console on pipes."""
 
-    def __init__(self, boot_args="", mem=None, extra=(), pkg=None):
+    def __init__(self, boot_args="", mem=None, extra=(), pkg=None, smp=None):
+        """smp: virtual CPUs; by default CAPOS_SMP from the environment
+        (scripts/qemu: 1 when unset)."""
         env = dict(os.environ)
         if mem:
             env["CAPOS_MEM"] = str(mem)
+        if smp:
+            env["CAPOS_SMP"] = str(smp)
         cmd = [os.path.join(ROOT, "scripts/qemu"), os.path.join(ROOT, "build/kernel.bin"),
                pkg or os.path.join(ROOT, "build/boot.pkg"), boot_args, "--", *extra]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
