@@ -79,6 +79,11 @@ void kernel_enter(void)
 
 void kernel_exit(void)
 {
+    struct thread *t = this_cpu()->current;
+    if (t->fs_base_set) {
+        t->fs_base_set = false;
+        wrmsr(MSR_FS_BASE, t->fs_base);
+    }
     kernel_unlock();
 }
 
@@ -103,6 +108,7 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
     t->tid = next_tid++;
     t->proc = p;
     t->doomed = false;
+    t->fs_base_set = false;
     t->kstack_top = ((uint64_t)t->kstack + KSTACK_SIZE) & ~15ull;
     t->wait_deadline = ~0ull;
     list_init(&t->run_link);
@@ -174,7 +180,9 @@ static void switch_to(struct thread *next)
     }
     if (prev->proc && prev->state != T_DEAD) {
         fpu_save(prev->fpu);
-        prev->fs_base = rdmsr(MSR_FS_BASE);
+        if (!prev->fs_base_set)
+            prev->fs_base = rdmsr(MSR_FS_BASE);
+        prev->fs_base_set = false;
     }
     if (next->proc) {
         fpu_restore(next->fpu);

@@ -25,6 +25,7 @@ struct thread {
     struct list timeout_link;
     struct fpu_state *fpu;         /* user threads only */
     struct cpu *cpu;               /* where it runs (T_RUNNING) or last ran */
+    bool fs_base_set;              /* fs_base was set while it ran on another CPU */
     bool doomed;                   /* destroyed while running on another CPU: it
                                       leaves at its next kernel entry (already
                                       unlinked from its process and counted out) */
