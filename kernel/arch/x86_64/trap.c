@@ -79,13 +79,18 @@ static void trap_dispatch_locked(struct trap_frame *f);
 void trap_dispatch(struct trap_frame *f)
 {
     bool from_user = (f->cs & 3) == 3;
+    if (f->vector == VEC_SPURIOUS)
+        return;
+    /* Acknowledge every interrupt before taking the lock: kernel_enter may
+     * never come back here (a doomed thread ends in it), and an interrupt
+     * left in service would mask its priority class (the tick, the IPI) on
+     * this CPU for good. Interrupts stay off until we return. */
+    if (f->vector >= VEC_TIMER)
+        lapic_eoi();
     if (f->vector == VEC_IPI) {
         smp_ipi_received();
-        lapic_eoi();
         if (!from_user)
             return;                      /* the idle loop looks at the run queue itself */
-    } else if (f->vector == VEC_SPURIOUS) {
-        return;
     }
     bool take = from_user || (f->rflags & 0x200);
     if (take)
@@ -99,12 +104,10 @@ void trap_dispatch(struct trap_frame *f)
 static void trap_dispatch_locked(struct trap_frame *f)
 {
     if (f->vector == VEC_TIMER) {
-        lapic_eoi();
         sched_tick();
         return;
     }
     if (f->vector >= VEC_DEV_BASE && f->vector < VEC_DEV_BASE + DEV_IRQ_SLOTS) {
-        lapic_eoi();
         interrupt_fire((unsigned)(f->vector - VEC_DEV_BASE));
         return;
     }
