@@ -59,8 +59,9 @@ static void run_stress(uint32_t spawner, uint32_t endpoints)
         if (h[i] >= 0)
             rt_release((uint32_t)h[i]);
     }
-    rt_release(facet);                       /* the server's last client: it ends */
-    if (srv >= 0) {
+    rt_release(facet);
+    if (srv >= 0) {                          /* it serves until it is killed */
+        rt_kill((uint32_t)srv);
         printf("SMP stress server exit=%ld\n", rt_wait((uint32_t)srv));
         rt_release((uint32_t)srv);
     }
