@@ -65,9 +65,13 @@ interface EndpointFactory @0xa2e21a3723fc4483 {
 
 # The owner side of an endpoint (RECV and RETURN are ring opcodes on it).
 interface Endpoint @0x9f6d73396573ece7 {
-  facet @0 (badge :UInt64) -> (client :Capability);
+  facet @0 (badge :UInt64, notifyRelease :Bool) -> (client :Capability);
   # Another CALL-only facet; its badge is a routing label the owner chose,
-  # delivered with each call. It is never identity.
+  # delivered with each call. It is never identity. With notifyRelease,
+  # the owner's RECV also delivers one release notice (CAP_RECV_F_RELEASED,
+  # that badge, no params, nothing to RETURN) once the last holder of this
+  # facet has dropped it: a holder that dies idle is noticed at once. The
+  # notice is allocated with the facet, so it cannot fail to arrive.
 }
 
 # Mints session contexts; held by init and the session path only.
@@ -109,6 +113,7 @@ struct ProcessCaps {
   name @1 :Text;
   interfaces @2 :List(UInt64);   # one per held cap, in slot order (at most 32 listed)
   held @3 :UInt32;               # how many caps it holds in all
+  pages @4 :UInt32;              # user pages it has mapped (4 KiB each; its DMA and device pages apart)
 }
 
 # A service that answers every call with its own bytes: the smallest
@@ -180,6 +185,26 @@ struct GrantSpec @0x819afbdbc5bb7c6d {
 struct ExportRef @0xa01953a7c56e9e84 {
   service @0 :Text;
   export @1 :Text;
+}
+
+# init's supervisor, served by init itself and granted by the manifest as
+# `init.services` (no service is granted it in the default manifest).
+interface ServiceControl @0xb258ca6fb8954434 {
+  list @0 () -> (services :List(ServiceStatus));
+  # Every service of the manifest, in manifest order.
+  kill @1 (name :Text) -> (error :Int32);
+  # End the service's process as a fault would (its exit code is the
+  # kernel's "killed"); the service's restart policy decides what follows.
+  # error: 0, or NOT_FOUND (-17) for no such service, DISCONNECTED (-16)
+  # when it is not running.
+}
+
+struct ServiceStatus @0xded16e96d7a9b2f6 {
+  name @0 :Text;
+  running @1 :Bool;
+  restarts @2 :UInt32;  # restarts so far, of at most `retries`
+  retries @3 :UInt32;
+  lastExit @4 :Int64;   # the last instance's exit code (0 before any exit)
 }
 
 # An endpoint the service serves; it holds the owner side under `name`.
@@ -311,6 +336,14 @@ enum CredentialResult {
 interface AccountStore @0x8cd2fa3231816631 {
   lookup @0 (principal :Text) -> (found :Bool, status :AccountStatus, profiles :List(Text), keys :List(Data));
   # keys: the account's authorized Ed25519 public keys (32 bytes each)
+  passkeyAdd @1 (principal :Text, record :Data, createdNs :UInt64) -> (result :AdminResult);
+  # A passkey for the account: record is lib/webauthn's credential record
+  # (wa_credential_encode: id, COSE algorithm, public key, sign count); at
+  # most 4 per account; keyExists for an id already registered.
+  passkeyFind @2 (credentialId :Data) -> (found :Bool, principal :Text, record :Data, createdNs :UInt64,
+                                          lastUsedNs :UInt64);
+  passkeyUsed @3 (credentialId :Data, signCount :UInt32, usedNs :UInt64) -> (result :AdminResult);
+  # After a login with it: the authenticator's new sign count, and when.
 }
 
 # Account administration for operators: only the operator profile's bundle
@@ -367,6 +400,17 @@ interface SessionManager @0x99f752155dc51e08 {
   # key over signedData (the SSH session identifier) mints a publicKey session.
   occupancy @3 () -> (open :UInt32, capacity :UInt32, opened :UInt64, ended :UInt64,
                       refusedFull :UInt64, held :UInt32);
+  passkeyChallenge @4 () -> (challenge :Data);
+  # 32 random bytes from the entropy source for one passkey login (WebAuthn
+  # get), single use, valid 2 minutes; fails (no challenge) without entropy
+  # or with every slot outstanding.
+  passkeyLogin @5 (credentialId :Data, clientData :Data, authData :Data, signature :Data, origin :Text,
+                   profile :Text) -> (result :LoginResult, session :UserSession, context :SessionContext,
+                                      reason :Text);
+  # The bridge the web gateway uses: a WebAuthn assertion (lib/webauthn:
+  # RP ID localhost, user verification required, origin the gateway's
+  # https://localhost[:PORT]) by a passkey the account service holds mints
+  # a passkey session; reason: the refusal's code (also audited).
   # The session table: sessions open now and the table's size, sessions
   # opened and ended since boot, logins refused because the table was full,
   # and the caps the manager keeps for open sessions (leak accounting).
@@ -396,6 +440,13 @@ interface UserSession @0x9eda9cdc566606d0 {
   changePassword @3 (old :Data, new :Data) -> (result :PasswordChange, retryAfterMs :UInt64);
   # The session's own principal's password (not for guests); audited.
   reauthenticate @4 (password :Data, purpose :Text) -> (result :PasswordChange, retryAfterMs :UInt64);
+  passkeyChallenge @5 () -> (challenge :Data);
+  # A challenge to register a passkey for this session's principal (WebAuthn
+  # create; single use, 2 minutes); not for guests.
+  passkeyRegister @6 (clientData :Data, attestation :Data, origin :Text) -> (ok :Bool, reason :Text);
+  # Verify the browser's registration (lib/webauthn: none or packed
+  # self-attestation, user verification required) and keep the credential
+  # with the account service; audited.
   # Step-up: the session's own principal's password again (Argon2id, counted
   # and backed off like a login); changed means it was right. Nothing
   # changes; purpose is an audit code (agent-tool...). Audited.
@@ -502,7 +553,8 @@ enum NetError {
   notConnected @7;       # the connection is not established (yet, or any more)
   closed @8;             # send after shutdown(write), or a call on a closed socket
   noRoute @9;            # no address configured, or the destination is unreachable
-  authorityUsed @10;     # this TcpListenAuthority has already made its listener
+  authorityUsed @10;     # this TcpListenAuthority's listener is still open (one at a time:
+                         # once it is closed or its holder is gone, it may make another)
   portNotGranted @11;    # a TcpListenAuthority asked for a port it does not name
   busy @12;              # a call of the same kind is already waiting on this socket
   notConfigured @13;     # DHCP has not bound an address yet
@@ -808,4 +860,38 @@ interface Store @0x95220215056d17f9 {
   info @3 () -> (keys :UInt32, commits :UInt64, freeSectors :UInt64, state :StoreError);
   # keys in this namespace; commits replayed and made since boot across all
   # namespaces; state: none, or why the store refuses calls.
+}
+
+# Remote session CapSet (remote-session-capset-gateway, TCP port 2327):
+# standard Cap'n Proto two-party RPC, so any capnp-rpc implementation is a
+# client. The connection's bootstrap is a RemoteAdmission; a login answers a
+# RemoteCapSet: the caps the broker grants the session, by name.
+interface RemoteAdmission @0x80808d0def36dd68 {
+  login @0 (principal :Text, password :Data) -> (result :LoginResult, capSet :RemoteCapSet,
+                                                 retryAfterMs :UInt64);
+  # Password login (Argon2id, through SessionManager). capSet is null unless ok.
+  challenge @1 () -> (nonce :Data);
+  # 32 fresh bytes for keyLogin (one outstanding per connection).
+  keyLogin @2 (principal :Text, publicKey :Data, signature :Data) -> (result :LoginResult,
+                                                                      capSet :RemoteCapSet);
+  # Ed25519 (32-byte publicKey) signature over "capos-remote-key-v1" || nonce,
+  # checked against the principal's authorized keys by SessionManager.
+}
+
+interface RemoteCapSet @0xba7a07a214fa9b33 {
+  list @0 () -> (entries :List(RemoteCapEntry));
+  get @1 (name :Text) -> (cap :Capability);
+  # Fails (exception `unknown-cap`) when no entry has that name.
+}
+
+struct RemoteCapEntry {
+  name @0 :Text;
+  interfaceId @1 :UInt64;
+  description @2 :Text;
+}
+
+# Read-only facts about the running system.
+interface SystemInfo @0xf3fb10e3bf03f343 {
+  get @0 () -> (uptimeNs :UInt64, kernelVersion :Text, buildVersion :Text,
+                freeFrames :UInt64, heapBytes :UInt64, processes :UInt32, capSlots :UInt64);
 }

@@ -13,11 +13,46 @@ RT_OBJS     := $(patsubst %,$(BUILD)/uobj/%.o,$(RT_SRCS)) $(BUILD)/uobj/gen/capo
 LIBSODIUM := $(shell $(USER_CC) -print-file-name=libsodium.a)
 EXTRA_credentials := $(LIBSODIUM)
 EXTRA_accounts := $(LIBSODIUM)
-EXTRA_session-manager := $(LIBSODIUM)
 EXTRA_hostkey := $(LIBSODIUM)
 # the SSH gateway runs lib/ssh unchanged
 EXTRA_ssh-gateway := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/ssh/*.c))
 $(BUILD)/uobj/lib/ssh/%.c.o: USER_CFLAGS += -Ilib/ssh
+# the remote session CapSet gateway runs lib/capnp-rpc (and libsodium's randomness)
+EXTRA_remote-capset-gateway := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/capnp-rpc/*.c))
+$(BUILD)/uobj/lib/capnp-rpc/%.c.o $(BUILD)/uobj/user/remote-capset-gateway/%.c.o: USER_CFLAGS += -Ilib/capnp-rpc
+# the web shell gateway runs lib/http, lib/ws and lib/tls unchanged over
+# Debian's static BearSSL, with its page (and xterm.js from npm, pinned in
+# user/webshell-gateway/page/package-lock.json) and the development TLS
+# certificate (NOT FOR PRODUCTION, lib/tls/module.mk) embedded at build time
+WEBSHELL_B    := $(BUILD)/webshell
+WEBSHELL_PAGE := user/webshell-gateway/page
+WEBSHELL_NPM  := $(WEBSHELL_B)/npm/node_modules/.capos-installed
+LIBBEARSSL    := $(shell $(USER_CC) -print-file-name=libbearssl.a)
+EXTRA_webshell-gateway := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/http/*.c lib/ws/*.c lib/tls/*.c)) \
+                          $(WEBSHELL_B)/assets.o $(LIBBEARSSL)
+$(BUILD)/uobj/lib/http/%.c.o $(BUILD)/uobj/lib/ws/%.c.o $(BUILD)/uobj/lib/tls/%.c.o \
+$(BUILD)/uobj/user/webshell-gateway/%.c.o: USER_CFLAGS += -Ilib/http -Ilib/ws -Ilib/tls
+$(WEBSHELL_NPM): $(WEBSHELL_PAGE)/package.json $(WEBSHELL_PAGE)/package-lock.json
+	@mkdir -p $(WEBSHELL_B)/npm
+	$(call say,NPM,@xterm/xterm)cp $^ $(WEBSHELL_B)/npm/ && cd $(WEBSHELL_B)/npm && \
+	    npm ci --no-audit --no-fund --silent && touch node_modules/.capos-installed
+# name in the image <- file: the page, xterm.js, the certificate and key
+WEBSHELL_ASSETS := index_html:$(WEBSHELL_PAGE)/index.html app_js:$(WEBSHELL_PAGE)/app.js \
+    app_css:$(WEBSHELL_PAGE)/app.css xterm_js:$(WEBSHELL_B)/npm/node_modules/@xterm/xterm/lib/xterm.js \
+    xterm_css:$(WEBSHELL_B)/npm/node_modules/@xterm/xterm/css/xterm.css \
+    fit_js:$(WEBSHELL_B)/npm/node_modules/@xterm/addon-fit/lib/addon-fit.js \
+    cert_der:$(TLS_DEV)/dev-cert.der key_der:$(TLS_DEV)/dev-key.der
+$(WEBSHELL_B)/assets.S: user/module.mk $(WEBSHELL_NPM) $(TLS_DEV_CERT) $(wildcard $(WEBSHELL_PAGE)/*)
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)( echo '.section .rodata'; for a in $(WEBSHELL_ASSETS); do n=$${a%%:*}; f=$${a#*:}; \
+	    printf '.global webshell_%s\n.global webshell_%s_end\n.balign 16\nwebshell_%s:\n.incbin "%s"\nwebshell_%s_end:\n' \
+	        $$n $$n $$n $$f $$n; done; echo '.section .note.GNU-stack,"",@progbits' ) > $@
+$(WEBSHELL_B)/assets.o: $(WEBSHELL_B)/assets.S $(patsubst %,$(WEBSHELL_PAGE)/%,index.html app.js app.css)
+	$(call say,AS,$<)$(USER_CC) -c $< -o $@
+# the session manager's passkey admission runs lib/webauthn (BearSSL's
+# SHA-256 and ECDSA, libsodium's Ed25519)
+EXTRA_session-manager := $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/webauthn/*.c)) $(LIBBEARSSL) $(LIBSODIUM)
+$(BUILD)/uobj/lib/webauthn/%.c.o $(BUILD)/uobj/user/session-manager/%.c.o: USER_CFLAGS += -Ilib/webauthn
 # the network stack links lib/net (which uses libsodium's SipHash)
 EXTRA_netstack := $(LIBSODIUM) $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard lib/net/*.c))
 # the shell's agent mode hashes what it audits (keyed, never the content)

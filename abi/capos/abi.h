@@ -150,6 +150,8 @@ struct cap_xfer {
 /* ---- Endpoints: what a RECV delivers at the start of its result buffer ---- */
 #define CAP_RECV_F_PRINCIPAL 1u    /* principal[] is filled (the endpoint may disclose it) */
 #define CAP_RECV_F_PROFILE   2u
+#define CAP_RECV_F_RELEASED  4u    /* not a call: the last holder of the facet with this badge
+                                     * (minted with notifyRelease) dropped it; never RETURNed */
 struct cap_recv_hdr {
     uint32_t call_id;              /* name this in the RETURN */
     uint16_t method_id;

@@ -10,8 +10,13 @@ by the host's OpenSSH client with the same key; wall clock on the host.
              echoed (the byte then erased with DEL, untimed); median of M.
   http:      GET / on a fresh connection to its close (capOS webstatus,
              busybox httpd in the Linux guest); median of H.
+  tcp:       32 MiB host -> guest (to a sink that reads to the end) and
+             guest -> host (from a source that sends and closes) through
+             the hostfwd; MB/s, median of 3 each way (capOS: tcpecho's sink
+             and source roles over the stack; Linux: busybox nc).
   memory:    capOS only: the kernel's free frames (the test-only sessprobe's
-             `echo stats`) before and after one more session is open.
+             `echo stats`) before and after one more session is open; the
+             user pages virtio-net and netstack have mapped (`echo mem`).
 
 Every figure is measured in this run; nothing is asserted.
 usage: bench.py [CONNECTS] [KEYSTROKES] [HTTP-REQUESTS]"""
@@ -29,13 +34,17 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from capos_qemu import Guest, boot_package  # noqa: E402
+from capos_qemu import Guest, boot_package, free_port  # noqa: E402
 from run import CACHE, cpio_newc  # noqa: E402
 
 CONNECTS = int(sys.argv[1]) if len(sys.argv) > 1 else 21
 KEYS = int(sys.argv[2]) if len(sys.argv) > 2 else 101
 HTTPS = int(sys.argv[3]) if len(sys.argv) > 3 else 51
-NET = "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22,hostfwd=tcp:127.0.0.1:%d-:80"
+NET = ("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22,hostfwd=tcp:127.0.0.1:%d-:80,"
+       "hostfwd=tcp:127.0.0.1:%d-:9,hostfwd=tcp:127.0.0.1:%d-:19")
+# TCP throughput: bytes per connection, connections per direction
+BULK = 32 << 20
+BULK_RUNS = 3
 NIC = ["-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
 MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
            "failover", "net_failover", "virtio_net"]
@@ -49,6 +58,21 @@ ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 dis
     export echo interface=Echo
     args hello from the manifest
 """
+NET_ARGS = ("    export ssh interface=TcpListenAuthority\n    args dhcp auth=http:80 auth=ssh:22\n",
+            "    export ssh interface=TcpListenAuthority\n    export sink interface=TcpListenAuthority\n"
+            "    export source interface=TcpListenAuthority\n"
+            "    args dhcp auth=http:80 auth=ssh:22 auth=sink:9 auth=source:19\n")
+BULK_SERVICES = """
+service sink binary=tcpecho session=system restart=on-failure:3
+    grant console = logger.log
+    grant listen = net.sink
+    args sink
+
+service source binary=tcpecho session=system restart=on-failure:3
+    grant console = logger.log
+    grant listen = net.source
+    args source %d
+""" % BULK
 SESSPROBE_SERVICE = """service sessprobe binary=sessprobe session=system restart=never
     grant console = kernel.console
     grant timer = kernel.timer
@@ -68,17 +92,11 @@ ifconfig lo 127.0.0.1 up
 ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up
 route add default gw 10.0.2.2
 httpd -p 80 -h /www
+(while true; do nc -l -p 9 > /dev/null; done) &
+(while true; do dd if=/dev/zero bs=65536 count=%d 2>/dev/null | nc -l -p 19; done) &
 echo "SSHBENCH-NET $(cat /sys/class/net/eth0/address)"
 exec /sbin/dropbear -F -E -s -p 22 -r /etc/dropbear/dropbear_ed25519_host_key
-""" % " ".join(MODULES)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+""" % (" ".join(MODULES), BULK // 65536)
 
 
 def linux_initrd(path, tmp, pubkey):
@@ -90,7 +108,7 @@ def linux_initrd(path, tmp, pubkey):
     D, F, X = 0o40755, 0o100644, 0o100755
     e = [("dev", D, b""), ("proc", D, b""), ("sys", D, b""), ("tmp", 0o41777, b""),
          ("bin", D, b""), ("sbin", D, b""), ("bin/busybox", X, f(os.path.join(CACHE, "busybox")))]
-    for applet in ("sh", "mount", "mkdir", "insmod", "ifconfig", "route", "cat", "httpd"):
+    for applet in ("sh", "mount", "mkdir", "insmod", "ifconfig", "route", "cat", "httpd", "nc", "dd"):
         e.append(("bin/" + applet, 0o120777, b"busybox"))
     e += [("sbin/dropbear", X, f(os.path.join(CACHE, "dropbear/dropbear"))),
           ("init", X, INIT.encode()), ("modules", D, b"")]
@@ -117,12 +135,12 @@ def linux_initrd(path, tmp, pubkey):
     open(path, "wb").write(cpio_newc([(n, m, d, (0, 0)) for n, m, d in e]))
 
 
-def linux_guest(initrd, port, hport):
+def linux_guest(initrd, ports):
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
            "-display", "none", "-serial", "stdio", "-no-reboot",
            "-kernel", os.path.join(CACHE, "vmlinux"), "-initrd", initrd,
            "-append", "console=ttyS0 quiet panic=-1 rdinit=/init",
-           "-netdev", NET % (port, hport), *NIC]
+           "-netdev", NET % ports, *NIC]
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -214,19 +232,24 @@ def measure(ssh, prompt, probe=None):
 
 
 def capos_memory(s, ssh, prompt):
-    """Free frames before and after one more session (sessprobe's stats)."""
-    def frames():
-        s.send(b"echo stats\r")
+    """Free frames before and after one more session (sessprobe's stats),
+    and the user pages the NIC driver and the network stack have mapped."""
+    def ask(cmd, rx):
+        s.send(cmd + b"\r")
         deadline = time.perf_counter() + 30
         while time.perf_counter() < deadline:
             r, _, _ = select.select([s.fd], [], [], 1)
             if r:
                 s.buf += os.read(s.fd, 65536)
-                m = re.search(rb"PROBE kernel frames=(\d+)", s.buf)
+                m = re.search(rx, s.buf)
                 if m and re.search(prompt, s.buf, re.M):
                     s.buf = b""
                     return int(m.group(1))
         return None
+
+    def frames():
+        return ask(b"echo stats", rb"PROBE kernel frames=(\d+)")
+    procs = {n: ask(b"echo mem " + n.encode(), rb"PROBE mem \S+ pages=(\d+)") for n in ("virtio-net", "netstack")}
     before = frames()
     other = Session(ssh)
     ok = other.wait(prompt) is not None
@@ -234,8 +257,8 @@ def capos_memory(s, ssh, prompt):
     after = frames()
     other.close()
     if not ok or before is None or after is None:
-        return None
-    return (before - after) * 4096
+        return None, procs
+    return (before - after) * 4096, procs
 
 
 def http_times(port):
@@ -260,6 +283,33 @@ def http_times(port):
             times.append(time.perf_counter() - t0)
             size = len(data)
     return times, size
+
+
+def bulk_times(sink_port, source_port):
+    """Median MB/s of BULK bytes host->guest (to the sink: sent, half-closed,
+    until the guest closes) and guest->host (from the source to its close)."""
+    up, down = [], []
+    for _ in range(BULK_RUNS):
+        data = bytes(1 << 20)
+        c = socket.create_connection(("127.0.0.1", sink_port), timeout=120)
+        t0 = time.monotonic()
+        for _ in range(BULK >> 20):
+            c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+        while c.recv(65536):
+            pass
+        up.append(BULK / (time.monotonic() - t0) / 1e6)
+        c.close()
+        c = socket.create_connection(("127.0.0.1", source_port), timeout=120)
+        t0, n = time.monotonic(), 0
+        while True:
+            b = c.recv(1 << 20)
+            if not b:
+                break
+            n += len(b)
+        down.append(n / (time.monotonic() - t0) / 1e6 if n == BULK else 0.0)
+        c.close()
+    return statistics.median(up), statistics.median(down)
 
 
 def med_ms(v):
@@ -288,29 +338,34 @@ def main():
         # capOS: make run-ssh-shell's system, the key authorized for admin
         k = pub.decode().split()
         pkg = boot_package(os.path.join(ROOT, "manifests/ssh-shell.manifest"), tmp,
-                           replace=[("@KEYS@", "key:admin:%s:%s" % (k[0], k[1])), (ECHO_SERVICE, SESSPROBE_SERVICE),
+                           replace=[("@KEYS@", "key:admin:%s:%s" % (k[0], k[1])), (ECHO_SERVICE, SESSPROBE_SERVICE + BULK_SERVICES), NET_ARGS,
                                     ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n")])
         print("bench: capOS guest (plain TCG), SSH gateway ...", flush=True)
-        port, hport = free_port(), free_port()
-        g = Guest(pkg=pkg, mem=128, extra=["-netdev", NET % (port, hport), *NIC])
+        ports = tuple(free_port() for _ in range(4))
+        port, hport = ports[:2]
+        g = Guest(pkg=pkg, mem=128, extra=["-netdev", NET % ports, *NIC])
         try:
             g.wait_for(r"^ssh-gateway: serving SSH on port 22", 120)
             g.wait_for(r"netstack: dhcp lease", 60)
             cap = measure(ssh(port, "admin"), CAPOS_PROMPT, capos_memory)
             cap_http = http_times(hport)
+            g.wait_for(r"tcpecho: listening on port 19", 60)
+            cap_bulk = bulk_times(ports[2], ports[3])
         finally:
             g.kill()
 
         print("bench: Linux guest (plain TCG), dropbear ...", flush=True)
         initrd = os.path.join(tmp, "initrd.cpio")
         linux_initrd(initrd, tmp, pub)
-        port, hport = free_port(), free_port()
-        p = linux_guest(initrd, port, hport)
+        ports = tuple(free_port() for _ in range(4))
+        port, hport = ports[:2]
+        p = linux_guest(initrd, ports)
         procs.append(p)
         try:
             wait_serial(p, rb"Not backgrounding", 120)
             lin = measure(ssh(port, "root"), LINUX_PROMPT)
             lin_http = http_times(hport)
+            lin_bulk = bulk_times(ports[2], ports[3])
         finally:
             p.kill()
             p.wait()
@@ -335,13 +390,22 @@ def main():
             print("  %-44s %10s %10s %12s" % (name, fa, fb, r))
             if na != nb:
                 print("    (samples: capOS %d, Linux %d)" % (na, nb))
+        print("  %-44s %10s %10s %12s" % ("", "MB/s", "MB/s", ""))
+        for name, a, b in (("TCP host -> guest, %d MiB, median of %d" % (BULK >> 20, BULK_RUNS), cap_bulk[0], lin_bulk[0]),
+                           ("TCP guest -> host, %d MiB, median of %d" % (BULK >> 20, BULK_RUNS), cap_bulk[1], lin_bulk[1])):
+            print("  %-44s %10.1f %10.1f %12s" % (name, a, b, "%.2f" % (a / b) if b else "-"))
+        print("  (TCP: capOS tcpecho sink/source over the stack; busybox nc in the Linux guest)")
         print("  (HTTP: capOS webstatus's status page, %d bytes; busybox httpd, a %d-byte file)"
               % (cap_http[1], lin_http[1]))
-        if cap[2] is not None:
+        session, mapped = cap[2] if cap[2] else (None, {})
+        if session is not None:
             print("  capOS: memory per SSH session (free frames before/after one more session): %d KiB"
-                  % (cap[2] // 1024))
+                  % (session // 1024))
         else:
             print("  capOS: memory per SSH session: not read (sessprobe's stats did not answer)")
+        for n, pages in mapped.items():
+            if pages is not None:
+                print("  capOS: %s: %d KiB of user pages mapped (the kernel's table; DMA pages apart)" % (n, pages * 4))
     finally:
         for p in procs:
             if p.poll() is None:

@@ -1,8 +1,9 @@
 # bench/ssh-guest: capOS's SSH gateway against dropbear in the Linux
 # baseline guest, same QEMU flags, same OpenSSH client and key; HTTP
-# request latency of webstatus against busybox httpd in the same guests.
+# request latency of webstatus against busybox httpd and TCP throughput each
+# way in the same guests.
 .PHONY: bench-ssh-guest
-## bench-ssh-guest              capOS SSH gateway vs dropbear in the Linux guest: connect to prompt, keystroke echo, memory per session; webstatus vs busybox httpd (make bench)
+## bench-ssh-guest              capOS SSH gateway vs dropbear in the Linux guest: connect to prompt, keystroke echo, memory per session; webstatus vs busybox httpd; TCP throughput each way (make bench)
 bench-ssh-guest: all
 	$(call say,TEST,$@)$(PYTHON) bench/ssh-guest/bench.py $(SSH_GUEST_CONNECTS) $(SSH_GUEST_KEYS)
 

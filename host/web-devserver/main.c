@@ -1,20 +1,26 @@
-/* web-devserver: lib/http and lib/ws over real TCP on the host.  Serves
- * static files from a directory (ETag, 304, HEAD), POST /upload (answers
- * the body's length and FNV-1a hash as JSON), GET /api/info (JSON) and a
- * WebSocket echo at /ws.  One process, one poll loop, many connections; a
- * connection whose output is not drained is not read (the others go on).
+/* web-devserver: lib/http, lib/ws, lib/tls and lib/webauthn over real TCP
+ * on the host.  Serves static files from a directory (ETag, 304, HEAD),
+ * POST /upload (answers the body's length and FNV-1a hash as JSON), GET
+ * /api/info (JSON), a WebSocket echo at /ws and passkey registration and
+ * login under /api/passkey/ (passkey.c).  One process, one poll loop, many
+ * connections; a connection whose output is not drained is not read (the
+ * others go on).
  * Usage: web-devserver --root DIR [--bind 127.0.0.1] [--port N|0]
  *        [--port-file F] [--header-timeout-ms N] [--max-body N]
- *        [--stall-timeout-ms N] [--tls-cert CERT.der --tls-key KEY.der] */
+ *        [--stall-timeout-ms N] [--tls-cert CERT.der --tls-key KEY.der]
+ *        [--rp-id NAME] [--webauthn-host NAME]... [--extra-host NAME]...
+ *        [--passkey-source-burst N] [--passkey-cred-burst N] */
 #define _GNU_SOURCE
 #include "http.h"
 #include "ws.h"
 #include "tls.h"
+#include "passkey.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +50,10 @@ struct conn {
     struct http_conn http;
     struct ws_conn ws;
     struct tls_conn *tls;   /* NULL: plain HTTP */
+    char src[64];           /* the peer's address, for rate limits and logs */
+    int api, body_over;     /* a /api/passkey/ call: its body collected here */
+    size_t body_len;
+    uint8_t body[PASSKEY_BODY_MAX];
 };
 
 static struct conn *conns[MAX_CONNS];
@@ -53,8 +63,18 @@ static int opt_port = 8080;
 static uint64_t opt_stall_ms = 30000;
 static struct http_config hcfg;
 static struct ws_config wcfg;
+#define EXTRA_HOSTS_MAX 4
 static char host_a[64], host_b[64], origin_a[80], origin_b[80];
-static const char *hosts[3], *origins[3];
+static const char *hosts[3 + 2 * EXTRA_HOSTS_MAX], *origins[3];
+/* WebAuthn: the RP ID, and the host names whose origins it accepts
+ * (localhost and each --webauthn-host); extra names only accepted as Host (e.g. to show a
+ * foreign origin being refused). */
+static const char *opt_rp_id = "localhost";
+static const char *wa_hosts[EXTRA_HOSTS_MAX], *extra_hosts[EXTRA_HOSTS_MAX];
+static int n_wa_hosts, n_extra_hosts;
+static char host_x[2 * EXTRA_HOSTS_MAX][96], wa_origin[EXTRA_HOSTS_MAX + 1][112];
+static const char *wa_origins[EXTRA_HOSTS_MAX + 2];
+static struct passkey_config pcfg = { NULL, NULL, 60, 1000, 20, 3000 };
 static uint8_t tls_cert[4096], tls_key[32];
 static size_t tls_cert_len;
 static int tls_on;
@@ -147,6 +167,13 @@ static void on_head(struct conn *c)
     size_t tl;
     const uint8_t *t = http_target(&c->http, &tl);
     c->upload = 0;
+    c->api = 0;
+    if (passkey_path(t, tl) && http_method_is(&c->http, "POST")) {
+        c->api = 1;
+        c->body_len = 0;
+        c->body_over = 0;
+        return;
+    }
     if (tl == 3 && !memcmp(t, "/ws", 3)) {
         struct http_wr w = out_wr(c);
         int r = ws_handshake(&c->http, &wcfg, &w);
@@ -177,7 +204,22 @@ static void on_end(struct conn *c)
 {
     size_t tl;
     const uint8_t *t = http_target(&c->http, &tl);
-    if (c->upload) {
+    if (c->api) {
+        static char body[4096];
+        int status = 400;
+        size_t n = c->body_over ? 0 : passkey_handle(t, tl, c->body, c->body_len, c->src, now_ms(), body,
+                                                       sizeof body, &status);
+        if (c->body_over) {
+            respond_status(c, 413, "request.body-size");
+            return;
+        }
+        struct http_wr w = out_wr(c);
+        int ka = http_keep_alive(&c->http);
+        http_wr_response(&w, status, "application/json", (uint64_t)n, NULL, ka);
+        http_wr_raw(&w, body, n);
+        out_commit(c, &w);
+        if (!ka) c->close_after = 1;
+    } else if (c->upload) {
         char body[128];
         int n = snprintf(body, sizeof body, "{\"bytes\":%llu,\"fnv1a\":\"%016llx\"}\n",
                          (unsigned long long)c->body_bytes, (unsigned long long)c->fnv);
@@ -247,6 +289,10 @@ static void process(struct conn *c, uint64_t now)
             c->body_bytes += ev.len;
             for (size_t i = 0; i < ev.len; i++) { c->fnv ^= ev.data[i]; c->fnv *= 0x100000001b3ull; }
         }
+        if (t == HTTP_EV_BODY && c->api) {
+            if (ev.len > PASSKEY_BODY_MAX - c->body_len) c->body_over = 1;
+            else { memcpy(c->body + c->body_len, ev.data, ev.len); c->body_len += ev.len; }
+        }
         consume(c, used);
         if (t == HTTP_EV_NONE) return;
         if (t == HTTP_EV_ERROR) {
@@ -269,8 +315,14 @@ static void process(struct conn *c, uint64_t now)
 
 static void accept_one(int lfd)
 {
-    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_in peer;
+    socklen_t pl = sizeof peer;
+    int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
+    /* records go out as soon as they are made: without this a handshake
+     * flight written in pieces waits for the peer's delayed ACK */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int slot = -1;
     for (int i = 0; i < MAX_CONNS; i++) if (!conns[i]) { slot = i; break; }
     struct conn *c = slot >= 0 ? calloc(1, sizeof *c) : NULL;
@@ -279,6 +331,7 @@ static void accept_one(int lfd)
     c->id = next_id++;
     c->progress = now_ms();
     c->file_fd = -1;
+    if (!inet_ntop(AF_INET, &peer.sin_addr, c->src, sizeof c->src)) strcpy(c->src, "?");
     if (tls_on) {
         uint8_t seed[TLS_ENTROPY_LEN];
         struct tls_config tc = { tls_cert, tls_cert_len, tls_key, sizeof tls_key, seed };
@@ -389,6 +442,11 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--header-timeout-ms")) hcfg.header_timeout_ms = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--max-body")) hcfg.max_body = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--stall-timeout-ms")) opt_stall_ms = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--rp-id")) opt_rp_id = v;
+        else if (!strcmp(a, "--webauthn-host") && n_wa_hosts < EXTRA_HOSTS_MAX) wa_hosts[n_wa_hosts++] = v;
+        else if (!strcmp(a, "--extra-host") && n_extra_hosts < EXTRA_HOSTS_MAX) extra_hosts[n_extra_hosts++] = v;
+        else if (!strcmp(a, "--passkey-source-burst")) pcfg.source_burst = (uint32_t)strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--passkey-cred-burst")) pcfg.cred_burst = (uint32_t)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--tls-cert")) {
             if (load_file(v, tls_cert, sizeof tls_cert, &tls_cert_len)) { perror(v); return 1; }
             tls_on = 1;
@@ -428,7 +486,28 @@ int main(int argc, char **argv)
     const char *scheme = tls_on ? "https" : "http";
     snprintf(origin_a, sizeof origin_a, "%s://127.0.0.1:%d", scheme, port);
     snprintf(origin_b, sizeof origin_b, "%s://localhost:%d", scheme, port);
-    hosts[0] = host_a; hosts[1] = host_b; hosts[2] = NULL;
+    hosts[0] = host_a; hosts[1] = host_b;
+    int nh = 2;
+    /* WebAuthn origins: https://localhost:PORT always, then each --webauthn-host */
+    snprintf(wa_origin[0], sizeof wa_origin[0], "%s://localhost:%d", scheme, port);
+    wa_origins[0] = wa_origin[0];
+    for (int i = 0; i < n_wa_hosts; i++) {
+        snprintf(wa_origin[i + 1], sizeof wa_origin[0], "%s://%s:%d", scheme, wa_hosts[i], port);
+        wa_origins[i + 1] = wa_origin[i + 1];
+        snprintf(host_x[nh - 2], sizeof host_x[0], "%s:%d", wa_hosts[i], port);
+        hosts[nh] = host_x[nh - 2];
+        nh++;
+    }
+    for (int i = 0; i < n_extra_hosts; i++) {
+        snprintf(host_x[nh - 2], sizeof host_x[0], "%s:%d", extra_hosts[i], port);
+        hosts[nh] = host_x[nh - 2];
+        nh++;
+    }
+    hosts[nh] = NULL;
+    wa_origins[n_wa_hosts + 1] = NULL;
+    pcfg.rp_id = opt_rp_id;
+    pcfg.origins = wa_origins;
+    passkey_init(&pcfg);
     origins[0] = origin_a; origins[1] = origin_b; origins[2] = NULL;
     hcfg.hosts = hosts;
     wcfg.origins = origins;

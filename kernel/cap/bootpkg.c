@@ -1,5 +1,6 @@
 /*
- * BootPackage: init's read-only view of the boot package.
+ * The boot package (abi/capos/bootpkg.h): the one parser of its table, and
+ * BootPackage, init's read-only view of it.
  *   manifestSize() -> size                 bytes of the "manifest" entry (0: none)
  *   readManifest(offset, maxBytes) -> data a bounded chunk of it
  *   binaries() -> names                    every entry's name
@@ -10,6 +11,35 @@
 
 static const uint8_t *pkg;
 static size_t pkg_size;
+
+/* The entries of a package whose header and table lie inside its bytes;
+ * 0 when it is not one (bad magic, a table past the end). */
+static uint32_t bootpkg_count(const void *p, size_t size)
+{
+    const struct bootpkg_hdr *h = p;
+    if (!p || size < sizeof *h || memcmp(h->magic, BOOTPKG_MAGIC, 8))
+        return 0;
+    if (h->count > (size - sizeof *h) / sizeof(struct bootpkg_entry))
+        return 0;
+    return h->count;
+}
+
+/* The bytes of the entry `name` (NUL-terminated inside its field, and
+ * inside the package), or 0. */
+const void *bootpkg_find(const void *p, size_t size, const char *name, size_t *elf_size)
+{
+    uint32_t n = bootpkg_count(p, size);
+    const struct bootpkg_entry *e = (const void *)((const struct bootpkg_hdr *)p + 1);
+    for (uint32_t i = 0; i < n; i++) {
+        if (strncmp(e[i].name, name, BOOTPKG_NAME) || e[i].name[BOOTPKG_NAME - 1])
+            continue;
+        if (e[i].offset > size || e[i].size > size - e[i].offset)
+            return 0;
+        *elf_size = e[i].size;
+        return (const uint8_t *)p + e[i].offset;
+    }
+    return 0;
+}
 
 void bootpkg_init(const void *p, size_t size)
 {
@@ -44,17 +74,17 @@ static int bp_read(void *self, capos_BootPackage_readManifest_Params_reader p, c
     if (off > len)
         return CAP_ERR_INVALID_ARGUMENT;
     size_t n = len - off < max ? len - off : max;
-    capos_BootPackage_readManifest_Results_set_data(r, m + off, n);
+    if (n)                                   /* no manifest: m is null and nothing is read */
+        capos_BootPackage_readManifest_Results_set_data(r, m + off, n);
     return CAPNP_OK;
 }
 
 static int bp_binaries(void *self, capos_BootPackage_binaries_Params_reader p, capos_BootPackage_binaries_Results_builder r)
 {
-    const struct bootpkg_hdr *h = (const void *)pkg;
-    uint32_t n = h ? h->count : 0;
+    uint32_t n = bootpkg_count(pkg, pkg_size);     /* the table read is inside the package */
     if (n > 64)
         n = 64;
-    const struct bootpkg_entry *e = (const void *)(h + 1);
+    const struct bootpkg_entry *e = (const void *)((const struct bootpkg_hdr *)pkg + 1);
     capnp_lbuilder l = capos_BootPackage_binaries_Results_init_names(r, n);
     for (uint32_t i = 0; i < n; i++)
         capnp_lset_text(l, i, e[i].name, strnlen(e[i].name, BOOTPKG_NAME));

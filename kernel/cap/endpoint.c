@@ -15,7 +15,11 @@
  * caller. When the owner side goes away every queued and in-flight call
  * completes with CAP_ERR_DISCONNECTED; when a caller dies its queued calls
  * are withdrawn (moved caps go back) and in-flight ones are orphaned, so the
- * owner's RETURN learns CAP_ERR_DISCONNECTED.
+ * owner's RETURN learns CAP_ERR_DISCONNECTED. A facet minted with
+ * notifyRelease carries a preallocated release notice: when the facet's last
+ * reference goes, the notice joins the queue (past EP_MAX_QUEUE: there is
+ * at most one per facet) and reaches the owner like a call that needs no
+ * RETURN, so a server learns at once that a holder died idle.
  *
  *   EndpointFactory.create(interfaceId, disclose) -> (owner, client)
  *   Endpoint.facet(badge) -> client
@@ -48,7 +52,13 @@ struct ep_core {
 };
 
 struct ep_owner { struct kobj obj; struct ep_core *core; };
-struct ep_facet { struct kobj obj; struct ep_core *core; uint64_t badge; };
+struct ep_call;
+struct ep_facet {
+    struct kobj obj;
+    struct ep_core *core;
+    uint64_t badge;
+    struct ep_call *notice;      /* notifyRelease: queued when the facet goes; else 0 */
+};
 
 /*
  * The life of an endpoint call (kernel/README.md has the same table):
@@ -66,6 +76,8 @@ struct ep_facet { struct kobj obj; struct ep_core *core; uint64_t badge; };
  *   DELIVERED  caller dies                             ORPHANED
  *   ORPHANED   RETURN                                  freed; the RETURN gets DISCONNECTED
  *   ORPHANED   receiver dies, owner side gone          freed
+ *   NOTICE     a posted RECV takes it                  freed; the owner sees CAP_RECV_F_RELEASED
+ *   NOTICE     owner side gone                         freed
  *
  * Who owns what: the ep_call owns its params copy, its transfer (until
  * delivery commits it), a reference on the caller's session and one on the
@@ -78,6 +90,8 @@ enum ep_call_state {
     EP_CALL_QUEUED,              /* on core->queue, counted in nqueue; pd set; call_id 0 */
     EP_CALL_DELIVERED,           /* on core->inflight and the receiver's `received`; pd set */
     EP_CALL_ORPHANED,            /* delivered, then its caller died: pd 0; waits for the RETURN */
+    EP_CALL_NOTICE,              /* a release notice on core->queue: no caller, no session, not
+                                  * counted in nqueue; freed when delivered */
 };
 
 struct ep_call {
@@ -86,7 +100,7 @@ struct ep_call {
     struct ep_core *core;
     enum ep_call_state state;
     struct pending *pd;          /* the caller's completion (PENDING_EP_CALL); 0 when ORPHANED */
-    struct session *session;     /* the caller's (a reference) */
+    struct session *session;     /* the caller's (a reference); 0 for a NOTICE */
     uint32_t call_id;            /* given at delivery: what the RETURN names */
     uint16_t method;
     uint64_t iface;
@@ -112,7 +126,8 @@ static void call_free(struct ep_call *call)
     KASSERT(call->pd == 0);                  /* the caller's completion was finished or cancelled */
     list_del(&call->rx_link);
     xfer_rollback(&call->caps);              /* no-op once delivered */
-    kobj_put(&call->session->obj);
+    if (call->session)
+        kobj_put(&call->session->obj);
     core_put(call->core);
     live_calls--;
     kfree(call);
@@ -128,6 +143,7 @@ static void call_unlink(struct ep_call *call)
         break;
     case EP_CALL_DELIVERED:
     case EP_CALL_ORPHANED:
+    case EP_CALL_NOTICE:
         break;
     }
     list_del(&call->link);
@@ -144,6 +160,7 @@ static void call_fail(struct ep_call *call, int err)
         call->pd = 0;
         break;
     case EP_CALL_ORPHANED:
+    case EP_CALL_NOTICE:
         break;                               /* nobody to tell */
     }
     call_free(call);
@@ -166,14 +183,35 @@ void endpoint_call_cancel(struct pending *pd)
         call->state = EP_CALL_ORPHANED;
         break;
     case EP_CALL_ORPHANED:
-        panic("endpoint: an orphaned call still had its caller's pending call");
+    case EP_CALL_NOTICE:
+        panic("endpoint: a call without a caller still had its caller's pending call");
     }
+}
+
+/* Hand the release notice `call` to the receiver `rp`: a header alone. */
+static void deliver_notice(struct ep_core *core, struct ep_call *call, struct pending *rp)
+{
+    struct cap_recv_hdr h;
+    memset(&h, 0, sizeof h);
+    h.flags = CAP_RECV_F_RELEASED;
+    h.interface_id = call->iface;
+    h.badge = call->badge;
+    vm_copy_out(&rp->proc->vm, rp->result_addr, &h, sizeof h);
+    ring_post(rp->proc, rp->user_data, (int32_t)sizeof h, 0);
+    pending_retire(rp);
+    call_unlink(call);
+    call_free(call);
 }
 
 /* Try to hand `call` to the receiver `rp`. false: the call failed (and is gone). */
 static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *rp)
 {
-    KASSERT(call->state == EP_CALL_QUEUED && rp->kind == PENDING_EP_RECV);
+    KASSERT(rp->kind == PENDING_EP_RECV);
+    if (call->state == EP_CALL_NOTICE) {
+        deliver_notice(core, call, rp);
+        return true;
+    }
+    KASSERT(call->state == EP_CALL_QUEUED);
     KASSERT(!interrupts_enabled());                   /* `out` below is static */
     struct process *rx = rp->proc;
     uint32_t off = (uint32_t)sizeof(struct cap_recv_hdr) + call->plen;
@@ -289,21 +327,42 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
 static void facet_destroy(struct kobj *o)
 {
     struct ep_facet *f = (struct ep_facet *)o;
-    core_put(f->core);
+    struct ep_core *core = f->core;
+    struct ep_call *n = f->notice;
+    if (n && !core->closed) {
+        memset(n, 0, sizeof *n);
+        list_init(&n->rx_link);
+        n->core = core;
+        core->refs++;
+        n->state = EP_CALL_NOTICE;
+        n->iface = core->iface;
+        n->badge = f->badge;
+        live_calls++;
+        list_add_tail(&core->queue, &n->link);
+        pump(core);
+    } else {
+        kfree(n);
+    }
+    core_put(core);
     kfree(f);
 }
 
 static const struct kobj_type facet_type = { "EndpointClient", 0, facet_call, facet_destroy };
 
-static struct kobj *facet_new(struct ep_core *core, uint64_t badge)
+static struct kobj *facet_new(struct ep_core *core, uint64_t badge, bool notify)
 {
     struct ep_facet *f = kmalloc(sizeof *f);
-    if (!f)
+    struct ep_call *n = notify ? kmalloc(sizeof *n) : 0;
+    if (!f || (notify && !n)) {
+        kfree(f);
+        kfree(n);
         return 0;
+    }
     kobj_init(&f->obj, &facet_type);
     f->obj.iface = core->iface;
     f->core = core;
     f->badge = badge;
+    f->notice = n;
     core->refs++;
     return &f->obj;
 }
@@ -314,7 +373,8 @@ static int owner_facet(void *self, capos_Endpoint_facet_Params_reader p, capos_E
 {
     struct call_ctx *c = self;
     struct ep_owner *ow = (struct ep_owner *)c->obj;
-    struct kobj *f = facet_new(ow->core, capos_Endpoint_facet_Params_get_badge(p));
+    struct kobj *f = facet_new(ow->core, capos_Endpoint_facet_Params_get_badge(p),
+                               capos_Endpoint_facet_Params_get_notifyRelease(p));
     if (!f)
         return CAP_ERR_OVERLOADED;
     capos_Endpoint_facet_Results_set_client(r, ctx_result_cap(c, r.s, f));
@@ -407,6 +467,7 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
         call_free(call);
         return CAP_ERR_DISCONNECTED;
     case EP_CALL_QUEUED:
+    case EP_CALL_NOTICE:
         panic("endpoint: a queued call on the in-flight list");
     }
     if (s->flags & CAP_SQE_F_FAIL) {
@@ -503,7 +564,7 @@ static int factory_create(void *self, capos_EndpointFactory_create_Params_reader
     list_init(&core->receivers);
     kobj_init(&ow->obj, &owner_type);
     ow->core = core;
-    struct kobj *f = facet_new(core, 0);
+    struct kobj *f = facet_new(core, 0, false);
     if (!f) {
         kobj_put(&ow->obj);
         return CAP_ERR_OVERLOADED;

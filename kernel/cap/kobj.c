@@ -6,6 +6,7 @@
 #include "mm/vm.h"
 #include "objects.h"
 #include "endpoint.h"
+#include "linedisc.h"
 #include "c/string.h"
 
 static size_t live, live_pending;
@@ -113,8 +114,10 @@ void pending_cancel(struct pending *pd)
     case PENDING_PARK:
         park_cancel(pd);
         break;
-    case PENDING_TIMER:
     case PENDING_LINE:
+        ld_cancel(pd);                     /* the partial line goes with its reader */
+        break;
+    case PENDING_TIMER:
     case PENDING_EP_RECV:
     case PENDING_EXIT_WAIT:
     case PENDING_IRQ:

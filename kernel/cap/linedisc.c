@@ -6,13 +6,15 @@
  * typed is shown) and for events: Ctrl-C ends the
  * read as an interrupt (the partial line is dropped) and Ctrl-D on an empty
  * line as end of input. A raw reader (TerminalSession.readKeys, for a
- * line editor in user space) gets the bytes as typed.
+ * line editor in user space) gets the bytes as typed. A reader whose caller
+ * goes away takes its partial line with it (ld_cancel).
  */
 #include "objects.h"
 #include "linedisc.h"
 #include "dev/serial.h"
 #include "kprintf.h"
 #include "arch/x86_64/cpu.h"
+#include "c/string.h"
 
 /* One line being edited, for the oldest reader. Binds on: only the timer
  * tick (an interrupt gate) and readLine calls (system calls) touch these,
@@ -99,6 +101,18 @@ void console_input_ready(void)
                 serial_putc((char)ch);
         }
     }
+}
+
+void ld_cancel(struct pending *pd)
+{
+    /* the line being edited is the oldest reader's: it goes with it (wiped,
+     * it may be a password), and the next reader starts on an empty line */
+    if (!list_empty(&readers) && readers.next == &pd->wait_link) {
+        memset(line, 0, line_len);
+        line_len = 0;
+        esc = 0;
+    }
+    list_del(&pd->wait_link);
 }
 
 int ld_read(struct call_ctx *c, uint32_t max, unsigned flags)

@@ -20,25 +20,6 @@ struct spawner {
     size_t size;
 };
 
-const void *bootpkg_find(const void *pkg, size_t size, const char *name, size_t *elf_size)
-{
-    const struct bootpkg_hdr *h = pkg;
-    if (size < sizeof *h || memcmp(h->magic, BOOTPKG_MAGIC, 8))
-        return 0;
-    if (h->count > (size - sizeof *h) / sizeof(struct bootpkg_entry))
-        return 0;
-    const struct bootpkg_entry *e = (const void *)(h + 1);
-    for (uint32_t i = 0; i < h->count; i++) {
-        if (strncmp(e[i].name, name, BOOTPKG_NAME) || e[i].name[BOOTPKG_NAME - 1])
-            continue;
-        if (e[i].offset > size || e[i].size > size - e[i].offset)
-            return 0;
-        *elf_size = e[i].size;
-        return (const uint8_t *)pkg + e[i].offset;
-    }
-    return 0;
-}
-
 static int spawner_spawn(void *self, capos_ProcessSpawner_spawn_Params_reader p,
                          capos_ProcessSpawner_spawn_Results_builder r)
 {

@@ -52,6 +52,7 @@ int process_list_caps(capos_KernelStats_processes_Results_builder r)
         capos_ProcessCaps_set_pid(b, p->pid);
         capos_ProcessCaps_set_name(b, p->name, strlen(p->name));
         capos_ProcessCaps_set_held(b, p->caps.used);
+        capos_ProcessCaps_set_pages(b, (uint32_t)p->vm.pages);
         uint32_t listed = p->caps.used < 32 ? p->caps.used : 32, k = 0;
         capnp_lbuilder ifs = capos_ProcessCaps_init_interfaces(b, listed);
         for (uint32_t s = 0; s < p->caps.nslots && k < listed; s++)

@@ -3,7 +3,7 @@
  * Space is zeroed as it is allocated so unset fields read as defaults.
  * Every failure is sticky in b->err and turns later writes into no-ops.
  */
-#include "capnp.h"
+#include "build.h"
 #include "wire.h"
 
 #define HDR 8 /* one-segment table: count-1, size */
@@ -14,7 +14,7 @@ static void bfail(capnp_builder *b, int err)
         b->err = err;
 }
 
-static uint8_t *word_at(capnp_builder *b, uint32_t w)
+uint8_t *capnp_b_word(capnp_builder *b, uint32_t w)
 {
     return b->buf + HDR + (size_t)w * 8;
 }
@@ -29,7 +29,7 @@ static int64_t alloc(capnp_builder *b, uint64_t n)
         return -1;
     }
     uint32_t w = b->used;
-    uint8_t *p = word_at(b, w);
+    uint8_t *p = capnp_b_word(b, w);
     for (size_t i = 0; i < n * 8; i++)
         p[i] = 0;
     b->used += (uint32_t)n;
@@ -96,10 +96,10 @@ static void put_ptr(capnp_builder *b, uint32_t pw, uint32_t target,
 {
     int32_t off = (int32_t)target - (int32_t)(pw + 1);
     uint32_t lo = ((uint32_t)off << 2) | kind;
-    capnp_st64(word_at(b, pw), (uint64_t)lo | ((uint64_t)hi << 32));
+    capnp_st64(capnp_b_word(b, pw), (uint64_t)lo | ((uint64_t)hi << 32));
 }
 
-static capnp_sbuilder struct_at(capnp_builder *b, uint32_t pw, uint16_t dw,
+capnp_sbuilder capnp_b_struct_at(capnp_builder *b, uint32_t pw, uint16_t dw,
                                 uint16_t pc)
 {
     int64_t w = alloc(b, (uint64_t)dw + pc);
@@ -115,7 +115,7 @@ static capnp_sbuilder struct_at(capnp_builder *b, uint32_t pw, uint16_t dw,
 
 static const uint8_t elem_bits[8] = { 0, 1, 8, 16, 32, 64, 64, 0 };
 
-static capnp_lbuilder list_at(capnp_builder *b, uint32_t pw,
+capnp_lbuilder capnp_b_list_at(capnp_builder *b, uint32_t pw,
                               enum capnp_elem esize, uint32_t count)
 {
     if (esize == CAPNP_ELEM_COMPOSITE || count >= (1u << 29)) {
@@ -130,7 +130,7 @@ static capnp_lbuilder list_at(capnp_builder *b, uint32_t pw,
     return l;
 }
 
-static capnp_lbuilder struct_list_at(capnp_builder *b, uint32_t pw,
+capnp_lbuilder capnp_b_struct_list_at(capnp_builder *b, uint32_t pw,
                                      uint32_t count, uint16_t dw, uint16_t pc)
 {
     uint64_t words = (uint64_t)count * ((uint64_t)dw + pc);
@@ -144,7 +144,7 @@ static capnp_lbuilder struct_list_at(capnp_builder *b, uint32_t pw,
     put_ptr(b, pw, (uint32_t)w, CAPNP_PTR_LIST,
             CAPNP_ELEM_COMPOSITE | ((uint32_t)words << 3));
     /* the tag: a struct pointer whose offset field holds the count */
-    capnp_st64(word_at(b, (uint32_t)w),
+    capnp_st64(capnp_b_word(b, (uint32_t)w),
                ((uint64_t)count << 2) | ((uint64_t)dw << 32) | ((uint64_t)pc << 48));
     capnp_lbuilder l = { b, (uint32_t)w + 1, count, CAPNP_ELEM_COMPOSITE, dw, pc };
     return l;
@@ -158,21 +158,21 @@ static void bytes_at(capnp_builder *b, uint32_t pw, const void *p, size_t len,
         bfail(b, CAPNP_ERR_INVALID);
         return;
     }
-    capnp_lbuilder l = list_at(b, pw, CAPNP_ELEM_BYTE, (uint32_t)n);
+    capnp_lbuilder l = capnp_b_list_at(b, pw, CAPNP_ELEM_BYTE, (uint32_t)n);
     if (!l.b)
         return;
-    uint8_t *dst = word_at(b, l.word);
+    uint8_t *dst = capnp_b_word(b, l.word);
     const uint8_t *src = p;
     for (size_t i = 0; i < len; i++)
         dst[i] = src[i];
     /* the NUL is already there: alloc zeroed the words */
 }
 
-static void cap_at(capnp_builder *b, uint32_t pw, uint32_t cap_index)
+void capnp_b_cap_at(capnp_builder *b, uint32_t pw, uint32_t cap_index)
 {
     uint64_t v = cap_index == CAPNP_NO_CAP ? 0
                  : ((uint64_t)cap_index << 32) | CAPNP_PTR_OTHER;
-    capnp_st64(word_at(b, pw), v);
+    capnp_st64(capnp_b_word(b, pw), v);
 }
 
 /* ------------------------------------------------------------ struct fields */
@@ -181,7 +181,7 @@ capnp_sbuilder capnp_builder_root(capnp_builder *b, uint16_t dw, uint16_t pw)
 {
     if (b->err != CAPNP_OK)
         return no_struct;
-    return struct_at(b, 0, dw, pw);
+    return capnp_b_struct_at(b, 0, dw, pw);
 }
 
 /* Is [off, off+size) inside the data section?  A miss is a caller bug. */
@@ -199,32 +199,32 @@ static bool data_ok(capnp_sbuilder s, uint32_t off, uint32_t size)
 void capnp_set_u8(capnp_sbuilder s, uint32_t off, uint8_t v)
 {
     if (data_ok(s, off, 1))
-        word_at(s.b, s.word)[off] = v;
+        capnp_b_word(s.b, s.word)[off] = v;
 }
 
 void capnp_set_u16(capnp_sbuilder s, uint32_t off, uint16_t v)
 {
     if (data_ok(s, off, 2))
-        capnp_st16(word_at(s.b, s.word) + off, v);
+        capnp_st16(capnp_b_word(s.b, s.word) + off, v);
 }
 
 void capnp_set_u32(capnp_sbuilder s, uint32_t off, uint32_t v)
 {
     if (data_ok(s, off, 4))
-        capnp_st32(word_at(s.b, s.word) + off, v);
+        capnp_st32(capnp_b_word(s.b, s.word) + off, v);
 }
 
 void capnp_set_u64(capnp_sbuilder s, uint32_t off, uint64_t v)
 {
     if (data_ok(s, off, 8))
-        capnp_st64(word_at(s.b, s.word) + off, v);
+        capnp_st64(capnp_b_word(s.b, s.word) + off, v);
 }
 
 void capnp_set_bool(capnp_sbuilder s, uint32_t bit, bool v)
 {
     if (!data_ok(s, bit / 8, 1))
         return;
-    uint8_t *p = word_at(s.b, s.word) + bit / 8;
+    uint8_t *p = capnp_b_word(s.b, s.word) + bit / 8;
     uint8_t mask = (uint8_t)(1u << (bit % 8));
     *p = v ? (uint8_t)(*p | mask) : (uint8_t)(*p & ~mask);
 }
@@ -245,21 +245,21 @@ capnp_sbuilder capnp_init_struct(capnp_sbuilder s, uint16_t idx, uint16_t dw,
                                  uint16_t pw)
 {
     int64_t p = ptr_slot(s, idx);
-    return p < 0 ? no_struct : struct_at(s.b, (uint32_t)p, dw, pw);
+    return p < 0 ? no_struct : capnp_b_struct_at(s.b, (uint32_t)p, dw, pw);
 }
 
 capnp_lbuilder capnp_init_list(capnp_sbuilder s, uint16_t idx,
                                enum capnp_elem esize, uint32_t count)
 {
     int64_t p = ptr_slot(s, idx);
-    return p < 0 ? no_list : list_at(s.b, (uint32_t)p, esize, count);
+    return p < 0 ? no_list : capnp_b_list_at(s.b, (uint32_t)p, esize, count);
 }
 
 capnp_lbuilder capnp_init_struct_list(capnp_sbuilder s, uint16_t idx,
                                       uint32_t count, uint16_t dw, uint16_t pw)
 {
     int64_t p = ptr_slot(s, idx);
-    return p < 0 ? no_list : struct_list_at(s.b, (uint32_t)p, count, dw, pw);
+    return p < 0 ? no_list : capnp_b_struct_list_at(s.b, (uint32_t)p, count, dw, pw);
 }
 
 void capnp_set_text(capnp_sbuilder s, uint16_t idx, const char *str, size_t len)
@@ -280,7 +280,7 @@ void capnp_set_cap(capnp_sbuilder s, uint16_t idx, uint32_t cap_index)
 {
     int64_t p = ptr_slot(s, idx);
     if (p >= 0)
-        cap_at(s.b, (uint32_t)p, cap_index);
+        capnp_b_cap_at(s.b, (uint32_t)p, cap_index);
 }
 
 /* -------------------------------------------------------------- list elements */
@@ -296,7 +296,7 @@ static uint8_t *lelem(capnp_lbuilder l, uint32_t i, uint32_t bits)
         bfail(l.b, CAPNP_ERR_INVALID);
         return 0;
     }
-    return word_at(l.b, l.word) + (size_t)i * (bits / 8);
+    return capnp_b_word(l.b, l.word) + (size_t)i * (bits / 8);
 }
 
 void capnp_lset_u8(capnp_lbuilder l, uint32_t i, uint8_t v)
@@ -335,7 +335,7 @@ void capnp_lset_bool(capnp_lbuilder l, uint32_t i, bool v)
         bfail(l.b, CAPNP_ERR_INVALID);
         return;
     }
-    uint8_t *p = word_at(l.b, l.word) + i / 8;
+    uint8_t *p = capnp_b_word(l.b, l.word) + i / 8;
     uint8_t mask = (uint8_t)(1u << (i % 8));
     *p = v ? (uint8_t)(*p | mask) : (uint8_t)(*p & ~mask);
 }
@@ -368,14 +368,14 @@ capnp_lbuilder capnp_linit_list(capnp_lbuilder l, uint32_t i,
                                 enum capnp_elem esize, uint32_t count)
 {
     int64_t p = lptr_slot(l, i);
-    return p < 0 ? no_list : list_at(l.b, (uint32_t)p, esize, count);
+    return p < 0 ? no_list : capnp_b_list_at(l.b, (uint32_t)p, esize, count);
 }
 
 capnp_lbuilder capnp_linit_struct_list(capnp_lbuilder l, uint32_t i,
                                        uint32_t count, uint16_t dw, uint16_t pw)
 {
     int64_t p = lptr_slot(l, i);
-    return p < 0 ? no_list : struct_list_at(l.b, (uint32_t)p, count, dw, pw);
+    return p < 0 ? no_list : capnp_b_struct_list_at(l.b, (uint32_t)p, count, dw, pw);
 }
 
 void capnp_lset_text(capnp_lbuilder l, uint32_t i, const char *str, size_t len)
@@ -396,5 +396,5 @@ void capnp_lset_cap(capnp_lbuilder l, uint32_t i, uint32_t cap_index)
 {
     int64_t p = lptr_slot(l, i);
     if (p >= 0)
-        cap_at(l.b, (uint32_t)p, cap_index);
+        capnp_b_cap_at(l.b, (uint32_t)p, cap_index);
 }

@@ -159,6 +159,14 @@ capnp_text capnp_get_text(capnp_struct s, uint16_t idx);
 capnp_data capnp_get_data(capnp_struct s, uint16_t idx);
 /* Capability index into the side table, or CAPNP_NO_CAP when null. */
 uint32_t capnp_get_cap(capnp_struct s, uint16_t idx);
+/* What pointer idx holds, for schema-less walks (AnyPointer): far pointers
+ * are followed; a bad pointer records its error and reads as null. */
+enum capnp_ptr_kind { CAPNP_KIND_NULL = 0, CAPNP_KIND_STRUCT = 1,
+                      CAPNP_KIND_LIST = 2, CAPNP_KIND_CAP = 3 };
+int capnp_ptr_kind(capnp_struct s, uint16_t idx);
+/* The root pointer of a message as pointer 0 of a struct view, so a
+ * root of any kind can be copied or inspected like a field. */
+capnp_struct capnp_msg_root_holder(capnp_msg *m);
 
 /* List element reads; an index out of range records CAPNP_ERR_INDEX. */
 uint8_t capnp_list_u8(capnp_list l, uint32_t i);
@@ -239,6 +247,20 @@ capnp_lbuilder capnp_linit_struct_list(capnp_lbuilder l, uint32_t i,
 void capnp_lset_text(capnp_lbuilder l, uint32_t i, const char *str, size_t len);
 void capnp_lset_data(capnp_lbuilder l, uint32_t i, const void *p, size_t len);
 void capnp_lset_cap(capnp_lbuilder l, uint32_t i, uint32_t cap_index);
+
+/* ----------------------------------------------------------------- copy */
+
+/* Copy an object of a message being read into a message being built,
+ * without a schema: structs, lists, Text/Data and capability pointers (whose
+ * side-table index is kept, so both messages' cap tables must be parallel).
+ * The source is read with its own checks and limits; the first error of
+ * either message is returned (reader errors also stay in src.msg->err).
+ *   capnp_copy_ptr:          pointer si of src into pointer di of dst
+ *   capnp_copy_ptr_to_root:  pointer si of src as the builder's root
+ *   capnp_copy_struct:       the struct src itself into pointer di of dst */
+int capnp_copy_ptr(capnp_sbuilder dst, uint16_t di, capnp_struct src, uint16_t si);
+int capnp_copy_ptr_to_root(capnp_builder *b, capnp_struct src, uint16_t si);
+int capnp_copy_struct(capnp_sbuilder dst, uint16_t di, capnp_struct src);
 
 /* ------------------------------------------------------------------ RPC */
 

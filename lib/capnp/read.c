@@ -134,6 +134,42 @@ uint32_t capnp_get_cap(capnp_struct s, uint16_t idx)
     return capnp_cap_at(s.msg, s.seg, ptr_word(s, idx));
 }
 
+int capnp_ptr_kind(capnp_struct s, uint16_t idx)
+{
+    struct capnp_target t;
+    if (idx >= s.nptrs)
+        return CAPNP_KIND_NULL;
+    int e = capnp_follow(s.msg, s.seg, ptr_word(s, idx), &t);
+    if (e != CAPNP_OK) {
+        capnp_fail(s.msg, e);
+        return CAPNP_KIND_NULL;
+    }
+    if (t.tag == 0)
+        return CAPNP_KIND_NULL;
+    switch (t.tag & 3) {
+    case CAPNP_PTR_STRUCT:
+        return CAPNP_KIND_STRUCT;
+    case CAPNP_PTR_LIST:
+        return CAPNP_KIND_LIST;
+    default:
+        return CAPNP_KIND_CAP;
+    }
+}
+
+capnp_struct capnp_msg_root_holder(capnp_msg *m)
+{
+    capnp_struct s = { m, 0, 0, 0, 0, 0, 0 };
+    if (m->nsegs == 0 || m->seg_words[0] == 0) {
+        capnp_fail(m, CAPNP_ERR_SEGMENT_TABLE);
+        return s;
+    }
+    s.data = m->seg[0];
+    s.ptrs = m->seg[0];
+    s.nptrs = 1;
+    s.depth = m->nesting;
+    return s;
+}
+
 /* ---------------------------------------------------------- list elements */
 
 /* Element i as a struct view: for a primitive list the element's bytes are

@@ -104,7 +104,23 @@ enum manifest_restart {
 enum manifest_source {
     MANIFEST_SOURCE_KERNEL = 0,  /* kernel_cap says which */
     MANIFEST_SOURCE_SERVICE = 1, /* provider / export say whose */
+    MANIFEST_SOURCE_INIT = 2,    /* "init.X": init serves it; init_cap says which */
 };
+
+/* What init itself serves, granted as "init.NAME" (written like a service
+ * export, so no service may be called "init").  X(ID, name). */
+#define MANIFEST_INIT_CAPS(X) \
+    X(SERVICES, "services")
+
+enum manifest_init_cap {
+#define MANIFEST_ICAP_ENUM(id, name) MANIFEST_ICAP_##id,
+    MANIFEST_INIT_CAPS(MANIFEST_ICAP_ENUM)
+#undef MANIFEST_ICAP_ENUM
+    MANIFEST_ICAP_COUNT
+};
+
+/* The init cap called name[0..len), or -1. */
+int manifest_init_cap_find(const char *name, size_t len);
 
 struct manifest_grant {
     struct manifest_str name;     /* name in the service's CapSet */
@@ -114,6 +130,7 @@ struct manifest_grant {
     struct manifest_str kernel, service, export_;
     /* resolved by validation */
     uint8_t kernel_cap;           /* enum manifest_kernel_cap */
+    uint8_t init_cap;             /* enum manifest_init_cap */
     uint8_t provider;             /* index into services[] */
     uint8_t export_index;         /* index into services[provider].exports[] */
 };

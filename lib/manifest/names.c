@@ -10,6 +10,12 @@ static const char *const kernel_caps[MANIFEST_KCAP_COUNT] = {
 #undef MANIFEST_KCAP_NAME
 };
 
+static const char *const init_caps[MANIFEST_ICAP_COUNT] = {
+#define MANIFEST_ICAP_NAME(id, name) [MANIFEST_ICAP_##id] = name,
+    MANIFEST_INIT_CAPS(MANIFEST_ICAP_NAME)
+#undef MANIFEST_ICAP_NAME
+};
+
 const char *const manifest_device_suffix[MANIFEST_DEVICE_CAPS] = { "-mmio", "-dma", "-irq" };
 
 const char *manifest_kernel_cap_name(unsigned cap)
@@ -27,10 +33,10 @@ bool manifest_str_eq(struct manifest_str s, const char *name, size_t len)
     return true;
 }
 
-int manifest_kernel_cap_find(const char *name, size_t len)
+static int find_in(const char *const *table, unsigned count, const char *name, size_t len)
 {
-    for (unsigned i = 0; i < MANIFEST_KCAP_COUNT; i++) {
-        const char *k = kernel_caps[i];
+    for (unsigned i = 0; i < count; i++) {
+        const char *k = table[i];
         size_t n = 0;
         while (k[n])
             n++;
@@ -39,6 +45,16 @@ int manifest_kernel_cap_find(const char *name, size_t len)
             return (int)i;
     }
     return -1;
+}
+
+int manifest_kernel_cap_find(const char *name, size_t len)
+{
+    return find_in(kernel_caps, MANIFEST_KCAP_COUNT, name, len);
+}
+
+int manifest_init_cap_find(const char *name, size_t len)
+{
+    return find_in(init_caps, MANIFEST_ICAP_COUNT, name, len);
 }
 
 static const char *const errors[] = {

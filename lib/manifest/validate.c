@@ -7,7 +7,7 @@
  *   1. every name is well formed and service names are unique (so a lookup
  *      by name finds exactly one service);
  *   2. service by service, in manifest order: binary, session, restart,
- *      exports, grants (resolved to kernel caps or provider exports),
+ *      exports, grants (resolved to kernel caps, init caps or provider exports),
  *      devices (well formed, their cap names clash with nothing, and no
  *      vendor:device is granted twice anywhere in the manifest);
  *   3. the spawn order (order.c), which finds cycles.
@@ -74,6 +74,10 @@ static int check_names(struct manifest *m, struct manifest_error *err)
         if (manifest_str_eq(s->name, "kernel", 6))
             return manifest_fail(err, MANIFEST_ERR_BAD_NAME, s->line,
                                  "service \"kernel\": the name is reserved for kernel caps");
+        /* and "init.X" names what init serves */
+        if (manifest_str_eq(s->name, "init", 4))
+            return manifest_fail(err, MANIFEST_ERR_BAD_NAME, s->line,
+                                 "service \"init\": the name is reserved for init's own caps");
         if (!name_ok(s->binary, true))
             return bad_name(err, s->line, "binary", s->binary);
         for (uint32_t j = 0; j < i; j++)
@@ -108,6 +112,16 @@ static int resolve_service_grant(struct manifest *m, uint32_t self,
                                  struct manifest_grant *g, struct manifest_error *err)
 {
     struct manifest_service *s = &m->services[self];
+    if (manifest_str_eq(g->service, "init", 4)) {
+        int ic = manifest_init_cap_find(g->export_.str, g->export_.len);
+        if (ic < 0)
+            return manifest_fail(err, MANIFEST_ERR_NO_PROVIDER, g->line,
+                                 "service \"%.*s\": grant \"%.*s\": init serves no \"init.%s\"",
+                                 P(s->name), P(g->name), manifest_show(g->export_).s);
+        g->source = MANIFEST_SOURCE_INIT;
+        g->init_cap = (uint8_t)ic;
+        return MANIFEST_OK;
+    }
     for (uint32_t p = 0; p < m->nservices; p++) {
         struct manifest_service *prov = &m->services[p];
         if (!str_eq(prov->name, g->service))

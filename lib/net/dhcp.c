@@ -1,7 +1,8 @@
 /*
  * DHCP client (RFC 2131, options RFC 2132): INIT -> SELECTING -> REQUESTING
  * -> BOUND -> RENEWING -> REBINDING, with retransmission back-off and lease
- * timers.  The address, mask and router are installed when bound.
+ * timers.  The address, mask and router (and the first DNS server, kept
+ * for whoever asks) are installed when bound.
  */
 #include "internal.h"
 
@@ -47,7 +48,7 @@ static void dhcp_send(struct net_stack *st, uint8_t type)
         wr_u8(&w, DHCP_OPT_REQUESTED_IP); wr_u8(&w, 4); wr_u32(&w, d->offered);
         wr_u8(&w, DHCP_OPT_SERVER_ID); wr_u8(&w, 4); wr_u32(&w, d->server);
     }
-    static const uint8_t want[] = { DHCP_OPT_SUBNET_MASK, DHCP_OPT_ROUTER, DHCP_OPT_LEASE_TIME,
+    static const uint8_t want[] = { DHCP_OPT_SUBNET_MASK, DHCP_OPT_ROUTER, DHCP_OPT_DNS, DHCP_OPT_LEASE_TIME,
                                     DHCP_OPT_RENEWAL_T1, DHCP_OPT_REBIND_T2 };
     wr_u8(&w, DHCP_OPT_PARAM_LIST); wr_u8(&w, sizeof want); wr_bytes(&w, want, sizeof want);
     wr_u8(&w, DHCP_OPT_END);
@@ -86,7 +87,7 @@ void net_dhcp_start(struct net_stack *st, uint64_t now)
 {
     if (now > st->now)
         st->now = now;
-    st->ip = st->netmask = st->gateway = 0;
+    st->ip = st->netmask = st->gateway = st->dns = 0;
     dhcp_discover(st);
 }
 
@@ -99,7 +100,7 @@ bool net_dhcp_bound(const struct net_stack *st)
 /* Options we use, parsed within bounds; returns false on a malformed area. */
 struct dhcp_opts {
     uint8_t type;
-    net_ip server, mask, router;
+    net_ip server, mask, router, dns;
     uint32_t lease, t1, t2;
 };
 
@@ -119,6 +120,7 @@ static bool dhcp_parse(struct net_rd *r, struct dhcp_opts *o)
         case DHCP_OPT_SERVER_ID: if (len == 4) o->server = rd_u32(&v); break;
         case DHCP_OPT_SUBNET_MASK: if (len == 4) o->mask = rd_u32(&v); break;
         case DHCP_OPT_ROUTER: if (len >= 4) o->router = rd_u32(&v); break;   /* the first */
+        case DHCP_OPT_DNS: if (len >= 4) o->dns = rd_u32(&v); break;         /* the first */
         case DHCP_OPT_LEASE_TIME: if (len == 4) o->lease = rd_u32(&v); break;
         case DHCP_OPT_RENEWAL_T1: if (len == 4) o->t1 = rd_u32(&v); break;
         case DHCP_OPT_REBIND_T2: if (len == 4) o->t2 = rd_u32(&v); break;
@@ -139,6 +141,7 @@ static void dhcp_bind(struct net_stack *st, net_ip yiaddr, const struct dhcp_opt
         d->server = o->server;
     d->netmask = o->mask ? o->mask : 0xffffff00u;
     d->router = o->router;
+    d->dns = o->dns;
     d->t_bound = st->now;
     d->t_renew = st->now + (uint64_t)d->t1_s * 1000;
     d->t_rebind = st->now + (uint64_t)d->t2_s * 1000;
@@ -149,6 +152,7 @@ static void dhcp_bind(struct net_stack *st, net_ip yiaddr, const struct dhcp_opt
     st->ip = yiaddr;
     st->netmask = d->netmask;
     st->gateway = d->router;
+    st->dns = d->dns;
     CNT(st, dhcp_bound);
     if (st->io.event)
         st->io.event(st->io.ctx, NET_EV_DHCP_BOUND, 0);
@@ -199,7 +203,7 @@ void dhcp_input(struct net_stack *st, struct net_rd *r)
         dhcp_bind(st, yiaddr, &o);
     } else if (o.type == DHCP_NAK && d->state != D_SELECTING) {
         CNT(st, dhcp_nak_rx);
-        st->ip = st->netmask = st->gateway = 0;
+        st->ip = st->netmask = st->gateway = st->dns = 0;
         dhcp_discover(st);
     }
 }
@@ -227,7 +231,7 @@ void dhcp_timers(struct net_stack *st)
     case D_REBINDING:
         if (st->now >= d->t_expire) {
             CNT(st, dhcp_lease_expired);
-            st->ip = st->netmask = st->gateway = 0;
+            st->ip = st->netmask = st->gateway = st->dns = 0;
             dhcp_discover(st);
             break;
         }

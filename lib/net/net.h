@@ -217,7 +217,7 @@ struct net_dhcp {
     uint8_t tries;
     uint32_t xid;
     net_ip offered, server, lease_ip;
-    net_ip netmask, router;
+    net_ip netmask, router, dns;
     uint32_t lease_s, t1_s, t2_s;
     uint64_t t_next, t_bound, t_renew, t_rebind, t_expire;
     uint64_t start;
@@ -228,6 +228,7 @@ struct net_stack {
     struct net_io io;
     uint64_t now;
     net_ip ip, netmask, gateway;
+    net_ip dns;                         /* the lease's first DNS server (0: none); DHCP only */
     uint16_t ip_id;
     uint64_t icmp_err_window;           /* ICMP error budget: this second's start */
     uint32_t icmp_err_left;             /* ... and what is left of it */

@@ -120,6 +120,7 @@
 #define DHCP_OPT_PAD        0
 #define DHCP_OPT_SUBNET_MASK 1
 #define DHCP_OPT_ROUTER     3
+#define DHCP_OPT_DNS        6
 #define DHCP_OPT_REQUESTED_IP 50
 #define DHCP_OPT_LEASE_TIME 51
 #define DHCP_OPT_MSG_TYPE   53

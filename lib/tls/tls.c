@@ -3,6 +3,15 @@
 
 #include <string.h>
 
+/* Forward-secret AEAD suites only, in the server's order of preference:
+ * a client offering nothing else (CBC, RSA or static-ECDH key exchange)
+ * gets a handshake failure. */
+static const uint16_t SUITES[] = {
+    BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+};
+
 int tls_server_init(struct tls_conn *c, const struct tls_config *cfg)
 {
     memset(c, 0, sizeof *c);
@@ -14,6 +23,8 @@ int tls_server_init(struct tls_conn *c, const struct tls_config *cfg)
     c->sk.xlen = cfg->key_len;
     br_ssl_server_init_full_ec(&c->sc, c->chain, 1, BR_KEYTYPE_EC, &c->sk);
     br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
+    br_ssl_engine_set_suites(&c->sc.eng, SUITES, sizeof SUITES / sizeof SUITES[0]);
+    br_ssl_engine_add_flags(&c->sc.eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
     br_ssl_engine_set_buffer(&c->sc.eng, c->iobuf, sizeof c->iobuf, 1);
     br_ssl_engine_inject_entropy(&c->sc.eng, cfg->entropy, TLS_ENTROPY_LEN);
     if (!br_ssl_server_reset(&c->sc)) return -1;

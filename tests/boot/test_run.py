@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import tempfile  # noqa: E402
-from capos_qemu import Guest, Checks, ROOT, boot_package  # noqa: E402
+from capos_qemu import Guest, Checks, ROOT, boot_package, free_port  # noqa: E402
 
 PASSWORD = "s3cret-horse"
 OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs", "accounts", "netinfo", "ping"]
@@ -30,14 +30,6 @@ def kernel_caps(text, pid=None):
     """(pid, sorted interfaces) of each shell line of the watcher (the kernel's own tables)."""
     return [(int(p), sorted(i.split())) for p, i in
             re.findall(r"AUTHORITY capos-shell pid=(\d+) held=\d+:(.*)$", text, re.M)]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def http_get(url):

@@ -3,7 +3,10 @@
  * and read three ways: the generic walk (capnp_msg_validate), every
  * generated accessor of the test schema's All and of the project schema's
  * spawn params, and the generated server dispatch of Calc (which validates
- * and then decodes params and encodes results).  Run under ASan/UBSan, any
+ * and then decodes params and encodes results), and the client side
+ * (lib/capnp/rpc.c and the generated result readers): a call whose
+ * transport answers with the input as the result message, the lengths and
+ * capability counts it reports sometimes lying.  Run under ASan/UBSan, any
  * read outside the input or undefined behaviour stops the fuzzer.
  */
 #include <stdint.h>
@@ -129,8 +132,96 @@ static int h_hold(void *self, test_Calc_hold_Params_reader p, test_Calc_hold_Res
     return CAPNP_OK;
 }
 
+/* ------------------------------------------------- the client side */
+/* The transport of a call: the input comes back as the result message.
+ * The input's last byte picks the method called and how the transport
+ * behaves (the first bytes are the framing, too regular to choose with). */
+enum reply_kind {
+    REPLY_HONEST,       /* the input, its length, one cap */
+    REPLY_LONG,         /* claims more bytes than the result buffer holds */
+    REPLY_MANY_CAPS,    /* claims more caps than the caps buffer holds */
+    REPLY_ERROR,        /* the service's error, nothing else */
+    REPLY_KINDS
+};
+
+struct reply {
+    const uint8_t *data;
+    size_t size;
+    enum reply_kind kind;
+};
+
+static int reply_transport(void *ctx, uint64_t iface, uint16_t method, const void *params,
+                           size_t params_len, const uint32_t *param_caps, uint32_t param_ncaps,
+                           void *result, size_t result_cap, size_t *result_len,
+                           uint32_t *result_caps, uint32_t result_caps_cap, uint32_t *result_ncaps)
+{
+    const struct reply *r = ctx;
+    size_t n = r->size < result_cap ? r->size : result_cap;
+    switch (r->kind) {
+    case REPLY_ERROR:
+        return CAPNP_ERR_INVALID;
+    case REPLY_HONEST:
+    case REPLY_LONG:
+    case REPLY_MANY_CAPS:
+    case REPLY_KINDS:
+        break;
+    }
+    memcpy(result, r->data, n);
+    *result_len = r->kind == REPLY_LONG ? result_cap + 8 : n;
+    if (result_caps_cap)
+        result_caps[0] = 9;
+    *result_ncaps = r->kind == REPLY_MANY_CAPS ? result_caps_cap + 1 : result_caps_cap ? 1 : 0;
+    return CAPNP_OK;
+}
+
+static void client_side(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return;
+    uint8_t pick = data[size - 1];
+    struct reply rep = { data, size, (enum reply_kind)(pick / 3 % REPLY_KINDS) };
+    capnp_client cl = { reply_transport, &rep };
+    /* the result buffer is word-aligned, as a transport's would be */
+    static uint64_t pbuf[128], rbuf[4096];
+    static uint32_t pcaps[2], rcaps[2];
+    const capnp_call_bufs bufs = { pbuf, sizeof pbuf, pcaps, 2, rbuf, sizeof rbuf, rcaps, 2 };
+    capnp_call call;
+    switch (pick % 3) {
+    case 0: {
+        test_Calc_add_Results_reader r;
+        if (test_Calc_add(&cl, &bufs, &call, 1, 2, &r) == CAPNP_OK)
+            sink += (uint32_t)test_Calc_add_Results_get_sum(r);
+        break;
+    }
+    case 1: {
+        test_Calc_total_Params_builder p = test_Calc_total_start(&call, &cl, &bufs);
+        test_Inner_set_name(test_Inner_list_at(test_Calc_total_Params_init_items(p, 1), 0), "x", 1);
+        test_Calc_total_Results_reader r;
+        if (test_Calc_total_send(&call, &r) != CAPNP_OK)
+            break;
+        sink += test_Calc_total_Results_get_sum(r);
+        capnp_list l = test_Calc_total_Results_get_names(r);
+        for (uint32_t i = 0; i < lim(l); i++)
+            touch_text(capnp_list_text(l, i));
+        break;
+    }
+    case 2: {
+        test_Calc_hold_Results_reader r;
+        if (test_Calc_hold(&cl, &bufs, &call, 3, "t", 1, &r) != CAPNP_OK)
+            break;
+        uint32_t back = test_Calc_hold_Results_get_back(r);
+        /* a cap index the reader hands out is inside the caps it was given */
+        if (back != CAPNP_NO_CAP && back >= call.result_ncaps)
+            abort();
+        break;
+    }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    client_side(data, size);
+
     capnp_msg m;
     uint32_t caps[2] = { 5, 6 };
 

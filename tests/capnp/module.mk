@@ -90,5 +90,16 @@ test-capnp-fuzz: $(CAPNP_T)/fuzz_reader $(CAPNP_T)/roundtrip
 	@grep -E '^#[0-9]+.*DONE' $(CAPNP_T)/fuzz.log | tail -n 1
 	@echo "capnp-fuzz: 1 passed, 0 failed"
 
+# `make fuzz-capnp SECONDS=N`: the same seeds, a long run
+.PHONY: capnp-fuzz-seeds
+capnp-fuzz-seeds: $(CAPNP_T)/roundtrip
+	@mkdir -p $(CAPNP_T)/fuzz-seeds
+	@$(PYTHON) tests/capnp/roundtrip.py $(CAPNP_T)/roundtrip tests/capnp/test.capnp $(CAPNP_T)/fuzz-seeds > /dev/null
+FUZZ_TARGETS += capnp
+FUZZ_BIN_capnp := $(CAPNP_T)/fuzz_reader
+FUZZ_SEEDS_capnp := $(CAPNP_T)/fuzz-seeds
+FUZZ_DEPS_capnp := capnp-fuzz-seeds
+FUZZ_ARGS_capnp := -max_len=32768 -rss_limit_mb=2048
+
 HOST_TESTS += test-capnp-freestanding test-capnp-unit test-capnp-malformed \
 	test-capnp-roundtrip test-capnp-rpc test-capnp-refused test-capnp-fuzz

@@ -206,6 +206,99 @@ static void test_empty_struct(void)
     EXPECT(capnp_get_struct(root, 0).data_bytes == 0 && m.err == CAPNP_OK);
 }
 
+/* capnp_copy_*: every kind of object (struct, primitive, bit, pointer and
+ * composite lists, text, data, caps, a far-pointed source) reads back the
+ * same from the copy; a small buffer and a bad source fail cleanly. */
+static void test_copy(void)
+{
+    uint8_t src[1024], dst[1024];
+    uint32_t caps[2] = { 7, 9 };
+    capnp_builder b;
+    size_t len;
+    capnp_builder_init(&b, src, sizeof src);
+    capnp_builder_set_caps(&b, caps, 2);
+    capnp_sbuilder r = capnp_builder_root(&b, 1, 7);
+    capnp_set_u64(r, 0, 0xabcdef);
+    capnp_set_text(r, 0, "text", 4);
+    capnp_set_data(r, 1, "\1\2\3", 3);
+    capnp_lbuilder u16 = capnp_init_list(r, 2, CAPNP_ELEM_TWO, 3);
+    capnp_lset_u16(u16, 2, 515);
+    capnp_lbuilder bits = capnp_init_list(r, 3, CAPNP_ELEM_BIT, 10);
+    capnp_lset_bool(bits, 9, true);
+    capnp_lbuilder ptrs = capnp_init_list(r, 4, CAPNP_ELEM_POINTER, 2);
+    capnp_lset_text(ptrs, 1, "second", 6);
+    capnp_lbuilder comp = capnp_init_struct_list(r, 5, 2, 1, 1);
+    capnp_set_u32(capnp_lget_struct(comp, 1), 0, 77);
+    capnp_set_cap(capnp_lget_struct(comp, 1), 0, capnp_builder_add_cap(&b, 5));
+    capnp_sbuilder in = capnp_init_struct(r, 6, 1, 0);
+    capnp_set_u8(in, 0, 3);
+    EXPECT(capnp_builder_finish(&b, &len) == CAPNP_OK);
+
+    capnp_msg m;
+    capnp_msg_init(&m, src, len);
+    capnp_builder_init(&b, dst, sizeof dst);
+    EXPECT(capnp_copy_ptr_to_root(&b, capnp_msg_root_holder(&m), 0) == CAPNP_OK);
+    size_t dlen;
+    EXPECT(capnp_builder_finish(&b, &dlen) == CAPNP_OK && dlen == len);
+    capnp_msg c;
+    capnp_msg_init(&c, dst, dlen);
+    EXPECT(capnp_msg_validate(&c) == CAPNP_OK);
+    capnp_struct cr = capnp_msg_root(&c);
+    EXPECT(capnp_get_u64(cr, 0) == 0xabcdef);
+    EXPECT(text_eq(capnp_get_text(cr, 0), "text"));
+    EXPECT(capnp_get_data(cr, 1).len == 3 && capnp_get_data(cr, 1).ptr[2] == 3);
+    EXPECT(capnp_list_u16(capnp_get_list(cr, 2, CAPNP_ELEM_TWO), 2) == 515);
+    EXPECT(capnp_list_bool(capnp_get_list(cr, 3, CAPNP_ELEM_BIT), 9));
+    EXPECT(text_eq(capnp_list_text(capnp_get_list(cr, 4, CAPNP_ELEM_POINTER), 1), "second"));
+    capnp_struct e1 = capnp_list_struct(capnp_get_list(cr, 5, CAPNP_ELEM_COMPOSITE), 1);
+    EXPECT(capnp_get_u32(e1, 0) == 77 && capnp_get_cap(e1, 0) == 0);
+    EXPECT(capnp_get_u8(capnp_get_struct(cr, 6), 0) == 3);
+    EXPECT(capnp_ptr_kind(cr, 6) == CAPNP_KIND_STRUCT && capnp_ptr_kind(cr, 2) == CAPNP_KIND_LIST);
+    EXPECT(capnp_ptr_kind(e1, 0) == CAPNP_KIND_CAP && capnp_ptr_kind(cr, 9) == CAPNP_KIND_NULL);
+    EXPECT(c.err == CAPNP_OK);
+
+    /* into a field, and the root struct itself into a field */
+    capnp_builder_init(&b, dst, sizeof dst);
+    capnp_sbuilder w = capnp_builder_root(&b, 0, 2);
+    EXPECT(capnp_copy_ptr(w, 0, capnp_msg_root(&m), 4) == CAPNP_OK);
+    EXPECT(capnp_copy_struct(w, 1, capnp_msg_root(&m)) == CAPNP_OK);
+    EXPECT(capnp_copy_ptr(w, 2, capnp_msg_root(&m), 0) == CAPNP_ERR_INVALID);
+    capnp_builder_init(&b, dst, sizeof dst);
+    w = capnp_builder_root(&b, 0, 2);
+    EXPECT(capnp_copy_ptr(w, 0, capnp_msg_root(&m), 40) == CAPNP_OK); /* no such field: null */
+    EXPECT(capnp_builder_finish(&b, &dlen) == CAPNP_OK);
+
+    /* a buffer too small at every size fails, never overruns */
+    for (size_t n = 8; n < len; n += 8) {
+        uint8_t *small = malloc(n);
+        capnp_builder_init(&b, small, n);
+        capnp_msg_init(&m, src, len);
+        EXPECT(capnp_copy_ptr_to_root(&b, capnp_msg_root_holder(&m), 0) == CAPNP_ERR_NO_SPACE);
+        free(small);
+    }
+    /* a bad source: its error, recorded in the source */
+    const uint64_t bad[] = { SEGS(1, 2), P_STRUCT(0, 0, 1), P_STRUCT(5, 1, 0) };
+    uint8_t *p = le_words(bad, 3);
+    capnp_msg_init(&m, p, 24);
+    capnp_builder_init(&b, dst, sizeof dst);
+    EXPECT(capnp_copy_ptr_to_root(&b, capnp_msg_root_holder(&m), 0) == CAPNP_ERR_OUT_OF_BOUNDS);
+    EXPECT(capnp_ptr_kind(capnp_msg_root(&m), 0) == CAPNP_KIND_NULL); /* out of bounds */
+    free(p);
+    /* a far-pointed source (single far) copies as a near one */
+    const uint64_t far[] = { SEGS(2, 1), 2, P_FAR(0, 0, 1), P_STRUCT(0, 1, 0), 0x55 };
+    p = le_words(far, 5);
+    capnp_msg_init(&m, p, 40);
+    capnp_builder_init(&b, dst, sizeof dst);
+    EXPECT(capnp_copy_ptr_to_root(&b, capnp_msg_root_holder(&m), 0) == CAPNP_OK);
+    EXPECT(capnp_builder_finish(&b, &dlen) == CAPNP_OK);
+    capnp_msg_init(&c, dst, dlen);
+    EXPECT(capnp_get_u64(capnp_msg_root(&c), 0) == 0x55);
+    free(p);
+    /* an empty message has no root holder */
+    capnp_msg_init_segments(&m, 0, 0, 0);
+    EXPECT(capnp_msg_root_holder(&m).nptrs == 0 && m.err == CAPNP_ERR_SEGMENT_TABLE);
+}
+
 static void test_strerror(void)
 {
     int named = 0;
@@ -224,6 +317,7 @@ int main(void)
     test_double_far();
     test_init_segments();
     test_empty_struct();
+    test_copy();
     test_strerror();
     T_SUMMARY("capnp-unit");
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""make coverage: line coverage of every host-built library, measured by
+"""make coverage: line coverage of every host-built library (and of the
+kernel and user-space files the fuzz targets build for the host, by folder),
+measured by
 running its unit tests and a short run of its fuzz target (which replays the
 target's seed corpus first) through a clang source-coverage build.
 
@@ -22,11 +24,16 @@ FLAGS = "-fprofile-instr-generate -fcoverage-mapping -Wno-unknown-warning-option
 TARGETS = ["test-unit", "test-capnp-unit", "test-capnp-malformed", "test-capnp-rpc", "test-capnp-fuzz",
            "test-manifest-unit", "test-manifest-table", "test-manifest-fuzz", "test-net-unit", "test-net-fuzz",
            "test-ssh-unit", "test-ssh-fuzz", "test-kernel-fuzz", "test-http-unit", "test-http-fuzz",
-           "test-ws-unit", "test-ws-fuzz", "test-tls-unit", "test-tls-fuzz", "test-store", "test-store-fuzz"]
+           "test-ws-unit", "test-ws-fuzz", "test-tls-unit", "test-tls-fuzz", "test-store", "test-store-fuzz",
+           "test-fuzz-kernel-bootpkg", "test-fuzz-kernel-linedisc", "test-fuzz-kernel-ring", "test-fuzz-keys", "test-fuzz-cmdline",
+           "test-fuzz-fmt", "test-fuzz-dispatch",
+           "test-webauthn-unit", "test-webauthn-fuzz", "test-capnp-rpc-unit", "test-fuzz-capnp-rpc"]
 FUZZ_SECONDS = os.environ.get("COVERAGE_FUZZ_SECONDS", "10")
-LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls", "store"]
-# kernel files built for the host by a fuzz target (tests/kernel), by folder
-KERNEL = ["sched"]
+LIBS = ["alloc", "capnp", "fmt", "manifest", "net", "siphash", "ssh", "http", "ws", "tls", "store", "webauthn", "capnp-rpc"]
+# kernel and user-space folders some of whose files a host target builds
+# (tests/kernel, tests/fuzz): a row counts those files only (its "files"
+# column says how many of the folder's)
+FOLDERS = ["kernel/sched", "kernel/cap", "kernel/ring", "user/accounts", "user/capos-shell", "user/login"]
 
 
 def floors():
@@ -49,7 +56,7 @@ def main():
                         f"FUZZ_CC={cc}", f"CAPNP_FUZZ_TIME={FUZZ_SECONDS}", f"MANIFEST_FUZZ_TIME={FUZZ_SECONDS}",
                         f"SSH_FUZZ_SMOKE_TIME={FUZZ_SECONDS}", f"NET_FUZZ_TIME={FUZZ_SECONDS}",
                         f"KFUZZ_ELF_TIME={FUZZ_SECONDS}", f"WEB_FUZZ_SMOKE_TIME={FUZZ_SECONDS}",
-                        f"STORE_FUZZ_TIME={FUZZ_SECONDS}"] + TARGETS,
+                        f"STORE_FUZZ_TIME={FUZZ_SECONDS}", f"FUZZ_SMOKE_SECONDS={FUZZ_SECONDS}"] + TARGETS,
                        env=env, capture_output=True, text=True)
     if r.returncode:
         print(r.stdout[-3000:] + r.stderr[-3000:])
@@ -68,14 +75,15 @@ def main():
     for b in bins[1:]:
         args += ["-object", b]
     data = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
-    per = {lib: [0, 0] for lib in LIBS + ["kernel/" + k for k in KERNEL]}
+    per = {lib: [0, 0] for lib in LIBS + FOLDERS}
+    built = {lib: 0 for lib in per}
     files = {}
     for obj in data["data"]:
         for f in obj["files"]:
             name = os.path.relpath(f["filename"], ROOT)
             parts = name.split(os.sep)
             group = parts[1] if parts[0] == "lib" else "/".join(parts[:2])
-            if len(parts) < 3 or parts[0] not in ("lib", "kernel") or group not in per or not name.endswith(".c"):
+            if len(parts) < 3 or parts[0] not in ("lib", "kernel", "user") or group not in per or not name.endswith(".c"):
                 continue
             lines = f["summary"]["lines"]
             # a file linked into several binaries appears once per export entry: keep the best
@@ -86,15 +94,18 @@ def main():
         lib = parts[1] if parts[0] == "lib" else "/".join(parts[:2])
         per[lib][0] += cov
         per[lib][1] += cnt
+        built[lib] += 1
     fl = floors()
-    print(f"{'library':12} {'lines':>8} {'covered':>8} {'percent':>8} {'floor':>6}")
+    print(f"{'library / folder':18} {'files':>7} {'lines':>7} {'covered':>8} {'percent':>8} {'floor':>6}")
     failed = []
     for lib in per:
         cov, cnt = per[lib]
         pct = 100.0 * cov / cnt if cnt else 0.0
         floor = fl.get(lib)
         label = lib if "/" in lib else "lib/" + lib
-        print(f"{label:12} {cnt:8} {cov:8} {pct:7.1f}% {floor if floor is not None else '-':>6}")
+        total = len(glob.glob(os.path.join(ROOT, label, "*.c")))
+        nfiles = f"{built[lib]}/{total}"
+        print(f"{label:18} {nfiles:>7} {cnt:7} {cov:8} {pct:7.1f}% {floor if floor is not None else '-':>6}")
         if floor is not None and pct < floor:
             failed.append(f"{label} {pct:.1f}% < {floor}%")
     if "-v" in sys.argv:

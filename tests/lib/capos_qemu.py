@@ -2,11 +2,22 @@
 import os
 import re
 import select
+import socket
 import subprocess
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 that was free a moment ago (a caller that
+    loses the race to another program tries again)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def abi_errors():
@@ -16,6 +27,35 @@ def abi_errors():
         for m in re.finditer(r"#define\s+(CAP_ERR_\w+)\s+\((-?\d+)\)", f.read()):
             errs[m.group(1)] = int(m.group(2))
     return errs
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 that is free now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# The default system's echo service, and the test-only sessprobe in its
+# place (`echo stats` and `echo caps NAME` read the kernel's counters and
+# cap tables, and the session manager's table, from a shell): pass
+# SESSPROBE_SWAP as boot_package's replace.
+ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
+    grant log = logger.log
+    grant timer = kernel.timer
+    export echo interface=Echo
+    args hello from the manifest
+"""
+SESSPROBE_SERVICE = """service sessprobe binary=sessprobe session=system restart=never
+    grant console = kernel.console
+    grant timer = kernel.timer
+    grant stats = kernel.stats
+    grant manager = sessionmgr.manager
+    export echo interface=Echo
+"""
+SESSPROBE_SWAP = [(ECHO_SERVICE, SESSPROBE_SERVICE), ("    grant echo = echo.echo\n", "    grant echo = sessprobe.echo\n")]
 
 
 class Guest:

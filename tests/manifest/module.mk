@@ -65,5 +65,12 @@ test-manifest-fuzz: $(MANIFEST_T)/fuzz_manifest test-manifest-table
 	@grep -E '^#[0-9]+.*DONE' $(MANIFEST_T)/fuzz.log | tail -n 1
 	@echo "manifest-fuzz: 1 passed, 0 failed"
 
+# `make fuzz-manifest SECONDS=N`: the table's manifests as seeds, a long run
+FUZZ_TARGETS += manifest
+FUZZ_BIN_manifest := $(MANIFEST_T)/fuzz_manifest
+FUZZ_SEEDS_manifest := $(MANIFEST_T)/table
+FUZZ_DEPS_manifest := test-manifest-table
+FUZZ_ARGS_manifest := -max_len=8192 -rss_limit_mb=2048
+
 HOST_TESTS += test-manifest-freestanding test-manifest-unit test-manifest-table \
 	test-manifest-iface-table test-manifest-fuzz

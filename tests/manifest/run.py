@@ -148,7 +148,7 @@ def main():
     good = test_good(mk, chk, outdir, os.path.join(HERE, "good.manifest"),
                      os.path.join(HERE, "good.decoded.txt"))
     test_good(mk, chk, outdir, os.path.join(ROOT, "manifests", "system.manifest"),
-              order="logger echo blk store audit credentials accounts sessionmgr programs nicdrv net broker launcher login webstatus hostkey sshgw")
+              order="logger echo blk store audit credentials accounts sessionmgr programs nicdrv net broker launcher login webstatus hostkey sshgw remotegw webshell")
     bad = sorted(glob.glob(os.path.join(HERE, "bad", "*.manifest")))
     for src in bad:
         test_bad(mk, chk, outdir, src)

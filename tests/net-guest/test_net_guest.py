@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "net", "tap"))
 TAP = "cgtap0"
 HOST_IP = "10.77.0.1"
 GUEST_IP = "10.77.0.2"
+DNS_IP = "10.77.0.53"             # named by the lease only: nothing answers there
 GUEST_MAC = "52:54:00:12:34:56"
 MIB = 1 << 20
 NS_ENV = "CAPOS_NET_GUEST_NS"
@@ -171,7 +172,8 @@ def inside():
     dns = subprocess.Popen(["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
                             "--interface=" + TAP, "--bind-interfaces", "--no-resolv", "--no-hosts",
                             "--dhcp-range=%s,%s,255.255.255.0,10m" % (GUEST_IP, GUEST_IP),
-                            "--dhcp-option=3," + HOST_IP, "--dhcp-leasefile=" + leases,
+                            "--dhcp-option=3," + HOST_IP, "--dhcp-option=6," + DNS_IP,
+                            "--dhcp-leasefile=" + leases,
                             "--pid-file=" + os.path.join(tmp, "dnsmasq.pid")],
                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "dnsmasq.log"), "w"))
     pkg = boot_package(os.path.join(ROOT, "tests/net-guest/net-guest.manifest"), tmp)
@@ -230,6 +232,8 @@ def inside():
         s.close()
         c.check("a SYN to a closed port is answered with RST (connection refused)", refused)
         before = stats()
+        c.check("the lease's DNS server option is kept and shown in the stack's config",
+                before.get("dns") == int.from_bytes(socket.inet_aton(DNS_IP), "big"), str(before.get("dns")))
         s = socket.create_connection((GUEST_IP, 7), timeout=10)
         s.sendall(b"x" * 1000)
         got = b""

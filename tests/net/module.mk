@@ -44,10 +44,12 @@ test-net-fuzz: $(NET_FUZZ_BIN)
 
 HOST_TESTS += test-net-fuzz
 
-.PHONY: fuzz-net
-## fuzz-net                     a long libFuzzer run of lib/net (NET_FUZZ_TIME=seconds, default 600)
-fuzz-net: NET_FUZZ_TIME = 600
-fuzz-net: test-net-fuzz
+# `make fuzz-net SECONDS=N` (NET_FUZZ_TIME= on the command line still sets it)
+FUZZ_TARGETS += net
+FUZZ_BIN_net := $(NET_FUZZ_BIN)
+FUZZ_SEEDS_net := tests/net/fuzz/seeds
+FUZZ_ARGS_net := -max_len=4096 -rss_limit_mb=1024
+FUZZ_TIME_net = $(if $(filter command line environment,$(origin NET_FUZZ_TIME)),$(NET_FUZZ_TIME))
 
 # The same unit tests under ASan + UBSan (clang).
 NET_UNIT_SAN := $(BUILD)/net/unit-tests-san

@@ -35,7 +35,7 @@ import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
+from capos_qemu import Checks, Guest, ROOT, boot_package, free_port  # noqa: E402
 
 GRACE = 60
 ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
@@ -53,14 +53,6 @@ SESSPROBE_SERVICE = """service sessprobe binary=sessprobe session=system restart
     grant manager = sessionmgr.manager
     export echo interface=Echo
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # what the SSH gateway holds with no connection (the kernel's table)

@@ -20,7 +20,8 @@ test-ssh-unit: $(SSH_T)/test_ssh
 	$(call say,TEST,$@)$(SSH_T)/test_ssh
 HOST_TESTS += test-ssh-unit
 
-# libFuzzer target (ASan/UBSan).  `make fuzz-ssh SSH_FUZZ_TIME=600` runs longer.
+# libFuzzer target (ASan/UBSan).  `make fuzz-ssh SECONDS=600` runs longer
+# (SSH_FUZZ_TIME= still sets that run's length).
 SSH_FUZZ      := $(SSH_T)/fuzz_ssh
 SSH_FUZZ_TIME ?= 300
 SSH_FUZZ_SMOKE_TIME ?= 20
@@ -28,7 +29,7 @@ SSH_FUZZ_SMOKE_TIME ?= 20
 $(SSH_FUZZ): tests/ssh/fuzz/fuzz_ssh.c $(SSHC_SRCS) $(SSHC_HDRS) $(SSH_LIB_SRCS) $(SSH_LIB_HDRS) | $(SSH_T)
 	$(call say,LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SSH_TEST_I) tests/ssh/fuzz/fuzz_ssh.c $(SSHC_SRCS) $(SSH_LIB_SRCS) $(SODIUM_LIBS) -o $@
 
-.PHONY: test-ssh-fuzz fuzz-ssh
+.PHONY: test-ssh-fuzz
 ## test-ssh-fuzz                a short libFuzzer run of lib/ssh
 test-ssh-fuzz: $(SSH_FUZZ)
 	@rm -rf $(SSH_T)/fuzz-corpus && mkdir -p $(SSH_T)/fuzz-corpus
@@ -37,10 +38,11 @@ test-ssh-fuzz: $(SSH_FUZZ)
 	@grep -E "stat::number_of_executed_units|Done" $(SSH_T)/fuzz-smoke.log | tail -2
 	@echo "ssh fuzz smoke: 1 passed, 0 failed"
 
-## fuzz-ssh                     a long libFuzzer run of lib/ssh (SSH_FUZZ_TIME=seconds)
-fuzz-ssh: $(SSH_FUZZ)
-	@mkdir -p $(SSH_T)/fuzz-corpus-long
-	$(call say,TEST,$@)$(SSH_FUZZ) -max_total_time=$(SSH_FUZZ_TIME) -max_len=16384 $(SSH_T)/fuzz-corpus-long tests/ssh/fuzz/seeds
+FUZZ_TARGETS += ssh
+FUZZ_BIN_ssh := $(SSH_FUZZ)
+FUZZ_SEEDS_ssh := tests/ssh/fuzz/seeds
+FUZZ_ARGS_ssh := -max_len=16384
+FUZZ_TIME_ssh = $(SSH_FUZZ_TIME)
 HOST_TESTS += test-ssh-fuzz
 
 # The hostile raw-TCP client links the test client and the library's crypto.

@@ -28,7 +28,7 @@ $(STORE_T)/free/store.o: lib/store/store.c $(STORE_HDRS)
 	$(call say,CC,$<)$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -ffreestanding \
 		-fno-builtin -nostdinc -isystem $(shell $(HOST_CC) -print-file-name=include) -c $< -o $@
 
-.PHONY: test-store test-store-fuzz test-store-freestanding fuzz-store
+.PHONY: test-store test-store-fuzz test-store-freestanding
 ## test-store                   lib/store on a simulated disk: thousands of power losses (torn sectors too), damage, bounds, full disk
 test-store: $(STORE_T)/test_store
 	$(call say,TEST,$@)$(STORE_T)/test_store $(STORE_CRASH_RUNS)
@@ -42,9 +42,12 @@ test-store-fuzz: $(STORE_T)/fuzz_store
 	@grep -E '^#[0-9]+.*DONE' $(STORE_T)/fuzz.log | tail -n 1
 	@echo "store-fuzz: 1 passed, 0 failed"
 
-## fuzz-store                   a long libFuzzer run of lib/store (STORE_FUZZ_TIME=600)
-fuzz-store: STORE_FUZZ_TIME = 600
-fuzz-store: test-store-fuzz
+# `make fuzz-store SECONDS=N` (STORE_FUZZ_TIME= on the command line still sets it); no
+# seed corpus: the target builds its images from the input
+FUZZ_TARGETS += store
+FUZZ_BIN_store := $(STORE_T)/fuzz_store
+FUZZ_ARGS_store := -max_len=4096 -rss_limit_mb=2048
+FUZZ_TIME_store = $(if $(filter command line environment,$(origin STORE_FUZZ_TIME)),$(STORE_FUZZ_TIME))
 
 ## test-store-freestanding      lib/store builds freestanding, needs only memcpy/memset/memcmp
 test-store-freestanding: $(STORE_T)/free/store.o

@@ -3,8 +3,10 @@
 serial door as a person would: set up the operator password, leave QEMU,
 boot again on the same image: setup is closed, the same password logs in;
 add an account and an SSH key, leave, boot again: both are there, and
-the audit trail holds the last boot's events. Then an
-empty disk (FRESH=1) asks for setup again."""
+the audit trail holds the last boot's events. The SSH host key is made at
+the first boot and is the same key at every later boot; a damaged store
+is never overwritten (the key is then ephemeral). Then an empty disk
+(FRESH=1) asks for setup again and has a new host key."""
 import os
 import re
 import sys
@@ -27,9 +29,19 @@ def boot(img):
         del os.environ["CAPOS_DISK"]
     g.wait_for(r"^login: ", 60)
     g.wait_for(r"store: (formatted|recovered|corrupt).*\n", 60)
+    g.wait_for(r"hostkey: 256 SHA256:\S+ .*\n", 60)     # the last of the store's clients to start
     g.send("\r")                             # a fresh prompt after the services' log lines
     g.wait_for(r"^login: \Z", 30)
     return g, Door(g)
+
+
+def hostkey(g):
+    """(how the key came, its fingerprint) from the boot log."""
+    # (a line may follow the login prompt drawn before it)
+    g.wait_for(r"hostkey: 256 SHA256:\S+ ", 60)
+    how = re.findall(r"hostkey: (a new host key|the host key kept|an EPHEMERAL|NON-PRODUCTION)", g.text())
+    fp = re.findall(r"hostkey: 256 (SHA256:[A-Za-z0-9+/]{43}) ", g.text())
+    return (how[-1] if how else None, fp[-1] if fp else None)
 
 
 def leave(g, logs):
@@ -49,6 +61,8 @@ def main():
     g, d = boot(img)
     try:
         c.check("a new disk is formatted at the first boot", "store: formatted a blank disk" in g.text())
+        how1, fp1 = hostkey(g)
+        c.check("the first boot makes a host key and keeps it in the store", how1 == "a new host key" and fp1, how1)
         c.check("setup sets the first operator password", d.setup(PASSWORD) == "done")
         d.at_login()
     finally:
@@ -57,6 +71,9 @@ def main():
     g, d = boot(img)
     try:
         c.check("the second boot recovers the store", re.search(r"store: recovered \d+ commits", g.text()) is not None)
+        how, fp = hostkey(g)
+        c.check("after a reboot the host key is the one kept in the store (same fingerprint)",
+                how == "the host key kept" and fp == fp1, f"{how} {fp} vs {fp1}")
         d.at_login()
         mark = len(g.text())
         g.send("setup\r")
@@ -75,6 +92,8 @@ def main():
 
     g, d = boot(img)
     try:
+        how, fp = hostkey(g)
+        c.check("and again after a second reboot", how == "the host key kept" and fp == fp1, f"{how} {fp}")
         d.login("admin", pw=PASSWORD)
         out = d.cmd("admin", "accounts")
         c.check("after a reboot the added account and its SSH key are there",
@@ -98,6 +117,9 @@ def main():
     try:
         c.check("a damaged disk is reported with where the damage is",
                 re.search(r"store: corrupt: commit 1 at sector 1 fails its checksum", g.text()) is not None)
+        how, fp = hostkey(g)
+        c.check("on a damaged store the host key is ephemeral, and the store is not overwritten",
+                how == "an EPHEMERAL" and fp != fp1 and "hostkey: the store cannot keep the host key" in g.text(), how)
         c.check("setup on a damaged disk is refused (nothing is kept, nobody takes over)", d.setup(PASSWORD) == "refused")
         c.check("the system carries on: a guest session still opens", d.login("guest") is None)
         d.exit("guest")
@@ -111,6 +133,8 @@ def main():
     g, d = boot(img)
     try:
         d.at_login()
+        how, fp = hostkey(g)
+        c.check("an empty disk (FRESH=1) makes a new host key", how == "a new host key" and fp != fp1, f"{how} {fp}")
         g.send("setup\r")
         g.wait_for(r"^password: ", 20)
         c.check("an empty disk asks for setup again", True)

@@ -17,17 +17,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
+from capos_qemu import Checks, Guest, ROOT, boot_package, free_port  # noqa: E402
 
 MIB = 1 << 20
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def authority(log, name):

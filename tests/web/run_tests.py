@@ -7,9 +7,17 @@ limits, a slow-header client, clients that never read), Python's websockets
 unmasked), and headless Chromium via playwright-core opening the page and
 echoing through a WebSocket.  Every check asserts behaviour, never timing.
 The same server with TLS (the build's development certificate): curl,
-wss with Python websockets, and Chromium over https.
+wss with Python websockets, Chromium over https, openssl s_client (the
+suite negotiated; clients offering only CBC, RSA key exchange, TLS 1.1 or
+TLS 1.3 refused); passkeys: Chromium with
+a CDP virtual authenticator registers and logs in through lib/webauthn, and
+each refusal (bogus signature, no UV, no UP, a replayed response, a foreign
+origin, a wrong RP ID, certificate attestation) comes back with its reason;
+hostile passkey calls are refused with their reasons; the per-source
+rate limit answers 403 rate-limited.
 Usage: run_tests.py BUILD_DIR DEVSERVER NODE_DIR TLS_DEV_DIR"""
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -329,6 +337,128 @@ def test_tls(port, root, tls_dir, node_dir):
     test_browser_url("https://localhost:%d/" % port, node_dir)
 
 
+def s_client(port, cafile, *args):
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", "localhost",
+                        "-CAfile", cafile, "-brief", *args], stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
+
+
+def test_tls_suites(port, tls_dir):
+    """openssl s_client: the suite each client gets, and clients offering only weak ones refused."""
+    cafile = os.path.join(tls_dir, "dev-cert.pem")
+    rc, out = s_client(port, cafile)
+    check(rc == 0 and "Protocol version: TLSv1.2" in out and "Ciphersuite: ECDHE-ECDSA-AES128-GCM-SHA256" in out
+          and "Verification: OK" in out, "s_client default: TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256, verified: %r" % out)
+    rc, out = s_client(port, cafile, "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305")
+    check(rc == 0 and "Ciphersuite: ECDHE-ECDSA-CHACHA20-POLY1305" in out, "s_client ChaCha20-Poly1305: %r" % out)
+    rc, out = s_client(port, cafile, "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384")
+    check(rc == 0 and "Ciphersuite: ECDHE-ECDSA-AES256-GCM-SHA384" in out, "s_client AES256-GCM: %r" % out)
+    weak = [("RSA key exchange, AES-CBC-SHA", ["-cipher", "AES128-SHA:AES256-SHA"]),
+            ("RSA key exchange, AES-GCM", ["-cipher", "AES128-GCM-SHA256"]),
+            ("ECDHE-ECDSA with AES-CBC-SHA", ["-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA"]),
+            ("ECDHE-ECDSA with AES-CBC-SHA256/384", ["-cipher", "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384"]),
+            ("ECDHE-RSA only", ["-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]),
+            ("TLS 1.1", ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+            ("TLS 1.3 only", ["-tls1_3"])]
+    for what, args in weak:
+        rc, out = s_client(port, cafile, *args)
+        check(rc != 0 and "CONNECTION ESTABLISHED" not in out, "s_client offering only %s refused: %r" % (what, out))
+    rc, out = s_client(port, cafile)
+    check(rc == 0 and "CONNECTION ESTABLISHED" in out, "s_client served after the refusals")
+
+
+def test_webauthn(port, node_dir):
+    script = os.path.join(HERE, "webauthn_test.js")
+    env = dict(os.environ, NODE_PATH=os.path.join(node_dir, "node_modules"))
+    r = subprocess.run(["node", script, str(port)], capture_output=True, timeout=180, env=env, cwd=node_dir)
+    line = r.stdout.decode().strip().splitlines()[-1:] or ["{}"]
+    try:
+        res = json.loads(line[0])
+    except ValueError:
+        res = {"exception": r.stdout.decode() + r.stderr.decode()}
+    check("exception" not in res, "webauthn browser run: %r" % res.get("exception"))
+    ok = lambda k: res.get(k, {}).get("ok") is True and res[k].get("user") == "alice"
+    err = lambda k, reason: check(res.get(k, {}).get("error") == reason,
+                                  "passkey %s refused as %s: %r" % (k, reason, res.get(k)))
+    check(ok("register") and res["register"].get("credential"), "passkey registered: %r" % res.get("register"))
+    check(ok("login") and res["login"].get("userVerified") is True, "passkey login: %r" % res.get("login"))
+    check(ok("login_again") and res["login_again"]["signCount"] > res["login"]["signCount"],
+          "second login, sign count grows: %r" % res.get("login_again"))
+    check(ok("login_discoverable"), "login with a discoverable credential: %r" % res.get("login_discoverable"))
+    rp = res.get("replay", {})
+    check(rp.get("first", {}).get("ok") is True and rp.get("replay", {}).get("error") == "challenge.unknown",
+          "replayed login response refused as challenge.unknown: %r" % rp)
+    err("bogus_signature", "signature")
+    err("no_uv", "auth-data.user-verified")
+    err("no_up", "auth-data.user-present")
+    check(ok("login_after"), "login works again after the refusals: %r" % res.get("login_after"))
+    err("register_no_uv", "auth-data.user-verified")
+    err("register_direct", "attestation.x5c")
+    err("foreign_origin", "client-data.origin")
+    err("wrong_rp_id", "auth-data.rp-id-hash")
+
+
+def tls_request(port, cafile, data):
+    ctx = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(data)
+            out = b""
+            while True:
+                try:
+                    b = s.recv(65536)
+                except (ConnectionResetError, ssl.SSLError):
+                    break
+                if not b:
+                    break
+                out += b
+    return out
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+
+def test_passkey_hostile(port, tls_dir):
+    """Hostile calls to the passkey endpoints: each refused with its reason; the server goes on."""
+    cafile = os.path.join(tls_dir, "dev-cert.pem")
+    forged = b64u(b'{"type":"webauthn.create","challenge":"' + b64u(bytes(32)) +
+                  b'","origin":"https://localhost:%d"}' % port)
+    table = [
+        ("register/finish", b"clientDataJSON=" + forged, 400, "request.fields"),
+        ("register/finish", b"clientDataJSON=!!!!&attestationObject=oA", 400, "request.fields"),
+        ("register/finish", b"clientDataJSON=AAAA&attestationObject=oA", 400, "client-data.json"),
+        ("register/finish", b"clientDataJSON=" + forged + b"&attestationObject=oA", 400, "challenge.unknown"),
+        ("login/finish", b"id=AAAA&clientDataJSON=" + forged + b"&authenticatorData=AAAA&signature=AAAA", 400,
+         "credential.unknown"),
+        ("register/begin", b"user=a b", 400, "request.user"),
+        ("register/begin", b"user=" + b"x" * 33, 400, "request.user"),
+        ("login/begin", b"user=nobody", 400, "account.unknown"),
+        ("nope", b"", 404, "request.endpoint"),
+        ("register/begin", b"user=" + b"x" * 9000, 413, "request.body-size"),
+    ]
+    for path, body, status, reason in table:
+        r = tls_request(port, cafile, b"POST /api/passkey/%s HTTP/1.1\r\nHost: localhost:%d\r\nContent-Length: %d\r\n"
+                        b"Connection: close\r\n\r\n%s" % (path.encode(), port, len(body), body))
+        head, _, payload = r.partition(b"\r\n\r\n")
+        got = (head.split(b" ", 2)[1:2] or [b""])[0].decode(), payload.strip()
+        want = (str(status), b'{"error":"%s"}' % reason.encode())
+        check(got == want, "passkey %s %r refused: got %r, want %r" % (path, body[:40], got, want))
+    r = tls_request(port, cafile, b"GET /passkey.html HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n" % port)
+    check(r.startswith(b"HTTP/1.1 200"), "TLS server serves after hostile passkey calls")
+
+
+def test_passkey_rate_limit(port):
+    """The plain server allows 5 passkey calls per source: the 6th is refused."""
+    codes = []
+    for _ in range(6):
+        r = raw_request(port, b"POST /api/passkey/login/begin HTTP/1.1\r\nHost: localhost:%d\r\n"
+                        b"Content-Length: 10\r\nConnection: close\r\n\r\nuser=nobod" % port)
+        codes.append((r.split(b" ", 2)[1:2] or [b""])[0] + b" " + r[r.find(b"\r\n\r\n") + 4:].strip())
+    check(codes[:5] == [b'400 {"error":"account.unknown"}'] * 5 and codes[5] == b'403 {"error":"rate-limited"}',
+          "passkey calls per source rate-limited: %r" % codes)
+
+
 def start_server(server, work, name, root, extra):
     portfile = os.path.join(work, name + ".port")
     log = open(os.path.join(work, name + ".log"), "w")
@@ -346,13 +476,17 @@ def main():
     root = os.path.join(work, "www")
     os.makedirs(root)
     shutil.copy(os.path.join(HERE, "www", "index.html"), root)
+    for f in ("passkey.html", "passkey.js"):
+        shutil.copy(os.path.join(HERE, "..", "..", "host", "web-devserver", "www", f), root)
     with open(os.path.join(root, "big.bin"), "wb") as f:
         f.write(os.urandom(300000))
     proc, log, port = start_server(server, work, "plain", root,
-                                   ["--header-timeout-ms", "2000", "--stall-timeout-ms", "3000"])
+                                   ["--header-timeout-ms", "2000", "--stall-timeout-ms", "3000",
+                                    "--passkey-source-burst", "5"])
     tproc, tlog, tport = start_server(server, work, "tls", root,
                                       ["--tls-cert", os.path.join(tls_dir, "dev-cert.der"),
-                                       "--tls-key", os.path.join(tls_dir, "dev-key.der")])
+                                       "--tls-key", os.path.join(tls_dir, "dev-key.der"),
+                                       "--webauthn-host", "sub.localhost", "--extra-host", "evil.localhost"])
     try:
         test_curl(port, root)
         test_hostile_http(port)
@@ -360,6 +494,10 @@ def main():
         test_slow_and_stuck(port, root, os.path.join(work, "plain.log"))
         test_browser(port, node_dir)
         test_tls(tport, root, tls_dir, node_dir)
+        test_tls_suites(tport, tls_dir)
+        test_webauthn(tport, node_dir)
+        test_passkey_hostile(tport, tls_dir)
+        test_passkey_rate_limit(port)
         check(proc.poll() is None and tproc.poll() is None, "servers still running (no sanitizer finding)")
     finally:
         for p, lg in ((proc, log), (tproc, tlog)):

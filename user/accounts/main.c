@@ -19,26 +19,19 @@
  * seed a store that holds no account yet, in one commit); a change is
  * answered only once committed, and a commit that fails fails the call and
  * changes nothing. Without one, RAM only.
+ *
+ * Passkeys (WebAuthn credential records, for the session manager's passkey
+ * logins): passkeys.c.
  */
-#include "rt/capos.h"
-#include <sodium.h>
-
-#define MAX 16
-struct account {
-    char principal[24];
-    uint16_t status;
-    char profiles[4][16];
-    uint32_t nprofiles;
-    uint8_t keys[4][32];
-    uint32_t nkeys;
-};
+#include "accounts.h"
+#include "keys.h"
 static struct account accts[MAX];
 static uint32_t naccts;
 
 /* ---- the store ---- */
 
 #define REC_VERSION 1
-static uint32_t store = ~0u;
+uint32_t store = ~0u;              /* also passkeys.c's */
 
 /* Add account a's record to the ops of a commit being built. */
 static void rec_op(capnp_lbuilder l, uint32_t i, const struct account *a)
@@ -112,29 +105,6 @@ static bool load(void)
     return true;
 }
 
-/* "ssh-ed25519:BASE64" (the SSH wire blob: string "ssh-ed25519", string
- * key) or BASE64 of the 32 raw bytes; false if it is neither. */
-static bool parse_key(const char *v, uint8_t key[32])
-{
-    uint8_t blob[64];
-    size_t n = 0;
-    bool ssh = !strncmp(v, "ssh-ed25519:", 12);
-    if (ssh)
-        v += 12;
-    if (sodium_base642bin(blob, sizeof blob, v, strlen(v), 0, &n, 0, sodium_base64_VARIANT_ORIGINAL) != 0)
-        return false;
-    static const uint8_t prefix[19] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32 };
-    if (ssh && n == 51 && !memcmp(blob, prefix, sizeof prefix)) {
-        memcpy(key, blob + 19, 32);
-        return true;
-    }
-    if (!ssh && n == 32) {
-        memcpy(key, blob, 32);
-        return true;
-    }
-    return false;
-}
-
 static void seed(const char *args)
 {
     char buf[CAPSET_ARGS];
@@ -147,7 +117,7 @@ static void seed(const char *args)
         if (st && pf && !strncmp(e, "key:", 4)) {
             *pf++ = 0;
             uint8_t key[32];
-            if (parse_key(pf, key)) {
+            if (key_parse(pf, key)) {
                 for (uint32_t i = 0; i < naccts; i++) {
                     struct account *a = &accts[i];
                     if (!strcmp(a->principal, st + 1) && a->nkeys < 4)
@@ -203,7 +173,7 @@ static int do_lookup(void *self, capos_AccountStore_lookup_Params_reader p, capo
 
 static uint32_t audit = ~0u;
 
-static void audit_rec(const char *event, const char *reason, const char *principal)
+void audit_rec(const char *event, const char *reason, const char *principal)
 {
     if (audit == ~0u)
         return;
@@ -219,7 +189,7 @@ static const char *const result_codes[] = { "ok", "exists", "not-found", "bad-na
                                             "key-exists", "no-such-key" };
 
 /* Audit a change (named) or a refusal (its reason, nobody named). */
-static uint16_t audited(const char *event, uint16_t res, const char *principal)
+uint16_t audited(const char *event, uint16_t res, const char *principal)
 {
     if (res == capos_AdminResult_ok) {
         audit_rec(event, "ok", principal);
@@ -253,7 +223,7 @@ static bool profile_ok(capnp_text t)
     return true;
 }
 
-static struct account *find(capnp_text who)
+struct account *find(capnp_text who)
 {
     for (uint32_t i = 0; i < naccts; i++)
         if (strlen(accts[i].principal) == who.len && !memcmp(accts[i].principal, who.str, who.len))
@@ -261,36 +231,9 @@ static struct account *find(capnp_text who)
     return 0;
 }
 
-/* "ssh-ed25519 BASE64 [comment]", as ssh-keygen writes it. */
 static bool parse_line(capnp_text t, uint8_t key[32])
 {
-    char line[256];
-    if (t.len >= sizeof line || t.len < 12 || memcmp(t.str, "ssh-ed25519 ", 12))
-        return false;
-    memcpy(line, t.str, t.len);
-    line[t.len] = 0;
-    char *b64 = line + 12;
-    while (*b64 == ' ')
-        b64++;
-    char *end = b64;
-    while (*end && *end != ' ')
-        end++;
-    *end = 0;
-    char joined[128];
-    if (fmt_snprintf(joined, sizeof joined, "ssh-ed25519:%s", b64) >= (int)sizeof joined)
-        return false;
-    return parse_key(joined, key);
-}
-
-static void key_line(const uint8_t key[32], char *out, size_t cap)
-{
-    static const uint8_t prefix[19] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32 };
-    uint8_t blob[51];
-    memcpy(blob, prefix, sizeof prefix);
-    memcpy(blob + 19, key, 32);
-    char b64[100];
-    sodium_bin2base64(b64, sizeof b64, blob, sizeof blob, sodium_base64_VARIANT_ORIGINAL);
-    fmt_snprintf(out, cap, "ssh-ed25519 %s", b64);
+    return key_parse_line(t.str, t.len, key);
 }
 
 static int do_list(void *self, capos_AccountAdmin_list_Params_reader p, capos_AccountAdmin_list_Results_builder r)
@@ -426,7 +369,8 @@ static int do_remove_key(void *self, capos_AccountAdmin_removeKey_Params_reader 
 static const capos_AccountAdmin_server admin_server = { .list = do_list, .add = do_add, .setStatus = do_set_status,
                                                         .addKey = do_add_key, .removeKey = do_remove_key };
 
-static const capos_AccountStore_server server = { .lookup = do_lookup };
+static const capos_AccountStore_server server = { .lookup = do_lookup, .passkeyAdd = do_passkey_add,
+                                                  .passkeyFind = do_passkey_find, .passkeyUsed = do_passkey_used };
 
 #define TAG_STORE 0x5AC0000000000001ull
 #define TAG_ADMIN 0x5AC0000000000002ull
@@ -443,6 +387,8 @@ int main(void)
         if (!load())
             printf("accounts: the store does not answer\n");
     }
+    if (store != ~0u)
+        passkeys_load();
     if (naccts == 0) {
         seed(rt_capset->args);
         const struct account *all[MAX];

@@ -12,6 +12,7 @@
 #include "rt/capos.h"
 #include "cpu/rdrand.h"
 #include "siphash/siphash.h"
+#include "parse.h"
 
 static uint32_t term, session;
 static char me[32] = "?", profile[16] = "?", method[16] = "?";
@@ -36,21 +37,6 @@ static const char *dur(uint64_t ns, char *out, size_t cap)
     else
         fmt_snprintf(out, cap, "%lus", s);
     return out;
-}
-
-/* A whole decimal number, nothing else; false for anything that is not. */
-static bool number(const char *s, uint32_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > 100000000)
-            return false;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = (uint32_t)v;
-    return true;
 }
 
 /* ---- the ring: one tag per kind of call in flight ---- */
@@ -643,7 +629,7 @@ static void cmd_audit(const char *arg)
         rt_term_printf(term, "audit: not available to this session\n");
         return;
     }
-    if (*arg && (!number(arg, &n) || n == 0 || n > 32)) {
+    if (*arg && (!sh_number(arg, &n) || n == 0 || n > 32)) {
         rt_term_printf(term, "audit: N is a whole number from 1 to 32\n");
         return;
     }
@@ -704,21 +690,6 @@ static void ip_text(uint32_t ip, char *out, size_t cap)
     fmt_snprintf(out, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
-static bool ip_parse(const char *s, uint32_t *out)
-{
-    uint32_t ip = 0;
-    for (int i = 0; i < 4; i++) {
-        uint32_t v = 0, n = 0;
-        while (*s >= '0' && *s <= '9' && n < 4)
-            v = v * 10 + (uint32_t)(*s++ - '0'), n++;
-        if (!n || v > 255 || (i < 3 && *s++ != '.'))
-            return false;
-        ip = ip << 8 | v;
-    }
-    *out = ip;
-    return !*s;
-}
-
 static void cmd_net(void)
 {
     int64_t ni = need_cap("netinfo", "net");
@@ -743,6 +714,11 @@ static void cmd_net(void)
         capnp_data mac = capos_NetConfig_get_mac(k);
         const uint8_t *x = mac.len == 6 ? mac.ptr : (const uint8_t *)"\0\0\0\0\0\0";
         rt_term_printf(term, "address %s mask %s gateway %s\n", a, m, g);
+        if (capos_NetConfig_get_dns(k)) {
+            char d[16];
+            ip_text(capos_NetConfig_get_dns(k), d, sizeof d);
+            rt_term_printf(term, "dns     %s\n", d);
+        }
         if (capos_NetConfig_get_dhcp(k))
             rt_term_printf(term, "lease   %s, %u s\n", capos_NetConfig_get_bound(k) ? "dhcp" : "dhcp (not bound yet)",
                            capos_NetConfig_get_leaseSeconds(k));
@@ -803,7 +779,7 @@ static void cmd_ping(const char *arg)
     const char *rest = arg + n;
     while (*rest == ' ')
         rest++;
-    if ((arg[n] && arg[n] != ' ') || !ip_parse(host, &ip) || (*rest && (!number(rest, &count) || !count || count > 10))) {
+    if ((arg[n] && arg[n] != ' ') || !sh_ip_parse(host, &ip) || (*rest && (!sh_number(rest, &count) || !count || count > 10))) {
         rt_term_printf(term, "ping: usage: ping A.B.C.D [COUNT] (COUNT from 1 to 10, 4 if not given)\n");
         return;
     }
@@ -881,70 +857,33 @@ static const char *run_error(uint16_t e)
 }
 
 /* Parse "NAME [with { x: @cap, ... }]": false (said why) if it is bad. */
-#define MAXG 12
+#define MAXG SH_MAX_GRANTS
 static bool parse_run(char *line, char **name, const char **gnames, uint32_t *gcaps, uint32_t *ng)
 {
-    char *with = strstr(line, " with ");
-    if (with)
-        *with = 0;
-    *name = line;
-    while (**name == ' ')
-        (*name)++;
-    char *end = *name + strlen(*name);
-    while (end > *name && end[-1] == ' ')
-        *--end = 0;
-    if (!**name || strchr(*name, ' ')) {
-        rt_term_printf(term, "run: usage: run NAME [with { name: @cap, ... }]\n");
-        return false;
-    }
-    *ng = 0;
-    if (!with)
+    const char *d = "";
+    switch (sh_parse_run(line, rt_capset_lookup, name, gnames, gcaps, ng, &d)) {
+    case SH_RUN_OK:
         return true;
-    char *p = with + 6;
-    while (*p == ' ')
-        p++;
-    char *close = strchr(p, '}');
-    if (*p != '{' || !close) {
+    case SH_RUN_USAGE:
+        rt_term_printf(term, "run: usage: run NAME [with { name: @cap, ... }]\n");
+        break;
+    case SH_RUN_GRANTS_SHAPE:
         rt_term_printf(term, "run: grants look like: with { name: @cap, ... }\n");
-        return false;
+        break;
+    case SH_RUN_TRAILING:
+        rt_term_printf(term, "run: unexpected text after '}': %s\n", d);
+        break;
+    case SH_RUN_TOO_MANY:
+        rt_term_printf(term, "run: too many grants\n");
+        break;
+    case SH_RUN_BAD_GRANT:
+        rt_term_printf(term, "run: bad grant \"%s\" (want name: @cap)\n", d);
+        break;
+    case SH_RUN_NO_CAP:
+        rt_term_printf(term, "run: no grantable cap named %s\n", d);
+        break;
     }
-    for (char *t = close + 1; *t; t++)
-        if (*t != ' ') {
-            rt_term_printf(term, "run: unexpected text after '}': %s\n", t);
-            return false;
-        }
-    *close = 0;
-    for (char *g = p + 1; g;) {
-        char *comma = strchr(g, ',');
-        if (comma)
-            *comma = 0;
-        while (*g == ' ')
-            g++;
-        if (!*g && !comma && *ng == 0)
-            break;                                         /* with { } */
-        char *colon = strchr(g, ':'), *at = colon ? strchr(colon, '@') : 0;
-        if (!colon || !at || *ng == MAXG) {
-            rt_term_printf(term, *ng == MAXG ? "run: too many grants\n" : "run: bad grant \"%s\" (want name: @cap)\n", g);
-            return false;
-        }
-        *colon = 0;
-        char *e = colon;
-        while (e > g && e[-1] == ' ')
-            *--e = 0;
-        char *cap = at + 1, *ce = cap;
-        while (*ce && *ce != ' ')
-            ce++;
-        *ce = 0;
-        int64_t id = rt_capset_lookup(cap);
-        if (id < 0 || !strcmp(cap, "terminal") || !strcmp(cap, "context") || !strcmp(cap, "session")) {
-            rt_term_printf(term, "run: no grantable cap named %s\n", cap);
-            return false;
-        }
-        gnames[*ng] = g;
-        gcaps[(*ng)++] = (uint32_t)id;
-        g = comma ? comma + 1 : 0;
-    }
-    return true;
+    return false;
 }
 
 static int running_jobs(void)
@@ -1066,7 +1005,7 @@ static int job_arg(const char *cmd, const char *arg)
     uint32_t n;
     if (*arg == '%')
         arg++;
-    if (!number(arg, &n)) {
+    if (!sh_number(arg, &n)) {
         rt_term_printf(term, "%s: '%s' is not a job number\n", cmd, arg);
         return -1;
     }
@@ -1283,23 +1222,11 @@ static void cmd_useradd(char *args)
     uint32_t a;
     if (!admin_cap("useradd", &a))
         return;
-    char *sp = strchr(args, ' ');
-    if (!sp) {
+    const char *pv[5];
+    uint32_t np;
+    if (!sh_split_profiles(args, pv, 5, &np)) {
         rt_term_printf(term, "useradd: usage: useradd NAME PROFILE[,PROFILE...]\n");
         return;
-    }
-    *sp = 0;
-    char *profs = sp + 1;
-    while (*profs == ' ')
-        profs++;
-    const char *pv[5];
-    uint32_t np = 0;
-    for (char *p = profs; p && *p && np < 5;) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = 0;
-        pv[np++] = p;
-        p = comma ? comma + 1 : 0;
     }
     RT_BUFS(b, 512, 64);
     capnp_client cl = RT_CLIENT(a);
@@ -2265,24 +2192,12 @@ int main(void)
             end_jobs();
             return 0;
         }
-        {                                              /* blanks around a command do not count */
-            size_t a = 0, n = strlen(line);
-            while (line[a] == ' ')
-                a++;
-            while (n > a && line[n - 1] == ' ')
-                n--;
-            memmove(line, line + a, n - a);
-            line[n - a] = 0;
-        }
+        sh_trim(line);                                 /* blanks around a command do not count */
         if (ev == ED_INTR || !line[0])
             continue;
         if (line[0] == '!') {
-            uint32_t n = 0;
-            if (!strcmp(line, "!!"))
-                n = nhist;
-            else if (!number(line + 1, &n))
-                n = 0;
-            if (n == 0 || n > nhist || n + HIST <= nhist) {
+            uint32_t n = sh_history_ref(line, nhist, HIST);
+            if (n == 0) {
                 rt_term_printf(term, "%s: no such command in the history\n", line);
                 continue;
             }
@@ -2290,73 +2205,58 @@ int main(void)
             rt_term_printf(term, "%s\n", line);
         }
         strlcpy(hist[nhist++ % HIST], line, sizeof hist[0]);
-        if (!strcmp(line, "help"))
-            cmd_help();
-        else if (!strcmp(line, "caps"))
-            cmd_caps();
-        else if (!strcmp(line, "session"))
-            cmd_session();
-        else if (!strcmp(line, "whoami")) {
+        char *arg;
+        switch (sh_command(line, &arg)) {
+        case SH_HELP: cmd_help(); break;
+        case SH_CAPS: cmd_caps(); break;
+        case SH_SESSION: cmd_session(); break;
+        case SH_WHOAMI:
             term_size();
             rt_term_printf(term, "%s (profile %s, logged in by %s) on a %ux%u terminal\n", me, profile, method,
                            term_cols, term_rows);
-        } else if (!strcmp(line, "audit") || !strcmp(line, "audit tail"))
-            cmd_audit("");
-        else if (!strncmp(line, "audit ", 6))
-            cmd_audit(line + 6);
-        else if (!strcmp(line, "net"))
-            cmd_net();
-        else if (!strcmp(line, "ping"))
-            cmd_ping("");
-        else if (!strncmp(line, "ping ", 5))
-            cmd_ping(line + 5);
-        else if (!strncmp(line, "echo ", 5))
-            cmd_echo(line + 5);
-        else if (!strcmp(line, "programs"))
-            cmd_programs();
-        else if (!strcmp(line, "passwd"))
-            cmd_passwd();
-        else if (!strcmp(line, "accounts"))
-            cmd_accounts();
-        else if (!strncmp(line, "useradd ", 8))
-            cmd_useradd(line + 8);
-        else if (!strncmp(line, "disable ", 8))
-            cmd_status("disable", line + 8, capos_AccountStatus_disabled);
-        else if (!strncmp(line, "enable ", 7))
-            cmd_status("enable", line + 7, capos_AccountStatus_active);
-        else if (!strncmp(line, "keyadd ", 7))
-            cmd_key("keyadd", line + 7, true);
-        else if (!strncmp(line, "keydel ", 7))
-            cmd_key("keydel", line + 7, false);
-        else if (!strncmp(line, "run ", 4))
-            cmd_run(line + 4, false);
-        else if (!strncmp(line, "spawn ", 6))
-            cmd_run(line + 6, true);
-        else if (!strcmp(line, "wait") || !strncmp(line, "wait ", 5))
-            cmd_wait(line[4] ? line + 5 : "");
-        else if (!strcmp(line, "jobs"))
-            cmd_jobs();
-        else if (!strncmp(line, "kill ", 5))
-            cmd_kill(line + 5);
-        else if (!strncmp(line, "agent ", 6))
-            agent_turn(line + 6);
-        else if (!strcmp(line, "history"))
+            break;
+        case SH_AUDIT: cmd_audit(arg); break;
+        case SH_NET: cmd_net(); break;
+        case SH_PING: cmd_ping(arg); break;
+        case SH_ECHO: cmd_echo(arg); break;
+        case SH_PROGRAMS: cmd_programs(); break;
+        case SH_PASSWD: cmd_passwd(); break;
+        case SH_ACCOUNTS: cmd_accounts(); break;
+        case SH_USERADD: cmd_useradd(arg); break;
+        case SH_DISABLE: cmd_status("disable", arg, capos_AccountStatus_disabled); break;
+        case SH_ENABLE: cmd_status("enable", arg, capos_AccountStatus_active); break;
+        case SH_KEYADD: cmd_key("keyadd", arg, true); break;
+        case SH_KEYDEL: cmd_key("keydel", arg, false); break;
+        case SH_RUN: cmd_run(arg, false); break;
+        case SH_SPAWN: cmd_run(arg, true); break;
+        case SH_WAIT: cmd_wait(arg); break;
+        case SH_JOBS: cmd_jobs(); break;
+        case SH_KILL: cmd_kill(arg); break;
+        case SH_AGENT: agent_turn(arg); break;
+        case SH_HISTORY:
             for (uint32_t i = nhist > HIST ? nhist - HIST : 0; i < nhist; i++)
                 rt_term_printf(term, "  %u  %s\n", i + 1, hist[i % HIST]);
-        else if (!strcmp(line, "time")) {
+            break;
+        case SH_TIME: {
             char d[24];
             uint64_t now = rt_timer_now();
             rt_term_printf(term, "%s since boot (%lu.%03lu s; capOS has no wall clock yet)\n", dur(now, d, sizeof d),
                            now / 1000000000u, now / 1000000 % 1000);
-        } else if (!strcmp(line, "uptime")) {
+            break;
+        }
+        case SH_UPTIME: {
             char d1[24], d2[24];
             uint64_t now = rt_timer_now();
             rt_term_printf(term, "up %s, this session %s, %d job%s\n", dur(now, d1, sizeof d1),
                            dur(now - born, d2, sizeof d2), running_jobs(), running_jobs() == 1 ? "" : "s");
-        } else if (!strcmp(line, "exit") || !strcmp(line, "logout")) {
+            break;
+        }
+        case SH_EXIT:
             end_jobs();
             return 0;
-        } else
+        case SH_UNKNOWN:
             rt_term_printf(term, "unknown command: %s (try 'help')\n", line);
+            break;
+        }
     }
 }

@@ -4,10 +4,16 @@
  * fingerprint, and signatures over SSH exchange hashes (exactly 32 bytes).
  * The private bytes never leave this process.
  *
- * args: seed=HEX (the 32-byte Ed25519 seed, 64 hex digits). Until durable
- * storage exists the key comes from the manifest: the boot log says so
- * (non-production) and prints the key's fingerprint the way
- * `ssh-keygen -lf` prints it.
+ * Where the key comes from, in this order (the boot log says which, and
+ * prints the key's fingerprint the way `ssh-keygen -lf` prints it):
+ *   store   a Store namespace ("store" grant): the seed kept under
+ *           "ed25519-seed"; on the first boot (notFound) a seed is made
+ *           from the entropy source and committed (flushed) before the key
+ *           is served. A store that cannot answer (damaged disk, no disk)
+ *           is never overwritten: the key is then ephemeral, for this boot.
+ *   seed=HEX in the args (64 hex digits): a fixed key, for test images;
+ *           labelled NON-PRODUCTION (the seed is public).
+ *   neither: an ephemeral key from the entropy source.
  */
 #include "rt/capos.h"
 #include <sodium.h>
@@ -76,6 +82,45 @@ static int do_sign(void *self, capos_SshHostKey_signExchangeHash_Params_reader p
 
 static const capos_SshHostKey_server server = { .publicKey = do_public, .signExchangeHash = do_sign };
 
+static const char SEED_KEY[] = "ed25519-seed";
+
+/* The seed from the store, made and committed there on the first boot.
+ * Returns the StoreError that stopped it (none: seed is set). */
+static int seed_from_store(uint32_t store, uint8_t seed[32], bool *made)
+{
+    RT_BUFS(b, 256, 512);
+    capnp_client cl = RT_CLIENT(store);
+    capnp_call call;
+    capos_Store_get_Results_reader gr;
+    if (capos_Store_get(&cl, &b, &call, SEED_KEY, sizeof SEED_KEY - 1, &gr))
+        return capos_StoreError_failed;
+    int e = capos_Store_get_Results_get_error(gr);
+    if (e == capos_StoreError_none) {
+        capnp_data v = capos_Store_get_Results_get_value(gr);
+        if (v.len != 32)
+            return capos_StoreError_corrupt;
+        memcpy(seed, v.ptr, 32);
+        sodium_memzero(b_r, sizeof b_r);
+        *made = false;
+        return capos_StoreError_none;
+    }
+    if (e != capos_StoreError_notFound)
+        return e;
+    randombytes_buf(seed, 32);
+    capos_Store_commit_Params_builder p = capos_Store_commit_start(&call, &cl, &b);
+    capnp_lbuilder l = capos_Store_commit_Params_init_ops(p, 1);
+    capos_StoreOp_builder o = capos_StoreOp_list_at(l, 0);
+    capos_StoreOp_set_key(o, SEED_KEY, sizeof SEED_KEY - 1);
+    capos_StoreOp_set_value(o, seed, 32);
+    capos_Store_commit_Results_reader cr;
+    e = capos_Store_commit_send(&call, &cr) ? capos_StoreError_failed : capos_Store_commit_Results_get_error(cr);
+    sodium_memzero(b_p, sizeof b_p);                 /* the seed went out through this buffer */
+    if (e != capos_StoreError_none)
+        sodium_memzero(seed, 32);
+    *made = true;
+    return e;
+}
+
 int main(void)
 {
     uint32_t owner = rt_capset_require("key");
@@ -84,14 +129,29 @@ int main(void)
         return 2;
     }
     uint8_t seed[32];
-    if (parse_seed(rt_capset->args, seed)) {
-        printf("hostkey: no host key (args: seed=64 hex digits)\n");
-        return 2;
+    const char *origin;
+    int64_t store = rt_capset_find("store", capos_Store_ID);
+    if (store >= 0) {
+        bool made = false;
+        int e = seed_from_store((uint32_t)store, seed, &made);
+        if (e == capos_StoreError_none) {
+            origin = made ? "a new host key, made at this system's first boot and kept in the store"
+                          : "the host key kept in the store";
+        } else {
+            printf("hostkey: the store cannot keep the host key (store error %d)\n", e);
+            randombytes_buf(seed, sizeof seed);
+            origin = "an EPHEMERAL host key for this boot only (the store is not usable)";
+        }
+    } else if (!parse_seed(rt_capset->args, seed)) {
+        origin = "NON-PRODUCTION host key from the manifest (its seed is public)";
+    } else {
+        randombytes_buf(seed, sizeof seed);
+        origin = "an EPHEMERAL host key for this boot only (no store granted)";
     }
     crypto_sign_seed_keypair(pk, sk, seed);
     sodium_memzero(seed, sizeof seed);
     make_fingerprint();
-    printf("hostkey: NON-PRODUCTION host key from the manifest (no durable storage yet)\n");
+    printf("hostkey: %s\n", origin);
     printf("hostkey: 256 %s capos-host-key (ED25519)\n", fingerprint);
     struct rt_incoming in;
     return rt_serve_forever(owner, capos_SshHostKey_dispatch_any, &server, &in);

@@ -20,9 +20,13 @@ struct svc {
     int64_t handle;                    /* ProcessHandle, or < 0 when not running */
     uint32_t owners[MANIFEST_MAX_EXPORTS], facets[MANIFEST_MAX_EXPORTS];
     uint32_t restarts;
+    int64_t last_exit;
 };
 static struct svc svcs[MANIFEST_MAX_SERVICES];
 static uint32_t sessions[MANIFEST_MAX_SESSIONS];
+/* what init serves itself ("init.X" grants): owner and client sides */
+static uint32_t init_owners[MANIFEST_ICAP_COUNT], init_facets[MANIFEST_ICAP_COUNT];
+static const uint64_t init_ifaces[MANIFEST_ICAP_COUNT] = { [MANIFEST_ICAP_SERVICES] = capos_ServiceControl_ID };
 
 static bool has_binary(void *ctx, const char *name, size_t len)
 {
@@ -114,9 +118,17 @@ static int start(uint32_t i)
     for (uint32_t g = 0; g < s->ngrants; g++) {
         struct manifest_grant *gr = &s->grants[g];
         name_of(gr->name, gnames[n], sizeof gnames[n]);
-        caps[n] = gr->source == MANIFEST_SOURCE_KERNEL
-                      ? rt_capset_require(manifest_kernel_cap_name(gr->kernel_cap))
-                      : svcs[gr->provider].facets[gr->export_index];
+        switch (gr->source) {
+        case MANIFEST_SOURCE_KERNEL:
+            caps[n] = rt_capset_require(manifest_kernel_cap_name(gr->kernel_cap));
+            break;
+        case MANIFEST_SOURCE_INIT:
+            caps[n] = init_facets[gr->init_cap];
+            break;
+        default:
+            caps[n] = svcs[gr->provider].facets[gr->export_index];
+            break;
+        }
         names[n] = gnames[n];
         n++;
     }
@@ -186,6 +198,11 @@ int services_boot(void)
     printf("\n");
 
     uint32_t auth = rt_capset_require("sessions"), factory = rt_capset_require("endpoints");
+    for (uint32_t k = 0; k < MANIFEST_ICAP_COUNT; k++)
+        if ((r = rt_endpoint_create(factory, init_ifaces[k], 0, &init_owners[k], &init_facets[k])) < 0) {
+            printf("init: cannot create endpoint: %d\n", r);
+            return -4;
+        }
     for (uint32_t k = 0; k < m.nsessions; k++) {
         char p[32], f[32];
         name_of(m.sessions[k].principal, p, sizeof p);
@@ -216,8 +233,11 @@ int services_boot(void)
     return 0;
 }
 
-/* user_data tags of the supervisor's waits: the tag | the service's index */
+/* user_data tags of the supervisor's waits: the tag | the service's index;
+ * and of the RECV on what init serves: the tag | the init cap */
 #define WAIT_TAG 0x5E5E000000000000ull
+#define RECV_TAG 0x5E5F000000000000ull
+#define TAG_MASK 0xFFFF000000000000ull
 
 /* Submit a ProcessHandle.wait for service i; its completion is the exit. */
 static void watch(uint32_t i)
@@ -233,8 +253,6 @@ static void watch(uint32_t i)
 /* A service exited: log it and apply its restart policy. */
 static void exited(const struct cap_cqe *c)
 {
-    if ((c->user_data & 0xFFFF000000000000ull) != WAIT_TAG)
-        return;
     uint32_t i = (uint32_t)(c->user_data & 0xFFFF);
     if (i >= m.nservices)
         return;
@@ -245,6 +263,7 @@ static void exited(const struct cap_cqe *c)
     int64_t code = rt_wait((uint32_t)v->handle);     /* already exited: answers at once */
     rt_release((uint32_t)v->handle);
     v->handle = -1;
+    v->last_exit = code;
     printf("init: service %s exited with %ld\n", n, code);
     bool again = s->restart == MANIFEST_RESTART_ALWAYS || (s->restart == MANIFEST_RESTART_ON_FAILURE && code != 0);
     if (!again)
@@ -259,14 +278,86 @@ static void exited(const struct cap_cqe *c)
         watch(i);
 }
 
+/* ---- ServiceControl (granted as "init.services") ---- */
+
+static int find_service(capnp_text name)
+{
+    for (uint32_t i = 0; i < m.nservices; i++)
+        if (manifest_str_eq(m.services[i].name, name.str, name.len))
+            return (int)i;
+    return -1;
+}
+
+static int sc_list(void *self, capos_ServiceControl_list_Params_reader p, capos_ServiceControl_list_Results_builder r)
+{
+    capnp_lbuilder l = capos_ServiceControl_list_Results_init_services(r, m.nservices);
+    for (uint32_t i = 0; i < m.nservices; i++) {
+        capos_ServiceStatus_builder b = capos_ServiceStatus_list_at(l, i);
+        capos_ServiceStatus_set_name(b, m.services[i].name.str, m.services[i].name.len);
+        capos_ServiceStatus_set_running(b, svcs[i].handle >= 0);
+        capos_ServiceStatus_set_restarts(b, svcs[i].restarts);
+        capos_ServiceStatus_set_retries(b, m.services[i].retries);
+        capos_ServiceStatus_set_lastExit(b, svcs[i].last_exit);
+    }
+    return CAPNP_OK;
+}
+
+/* The kill lands as the process's exit: the wait watch() posted completes
+ * and exited() applies the restart policy, as for any fault. */
+static int sc_kill(void *self, capos_ServiceControl_kill_Params_reader p, capos_ServiceControl_kill_Results_builder r)
+{
+    int i = find_service(capos_ServiceControl_kill_Params_get_name(p));
+    int e = i < 0 ? CAP_ERR_NOT_FOUND : svcs[i].handle < 0 ? CAP_ERR_DISCONNECTED : 0;
+    if (!e) {
+        char n[32];
+        name_of(m.services[i].name, n, sizeof n);
+        printf("init: killing %s (asked through init.services)\n", n);
+        e = rt_kill((uint32_t)svcs[i].handle);
+    }
+    capos_ServiceControl_kill_Results_set_error(r, e);
+    return CAPNP_OK;
+}
+
+static const capos_ServiceControl_server control_srv = { sc_list, sc_kill };
+static uint8_t recv_buf[MANIFEST_ICAP_COUNT][sizeof(struct cap_recv_hdr) + 512] __attribute__((aligned(8)));
+
+static void post_recv(uint32_t k)
+{
+    struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = init_owners[k], .result_addr = (uint64_t)recv_buf[k],
+                         .result_len = sizeof recv_buf[k] };
+    rt_ring_submit_tagged(&s, RECV_TAG | k);
+}
+
+static void serve(const struct cap_cqe *c)
+{
+    uint32_t k = (uint32_t)(c->user_data & 0xFFFF);
+    if (k >= MANIFEST_ICAP_COUNT || c->result == CAP_ERR_DISCONNECTED)
+        return;                         /* (init keeps a facet: never disconnected) */
+    struct rt_incoming in = { 0 };
+    rt_serve_delivered(init_owners[k], c, capos_ServiceControl_dispatch_any, &control_srv, &in, recv_buf[k], &in);
+    for (uint32_t i = 0; i < in.ncaps; i++)
+        rt_release(in.caps[i]);         /* no method takes caps */
+    post_recv(k);
+}
+
 __attribute__((noreturn)) void services_supervise(void)
 {
     for (uint32_t i = 0; i < m.nservices; i++)
         if (svcs[i].handle >= 0)
             watch(i);
+    for (uint32_t k = 0; k < MANIFEST_ICAP_COUNT; k++)
+        post_recv(k);
     for (;;) {
         struct cap_cqe c;
-        if (rt_ring_next(&c, CAP_TIMEOUT_FOREVER))
+        if (!rt_ring_next(&c, CAP_TIMEOUT_FOREVER))
+            continue;
+        switch (c.user_data & TAG_MASK) {
+        case WAIT_TAG:
             exited(&c);
+            break;
+        case RECV_TAG:
+            serve(&c);
+            break;
+        }
     }
 }

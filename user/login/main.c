@@ -6,6 +6,7 @@
  * 'admin' while no credential exists. A password is read without echo and wiped after use.
  */
 #include "rt/capos.h"
+#include "door.h"
 
 static uint32_t term, manager, creds, launcher;
 
@@ -115,16 +116,19 @@ int main(void)
         char who[32], pw[128];
         int ev;
         rt_term_printf(term, "\ncapOS login ('guest' for a guest session, 'setup' for the first operator)\nlogin: ");
-        if (rt_term_read(term, true, who, sizeof who, &ev) || ev != capos_TerminalEvent_line || !who[0])
+        if (rt_term_read(term, true, who, sizeof who, &ev) || ev != capos_TerminalEvent_line)
             continue;
-        if (!strcmp(who, "setup")) {
+        enum login_door door = login_door(who, sizeof who);
+        if (door == DOOR_AGAIN)
+            continue;
+        if (door == DOOR_SETUP) {
             setup();
             continue;
         }
         RT_BUFS(b, 512, 256);
         capnp_client cl = RT_CLIENT(manager);
         capnp_call call;
-        if (!strcmp(who, "guest")) {
+        if (door == DOOR_GUEST) {
             capos_SessionManager_guest_Results_reader gr;
             int e = rt_error(capos_SessionManager_guest(&cl, &b, &call, &gr));
             int res = e ? -1 : capos_SessionManager_guest_Results_get_result(gr);

@@ -1,6 +1,7 @@
 /*
  * netstack: the network-stack process. lib/net driven over a Nic cap in
- * one event loop: a Nic.receive call always in flight, lib/net's timers
+ * one event loop: a Nic.receive call always in flight, at most one
+ * Nic.send in flight (both answered through the ring), lib/net's timers
  * from the sleep's timeout, and a RECV posted on every endpoint it serves.
  * See README.md for the exports, the arguments and the bounds.
  */
@@ -29,6 +30,7 @@
 enum { EP_MGR, EP_INFO, EP_LIS, EP_SOCK, EP_UDP, EP_ECHO, EP_AUTH0, NEP = EP_AUTH0 + NAUTH };
 #define TAG_EP 0x4e45000000000000ull
 #define TAG_RX 0x4e52000000000000ull
+#define TAG_TX 0x4e54000000000000ull
 
 struct waiter { bool on; uint32_t owner, call_id, arg; };
 
@@ -40,7 +42,7 @@ struct sock {
     uint32_t slen;
     uint8_t sdata[DATA_MAX];    /* a send that waits for buffer space */
 };
-struct lis { bool used; uint16_t gen; int32_t h; struct waiter accept; };
+struct lis { bool used; uint16_t gen; int32_t h; int auth; struct waiter accept; };  /* auth: -1 or auths[] */
 struct dgram { net_ip src; uint16_t sport; uint16_t len; uint8_t data[UDPMAX]; };
 struct udp {
     bool used;
@@ -88,34 +90,58 @@ static void io_tx(void *ctx, const uint8_t *f, size_t len)
     txlen[i] = (uint16_t)len;
 }
 
-/* Returns false when the NIC took nothing (retry soon). */
-static bool flush_tx(void)
+/* One Nic.send in flight at a time, answered through the ring (TAG_TX):
+ * the loop never waits on the driver, so a slow or restarting driver
+ * stalls only the frames, never the stack's clients. The frames in flight
+ * stay at the head of the queue until the answer says how many were
+ * taken; a short answer (the NIC's ring is full) is retried after a
+ * millisecond, a failed one (the driver died) drops them: TCP retransmits. */
+static uint8_t tx_params[CAP_MAX_PARAMS] __attribute__((aligned(8)));
+static uint8_t tx_result[64] __attribute__((aligned(8)));
+static uint32_t tx_inflight;          /* frames of the call in flight; 0: none */
+static uint64_t tx_retry_ms;          /* after a short answer: not before then */
+
+static void flush_tx(void)
 {
-    while (txn) {
-        RT_BUFS(b, CAP_MAX_PARAMS, 64);
-        capnp_client cl = RT_CLIENT(nic);
-        capnp_call call;
-        uint32_t n = 0, bytes = 64;
-        while (n < txn && bytes + 8 + ((txlen[(txhead + n) % TXQ] + 7u) & ~7u) <= CAP_MAX_PARAMS) {
-            bytes += 8 + ((txlen[(txhead + n) % TXQ] + 7u) & ~7u);
-            n++;
-        }
-        capos_Nic_send_Params_builder p = capos_Nic_send_start(&call, &cl, &b);
-        capnp_lbuilder l = capos_Nic_send_Params_init_frames(p, n);
-        for (uint32_t i = 0; i < n; i++)
-            capnp_lset_data(l, i, txq[(txhead + i) % TXQ], txlen[(txhead + i) % TXQ]);
-        capos_Nic_send_Results_reader r;
-        if (capos_Nic_send_send(&call, &r))
-            return false;
-        uint32_t sent = capos_Nic_send_Results_get_sent(r);
+    if (tx_inflight || !txn || now_ms() < tx_retry_ms)
+        return;
+    uint32_t n = 0, bytes = 64;
+    while (n < txn && bytes + 8 + ((txlen[(txhead + n) % TXQ] + 7u) & ~7u) <= CAP_MAX_PARAMS) {
+        bytes += 8 + ((txlen[(txhead + n) % TXQ] + 7u) & ~7u);
+        n++;
+    }
+    capnp_builder b;
+    capnp_builder_init(&b, tx_params, sizeof tx_params);
+    capos_Nic_send_Params_builder p = capos_Nic_send_Params_init_root(&b);
+    capnp_lbuilder l = capos_Nic_send_Params_init_frames(p, n);
+    for (uint32_t i = 0; i < n; i++)
+        capnp_lset_data(l, i, txq[(txhead + i) % TXQ], txlen[(txhead + i) % TXQ]);
+    size_t len = 0;
+    if (capnp_builder_finish(&b, &len))
+        return;
+    struct cap_sqe sq = { .opcode = CAP_OP_CALL, .cap_id = nic, .interface_id = capos_Nic_ID,
+                          .method_id = capos_Nic_METHOD_send, .addr = (uint64_t)tx_params, .len = (uint32_t)len,
+                          .result_addr = (uint64_t)tx_result, .result_len = sizeof tx_result };
+    rt_ring_submit_tagged(&sq, TAG_TX);
+    tx_inflight = n;
+}
+
+static void got_tx(const struct cap_cqe *c)
+{
+    uint32_t n = tx_inflight, sent = n;
+    tx_inflight = 0;
+    capnp_msg m;
+    if (c->result < 0 || capnp_msg_init(&m, tx_result, (size_t)c->result)) {
+        c_tx_dropped += n;                  /* the driver is gone: TCP retransmits */
+    } else {
+        sent = capos_Nic_send_Results_get_sent(capos_Nic_send_Results_read_root(&m));
         if (sent > n)
             sent = n;
-        txhead = (txhead + sent) % TXQ;
-        txn -= sent;
         if (sent < n)
-            return false;
+            tx_retry_ms = now_ms() + 1;
     }
-    return true;
+    txhead = (txhead + sent) % TXQ;
+    txn -= sent;
 }
 
 static void io_random(void *ctx, uint8_t *out, size_t len)
@@ -259,6 +285,9 @@ static void lis_free(struct lis *l)
         net_tcp_listener_close(&st, l->h);
     l->h = 0;
     cancel(&l->accept, capos_NetError_closed);
+    if (l->auth >= 0)
+        auths[l->auth].used = false;        /* the authority may make another */
+    l->auth = -1;
     l->used = false;
     l->gen++;
 }
@@ -317,10 +346,11 @@ static int sock_new(int32_t h)
     return -1;
 }
 
-/* A facet of endpoint `ep` for handle `slot`: added to the result b. */
+/* A facet of endpoint `ep` for handle `slot`: added to the result b. Its
+ * release notice (released() below) frees the handle once nobody holds it. */
 static bool hand_out(capnp_sbuilder rs, int ep, uint16_t gen, int slot, uint32_t *idx)
 {
-    int64_t f = rt_endpoint_facet(owners[ep], badge(gen, slot));
+    int64_t f = rt_endpoint_facet_notify(owners[ep], badge(gen, slot));
     if (f < 0)
         return false;
     *idx = capnp_add_cap(rs, (uint32_t)f);
@@ -461,7 +491,7 @@ static void fill_config(capos_NetConfig_builder c)
     capos_NetConfig_set_address(c, st.ip);
     capos_NetConfig_set_netmask(c, st.netmask);
     capos_NetConfig_set_gateway(c, st.gateway);
-    capos_NetConfig_set_dns(c, 0);
+    capos_NetConfig_set_dns(c, st.dns);
     capos_NetConfig_set_leaseSeconds(c, dhcp_mode ? st.dhcp.lease_s : 0);
     capos_NetConfig_set_bound(c, st.ip != 0);
     capos_NetConfig_set_mac(c, mac, 6);
@@ -525,8 +555,9 @@ static int m_connect(void *self, capos_NetworkManager_connect_Params_reader p,
     return CAPNP_OK;
 }
 
-static int do_listen(uint16_t port, uint16_t backlog, capos_TcpListener_accept_Results_builder *unused,
-                     capnp_sbuilder rs, uint32_t *idx)
+/* A listener on port; auth: the TcpListenAuthority that made it (its one
+ * listener at a time), or -1. */
+static int do_listen(uint16_t port, uint16_t backlog, int auth, capnp_sbuilder rs, uint32_t *idx)
 {
     int i;
     for (i = 0; i < NLIS && liss[i].used; i++)
@@ -540,7 +571,10 @@ static int do_listen(uint16_t port, uint16_t backlog, capos_TcpListener_accept_R
     l->used = true;
     l->gen = l->gen ? l->gen : 1;
     l->h = h;
+    l->auth = auth;
     l->accept.on = false;
+    if (auth >= 0)
+        auths[auth].used = true;
     if (!hand_out(rs, EP_LIS, l->gen, i, idx)) {
         lis_free(l);
         return capos_NetError_noResources;
@@ -553,7 +587,7 @@ static int m_listen(void *self, capos_NetworkManager_listen_Params_reader p,
 {
     uint16_t port = capos_NetworkManager_listen_Params_get_port(p);
     uint32_t idx;
-    int e = port ? do_listen(port, capos_NetworkManager_listen_Params_get_backlog(p), 0, r.s, &idx)
+    int e = port ? do_listen(port, capos_NetworkManager_listen_Params_get_backlog(p), -1, r.s, &idx)
                  : capos_NetError_badArgument;
     if (e)
         capos_NetworkManager_listen_Results_set_error(r, refuse((uint16_t)e));
@@ -697,8 +731,8 @@ static int a_listen(void *self, capos_TcpListenAuthority_listen_Params_reader p,
         e = capos_NetError_portNotGranted;
     else if (a->used)
         e = capos_NetError_authorityUsed;
-    else if (!(e = do_listen(port, capos_TcpListenAuthority_listen_Params_get_backlog(p), 0, r.s, &idx)))
-        a->used = true;
+    else
+        e = do_listen(port, capos_TcpListenAuthority_listen_Params_get_backlog(p), cur_ep - EP_AUTH0, r.s, &idx);
     if (e)
         capos_TcpListenAuthority_listen_Results_set_error(r, refuse((uint16_t)e));
     else
@@ -933,6 +967,33 @@ static void post_recv(int ep)
     rt_ring_submit_tagged(&s, TAG_EP | (uint64_t)ep);
 }
 
+/* The last holder of a handle's facet let go (closed it, or died without
+ * a call waiting): the handle is freed as a close would. A handle closed
+ * before has a newer generation: its notice finds nothing. */
+static void released(void *self, uint64_t b)
+{
+    switch (cur_ep) {
+    case EP_LIS: {
+        struct lis *l = lis_of(b);
+        if (l)
+            lis_free(l), c_reclaimed++;
+        break;
+    }
+    case EP_SOCK: {
+        struct sock *s = sock_of(b);
+        if (s)
+            sock_free(s, false), c_reclaimed++;
+        break;
+    }
+    case EP_UDP: {
+        struct udp *u = udp_of(b);
+        if (u)
+            udp_free(u), c_reclaimed++;
+        break;
+    }
+    }
+}
+
 /* ---- frames in: one Nic.receive always in flight ---- */
 static uint8_t rx_params[64] __attribute__((aligned(8)));
 static uint8_t rx_buf[CAP_MAX_RESULT + 64] __attribute__((aligned(8)));
@@ -1074,16 +1135,16 @@ int main(void)
     for (int ep = 0; ep < EP_AUTH0 + (int)nauth; ep++)
         if (ep != EP_ECHO || has_echo)
             post_recv(ep);
+    in.released = released;
     post_rx();
     printf("netstack: up, %u.%u.%u.%u, %u listen authorities\n", st.ip >> 24, (st.ip >> 16) & 255,
            (st.ip >> 8) & 255, st.ip & 255, nauth);
     for (;;) {
         struct cap_cqe c;
-        bool tx_ok = true;
         while (!rt_ring_poll(&c)) {
             uint64_t now = now_ms(), next = net_poll(&st, now);
             pump();
-            tx_ok = flush_tx();
+            flush_tx();
             /* the calls above may have moved our completions into the stash */
             if (rt_ring_poll(&c))
                 break;
@@ -1091,13 +1152,15 @@ int main(void)
                 if (pings[i].w.on && pings[i].deadline_ms < next)
                     next = pings[i].deadline_ms;
             uint64_t wait = next > now ? next - now : 0;
-            if (!tx_ok && wait > 1)
-                wait = 1;
+            if (txn && !tx_inflight && wait > 1)
+                wait = 1;                   /* a short answer: retry soon */
             sys_cap_enter(1, wait * NS + 1);
         }
         if (c.user_data == TAG_RX) {
             got_rx(&c);
             post_rx();
+        } else if (c.user_data == TAG_TX) {
+            got_tx(&c);
         } else if ((c.user_data & ~0xffull) == TAG_EP) {
             int ep = (int)(c.user_data & 0xff);
             if (ep >= NEP)

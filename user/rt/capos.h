@@ -107,6 +107,9 @@ struct rt_incoming {
     bool deferred;                        /* a handler sets it to answer later */
     uint32_t keep;                        /* result caps (bit i: cap i) copied, not moved */
     void *user;
+    /* set by the server: told of a release notice (the last holder of the
+     * facet with this badge, minted by rt_endpoint_facet_notify, let go) */
+    void (*released)(void *self, uint64_t badge);
 };
 typedef int (*rt_dispatch_fn)(const void *server, void *self, capnp_server_call *c);
 int rt_recv(uint32_t owner, void *buf, uint32_t len, struct rt_incoming *in);
@@ -128,6 +131,9 @@ int rt_serve_delivered(uint32_t owner, const struct cap_cqe *cqe, rt_dispatch_fn
                        void *self, void *buf, struct rt_incoming *in);
 int rt_endpoint_create(uint32_t factory, uint64_t iface, uint32_t disclose, uint32_t *owner, uint32_t *client);
 int64_t rt_endpoint_facet(uint32_t owner, uint64_t badge);
+/* The same, and the owner's RECV delivers a release notice (in->released)
+ * once the facet's last holder drops it. */
+int64_t rt_endpoint_facet_notify(uint32_t owner, uint64_t badge);
 int64_t rt_session_mint(uint32_t authority, const char *principal, const char *profile);
 
 /* ---- threads (needs the "threads" and "thread" caps) ---- */

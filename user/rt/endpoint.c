@@ -70,13 +70,27 @@ static int answer(uint32_t owner, rt_dispatch_fn dispatch, const void *server, v
     return rt_return(owner, in->hdr->call_id, out, (uint32_t)sc.result_len, x, sc.result_ncaps, false);
 }
 
+/* A release notice is no call: the handler (if any) hears of it, nothing
+ * is RETURNed. */
+static int answer_or_notice(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
+                            struct rt_incoming *in)
+{
+    if (in->hdr->flags & CAP_RECV_F_RELEASED) {
+        in->ncaps = 0;
+        if (in->released)
+            in->released(self, in->hdr->badge);
+        return 0;
+    }
+    return answer(owner, dispatch, server, self, in);
+}
+
 int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
                  void *buf, uint32_t len, struct rt_incoming *in)
 {
     int r = rt_recv(owner, buf, len, in);
     if (r < 0)
         return r;
-    return answer(owner, dispatch, server, self, in);
+    return answer_or_notice(owner, dispatch, server, self, in);
 }
 
 int rt_serve_delivered(uint32_t owner, const struct cap_cqe *cqe, rt_dispatch_fn dispatch, const void *server,
@@ -85,7 +99,7 @@ int rt_serve_delivered(uint32_t owner, const struct cap_cqe *cqe, rt_dispatch_fn
     int r = recv_parse(buf, cqe, in);
     if (r < 0)
         return r;
-    return answer(owner, dispatch, server, self, in);
+    return answer_or_notice(owner, dispatch, server, self, in);
 }
 
 int rt_serve_forever(uint32_t owner, rt_dispatch_fn dispatch, const void *server, struct rt_incoming *in)
@@ -116,18 +130,21 @@ int rt_endpoint_create(uint32_t factory, uint64_t iface, uint32_t disclose, uint
     return 0;
 }
 
-int64_t rt_endpoint_facet(uint32_t owner, uint64_t badge)
+static int64_t facet(uint32_t owner, uint64_t badge, bool notify)
 {
     RT_BUFS(b, 128, 256);
     capnp_client cl = RT_CLIENT(owner);
     capnp_call call;
     capos_Endpoint_facet_Results_reader r;
-    int e = capos_Endpoint_facet(&cl, &b, &call, badge, &r);
+    int e = capos_Endpoint_facet(&cl, &b, &call, badge, notify, &r);
     if (e)
         return rt_error(e);
     uint32_t f = capos_Endpoint_facet_Results_get_client(r);
     return f < call.result_ncaps ? (int64_t)b.result_caps[f] : CAP_ERR_INVOKE_FAILED;
 }
+
+int64_t rt_endpoint_facet(uint32_t owner, uint64_t badge) { return facet(owner, badge, false); }
+int64_t rt_endpoint_facet_notify(uint32_t owner, uint64_t badge) { return facet(owner, badge, true); }
 
 int64_t rt_session_mint(uint32_t authority, const char *principal, const char *profile)
 {

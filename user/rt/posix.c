@@ -49,6 +49,28 @@ void __explicit_bzero_chk(void *p, size_t len, size_t dstlen)
     __asm__ volatile("" : : "r"(p) : "memory");   /* the zeroing is not optimised away */
 }
 
+/* _FORTIFY_SOURCE's checked copies (Debian's static BearSSL calls them) */
+void *__memcpy_chk(void *d, const void *s, size_t len, size_t dstlen)
+{
+    if (len > dstlen)
+        abort();
+    return memcpy(d, s, len);
+}
+
+void *__memmove_chk(void *d, const void *s, size_t len, size_t dstlen)
+{
+    if (len > dstlen)
+        abort();
+    return memmove(d, s, len);
+}
+
+void *__memset_chk(void *d, int c, size_t len, size_t dstlen)
+{
+    if (len > dstlen)
+        abort();
+    return memset(d, c, len);
+}
+
 long getrandom(void *buf, size_t len, unsigned flags)
 {
     if (!rdrand_fill(buf, len)) {

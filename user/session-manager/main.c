@@ -21,32 +21,25 @@
  * PROFILE:idle=SECONDS:life=SECONDS (0: none). Defaults: operator idle 15
  * minutes, life 8 hours; every other profile idle 10 minutes, life 1 hour.
  */
-#include "rt/capos.h"
-#include <sodium.h>
 
-#define SLOTS 32
+#include "sm.h"
+
 #define GRACE_NS 2000000000ull          /* an expired shell's time to say so and log out */
 #define NS 1000000000ull
 
-struct sess {
-    bool used;
-    uint32_t gen;
-    char principal[24], profile[16], method[12];
-    uint64_t created, expires, idle;
-    uint32_t ctx, shell;                /* our copy of its context; the watched shell's handle (~0u: none) */
-};
-static struct sess slots[SLOTS];
+struct sess slots[SLOTS];
 static uint32_t capacity = SLOTS, nopen;
 static uint64_t opened, ended, refused_full;
-static uint32_t creds, accounts, audit, authority, us_owner;
-static struct rt_incoming in;
+static uint32_t creds, audit, authority, us_owner;
+uint32_t accounts;
+struct rt_incoming in;
 
 struct limits { char profile[16]; uint64_t idle, life; };
 static struct limits limits[8];
 static uint32_t nlimits;
 
 /* principal: only where naming it leaks nothing (never for a denial) */
-static void audit_rec(const char *event, const char *reason, uint64_t session, const char *principal)
+void audit_rec(const char *event, const char *reason, uint64_t session, const char *principal)
 {
     RT_BUFS(b, 256, 64);
     capnp_client cl = RT_CLIENT(audit);
@@ -118,7 +111,7 @@ static void limits_of(const char *profile, uint64_t *idle, uint64_t *life)
         }
 }
 
-static uint64_t badge_of(uint32_t s) { return (uint64_t)slots[s].gen << 8 | s; }
+uint64_t badge_of(uint32_t s) { return (uint64_t)slots[s].gen << 8 | s; }
 
 /* The open session a facet's badge names, or -1 (a stale or forged badge). */
 static int slot_of(uint64_t badge)
@@ -194,7 +187,7 @@ static int open_session(const char *principal, const char *profile, const char *
     return (int)s;
 }
 
-static void text(capnp_text t, char *out, size_t cap)
+void text(capnp_text t, char *out, size_t cap)
 {
     size_t n = t.len < cap - 1 ? t.len : cap - 1;
     memcpy(out, t.str, n);
@@ -203,7 +196,7 @@ static void text(capnp_text t, char *out, size_t cap)
 
 /* Why the account may not log in with this profile (0: it may). The SSH
  * path reports the same causes under ssh-* codes. */
-static const char *account_reason(bool found, capos_AccountStore_lookup_Results_reader lr, const char *profile, bool ssh)
+const char *account_reason(bool found, capos_AccountStore_lookup_Results_reader lr, const char *profile, bool ssh)
 {
     if (!found)
         return ssh ? "ssh-account-missing" : "account-missing";
@@ -226,7 +219,7 @@ static const char *account_reason(bool found, capos_AccountStore_lookup_Results_
 /* The common end of every login path.  A denial (reason set) is audited
  * with its reason; otherwise the session is opened and audited.  Returns
  * the LoginResult; facet and ctx are set for ok. */
-static uint16_t admit(const char *reason, const char *who, const char *profile, const char *method,
+uint16_t admit(const char *reason, const char *who, const char *profile, const char *method,
                       uint32_t *facet, uint32_t *ctx)
 {
     if (reason) {
@@ -246,7 +239,7 @@ static uint16_t admit(const char *reason, const char *who, const char *profile, 
 
 /* Result caps: the facet moves to the caller, the context is copied (we
  * keep ours, to revoke it when the session ends). */
-static void hand_out(capnp_sbuilder sb, uint32_t facet, uint32_t ctx, uint32_t *fi, uint32_t *ci)
+void hand_out(capnp_sbuilder sb, uint32_t facet, uint32_t ctx, uint32_t *fi, uint32_t *ci)
 {
     *fi = capnp_add_cap(sb, facet);
     *ci = capnp_add_cap(sb, ctx);
@@ -390,7 +383,7 @@ static bool live(uint32_t s)
     return !capos_SessionContext_info(&cl, &b, &call, &r) && capos_SessionContext_info_Results_get_live(r);
 }
 
-static int us_slot(void)
+int us_slot(void)
 {
     int s = slot_of(in.hdr->badge);
     if (s >= 0 && !live((uint32_t)s)) {
@@ -457,7 +450,7 @@ static int do_watch(void *self, capos_UserSession_watch_Params_reader p, capos_U
 /* Password checks for a session (changePassword, reauthenticate): only
  * sessions opened with a password have one; the credential store's answer
  * as a PasswordChange result (e: the call failed), and its audit reasons. */
-static bool has_password(const struct sess *x)
+bool has_password(const struct sess *x)
 {
     return strcmp(x->profile, "guest") && strcmp(x->method, "none");
 }
@@ -547,14 +540,18 @@ static int do_reauthenticate(void *self, capos_UserSession_reauthenticate_Params
 }
 
 static const capos_SessionManager_server sm_server = { .login = do_login, .guest = do_guest,
-                                                       .sshPublicKey = do_ssh, .occupancy = do_occupancy };
+                                                       .sshPublicKey = do_ssh, .occupancy = do_occupancy,
+                                                       .passkeyChallenge = do_pk_challenge,
+                                                       .passkeyLogin = do_pk_login };
 static const capos_UserSession_server us_server = { .info = do_info, .logout = do_logout, .watch = do_watch,
                                                     .changePassword = do_change_password,
-                                                    .reauthenticate = do_reauthenticate };
+                                                    .reauthenticate = do_reauthenticate,
+                                                    .passkeyChallenge = do_pk_reg_challenge,
+                                                    .passkeyRegister = do_pk_register };
 
 static void post_recv(uint32_t owner, void *buf, uint64_t tag)
 {
-    struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = 2048 };
+    struct cap_sqe s = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = RECV_BUF };
     rt_ring_submit_tagged(&s, tag);
 }
 
@@ -620,7 +617,7 @@ int main(void)
     if (rt_endpoint_create(rt_capset_require("endpoints"), capos_UserSession_ID, 0, &us_owner, &us_client))
         return 2;
     rt_release(us_client);                           /* facets are made per session */
-    static uint8_t sm_buf[2048] __attribute__((aligned(8))), us_buf[2048] __attribute__((aligned(8)));
+    static uint8_t sm_buf[RECV_BUF] __attribute__((aligned(8))), us_buf[RECV_BUF] __attribute__((aligned(8)));
     post_recv(sm_owner, sm_buf, TAG_SM);
     post_recv(us_owner, us_buf, TAG_US);
     for (;;) {

@@ -69,6 +69,7 @@ static uint32_t report(char *out, uint32_t cap, char *names)
             capos_NetConfig_reader c = capos_NetworkInfo_getConfig_Results_get_config(r);
             len = add(out, len, cap, "address", capos_NetConfig_get_address(c));
             len = add(out, len, cap, "gateway", capos_NetConfig_get_gateway(c));
+            len = add(out, len, cap, "dns", capos_NetConfig_get_dns(c));
             len = add(out, len, cap, "leaseSeconds", capos_NetConfig_get_leaseSeconds(c));
         }
     }

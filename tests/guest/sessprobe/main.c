@@ -15,11 +15,13 @@
  *                 whose shell cannot ask) and say so on the console
  *   echo seen     that shell's caps, as `shells` shows them
  *   echo caps NAME   what every process NAME holds, from the kernel's tables
+ *   echo mem NAME    the user pages the processes NAME have mapped
  *   echo revoke   opens a guest session, revokes its context, and tells
  *                 whether the manager then ended it (its facet fails, its
  *                 slot is back)
  *   echo revoke-quiet  the same, but the session is never used again: it
  *                 waits (up to 60 s) for the manager to notice by itself
+ *   anything else comes back as it is (the Echo it stands in for)
  * Args "fill N": at start it opens guest sessions until the table is full,
  * then, once the manager has refused N more logins for a full table, logs
  * its sessions out again. Args "hold": at start it opens one guest session
@@ -86,6 +88,28 @@ static size_t walk(const char *name, bool ifaces, char *out, size_t cap)
             len = cap - 1;
     }
     return len;
+}
+
+/* "PROBE mem NAME pages=P processes=N": the user pages the processes
+ * called NAME have mapped, from the kernel's tables. */
+static size_t mem_of(const char *name, char *out, size_t cap)
+{
+    RT_BUFS(b, 64, 8192);
+    capnp_client cl = RT_CLIENT(stats);
+    capnp_call call;
+    capos_KernelStats_processes_Results_reader r;
+    if (capos_KernelStats_processes(&cl, &b, &call, &r))
+        return (size_t)fmt_snprintf(out, cap, "PROBE mem %s failed", name);
+    capnp_list l = capos_KernelStats_processes_Results_get_list(r);
+    uint64_t pages = 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < l.count; i++) {
+        capos_ProcessCaps_reader p = capos_ProcessCaps_list_get(l, i);
+        capnp_text t = capos_ProcessCaps_get_name(p);
+        if (t.len == strlen(name) && !memcmp(t.str, name, t.len))
+            pages += capos_ProcessCaps_get_pages(p), n++;
+    }
+    return (size_t)fmt_snprintf(out, cap, "PROBE mem %s pages=%lu processes=%u", name, pages, n);
 }
 
 /* The pids of the capos-shell processes now. */
@@ -228,6 +252,11 @@ static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_
     } else if (d.len == 6 && !memcmp(d.ptr, "shells", 6)) {
         len = (size_t)fmt_snprintf(out, sizeof out, "PROBE ");
         len += walk("capos-shell", true, out + len, sizeof out - len);
+    } else if (d.len > 4 && d.len < 30 && !memcmp(d.ptr, "mem ", 4)) {
+        char name[32];
+        memcpy(name, d.ptr + 4, d.len - 4);
+        name[d.len - 4] = 0;
+        len = mem_of(name, out, sizeof out);
     } else if (d.len > 5 && d.len < 30 && !memcmp(d.ptr, "caps ", 5)) {
         char name[32];
         memcpy(name, d.ptr + 5, d.len - 5);
@@ -248,7 +277,9 @@ static int do_echo(void *self, capos_Echo_echo_Params_reader p, capos_Echo_echo_
     } else if (d.len == 4 && !memcmp(d.ptr, "seen", 4)) {
         len = (size_t)fmt_snprintf(out, sizeof out, "PROBE %s", seen);
     } else {
-        len = (size_t)fmt_snprintf(out, sizeof out, "PROBE ?");
+        /* anything else comes back as it is: it stands in for Echo */
+        len = d.len < sizeof out ? d.len : sizeof out - 1;
+        memcpy(out, d.ptr, len);
     }
     if (len >= sizeof out)
         len = sizeof out - 1;

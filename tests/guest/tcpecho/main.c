@@ -1,8 +1,14 @@
 /*
- * tcpecho: the guest side of test-virtio-net. Two roles (its args):
+ * tcpecho: the guest side of test-virtio-net and others. Its roles (args):
  *   server  (backlog=N: listen's backlog, 4 if not given) holds only a TcpListenAuthority ("listen", port 7) and the
  *           console: listens, then echoes every connection's bytes back
  *           until the peer's end of stream, one connection after another.
+ *   hold    like server on port 8, but it accepts one connection and then
+ *           holds it and the listener for ever, no call in flight
+ *           (test-net-fault kills it: the stack must reclaim both).
+ *   sink    like server on port 9, but it only reads (bench: host to guest).
+ *   source N  like server on port 19, but it sends N bytes and closes
+ *           (bench: guest to host).
  *   audit   holds KernelStats and a timer: once the server listens, prints
  *           every process and the interfaces of the caps it holds, from
  *           the kernel's own tables ("AUTHORITY name held=N: ifaces").
@@ -48,8 +54,9 @@ static void sock_close(uint32_t s)
     rt_release(s);
 }
 
-/* Echo one connection to its end; returns the bytes echoed. */
-static uint64_t echo(uint32_t s)
+/* Echo one connection to its end (sink: only read it); returns the
+ * bytes read. */
+static uint64_t echo(uint32_t s, bool sink)
 {
     static uint8_t buf[4096];
     uint64_t total = 0;
@@ -64,7 +71,7 @@ static uint64_t echo(uint32_t s)
         uint32_t n = d.len < sizeof buf ? d.len : sizeof buf;
         memcpy(buf, d.ptr, n);
         bool eof = capos_TcpSocket_recv_Results_get_eof(r);
-        if (n && sock_send(s, buf, n))
+        if (n && !sink && sock_send(s, buf, n))
             break;
         total += n;
         if (eof)
@@ -73,20 +80,40 @@ static uint64_t echo(uint32_t s)
     return total;
 }
 
-static int server(uint16_t backlog)
+/* Send n bytes of a pattern, then close: the source role. */
+static uint64_t source(uint32_t s, uint64_t n)
+{
+    static uint8_t buf[CHUNK];
+    for (uint32_t i = 0; i < CHUNK; i++)
+        buf[i] = (uint8_t)(i * 131u);
+    uint64_t sent = 0;
+    while (sent < n) {
+        uint32_t k = n - sent < CHUNK ? (uint32_t)(n - sent) : CHUNK;
+        if (sock_send(s, buf, k))
+            break;
+        sent += k;
+    }
+    return sent;
+}
+
+enum role { ROLE_ECHO, ROLE_HOLD, ROLE_SINK, ROLE_SOURCE };
+
+/* hold: accept one connection, then hold it and the listener for ever
+ * without a call in flight (test-net-fault kills it so). */
+static int server(uint16_t port, uint16_t backlog, enum role role, uint64_t nbytes)
 {
     uint32_t auth = rt_capset_require("listen");
     RT_BUFS(b, 64, 256);
     capnp_client cl = RT_CLIENT(auth);
     capnp_call call;
     capos_TcpListenAuthority_listen_Results_reader r;
-    int e = capos_TcpListenAuthority_listen(&cl, &b, &call, 7, backlog, &r);
+    int e = capos_TcpListenAuthority_listen(&cl, &b, &call, port, backlog, &r);
     if (e || capos_TcpListenAuthority_listen_Results_get_error(r)) {
         printf("tcpecho: listen failed %d\n", e ? e : capos_TcpListenAuthority_listen_Results_get_error(r));
         return 2;
     }
     uint32_t lis = b.result_caps[capos_TcpListenAuthority_listen_Results_get_listener(r)];
-    printf("tcpecho: listening on port 7\n");
+    printf("tcpecho: listening on port %u\n", port);
     for (;;) {
         RT_BUFS(ab, 64, 256);
         capnp_client lc = RT_CLIENT(lis);
@@ -97,9 +124,26 @@ static int server(uint16_t backlog)
             return 3;
         }
         uint32_t s = ab.result_caps[capos_TcpListener_accept_Results_get_socket(ar)];
-        uint64_t n = echo(s);
-        sock_close(s);
-        printf("tcpecho: connection closed, %lu bytes echoed\n", n);
+        uint64_t n;
+        switch (role) {
+        case ROLE_HOLD:
+            printf("tcpecho: holding a connection\n");
+            for (;;) {
+                struct cap_cqe c;
+                rt_ring_next(&c, CAP_TIMEOUT_FOREVER);
+            }
+        case ROLE_SOURCE:
+            n = source(s, nbytes);
+            sock_close(s);
+            printf("tcpecho: connection closed, %lu bytes sent\n", n);
+            break;
+        case ROLE_SINK:
+        case ROLE_ECHO:
+            n = echo(s, role == ROLE_SINK);
+            sock_close(s);
+            printf("tcpecho: connection closed, %lu bytes %s\n", n, role == ROLE_SINK ? "taken" : "echoed");
+            break;
+        }
     }
 }
 
@@ -207,13 +251,23 @@ int main(void)
 {
     const char *args = rt_capset->args;
     if (!strcmp(args, "server"))
-        return server(4);
+        return server(7, 4, ROLE_ECHO, 0);
+    if (!strcmp(args, "hold"))
+        return server(8, 1, ROLE_HOLD, 0);
+    if (!strcmp(args, "sink"))
+        return server(9, 4, ROLE_SINK, 0);
+    if (!strncmp(args, "source ", 7)) {
+        uint64_t n = 0;
+        for (const char *p = args + 7; *p >= '0' && *p <= '9'; p++)
+            n = n * 10 + (uint64_t)(*p - '0');
+        return server(19, 4, ROLE_SOURCE, n);
+    }
     if (!strncmp(args, "server backlog=", 15))   /* test-net-guest: 100 connections at once */
     {
         unsigned n = 0;
         for (const char *p = args + 15; *p >= '0' && *p <= '9'; p++)
             n = n * 10 + (unsigned)(*p - '0');
-        return server((uint16_t)(n ? n : 4));
+        return server(7, (uint16_t)(n ? n : 4), ROLE_ECHO, 0);
     }
     if (!strcmp(args, "audit"))
         return audit();

@@ -233,6 +233,7 @@ static size_t dhcp_reply(uint8_t *f, uint8_t type, uint32_t xid, uint32_t lease)
     uint8_t *o = m + 236;
     o[0] = 99; o[1] = 130; o[2] = 83; o[3] = 99;
     uint8_t opts[] = { 53, 1, type, 54, 4, 10, 0, 0, 2, 1, 4, 255, 255, 255, 0, 3, 4, 10, 0, 0, 254,
+                       6, 8, 10, 0, 0, 53, 10, 0, 0, 54,              /* two DNS servers: the first is kept */
                        51, 4, (uint8_t)(lease >> 24), (uint8_t)(lease >> 16), (uint8_t)(lease >> 8),
                        (uint8_t)lease, 255 };
     memcpy(o + 4, opts, sizeof opts);
@@ -263,6 +264,7 @@ static void t_dhcp(void)
     CHECK(net_dhcp_bound(&A.st));
     CHECK(A.st.ip == NET_IP(10, 0, 0, 50) && A.st.gateway == NET_IP(10, 0, 0, 254));
     CHECK(A.st.netmask == NET_IP(255, 255, 255, 0));
+    CHECK(A.st.dns == NET_IP(10, 0, 0, 53));
     /* At T1 (half the lease) it renews by unicast to the server. */
     uint64_t req0 = ctr(&A, NET_C_dhcp_request_tx);
     B.cut = false;                  /* B answers A's ARP for the server address */

@@ -1,15 +1,21 @@
 /* libFuzzer target over lib/ssh's packet layer and state machine.
  *
- * The first input byte picks where the fuzzed bytes enter:
+ * The first input byte picks where the fuzzed bytes enter (bits 0-1) and how:
  *   0: raw bytes from the very first byte of the connection (banner, plaintext
  *      packets, KEXINIT negotiation, ECDH), delivered in fuzzer-chosen chunks;
  *   1: after a real key exchange (phase: service request / user auth): the rest
  *      is a list of [u16 length][payload] messages the client encrypts and sends;
  *   2: as 1, but logged in with an open session channel;
  *   3: as 2, but the bytes are sent raw on the encrypted stream (packet layer).
+ * bit 2 (modes 1-3): the connection negotiated aes256-gcm@openssh.com instead
+ *   of chacha20-poly1305@openssh.com, so both packet paths are fuzzed;
+ * bit 3 (modes 2-3): the server has started a re-key (its KEXINIT is out, its
+ *   output is queued) when the bytes arrive; afterwards the client completes
+ *   the key exchange, which flushes the queued output under the new keys.
  * Deterministic: randomness comes from a fixed-seed stream reset per input.
  * Snapshots of the handshaken states are taken once and restored per input. */
 #include "sshc.h"
+#include "ssh_core.h"
 #include <stdlib.h>
 
 static uint8_t rng_key[32];
@@ -42,7 +48,15 @@ struct world {
     size_t c2s_len;
 };
 
-static struct world W, snap_auth, snap_sess;
+enum { SUITE_CHACHA, SUITE_GCM, SUITE_COUNT };
+static const char *const suite_names[SUITE_COUNT] = {
+    [SUITE_CHACHA] = "chacha20-poly1305@openssh.com",
+    [SUITE_GCM] = "aes256-gcm@openssh.com",
+};
+
+static struct world W;
+/* per suite: after the handshake, in a session, in a session mid re-key */
+static struct world snap_auth[SUITE_COUNT], snap_sess[SUITE_COUNT], snap_rekey[SUITE_COUNT];
 static uint8_t host_sk[64], host_pk[32], user_sk[64], user_pk[32];
 
 static int cb_sign(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64])
@@ -105,9 +119,10 @@ static size_t x_recv(void *ctx, uint8_t *p, size_t n)
     return have;
 }
 
-static void world_init(void)
+static void world_init(const char *cipher)
 {
     memset(&W, 0, sizeof W);
+    W.cli.cipher_list = cipher;
     struct ssh_server_config cfg = { 0 };
     cfg.software = "capOS_fuzz";
     memcpy(cfg.host_public, host_pk, 32);
@@ -137,13 +152,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     crypto_sign_seed_keypair(host_pk, host_sk, seed);
     seed[0] = 2;
     crypto_sign_seed_keypair(user_pk, user_sk, seed);
-    world_init();
-    if (sshc_handshake(&W.cli) != 0 || sshc_service(&W.cli) != 0) abort();
-    snap_auth = W;
-    if (sshc_auth_sign(&W.cli, "alice", user_sk) != 0 || sshc_open_session(&W.cli) != 0) abort();
-    if (sshc_chan_request(&W.cli, "shell", NULL, 0) != 1) abort();
-    drain();
-    snap_sess = W;
+    for (int s = 0; s < SUITE_COUNT; s++) {
+        world_init(suite_names[s]);
+        if (sshc_handshake(&W.cli) != 0 || sshc_service(&W.cli) != 0) abort();
+        if (W.srv.k_in.alg != ssh_cipher_from_name(suite_names[s])) abort();
+        snap_auth[s] = W;
+        if (sshc_auth_sign(&W.cli, "alice", user_sk) != 0 || sshc_open_session(&W.cli) != 0) abort();
+        if (sshc_chan_request(&W.cli, "shell", NULL, 0) != 1) abort();
+        drain();
+        snap_sess[s] = W;
+        /* a server-initiated re-key: the byte limit is reached, the server's
+         * KEXINIT goes out and the client holds it (in cli.last) unanswered */
+        uint64_t limit = W.srv.cfg.rekey_bytes;
+        W.srv.cfg.rekey_bytes = 1;
+        ssh_channel_ack(&W.srv, 0);
+        W.srv.cfg.rekey_bytes = limit;
+        if (!ssh_out_blocked(&W.srv) || sshc_recv_skip(&W.cli) != SSH_MSG_KEXINIT) abort();
+        snap_rekey[s] = W;
+    }
     return 0;
 }
 
@@ -151,10 +177,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
     uint8_t mode = data[0] & 3;
+    int suite = data[0] & 4 ? SUITE_GCM : SUITE_CHACHA;
+    int rekey = (data[0] & 8) && mode >= 2;
     data++; size--;
     rng_ctr = 0;
     if (mode == 0) {
-        world_init();
+        world_init(NULL);
         /* chunk sizes come from the data itself: [u8 chunk][bytes...] */
         size_t i = 0;
         while (i < size) {
@@ -168,9 +196,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pump();
         return 0;
     }
-    W = mode == 1 ? snap_auth : snap_sess;
+    W = mode == 1 ? snap_auth[suite] : rekey ? snap_rekey[suite] : snap_sess[suite];
     if (mode == 3) {
         x_send(NULL, data, size);
+        drain();
+        if (rekey && !W.srv.closed) (void)sshc_rekey_reply(&W.cli);
         drain();
         return 0;
     }
@@ -184,6 +214,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         drain();
         i += k;
     }
+    /* the client answers the server's re-key: the queued output is flushed */
+    if (rekey && !W.srv.closed) (void)sshc_rekey_reply(&W.cli);
     /* the application side too: write, EOF and exit at the end */
     ssh_channel_write(&W.srv, "x", 1);
     ssh_channel_eof(&W.srv);
