@@ -1,7 +1,7 @@
 /*
  * KernelStats: the counters leak tests compare before and after a workload.
  *   get() -> freeFrames, objects, heapBytes, processes, capSlots, pendingCalls,
- *            deviceMaps, dmaPages, irqRoutes (device.h)
+ *            deviceMaps, dmaPages, irqRoutes (device.h), heapPages
  *   processes() -> every process and the interfaces it holds
  *   cpus() -> per-CPU counters (percpu.h): the work each CPU has done
  */
@@ -24,6 +24,7 @@ static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_Ke
     capos_KernelStats_get_Results_set_deviceMaps(r, dev_stat_maps);
     capos_KernelStats_get_Results_set_dmaPages(r, dev_stat_dma_pages);
     capos_KernelStats_get_Results_set_irqRoutes(r, dev_stat_irq_routes);
+    capos_KernelStats_get_Results_set_heapPages(r, kheap_pages_held());
     return CAPNP_OK;
 }
 
