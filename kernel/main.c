@@ -8,6 +8,8 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/fpu.h"
+#include "arch/x86_64/smp.h"
+#include "sched/lock.h"
 #include "dev/serial.h"
 #include "mm/frame.h"
 #include "mm/vm.h"
@@ -38,7 +40,8 @@ void syscall_init(void);
 
 static char cmdline[128];
 
-static void cpu_init(void)
+/* This CPU's control registers (every CPU runs it; the boot CPU reports). */
+void cpu_init(bool boot)
 {
     uint32_t a, b, c, d;
     cpuid(0x80000001, 0, &a, &b, &c, &d);
@@ -58,7 +61,8 @@ static void cpu_init(void)
         cr4 |= CR4_SMAP;
     cpu_has_smap = smap;
     write_cr4(cr4);
-    kprintf("[kernel] cpu: NX on, SMEP %s, SMAP %s, FSGSBASE %s\n", smep ? "on" : "not offered",
+    if (boot)
+        kprintf("[kernel] cpu: NX on, SMEP %s, SMAP %s, FSGSBASE %s\n", smep ? "on" : "not offered",
             smap ? "on" : "not offered", fsgs ? "on" : "not offered");
 }
 
@@ -116,16 +120,18 @@ void kmain(uint32_t magic, uint32_t info_phys)
     frame_reserve_range(0, 0x100000);                        /* BIOS area, boot info */
     frame_reserve_range(0x100000, bitmap + bitmap_bytes);     /* kernel, boot module, bitmap */
 
-    gdt_init();
+    gdt_init(0);
     idt_init();
-    cpu_init();
+    cpu_init(true);
     vm_init(max_phys);
     fpu_init();
     kprintf("[kernel] memory: %lu KiB usable, %lu KiB free\n",
             frame_total_count() * 4, frame_free_count() * 4);
     syscall_init();
     sched_init();
+    kernel_lock();                  /* from here on, like every CPU in the kernel */
     lapic_init(TICK_HZ);
+    smp_start_aps();
     pci_init();
 
     size_t elf_size;

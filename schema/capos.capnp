@@ -90,11 +90,27 @@ interface SessionContext @0x89099282e79f0d64 {
 interface KernelStats @0xe1592bd3ea8c7628 {
   get @0 () -> (freeFrames :UInt64, objects :UInt64, heapBytes :UInt64,
                 processes :UInt32, capSlots :UInt64, pendingCalls :UInt64,
-                deviceMaps :UInt64, dmaPages :UInt64, irqRoutes :UInt64);
+                deviceMaps :UInt64, dmaPages :UInt64, irqRoutes :UInt64,
+                heapPages :UInt64);
   # deviceMaps: BAR pages mapped into processes; dmaPages: DMAPool pages
   # allocated; irqRoutes: interrupt vectors routed to an Interrupt cap.
+  # heapPages: frames the kernel heap holds. Its class pages stay with their
+  # class once carved, so how many it holds follows the peak of concurrent
+  # allocations (on several CPUs, of the scheduling); freeFrames + heapPages
+  # is the frame count a leak test can compare exactly.
   processes @1 () -> (list :List(ProcessCaps));
   # Every process and the interface of every cap it holds (authority audits).
+  cpus @2 () -> (list :List(CpuStats));
+  # The work each online CPU has done since boot (per-CPU counters).
+}
+
+struct CpuStats {
+  cpu @0 :UInt32;          # 0 = the boot CPU
+  ticks @1 :UInt64;        # timer interrupts taken
+  busyTicks @2 :UInt64;    # ... of which found a user thread running
+  switches @3 :UInt64;     # thread switches onto this CPU
+  syscalls @4 :UInt64;     # system calls entered on this CPU
+  ipis @5 :UInt64;         # inter-processor interrupts received
 }
 
 struct ProcessCaps {

@@ -1,7 +1,9 @@
 /*
  * KernelStats: the counters leak tests compare before and after a workload.
  *   get() -> freeFrames, objects, heapBytes, processes, capSlots, pendingCalls,
- *            deviceMaps, dmaPages, irqRoutes (device.h)
+ *            deviceMaps, dmaPages, irqRoutes (device.h), heapPages
+ *   processes() -> every process and the interfaces it holds
+ *   cpus() -> per-CPU counters (percpu.h): the work each CPU has done
  */
 #include "objects.h"
 #include "endpoint.h"
@@ -9,6 +11,7 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "sched/process.h"
+#include "arch/x86_64/percpu.h"
 
 static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_KernelStats_get_Results_builder r)
 {
@@ -21,6 +24,7 @@ static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_Ke
     capos_KernelStats_get_Results_set_deviceMaps(r, dev_stat_maps);
     capos_KernelStats_get_Results_set_dmaPages(r, dev_stat_dma_pages);
     capos_KernelStats_get_Results_set_irqRoutes(r, dev_stat_irq_routes);
+    capos_KernelStats_get_Results_set_heapPages(r, kheap_pages_held());
     return CAPNP_OK;
 }
 
@@ -30,7 +34,25 @@ static int stats_processes(void *self, capos_KernelStats_processes_Params_reader
     return process_list_caps(r);
 }
 
-static const capos_KernelStats_server stats_server = { .get = stats_get, .processes = stats_processes };
+static int stats_cpus(void *self, capos_KernelStats_cpus_Params_reader p, capos_KernelStats_cpus_Results_builder r)
+{
+    capnp_lbuilder l = capos_KernelStats_cpus_Results_init_list(r, ncpus);
+    for (uint32_t i = 0, k = 0; i < MAX_CPUS && k < ncpus; i++) {
+        const struct cpu *c = &cpus[i];
+        if (!c->online)
+            continue;
+        capos_CpuStats_builder b = capos_CpuStats_list_at(l, k++);
+        capos_CpuStats_set_cpu(b, c->index);
+        capos_CpuStats_set_ticks(b, c->count.ticks);
+        capos_CpuStats_set_busyTicks(b, c->count.busy_ticks);
+        capos_CpuStats_set_switches(b, c->count.switches);
+        capos_CpuStats_set_syscalls(b, c->count.syscalls);
+        capos_CpuStats_set_ipis(b, c->count.ipis);
+    }
+    return CAPNP_OK;
+}
+
+static const capos_KernelStats_server stats_server = { .get = stats_get, .processes = stats_processes, .cpus = stats_cpus };
 static int stats_call(struct kobj *o, struct call_ctx *c) { return capos_KernelStats_dispatch(&stats_server, c, &c->sc); }
 static const struct kobj_type stats_type = { "KernelStats", IFACE_KERNEL_STATS, stats_call, 0 };
 struct kobj stats_obj = KOBJ_STATIC(stats_type, IFACE_KERNEL_STATS);

@@ -16,6 +16,7 @@
 #include "arch/x86_64/cpu.h"
 #include "sched/process.h"
 #include "sched/sched.h"
+#include "arch/x86_64/smp.h"
 
 #define MAX_THREADS 32
 
@@ -155,8 +156,12 @@ static int c_set_fs(void *self, capos_ThreadControl_setFsBase_Params_reader p, c
     if (base >= USER_TOP)
         return CAP_ERR_INVALID_ARGUMENT;
     t->fs_base = base;
-    if (t == current_thread())
+    if (t == current_thread()) {
         wrmsr(MSR_FS_BASE, base);
+    } else if (t->state == T_RUNNING) {
+        t->fs_base_set = true;             /* on another CPU: it loads it at its next kernel exit */
+        smp_kick(t->cpu);
+    }
     return CAPNP_OK;
 }
 

@@ -30,3 +30,4 @@ void *kmalloc(size_t size) { return alloc_get(&heap, size); }
 void kfree(void *p) { alloc_put(&heap, p); }
 size_t kheap_live_bytes(void) { return heap.live_bytes; }
 size_t kheap_live_objects(void) { return heap.live_objects; }
+size_t kheap_pages_held(void) { return heap.pages_held; }

@@ -7,16 +7,26 @@
  * Every user space copies those upper-half PML4 entries, so kernel mappings
  * are shared and never need synchronising. No kernel page has the U bit, so
  * user mode cannot reach the kernel; SMEP/SMAP stop the reverse.
+ *
+ * SMP: a user space may be loaded on several CPUs at once (threads of one
+ * process). Removing a mapping drops it from this CPU's TLB and shoots it
+ * down on every other CPU that has the space loaded (smp.c) before the frame
+ * is freed; freeing a whole space first makes those CPUs leave it. Binds
+ * on: the BKL (page tables, cpus[].cr3).
  */
 #include "vm.h"
 #include "frame.h"
 #include "kprintf.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/smp.h"
 #include "c/string.h"
 
 extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[], _data_start[], _kernel_end[];
 
 static paddr_t kernel_pml4;
+static paddr_t direct_end;        /* the direct map's 2 MiB pages end here */
+
+paddr_t vm_kernel_pml4(void) { return kernel_pml4; }
 
 static uint64_t *table(paddr_t pa) { return phys_to_virt(pa & PTE_ADDR); }
 
@@ -69,7 +79,8 @@ void vm_init(paddr_t max_phys)
             panic("vm: no memory");
         table(kernel_pml4)[i] = pa | PTE_P | PTE_W;
     }
-    for (paddr_t pa = 0; pa < ALIGN_UP(max_phys, 0x200000); pa += 0x200000)
+    direct_end = ALIGN_UP(max_phys, 0x200000);
+    for (paddr_t pa = 0; pa < direct_end; pa += 0x200000)
         kmap_2m(DIRECT_MAP + pa, pa, PTE_W | PTE_NX | PTE_G);
     for (paddr_t pa = 0xFEC00000; pa < 0xFF000000; pa += 0x200000)
         kmap_2m(DIRECT_MAP + pa, pa, PTE_W | PTE_NX | PTE_PCD | PTE_PWT);
@@ -87,6 +98,32 @@ void vm_init(paddr_t max_phys)
     write_cr0(read_cr0() | CR0_WP);           /* read-only means read-only in ring 0 too */
     write_cr4(read_cr4() | CR4_PGE);
     write_cr3(kernel_pml4);
+}
+
+void vm_init_ap(void)
+{
+    write_cr0(read_cr0() | CR0_WP);
+    write_cr4(read_cr4() | CR4_PGE);
+    write_cr3(kernel_pml4);
+}
+
+void *vm_kmap_phys(paddr_t pa, size_t len)
+{
+    if (pa + len <= direct_end)
+        return phys_to_virt(pa);
+    for (paddr_t p = ALIGN_DOWN(pa, PAGE_SIZE); p < pa + len; p += PAGE_SIZE) {
+        uint64_t *pd = walk(kernel_pml4, DIRECT_MAP + p, 1, PTE_P | PTE_W, true);
+        if (!pd)
+            return 0;
+        if (*pd & PTE_PS)
+            continue;                         /* a 2 MiB page maps it already */
+        uint64_t *e = walk(kernel_pml4, DIRECT_MAP + p, 0, PTE_P | PTE_W, true);
+        if (!e)
+            return 0;
+        if (!(*e & PTE_P))
+            *e = p | PTE_NX | PTE_G | PTE_P;  /* read-only */
+    }
+    return phys_to_virt(pa);
 }
 
 int vm_space_init(struct vm_space *s, size_t page_limit)
@@ -118,8 +155,11 @@ void vm_space_destroy(struct vm_space *s)
 {
     if (!s->pml4)
         return;
-    if (read_cr3() == s->pml4)
+    smp_tlb_shootdown(s->pml4, true);         /* every other CPU leaves it */
+    if (read_cr3() == s->pml4) {
         write_cr3(kernel_pml4);
+        this_cpu()->cr3 = kernel_pml4;
+    }
     uint64_t *top = table(s->pml4);
     for (int i = 0; i < 256; i++)
         if (top[i] & PTE_P)
@@ -132,8 +172,10 @@ void vm_space_destroy(struct vm_space *s)
 void vm_activate(struct vm_space *s)
 {
     paddr_t want = s ? s->pml4 : kernel_pml4;
-    if (read_cr3() != want)
+    if (read_cr3() != want) {
         write_cr3(want);
+        this_cpu()->cr3 = want;
+    }
 }
 
 int vm_map_user(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags)
@@ -204,20 +246,26 @@ static bool unmap_page(struct vm_space *s, vaddr_t va, bool borrowed)
     }
     if (!(*ent[0] & PTE_BORROWED) != !borrowed)
         return false;
-    if (!borrowed) {
-        frame_free(*ent[0] & PTE_ADDR);
-        s->pages--;
-    }
+    paddr_t frame = *ent[0] & PTE_ADDR, freed[3];
+    int nfreed = 0;
     *ent[0] = 0;
     for (int level = 1; level <= 3; level++) {
         uint64_t *child = table(*ent[level]);
         if (!table_empty(child))
             break;
-        frame_free(*ent[level] & PTE_ADDR);
+        freed[nfreed++] = *ent[level] & PTE_ADDR;
         *ent[level] = 0;
     }
+    /* no CPU may still reach the page (or the tables) once they are freed */
     if (read_cr3() == s->pml4)
         invlpg(va);
+    smp_tlb_shootdown(s->pml4, false);
+    while (nfreed)
+        frame_free(freed[--nfreed]);
+    if (!borrowed) {
+        frame_free(frame);
+        s->pages--;
+    }
     return true;
 }
 

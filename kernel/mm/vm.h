@@ -24,6 +24,10 @@ struct vm_space {
 };
 
 void    vm_init(paddr_t max_phys);
+void    vm_init_ap(void);                         /* an application processor: the kernel's tables */
+paddr_t vm_kernel_pml4(void);
+/* Kernel address of [pa, pa+len) (read-only where it is not RAM): firmware tables. */
+void   *vm_kmap_phys(paddr_t pa, size_t len);
 int     vm_space_init(struct vm_space *s, size_t page_limit);
 void    vm_space_destroy(struct vm_space *s);      /* frees every user page and table */
 void    vm_activate(struct vm_space *s);

@@ -172,6 +172,7 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
         *err = CAP_ERR_OVERLOADED;
         return 0;
     }
+    memset(p, 0, sizeof *p);
     p->pid = next_pid++;
     strlcpy(p->name, name, sizeof p->name);
     list_init(&p->threads);
@@ -222,6 +223,8 @@ fail:
  *  7. Unbind p's thread caps, tell every thread's joiner, destroy every
  *     thread but the running one; the running one (if p's) leaves through
  *     thread_exit_current and the reaper frees p once it is off its stack.
+ *     A thread running on another CPU is doomed instead (sched.c): it ends
+ *     itself at its next kernel entry, and p is freed only after that.
  * p->exiting makes a second call (a fault in a dying process's code path,
  * a kill racing an exit) a no-op.
  */
@@ -265,9 +268,16 @@ void process_exit(struct process *p, int64_t code)
         kprintf("[kernel] no processes left; init exited with %ld\n", init_exit_code);
         power_off((uint32_t)init_exit_code & 0x7f);
     }
+    p->gone = true;
     if (self) {
         list_add_tail(&p->threads, &self->proc_link);   /* thread_exit_current unlinks it */
         thread_exit_current();
     }
-    kfree(p);
+    process_free_if_done(p);
+}
+
+void process_free_if_done(struct process *p)
+{
+    if (p->gone && p->nthreads == 0 && p->nunreaped == 0)
+        kfree(p);
 }

@@ -26,7 +26,8 @@ struct process {
     uint32_t cq_tail;
 
     struct list threads;
-    uint32_t nthreads;
+    uint32_t nthreads;         /* live threads (in threads) */
+    uint32_t nunreaped;        /* threads ended but not yet freed (dead or doomed): they still point here */
     struct list pendings;      /* calls this process made that complete later */
     uint32_t npending;
     struct list overflow;      /* completions waiting for CQ room */
@@ -37,6 +38,7 @@ struct process {
     struct session *session;         /* fixed at spawn, a reference */
     struct kobj *thread_caps[3];     /* its ThreadSpawner, ThreadControl, ParkSpace, if made (weak) */
     bool exiting;
+    bool gone;                 /* process_exit is done: freed once nthreads and nunreaped are 0 */
     int64_t exit_code;
     struct list all_link;
     uint64_t vm_next;          /* next address VirtualMemory.map hands out */
@@ -56,6 +58,8 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
 void process_exit(struct process *p, int64_t code);
 /* p's thread with id tid, or 0. */
 struct thread *process_thread(struct process *p, uint32_t tid);
+/* Free p once it has exited and no thread points at it any more. */
+void process_free_if_done(struct process *p);
 uint32_t process_count(void);
 /* The live process with this pid (its address space may already be gone:
  * check vm.pml4), or 0. */

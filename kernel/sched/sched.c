@@ -1,10 +1,17 @@
 /*
- * Threads and the scheduler: one CPU, round robin, preemptive.
+ * Threads and the scheduler: round robin, preemptive, on every CPU.
  *
  * The kernel itself is not preemptible: it runs with interrupts off, except
  * in the idle loop. A thread gives up the CPU only by blocking (cap_enter
  * waiting for completions), by exiting, or when the timer tick finds its
  * quantum used up while others wait.
+ *
+ * SMP: one run queue shared by every CPU, guarded (like everything here) by
+ * the big kernel lock (lock.h). Each CPU has its own idle thread, current
+ * thread and quantum (struct cpu). A thread made runnable while some CPU
+ * idles wakes that CPU with an IPI. A thread running on another CPU cannot
+ * be freed under it: thread_destroy marks it doomed, and it ends itself at
+ * its next kernel entry (kernel_enter), which the IPI forces.
  */
 #include "sched.h"
 #include "process.h"
@@ -16,46 +23,75 @@
 #include "kprintf.h"
 #include "dev/serial.h"
 #include "cap/objects.h"
+#include "arch/x86_64/smp.h"
+#include "lock.h"
 #include "c/string.h"
 
 #define KSTACK_SIZE  16384
 #define QUANTUM_TICKS 10
 
-static struct cpu cpu0;
+/* Guarded by the BKL: the run queue, the dead threads waiting to be freed,
+ * the threads with a wait deadline, the thread ids. */
 static struct list runq = LIST_INIT(runq);
 static struct list dead = LIST_INIT(dead);
 static struct list timeouts = LIST_INIT(timeouts);
-static struct thread *idle;
 static uint32_t next_tid = 1;
-static uint32_t quantum;
 
 extern void switch_context(uint64_t *save_rsp, uint64_t new_rsp);
 extern void thread_first_entry(void);
 
-struct thread *current_thread(void) { return cpu0.current; }
-struct process *current_process(void) { return cpu0.current ? cpu0.current->proc : 0; }
+struct thread *current_thread(void) { return this_cpu()->current; }
+struct process *current_process(void)
+{
+    struct thread *t = this_cpu()->current;
+    return t ? t->proc : 0;
+}
 
+/* Free the dead threads. Binds on: a dead thread is on no CPU once the BKL
+ * is released (it left through schedule() with the lock held), so only this
+ * CPU's own current can still be on its stack. */
 static void reap(void)
 {
     struct list *n, *tmp;
     list_for_each_safe(n, tmp, &dead) {
         struct thread *t = container_of(n, struct thread, run_link);
-        if (t == cpu0.current)
+        if (t == this_cpu()->current)
             continue;
         list_del(&t->run_link);
         struct process *p = t->proc;
         fpu_free(t->fpu);
         kfree(t->kstack);
         kfree(t);
-        if (p && p->nthreads == 0 && p->exiting)
-            kfree(p);
+        if (p) {
+            p->nunreaped--;
+            process_free_if_done(p);
+        }
     }
+}
+
+void kernel_enter(void)
+{
+    kernel_lock();
+    struct thread *t = this_cpu()->current;
+    if (t->doomed)
+        thread_exit_current();
+}
+
+void kernel_exit(void)
+{
+    struct thread *t = this_cpu()->current;
+    if (t->fs_base_set) {
+        t->fs_base_set = false;
+        wrmsr(MSR_FS_BASE, t->fs_base);
+    }
+    kernel_unlock();
 }
 
 /* Called on a new thread's first run, before it enters user mode. */
 void thread_started(void)
 {
     reap();
+    kernel_exit();
 }
 
 struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
@@ -71,6 +107,8 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
     }
     t->tid = next_tid++;
     t->proc = p;
+    t->doomed = false;
+    t->fs_base_set = false;
     t->kstack_top = ((uint64_t)t->kstack + KSTACK_SIZE) & ~15ull;
     t->wait_deadline = ~0ull;
     list_init(&t->run_link);
@@ -104,19 +142,29 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
         p->nthreads++;
     }
     t->state = T_RUNNABLE;
+    t->cpu = this_cpu();
     list_add_tail(&runq, &t->run_link);
+    smp_kick_idle();
     return t;
 }
 
 void thread_destroy(struct thread *t)
 {
-    KASSERT(t != cpu0.current);
+    KASSERT(t != this_cpu()->current && !t->doomed);
     park_thread_gone(t);
     list_del(&t->run_link);
     list_del(&t->timeout_link);
     list_del(&t->proc_link);
     if (t->proc)
         t->proc->nthreads--;
+    if (t->state == T_RUNNING) {
+        /* the current thread of another CPU: it frees itself (kernel_enter) */
+        t->doomed = true;
+        if (t->proc)
+            t->proc->nunreaped++;
+        smp_kick(t->cpu);
+        return;
+    }
     fpu_free(t->fpu);
     kfree(t->kstack);
     kfree(t);
@@ -124,14 +172,17 @@ void thread_destroy(struct thread *t)
 
 static void switch_to(struct thread *next)
 {
-    struct thread *prev = cpu0.current;
+    struct cpu *c = this_cpu();
+    struct thread *prev = c->current;
     if (next == prev) {
         prev->state = T_RUNNING;
         return;
     }
     if (prev->proc && prev->state != T_DEAD) {
         fpu_save(prev->fpu);
-        prev->fs_base = rdmsr(MSR_FS_BASE);
+        if (!prev->fs_base_set)
+            prev->fs_base = rdmsr(MSR_FS_BASE);
+        prev->fs_base_set = false;
     }
     if (next->proc) {
         fpu_restore(next->fpu);
@@ -139,31 +190,35 @@ static void switch_to(struct thread *next)
         vm_activate(&next->proc->vm);
     }
     next->state = T_RUNNING;
-    cpu0.current = next;
-    cpu0.kstack_top = next->kstack_top;
+    next->cpu = c;
+    c->current = next;
+    c->kstack_top = next->kstack_top;
     tss_set_kernel_stack(next->kstack_top);
-    quantum = QUANTUM_TICKS;
+    c->quantum = QUANTUM_TICKS;
+    c->count.switches++;
     switch_context(&prev->saved_rsp, next->saved_rsp);
     reap();
 }
 
-/* Binds on: interrupts off (run queue, dead list and cpu0 have no lock). */
+/* Binds on: the BKL, interrupts off. */
 void schedule(void)
 {
-    KASSERT(!interrupts_enabled());
-    struct thread *cur = cpu0.current;
-    if (cur->state == T_RUNNING && cur != idle) {
+    KASSERT(!interrupts_enabled() && kernel_lock_held());
+    struct cpu *c = this_cpu();
+    struct thread *cur = c->current;
+    if (cur->state == T_RUNNING && cur != c->idle) {
         cur->state = T_RUNNABLE;
         list_add_tail(&runq, &cur->run_link);
     }
     struct list *n = list_pop(&runq);
-    switch_to(n ? container_of(n, struct thread, run_link) : idle);
+    switch_to(n ? container_of(n, struct thread, run_link) : c->idle);
 }
 
 void thread_block(void)
 {
-    KASSERT(cpu0.current != idle);     /* idle must always be runnable */
-    cpu0.current->state = T_BLOCKED;
+    struct cpu *c = this_cpu();
+    KASSERT(c->current != c->idle);     /* idle must always be runnable */
+    c->current->state = T_BLOCKED;
     schedule();
 }
 
@@ -174,13 +229,14 @@ void thread_wake(struct thread *t)
     thread_clear_timeout(t);
     t->state = T_RUNNABLE;
     list_add_tail(&runq, &t->run_link);
+    smp_kick_idle();
 }
 
 void sched_prefer_process(struct process *p)
 {
     for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
         struct thread *t = container_of(n, struct thread, proc_link);
-        if (t->state == T_RUNNABLE && t != cpu0.current) {
+        if (t->state == T_RUNNABLE) {
             list_del(&t->run_link);
             list_add_tail(runq.next, &t->run_link);   /* insert before the first entry */
             return;
@@ -190,12 +246,16 @@ void sched_prefer_process(struct process *p)
 
 void thread_exit_current(void)
 {
-    struct thread *t = cpu0.current;
-    park_thread_gone(t);
-    list_del(&t->timeout_link);
-    list_del(&t->proc_link);
-    if (t->proc)
-        t->proc->nthreads--;
+    struct thread *t = this_cpu()->current;
+    if (!t->doomed) {                  /* a doomed one is unlinked and counted already */
+        park_thread_gone(t);
+        list_del(&t->timeout_link);
+        list_del(&t->proc_link);
+        if (t->proc) {
+            t->proc->nthreads--;
+            t->proc->nunreaped++;
+        }
+    }
     t->state = T_DEAD;
     list_add_tail(&dead, &t->run_link);
     schedule();
@@ -216,67 +276,94 @@ void thread_clear_timeout(struct thread *t)
     list_del(&t->timeout_link);
 }
 
+/* Binds on: the BKL. The clock's work (input, timers, parked and waiting
+ * threads) is the boot CPU's; every CPU counts its own quantum. */
 void sched_tick(void)
 {
-    if (serial_poll())
-        console_input_ready();
-    uint64_t now = time_now_ns();
-    timer_expire(now);
-    park_expire(now);
-    struct list *n, *tmp;
-    list_for_each_safe(n, tmp, &timeouts) {
-        struct thread *t = container_of(n, struct thread, timeout_link);
-        if (t->wait_deadline <= now)
-            thread_wake(t);
+    struct cpu *c = this_cpu();
+    struct thread *cur = c->current;
+    c->count.ticks++;
+    if (cur != c->idle)
+        c->count.busy_ticks++;
+    if (c->index == 0) {
+        if (serial_poll())
+            console_input_ready();
+        uint64_t now = time_now_ns();
+        timer_expire(now);
+        park_expire(now);
+        struct list *n, *tmp;
+        list_for_each_safe(n, tmp, &timeouts) {
+            struct thread *t = container_of(n, struct thread, timeout_link);
+            if (t->wait_deadline <= now)
+                thread_wake(t);
+        }
     }
-    struct thread *cur = cpu0.current;
-    if (cur == idle) {
+    if (cur == c->idle) {
         if (!list_empty(&runq))
             schedule();
     } else {
-        if (quantum)
-            quantum--;
-        if (quantum == 0 && !list_empty(&runq))   /* used up: the next waiter runs */
+        if (c->quantum)
+            c->quantum--;
+        if (c->quantum == 0 && !list_empty(&runq))   /* used up: the next waiter runs */
             schedule();
     }
 }
 
+/* Holds the BKL except while halted: a wake-up IPI between the release and
+ * the halt stays pending (interrupts are off) and ends the halt at once. */
 static void idle_loop(void)
 {
     for (;;) {
         if (!list_empty(&runq))
             schedule();
+        kernel_unlock();
         __asm__ volatile("sti; hlt; cli" ::: "memory");
+        kernel_lock();
     }
 }
 
 void sched_init(void)
 {
-    cpu0.self = &cpu0;
-    wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
-    wrmsr(MSR_KERNEL_GS_BASE, 0);
-    idle = kmalloc(sizeof *idle);
-    idle->kstack = kmalloc(KSTACK_SIZE);
+    smp_init_boot_cpu();
+    sched_prepare_cpu(&cpus[0]);
+}
+
+void sched_prepare_cpu(struct cpu *c)
+{
+    struct thread *idle = kmalloc(sizeof *idle);
+    if (!idle)
+        panic("sched: no memory for an idle thread");
+    memset(idle, 0, sizeof *idle);
+    if (!(idle->kstack = kmalloc(KSTACK_SIZE)))
+        panic("sched: no memory for an idle thread");
     idle->kstack_top = ((uint64_t)idle->kstack + KSTACK_SIZE) & ~15ull;
     list_init(&idle->run_link);
     list_init(&idle->timeout_link);
     list_init(&idle->proc_link);
     idle->state = T_RUNNING;
+    idle->cpu = c;
+    c->idle = idle;
 }
 
-void sched_start(void)
+/* Become this CPU's idle thread: switch to its own stack through a synthetic
+ * context, so the boot stack is never reused. Binds on: the BKL is held. */
+void sched_start_cpu(struct cpu *c)
 {
-    /* Become the idle thread on the boot stack... then switch to idle's own
-     * stack through a synthetic context so the boot stack is never reused. */
+    struct thread *idle = c->idle;
     uint64_t *sp = (uint64_t *)idle->kstack_top;
     *--sp = 0;
     *--sp = (uint64_t)idle_loop;
     for (int i = 0; i < 6; i++)
         *--sp = 0;
     idle->saved_rsp = (uint64_t)sp;
-    static struct thread boot;
-    boot.state = T_DEAD;       /* never resumed, never reaped (not on the dead list) */
-    cpu0.current = &boot;
+    static struct thread boot[MAX_CPUS];
+    boot[c->index].state = T_DEAD;   /* never resumed, never reaped (not on the dead list) */
+    c->current = &boot[c->index];
     switch_to(idle);
     panic("boot context resumed");
+}
+
+void sched_start(void)
+{
+    sched_start_cpu(this_cpu());
 }

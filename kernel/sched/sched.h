@@ -3,6 +3,7 @@
 #include "types.h"
 #include "list.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/percpu.h"
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_DEAD };
 
@@ -23,17 +24,20 @@ struct thread {
     uint64_t wait_deadline;    /* ns; ~0 = none */
     struct list timeout_link;
     struct fpu_state *fpu;         /* user threads only */
-};
-
-/* Per-CPU data, reached through GS in the kernel (offsets used by entry.S). */
-struct cpu {
-    struct cpu *self;
-    uint64_t user_rsp;
-    uint64_t kstack_top;
-    struct thread *current;
+    struct cpu *cpu;               /* where it runs (T_RUNNING) or last ran */
+    bool fs_base_set;              /* fs_base was set while it ran on another CPU */
+    bool doomed;                   /* destroyed while running on another CPU: it
+                                      leaves at its next kernel entry (already
+                                      unlinked from its process and counted out) */
 };
 
 void sched_init(void);
+void sched_prepare_cpu(struct cpu *c);     /* its idle thread, before it starts */
+void sched_start_cpu(struct cpu *c) __attribute__((noreturn));
+/* Kernel entry and exit from user mode (system calls, interrupts, faults):
+ * take and release the BKL; entry ends a doomed thread. */
+void kernel_enter(void);
+void kernel_exit(void);
 /* A new runnable thread entering user mode at entry with rdi, rsi, rdx =
  * a0, a1, a2 and rcx = its own id. */
 struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,

@@ -52,10 +52,15 @@ SESSPROBE_SWAP = [(ECHO_SERVICE, SESSPROBE_SERVICE), ("    grant echo = echo.ech
 class Guest:
     """A running capOS guest with its serial console on pipes."""
 
-    def __init__(self, boot_args="", mem=None, extra=(), pkg=None, env=None):
+    def __init__(self, boot_args="", mem=None, extra=(), pkg=None, env=None, smp=None):
+        """env: the environment of scripts/qemu (default: this process's);
+        smp: virtual CPUs, by default CAPOS_SMP from that environment
+        (scripts/qemu: 1 when unset)."""
         env = dict(env or os.environ)
         if mem:
             env["CAPOS_MEM"] = str(mem)
+        if smp:
+            env["CAPOS_SMP"] = str(smp)
         cmd = [os.path.join(ROOT, "scripts/qemu"), os.path.join(ROOT, "build/kernel.bin"),
                pkg or os.path.join(ROOT, "build/boot.pkg"), boot_args, "--", *extra]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -94,6 +94,7 @@ int     rt_kill(uint32_t handle);
 __attribute__((noreturn)) void rt_power_off(uint32_t power, uint32_t status);
 struct rt_kernel_stats {
     uint64_t free_frames, objects, heap_bytes, processes, cap_slots, pending_calls;
+    uint64_t heap_pages;             /* frames the kernel heap holds (free_frames + heap_pages: exact) */
 };
 int     rt_stats(uint32_t stats, struct rt_kernel_stats *out);
 

@@ -97,5 +97,6 @@ int rt_stats(uint32_t stats, struct rt_kernel_stats *out)
     out->processes = capos_KernelStats_get_Results_get_processes(r);
     out->cap_slots = capos_KernelStats_get_Results_get_capSlots(r);
     out->pending_calls = capos_KernelStats_get_Results_get_pendingCalls(r);
+    out->heap_pages = capos_KernelStats_get_Results_get_heapPages(r);
     return 0;
 }

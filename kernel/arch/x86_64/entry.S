@@ -106,6 +106,7 @@ ISR_NOERR 37
 ISR_NOERR 38
 ISR_NOERR 39
 ISR_NOERR 40
+ISR_NOERR 41
 ISR_NOERR 255
 
 trap_common:
@@ -184,4 +185,4 @@ isr_table:
     .quad isr8, isr9, isr10, isr11, isr12, isr13, isr14, isr15
     .quad isr16, isr17, isr18, isr19, isr20, isr21, isr22, isr23
     .quad isr24, isr25, isr26, isr27, isr28, isr29, isr30, isr31
-    .quad isr32, isr33, isr34, isr35, isr36, isr37, isr38, isr39, isr40
+    .quad isr32, isr33, isr34, isr35, isr36, isr37, isr38, isr39, isr40, isr41

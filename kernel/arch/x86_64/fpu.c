@@ -36,6 +36,15 @@ void fpu_init(void)
             use_xsave ? (xcr0 & 4 ? "XSAVE with AVX" : "XSAVE") : "FXSAVE", (unsigned long)area_size);
 }
 
+/* An application processor: the same XCR0 as the boot CPU's. */
+void fpu_init_ap(void)
+{
+    if (use_xsave) {
+        write_cr4(read_cr4() | CR4_OSXSAVE);
+        __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
+    }
+}
+
 struct fpu_state *fpu_alloc(void)
 {
     uint8_t *raw = kmalloc(area_size + 64 + sizeof(void *));

@@ -11,15 +11,20 @@
 #include "kprintf.h"
 
 #define LAPIC_PHYS 0xFEE00000ull
+#define REG_ID       0x020
 #define REG_EOI      0x0B0
 #define REG_SPURIOUS 0x0F0
 #define REG_LVT_TIMER 0x320
 #define REG_TIMER_INIT 0x380
 #define REG_TIMER_CUR  0x390
 #define REG_TIMER_DIV  0x3E0
+#define REG_ICR_LO   0x300
+#define REG_ICR_HI   0x310
+#define ICR_PENDING  (1u << 12)
 
 static volatile uint32_t *lapic;
 static uint64_t tsc_hz, tsc_boot, ns_mult;   /* ns = (tsc * ns_mult) >> 32 */
+static uint32_t timer_count;                 /* the periodic timer's initial count, every CPU */
 
 static inline uint32_t rd(uint32_t r) { return lapic[r / 4]; }
 static inline void wr(uint32_t r, uint32_t v) { lapic[r / 4] = v; }
@@ -60,13 +65,44 @@ void lapic_init(uint32_t hz)
     ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / tsc_hz);
     uint64_t apic_hz = (uint64_t)(c0 - c1) * CAL_PER_SECOND;
     tsc_boot = 0;
+    timer_count = (uint32_t)(apic_hz / hz);
     wr(REG_LVT_TIMER, VEC_TIMER | (1u << 17));   /* periodic */
-    wr(REG_TIMER_INIT, (uint32_t)(apic_hz / hz));
+    wr(REG_TIMER_INIT, timer_count);
     kprintf("[kernel] tsc %lu kHz, lapic timer %lu kHz, tick %u Hz\n",
             tsc_hz / 1000, apic_hz / 1000, hz);
 }
 
+/* An application processor's LAPIC: the same tick as the boot CPU's (every
+ * LAPIC timer runs from the same bus clock), no calibration. */
+void lapic_init_ap(void)
+{
+    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1u << 11));
+    wr(REG_SPURIOUS, 0x100 | VEC_SPURIOUS);
+    wr(REG_TIMER_DIV, 0x3);
+    wr(REG_LVT_TIMER, VEC_TIMER | (1u << 17));
+    wr(REG_TIMER_INIT, timer_count);
+}
+
 void lapic_eoi(void) { wr(REG_EOI, 0); }
+
+uint32_t lapic_id(void) { return rd(REG_ID) >> 24; }
+
+/* Write the ICR (destination in physical mode) and wait until the LAPIC has
+ * sent it. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_lo)
+{
+    wr(REG_ICR_HI, apic_id << 24);
+    wr(REG_ICR_LO, icr_lo);
+    while (rd(REG_ICR_LO) & ICR_PENDING)
+        pause();
+}
+
+void delay_us(uint64_t us)
+{
+    uint64_t end = rdtsc() + tsc_hz / 1000000 * us;
+    while (rdtsc() < end)
+        pause();
+}
 
 uint64_t time_now_ns(void)
 {

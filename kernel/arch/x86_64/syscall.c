@@ -18,18 +18,22 @@ void syscall_init(void)
     wrmsr(MSR_FMASK, 0x47700);                               /* TF IF DF IOPL AC NT */
 }
 
+/* Runs under the BKL from kernel_enter to kernel_exit (sched/lock.h). */
 void syscall_dispatch(struct trap_frame *f)
 {
+    kernel_enter();
+    this_cpu()->count.syscalls++;
     struct process *p = current_process();
     switch (f->rax) {
     case SYS_CAP_ENTER:
         f->rax = (uint64_t)ring_enter(p, (uint32_t)f->rdi, f->rsi);
-        return;
+        break;
     case SYS_EXIT:
         process_exit(p, (int64_t)f->rdi);
-        return;   /* not reached */
+        break;   /* not reached */
     default:
         f->rax = (uint64_t)(int64_t)CAP_ERR_INVALID_REQUEST;
-        return;
+        break;
     }
+    kernel_exit();
 }

@@ -11,6 +11,8 @@
 #include "lapic.h"
 #include "sched/sched.h"
 #include "sched/process.h"
+#include "sched/lock.h"
+#include "smp.h"
 
 struct idt_entry {
     uint16_t off0, sel;
@@ -20,7 +22,7 @@ struct idt_entry {
 } __attribute__((packed));
 
 static struct idt_entry idt[256];
-extern const uint64_t isr_table[41];   /* exceptions, the timer, device vectors 33..40 */
+extern const uint64_t isr_table[42];   /* exceptions, the timer, device vectors 33..40, the IPI */
 extern void isr255(void);
 
 static void set_gate(int v, uint64_t fn, int ist)
@@ -33,9 +35,14 @@ static void set_gate(int v, uint64_t fn, int ist)
 
 void idt_init(void)
 {
-    for (int v = 0; v < 41; v++)
+    for (int v = 0; v < 42; v++)
         set_gate(v, isr_table[v], v == 8 ? 1 : 0);   /* double fault on its own stack */
     set_gate(VEC_SPURIOUS, (uint64_t)isr255, 0);
+    idt_load();
+}
+
+void idt_load(void)
+{
     struct { uint16_t lim; uint64_t base; } __attribute__((packed)) ptr = { sizeof idt - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" : : "m"(ptr));
 }
@@ -56,20 +63,51 @@ void dump_frame(const struct trap_frame *f)
     kprintf("[kernel]   rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
     kprintf("[kernel]   r9 =%016lx r10=%016lx r11=%016lx r12=%016lx\n", f->r9, f->r10, f->r11, f->r12);
     kprintf("[kernel]   r13=%016lx r14=%016lx r15=%016lx\n", f->r13, f->r14, f->r15);
-    kprintf("[kernel]   vector=%lu error=%lx cr2=%016lx\n", f->vector, f->error, read_cr2());
+    kprintf("[kernel]   vector=%lu error=%lx cr2=%016lx cpu=%u\n", f->vector, f->error, read_cr2(),
+            this_cpu()->index);
 }
 
+static void trap_dispatch_locked(struct trap_frame *f);
+
+/*
+ * The BKL: an interrupt or exception from user mode, or from the idle loop's
+ * halt (the only kernel code that runs with interrupts on), takes it and
+ * gives it back on the way out; anything else arrives with it held (a kernel
+ * fault: a panic). The IPI is served first without it: a CPU holding the
+ * lock may be spinning for exactly this answer (a TLB shootdown).
+ */
 void trap_dispatch(struct trap_frame *f)
 {
-    if (f->vector == VEC_TIMER) {
+    bool from_user = (f->cs & 3) == 3;
+    if (f->vector == VEC_SPURIOUS)
+        return;
+    /* Acknowledge every interrupt before taking the lock: kernel_enter may
+     * never come back here (a doomed thread ends in it), and an interrupt
+     * left in service would mask its priority class (the tick, the IPI) on
+     * this CPU for good. Interrupts stay off until we return. */
+    if (f->vector >= VEC_TIMER)
         lapic_eoi();
+    if (f->vector == VEC_IPI) {
+        smp_ipi_received();
+        if (!from_user)
+            return;                      /* the idle loop looks at the run queue itself */
+    }
+    bool take = from_user || (f->rflags & 0x200);
+    if (take)
+        kernel_enter();
+    if (f->vector != VEC_IPI)
+        trap_dispatch_locked(f);
+    if (take)
+        kernel_exit();
+}
+
+static void trap_dispatch_locked(struct trap_frame *f)
+{
+    if (f->vector == VEC_TIMER) {
         sched_tick();
         return;
     }
-    if (f->vector == VEC_SPURIOUS)
-        return;
     if (f->vector >= VEC_DEV_BASE && f->vector < VEC_DEV_BASE + DEV_IRQ_SLOTS) {
-        lapic_eoi();
         interrupt_fire((unsigned)(f->vector - VEC_DEV_BASE));
         return;
     }

@@ -14,6 +14,7 @@ struct trap_frame {
 #define VEC_SPURIOUS 255
 
 void idt_init(void);
+void idt_load(void);                /* on an application processor */
 void trap_dispatch(struct trap_frame *f);
 void dump_frame(const struct trap_frame *f);
 #endif

@@ -445,6 +445,11 @@ static void sqefuzz_run(const char *seeds)
     power_off(0);
 }
 
+static int smp_run(void)
+{
+    return smptest_run(cap_spawner);
+}
+
 static const struct mode {
     const char *name;
     int (*run)(void);
@@ -452,7 +457,7 @@ static const struct mode {
     { "ring", ringtest_run },         { "services", services_test },
     { "launcher", launchertest_run }, { "sessions", sessiontest_run },   { "credentials", credtest_run },
     { "audit", audittest_run },       { "terminal", termtest_run },      { "threads", threadtest_run },
-    { "ipc", ipctest_run },
+    { "ipc", ipctest_run },           { "smp", smp_run },
 };
 
 int main(void)
