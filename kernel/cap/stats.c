@@ -1,7 +1,8 @@
 /*
  * KernelStats: the counters leak tests compare before and after a workload.
  *   get() -> freeFrames, objects, heapBytes, processes, capSlots, pendingCalls,
- *            deviceMaps, dmaPages, irqRoutes (device.h)
+ *            deviceMaps, dmaPages, irqRoutes (device.h), and where the CPU's
+ *            time went (sched/cputime.c)
  */
 #include "objects.h"
 #include "endpoint.h"
@@ -9,6 +10,9 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "sched/process.h"
+#include "sched/cputime.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 
 static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_KernelStats_get_Results_builder r)
 {
@@ -21,6 +25,14 @@ static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_Ke
     capos_KernelStats_get_Results_set_deviceMaps(r, dev_stat_maps);
     capos_KernelStats_get_Results_set_dmaPages(r, dev_stat_dma_pages);
     capos_KernelStats_get_Results_set_irqRoutes(r, dev_stat_irq_routes);
+    struct cputime_totals t;
+    cputime_totals(&t);
+    capos_KernelStats_get_Results_set_tscHz(r, time_tsc_hz());
+    capos_KernelStats_get_Results_set_tsc(r, rdtsc());
+    capos_KernelStats_get_Results_set_userTsc(r, t.user);
+    capos_KernelStats_get_Results_set_kernelTsc(r, t.kernel);
+    capos_KernelStats_get_Results_set_irqTsc(r, t.irq);
+    capos_KernelStats_get_Results_set_idleTsc(r, t.idle);
     return CAPNP_OK;
 }
 

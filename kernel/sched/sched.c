@@ -7,6 +7,7 @@
  * quantum used up while others wait.
  */
 #include "sched.h"
+#include "cputime.h"
 #include "process.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
@@ -56,6 +57,7 @@ static void reap(void)
 void thread_started(void)
 {
     reap();
+    cputime_leave_to_user();
 }
 
 struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
@@ -129,6 +131,7 @@ static void switch_to(struct thread *next)
         prev->state = T_RUNNING;
         return;
     }
+    cputime_switch();
     if (prev->proc && prev->state != T_DEAD) {
         fpu_save(prev->fpu);
         prev->fs_base = rdmsr(MSR_FS_BASE);
@@ -246,7 +249,9 @@ static void idle_loop(void)
     for (;;) {
         if (!list_empty(&runq))
             schedule();
+        cputime_halt();
         __asm__ volatile("sti; hlt; cli" ::: "memory");
+        cputime_woken();
     }
 }
 
@@ -262,6 +267,7 @@ void sched_init(void)
     list_init(&idle->timeout_link);
     list_init(&idle->proc_link);
     idle->state = T_RUNNING;
+    cputime_init();
 }
 
 void sched_start(void)

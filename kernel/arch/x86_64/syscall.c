@@ -6,6 +6,7 @@
 #include "capos/abi.h"
 #include "sched/process.h"
 #include "sched/sched.h"
+#include "sched/cputime.h"
 #include "ring/ring.h"
 
 extern void syscall_entry(void);
@@ -21,15 +22,17 @@ void syscall_init(void)
 void syscall_dispatch(struct trap_frame *f)
 {
     struct process *p = current_process();
+    cputime_enter_kernel();
     switch (f->rax) {
     case SYS_CAP_ENTER:
         f->rax = (uint64_t)ring_enter(p, (uint32_t)f->rdi, f->rsi);
-        return;
+        break;
     case SYS_EXIT:
         process_exit(p, (int64_t)f->rdi);
         return;   /* not reached */
     default:
         f->rax = (uint64_t)(int64_t)CAP_ERR_INVALID_REQUEST;
-        return;
+        break;
     }
+    cputime_leave_to_user();
 }

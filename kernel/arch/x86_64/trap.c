@@ -11,6 +11,7 @@
 #include "lapic.h"
 #include "sched/sched.h"
 #include "sched/process.h"
+#include "sched/cputime.h"
 
 struct idt_entry {
     uint16_t off0, sel;
@@ -59,18 +60,31 @@ void dump_frame(const struct trap_frame *f)
     kprintf("[kernel]   vector=%lu error=%lx cr2=%016lx\n", f->vector, f->error, read_cr2());
 }
 
-void trap_dispatch(struct trap_frame *f)
+/* An interrupt: the time it takes is the interrupted process's kernel
+ * time, or the kernel's own when it woke the idle loop (sched/cputime.c). */
+static bool handle_interrupt(struct trap_frame *f)
 {
     if (f->vector == VEC_TIMER) {
         lapic_eoi();
         sched_tick();
-        return;
+        return true;
     }
     if (f->vector == VEC_SPURIOUS)
-        return;
+        return true;
     if (f->vector >= VEC_DEV_BASE && f->vector < VEC_DEV_BASE + DEV_IRQ_SLOTS) {
         lapic_eoi();
         interrupt_fire((unsigned)(f->vector - VEC_DEV_BASE));
+        return true;
+    }
+    return false;
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+    cputime_enter_kernel();
+    if (handle_interrupt(f)) {
+        if ((f->cs & 3) == 3)
+            cputime_leave_to_user();
         return;
     }
 
