@@ -72,7 +72,12 @@ static struct rt_incoming in;
 static uint32_t cur_owner;
 static int cur_ep;
 
-static uint64_t now_ms(void) { return rt_timer_now() / NS; }
+/* The clock lib/net runs on (milliseconds), read once per turn of the
+ * event loop: Timer.now is a kernel call, and a turn is far shorter than
+ * lib/net's 1 ms granularity. */
+static uint64_t clock_ms;
+static void clock_read(void) { clock_ms = rt_timer_now() / NS; }
+static uint64_t now_ms(void) { return clock_ms; }
 
 /* ---- frames out: a bounded queue flushed with Nic.send ---- */
 static uint8_t txq[TXQ][NET_FRAME_MAX];
@@ -1119,6 +1124,7 @@ int main(void)
                        .echo_reply = io_echo_reply };
     size_t alen = net_arena_size(NTCB, SNDBUF, RCVBUF);
     uint8_t *arena = malloc(alen);
+    clock_read();
     if (!arena || net_init(&st, &cfg, &io, tcbs, NTCB, arena, alen, SNDBUF, RCVBUF, now_ms())) {
         printf("netstack: no memory for the stack\n");
         return 2;
@@ -1142,6 +1148,7 @@ int main(void)
     for (;;) {
         struct cap_cqe c;
         while (!rt_ring_poll(&c)) {
+            clock_read();
             uint64_t now = now_ms(), next = net_poll(&st, now);
             pump();
             flush_tx();
@@ -1156,6 +1163,7 @@ int main(void)
                 wait = 1;                   /* a short answer: retry soon */
             sys_cap_enter(1, wait * NS + 1);
         }
+        clock_read();
         if (c.user_data == TAG_RX) {
             got_rx(&c);
             post_rx();
