@@ -206,20 +206,32 @@ def inside():
         c.check("100 connections opened in one burst, each 10000 bytes echoed byte-exact", left == 0 and not bad,
                 "%d unfinished, %d wrong: %s; %s" % (left, len(bad), bad[:3], {k: v for k, v in stats(["drop_tcp_syncookie_bad", "drop_tcp_no_tcb", "drop_tcp_pool_full", "tcp_syncookie_sent", "tcp_syncookie_ok", "drop_tcp_listen_overflow"]).items() if "_" in k and not k.startswith("state_")}))
 
-        # half-close: our FIN first, the guest keeps sending after it, then its own FIN
+        # half-close: our FIN first, the guest keeps sending after it, then its
+        # own FIN. The echo is read while we send (a reader thread): 300000
+        # bytes are more than both ends' buffers, so a sender that only read
+        # afterwards would depend on how far the host's buffers had grown.
         s = socket.create_connection((GUEST_IP, 7), timeout=30)
         payload = os.urandom(300000)
+        chunks, after_fin = [], []
+        fin_sent = threading.Event()
+
+        def reader():
+            while True:
+                b = s.recv(1 << 16)
+                if not b:
+                    return
+                (after_fin if fin_sent.is_set() else chunks).append(b)
+        rt = threading.Thread(target=reader)
+        rt.start()
         s.sendall(payload)
         s.shutdown(socket.SHUT_WR)
-        got = b""
-        while True:
-            b = s.recv(1 << 16)
-            if not b:
-                break
-            got += b
+        fin_sent.set()
+        rt.join(60)
+        got = b"".join(chunks + after_fin)
         s.close()
-        c.check("half-close: after our FIN the guest still sends all 300000 bytes, then its FIN", got == payload,
-                "%d bytes" % len(got))
+        c.check("half-close: after our FIN the guest still sends (%d bytes of its echo came after it), all 300000 bytes, "
+                "then its FIN" % sum(map(len, after_fin)), got == payload and not rt.is_alive(),
+                "%d bytes, reader %s" % (len(got), "stuck" if rt.is_alive() else "done"))
 
         # RST: a port nobody listens on is refused; our RST ends a connection the guest serves
         s = socket.socket()
