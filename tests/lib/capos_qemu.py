@@ -106,6 +106,14 @@ class Guest:
                     return m
                 raise AssertionError(f"timed out waiting for {pattern!r}; output so far:\n{self.text()}")
 
+    def answer(self, typed, prompt, timeout=20):
+        """Send TYPED and wait for PROMPT (a regex) in what the console
+        prints after it. Not anchored at the console's last bytes: in a full
+        system another service may log a line right after a prompt."""
+        mark = len(self.text())
+        self.send(typed)
+        return self.wait_for(prompt, timeout, since=mark)
+
     def send(self, data):
         self.proc.stdin.write(data.encode() if isinstance(data, str) else data)
         self.proc.stdin.flush()

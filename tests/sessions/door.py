@@ -44,15 +44,9 @@ class Door:
         service's fingerprint did)."""
         g = self.g
         self.at_login()
-        mark = len(g.text())
-        g.send("setup\r")
-        g.wait_for(r"password: ", 20, since=mark)
-        mark = len(g.text())
-        g.send(pw + "\r")
-        g.wait_for(r"again: ", 20, since=mark)
-        mark = len(g.text())
-        g.send(pw + "\r")
-        return g.wait_for(r"^setup: (\w+)\n", 60, since=mark).group(1)
+        g.answer("setup\r", r"password: ")
+        g.answer(pw + "\r", r"again: ")
+        return g.answer(pw + "\r", r"^setup: (\w+)\n", 60).group(1)
 
     def login(self, who, pw=PASSWORD, expect_shell=True, quiet=True):
         """Log in; returns the text the door printed when no shell came.
