@@ -96,6 +96,10 @@ class Stream:
         return b"".join(self.got)
 
 
+# what the guest says about a connection that ended early
+GUEST_WHY = re.compile(r"tcpecho: (?:recv|send) failed -?[0-9]+|netstack: [^\n]*")
+
+
 def pattern(n, salt):
     return bytes(((i * 2654435761 + salt) >> 13) & 0xff for i in range(n))
 
@@ -152,7 +156,7 @@ def main():
         want = first + second
         c.check("a TCP stream in flight across the driver's death completes byte-exact (512 KiB, SHA-256)",
                 len(back) == len(want) and hashlib.sha256(back).digest() == hashlib.sha256(want).digest(),
-                f"{len(back)} of {len(want)} bytes")
+                "%d of %d bytes; the guest: %s" % (len(back), len(want), GUEST_WHY.findall(g.text())[-6:]))
         after = ctl.stats()
         c.check("after the driver's restart: mappings, DMA pages and interrupt routes equal the baseline",
                 all(after[k] == base[k] for k in ("maps", "dma", "irq", "procs")), f"{base} -> {after}")

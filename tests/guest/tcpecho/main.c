@@ -66,14 +66,21 @@ static uint64_t echo(uint32_t s, bool sink)
         capnp_client cl = RT_CLIENT(s);
         capnp_call call;
         capos_TcpSocket_recv_Results_reader r;
-        if (capos_TcpSocket_recv(&cl, &b, &call, CHUNK, &r) || capos_TcpSocket_recv_Results_get_error(r))
+        int e = capos_TcpSocket_recv(&cl, &b, &call, CHUNK, &r);
+        if (e || capos_TcpSocket_recv_Results_get_error(r)) {
+            /* why the connection ended early, for the harness's detail */
+            printf("tcpecho: recv failed %d\n", e ? 100 + rt_error(e) : capos_TcpSocket_recv_Results_get_error(r));
             break;
+        }
         capnp_data d = capos_TcpSocket_recv_Results_get_data(r);
         uint32_t n = d.len < sizeof buf ? d.len : sizeof buf;
         memcpy(buf, d.ptr, n);
         bool eof = capos_TcpSocket_recv_Results_get_eof(r);
-        if (n && !sink && sock_send(s, buf, n))
+        int se = n && !sink ? sock_send(s, buf, n) : 0;
+        if (se) {
+            printf("tcpecho: send failed %d\n", se);
             break;
+        }
         total += n;
         if (eof)
             break;
