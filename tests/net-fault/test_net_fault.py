@@ -148,7 +148,7 @@ def main():
         m = g.wait_for(r"^init: service nicdrv exited with (-?\d+)$", 30, since)
         c.check("the driver's exit is the kernel's 'killed'", int(m.group(1)) == KILLED, m.group(0))
         g.wait_for(r"^init: restarting nicdrv \(1 of 3\)$", 30, since)
-        up = g.wait_for(r"^virtio-net: up, mac (\S+), link (\w+)", 60, since)
+        up = g.wait_for(r"^virtio-net: up, mac (\S+), link (\w+),", 60, since)   # to the comma: never half a word
         c.check("the new driver claims the device again and brings it up (the dead one's claim was reclaimed)",
                 up.group(1) == "52:54:00:12:34:56" and up.group(2) == "up", up.group(0))
         st.s.sendall(second)
