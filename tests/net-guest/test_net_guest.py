@@ -229,9 +229,10 @@ def inside():
         rt.join(60)
         got = b"".join(chunks + after_fin)
         s.close()
-        c.check("half-close: after our FIN the guest still sends (%d bytes of its echo came after it), all 300000 bytes, "
-                "then its FIN" % sum(map(len, after_fin)), got == payload and not rt.is_alive(),
-                "%d bytes, reader %s" % (len(got), "stuck" if rt.is_alive() else "done"))
+        c.check("half-close: our side shut for writing (our FIN behind the last byte), the guest still echoes all "
+                "300000 bytes, then sends its FIN", got == payload and not rt.is_alive(),
+                "%d bytes (%d read after our FIN), reader %s" % (len(got), sum(map(len, after_fin)),
+                                                                "stuck" if rt.is_alive() else "done"))
 
         # RST: a port nobody listens on is refused; our RST ends a connection the guest serves
         s = socket.socket()
