@@ -91,13 +91,21 @@ interface KernelStats @0xe1592bd3ea8c7628 {
   get @0 () -> (freeFrames :UInt64, objects :UInt64, heapBytes :UInt64,
                 processes :UInt32, capSlots :UInt64, pendingCalls :UInt64,
                 deviceMaps :UInt64, dmaPages :UInt64, irqRoutes :UInt64,
-                heapPages :UInt64);
+                heapPages :UInt64,
+                tscHz :UInt64, tsc :UInt64, userTsc :UInt64, kernelTsc :UInt64,
+                irqTsc :UInt64, idleTsc :UInt64);
   # deviceMaps: BAR pages mapped into processes; dmaPages: DMAPool pages
   # allocated; irqRoutes: interrupt vectors routed to an Interrupt cap.
   # heapPages: frames the kernel heap holds. Its class pages stay with their
   # class once carved, so how many it holds follows the peak of concurrent
   # allocations (on several CPUs, of the scheduling); freeFrames + heapPages
   # is the frame count a leak test can compare exactly.
+  # CPU time in TSC cycles since boot, summed over the CPUs (tsc is the
+  # counter now, tscHz its calibrated rate): userTsc in user mode, kernelTsc
+  # in the kernel for a process, irqTsc in the kernel with no process
+  # (interrupts that woke an idle loop), idleTsc halted. Under QEMU's
+  # -icount shift=0 a cycle is one guest instruction (and halted time is
+  # the virtual time slept).
   processes @1 () -> (list :List(ProcessCaps));
   # Every process and the interface of every cap it holds (authority audits).
   cpus @2 () -> (list :List(CpuStats));
@@ -119,6 +127,8 @@ struct ProcessCaps {
   interfaces @2 :List(UInt64);   # one per held cap, in slot order (at most 32 listed)
   held @3 :UInt32;               # how many caps it holds in all
   pages @4 :UInt32;              # user pages it has mapped (4 KiB each; its DMA and device pages apart)
+  userTsc @5 :UInt64;            # TSC cycles it ran in user mode (KernelStats.get)
+  kernelTsc @6 :UInt64;          # TSC cycles the kernel ran for it (its calls; interrupts taken while it ran)
 }
 
 # A service that answers every call with its own bytes: the smallest

@@ -17,6 +17,14 @@ by the host's OpenSSH client with the same key; wall clock on the host.
   memory:    capOS only: the kernel's free frames (the test-only sessprobe's
              `echo stats`) before and after one more session is open; the
              user pages virtio-net and netstack have mapped (`echo mem`).
+  instructions per frame: capOS only, a second boot under -icount shift=0
+             (a TSC cycle is one guest instruction there, and halted time
+             the virtual time slept): the kernel's CPU accounts
+             (KernelStats) read by the test-only cpuprobe over the serial
+             line before and after ICOUNT_BULK bytes each way, divided by
+             the stack's frame counters; split by process, user and kernel.
+             The probe first times a loop of known length: if a TSC cycle
+             is not one instruction, it says so instead of printing counts.
 
 Every figure is measured in this run; nothing is asserted.
 usage: bench.py [CONNECTS] [KEYSTROKES] [HTTP-REQUESTS]"""
@@ -46,6 +54,7 @@ NET = ("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22,hostfwd=tcp:127.0.0.
 # TCP throughput: bytes per connection, connections per direction
 BULK = 32 << 20
 BULK_RUNS = 3
+ICOUNT_BULK = 8 << 20
 CAPOS_PROMPT = rb"admin@capos> $"
 # busybox ash asks the terminal for its cursor position after its prompt
 LINUX_PROMPT = rb"root@linux> (\x1b\[6n)?$"
@@ -274,6 +283,173 @@ def bulk_times(sink_port, source_port):
     return statistics.median(up), statistics.median(down)
 
 
+ICOUNT_MANIFEST = """session system principal=system profile=service
+
+service logger binary=logger session=system restart=always:5
+    grant console = kernel.console
+    export log interface=Console
+
+service nicdrv binary=virtio-net session=system restart=never
+    grant console = logger.log
+    device nic 1af4:1041 dma=72
+    export nic interface=Nic
+
+service net binary=netstack session=system restart=never
+    grant console = logger.log
+    grant timer = kernel.timer
+    grant memory = kernel.memory
+    grant endpoints = kernel.endpoints
+    grant nic = nicdrv.nic
+    export manager interface=NetworkManager
+    export info interface=NetworkInfo
+    export sink interface=TcpListenAuthority
+    export source interface=TcpListenAuthority
+    args dhcp auth=sink:9 auth=source:19
+
+service sink binary=tcpecho session=system restart=never
+    grant console = logger.log
+    grant listen = net.sink
+    args sink
+
+service source binary=tcpecho session=system restart=never
+    grant console = logger.log
+    grant listen = net.source
+    args source %d
+
+service cpuprobe binary=cpuprobe session=system restart=never
+    grant console = kernel.console
+    grant stats = kernel.stats
+    grant info = net.info
+""" % ICOUNT_BULK
+
+
+def parse_snap(line):
+    """A CPUPROBE line -> {key: int}, processes as ("proc", name) -> (user, kernel)."""
+    out = {}
+    for w in line.split()[1:]:
+        if "=" not in w:
+            continue
+        k, v = w.split("=", 1)
+        if k == "proc":
+            name, u, kk = v.rsplit(":", 2)
+            out[("proc", name)] = (int(u), int(kk))
+        else:
+            out[k] = int(v)
+    return out
+
+
+def capos_instructions(tmp):
+    """Boot capOS under -icount shift=0; per direction, the differences of
+    the CPU accounts and frame counters across one transfer. Returns
+    (loop check line, {"up": (before, after), "down": (before, after)}) or
+    raises."""
+    d = os.path.join(tmp, "icount")
+    os.makedirs(d, exist_ok=True)
+    man = os.path.join(d, "icount.manifest")
+    with open(man, "w") as f:
+        f.write(ICOUNT_MANIFEST)
+    pkg = boot_package(man, d)
+    ports = (free_port(), free_port())
+    net = "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:9,hostfwd=tcp:127.0.0.1:%d-:19" % ports
+    g = Guest(pkg=pkg, mem=128, extra=["-icount", "shift=0", "-netdev", net, *NIC])
+    seen = [0]
+
+    def snap(cmd="snap"):
+        g.send(cmd + "\r")
+        m = g.wait_for(r"^CPUPROBE .*$", 120, since=seen[0])
+        seen[0] = m.end()
+        return m.group(0).strip()
+    try:
+        g.wait_for(r"cpuprobe: ready", 120)
+        g.wait_for(r"netstack: dhcp lease", 120)
+        g.wait_for(r"tcpecho: listening on port 19", 60)
+        loop = parse_snap(snap("loop"))
+        res = {}
+        # host -> guest: to the sink, to its close
+        c = socket.create_connection(("127.0.0.1", ports[0]), timeout=300)
+        c.sendall(b"x")                 # the connection is up and accepted before the count starts
+        time.sleep(2)
+        a = parse_snap(snap())
+        data = bytes(1 << 20)
+        for _ in range((ICOUNT_BULK >> 20) - 1):
+            c.sendall(data)
+        c.sendall(bytes((1 << 20) - 1))
+        c.shutdown(socket.SHUT_WR)
+        while c.recv(65536):
+            pass
+        c.close()
+        time.sleep(2)
+        res["up"] = (a, parse_snap(snap()))
+        # guest -> host: from the source to its close
+        a = parse_snap(snap())
+        c = socket.create_connection(("127.0.0.1", ports[1]), timeout=300)
+        n = 0
+        while True:
+            b = c.recv(1 << 20)
+            if not b:
+                break
+            n += len(b)
+        c.close()
+        time.sleep(2)
+        res["down"] = (a, parse_snap(snap()))
+        if n != ICOUNT_BULK:
+            raise RuntimeError("the source sent %d bytes, not %d" % (n, ICOUNT_BULK))
+        return loop, res
+    finally:
+        g.kill()
+
+
+def print_instructions(loop, res):
+    """The table of guest instructions per frame, or why there is none."""
+    print()
+    print("capOS guest instructions per frame (-icount shift=0, %d MiB each way, tcpecho sink/source)"
+          % (ICOUNT_BULK >> 20))
+    n = loop["instructions"]
+    print("  rdtsc check: a loop of %d instructions took %d TSC cycles (%d in user mode, this process)"
+          % (n, loop["tsc"], loop["user"]))
+    if abs(loop["user"] - n) > n // 100:
+        print("  not trustworthy: a TSC cycle is not one guest instruction on this QEMU, so no counts")
+        return
+    cols = (("up", "rx", "host -> guest, per frame received"), ("down", "tx", "guest -> host, per frame sent"))
+    names = ("virtio-net", "netstack", "tcpecho")
+    rows = []
+    for key, fr, title in cols:
+        a, b = res[key]
+        frames = b[fr] - a[fr]
+        dt = {k: b[k] - a[k] for k in ("tsc", "user", "kernel", "irq", "idle", "rx", "tx")}
+        per = {}
+        procs = {k[1] for k in b if isinstance(k, tuple)}
+        other_u = other_k = 0
+        for p in procs:
+            u = b[("proc", p)][0] - a.get(("proc", p), (0, 0))[0]
+            kk = b[("proc", p)][1] - a.get(("proc", p), (0, 0))[1]
+            if p in names:
+                per[p] = (u, kk)
+            else:
+                other_u += u
+                other_k += kk
+        busy = dt["user"] + dt["kernel"] + dt["irq"]
+        rows.append((title, frames, dt, per, other_u, other_k, busy))
+    print("  %-44s %14s %14s" % ("", "host->guest", "guest->host"))
+    print("  %-44s %14s %14s" % ("frames received / sent by the stack",
+                                 "%d/%d" % (rows[0][2]["rx"], rows[0][2]["tx"]),
+                                 "%d/%d" % (rows[1][2]["rx"], rows[1][2]["tx"])))
+    print("  %-44s %14s %14s" % ("counted per", "frame received", "frame sent"))
+
+    def line(label, vals):
+        print("  %-44s %14s %14s" % (label, *("%.0f" % (v / r[1]) if r[1] else "-" for v, r in zip(vals, rows))))
+    for p in names:
+        line("%s, user" % p, [r[3].get(p, (0, 0))[0] for r in rows])
+        line("kernel, for %s" % p, [r[3].get(p, (0, 0))[1] for r in rows])
+    line("other processes, user + kernel", [r[4] + r[5] for r in rows])
+    line("kernel, no process (interrupts in idle)", [r[2]["irq"] for r in rows])
+    line("total (instructions executed)", [r[6] for r in rows])
+    print("  %-44s %14s %14s" % ("idle share of the transfer (halted)",
+                                 *("%.0f%%" % (100.0 * r[2]["idle"] / r[2]["tsc"]) for r in rows)))
+    print("  (every instruction between the two reads is counted: the ACKs sent while receiving and"
+          " received while sending are in the figure, not apart)")
+
+
 def med_ms(v):
     return statistics.median(v) * 1000 if v else None
 
@@ -315,6 +491,13 @@ def main():
             cap_bulk = bulk_times(ports[2], ports[3])
         finally:
             g.kill()
+
+        print("bench: capOS guest (-icount shift=0), instructions per frame ...", flush=True)
+        try:
+            icount = capos_instructions(tmp)
+        except (RuntimeError, AssertionError, OSError) as e:
+            icount = None
+            print("  (instructions per frame not measured: %s)" % str(e)[-500:])
 
         print("bench: Linux guest (plain TCG), dropbear ...", flush=True)
         initrd = os.path.join(tmp, "initrd.cpio")
@@ -368,6 +551,8 @@ def main():
         for n, pages in mapped.items():
             if pages is not None:
                 print("  capOS: %s: %d KiB of user pages mapped (the kernel's table; DMA pages apart)" % (n, pages * 4))
+        if icount:
+            print_instructions(*icount)
     finally:
         for p in procs:
             if p.poll() is None:

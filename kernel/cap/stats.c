@@ -1,7 +1,8 @@
 /*
  * KernelStats: the counters leak tests compare before and after a workload.
  *   get() -> freeFrames, objects, heapBytes, processes, capSlots, pendingCalls,
- *            deviceMaps, dmaPages, irqRoutes (device.h), heapPages
+ *            deviceMaps, dmaPages, irqRoutes (device.h), heapPages, and
+ *            where the CPUs' time went (sched/cputime.c)
  *   processes() -> every process and the interfaces it holds
  *   cpus() -> per-CPU counters (percpu.h): the work each CPU has done
  */
@@ -12,6 +13,9 @@
 #include "mm/frame.h"
 #include "sched/process.h"
 #include "arch/x86_64/percpu.h"
+#include "sched/cputime.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 
 static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_KernelStats_get_Results_builder r)
 {
@@ -25,6 +29,14 @@ static int stats_get(void *self, capos_KernelStats_get_Params_reader p, capos_Ke
     capos_KernelStats_get_Results_set_dmaPages(r, dev_stat_dma_pages);
     capos_KernelStats_get_Results_set_irqRoutes(r, dev_stat_irq_routes);
     capos_KernelStats_get_Results_set_heapPages(r, kheap_pages_held());
+    struct cputime_totals t;
+    cputime_totals(&t);
+    capos_KernelStats_get_Results_set_tscHz(r, time_tsc_hz());
+    capos_KernelStats_get_Results_set_tsc(r, rdtsc());
+    capos_KernelStats_get_Results_set_userTsc(r, t.user);
+    capos_KernelStats_get_Results_set_kernelTsc(r, t.kernel);
+    capos_KernelStats_get_Results_set_irqTsc(r, t.irq);
+    capos_KernelStats_get_Results_set_idleTsc(r, t.idle);
     return CAPNP_OK;
 }
 

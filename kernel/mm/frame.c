@@ -72,6 +72,11 @@ paddr_t frame_alloc_contig(size_t n)
 {
     size_t run = 0;
     for (size_t f = 1; f < nframes; f++) {
+        if (f % 64 == 0 && bitmap[f / 64] == ~0ull) {
+            run = 0;                    /* 64 frames in use: skip the word */
+            f += 63;
+            continue;
+        }
         run = used(f) ? 0 : run + 1;
         if (run == n) {
             size_t first = f + 1 - n;

@@ -53,6 +53,8 @@ int process_list_caps(capos_KernelStats_processes_Results_builder r)
         capos_ProcessCaps_set_name(b, p->name, strlen(p->name));
         capos_ProcessCaps_set_held(b, p->caps.used);
         capos_ProcessCaps_set_pages(b, (uint32_t)p->vm.pages);
+        capos_ProcessCaps_set_userTsc(b, p->user_tsc);
+        capos_ProcessCaps_set_kernelTsc(b, p->kernel_tsc);
         uint32_t listed = p->caps.used < 32 ? p->caps.used : 32, k = 0;
         capnp_lbuilder ifs = capos_ProcessCaps_init_interfaces(b, listed);
         for (uint32_t s = 0; s < p->caps.nslots && k < listed; s++)
@@ -180,6 +182,7 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
     list_init(&p->overflow);
     list_init(&p->received);
     p->vm_next = VMEM_BASE;
+    p->user_tsc = p->kernel_tsc = 0;
     p->session = session;
     kobj_get(&session->obj);
     list_add_tail(&all, &p->all_link);

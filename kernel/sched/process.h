@@ -42,6 +42,8 @@ struct process {
     int64_t exit_code;
     struct list all_link;
     uint64_t vm_next;          /* next address VirtualMemory.map hands out */
+    uint64_t user_tsc;         /* TSC cycles in user mode (sched/cputime.c) */
+    uint64_t kernel_tsc;       /* TSC cycles in the kernel on its behalf */
 };
 
 struct spawn_grant {

@@ -14,6 +14,7 @@
  * its next kernel entry (kernel_enter), which the IPI forces.
  */
 #include "sched.h"
+#include "cputime.h"
 #include "process.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
@@ -91,6 +92,7 @@ void kernel_exit(void)
 void thread_started(void)
 {
     reap();
+    cputime_leave_to_user();
     kernel_exit();
 }
 
@@ -178,6 +180,7 @@ static void switch_to(struct thread *next)
         prev->state = T_RUNNING;
         return;
     }
+    cputime_switch();
     if (prev->proc && prev->state != T_DEAD) {
         fpu_save(prev->fpu);
         if (!prev->fs_base_set)
@@ -316,9 +319,11 @@ static void idle_loop(void)
     for (;;) {
         if (!list_empty(&runq))
             schedule();
+        cputime_halt();                  /* under the BKL: the accounts (cputime.c) */
         kernel_unlock();
         __asm__ volatile("sti; hlt; cli" ::: "memory");
         kernel_lock();
+        cputime_woken();
     }
 }
 
@@ -343,6 +348,7 @@ void sched_prepare_cpu(struct cpu *c)
     idle->state = T_RUNNING;
     idle->cpu = c;
     c->idle = idle;
+    cputime_init(c);
 }
 
 /* Become this CPU's idle thread: switch to its own stack through a synthetic

@@ -3,16 +3,34 @@
 
 uint32_t cksum_add(uint32_t sum, const uint8_t *p, size_t n)
 {
-    /* Summing 32-bit big-endian words and folding gives the same
-     * one's-complement sum as 16-bit words (RFC 1071 2(B)), in half the steps. */
-    uint64_t s = sum;
+    /* The one's-complement sum does not depend on byte order (RFC 1071
+     * 2(B)): the words are summed as the CPU loads them, eight bytes at a
+     * step (two 32-bit halves into a 64-bit sum, folded once at the end),
+     * and the folded result is swapped to network order once. */
+    uint64_t s = 0;
     size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        s += (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
-    for (; i + 1 < n; i += 2)
-        s += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (i < n)
-        s += (uint32_t)p[i] << 8;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, p + i, 8);
+        s += (w & 0xffffffffu) + (w >> 32);
+    }
+    for (; i + 1 < n; i += 2) {
+        uint16_t h;
+        __builtin_memcpy(&h, p + i, 2);
+        s += h;
+    }
+    if (i < n) {                /* the odd byte is the high half of a zero-padded word */
+        uint8_t last[2] = { p[i], 0 };
+        uint16_t h;
+        __builtin_memcpy(&h, last, 2);
+        s += h;
+    }
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    s = (s >> 8 | s << 8) & 0xffff;
+#endif
+    s += sum;
     while (s >> 16)
         s = (s & 0xffff) + (s >> 16);
     return (uint32_t)s;

@@ -202,11 +202,16 @@ long net_tcp_recv(struct net_stack *st, uint64_t now, int32_t h, uint8_t *buf, s
     uint32_t before = t->rcv_adv - t->rcv_nxt;
     t->rhead = (t->rhead + n) % t->rcap;
     t->rlen -= n;
-    /* Window update once the window has opened enough (receiver SWS avoidance). */
+    /* A window update of its own only when the window has opened enough
+     * (receiver SWS avoidance, RFC 1122 4.2.3.3) and the read matters to
+     * the sender: the window we advertised had shrunk to half the buffer
+     * or less and is now at least twice that (Linux's tcp_cleanup_rbuf).
+     * A reader that keeps up sends none; the ACKs of the data carry the
+     * window. */
     uint32_t after = tcp_rcv_window(t);
     uint32_t step = MIN(t->rcap / 2, 2u * t->mss);
     if (t->state >= NET_TCP_ESTABLISHED && t->state != NET_TCP_TIME_WAIT &&
-        after >= before + step)
+        after >= before + step && before <= t->rcap / 2 && after >= 2 * before)
         tcp_send_ack(st, t);
     return n;
 }

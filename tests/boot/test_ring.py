@@ -85,6 +85,11 @@ def main():
                 and has(rf"^PROOF violate {prog} exit=-1000$"))
     c.check("a process that never enters the kernel is preempted", has(r"^PROOF spin running, parent woke after sleep result=0$"))
     c.check("ProcessHandle.kill ends it with PROCESS_EXIT_KILLED", has(r"^PROOF spin kill result=0 exit=-1001$"))
+    m = re.search(r"^PROOF cputime spin-user-percent=(\d+) spin-kernel-below-user=(\d) accounts-match-tsc=(\d)$", log, re.M)
+    c.check("CPU time: the spinner is charged most of the 30 ms as user time (KernelStats.processes)",
+            bool(m) and int(m.group(1)) >= 50 and m.group(2) == "1", m.group(0) if m else "no cputime line")
+    c.check("CPU time: user + kernel + irq + idle moved as far as the TSC (KernelStats.get)",
+            bool(m) and m.group(3) == "1")
     c.check("heap (VirtualMemory-backed malloc) works", has(r"^PROOF heap ok=1$"))
     c.check("self-test ran to the end", has(r"^PROOF ringtest done$"))
     c.check("no kernel panic", not has(r"KERNEL PANIC"))

@@ -72,7 +72,12 @@ static struct rt_incoming in;
 static uint32_t cur_owner;
 static int cur_ep;
 
-static uint64_t now_ms(void) { return rt_timer_now() / NS; }
+/* The clock lib/net runs on (milliseconds), read once per turn of the
+ * event loop: Timer.now is a kernel call, and a turn is far shorter than
+ * lib/net's 1 ms granularity. */
+static uint64_t clock_ms;
+static void clock_read(void) { clock_ms = rt_timer_now() / NS; }
+static uint64_t now_ms(void) { return clock_ms; }
 
 /* ---- frames out: a bounded queue flushed with Nic.send ---- */
 static uint8_t txq[TXQ][NET_FRAME_MAX];
@@ -152,10 +157,14 @@ static void io_random(void *ctx, uint8_t *out, size_t len)
 
 /* The lease is announced on the console: the one line that tells where
  * this stack is reachable. */
+static bool pump_due;
+
 static void io_event(void *ctx, enum net_event ev, int32_t handle)
 {
-    if (ev != NET_EV_DHCP_BOUND)
+    if (ev != NET_EV_DHCP_BOUND) {
+        pump_due = true;                /* a waiting call may be answerable */
         return;
+    }
     printf("netstack: dhcp lease %u.%u.%u.%u mask %u.%u.%u.%u gw %u.%u.%u.%u for %u s\n", st.ip >> 24,
            (st.ip >> 16) & 255, (st.ip >> 8) & 255, st.ip & 255, st.netmask >> 24, (st.netmask >> 16) & 255,
            (st.netmask >> 8) & 255, st.netmask & 255, st.gateway >> 24, (st.gateway >> 16) & 255,
@@ -172,6 +181,7 @@ static void io_udp_rx(void *ctx, uint16_t dport, net_ip src, uint16_t sport, con
             u->head = (u->head + 1) % UDPQ;
             u->n--;
         }
+        pump_due = true;
         struct dgram *d = &u->q[(u->head + u->n++) % UDPQ];
         d->src = src;
         d->sport = sport;
@@ -407,8 +417,18 @@ static void cancel(struct waiter *w, uint16_t err)
 }
 
 /* Answer every waiting call that can be answered now. */
+/* Answer the waiting calls that can be answered now. A pass looks at every
+ * handle, so it runs only when lib/net reported an event (or a datagram
+ * came) since the last pass, and otherwise once a millisecond (a ping's
+ * deadline; and whatever no event reports). */
+static uint64_t pump_ms = ~0ull;
+
 static void pump(void)
 {
+    if (!pump_due && now_ms() == pump_ms)
+        return;
+    pump_due = false;
+    pump_ms = now_ms();
     capnp_builder b;
     for (int i = 0; i < NSOCK; i++) {
         struct sock *s = &socks[i];
@@ -1119,6 +1139,7 @@ int main(void)
                        .echo_reply = io_echo_reply };
     size_t alen = net_arena_size(NTCB, SNDBUF, RCVBUF);
     uint8_t *arena = malloc(alen);
+    clock_read();
     if (!arena || net_init(&st, &cfg, &io, tcbs, NTCB, arena, alen, SNDBUF, RCVBUF, now_ms())) {
         printf("netstack: no memory for the stack\n");
         return 2;
@@ -1139,10 +1160,19 @@ int main(void)
     post_rx();
     printf("netstack: up, %u.%u.%u.%u, %u listen authorities\n", st.ip >> 24, (st.ip >> 16) & 255,
            (st.ip >> 8) & 255, st.ip & 255, nauth);
+    uint64_t timers_ms = ~0ull;
     for (;;) {
         struct cap_cqe c;
         while (!rt_ring_poll(&c)) {
-            uint64_t now = now_ms(), next = net_poll(&st, now);
+            clock_read();
+            /* lib/net's timers, one pass a millisecond (their grain):
+             * between passes wait at most to the next millisecond, as
+             * input may have armed a timer sooner than the last pass saw */
+            uint64_t now = now_ms(), next = now + 1;
+            if (now != timers_ms) {
+                timers_ms = now;
+                next = net_poll(&st, now);
+            }
             pump();
             flush_tx();
             /* the calls above may have moved our completions into the stash */
@@ -1156,6 +1186,7 @@ int main(void)
                 wait = 1;                   /* a short answer: retry soon */
             sys_cap_enter(1, wait * NS + 1);
         }
+        clock_read();
         if (c.user_data == TAG_RX) {
             got_rx(&c);
             post_rx();

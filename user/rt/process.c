@@ -84,7 +84,7 @@ void rt_power_off(uint32_t power, uint32_t status)
 
 int rt_stats(uint32_t stats, struct rt_kernel_stats *out)
 {
-    RT_BUFS(b, 64, 128);
+    RT_BUFS(b, 64, 512);
     capnp_client cl = RT_CLIENT(stats);
     capnp_call call;
     capos_KernelStats_get_Results_reader r;

@@ -10,6 +10,7 @@
 #ifndef ARCH_PERCPU_H
 #define ARCH_PERCPU_H
 #include "types.h"
+#include "sched/cputime.h"
 
 #define MAX_CPUS 8
 
@@ -37,6 +38,7 @@ struct cpu {
     paddr_t cr3;             /* the page tables this CPU has loaded */
     volatile uint32_t tlb_req;   /* TLB_REQ_* asked by a shooter (smp.c) */
     struct cpu_counters count;
+    struct cputime_cpu time;     /* where this CPU's cycles went (sched/cputime.c) */
 };
 
 extern struct cpu cpus[MAX_CPUS];

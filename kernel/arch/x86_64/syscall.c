@@ -6,6 +6,7 @@
 #include "capos/abi.h"
 #include "sched/process.h"
 #include "sched/sched.h"
+#include "sched/cputime.h"
 #include "ring/ring.h"
 
 extern void syscall_entry(void);
@@ -24,6 +25,7 @@ void syscall_dispatch(struct trap_frame *f)
     kernel_enter();
     this_cpu()->count.syscalls++;
     struct process *p = current_process();
+    cputime_enter_kernel();
     switch (f->rax) {
     case SYS_CAP_ENTER:
         f->rax = (uint64_t)ring_enter(p, (uint32_t)f->rdi, f->rsi);
@@ -35,5 +37,6 @@ void syscall_dispatch(struct trap_frame *f)
         f->rax = (uint64_t)(int64_t)CAP_ERR_INVALID_REQUEST;
         break;
     }
+    cputime_leave_to_user();
     kernel_exit();
 }

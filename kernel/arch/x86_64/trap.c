@@ -12,6 +12,7 @@
 #include "sched/sched.h"
 #include "sched/process.h"
 #include "sched/lock.h"
+#include "sched/cputime.h"
 #include "smp.h"
 
 struct idt_entry {
@@ -95,8 +96,13 @@ void trap_dispatch(struct trap_frame *f)
     bool take = from_user || (f->rflags & 0x200);
     if (take)
         kernel_enter();
+    /* the time from here is the interrupted process's kernel time, or the
+     * kernel's own when it woke the idle loop (sched/cputime.c) */
+    cputime_enter_kernel();
     if (f->vector != VEC_IPI)
         trap_dispatch_locked(f);
+    if (from_user)
+        cputime_leave_to_user();
     if (take)
         kernel_exit();
 }
