@@ -97,6 +97,17 @@ static void kick(struct rt_waiter *w)
     rt_park_wake_async(&w->word);
 }
 
+/* Take the stash's entry i out, keeping the others in arrival order (an
+ * event loop's completions come out in the order the kernel posted them:
+ * a stack's Nic.receive answers are its frames in order). Called with
+ * ring_lock held. */
+static void stash_take(uint32_t i, struct cap_cqe *out)
+{
+    *out = stash[i];
+    memmove(&stash[i], &stash[i + 1], (nstash - i - 1) * sizeof stash[0]);
+    nstash--;
+}
+
 /* Route every available completion. Called with ring_lock held. */
 static void drain_route(void)
 {
@@ -132,8 +143,7 @@ bool rt_ring_poll(struct cap_cqe *out)
     if (!drainer)
         drain_route();
     if (nstash) {
-        *out = stash[0];
-        stash[0] = stash[--nstash];
+        stash_take(0, out);
         got = true;
     }
     rt_unlock(&ring_lock);
@@ -157,8 +167,7 @@ void rt_ring_wait(uint64_t user_data, struct cap_cqe *out)
     rt_lock(&ring_lock);
     for (uint32_t i = 0; i < nstash; i++) {   /* drained before we registered */
         if (stash[i].user_data == user_data) {
-            *out = stash[i];
-            stash[i] = stash[--nstash];
+            stash_take(i, out);
             rt_unlock(&ring_lock);
             return;
         }
