@@ -1,6 +1,6 @@
 /*
  * netstack: the network-stack process. lib/net driven over a Nic cap in
- * one event loop: a Nic.receive call always in flight, at most one
+ * one event loop: NRX Nic.receive calls always in flight, at most one
  * Nic.send in flight (both answered through the ring), lib/net's timers
  * from the sleep's timeout, and a RECV posted on every endpoint it serves.
  * See README.md for the exports, the arguments and the bounds.
@@ -1014,11 +1014,15 @@ static void released(void *self, uint64_t b)
     }
 }
 
-/* ---- frames in: one Nic.receive always in flight ---- */
+/* ---- frames in: NRX Nic.receive calls always in flight ---- */
+/* Several, so that the frames one interrupt brings come in one wake-up
+ * (the driver answers them oldest first, and the ring keeps that order);
+ * each has its own result buffer, named by its tag's low byte. */
+#define NRX 8
 static uint8_t rx_params[64] __attribute__((aligned(8)));
-static uint8_t rx_buf[CAP_MAX_RESULT + 64] __attribute__((aligned(8)));
+static uint8_t rx_buf[NRX][CAP_MAX_RESULT + 64] __attribute__((aligned(8)));
 
-static void post_rx(void)
+static void post_rx(uint32_t slot)
 {
     capnp_builder b;
     capnp_builder_init(&b, rx_params, sizeof rx_params);
@@ -1029,16 +1033,16 @@ static void post_rx(void)
     capnp_builder_finish(&b, &len);
     struct cap_sqe s = { .opcode = CAP_OP_CALL, .cap_id = nic, .interface_id = capos_Nic_ID,
                          .method_id = capos_Nic_METHOD_receive, .addr = (uint64_t)rx_params, .len = (uint32_t)len,
-                         .result_addr = (uint64_t)rx_buf, .result_len = sizeof rx_buf };
-    rt_ring_submit_tagged(&s, TAG_RX);
+                         .result_addr = (uint64_t)rx_buf[slot], .result_len = sizeof rx_buf[slot] };
+    rt_ring_submit_tagged(&s, TAG_RX | slot);
 }
 
-static void got_rx(const struct cap_cqe *c)
+static void got_rx(const struct cap_cqe *c, uint32_t slot)
 {
     if (c->result < 0)
         return;
     capnp_msg m;
-    if (capnp_msg_init(&m, rx_buf, (size_t)c->result))
+    if (capnp_msg_init(&m, rx_buf[slot], (size_t)c->result))
         return;
     capnp_list l = capos_Nic_receive_Results_get_frames(capos_Nic_receive_Results_read_root(&m));
     for (uint32_t i = 0; i < l.count; i++) {
@@ -1046,6 +1050,27 @@ static void got_rx(const struct cap_cqe *c)
         if (d.len >= 14 && d.len <= NET_FRAME_MAX)
             net_input(&st, now_ms(), d.ptr, d.len);
     }
+}
+
+/* Post the slot again. A Nic that holds fewer receives than we keep in
+ * flight answers the extra ones OVERLOADED: that slot rests (no spinning)
+ * until the Nic's side is restarted (DISCONNECTED), when every resting
+ * slot is tried again. At least one slot is always in flight. */
+static uint32_t rx_resting;
+
+static void rx_again(const struct cap_cqe *c, uint32_t slot)
+{
+    if (c->result == CAP_ERR_OVERLOADED && (rx_resting | 1u << slot) != (1u << NRX) - 1) {
+        rx_resting |= 1u << slot;
+        return;
+    }
+    post_rx(slot);
+    if (c->result == CAP_ERR_DISCONNECTED)
+        for (uint32_t i = 0; i < NRX; i++)
+            if (rx_resting & 1u << i) {
+                rx_resting &= ~(1u << i);
+                post_rx(i);
+            }
 }
 
 /* ---- arguments: ip=A.B.C.D mask=A.B.C.D gw=A.B.C.D dhcp msl=MS auth=EXPORT:PORT ---- */
@@ -1157,7 +1182,8 @@ int main(void)
         if (ep != EP_ECHO || has_echo)
             post_recv(ep);
     in.released = released;
-    post_rx();
+    for (uint32_t i = 0; i < NRX; i++)
+        post_rx(i);
     printf("netstack: up, %u.%u.%u.%u, %u listen authorities\n", st.ip >> 24, (st.ip >> 16) & 255,
            (st.ip >> 8) & 255, st.ip & 255, nauth);
     uint64_t timers_ms = ~0ull;
@@ -1187,9 +1213,10 @@ int main(void)
             sys_cap_enter(1, wait * NS + 1);
         }
         clock_read();
-        if (c.user_data == TAG_RX) {
-            got_rx(&c);
-            post_rx();
+        if ((c.user_data & ~0xffull) == TAG_RX && (c.user_data & 0xff) < NRX) {
+            uint32_t slot = (uint32_t)(c.user_data & 0xff);
+            got_rx(&c, slot);
+            rx_again(&c, slot);
         } else if (c.user_data == TAG_TX) {
             got_tx(&c);
         } else if ((c.user_data & ~0xffull) == TAG_EP) {

@@ -4,7 +4,8 @@
  * and exports "nic" (Nic) to the network stack. Read README.md.
  *
  * One event loop: a RECV on the Nic endpoint and an Interrupt.wait always in
- * flight. A Nic.receive with no frame waiting is held (deferred) and
+ * flight. A Nic.receive with no frame waiting is held (deferred; several
+ * may wait, answered oldest first) and
  * answered when the interrupt brings frames. Every number the device hands
  * back (used ring index, descriptor id, length, config offsets) is checked
  * before use: a device that breaks the rules is marked broken, never
@@ -95,9 +96,12 @@ static uint8_t swq[SWQ][FRAME_MAX];
 static uint16_t swlen[SWQ];
 static uint32_t swhead, swn;
 
-/* the one held Nic.receive */
-static bool waiting;
-static uint32_t wait_id, wait_frames, wait_bytes;
+/* Nic.receive calls held until frames come, answered oldest first (so
+ * frames reach the stack in arrival order); a stack keeps several in
+ * flight so that one interrupt's frames go out in one turn of this loop */
+#define HELD 32
+static struct { uint32_t id, frames, bytes; } held[HELD];
+static uint32_t held_head, nheld;
 
 static struct rt_incoming in;
 static uint8_t recv_buf[RECV_BUF] __attribute__((aligned(8)));
@@ -452,8 +456,9 @@ static int n_send(void *self, capos_Nic_send_Params_reader p, capos_Nic_send_Res
     return CAPNP_OK;
 }
 
-/* Fill a receive's results from the frame queue (at least one frame). */
-static void fill(capos_Nic_receive_Results_builder r, uint32_t max_frames, uint32_t max_bytes)
+/* Fill a receive's results from the head of the frame queue (at least one
+ * frame); returns how many it took, which the caller then consumes. */
+static uint32_t fill(capos_Nic_receive_Results_builder r, uint32_t max_frames, uint32_t max_bytes)
 {
     uint32_t n = 0, bytes = 0;
     if (max_bytes > CAP_MAX_RESULT - 256)
@@ -470,6 +475,11 @@ static void fill(capos_Nic_receive_Results_builder r, uint32_t max_frames, uint3
         uint32_t k = (swhead + i) % SWQ;
         capnp_lset_data(lb, i, swq[k], swlen[k]);
     }
+    return n;
+}
+
+static void consume(uint32_t n)
+{
     swhead = (swhead + n) % SWQ;
     swn -= n;
 }
@@ -477,17 +487,17 @@ static void fill(capos_Nic_receive_Results_builder r, uint32_t max_frames, uint3
 static int n_receive(void *self, capos_Nic_receive_Params_reader p, capos_Nic_receive_Results_builder r)
 {
     uint32_t mf = capos_Nic_receive_Params_get_maxFrames(p), mb = capos_Nic_receive_Params_get_maxBytes(p);
-    if (waiting)
-        return CAP_ERR_OVERLOADED;      /* one receive waits at a time */
+    if (nheld == HELD)
+        return CAP_ERR_OVERLOADED;      /* at most HELD receives wait */
     poll_rx();
-    if (swn) {
-        fill(r, mf ? mf : 1, mb);
+    if (swn && !nheld) {
+        consume(fill(r, mf ? mf : 1, mb));
         return CAPNP_OK;
     }
-    waiting = true;
-    wait_id = in.hdr->call_id;
-    wait_frames = mf ? mf : 1;
-    wait_bytes = mb;
+    uint32_t k = (held_head + nheld++) % HELD;
+    held[k].id = in.hdr->call_id;
+    held[k].frames = mf ? mf : 1;
+    held[k].bytes = mb;
     in.deferred = true;
     return CAPNP_OK;
 }
@@ -507,19 +517,24 @@ static int n_counters(void *self, capos_Nic_counters_Params_reader p, capos_Nic_
 
 static const capos_Nic_server srv = { n_info, n_send, n_receive, n_counters };
 
-/* Answer the held receive once frames are there. */
+/* Answer the held receives, oldest first, while frames are there. A
+ * receive whose caller died (a stack that was restarted) is dropped and
+ * its frames go to the next one: nothing is lost to a dead caller. */
 static void wake(void)
 {
-    if (!waiting || !swn)
-        return;
     static uint8_t out[CAP_MAX_RESULT] __attribute__((aligned(8)));
-    capnp_builder b;
-    capnp_builder_init(&b, out, sizeof out);
-    fill(capos_Nic_receive_Results_init_root(&b), wait_frames, wait_bytes);
-    size_t len = 0;
-    capnp_builder_finish(&b, &len);
-    waiting = false;
-    rt_return(owner, wait_id, out, (uint32_t)len, 0, 0, false);
+    while (nheld && swn) {
+        capnp_builder b;
+        capnp_builder_init(&b, out, sizeof out);
+        uint32_t n = fill(capos_Nic_receive_Results_init_root(&b), held[held_head].frames, held[held_head].bytes);
+        size_t len = 0;
+        capnp_builder_finish(&b, &len);
+        uint32_t id = held[held_head].id;
+        held_head = (held_head + 1) % HELD;
+        nheld--;
+        if (rt_return(owner, id, out, (uint32_t)len, 0, 0, false) != CAP_ERR_DISCONNECTED)
+            consume(n);
+    }
 }
 
 /* ---- bring-up (virtio 1.0, 3.1.1) ---- */

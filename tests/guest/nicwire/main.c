@@ -2,12 +2,14 @@
  * nicwire: a virtual Ethernet wire for the network-stack proofs. Serves
  * Nic on two exports, "a" and "b": a frame sent on one is received on the
  * other. Each direction queues at most QMAX frames (send takes fewer when
- * full: back-pressure); a receive waits until a frame is there.
+ * full: back-pressure); a receive waits until a frame is there (up to
+ * HELD per side, answered oldest first).
  */
 #include "rt/capos.h"
 
 #define QMAX 64
 #define FMAX 1514
+#define HELD 8                            /* receives that may wait on one side */
 #define RECV_BUF (sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap))
 
 struct side {
@@ -16,8 +18,8 @@ struct side {
     uint32_t head, n;                     /* frames waiting to be received here */
     uint16_t len[QMAX];
     uint8_t q[QMAX][FMAX];
-    bool waiting;                         /* a receive is deferred */
-    uint32_t call_id, max_frames, max_bytes;
+    uint32_t held_head, nheld;            /* receives deferred, answered oldest first */
+    struct { uint32_t call_id, max_frames, max_bytes; } held[HELD];
     uint64_t rx, tx;
 };
 static struct side sides[2];
@@ -78,16 +80,16 @@ static int n_receive(void *self, capos_Nic_receive_Params_reader p, capos_Nic_re
 {
     struct side *s = &sides[cur];
     uint32_t mf = capos_Nic_receive_Params_get_maxFrames(p), mb = capos_Nic_receive_Params_get_maxBytes(p);
-    if (s->waiting)
+    if (s->nheld == HELD)
         return CAP_ERR_OVERLOADED;
-    if (s->n) {
+    if (s->n && !s->nheld) {
         fill(s, r, mf ? mf : 1, mb);
         return CAPNP_OK;
     }
-    s->waiting = true;
-    s->call_id = in.hdr->call_id;
-    s->max_frames = mf ? mf : 1;
-    s->max_bytes = mb;
+    uint32_t k = (s->held_head + s->nheld++) % HELD;
+    s->held[k].call_id = in.hdr->call_id;
+    s->held[k].max_frames = mf ? mf : 1;
+    s->held[k].max_bytes = mb;
     in.deferred = true;
     return CAPNP_OK;
 }
@@ -109,20 +111,22 @@ static void post(int i)
     rt_ring_submit_tagged(&s, 0x4e570000ull | (uint64_t)i);
 }
 
-/* Answer a waiting receive once frames are there. */
+/* Answer the waiting receives, oldest first, while frames are there. */
 static void wake(int i)
 {
     struct side *s = &sides[i];
-    if (!s->waiting || !s->n)
-        return;
     static uint8_t out[CAP_MAX_RESULT] __attribute__((aligned(8)));
-    capnp_builder b;
-    capnp_builder_init(&b, out, sizeof out);
-    fill(s, capos_Nic_receive_Results_init_root(&b), s->max_frames, s->max_bytes);
-    size_t len = 0;
-    capnp_builder_finish(&b, &len);
-    s->waiting = false;
-    rt_return(s->owner, s->call_id, out, (uint32_t)len, 0, 0, false);
+    while (s->nheld && s->n) {
+        capnp_builder b;
+        capnp_builder_init(&b, out, sizeof out);
+        uint32_t k = s->held_head;
+        fill(s, capos_Nic_receive_Results_init_root(&b), s->held[k].max_frames, s->held[k].max_bytes);
+        size_t len = 0;
+        capnp_builder_finish(&b, &len);
+        s->held_head = (k + 1) % HELD;
+        s->nheld--;
+        rt_return(s->owner, s->held[k].call_id, out, (uint32_t)len, 0, 0, false);
+    }
 }
 
 int main(void)
