@@ -126,8 +126,8 @@ struct cap_result_cap {
 #define CAP_ERR_APPLICATION          (-24) /* the server failed the call (RETURN with CAP_SQE_F_FAIL) */
 
 /* Limits */
-#define CAP_MAX_PARAMS   4096u     /* bytes of params per CALL */
-#define CAP_MAX_RESULT   4096u     /* bytes of result payload per CALL */
+#define CAP_MAX_PARAMS   16384u    /* bytes of params per CALL (a Nic.send of ten full frames) */
+#define CAP_MAX_RESULT   16384u    /* bytes of result payload per CALL (a Nic.receive of ten) */
 #define CAP_MAX_XFER     16u       /* transfer descriptors per CALL or RETURN */
 #define EP_MAX_QUEUE     32u       /* calls waiting on one endpoint */
 #define PROC_MAX_PENDING 64u       /* calls one process has waiting for completion */

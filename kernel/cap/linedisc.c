@@ -20,13 +20,14 @@
  * tick (an interrupt gate) and readLine calls (system calls) touch these,
  * both with interrupts off, so neither can interrupt the other. */
 static struct list readers = LIST_INIT(readers);      /* struct pending (PENDING_LINE), oldest first */
-static char line[CAP_MAX_RESULT - 64];
+#define LD_LINE_MAX 4032        /* the longest line, whatever a result may hold */
+static char line[LD_LINE_MAX];
 static uint32_t line_len;
 static int esc;                 /* inside an escape sequence (arrow keys...): 1 after ESC, 2 inside CSI */
 
 static void complete(struct pending *pd, uint16_t event)
 {
-    uint8_t buf[CAP_MAX_RESULT];
+    uint8_t buf[LD_LINE_MAX + 64];      /* on the kernel stack: the line and its message's words */
     capnp_builder b;
     size_t len = 0;
     capnp_builder_init(&b, buf, sizeof buf);

@@ -17,7 +17,7 @@
 #define NUDP 8                  /* UdpSocket handles */
 #define UDPQ 4                  /* datagrams queued per UdpSocket */
 #define UDPMAX 1472
-#define DATA_MAX 3900           /* bytes per send/recv call (CAP_MAX_* less framing) */
+#define DATA_MAX (CAP_MAX_PARAMS - 196) /* bytes per send/recv call (CAP_MAX_* less framing) */
 #define TXQ 32                  /* frames waiting for the NIC */
 #define NAUTH 8
 #define RECV_BUF (sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap))

@@ -22,12 +22,12 @@
 #include "rt/capos.h"
 #include "../include/authority.h"
 
-#define CHUNK 3800
+#define CHUNK 16000            /* bytes per TcpSocket call (the stack takes up to CAP_MAX_PARAMS less framing) */
 
 static int sock_send(uint32_t s, const uint8_t *p, uint32_t n)
 {
     while (n) {
-        RT_BUFS(b, 4096, 64);
+        RT_BUFS(b, CHUNK + 256, 64);
         capnp_client cl = RT_CLIENT(s);
         capnp_call call;
         capos_TcpSocket_send_Results_reader r;
@@ -59,10 +59,10 @@ static void sock_close(uint32_t s)
  * bytes read. */
 static uint64_t echo(uint32_t s, bool sink)
 {
-    static uint8_t buf[4096];
+    static uint8_t buf[CHUNK];
     uint64_t total = 0;
     for (;;) {
-        RT_BUFS(b, 64, 4096);
+        RT_BUFS(b, 64, CHUNK + 256);
         capnp_client cl = RT_CLIENT(s);
         capnp_call call;
         capos_TcpSocket_recv_Results_reader r;
