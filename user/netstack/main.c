@@ -18,6 +18,7 @@
 #define UDPQ 4                  /* datagrams queued per UdpSocket */
 #define UDPMAX 1472
 #define DATA_MAX (CAP_MAX_PARAMS - 196) /* bytes per send/recv call (CAP_MAX_* less framing) */
+#define SWAIT_MAX 4096          /* bytes a send keeps while it waits for buffer space */
 #define TXQ 32                  /* frames waiting for the NIC */
 #define NAUTH 8
 #define RECV_BUF (sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap))
@@ -40,7 +41,7 @@ struct sock {
     int32_t h;                  /* lib/net handle */
     struct waiter connect, recv, send;
     uint32_t slen;
-    uint8_t sdata[DATA_MAX];    /* a send that waits for buffer space */
+    uint8_t sdata[SWAIT_MAX];   /* the head of a send that waits for buffer space */
 };
 struct lis { bool used; uint16_t gen; int32_t h; int auth; struct waiter accept; };  /* auth: -1 or auths[] */
 struct dgram { net_ip src; uint16_t sport; uint16_t len; uint8_t data[UDPMAX]; };
@@ -800,8 +801,10 @@ static int s_send(void *self, capos_TcpSocket_send_Params_reader p, capos_TcpSoc
     else if (!d.len || d.len > DATA_MAX)
         capos_TcpSocket_send_Results_set_error(r, refuse(capos_NetError_badArgument));
     else if (!try_send(s, d.ptr, d.len, r)) {
-        memcpy(s->sdata, d.ptr, d.len);
-        s->slen = d.len;
+        /* a send waits with its first SWAIT_MAX bytes at most: its answer
+         * says how many went, and the caller sends the rest again */
+        s->slen = d.len < SWAIT_MAX ? d.len : SWAIT_MAX;
+        memcpy(s->sdata, d.ptr, s->slen);
         defer(&s->send, 0);
     }
     return CAPNP_OK;
