@@ -5,7 +5,7 @@
  * Console, TerminalSession and BootPackage objects behind it (the line
  * discipline too), built for the host. Hardware and scheduler hooks are
  * stubs; user memory is a model: a read-write region and a read-only page
- * (anything else is unmapped), the ring lives in host memory.
+ * (anything else is unmapped), the one thread's ring lives in host memory.
  * Input: records
  *   [0 ...16 bytes]   an SQE: opcode, flags, cap (an index into the caps
  *                     held, or raw), interface (one of the served, or raw),
@@ -86,6 +86,8 @@ static struct thread me;
 static uint64_t now_ns;
 static unsigned blocks;
 struct thread *current_thread(void) { return &me; }
+static struct process proc;
+struct process *current_process(void) { return &proc; }
 /* cap_enter waiting: nothing else runs, so only time passes (a millisecond
  * a block); a wait that no deadline ends would never return. BLOCKS counts
  * one cap_enter's blocks (enter_wait resets it): an input may wait many
@@ -109,9 +111,15 @@ int endpoint_recv(struct process *p, const struct cap_sqe *s) { return CAP_ERR_I
 int endpoint_return(struct process *p, const struct cap_sqe *s) { return CAP_ERR_INVALID_CAP; }
 void endpoint_call_cancel(struct pending *pd) { abort(); }
 void park_cancel(struct pending *pd) { abort(); }
+void park_thread_gone(struct thread *t) { abort(); }
+/* ring memory is set up by the model (no thread is made or ends here) */
+paddr_t frame_alloc_contig(size_t n) { abort(); }
+void frame_free(paddr_t pa) { abort(); }
+int vm_map_user(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags) { abort(); }
+bool vm_unmap_user(struct vm_space *s, vaddr_t va) { abort(); }
 
-/* ---- the process ---- */
-static struct process proc;
+/* ---- the process and its one thread's ring ---- */
+static struct ring ring;
 static uint8_t ring_mem[RING_SIZE] __attribute__((aligned(4096)));
 static struct kobj *const served[] = { &console_obj, &terminal_obj, &bootpkg_obj };
 #define NSERVED (sizeof served / sizeof served[0])
@@ -121,12 +129,17 @@ static void proc_init(void)
 {
     memset(&proc, 0, sizeof proc);
     memset(ring_mem, 0, sizeof ring_mem);
-    proc.ring = (struct cap_ring_hdr *)ring_mem;
-    proc.sq = (struct cap_sqe *)(ring_mem + RING_SQ_OFFSET);
-    proc.cq = (struct cap_cqe *)(ring_mem + RING_CQ_OFFSET);
+    memset(&ring, 0, sizeof ring);
+    ring.hdr = (struct cap_ring_hdr *)ring_mem;
+    ring.sq = (struct cap_sqe *)(ring_mem + RING_SQ_OFFSET);
+    ring.cq = (struct cap_cqe *)(ring_mem + RING_CQ_OFFSET);
+    ring.va = RING_VADDR;
+    list_init(&ring.overflow);
+    proc.rings[0] = &ring;
+    ring.thread = &me;
+    me.ring = &ring;
     list_init(&proc.threads);
     list_init(&proc.pendings);
-    list_init(&proc.overflow);
     list_init(&proc.received);
     list_init(&me.proc_link);
     me.proc = &proc;
@@ -154,7 +167,7 @@ static uint64_t addr_of(uint8_t sel, uint16_t off)
     case 0: return 0;
     case 1: return 0xFFFF800000000000ull + off;          /* kernel */
     case 2: return RING_VADDR + off;
-    case 3: return CAPSET_VADDR + off % 4096;
+    case 3: return off & 1 ? CAPSET_VADDR + off % 4096 : THREAD_RINGS_VADDR + off * 64ull;   /* other rings too */
     case 4: return RO_BASE + off % (RO_SIZE + 16);
     case 5: return USER_TOP - 1 - off;
     default: return RW_BASE + off % (RW_SIZE + 16);
@@ -165,10 +178,10 @@ static const uint64_t ifaces[] = { capos_Console_ID, capos_TerminalSession_ID, c
 
 static void submit(const struct cap_sqe *s)
 {
-    struct cap_ring_hdr *h = proc.ring;
+    struct cap_ring_hdr *h = ring.hdr;
     uint32_t tail = h->sq_tail;
     if (tail - h->sq_head < RING_SQ_ENTRIES) {
-        proc.sq[tail & (RING_SQ_ENTRIES - 1)] = *s;
+        ring.sq[tail & (RING_SQ_ENTRIES - 1)] = *s;
         h->sq_tail = tail + 1;
     }
 }
@@ -176,9 +189,11 @@ static void submit(const struct cap_sqe *s)
 static void enter_wait(uint32_t min, uint64_t timeout_ns)
 {
     blocks = 0;
-    int64_t n = ring_enter(&proc, min, timeout_ns);
+    int64_t n = ring_enter(&proc, min, timeout_ns, RING_VADDR);
     if (n < 0 || n > RING_CQ_ENTRIES)
         abort();
+    if (ring_enter(&proc, 0, 0, RING_VADDR + RING_STRIDE) != CAP_ERR_WRONG_THREAD)
+        abort();                                   /* another slot's ring is never ours */
 }
 
 static void enter(void)
@@ -251,12 +266,12 @@ static void sqefuzz_rounds(uint64_t seed, unsigned rounds)
         };
         submit(&s);
         if (next() % 500 == 0)
-            proc.ring->sq_tail = (uint32_t)next();
+            ring.hdr->sq_tail = (uint32_t)next();
         if (next() % 700 == 0)
-            proc.ring->cq_head = (uint32_t)next();
+            ring.hdr->cq_head = (uint32_t)next();
         if (i % 8 == 0 || next() % 3 == 0) {
             enter();
-            proc.ring->cq_head = proc.ring->cq_tail;
+            ring.hdr->cq_head = ring.hdr->cq_tail;
         }
     }
 }
@@ -315,13 +330,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (int k = 0; k < 4 && i < size; k++)
                 v = v << 8 | data[i++];
             if (op % 9 == 3)
-                proc.ring->sq_tail = v;
+                ring.hdr->sq_tail = v;
             else
-                proc.ring->cq_head = v;
+                ring.hdr->cq_head = v;
             break;
         }
         case 5:
-            proc.ring->cq_head = proc.ring->cq_tail;
+            ring.hdr->cq_head = ring.hdr->cq_tail;
             break;
         case 6: {
             if (size - i < 9)

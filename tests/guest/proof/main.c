@@ -342,6 +342,16 @@ static int threadtest_run(void)
         if (h >= 0)
             rt_release((uint32_t)h);
     }
+    /* per-thread rings: refusals, a dropped completion, no leak */
+    {
+        const char *rnames[] = { "console", "timer", "memory", "stats", "endpoints" };
+        uint32_t rcaps[] = { rt_console, rt_timer, rt_memory, (uint32_t)rt_capset_lookup("stats"),
+                             (uint32_t)rt_capset_lookup("endpoints") };
+        int64_t h = rt_spawn_threads(cap_spawner, "threadtest", rnames, rcaps, 5, "rings");
+        printf("THREADTEST rings exit=%ld\n", h >= 0 ? rt_wait((uint32_t)h) : h);
+        if (h >= 0)
+            rt_release((uint32_t)h);
+    }
     /* a process with parked threads is killed: nothing stays behind */
     uint32_t stats = (uint32_t)rt_capset_lookup("stats");
     struct rt_kernel_stats s0, s1;
