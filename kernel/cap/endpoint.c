@@ -495,8 +495,9 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     }
     memset(buf + s->len, 0, coff - s->len);
     memcpy(buf + coff, rec, ncaps * sizeof rec[0]);
-    vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
-    ring_post(pd, (int32_t)s->len, rec, ncaps);       /* a caller thread that ended: its caps go */
+    if (ring_ref_live(pd))                            /* a caller thread that ended: nothing written, its caps go */
+        vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
+    ring_post(pd, (int32_t)s->len, rec, ncaps);
     sched_prefer_process(pd->proc);
     pending_retire(pd);
     call->pd = 0;

@@ -132,7 +132,7 @@ void pending_cancel(struct pending *pd)
 void pending_complete(struct pending *pd, int result, const void *data, uint32_t len)
 {
     struct process *p = pd->proc;
-    if (result >= 0) {
+    if (result >= 0 && ring_ref_live(pd)) {      /* an ended submitter's buffer is not written */
         if (len > pd->result_len)
             result = CAP_ERR_RESULT_TOO_SMALL;
         else if (len && !vm_copy_out(&p->vm, pd->result_addr, data, len))

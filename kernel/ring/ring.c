@@ -200,14 +200,25 @@ static void post(struct ring *r, const struct cap_cqe *c)
     r->hdr->cq_overflow = r->noverflow;
 }
 
+static struct ring *ref_ring(const struct pending *pd)
+{
+    struct ring *r = pd->to.slot < PROC_MAX_THREADS ? pd->proc->rings[pd->to.slot] : 0;
+    return r && same_ref(r->ref, pd->to) ? r : 0;
+}
+
+bool ring_ref_live(const struct pending *pd)
+{
+    return ref_ring(pd) != 0;
+}
+
 /* Every post reaches a live process: completions go through the caller's
  * pending calls, which process_exit cancels first. */
 bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)
 {
     struct process *p = pd->proc;
     KASSERT(!p->exiting);
-    struct ring *r = pd->to.slot < PROC_MAX_THREADS ? p->rings[pd->to.slot] : 0;
-    if (!r || !same_ref(r->ref, pd->to)) {
+    struct ring *r = ref_ring(pd);
+    if (!r) {
         /* its thread has ended: nobody can take this completion. The caps
          * it carries were inserted into the process's table; they go. */
         for (uint32_t i = 0; i < ncaps; i++)

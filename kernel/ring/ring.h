@@ -57,6 +57,10 @@ void ring_thread_gone(struct thread *t);
 void ring_free(struct process *p, struct ring *r);
 /* The current thread's ThreadRef (the submitter of the call being processed). */
 struct thread_ref ring_self_ref(void);
+/* Is pd's submitter still there (its ThreadRef matches)? A completion for an
+ * ended thread writes nothing into the process's memory: its buffers may
+ * be gone with the thread's stack. */
+bool ring_ref_live(const struct pending *pd);
 /* Post pd's completion to its submitter's CQ (or its overflow queue) and wake
  * that thread. When the submitter has ended, the completion is dropped and
  * the caps it carries (records already inserted into pd's process's table)

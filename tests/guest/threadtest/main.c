@@ -290,7 +290,10 @@ static int rings_run(void)
         rt_thread_join(t, 0);
     }
     rt_stats(stats, &s1);
-    printf("RINGS ended-caller recv=%d return=%d strays=%d\n", got >= 0, ret, strays);
+    int untouched = 1;                                /* its result buffer is not written either */
+    for (unsigned i = 0; i < sizeof gone_result; i++)
+        untouched &= gone_result[i] == 0;
+    printf("RINGS ended-caller recv=%d return=%d strays=%d untouched=%d\n", got >= 0, ret, strays, untouched);
     printf("RINGS leak caps %lu -> %lu, objects %lu -> %lu, pending %lu -> %lu, frames %lu -> %lu, heap %lu -> %lu\n",
            s0.cap_slots, s1.cap_slots, s0.objects, s1.objects, s0.pending_calls, s1.pending_calls,
            frames(&s0), frames(&s1), s0.heap_bytes, s1.heap_bytes);
