@@ -365,7 +365,7 @@ static int threadtest_run(void)
     printf("THREADTEST parkkill pending %lu -> %lu, objects %lu -> %lu, frames %lu -> %lu\n",
            s0.pending_calls, s1.pending_calls, s0.objects, s1.objects, s0.free_frames, s1.free_frames);
 
-    /* the reactor stress, against an endpoint that answers out of order */
+    /* the ring stress, against an endpoint that answers out of order */
     uint32_t owner, facet;
     rt_endpoint_create((uint32_t)rt_capset_lookup("endpoints"), capos_test_IpcProbe_ID, 0, &owner, &facet);
     const char *snames[] = { "console", "probe", "timer" };
