@@ -242,8 +242,9 @@ interface BootPackage @0xec7b41c165cab8da {
 interface ThreadSpawner @0x82f56fecda88ece5 {
   spawn @0 (entry :UInt64, arg :UInt64, stackTop :UInt64, fsBase :UInt64)
         -> (thread :ThreadHandle, id :UInt32);
-  # The thread starts at entry with rdi = arg, rcx = its id, rsp = stackTop - 8
-  # (stackTop 16-byte aligned, as after a call) and FS base = fsBase (its TLS block).
+  # The thread gets its own ring (header, SQ, CQ) and starts at entry with
+  # rdi = that ring, rsi = arg, rcx = its id, rsp = stackTop - 8 (stackTop
+  # 16-byte aligned, as after a call) and FS base = fsBase (its TLS block).
 }
 
 # A thread's joinable end; releasing it detaches the thread.
@@ -251,13 +252,13 @@ interface ThreadHandle @0xcc5ddf033b9df25a {
   join @0 () -> (value :UInt64);
 }
 
-# Operations a process performs on its own threads, named by id (the ring
-# is shared, so the thread that submits is not always the one that runs
-# the call).
+# Operations a process performs on its own threads. Every thread has its
+# own ring, so the submitter is the thread the call runs on: id 0 names the
+# caller itself, any other id another thread of the process.
 interface ThreadControl @0xbd1f3d0c2fe66f00 {
   exit @0 (id :UInt32, value :UInt64) -> ();
-  # End that thread; its join returns value. The last thread's exit ends
-  # the process with value as its exit code.
+  # End that thread (its ring goes with it); its join returns value. The
+  # last thread's exit ends the process with value as its exit code.
   setFsBase @1 (id :UInt32, base :UInt64) -> ();
 }
 
@@ -266,10 +267,10 @@ interface ThreadControl @0xbd1f3d0c2fe66f00 {
 # wakes. Private to the process it is bound to.
 interface ParkSpace @0xe5f6f9977c0a6104 {
   wait @0 (addr :UInt64, expected :UInt32, timeoutNs :UInt64, thread :UInt32) -> (result :ParkResult);
-  # If the word at addr still holds expected, park thread `thread` (an id of
-  # this process) until a wake or the timeout (0 = none). That thread, when
-  # it is in (or next enters) cap_enter, blocks there until then; the call
-  # completes with the reason.
+  # If the word at addr still holds expected, park the calling thread until
+  # a wake or the timeout (0 = none): it blocks in this cap_enter, and the
+  # call completes on its own ring with the reason. `thread` is 0 or the
+  # caller's own id; any other is refused (CAP_ERR_WRONG_THREAD).
   wake @1 (addr :UInt64, count :UInt32) -> (woken :UInt32);
 }
 

@@ -3,16 +3,22 @@
  *
  * Two system calls (SYSCALL instruction, number in RAX):
  *   SYS_CAP_ENTER (0): rdi = min_complete, rsi = timeout_ns (0 = do not wait,
- *                      ~0 = wait forever). Processes every submitted SQE, then
- *                      waits until at least min_complete CQEs are available or
+ *                      ~0 = wait forever), rdx = the calling thread's own ring.
+ *                      Processes every SQE submitted on that ring, then waits
+ *                      until at least min_complete CQEs are available on it or
  *                      the timeout passes. Returns the number of CQEs available,
- *                      or a negative CAP_ERR_* if the ring itself is unusable.
+ *                      or CAP_ERR_WRONG_THREAD if rdx is not the caller's ring.
  *   SYS_EXIT (1):      rdi = exit code. Never returns.
- * Everything else is an SQE opcode on the per-process ring.
+ * Everything else is an SQE opcode on the calling thread's ring.
+ *
+ * Every thread has its own ring (header, SQ, CQ). The main thread's is at
+ * RING_VADDR; a thread made by ThreadSpawner gets one at ring_vaddr(slot).
+ * A call's completion goes to the CQ of the thread that submitted it, and
+ * only that thread is woken; the ring goes away when its thread ends.
  *
  * Process entry: rdi = ring address, rsi = process id, rdx = CapSet address,
  * rcx = the main thread's id; rsp is 16-byte aligned minus 8 as after a call.
- * Thread entry (ThreadSpawner): rdi = arg, rcx = the thread's id.
+ * Thread entry (ThreadSpawner): rdi = its ring, rsi = arg, rcx = its id.
  */
 #ifndef CAPOS_ABI_H
 #define CAPOS_ABI_H
@@ -34,6 +40,14 @@
 #define RING_SIZE       (RING_CQ_OFFSET + RING_CQ_ENTRIES * 32u)   /* 9 pages */
 
 #define CAPSET_VADDR    0x00007f0000100000ull  /* read-only CapSet page */
+/* The rings of threads made by ThreadSpawner: slot s (1 .. PROC_MAX_THREADS-1)
+ * at THREAD_RINGS_VADDR + s * RING_STRIDE (slot 0, the first thread's, is at
+ * RING_VADDR). No buffer of any call may lie in [RING_VADDR, RING_AREA_END). */
+#define PROC_MAX_THREADS   32u
+#define RING_STRIDE        0x10000ull          /* a ring, then an unmapped gap */
+#define THREAD_RINGS_VADDR 0x00007f0000200000ull
+#define RING_AREA_END      (THREAD_RINGS_VADDR + PROC_MAX_THREADS * RING_STRIDE)
+#define ring_vaddr(slot)   ((slot) ? THREAD_RINGS_VADDR + (uint64_t)(slot) * RING_STRIDE : RING_VADDR)
 #define USER_STACK_TOP  0x00007ff000000000ull
 #define USER_STACK_SIZE (64u * 1024u)
 #define USER_TOP        0x0000800000000000ull  /* first non-user address */
@@ -124,6 +138,8 @@ struct cap_result_cap {
 #define CAP_ERR_NO_SUCH_CALL         (-22) /* RETURN names a call that is not in flight on that endpoint */
 #define CAP_ERR_MESSAGE_TOO_LARGE    (-23) /* a call's params or a return's result over the endpoint bound */
 #define CAP_ERR_APPLICATION          (-24) /* the server failed the call (RETURN with CAP_SQE_F_FAIL) */
+#define CAP_ERR_WRONG_THREAD         (-25) /* cap_enter on a ring that is not the caller's, or a
+                                            * thread-directed call naming a thread other than the caller */
 
 /* Limits */
 #define CAP_MAX_PARAMS   16384u    /* bytes of params per CALL (a Nic.send of ten full frames) */

@@ -197,7 +197,7 @@ static void deliver_notice(struct ep_core *core, struct ep_call *call, struct pe
     h.interface_id = call->iface;
     h.badge = call->badge;
     vm_copy_out(&rp->proc->vm, rp->result_addr, &h, sizeof h);
-    ring_post(rp->proc, rp->user_data, (int32_t)sizeof h, 0);
+    ring_post(rp, (int32_t)sizeof h, 0, 0);
     pending_retire(rp);
     call_unlink(call);
     call_free(call);
@@ -259,7 +259,7 @@ static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *
     call->state = EP_CALL_DELIVERED;
     list_add_tail(&core->inflight, &call->link);
     list_add_tail(&rx->received, &call->rx_link);
-    ring_post(rx, rp->user_data, (int32_t)total, ncaps);
+    ring_post(rp, (int32_t)total, rec, ncaps);     /* RECVs end with their thread: never dropped */
     pending_retire(rp);
     return true;
 }
@@ -495,8 +495,9 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     }
     memset(buf + s->len, 0, coff - s->len);
     memcpy(buf + coff, rec, ncaps * sizeof rec[0]);
-    vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
-    ring_post(pd->proc, pd->user_data, (int32_t)s->len, ncaps);
+    if (ring_ref_live(pd))                            /* a caller thread that ended: nothing written, its caps go */
+        vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
+    ring_post(pd, (int32_t)s->len, rec, ncaps);
     sched_prefer_process(pd->proc);
     pending_retire(pd);
     call->pd = 0;

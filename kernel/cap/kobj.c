@@ -2,6 +2,7 @@
 #include "mm/kheap.h"
 #include "kprintf.h"
 #include "sched/process.h"
+#include "sched/sched.h"
 #include "ring/ring.h"
 #include "mm/vm.h"
 #include "objects.h"
@@ -71,11 +72,13 @@ struct pending *pending_new_for(struct process *p, enum pending_kind kind, uint6
     if (p->npending >= PROC_MAX_PENDING)
         return 0;
     KASSERT(!p->exiting);                  /* a dying process makes no new calls */
+    KASSERT(p == current_process());       /* made while the caller's own ring is processed */
     struct pending *pd = kmalloc(sizeof *pd);
     if (!pd)
         return 0;
     memset(pd, 0, sizeof *pd);
     pd->proc = p;
+    pd->to = ring_self_ref();
     pd->kind = kind;
     pd->user_data = user_data;
     pd->result_addr = result_addr;
@@ -129,7 +132,7 @@ void pending_cancel(struct pending *pd)
 void pending_complete(struct pending *pd, int result, const void *data, uint32_t len)
 {
     struct process *p = pd->proc;
-    if (result >= 0) {
+    if (result >= 0 && ring_ref_live(pd)) {      /* an ended submitter's buffer is not written */
         if (len > pd->result_len)
             result = CAP_ERR_RESULT_TOO_SMALL;
         else if (len && !vm_copy_out(&p->vm, pd->result_addr, data, len))
@@ -138,7 +141,7 @@ void pending_complete(struct pending *pd, int result, const void *data, uint32_t
             result = (int)len;
     }
     if (!pd->silent || result < 0)
-        ring_post(p, pd->user_data, result, 0);
+        ring_post(pd, result, 0, 0);
     pending_retire(pd);
 }
 

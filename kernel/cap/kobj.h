@@ -16,6 +16,7 @@
 #include "capos/abi.h"
 #include "capos/ifaces.h"
 #include "capnp.h"
+#include "ring/ring.h"
 
 struct kobj;
 struct process;
@@ -91,7 +92,8 @@ struct thread;
 struct pending {
     struct list proc_link;              /* on proc->pendings */
     struct list wait_link;              /* on the keeping object's wait list (or alone) */
-    struct process *proc;               /* the caller: its ring gets the CQE */
+    struct process *proc;               /* the caller's process */
+    struct thread_ref to;               /* the thread that submitted it: its ring gets the CQE */
     enum pending_kind kind;
     uint64_t user_data;
     uint64_t result_addr;

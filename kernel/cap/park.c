@@ -1,13 +1,15 @@
 /*
  * ParkSpace: futex-style sleeping for the threads of one process.
  *   wait(addr, expected, timeoutNs, thread) -> result
+ *                        parks the calling thread; `thread` is 0 or its own id
  *   wake(addr, count) -> woken
  * The word is read through the process's page tables at the moment the
  * call is processed, and calls are processed in ring order, so a wake that
  * follows a store to the word can never be lost: either the wait sees the new
- * value (mismatch) or the wake finds the waiter. The parked thread blocks in
- * cap_enter (ring.c) until its wait resolves; a dying thread or process takes
- * its waits with it.
+ * value (mismatch) or the wake finds the waiter. Each thread processes its
+ * own ring, so the parked thread is the one that submitted the wait: it
+ * blocks in cap_enter (ring.c) until the wait resolves, and the completion
+ * goes to its own CQ. A dying thread or process takes its waits with it.
  */
 #include "objects.h"
 #include "mm/kheap.h"
@@ -71,9 +73,12 @@ static int p_wait(void *self, capos_ParkSpace_wait_Params_reader prm, capos_Park
         return CAP_ERR_DISCONNECTED;       /* its process is gone (0), or the caller is another */
     uint64_t addr = capos_ParkSpace_wait_Params_get_addr(prm);
     paddr_t pa = addr % 4 ? 0 : vm_translate(&ps->p->vm, addr, 0);
-    struct thread *t = process_thread(ps->p, capos_ParkSpace_wait_Params_get_thread(prm));
-    if (!pa || !t || t->park)
-        return CAP_ERR_INVALID_ARGUMENT;   /* unmapped or misaligned word, no such thread, already parked */
+    struct thread *t = current_thread();   /* the submitter: only it can be parked */
+    uint32_t named = capos_ParkSpace_wait_Params_get_thread(prm);
+    if (named && named != t->tid)
+        return CAP_ERR_WRONG_THREAD;       /* another thread, live or ended: refused */
+    if (!pa || t->park)
+        return CAP_ERR_INVALID_ARGUMENT;   /* unmapped or misaligned word, already parked */
     if (*(volatile uint32_t *)phys_to_virt(pa) != capos_ParkSpace_wait_Params_get_expected(prm)) {
         capos_ParkSpace_wait_Results_set_result(r, capos_ParkResult_mismatch);
         return CAPNP_OK;

@@ -3,11 +3,12 @@
  * bound to that process (granted only when its parent asks, through
  * ProcessSpawner.spawn's `threads`); ThreadHandles are per thread.
  *   ThreadSpawner.spawn(entry, arg, stackTop, fsBase) -> (thread, id)
+ *                                         the new thread gets its own ring
  *   ThreadHandle.join() -> value          releasing the handle detaches
- *   ThreadControl.exit(id, value)         end a thread of this process
- *   ThreadControl.setFsBase(id, base)     its TLS block
- * Threads are named by id because the ring is the process's: the thread that
- * runs cap_enter is not always the one that submitted the call.
+ *   ThreadControl.exit(id, value)         end a thread of this process (id 0: the caller)
+ *   ThreadControl.setFsBase(id, base)     its TLS block (id 0: the caller)
+ * Every thread has its own ring, so the thread that submitted a call is the
+ * one running it: id 0 names the caller itself.
  */
 #include "objects.h"
 #include "exit_wait.h"
@@ -17,8 +18,7 @@
 #include "sched/process.h"
 #include "sched/sched.h"
 #include "arch/x86_64/smp.h"
-
-#define MAX_THREADS 32
+#include "ring/ring.h"
 
 struct thread_handle {
     struct kobj obj;
@@ -105,16 +105,18 @@ static int s_spawn(void *self, capos_ThreadSpawner_spawn_Params_reader p, capos_
     if (top % 16 || top < 4096 || !vm_translate(&proc->vm, entry, 0) ||
         !vm_translate(&proc->vm, top - 8, PTE_W) || fs >= USER_TOP)
         return CAP_ERR_INVALID_ARGUMENT;
-    if (proc->nthreads >= MAX_THREADS)
+    if (proc->nthreads >= PROC_MAX_THREADS)
         return CAP_ERR_OVERLOADED;
     struct thread_handle *h = kmalloc(sizeof *h);
-    if (!h)
-        return CAP_ERR_OVERLOADED;
-    struct thread *t = thread_create(proc, entry, top - 8, capos_ThreadSpawner_spawn_Params_get_arg(p), 0, 0);
+    struct ring *ring = h ? ring_create(proc) : 0;
+    struct thread *t = ring ? thread_create(proc, entry, top - 8, ring->va, capos_ThreadSpawner_spawn_Params_get_arg(p), 0) : 0;
     if (!t) {
+        if (ring)
+            ring_free(proc, ring);
         kfree(h);
         return CAP_ERR_OVERLOADED;
     }
+    ring_bind(ring, t);                            /* before it runs: we hold the BKL */
     t->fs_base = fs;
     kobj_init(&h->obj, &handle_type);
     h->t = t;
@@ -136,7 +138,8 @@ static int c_exit(void *self, capos_ThreadControl_exit_Params_reader p, capos_Th
     struct process *proc = bound_caller(c);
     if (!proc)
         return CAP_ERR_DISCONNECTED;
-    struct thread *t = process_thread(proc, capos_ThreadControl_exit_Params_get_id(p));
+    uint32_t id = capos_ThreadControl_exit_Params_get_id(p);
+    struct thread *t = id ? process_thread(proc, id) : current_thread();
     if (!t)
         return CAP_ERR_NOT_FOUND;
     end_thread(proc, t, capos_ThreadControl_exit_Params_get_value(p));
@@ -149,7 +152,8 @@ static int c_set_fs(void *self, capos_ThreadControl_setFsBase_Params_reader p, c
     struct process *proc = bound_caller(c);
     if (!proc)
         return CAP_ERR_DISCONNECTED;
-    struct thread *t = process_thread(proc, capos_ThreadControl_setFsBase_Params_get_id(p));
+    uint32_t id = capos_ThreadControl_setFsBase_Params_get_id(p);
+    struct thread *t = id ? process_thread(proc, id) : current_thread();
     uint64_t base = capos_ThreadControl_setFsBase_Params_get_base(p);
     if (!t)
         return CAP_ERR_NOT_FOUND;

@@ -35,6 +35,8 @@ void frame_release_range(paddr_t start, paddr_t end)
         set_free(f);
         nfree++;
         ntotal++;
+        if (f < hint)
+            hint = f;
     }
 }
 
@@ -68,10 +70,14 @@ paddr_t frame_alloc(void)
     return 0;
 }
 
+/* n contiguous frames, first fit. Every frame below `hint` is in use (frame
+ * allocation only moves it up past used frames; frees and releases move it
+ * down), so the search starts there, and a word with all 64 frames in use
+ * is skipped whole: a thread's ring is allocated this way at every spawn. */
 paddr_t frame_alloc_contig(size_t n)
 {
     size_t run = 0;
-    for (size_t f = 1; f < nframes; f++) {
+    for (size_t f = hint ? hint : 1; f < nframes; f++) {
         if (f % 64 == 0 && bitmap[f / 64] == ~0ull) {
             run = 0;                    /* 64 frames in use: skip the word */
             f += 63;

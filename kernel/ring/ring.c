@@ -1,29 +1,41 @@
 /*
- * The capability ring: cap_enter processes every SQE user space has
- * submitted, in order, posting one CQE for each (now, or later for calls that
- * wait), then optionally waits for completions.
+ * The capability rings: one per thread. cap_enter processes every SQE the
+ * calling thread has submitted on its own ring, in order, posting one CQE for
+ * each (now, or later for calls that wait), then optionally waits for
+ * completions on that ring.
  *
  * User space owns sq_tail and cq_head; the kernel keeps its own sq_head and
  * cq_tail and only reports them in the shared header, so a corrupted shared
  * index can never make the kernel read or write outside the ring. An SQE is
  * copied out of the ring before it is checked (no double fetch).
+ *
+ * Routing: a call that completes later keeps its submitter's ThreadRef
+ * (pending->to). ring_post finds that thread's ring through the process's
+ * slot table and the slot's generation; a thread that has ended no longer
+ * matches, and its completion is dropped (ring.h).
  */
 #include "ring.h"
 #include "mm/kheap.h"
+#include "mm/frame.h"
 #include "kprintf.h"
 #include "sched/process.h"
 #include "sched/sched.h"
 #include "cap/kobj.h"
+#include "cap/objects.h"
 #include "cap/transfer.h"
 #include "cap/endpoint.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/cpu.h"
 #include "c/string.h"
 
+#define RING_PAGES (RING_SIZE / PAGE_SIZE)
+
 struct overflow_cqe {
     struct list link;
     struct cap_cqe cqe;
 };
+
+uint64_t ring_dropped;
 
 /* Scratch for one call at a time. Binds on: the kernel runs with interrupts
  * off (asserted in do_call), nothing it calls re-enters do_call, and calls
@@ -31,87 +43,218 @@ struct overflow_cqe {
 static uint8_t params_buf[CAP_MAX_PARAMS];
 static uint8_t result_buf[CAP_MAX_RESULT + CALL_MAX_RESULT_CAPS * sizeof(struct cap_result_cap) + 8] __attribute__((aligned(8)));
 
-static inline uint32_t cq_used(struct process *p)
+/* ---- the ring's memory and its slot ---- */
+
+struct ring *ring_create(struct process *p)
 {
-    uint32_t used = p->cq_tail - p->ring->cq_head;
+    uint32_t slot = 0;
+    while (slot < PROC_MAX_THREADS && p->rings[slot])
+        slot++;
+    if (slot == PROC_MAX_THREADS)
+        return 0;
+    struct ring *r = kmalloc(sizeof *r);
+    paddr_t pa = r ? frame_alloc_contig(RING_PAGES) : 0;
+    if (!pa) {
+        kfree(r);
+        return 0;
+    }
+    memset(r, 0, sizeof *r);
+    r->va = ring_vaddr(slot);
+    r->pa = pa;
+    for (size_t i = 0; i < RING_PAGES; i++) {
+        if (vm_map_user(&p->vm, r->va + i * PAGE_SIZE, pa + i * PAGE_SIZE, PTE_W | PTE_NX) < 0) {
+            for (size_t j = 0; j < i; j++)
+                vm_unmap_user(&p->vm, r->va + j * PAGE_SIZE);   /* frees the frame */
+            for (size_t j = i; j < RING_PAGES; j++)
+                frame_free(pa + j * PAGE_SIZE);
+            kfree(r);
+            return 0;
+        }
+    }
+    uint8_t *base = phys_to_virt(pa);
+    r->hdr = (struct cap_ring_hdr *)base;
+    r->sq = (struct cap_sqe *)(base + RING_SQ_OFFSET);
+    r->cq = (struct cap_cqe *)(base + RING_CQ_OFFSET);
+    r->hdr->sq_entries = RING_SQ_ENTRIES;
+    r->hdr->cq_entries = RING_CQ_ENTRIES;
+    list_init(&r->overflow);
+    r->ref = (struct thread_ref){ slot, p->ring_gen[slot] };
+    p->rings[slot] = r;
+    return r;
+}
+
+void ring_bind(struct ring *r, struct thread *t)
+{
+    KASSERT(!r->thread && !t->ring);
+    r->thread = t;
+    t->ring = r;
+}
+
+static void discard_overflow(struct ring *r)
+{
+    while (!list_empty(&r->overflow))
+        kfree(container_of(list_pop(&r->overflow), struct overflow_cqe, link));
+    r->noverflow = 0;
+}
+
+void ring_discard_overflow(struct process *p)
+{
+    for (uint32_t s = 0; s < PROC_MAX_THREADS; s++)
+        if (p->rings[s])
+            discard_overflow(p->rings[s]);
+}
+
+void ring_free(struct process *p, struct ring *r)
+{
+    uint32_t slot = r->ref.slot;
+    KASSERT(p->rings[slot] == r);
+    discard_overflow(r);
+    if (r->thread)
+        r->thread->ring = 0;
+    if (p->vm.pml4)                        /* else the frames went with the space */
+        for (size_t i = 0; i < RING_PAGES; i++)
+            vm_unmap_user(&p->vm, r->va + i * PAGE_SIZE);
+    p->rings[slot] = 0;
+    p->ring_gen[slot]++;                   /* every ThreadRef to this slot is stale now */
+    kfree(r);
+}
+
+static bool same_ref(struct thread_ref a, struct thread_ref b)
+{
+    return a.slot == b.slot && a.gen == b.gen;
+}
+
+void ring_thread_gone(struct thread *t)
+{
+    park_thread_gone(t);
+    struct ring *r = t->ring;
+    if (!r)
+        return;                            /* an idle thread, or its process already freed the rings */
+    struct process *p = t->proc;
+    /* waits that would take an event meant for someone else go with the
+     * thread: a RECV would swallow a call, a line read a line, an interrupt
+     * wait a firing. Its other calls run on and are dropped when they end. */
+    struct list *n, *tmp;
+    list_for_each_safe(n, tmp, &p->pendings) {
+        struct pending *pd = container_of(n, struct pending, proc_link);
+        if (!same_ref(pd->to, r->ref))
+            continue;
+        switch (pd->kind) {
+        case PENDING_EP_RECV:
+        case PENDING_LINE:
+        case PENDING_IRQ:
+        case PENDING_PARK:
+            pending_cancel(pd);
+            break;
+        case PENDING_TIMER:
+        case PENDING_EP_CALL:
+        case PENDING_EXIT_WAIT:
+            break;
+        }
+    }
+    ring_free(p, r);
+}
+
+struct thread_ref ring_self_ref(void)
+{
+    struct thread *t = current_thread();
+    KASSERT(t->ring);                      /* calls are made only while processing the caller's own ring */
+    return t->ring->ref;
+}
+
+/* ---- completions ---- */
+
+static inline uint32_t cq_used(struct ring *r)
+{
+    uint32_t used = r->cq_tail - r->hdr->cq_head;
     if (unlikely(used > RING_CQ_ENTRIES)) {
         /* user space wrote a cq_head that is ahead of our tail or too far
          * behind: treat the CQ as drained and say so */
-        p->ring->cq_head = p->cq_tail;
-        p->ring->flags |= CAP_RING_F_CORRUPTED;
-        p->ring->corrupt_count++;
+        r->hdr->cq_head = r->cq_tail;
+        r->hdr->flags |= CAP_RING_F_CORRUPTED;
+        r->hdr->corrupt_count++;
         used = 0;
     }
     return used;
 }
 
-static inline void cq_push(struct process *p, const struct cap_cqe *c)
+static inline void cq_push(struct ring *r, const struct cap_cqe *c)
 {
-    p->cq[p->cq_tail & (RING_CQ_ENTRIES - 1)] = *c;
-    __atomic_store_n(&p->ring->cq_tail, ++p->cq_tail, __ATOMIC_RELEASE);
+    r->cq[r->cq_tail & (RING_CQ_ENTRIES - 1)] = *c;
+    __atomic_store_n(&r->hdr->cq_tail, ++r->cq_tail, __ATOMIC_RELEASE);
 }
 
-static void wake_waiter(struct process *p)
+/* Post c to r now, or queue it while the CQ is full. */
+static void post(struct ring *r, const struct cap_cqe *c)
 {
-    struct list *n;
-    for (n = p->threads.next; n != &p->threads; n = n->next) {
-        struct thread *t = container_of(n, struct thread, proc_link);
-        if (t->state == T_BLOCKED && t->wait_min && cq_used(p) >= t->wait_min)
-            thread_wake(t);
+    if (list_empty(&r->overflow) && cq_used(r) < RING_CQ_ENTRIES) {
+        cq_push(r, c);
+        return;
     }
+    struct overflow_cqe *o = kmalloc(sizeof *o);
+    if (!o)
+        panic("ring: no memory for an overflow completion");  /* bounded by the pending quota */
+    o->cqe = *c;
+    list_add_tail(&r->overflow, &o->link);
+    r->noverflow++;
+    r->hdr->cq_overflow = r->noverflow;
 }
 
-/* Post a completion to p's ring now, or queue it while the CQ is full. Every
- * post reaches a live process: completions go through the caller's pending
- * calls, which process_exit cancels first. */
-void ring_post(struct process *p, uint64_t user_data, int32_t result, uint32_t nxfer)
+static struct ring *ref_ring(const struct pending *pd)
 {
+    struct ring *r = pd->to.slot < PROC_MAX_THREADS ? pd->proc->rings[pd->to.slot] : 0;
+    return r && same_ref(r->ref, pd->to) ? r : 0;
+}
+
+bool ring_ref_live(const struct pending *pd)
+{
+    return ref_ring(pd) != 0;
+}
+
+/* Every post reaches a live process: completions go through the caller's
+ * pending calls, which process_exit cancels first. */
+bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)
+{
+    struct process *p = pd->proc;
     KASSERT(!p->exiting);
-    struct cap_cqe c = { .user_data = user_data, .result = result, .xfer_result_count = nxfer };
-    if (list_empty(&p->overflow) && cq_used(p) < RING_CQ_ENTRIES) {
-        cq_push(p, &c);
-    } else {
-        struct overflow_cqe *o = kmalloc(sizeof *o);
-        if (!o)
-            panic("ring: no memory for an overflow completion");  /* bounded by the pending quota */
-        o->cqe = c;
-        list_add_tail(&p->overflow, &o->link);
-        p->noverflow++;
-        p->ring->cq_overflow = p->noverflow;
+    struct ring *r = ref_ring(pd);
+    if (!r) {
+        /* its thread has ended: nobody can take this completion. The caps
+         * it carries were inserted into the process's table; they go. */
+        for (uint32_t i = 0; i < ncaps; i++)
+            cap_release(&p->caps, caps[i].cap_id);
+        ring_dropped++;
+        return false;
     }
-    wake_waiter(p);
+    struct cap_cqe c = { .user_data = pd->user_data, .result = result, .xfer_result_count = ncaps };
+    post(r, &c);
+    struct thread *t = r->thread;
+    if (t->state == T_BLOCKED && t->wait_min && cq_used(r) >= t->wait_min)
+        thread_wake(t);
+    return true;
 }
 
-static void flush_overflow(struct process *p)
+static void flush_overflow(struct ring *r)
 {
-    while (!list_empty(&p->overflow) && cq_used(p) < RING_CQ_ENTRIES) {
-        struct overflow_cqe *o = container_of(list_pop(&p->overflow), struct overflow_cqe, link);
-        cq_push(p, &o->cqe);
+    while (!list_empty(&r->overflow) && cq_used(r) < RING_CQ_ENTRIES) {
+        struct overflow_cqe *o = container_of(list_pop(&r->overflow), struct overflow_cqe, link);
+        cq_push(r, &o->cqe);
         kfree(o);
-        p->noverflow--;
+        r->noverflow--;
     }
-    p->ring->cq_overflow = p->noverflow;
-}
-
-void ring_discard_overflow(struct process *p)
-{
-    while (!list_empty(&p->overflow))
-        kfree(container_of(list_pop(&p->overflow), struct overflow_cqe, link));
-    p->noverflow = 0;
+    r->hdr->cq_overflow = r->noverflow;
 }
 
 /* A user buffer must be mapped user memory (writable for results) and must
- * not overlap the ring or the CapSet page. */
+ * not overlap the ring area (every thread's ring and the CapSet page). */
 static int check_buffer(struct process *p, uint64_t addr, uint32_t len, bool write, int err)
 {
     if (len == 0)
         return 0;
     if (addr >= USER_TOP || len > USER_TOP - addr)
         return err;
-    if (addr < RING_VADDR + RING_SIZE && addr + len > RING_VADDR)
-        return CAP_ERR_BUFFER_OVERLAPS_RING;
-    if (addr < CAPSET_VADDR + PAGE_SIZE && addr + len > CAPSET_VADDR)
-        return CAP_ERR_BUFFER_OVERLAPS_RING;
+    if (addr < RING_AREA_END && addr + len > RING_VADDR)
+        return CAP_ERR_BUFFER_OVERLAPS_RING;   /* any thread's ring, or the CapSet page */
     if (!vm_user_range_ok(&p->vm, addr, len, write ? PTE_W : 0))
         return err;
     return 0;
@@ -227,7 +370,7 @@ static int do_release(struct process *p, const struct cap_sqe *s)
 }
 
 /* Handle one SQE that is not a NOP. Returns true if it completed now. */
-static void slow_sqe(struct process *p, const volatile struct cap_sqe *sp, uint8_t op)
+static void slow_sqe(struct process *p, struct ring *ring, const volatile struct cap_sqe *sp, uint8_t op)
 {
     struct cap_sqe s = *(const struct cap_sqe *)sp;   /* one copy, then only the copy is used */
     s.opcode = op;
@@ -256,87 +399,88 @@ static void slow_sqe(struct process *p, const volatile struct cap_sqe *sp, uint8
     }
     if (r != CALL_PENDING && !(r >= 0 && op == CAP_OP_CALL && (s.flags & CAP_SQE_F_SILENT))) {
         struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
-        cq_push(p, &c);
+        cq_push(ring, &c);
     }
 }
 
-static void process_sqes(struct process *p)
+static void process_sqes(struct process *p, struct ring *r)
 {
-    uint32_t tail = __atomic_load_n(&p->ring->sq_tail, __ATOMIC_ACQUIRE);
-    uint32_t head = p->sq_head;
+    uint32_t tail = __atomic_load_n(&r->hdr->sq_tail, __ATOMIC_ACQUIRE);
+    uint32_t head = r->sq_head;
     if (unlikely(tail - head > RING_SQ_ENTRIES)) {
         /* a corrupted (or hostile) sq_tail: drop everything submitted, say so */
-        p->sq_head = tail;
-        p->ring->sq_head = tail;
-        p->ring->flags |= CAP_RING_F_CORRUPTED;
-        p->ring->corrupt_count++;
-        ring_post(p, 0, CAP_ERR_RING_CORRUPT, 0);
+        r->sq_head = tail;
+        r->hdr->sq_head = tail;
+        r->hdr->flags |= CAP_RING_F_CORRUPTED;
+        r->hdr->corrupt_count++;
+        struct cap_cqe c = { .user_data = 0, .result = CAP_ERR_RING_CORRUPT };
+        post(r, &c);
         return;
     }
-    if (!list_empty(&p->overflow))
+    if (!list_empty(&r->overflow))
         return;                       /* completions are still waiting for CQ room */
-    uint32_t room = RING_CQ_ENTRIES - cq_used(p);
+    uint32_t room = RING_CQ_ENTRIES - cq_used(r);
     while (head != tail && room) {
         /* the fast path: a run of NOPs only echoes user_data; indices stay in
          * registers and the CQ tail is published once for the whole batch */
         uint32_t n = tail - head < room ? tail - head : room;
-        uint32_t ct = p->cq_tail;
+        uint32_t ct = r->cq_tail;
         const volatile struct cap_sqe *sp;
         uint8_t op = CAP_OP_NOP;
         for (; n; n--) {
-            sp = &p->sq[head & (RING_SQ_ENTRIES - 1)];
+            sp = &r->sq[head & (RING_SQ_ENTRIES - 1)];
             op = sp->opcode;
             if (unlikely(op != CAP_OP_NOP))
                 break;
             head++;
-            struct cap_cqe *c = &p->cq[ct++ & (RING_CQ_ENTRIES - 1)];
+            struct cap_cqe *c = &r->cq[ct++ & (RING_CQ_ENTRIES - 1)];
             c->user_data = sp->user_data;
             *(uint64_t *)&c->result = 0;          /* result and flags */
             c->xfer_result_count = 0;
         }
-        room -= ct - p->cq_tail;
-        p->cq_tail = ct;
+        room -= ct - r->cq_tail;
+        r->cq_tail = ct;
         if (!n)
             continue;
         head++;
-        p->sq_head = head;
-        slow_sqe(p, sp, op);
+        r->sq_head = head;
+        slow_sqe(p, r, sp, op);
         if (p->exiting)
             return;
-        room = list_empty(&p->overflow) ? RING_CQ_ENTRIES - cq_used(p) : 0;
+        room = list_empty(&r->overflow) ? RING_CQ_ENTRIES - cq_used(r) : 0;
     }
-    p->sq_head = head;
-    __atomic_store_n(&p->ring->cq_tail, p->cq_tail, __ATOMIC_RELEASE);
-    __atomic_store_n(&p->ring->sq_head, head, __ATOMIC_RELEASE);
-    if (p->nthreads > 1)
-        wake_waiter(p);                /* a sibling may be waiting for these completions */
+    r->sq_head = head;
+    __atomic_store_n(&r->hdr->cq_tail, r->cq_tail, __ATOMIC_RELEASE);
+    __atomic_store_n(&r->hdr->sq_head, head, __ATOMIC_RELEASE);
 }
 
-int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns)
+int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr)
 {
-    if (!list_empty(&p->overflow))
-        flush_overflow(p);
-    process_sqes(p);
-    /* a thread whose ParkSpace wait is pending sleeps here until it resolves */
     struct thread *self = current_thread();
+    struct ring *r = self->ring;
+    if (!r || ring_addr != r->va)
+        return CAP_ERR_WRONG_THREAD;       /* a thread enters its own ring only */
+    if (!list_empty(&r->overflow))
+        flush_overflow(r);
+    process_sqes(p, r);
+    /* a thread whose ParkSpace wait is pending sleeps here until it resolves */
     while (self->park)
         thread_block();
     if (min_complete > RING_CQ_ENTRIES)
         min_complete = RING_CQ_ENTRIES;
-    if (min_complete && cq_used(p) < min_complete && timeout_ns) {
-        struct thread *t = self;
+    if (min_complete && cq_used(r) < min_complete && timeout_ns) {
         uint64_t deadline = timeout_ns == CAP_TIMEOUT_FOREVER ? ~0ull : time_now_ns() + timeout_ns;
-        t->wait_min = min_complete;
-        while (cq_used(p) < min_complete) {
+        self->wait_min = min_complete;
+        while (cq_used(r) < min_complete) {
             if (deadline != ~0ull && time_now_ns() >= deadline)
                 break;
-            thread_set_timeout(t, deadline);
+            thread_set_timeout(self, deadline);
             thread_block();
-            if (!list_empty(&p->overflow))
-                flush_overflow(p);
+            if (!list_empty(&r->overflow))
+                flush_overflow(r);
         }
-        t->wait_min = 0;
-        thread_clear_timeout(t);
+        self->wait_min = 0;
+        thread_clear_timeout(self);
     }
-    return cq_used(p);
+    return cq_used(r);
 }

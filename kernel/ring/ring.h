@@ -1,11 +1,74 @@
+/*
+ * Per-thread capability rings. Every thread of a process has its own ring
+ * (header, SQ, CQ) in a slot of the process's ring area (capos/abi.h:
+ * ring_vaddr). cap_enter works on the calling thread's ring alone; a call
+ * remembers its submitter as a ThreadRef, and its completion goes to that
+ * thread's CQ and wakes that thread only.
+ *
+ * A ThreadRef is (slot, generation): a slot's generation is bumped when its
+ * thread ends, so a completion for an ended thread finds a mismatch and is
+ * dropped (its result caps released) instead of reaching a later thread in
+ * the same slot. Guarded by the BKL like everything else (sched/lock.h).
+ */
 #ifndef RING_RING_H
 #define RING_RING_H
 #include "types.h"
+#include "list.h"
+#include "capos/abi.h"
+
 struct process;
-/* SYS_CAP_ENTER */
-int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns);
-/* Post a completion to p's CQ (or its overflow queue when the CQ is full) and
- * wake a thread waiting for it. */
-void ring_post(struct process *p, uint64_t user_data, int32_t result, uint32_t nxfer);
+struct thread;
+struct pending;
+
+struct thread_ref {
+    uint32_t slot;             /* index into the process's rings[] */
+    uint32_t gen;              /* must equal the process's ring_gen[slot] */
+};
+
+struct ring {
+    struct thread *thread;     /* the one thread that enters this ring */
+    struct thread_ref ref;
+    vaddr_t va;                /* where the thread sees it */
+    paddr_t pa;                /* RING_SIZE contiguous bytes, mapped into the space (the space owns the frames) */
+    /* shared pages, reached through the direct map */
+    struct cap_ring_hdr *hdr;
+    struct cap_sqe *sq;
+    struct cap_cqe *cq;
+    uint32_t sq_head;          /* the kernel's own copies: the shared ones are only reports */
+    uint32_t cq_tail;
+    struct list overflow;      /* completions waiting for CQ room */
+    uint32_t noverflow;
+};
+
+/* SYS_CAP_ENTER for the current thread; ring_addr must be its own ring. */
+int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr);
+/* Map a new ring into p at a free slot (the first thread's at slot 0); 0 if
+ * p has no free slot or memory (the caller answers CAP_ERR_OVERLOADED). */
+struct ring *ring_create(struct process *p);
+/* Bind ring r to thread t (before t can run). */
+void ring_bind(struct ring *r, struct thread *t);
+/* Thread t is ending: withdraw its waits that would take an event meant for
+ * someone else (RECV, line reads, interrupts, a park), bump its slot's
+ * generation, unmap and free its ring. Its other calls run on; their
+ * completions are dropped by the generation check. */
+void ring_thread_gone(struct thread *t);
+/* Free a ring never bound to a thread, or every ring of an exiting process
+ * (its space, which owns the ring frames, is destroyed by then). */
+void ring_free(struct process *p, struct ring *r);
+/* The current thread's ThreadRef (the submitter of the call being processed). */
+struct thread_ref ring_self_ref(void);
+/* Is pd's submitter still there (its ThreadRef matches)? A completion for an
+ * ended thread writes nothing into the process's memory: its buffers may
+ * be gone with the thread's stack. */
+bool ring_ref_live(const struct pending *pd);
+/* Post pd's completion to its submitter's CQ (or its overflow queue) and wake
+ * that thread. When the submitter has ended, the completion is dropped and
+ * the caps it carries (records already inserted into pd's process's table)
+ * are released; returns false then. */
+bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps);
+/* Drop every completion waiting for CQ room in p's rings (process_exit). */
 void ring_discard_overflow(struct process *p);
+/* Completions dropped because their thread had ended (KernelStats-free: a
+ * test reads the effect through cap slots and objects). */
+extern uint64_t ring_dropped;
 #endif

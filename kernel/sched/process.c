@@ -3,8 +3,9 @@
  *
  * Layout of a new process (see capos/abi.h):
  *   the ELF's segments          where the ELF says (below RING_VADDR)
- *   RING_VADDR                  the ring: header, SQ, CQ (read/write, no-exec)
+ *   RING_VADDR                  the first thread's ring: header, SQ, CQ (read/write, no-exec)
  *   CAPSET_VADDR                the CapSet page (read-only)
+ *   THREAD_RINGS_VADDR ...      the rings of threads made later, one per slot
  *   USER_STACK_TOP - 64 KiB     the stack (read/write, no-exec; unmapped guard below)
  *   VMEM_BASE ...               VirtualMemory.map allocations (the heap)
  */
@@ -24,7 +25,6 @@
 
 #define DEFAULT_CAP_SLOTS  256
 #define DEFAULT_PAGE_LIMIT 4096      /* 16 MiB of user memory per process */
-#define RING_PAGES (RING_SIZE / PAGE_SIZE)
 
 static struct list all = LIST_INIT(all);
 static uint32_t nprocs, next_pid = 1;
@@ -83,27 +83,6 @@ static int map_fresh(struct process *p, vaddr_t va, size_t pages, uint64_t flags
             return CAP_ERR_OVERLOADED;
         }
     }
-    return 0;
-}
-
-static int setup_ring(struct process *p)
-{
-    paddr_t pa = frame_alloc_contig(RING_PAGES);
-    if (!pa)
-        return CAP_ERR_OVERLOADED;
-    for (size_t i = 0; i < RING_PAGES; i++) {
-        if (vm_map_user(&p->vm, RING_VADDR + i * PAGE_SIZE, pa + i * PAGE_SIZE, PTE_W | PTE_NX) < 0) {
-            for (size_t j = i; j < RING_PAGES; j++)
-                frame_free(pa + j * PAGE_SIZE);    /* the mapped ones go with the space */
-            return CAP_ERR_OVERLOADED;
-        }
-    }
-    uint8_t *base = phys_to_virt(pa);
-    p->ring = (struct cap_ring_hdr *)base;
-    p->sq = (struct cap_sqe *)(base + RING_SQ_OFFSET);
-    p->cq = (struct cap_cqe *)(base + RING_CQ_OFFSET);
-    p->ring->sq_entries = RING_SQ_ENTRIES;
-    p->ring->cq_entries = RING_CQ_ENTRIES;
     return 0;
 }
 
@@ -179,7 +158,6 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
     strlcpy(p->name, name, sizeof p->name);
     list_init(&p->threads);
     list_init(&p->pendings);
-    list_init(&p->overflow);
     list_init(&p->received);
     p->vm_next = VMEM_BASE;
     p->user_tsc = p->kernel_tsc = 0;
@@ -194,13 +172,20 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
         goto fail;
     if ((r = elf_load(&p->vm, elf, elf_size, &entry)) < 0)
         goto fail;
-    if ((r = setup_ring(p)) < 0 || (r = setup_capset(p, grants, ngrants, args, threads)) < 0)
+    struct ring *ring = ring_create(p);                /* slot 0: at RING_VADDR */
+    if (!ring) {
+        r = CAP_ERR_OVERLOADED;
+        goto fail;
+    }
+    if ((r = setup_capset(p, grants, ngrants, args, threads)) < 0)
         goto fail;
     if ((r = map_fresh(p, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE / PAGE_SIZE, PTE_W | PTE_NX)) < 0)
         goto fail;
     r = CAP_ERR_OVERLOADED;
-    if (!thread_create(p, entry, USER_STACK_TOP - 8, RING_VADDR, p->pid, CAPSET_VADDR))
+    struct thread *t = thread_create(p, entry, USER_STACK_TOP - 8, ring->va, p->pid, CAPSET_VADDR);
+    if (!t)
         goto fail;
+    ring_bind(ring, t);
     return p;
 fail:
     *err = r;
@@ -215,14 +200,16 @@ fail:
  *     calls are withdrawn and roll their moves back into p's cap table, so
  *     the table must still exist; in-flight ones are orphaned. From here on
  *     nothing can complete into p (completions travel through pendings).
- *  2. Drop the completions still queued for CQ room: none can be added now.
+ *  2. Drop the completions still queued for CQ room in every thread's
+ *     ring: none can be added now.
  *  3. Fail the endpoint calls p had received but not answered, so their
  *     callers learn at once even when another owner keeps the endpoint.
  *  4. Release p's caps. Objects may die here and complete other processes'
  *     calls; none targets p (step 1).
  *  5. Tell the parent (ProcessHandle): its wait sees p's caps already gone,
  *     so leak accounting right after the wait is exact.
- *  6. Drop the session, free the address space (and ring and CapSet pages).
+ *  6. Drop the session, free the address space (and ring and CapSet pages),
+ *     then the rings' kernel side (every thread's ring pointer goes to 0).
  *  7. Unbind p's thread caps, tell every thread's joiner, destroy every
  *     thread but the running one; the running one (if p's) leaves through
  *     thread_exit_current and the reaper frees p once it is off its stack.
@@ -247,10 +234,13 @@ void process_exit(struct process *p, int64_t code)
     endpoint_receiver_exit(p);                                              /* 3 */
     KASSERT(list_empty(&p->received));
     cap_table_destroy(&p->caps);                                            /* 4 */
-    KASSERT(p->npending == 0 && list_empty(&p->overflow));
+    KASSERT(p->npending == 0);
     process_handle_exited(p);                                               /* 5 */
     kobj_put(&p->session->obj);                                             /* 6 */
     vm_space_destroy(&p->vm);
+    for (uint32_t s = 0; s < PROC_MAX_THREADS; s++)
+        if (p->rings[s])
+            ring_free(p, p->rings[s]);
 
     thread_caps_unbind(p);                                                  /* 7 */
     struct thread *self = 0;

@@ -18,21 +18,17 @@ struct process {
     struct vm_space vm;
     struct cap_table caps;
 
-    /* the ring: shared pages mapped at RING_VADDR, reached here through the direct map */
-    struct cap_ring_hdr *ring;
-    struct cap_sqe *sq;
-    struct cap_cqe *cq;
-    uint32_t sq_head;          /* kernel's own copies: the shared ones are only reports */
-    uint32_t cq_tail;
+    /* every thread's ring, by slot (ring/ring.h); a ThreadRef names a slot
+     * and the generation it must still have */
+    struct ring *rings[PROC_MAX_THREADS];
+    uint32_t ring_gen[PROC_MAX_THREADS];
 
     struct list threads;
     uint32_t nthreads;         /* live threads (in threads) */
     uint32_t nunreaped;        /* threads ended but not yet freed (dead or doomed): they still point here */
     struct list pendings;      /* calls this process made that complete later */
     uint32_t npending;
-    struct list overflow;      /* completions waiting for CQ room */
     struct list received;      /* endpoint calls delivered to us, not yet returned */
-    uint32_t noverflow;
 
     struct process_handle *handle;   /* the parent's view, if any */
     struct session *session;         /* fixed at spawn, a reference */

@@ -26,6 +26,7 @@
 #include "cap/objects.h"
 #include "arch/x86_64/smp.h"
 #include "lock.h"
+#include "ring/ring.h"
 #include "c/string.h"
 
 #define KSTACK_SIZE  16384
@@ -111,6 +112,8 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
     t->proc = p;
     t->doomed = false;
     t->fs_base_set = false;
+    t->ring = 0;
+    t->park = 0;
     t->kstack_top = ((uint64_t)t->kstack + KSTACK_SIZE) & ~15ull;
     t->wait_deadline = ~0ull;
     list_init(&t->run_link);
@@ -153,7 +156,7 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
 void thread_destroy(struct thread *t)
 {
     KASSERT(t != this_cpu()->current && !t->doomed);
-    park_thread_gone(t);
+    ring_thread_gone(t);
     list_del(&t->run_link);
     list_del(&t->timeout_link);
     list_del(&t->proc_link);
@@ -251,7 +254,7 @@ void thread_exit_current(void)
 {
     struct thread *t = this_cpu()->current;
     if (!t->doomed) {                  /* a doomed one is unlinked and counted already */
-        park_thread_gone(t);
+        ring_thread_gone(t);
         list_del(&t->timeout_link);
         list_del(&t->proc_link);
         if (t->proc) {

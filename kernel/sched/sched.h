@@ -20,6 +20,7 @@ struct thread {
     /* waiting in cap_enter */
     struct thread_handle *handle;   /* its joinable end, if any */
     struct pending *park;           /* its ParkSpace wait, while parked */
+    struct ring *ring;              /* its own ring (ring/ring.h); 0 for idle threads */
     uint32_t wait_min;
     uint64_t wait_deadline;    /* ns; ~0 = none */
     struct list timeout_link;

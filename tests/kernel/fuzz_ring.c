@@ -5,7 +5,10 @@
  * Console, TerminalSession and BootPackage objects behind it (the line
  * discipline too), built for the host. Hardware and scheduler hooks are
  * stubs; user memory is a model: a read-write region and a read-only page
- * (anything else is unmapped), the ring lives in host memory.
+ * (anything else is unmapped), and the model's threads' rings (each made by
+ * ring_create, freed by ring_thread_gone) live in host memory. Timer is
+ * served too, so a sleep submitted by a thread that then ends completes
+ * into a stale ThreadRef and is dropped.
  * Input: records
  *   [0 ...16 bytes]   an SQE: opcode, flags, cap (an index into the caps
  *                     held, or raw), interface (one of the served, or raw),
@@ -22,9 +25,16 @@
  *   [7 n]             n bytes typed on the UART (pending line reads finish)
  *   [8 min ms]        cap_enter waiting for min completions, at most ms
  *                     milliseconds (the model's clock moves while it waits)
+ *   [0xF0]            a new thread, with its own ring (at most MODEL_THREADS)
+ *   [0xF1 n]          thread n % MODEL_THREADS becomes the current one (the
+ *                     one whose ring the next records use), if it lives
+ *   [0xF2 n]          thread n ends (not the current one): its ring goes
+ *   [0xF3 ms]         ms milliseconds pass: due sleeps complete
+ * (Other opcode bytes select records 0-8 by their value modulo 9.)
  * At the end the process exits as the kernel ends one (pending calls
- * cancelled, caps released) and the model checks nothing leaked: every
- * kernel allocation freed, every static object back to its one reference.
+ * cancelled, caps released, rings freed) and the model checks nothing
+ * leaked: every kernel allocation and ring freed, every static object back
+ * to its one reference.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,19 +92,24 @@ bool vm_copy_out(struct vm_space *s, vaddr_t va, const void *src, size_t len)
 }
 
 /* ---- the scheduler, the clock, the UART, endpoints: stubs ---- */
-static struct thread me;
+#define MODEL_THREADS 4
+static struct thread threads[MODEL_THREADS];   /* live while ->ring is set */
+static unsigned cur;
 static uint64_t now_ns;
 static unsigned blocks;
-struct thread *current_thread(void) { return &me; }
+struct thread *current_thread(void) { return &threads[cur]; }
+static struct process proc;
+struct process *current_process(void) { return &proc; }
 /* cap_enter waiting: nothing else runs, so only time passes (a millisecond
  * a block); a wait that no deadline ends would never return. BLOCKS counts
  * one cap_enter's blocks (enter_wait resets it): an input may wait many
  * times, but one wait of at most 255 ms never blocks more than 255 times. */
 void thread_block(void)
 {
-    if (me.wait_deadline == ~0ull || ++blocks > 1000)
+    if (threads[cur].wait_deadline == ~0ull || ++blocks > 1000)
         abort();
     now_ns += 1000000;
+    timer_expire(now_ns);
 }
 void thread_wake(struct thread *t) {}
 void thread_set_timeout(struct thread *t, uint64_t deadline) { t->wait_deadline = deadline; }
@@ -109,28 +124,88 @@ int endpoint_recv(struct process *p, const struct cap_sqe *s) { return CAP_ERR_I
 int endpoint_return(struct process *p, const struct cap_sqe *s) { return CAP_ERR_INVALID_CAP; }
 void endpoint_call_cancel(struct pending *pd) { abort(); }
 void park_cancel(struct pending *pd) { abort(); }
+void park_thread_gone(struct thread *t) {}
 
-/* ---- the process ---- */
-static struct process proc;
-static uint8_t ring_mem[RING_SIZE] __attribute__((aligned(4096)));
-static struct kobj *const served[] = { &console_obj, &terminal_obj, &bootpkg_obj };
+/* ---- ring memory: host memory posing as frames (phys_to_virt undoes the
+ * direct-map offset); the space owns them once mapped, as in the kernel ---- */
+#define RING_PAGES (RING_SIZE / 4096)
+static void *ring_frames[PROC_MAX_THREADS];    /* by slot: what the space holds */
+static unsigned ring_slot_of(vaddr_t va)
+{
+    return va < THREAD_RINGS_VADDR ? 0 : (unsigned)((va - THREAD_RINGS_VADDR) / RING_STRIDE);
+}
+paddr_t frame_alloc_contig(size_t n)
+{
+    void *m = aligned_alloc(4096, n * 4096);
+    if (!m)
+        abort();
+    memset(m, 0, n * 4096);
+    live_allocs++;
+    return (paddr_t)((uintptr_t)m - DIRECT_MAP);
+}
+void frame_free(paddr_t pa) { abort(); }        /* only on a failed map, which the model never has */
+int vm_map_user(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags)
+{
+    if (va % RING_STRIDE == 0)
+        ring_frames[ring_slot_of(va)] = phys_to_virt(pa);
+    return 0;
+}
+bool vm_unmap_user(struct vm_space *s, vaddr_t va)
+{
+    void **f = &ring_frames[ring_slot_of(va)];
+    if (va % RING_STRIDE == 0 && *f) {
+        free(*f);
+        *f = 0;
+        live_allocs--;
+    }
+    return true;
+}
+
+/* ---- the process and its threads' rings ---- */
+static struct kobj *const served[] = { &console_obj, &terminal_obj, &bootpkg_obj, &timer_obj };
 #define NSERVED (sizeof served / sizeof served[0])
 static uint32_t held[NSERVED];
+static struct cap_ring_hdr *hdr(void) { return threads[cur].ring->hdr; }
+static struct cap_sqe *sqes(void) { return threads[cur].ring->sq; }
+
+static void thread_new(void)
+{
+    for (unsigned t = 0; t < MODEL_THREADS; t++) {
+        if (threads[t].ring)
+            continue;
+        memset(&threads[t], 0, sizeof threads[t]);
+        threads[t].proc = &proc;
+        threads[t].wait_deadline = ~0ull;
+        list_init(&threads[t].proc_link);
+        struct ring *r = ring_create(&proc);
+        if (!r)
+            abort();
+        ring_bind(r, &threads[t]);
+        return;
+    }
+}
+
+static void thread_end(unsigned t)
+{
+    if (t != cur && threads[t].ring) {
+        ring_thread_gone(&threads[t]);
+        if (threads[t].ring)
+            abort();                               /* its ring must be gone */
+    }
+}
 
 static void proc_init(void)
 {
     memset(&proc, 0, sizeof proc);
-    memset(ring_mem, 0, sizeof ring_mem);
-    proc.ring = (struct cap_ring_hdr *)ring_mem;
-    proc.sq = (struct cap_sqe *)(ring_mem + RING_SQ_OFFSET);
-    proc.cq = (struct cap_cqe *)(ring_mem + RING_CQ_OFFSET);
+    memset(threads, 0, sizeof threads);
+    proc.vm.pml4 = 1;                              /* a live space: rings are unmapped when they go */
     list_init(&proc.threads);
     list_init(&proc.pendings);
-    list_init(&proc.overflow);
     list_init(&proc.received);
-    list_init(&me.proc_link);
-    me.proc = &proc;
-    list_add_tail(&proc.threads, &me.proc_link);
+    cur = 0;
+    thread_new();
+    if (threads[0].ring->va != RING_VADDR)
+        abort();                                   /* the first thread's ring is where the entry says */
     proc.nthreads = 1;
     if (cap_table_init(&proc.caps, 16))
         abort();
@@ -146,6 +221,16 @@ static void proc_exit(void)
         pending_cancel(container_of(proc.pendings.next, struct pending, proc_link));
     ring_discard_overflow(&proc);
     cap_table_destroy(&proc.caps);
+    for (unsigned s = 0; s < PROC_MAX_THREADS; s++)   /* the space goes, then the rings */
+        if (ring_frames[s]) {
+            free(ring_frames[s]);
+            ring_frames[s] = 0;
+            live_allocs--;
+        }
+    proc.vm.pml4 = 0;
+    for (unsigned s = 0; s < PROC_MAX_THREADS; s++)
+        if (proc.rings[s])
+            ring_free(&proc, proc.rings[s]);
 }
 
 static uint64_t addr_of(uint8_t sel, uint16_t off)
@@ -154,21 +239,21 @@ static uint64_t addr_of(uint8_t sel, uint16_t off)
     case 0: return 0;
     case 1: return 0xFFFF800000000000ull + off;          /* kernel */
     case 2: return RING_VADDR + off;
-    case 3: return CAPSET_VADDR + off % 4096;
+    case 3: return off & 1 ? CAPSET_VADDR + off % 4096 : THREAD_RINGS_VADDR + off * 64ull;   /* other rings too */
     case 4: return RO_BASE + off % (RO_SIZE + 16);
     case 5: return USER_TOP - 1 - off;
     default: return RW_BASE + off % (RW_SIZE + 16);
     }
 }
 
-static const uint64_t ifaces[] = { capos_Console_ID, capos_TerminalSession_ID, capos_BootPackage_ID, 0, 0x1234 };
+static const uint64_t ifaces[] = { capos_Console_ID, capos_TerminalSession_ID, capos_BootPackage_ID, 0, 0x1234, capos_Timer_ID };
 
 static void submit(const struct cap_sqe *s)
 {
-    struct cap_ring_hdr *h = proc.ring;
+    struct cap_ring_hdr *h = hdr();
     uint32_t tail = h->sq_tail;
     if (tail - h->sq_head < RING_SQ_ENTRIES) {
-        proc.sq[tail & (RING_SQ_ENTRIES - 1)] = *s;
+        sqes()[tail & (RING_SQ_ENTRIES - 1)] = *s;
         h->sq_tail = tail + 1;
     }
 }
@@ -176,9 +261,12 @@ static void submit(const struct cap_sqe *s)
 static void enter_wait(uint32_t min, uint64_t timeout_ns)
 {
     blocks = 0;
-    int64_t n = ring_enter(&proc, min, timeout_ns);
+    vaddr_t mine = threads[cur].ring->va;
+    int64_t n = ring_enter(&proc, min, timeout_ns, mine);
     if (n < 0 || n > RING_CQ_ENTRIES)
         abort();
+    if (ring_enter(&proc, 0, 0, mine == RING_VADDR ? ring_vaddr(1) : RING_VADDR) != CAP_ERR_WRONG_THREAD)
+        abort();                                   /* another slot's ring is never ours */
 }
 
 static void enter(void)
@@ -192,7 +280,7 @@ static void sqe_record(const uint8_t *d)
         .opcode = d[0] % 8,
         .flags = d[1] & 0x80 ? d[1] & 3 : 0,
         .cap_id = d[2] & 0x80 ? (uint32_t)d[2] << 16 | d[3] : held[d[2] % NSERVED],
-        .interface_id = ifaces[d[4] % 5],
+        .interface_id = ifaces[d[4] % 6],
         .method_id = d[5] % 8 == 7 ? 0xffff : d[5] % 8,
         .addr = addr_of(d[6], (uint16_t)(d[7] << 8 | d[8])),
         .len = d[9] & 0x80 ? (uint32_t)d[9] << 24 : (uint32_t)d[9] * 8,
@@ -241,7 +329,7 @@ static void sqefuzz_rounds(uint64_t seed, unsigned rounds)
             .opcode = (uint8_t)(next() % 7),
             .flags = (uint16_t)(next() % 5 == 0 ? next() % 4 : 0),
             .cap_id = next() % 4 ? held[next() % NSERVED] : (uint32_t)next(),
-            .interface_id = ifaces[next() % 5],
+            .interface_id = ifaces[next() % 6],
             .method_id = (uint16_t)(next() % 4),
             .addr = pick_addr(), .len = pick_len(),
             .result_addr = pick_addr(), .result_len = pick_len(),
@@ -251,12 +339,12 @@ static void sqefuzz_rounds(uint64_t seed, unsigned rounds)
         };
         submit(&s);
         if (next() % 500 == 0)
-            proc.ring->sq_tail = (uint32_t)next();
+            hdr()->sq_tail = (uint32_t)next();
         if (next() % 700 == 0)
-            proc.ring->cq_head = (uint32_t)next();
+            hdr()->cq_head = (uint32_t)next();
         if (i % 8 == 0 || next() % 3 == 0) {
             enter();
-            proc.ring->cq_head = proc.ring->cq_tail;
+            hdr()->cq_head = hdr()->cq_tail;
         }
     }
 }
@@ -281,11 +369,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     proc_init();
     rx_head = rx_len = 0;
-    me.wait_deadline = ~0ull;
+    now_ns = 0;
     memset(rw_mem, 0, sizeof rw_mem);
     size_t i = 0;
     while (i < size) {
         uint8_t op = data[i++];
+        if (op >= 0xF0 && op <= 0xF3) {
+            uint8_t n = i < size ? data[i] : 0;
+            switch (op) {
+            case 0xF0:
+                thread_new();
+                break;
+            case 0xF1:
+                i++;
+                if (threads[n % MODEL_THREADS].ring)
+                    cur = n % MODEL_THREADS;
+                break;
+            case 0xF2:
+                i++;
+                thread_end(n % MODEL_THREADS);
+                break;
+            default:
+                i++;
+                now_ns += (uint64_t)n * 1000000;
+                timer_expire(now_ns);
+                break;
+            }
+            continue;
+        }
         switch (op % 9) {
         case 0:
             if (size - i < 16)
@@ -315,13 +426,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (int k = 0; k < 4 && i < size; k++)
                 v = v << 8 | data[i++];
             if (op % 9 == 3)
-                proc.ring->sq_tail = v;
+                hdr()->sq_tail = v;
             else
-                proc.ring->cq_head = v;
+                hdr()->cq_head = v;
             break;
         }
         case 5:
-            proc.ring->cq_head = proc.ring->cq_tail;
+            hdr()->cq_head = hdr()->cq_tail;
             break;
         case 6: {
             if (size - i < 9)

@@ -10,7 +10,8 @@ import os
 import struct
 
 CALL, RELEASE = 1, 4
-CONSOLE, TERMINAL, BOOTPKG = 0, 1, 2
+CONSOLE, TERMINAL, BOOTPKG, TIMER = 0, 1, 2, 3
+THREAD_NEW, THREAD_SWITCH, THREAD_END, CLOCK = 0xF0, 0xF1, 0xF2, 0xF3
 RW = 6                      # the read-write region's address selector
 
 
@@ -36,6 +37,7 @@ def sqe(op, cap, iface, method, poff, plen, roff=0x10, rlen=100, xcount=0, xoff=
 console_write = msg(0, 1, ptrs=data_ptr(0, 5), tail=b"hello".ljust(8, b"\0"))
 read_manifest = msg(2, 0, struct.pack("<QI", 8, 16))
 read_line = msg(1, 0, struct.pack("<IB", 32, 1))
+sleep_10ms = msg(1, 0, struct.pack("<Q", 10_000_000))
 xfer = struct.pack("<II", 0, 0) + struct.pack("<II", 1, 1)     # copy console's slot, move terminal's
 seeds = {
     "console-write": write(0, console_write) + sqe(CALL, CONSOLE, 0, 0, 0, len(console_write)) + b"\x02",
@@ -54,6 +56,19 @@ seeds = {
     "overflow": write(0, read_line) + sqe(CALL, TERMINAL, 1, 1, 0, len(read_line)) * 3 + b"\x02"
     + (sqe(0, 0, 0, 0, 0, 0) * 256 + b"\x02") * 2 + bytes([7, 2]) + b"a\r" + b"\x05\x02",
     "wait": sqe(0, 0, 0, 0, 0, 0) + bytes([8, 1, 5]) + bytes([8, 8, 3]),
+    # a second thread sleeps, then ends: the sleep completes into a stale
+    # ThreadRef and is dropped
+    "thread-drop": write(0, sleep_10ms) + bytes([THREAD_NEW, THREAD_SWITCH, 1])
+    + sqe(CALL, TIMER, 5, 1, 0, len(sleep_10ms)) + b"\x02" + bytes([THREAD_SWITCH, 0, THREAD_END, 1, CLOCK, 20])
+    + b"\x02",
+    # a second thread's line read goes with it; the typed line waits for the next reader
+    "thread-line": write(0, read_line) + bytes([THREAD_NEW, THREAD_SWITCH, 1])
+    + sqe(CALL, TERMINAL, 1, 1, 0, len(read_line)) + b"\x02" + bytes([THREAD_SWITCH, 0, THREAD_END, 1])
+    + bytes([7, 4]) + b"ok\r\n" + b"\x02",
+    # four threads, calls on each one's ring, one ends and its slot is reused
+    "thread-rings": bytes([THREAD_NEW] * 3) + bytes([THREAD_SWITCH, 2]) + sqe(0, 0, 0, 0, 0, 0) + b"\x02"
+    + bytes([THREAD_SWITCH, 3]) + write(0, sleep_10ms) + sqe(CALL, TIMER, 5, 1, 0, len(sleep_10ms)) + b"\x02"
+    + bytes([8, 1, 20]) + bytes([THREAD_SWITCH, 0, THREAD_END, 2, THREAD_NEW, THREAD_SWITCH, 2]) + b"\x02",
 }
 d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds-ring")
 os.makedirs(d, exist_ok=True)

@@ -61,7 +61,7 @@ HOST_TESTS += test-fuzz-kernel-linedisc
 # its input records, so its reach is measured on the same build.
 KFUZZ_RING := $(KFUZZ_T)/fuzz_ring
 KFUZZ_RING_SRCS := kernel/ring/ring.c kernel/cap/table.c kernel/cap/transfer.c kernel/cap/kobj.c \
-    $(KFUZZ_LINEDISC_SRCS) kernel/cap/bootpkg.c
+    $(KFUZZ_LINEDISC_SRCS) kernel/cap/bootpkg.c kernel/cap/timer.c
 $(KFUZZ_RING): tests/kernel/fuzz_ring.c $(KFUZZ_RING_SRCS) tests/kernel/host/arch/x86_64/cpu.h \
     $(CAPNP_SRCS) $(CAPNP_HDRS) $(BUILD)/gen/capos.capnp.c $(BUILD)/gen/capos.capnp.h
 	@mkdir -p $(dir $@)

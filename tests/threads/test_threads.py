@@ -1,14 +1,18 @@
 #!/usr/bin/python3
-"""Threads, ParkSpace and the ring reactor bridge, proven in QEMU.
+"""Threads, ParkSpace and per-thread rings, proven in QEMU.
 
 Spawn/join, TLS per thread (with the %fs:0x28 canary), ParkSpace wait/wake
 (value mismatch, timeout, wake, contention through a mutex, no lost wake-ups
 through a condition variable ping-pong, once), a killed process with parked
-threads leaving nothing behind, the reactor stress (8 threads, thousands of
+threads leaving nothing behind, the ring stress (8 threads, thousands of
 calls to kernel objects and to an endpoint that answers out of order with
-random delays: every thread gets exactly its own completions, and never do
-two threads drain the CQ at once), a fault in one thread ending the whole
-process, and the last thread's exit ending the process."""
+random delays: every thread gets exactly its own completions, on its own
+ring, and never finds another's on its CQ), per-thread rings refused to
+other threads (cap_enter on another's ring, a park naming another or an
+ended thread, a buffer in another's ring), a completion for an ended thread
+dropped with its result cap released, rings freed as threads end, a fault
+in one thread ending the whole process, and the last thread's exit ending
+the process."""
 import os
 import re
 import sys
@@ -29,8 +33,9 @@ def main():
             has(r"^THREAD fpu-avx ok=1$"))
     c.check("each thread has its own TLS (initial image, own values, canary at %fs:0x28, TCB self pointer)",
             has(r"^THREAD tls ok=1 main-untouched=1$"))
-    c.check("8 threads x 300 ring calls, interleaved with sleeps: every completion reaches its caller",
-            has(r"^THREAD concurrent-calls threads=8 calls=300 ok=1 bad=0 lost=0$"))
+    c.check("8 threads x 300 ring calls, interleaved with sleeps: every completion reaches its caller, "
+            "and no thread's CQ holds another's",
+            has(r"^THREAD concurrent-calls threads=8 calls=300 ok=1 bad=0$"))
     order = re.findall(r"^THREAD caller (\d) at (\d+)$", log, re.M)
     c.check("the callers really ran at the same time (their progress lines interleave)",
             len(order) == 24 and [o[0] for o in order] != sorted(o[0] for o in order))
@@ -49,8 +54,26 @@ def main():
     c.check("a killed process's parked threads leave no pending call, object or frame behind",
             has(r"^THREADTEST parkkill exit=-1001$") and bool(m) and m.group(1) == m.group(2)
             and m.group(3) == m.group(4) and m.group(5) == m.group(6))
-    c.check("reactor stress: 8 threads x 2000 calls (kernel and out-of-order endpoint), each gets exactly its own",
-            has(r"^STRESS threads=8 calls=16000 wrong=0 lost=0 max-drainers=1$") and has(r"^THREADTEST stress exit=0$"))
+    c.check("ring stress: 8 threads x 2000 calls (kernel and out-of-order endpoint), each gets exactly its own "
+            "on its own ring (8 distinct rings, none the main thread's, no foreign CQE on any CQ)",
+            has(r"^STRESS threads=8 calls=16000 wrong=0 others=0 own-rings=8$") and has(r"^THREADTEST stress exit=0$"))
+    c.check("cap_enter on another thread's ring, or on an address that is no ring, is refused: WRONG_THREAD (-25)",
+            has(r"^RINGS enter-other-ring result=-25$") and has(r"^RINGS enter-not-a-ring result=-25$"))
+    c.check("ParkSpace.wait naming another live thread is refused (-25); naming itself is accepted",
+            has(r"^RINGS park-other-thread result=-25$") and has(r"^RINGS park-self result=0$"))
+    c.check("a call whose buffer lies in another thread's ring is refused: BUFFER_OVERLAPS_RING (-13)",
+            has(r"^RINGS buffer-in-other-ring result=-13$"))
+    c.check("an ended thread's ring and id are stale: cap_enter on it and a park naming it are refused (-25)",
+            has(r"^RINGS enter-ended-ring result=-25$") and has(r"^RINGS park-ended-thread result=-25$"))
+    c.check("a completion for an ended thread is dropped: the server's RETURN succeeds, "
+            "no other thread's CQ gets it, its result buffer is not written",
+            has(r"^RINGS ended-caller recv=1 return=0 strays=0 untouched=1$"))
+    m = re.search(r"^RINGS leak caps (\d+) -> (\d+), objects (\d+) -> (\d+), pending (\d+) -> (\d+), "
+                  r"frames (\d+) -> (\d+), heap (\d+) -> (\d+)$", log, re.M)
+    c.check("the dropped completion's result cap is released and 21 threads' rings are freed: "
+            "cap slots, objects, pending calls, frames and kernel heap back to the baseline",
+            bool(m) and all(m.group(i) == m.group(i + 1) for i in (1, 3, 5, 7, 9)) and has(r"^THREADTEST rings exit=0$"),
+            m.group(0) if m else "no leak line")
     c.check("a user fault in one thread kills the process and all its threads",
             has(r"^\[kernel\] process \d+ \(threadtest\) killed: page fault") and has(r"^THREADTEST fault exit=-1000$")
             and not has(r"^THREAD main survived"))

@@ -15,10 +15,14 @@
 #include "capnp.h"
 
 /* ---- process ---- */
-extern struct cap_ring_hdr *rt_ring;
+extern __thread struct cap_ring_hdr *rt_ring;   /* the calling thread's own ring */
 extern const struct capset *rt_capset;
 extern uint32_t rt_pid;
-extern uint64_t rt_ring_lost;   /* completions dropped because nobody claimed them */
+/* The kernel entry on the calling thread's own ring (syscall.h). */
+static inline int64_t sys_cap_enter(uint32_t min_complete, uint64_t timeout_ns)
+{
+    return sys_cap_enter_ring(rt_ring, min_complete, timeout_ns);
+}
 int main(void);
 __attribute__((noreturn)) void exit(int code);
 
@@ -29,22 +33,28 @@ int64_t rt_capset_lookup(const char *name);
 /* The same, but a missing cap ends the program with a message. */
 uint32_t rt_capset_require(const char *name);
 
-/* ---- the ring ---- */
+/* ---- the ring: every thread has its own; each function works on the
+ * calling thread's, and a call's completion comes back to the thread that
+ * submitted it ---- */
 /* Submit one SQE (user_data is filled in and returned); waits for SQ room. */
 uint64_t rt_ring_submit(struct cap_sqe *sqe);
-/* The same with a caller-chosen user_data (event loops tag their own calls;
- * the runtime's counter never reaches values with high bits set). */
+/* The runtime's own user_data values: RT_RING_TAG_BASE | a sequence number
+ * below 2^48. Event loops choose tags outside that range. */
+#define RT_RING_TAG_BASE (1ull << 48)
+/* The same with a caller-chosen user_data (event loops tag their own calls). */
 uint64_t rt_ring_submit_tagged(struct cap_sqe *sqe, uint64_t user_data);
-/* Wait for the completion of user_data (others are kept for their waiters). */
+/* Enter our own ring until user_data has completed; take that CQE and leave
+ * every other one in the CQ for rt_ring_poll. */
 void rt_ring_wait(uint64_t user_data, struct cap_cqe *out);
-/* Take any available completion (kept ones first); false if none. For
- * event loops that wait on several calls: sys_cap_enter(1, ...) between polls. */
+/* Take the oldest completion on our CQ; false if none. For event loops
+ * that wait on several calls: sys_cap_enter(1, ...) between polls. */
 bool rt_ring_poll(struct cap_cqe *out);
-/* An event loop's wait: the next completion nobody else waits for, waiting
- * at most timeout_ns (CAP_TIMEOUT_FOREVER: for ever); false if none came.
- * Compute the timeout before calling: a call made between a failed poll
- * and the kernel entry can stash the completion and sleep past it. */
+/* An event loop's wait: the next completion, waiting at most timeout_ns
+ * (CAP_TIMEOUT_FOREVER: for ever); false if none came. */
 bool rt_ring_next(struct cap_cqe *out, uint64_t timeout_ns);
+/* CQEs rt_ring_wait found on this thread's CQ ahead of the one it waited
+ * for (an event loop's own; 0 in a thread that only makes synchronous calls). */
+extern __thread uint64_t rt_ring_others;
 /* Submit and wait: a synchronous CALL. Returns the CQE result. */
 int32_t rt_call(uint32_t cap, uint64_t iface, uint16_t method, const void *params, uint32_t plen,
                  void *result, uint32_t rlen, struct cap_cqe *cqe_out);
@@ -150,7 +160,7 @@ void rt_unlock(volatile int *l);
 
 /* ---- parking and synchronisation (ParkSpace: the "park" cap) ---- */
 /* Park the calling thread while *word == expected (timeout 0: none);
- * returns a capos_ParkResult. */
+ * returns a capos_ParkResult, or a CAP_ERR_* (negative). */
 int  rt_park_wait(volatile uint32_t *word, uint32_t expected, uint64_t timeout_ns);
 void rt_park_wake(volatile uint32_t *word, uint32_t count);
 struct rt_mutex { volatile uint32_t state; };      /* 0 free, 1 locked, 2 locked with waiters */
@@ -162,7 +172,6 @@ void rt_cond_wait(struct rt_cond *c, struct rt_mutex *m);
 void rt_cond_signal(struct rt_cond *c);
 void rt_cond_broadcast(struct rt_cond *c);
 void rt_once(struct rt_once *o, void (*fn)(void));
-extern uint32_t rt_drains_max;
 
 /* True for interfaces that are broad authority (rt/authority.c). */
 bool rt_broad_authority(uint64_t iface);

@@ -8,12 +8,13 @@ _start:
     call rt_start
     ud2
 
-/* Thread entry: rdi = struct rt_thread *, rcx = thread id (thread.c). */
+/* Thread entry: rdi = its ring, rsi = struct rt_thread *, rcx = thread id
+ * (thread.c). */
     .text
     .globl rt_thread_entry
 rt_thread_entry:
     xorl %ebp, %ebp
-    movl %ecx, %esi
+    movl %ecx, %edx
     andq $-16, %rsp
     call rt_thread_main
     ud2

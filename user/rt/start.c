@@ -2,7 +2,6 @@
  * run main, exit with its return value. */
 #include "capos.h"
 
-struct cap_ring_hdr *rt_ring;
 const struct capset *rt_capset;
 uint32_t rt_pid;
 uint32_t rt_console = ~0u, rt_timer = ~0u, rt_memory = ~0u;
@@ -49,6 +48,7 @@ __attribute__((noreturn)) void rt_start(struct cap_ring_hdr *ring, uint32_t pid,
 {
     if ((uint64_t)ring != RING_VADDR || (uint64_t)cs != CAPSET_VADDR || cs->magic != CAPSET_MAGIC)
         sys_exit(-2);
+    rt_thread_init_main(tid);                /* TLS first: rt_ring lives there */
     rt_ring = ring;
     rt_capset = cs;
     rt_pid = pid;
@@ -62,6 +62,5 @@ __attribute__((noreturn)) void rt_start(struct cap_ring_hdr *ring, uint32_t pid,
     if (c >= 0)
         rt_memory = (uint32_t)c;
     rt_heap_init();
-    rt_thread_init_main(tid);
     exit(main());
 }

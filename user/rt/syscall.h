@@ -4,12 +4,15 @@
 #include <stdint.h>
 #include "capos/abi.h"
 
-static inline int64_t sys_cap_enter(uint32_t min_complete, uint64_t timeout_ns)
+/* cap_enter on `ring`, which must be the calling thread's own ring
+ * (capos.h's sys_cap_enter passes it); any other is CAP_ERR_WRONG_THREAD. */
+static inline int64_t sys_cap_enter_ring(const void *ring, uint32_t min_complete, uint64_t timeout_ns)
 {
     int64_t r;
     __asm__ volatile("syscall"
                      : "=a"(r)
-                     : "a"((uint64_t)SYS_CAP_ENTER), "D"((uint64_t)min_complete), "S"(timeout_ns)
+                     : "a"((uint64_t)SYS_CAP_ENTER), "D"((uint64_t)min_complete), "S"(timeout_ns),
+                       "d"((uint64_t)ring)
                      : "rcx", "r11", "memory");
     return r;
 }

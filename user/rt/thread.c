@@ -8,16 +8,16 @@
  * %fs:0x28 is the stack-protector canary, which code built with
  * -fstack-protector (libsodium, BearSSL) reads.
  *
- * The TCB also holds the thread's wait record for the ring bridge (ring.c).
+ * Every thread has its own ring: the kernel maps one for each new thread and
+ * passes it at entry; the thread keeps it in rt_ring (TLS).
  */
-#include "rt_internal.h"
+#include "capos.h"
 
 struct rt_tcb {
     struct rt_tcb *self;              /* %fs:0 */
     uint64_t _r[4];
     uint64_t canary;                  /* %fs:0x28 */
     struct rt_thread *thread;
-    struct rt_waiter waiter;
 };
 
 struct rt_thread {
@@ -26,30 +26,9 @@ struct rt_thread {
     void *block;                      /* stack + TLS, one allocation */
     uint32_t id;
     uint32_t handle;
-    uint32_t slot;
 };
 
-static volatile int slot_lock;
-static uint64_t slots_used = 1;      /* slot 0 is the main thread's */
-
-static int slot_get(void)
-{
-    int s = -1;
-    rt_lock(&slot_lock);
-    if (~slots_used) {
-        s = __builtin_ctzll(~slots_used);
-        slots_used |= 1ull << s;
-    }
-    rt_unlock(&slot_lock);
-    return s;
-}
-
-static void slot_put(uint32_t s)
-{
-    rt_lock(&slot_lock);
-    slots_used &= ~(1ull << s);
-    rt_unlock(&slot_lock);
-}
+uint32_t rt_threads_live;
 
 extern char __tdata_start[], __tdata_end[], __tbss_end[];
 extern char __tls_align[];
@@ -86,17 +65,16 @@ static inline void set_fs(void *base)
 
 uint32_t rt_main_tid;
 static uint8_t main_tls[4096] __attribute__((aligned(64)));
-static struct rt_tcb main_tcb_only;  /* when the program's TLS is too big for main_tls */
 
+/* The main thread's TLS lives in main_tls: it is needed before the heap (the
+ * ring pointer is a TLS variable), so a program whose TLS does not fit
+ * cannot start (exit code -3). */
 void rt_thread_init_main(uint32_t tid)
 {
     rt_main_tid = tid;
-    struct rt_tcb *tcb = &main_tcb_only;
-    if (tls_size() + sizeof(struct rt_tcb) <= sizeof main_tls)
-        tcb = tls_setup(main_tls);
-    tcb->self = tcb;
-    set_fs(tcb);
-    rt_waiter_attach(&tcb->waiter, 0);
+    if (tls_size() + sizeof(struct rt_tcb) > sizeof main_tls)
+        sys_exit(-3);
+    set_fs(tls_setup(main_tls));
 }
 
 static struct rt_tcb *tcb_self(void)
@@ -106,11 +84,6 @@ static struct rt_tcb *tcb_self(void)
     return tcb;
 }
 
-struct rt_waiter *rt_waiter_self(void)
-{
-    return &tcb_self()->waiter;
-}
-
 uint32_t rt_thread_self(void)
 {
     struct rt_tcb *tcb = tcb_self();
@@ -118,13 +91,13 @@ uint32_t rt_thread_self(void)
 }
 
 /* Called by rt_thread_entry with the FS base already set by the kernel. */
-__attribute__((noreturn)) void rt_thread_main(struct rt_thread *t, uint32_t tid)
+__attribute__((noreturn)) void rt_thread_main(struct cap_ring_hdr *ring, struct rt_thread *t, uint32_t tid)
 {
     struct rt_tcb *tcb;
     __asm__ volatile("mov %%fs:0, %0" : "=r"(tcb));
     tcb->thread = t;
     t->id = tid;
-    rt_waiter_attach(&tcb->waiter, t->slot);
+    rt_ring = ring;
     void *ret = t->fn(t->arg);
     rt_thread_exit(ret);
 }
@@ -139,13 +112,10 @@ int rt_thread_create(struct rt_thread **out, void *(*fn)(void *), void *arg)
     struct rt_thread *t = calloc(1, sizeof *t);
     size_t tls = tls_size() + sizeof(struct rt_tcb) + 64;
     char *block = t ? malloc(STACK_SIZE + tls) : 0;
-    int slot = block ? slot_get() : -1;
-    if (slot < 0) {
-        free(block);
+    if (!block) {
         free(t);
         return CAP_ERR_OVERLOADED;
     }
-    t->slot = (uint32_t)slot;
     t->fn = fn;
     t->arg = arg;
     t->block = block;
@@ -162,7 +132,6 @@ int rt_thread_create(struct rt_thread **out, void *(*fn)(void *), void *arg)
                                       (uint64_t)tcb, &r);
     if (e) {
         __atomic_fetch_sub(&rt_threads_live, 1, __ATOMIC_RELAXED);
-        slot_put(t->slot);
         free(block);
         free(t);
         return rt_error(e);
@@ -187,7 +156,6 @@ int rt_thread_join(struct rt_thread *t, void **ret)
         *ret = (void *)capos_ThreadHandle_join_Results_get_value(r);
     rt_release(t->handle);
     __atomic_fetch_sub(&rt_threads_live, 1, __ATOMIC_RELAXED);
-    slot_put(t->slot);
     free(t->block);
     free(t);
     return 0;
@@ -196,27 +164,16 @@ int rt_thread_join(struct rt_thread *t, void **ret)
 void rt_thread_exit(void *value)
 {
     int64_t tc = rt_capset_lookup("thread");
-    struct rt_tcb *tcb = tcb_self();
-    if (tc < 0 || !tcb->thread) {
-        if (tc < 0)
-            exit((int)(uint64_t)value);       /* no ThreadControl: the whole process ends */
-    }
-    /* Leave the bridge first: our TCB goes away with us. The exit names us,
-     * so whichever thread's cap_enter processes it, it is we who end. */
-    rt_waiter_detach(&tcb->waiter);
+    if (tc < 0)
+        exit((int)(uint64_t)value);           /* no ThreadControl: the whole process ends */
     uint8_t params[64] __attribute__((aligned(8)));
     capnp_builder b;
     size_t len = 0;
     capnp_builder_init(&b, params, sizeof params);
     capos_ThreadControl_exit_Params_builder p = capos_ThreadControl_exit_Params_init_root(&b);
-    capos_ThreadControl_exit_Params_set_id(p, rt_thread_self());
+    capos_ThreadControl_exit_Params_set_id(p, 0);  /* the caller: our ring goes with us */
     capos_ThreadControl_exit_Params_set_value(p, (uint64_t)value);
     capnp_builder_finish(&b, &len);
-    struct cap_sqe s = {
-        .opcode = CAP_OP_CALL, .flags = CAP_SQE_F_SILENT, .cap_id = (uint32_t)tc, .interface_id = capos_ThreadControl_ID,
-        .method_id = capos_ThreadControl_METHOD_exit, .addr = (uint64_t)params, .len = (uint32_t)len,
-    };
-    rt_ring_submit_tagged(&s, RT_INTERNAL_TAG);
-    for (;;)
-        sys_cap_enter(0, 0);
+    rt_call((uint32_t)tc, capos_ThreadControl_ID, capos_ThreadControl_METHOD_exit, params, (uint32_t)len, 0, 0, 0);
+    exit((int)(uint64_t)value);               /* not reached unless the exit was refused */
 }

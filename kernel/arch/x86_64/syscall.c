@@ -28,7 +28,7 @@ void syscall_dispatch(struct trap_frame *f)
     cputime_enter_kernel();
     switch (f->rax) {
     case SYS_CAP_ENTER:
-        f->rax = (uint64_t)ring_enter(p, (uint32_t)f->rdi, f->rsi);
+        f->rax = (uint64_t)ring_enter(p, (uint32_t)f->rdi, f->rsi, f->rdx);
         break;
     case SYS_EXIT:
         process_exit(p, (int64_t)f->rdi);

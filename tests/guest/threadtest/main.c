@@ -5,6 +5,9 @@
  *          ring calls from many threads
  *   fault  one thread dereferences null while others run: the process dies
  *   last   the main thread exits first; the last thread's value ends the process
+ *   rings  per-thread rings: each thread's own, refused to the others; a
+ *          completion for an ended thread is dropped and its caps released;
+ *          a thread's ring is freed when it ends
  */
 #include "rt/capos.h"
 #include "capos_test.capnp.h"
@@ -75,6 +78,8 @@ static void *caller(void *arg)
         if (i % 100 == 0)
             printf("THREAD caller %lu at %d\n", me, i);
     }
+    if (rt_ring_others)
+        bad++;                                  /* a CQE on our CQ that was not ours */
     return (void *)(uint64_t)bad;
 }
 
@@ -158,15 +163,18 @@ static void *park_forever(void *arg)
     return 0;
 }
 
-/* ---- the reactor stress: many threads, kernel calls and an endpoint that
- * answers out of order ---- */
+/* ---- the ring stress: many threads, kernel calls and an endpoint that
+ * answers out of order; each thread on its own ring ---- */
 #define STRESS_THREADS 8
 #define STRESS_CALLS 2000
 static uint32_t probe;
+static struct cap_ring_hdr *stress_ring[STRESS_THREADS];
+static uint64_t stress_others[STRESS_THREADS];
 static void *stress(void *arg)
 {
     uint64_t me = (uint64_t)arg;
     uint64_t wrong = 0;
+    stress_ring[me] = rt_ring;
     for (uint64_t i = 0; i < STRESS_CALLS; i++) {
         if (i % 2) {
             if (rt_timer_now() == 0)
@@ -183,7 +191,115 @@ static void *stress(void *arg)
         if (e || d.len != sizeof msg || memcmp(d.ptr, msg, sizeof msg))
             wrong++;                      /* someone else's completion, or none */
     }
+    stress_others[me] = rt_ring_others;   /* CQEs on our CQ that were not the one we waited for */
     return (void *)wrong;
+}
+
+/* ---- per-thread rings: refusals, a dropped completion, freed rings ---- */
+static volatile uint32_t hold = 1;
+static struct cap_ring_hdr *volatile held_ring;
+static volatile uint32_t held_tid;
+static void *held(void *arg)
+{
+    held_tid = rt_thread_self();
+    held_ring = rt_ring;
+    while (hold)
+        rt_park_wait(&hold, 1, 0);
+    return 0;
+}
+
+static int park_named(uint32_t tid)
+{
+    RT_BUFS(b, 128, 64);
+    uint32_t park_cap = (uint32_t)rt_capset_lookup("park");
+    capnp_client cl = RT_CLIENT(park_cap);
+    capnp_call call;
+    capos_ParkSpace_wait_Results_reader r;
+    static uint32_t never_changes;
+    return rt_error(capos_ParkSpace_wait(&cl, &b, &call, (uint64_t)&never_changes, 1, 1000000, tid, &r));
+}
+
+static uint32_t gone_facet;
+static uint8_t gone_result[256] __attribute__((aligned(8)));
+static void *call_then_end(void *arg)
+{
+    /* a CALL whose answer comes after we are gone: submitted, never waited for */
+    static uint8_t params[16] __attribute__((aligned(8))) = { 0, 0, 0, 0, 1, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff };
+    struct cap_sqe s = {
+        .opcode = CAP_OP_CALL, .cap_id = gone_facet, .interface_id = capos_test_IpcProbe_ID,
+        .method_id = 0, .addr = (uint64_t)params, .len = sizeof params,
+        .result_addr = (uint64_t)gone_result, .result_len = sizeof gone_result,
+    };
+    rt_ring_submit_tagged(&s, 0x6E0D000000000001ull);
+    sys_cap_enter(0, 0);                          /* processed: the call is queued at the endpoint */
+    return 0;
+}
+
+static void *nothing(void *arg) { return arg; }
+
+static uint64_t frames(const struct rt_kernel_stats *s) { return s->free_frames + s->heap_pages; }
+
+static int rings_run(void)
+{
+    struct rt_thread *t;
+    /* hostile: another thread's ring, a ring that is no ring, another thread named */
+    rt_thread_create(&t, held, 0);
+    while (!held_ring)
+        rt_timer_sleep_until(rt_timer_now() + 1000000);
+    struct cap_ring_hdr *other = held_ring;
+    uint32_t other_tid = held_tid;
+    printf("RINGS enter-other-ring result=%ld\n", sys_cap_enter_ring(other, 0, 0));
+    printf("RINGS enter-not-a-ring result=%ld\n", sys_cap_enter_ring((char *)rt_ring + 4096, 0, 0));
+    printf("RINGS park-other-thread result=%d\n", park_named(other_tid));
+    printf("RINGS park-self result=%d\n", park_named(rt_thread_self()));     /* our own: accepted (0) */
+    {   /* a buffer in another thread's ring is refused like our own ring */
+        struct cap_cqe c;
+        rt_call(rt_console, IFACE_CONSOLE, 0, (char *)other + RING_CQ_OFFSET, 16, 0, 0, &c);
+        printf("RINGS buffer-in-other-ring result=%d\n", c.result);
+    }
+    hold = 0;
+    rt_park_wake(&hold, 1);
+    rt_thread_join(t, 0);
+    printf("RINGS enter-ended-ring result=%ld\n", sys_cap_enter_ring(other, 0, 0));
+    printf("RINGS park-ended-thread result=%d\n", park_named(other_tid));
+
+    /* a completion for an ended thread: dropped, its result cap released */
+    uint32_t stats = rt_capset_require("stats"), owner;
+    if (rt_endpoint_create(rt_capset_require("endpoints"), capos_test_IpcProbe_ID, 0, &owner, &gone_facet))
+        return 2;
+    rt_thread_create(&t, nothing, 0);                 /* warm the heap: a thread's stack and TLS */
+    rt_thread_join(t, 0);
+    struct rt_kernel_stats s0, s1;
+    rt_stats(stats, &s0);
+    rt_thread_create(&t, call_then_end, 0);
+    rt_thread_join(t, 0);
+    static uint8_t buf[512] __attribute__((aligned(8)));
+    struct rt_incoming in;
+    int got = rt_recv(owner, buf, sizeof buf, &in);
+    int64_t f = rt_endpoint_facet(owner, 77);         /* a new object, moved to the ended caller */
+    static const uint8_t empty[16] __attribute__((aligned(8))) = { 0, 0, 0, 0, 1, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff };
+    struct cap_xfer x = { (uint32_t)f, CAP_XFER_MOVE };
+    int ret = got >= 0 && f >= 0 ? rt_return(owner, in.hdr->call_id, empty, sizeof empty, &x, 1, false) : -100;
+    struct cap_cqe c;
+    int strays = 0;
+    while (rt_ring_poll(&c))
+        strays++;
+    /* and threads come and go: each one's ring is freed when it ends */
+    for (int i = 0; i < 20; i++) {
+        rt_thread_create(&t, nothing, 0);
+        rt_thread_join(t, 0);
+    }
+    rt_stats(stats, &s1);
+    int untouched = 1;                                /* its result buffer is not written either */
+    for (unsigned i = 0; i < sizeof gone_result; i++)
+        untouched &= gone_result[i] == 0;
+    printf("RINGS ended-caller recv=%d return=%d strays=%d untouched=%d\n", got >= 0, ret, strays, untouched);
+    printf("RINGS leak caps %lu -> %lu, objects %lu -> %lu, pending %lu -> %lu, frames %lu -> %lu, heap %lu -> %lu\n",
+           s0.cap_slots, s1.cap_slots, s0.objects, s1.objects, s0.pending_calls, s1.pending_calls,
+           frames(&s0), frames(&s1), s0.heap_bytes, s1.heap_bytes);
+    rt_release(owner);
+    rt_release(gone_facet);
+    return 0;
 }
 
 int main(void)
@@ -232,7 +348,7 @@ int main(void)
             ok &= rt_thread_join(t[i], &ret) == 0;
             bad += (uint64_t)ret;
         }
-        printf("THREAD concurrent-calls threads=%d calls=%d ok=%d bad=%lu lost=%lu\n", CALLERS, CALLS, ok, bad, rt_ring_lost);
+        printf("THREAD concurrent-calls threads=%d calls=%d ok=%d bad=%lu\n", CALLERS, CALLS, ok, bad);
         return 0;
     }
     if (!strcmp(mode, "park")) {
@@ -291,13 +407,22 @@ int main(void)
         probe = (uint32_t)f;
         for (int i = 0; i < STRESS_THREADS; i++)
             rt_thread_create(&t[i], stress, (void *)(uint64_t)i);
-        uint64_t wrong = 0;
+        uint64_t wrong = 0, others = 0;
         for (int i = 0; i < STRESS_THREADS; i++) {
             rt_thread_join(t[i], &ret);
             wrong += (uint64_t)ret;
+            others += stress_others[i];
         }
-        printf("STRESS threads=%d calls=%d wrong=%lu lost=%lu max-drainers=%u\n", STRESS_THREADS,
-               STRESS_THREADS * STRESS_CALLS, wrong, rt_ring_lost, rt_drains_max);
+        int own = 0;                      /* distinct rings, none the main thread's, all in the ring area */
+        for (int i = 0; i < STRESS_THREADS; i++) {
+            uint64_t a = (uint64_t)stress_ring[i];
+            int distinct = a != (uint64_t)rt_ring && a >= THREAD_RINGS_VADDR && a < RING_AREA_END;
+            for (int j = 0; j < i; j++)
+                distinct &= stress_ring[j] != stress_ring[i];
+            own += distinct;
+        }
+        printf("STRESS threads=%d calls=%d wrong=%lu others=%lu own-rings=%d\n", STRESS_THREADS,
+               STRESS_THREADS * STRESS_CALLS, wrong, others, own);
         return 0;
     }
     if (!strcmp(mode, "fault")) {
@@ -308,6 +433,8 @@ int main(void)
         printf("THREAD main survived the fault (wrong)\n");
         return 0;
     }
+    if (!strcmp(mode, "rings"))
+        return rings_run();
     if (!strcmp(mode, "last")) {
         rt_thread_create(&t[0], late, 0);
         printf("THREAD main thread exits first\n");
