@@ -19,6 +19,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/cpu.h"
 #include "c/string.h"
+#include "ipc_prof.h"
 
 struct overflow_cqe {
     struct list link;
@@ -102,7 +103,7 @@ void ring_discard_overflow(struct process *p)
 
 /* A user buffer must be mapped user memory (writable for results) and must
  * not overlap the ring or the CapSet page. */
-static int check_buffer(struct process *p, uint64_t addr, uint32_t len, bool write, int err)
+int ring_check_buffer(struct process *p, uint64_t addr, uint32_t len, bool write, int err)
 {
     if (len == 0)
         return 0;
@@ -134,8 +135,8 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
         return CAP_ERR_WRONG_INTERFACE;
     if (s->len > CAP_MAX_PARAMS)
         return CAP_ERR_PARAMS_TOO_LARGE;
-    if ((r = check_buffer(p, s->addr, s->len, false, CAP_ERR_INVALID_PARAMS_BUFFER)) ||
-        (r = check_buffer(p, s->result_addr, s->result_len, true, CAP_ERR_INVALID_RESULT_BUFFER)))
+    if ((r = ring_check_buffer(p, s->addr, s->len, false, CAP_ERR_INVALID_PARAMS_BUFFER)) ||
+        (r = ring_check_buffer(p, s->result_addr, s->result_len, true, CAP_ERR_INVALID_RESULT_BUFFER)))
         return r;
     if (s->len && !vm_copy_in(&p->vm, params_buf, s->addr, s->len))
         return CAP_ERR_INVALID_PARAMS_BUFFER;
@@ -164,6 +165,7 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
         .xfer = &x,
         .silent = s->flags & CAP_SQE_F_SILENT,
     };
+    ipc_prof_mark(IPC_LOOKUP);
     r = obj->type->call(obj, &c);
     if (r > 0)
         r = call_error(r);                 /* a codec error from the generated dispatcher */
@@ -231,22 +233,24 @@ static void slow_sqe(struct process *p, const volatile struct cap_sqe *sp, uint8
 {
     struct cap_sqe s = *(const struct cap_sqe *)sp;   /* one copy, then only the copy is used */
     s.opcode = op;
+    ipc_prof_mark(IPC_SQE);
     int r;
     uint32_t nxfer = 0;
     switch (op) {
     case CAP_OP_CALL:
-        r = do_call(p, &s, &nxfer);
+        if (!endpoint_fast_call(p, &s, &r))    /* the endpoint fast path, or the general way */
+            r = do_call(p, &s, &nxfer);
         break;
     case CAP_OP_RELEASE:
         r = do_release(p, &s);
         break;
     case CAP_OP_RECV:
-        r = check_buffer(p, s.result_addr, s.result_len, true, CAP_ERR_INVALID_RESULT_BUFFER);
+        r = ring_check_buffer(p, s.result_addr, s.result_len, true, CAP_ERR_INVALID_RESULT_BUFFER);
         if (!r)
             r = endpoint_recv(p, &s);
         break;
     case CAP_OP_RETURN:
-        r = check_buffer(p, s.addr, s.len, false, CAP_ERR_INVALID_PARAMS_BUFFER);
+        r = ring_check_buffer(p, s.addr, s.len, false, CAP_ERR_INVALID_PARAMS_BUFFER);
         if (!r)
             r = endpoint_return(p, &s);
         break;

@@ -26,6 +26,7 @@
 #include "arch/x86_64/smp.h"
 #include "lock.h"
 #include "c/string.h"
+#include "ipc_prof.h"
 
 #define KSTACK_SIZE  16384
 #define QUANTUM_TICKS 10
@@ -84,6 +85,7 @@ void kernel_exit(void)
         t->fs_base_set = false;
         wrmsr(MSR_FS_BASE, t->fs_base);
     }
+    ipc_prof_mark(IPC_EXIT);
     kernel_unlock();
 }
 
@@ -178,6 +180,7 @@ static void switch_to(struct thread *next)
         prev->state = T_RUNNING;
         return;
     }
+    ipc_prof_mark(IPC_SCHED);
     if (prev->proc && prev->state != T_DEAD) {
         fpu_save(prev->fpu);
         if (!prev->fs_base_set)
@@ -197,6 +200,7 @@ static void switch_to(struct thread *next)
     c->quantum = QUANTUM_TICKS;
     c->count.switches++;
     switch_context(&prev->saved_rsp, next->saved_rsp);
+    ipc_prof_mark(IPC_SWITCH);
     reap();
 }
 
@@ -204,6 +208,7 @@ static void switch_to(struct thread *next)
 void schedule(void)
 {
     KASSERT(!interrupts_enabled() && kernel_lock_held());
+    ipc_prof_mark(IPC_WAIT);
     struct cpu *c = this_cpu();
     struct thread *cur = c->current;
     if (cur->state == T_RUNNING && cur != c->idle) {

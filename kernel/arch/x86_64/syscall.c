@@ -7,6 +7,7 @@
 #include "sched/process.h"
 #include "sched/sched.h"
 #include "ring/ring.h"
+#include "ipc_prof.h"
 
 extern void syscall_entry(void);
 
@@ -22,6 +23,7 @@ void syscall_init(void)
 void syscall_dispatch(struct trap_frame *f)
 {
     kernel_enter();
+    ipc_prof_mark(IPC_USER);
     this_cpu()->count.syscalls++;
     struct process *p = current_process();
     switch (f->rax) {
