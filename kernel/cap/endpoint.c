@@ -21,6 +21,11 @@
  * at most one per facet) and reaches the owner like a call that needs no
  * RETURN, so a server learns at once that a holder died idle.
  *
+ * The fast path (endpoint_fast_call): a CALL that can only be a plain
+ * delivery to a RECV already posted goes straight into the receiver's
+ * buffer from preallocated records; everything else, and every error,
+ * goes the general way (facet_call, deliver).
+ *
  *   EndpointFactory.create(interfaceId, disclose) -> (owner, client)
  *   Endpoint.facet(badge) -> client
  */
