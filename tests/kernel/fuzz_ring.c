@@ -107,6 +107,7 @@ void serial_putc(char c) {}
 void serial_write(const char *s, size_t n) {}
 int endpoint_recv(struct process *p, const struct cap_sqe *s) { return CAP_ERR_INVALID_CAP; }
 int endpoint_return(struct process *p, const struct cap_sqe *s) { return CAP_ERR_INVALID_CAP; }
+bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r) { return false; }
 void endpoint_call_cancel(struct pending *pd) { abort(); }
 void park_cancel(struct pending *pd) { abort(); }
 
@@ -145,6 +146,7 @@ static void proc_exit(void)
     while (!list_empty(&proc.pendings))
         pending_cancel(container_of(proc.pendings.next, struct pending, proc_link));
     ring_discard_overflow(&proc);
+    pending_spares_drop(&proc);
     cap_table_destroy(&proc.caps);
 }
 
