@@ -1,8 +1,10 @@
 # Benchmarks: every bench/cases/<name>.c is built twice, as the capOS
 # program bench-<name> (packed with init and the proof program into build/bench.pkg) and as a static
 # Linux program for the baseline guest; bench/run.py runs both guests under
-# -icount shift=0 and prints the pairs side by side. Adding a benchmark pair
-# is adding one file under bench/cases/.
+# -icount shift=0 and prints the pairs side by side, then runs both again on
+# two CPUs under -accel tcg,thread=multi for the wall-clock "mt-" rows (a
+# contended mutex, the 2-thread speed-up: bench/cases/smp.c). Adding a
+# benchmark pair is adding one file under bench/cases/.
 BENCH_CASES := $(basename $(notdir $(wildcard bench/cases/*.c)))
 BENCH_CAPOS := $(addprefix $(BUILD)/bench/capos/bench-,$(BENCH_CASES))
 BENCH_LINUX := $(addprefix $(BUILD)/bench/linux/,$(BENCH_CASES))
@@ -22,7 +24,8 @@ $(BUILD)/bench/linux/%: bench/cases/%.c bench/bench.h
 
 # The bench image: init starts the proof program (tests/guest) in mode
 # "bench bench-<case>...", which runs each case in turn.
-$(BUILD)/bench/bench.manifest: tests/guest/proof.manifest
+# bench/cases itself: a case added or removed changes the list
+$(BUILD)/bench/bench.manifest: tests/guest/proof.manifest bench/cases
 	@mkdir -p $(dir $@)
 	@sed 's/@ARGS@/bench $(addprefix bench-,$(BENCH_CASES))/' $< > $@
 $(BUILD)/bench/manifest.bin: $(BUILD)/bench/bench.manifest $$(MKMANIFEST)

@@ -2,8 +2,14 @@
 """make bench: capOS against a Linux guest on the same QEMU machine model.
 
 Both guests run under -icount shift=0, where a TSC delta is a count of guest
-instructions: deterministic, and comparable across machines. Every figure is
-measured in this run; nothing is asserted. Usage: run.py CASE..."""
+instructions: deterministic, and comparable across machines. -icount runs
+one CPU at a time (round-robin TCG), and the Linux guest never finishes
+bringing up a second CPU that way (it stops at "Booting SMP
+configuration"), so that run is -smp 1 for both. The rows that need two
+CPUs really at once (metrics named "mt-...") come from a second run of both
+guests with -smp 2 under -accel tcg,thread=multi without -icount: there the
+TSC counts host time, and those rows say "wall, MTTCG". Every figure is measured
+in this run; nothing is asserted. Usage: run.py CASE..."""
 import os
 import re
 import shutil
@@ -18,6 +24,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 CACHE = os.path.join(ROOT, "bench", "cache")
 ICOUNT = ["-icount", "shift=0"]   # sleep=off hangs the Linux guest when it idles
+ICOUNT_SMP = 1                     # see above: Linux does not boot on two CPUs under -icount
+SMP = 2                            # the wall-clock (MTTCG) run
+MT = "mt-"                         # metrics measured by the wall clock under MTTCG
+
+
+def qemu_capos_smp(smp, accel, extra=()):
+    """The bench image on smp CPUs: accel "tcg,thread=single" (for -icount)
+    or "tcg" (scripts/qemu makes that multi-threaded above one CPU)."""
+    cmd, env = qemu_capos("", extra)
+    env.update(CAPOS_SMP=str(smp), CAPOS_ACCEL=accel)
+    return cmd, env
 
 
 def qemu_capos(args, extra=(), mem=64, pkg="bench.pkg"):
@@ -26,8 +43,8 @@ def qemu_capos(args, extra=(), mem=64, pkg="bench.pkg"):
             os.path.join(BUILD, pkg), args, "--", *extra], env
 
 
-def qemu_linux(initrd, args, extra=()):
-    return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
+def qemu_linux(initrd, args, extra=(), accel="tcg", smp=1):
+    return ["qemu-system-x86_64", "-accel", accel, "-cpu", "max", "-m", "256", "-smp", str(smp),
             "-display", "none", "-serial", "stdio", "-no-reboot",
             "-kernel", os.path.join(CACHE, "vmlinux"), "-initrd", initrd,
             "-append", "console=ttyS0 quiet panic=-1 rdinit=/init -- " + args, *extra], dict(os.environ)
@@ -151,19 +168,26 @@ def main():
         initrd = os.path.join(tmp, "initrd.cpio")
         build_initrd(cases, initrd)
 
-        print("bench: capOS guest (-icount shift=0) ...", flush=True)
-        st, cap_out = run(qemu_capos("", ICOUNT))
-        cap = parse(cap_out)
+        print(f"bench: capOS guest (-smp {ICOUNT_SMP}, -icount shift=0) ...", flush=True)
+        st, cap_out = run(qemu_capos_smp(ICOUNT_SMP, "tcg,thread=single", ICOUNT))
+        cap = {k: v for k, v in parse(cap_out).items() if not k.startswith(MT)}
         # under -icount shift=0 a guest nanosecond is one instruction: the
         # banner's time since boot is the instruction count (to 1,000)
         m = re.search(r"capOS: init is up \(pid 1\) at (\d+) us after boot", cap_out)
         cap_boot_instr = int(m.group(1)) * 1000 if m else None
-        print("bench: Linux guest (-icount shift=0) ...", flush=True)
-        st, lin_out = run(qemu_linux(initrd, " ".join(cases), ICOUNT))
-        lin = parse(lin_out)
+        print(f"bench: Linux guest (-smp {ICOUNT_SMP}, -icount shift=0) ...", flush=True)
+        st, lin_out = run(qemu_linux(initrd, " ".join(cases), ICOUNT, "tcg,thread=single", ICOUNT_SMP))
+        lin = {k: v for k, v in parse(lin_out).items() if not k.startswith(MT)}
+        print(f"bench: both guests again (-smp {SMP}, -accel tcg,thread=multi, wall clock) for the {MT} rows ...",
+              flush=True)
+        st, cap_mt_out = run(qemu_capos_smp(SMP, "tcg"))
+        st, lin_mt_out = run(qemu_linux(initrd, " ".join(cases), (), "tcg,thread=multi", SMP))
+        cap.update({k: v for k, v in parse(cap_mt_out).items() if k.startswith(MT)})
+        lin.update({k: v for k, v in parse(lin_mt_out).items() if k.startswith(MT)})
         m = re.search(r"LINUX-INIT tsc=(\d+)", lin_out)
         lin_boot_instr = int(m.group(1)) if m else None
-        for name, out in (("capOS", cap_out), ("Linux", lin_out)):
+        for name, out in (("capOS", cap_out), ("Linux", lin_out), ("capOS MTTCG", cap_mt_out),
+                          ("Linux MTTCG", lin_mt_out)):
             for d in re.findall(r"^BENCH-DONE (\S+) exit=(-?\d+)", out, re.M):
                 if d[1] != "0":
                     print(f"bench: warning: {name} case {d[0]} exited {d[1]}")
@@ -184,14 +208,17 @@ def main():
                 lo = mid
 
         print()
-        print("capOS vs Linux guest: guest instructions per operation, median (p99), -icount shift=0")
+        print(f"capOS vs Linux guest: guest instructions per operation, median (p99), -icount shift=0, "
+              f"-smp {ICOUNT_SMP}; rows marked (wall, MTTCG): -smp {SMP}, TSC ticks of host time under "
+              f"-accel tcg,thread=multi (speed-up rows: hundredths)")
         print(f"  {'capOS operation':26} {'capOS':>18}   {'Linux operation':26} {'Linux':>18} {'capOS/Linux':>11}")
         paired = set()
         for a, b in pairs(cases):
             paired |= {a, b}
             ca, lb = cap.get(a), lin.get(b)
             r = ratio(ca[0] if ca else None, lb[0] if lb else None)
-            print(f"  {a:26} {fig(ca):>18}   {b:26} {fig(lb):>18} {r:>11}")
+            label = " (wall, MTTCG)" if a.startswith(MT) else ""
+            print(f"  {a:26} {fig(ca):>18}   {b:26} {fig(lb):>18} {r:>11}{label}")
         for k, v in cap.items():
             if k not in paired:
                 print(f"  {k:26} {fig(v):>18}")

@@ -21,6 +21,11 @@
  * at most one per facet) and reaches the owner like a call that needs no
  * RETURN, so a server learns at once that a holder died idle.
  *
+ * The fast path (endpoint_fast_call): a CALL that can only be a plain
+ * delivery to a RECV already posted goes straight into the receiver's
+ * buffer from preallocated records; everything else, and every error,
+ * goes the general way (facet_call, deliver).
+ *
  *   EndpointFactory.create(interfaceId, disclose) -> (owner, client)
  *   Endpoint.facet(badge) -> client
  */
@@ -35,6 +40,7 @@
 #include "arch/x86_64/cpu.h"
 #include "c/string.h"
 #include "capos.capnp.h"
+#include "ipc_prof.h"
 
 /* One endpoint. Freed when the last of its references goes: the owner side's
  * (dropped in owner_destroy), one per facet, one per ep_call. */
@@ -49,6 +55,7 @@ struct ep_core {
     struct list queue;           /* ep_call waiting for a RECV */
     struct list inflight;        /* delivered, waiting for a RETURN */
     struct list receivers;       /* posted RECVs (struct pending) */
+    struct ep_call *spare;       /* preallocated record for a small call (EP_FAST_PARAMS); 0 while in use */
 };
 
 struct ep_owner { struct kobj obj; struct ep_core *core; };
@@ -106,9 +113,29 @@ struct ep_call {
     uint64_t iface;
     uint64_t badge;
     struct xfer_set caps;
+    bool from_spare;             /* it is core->spare: call_free gives it back */
     uint32_t plen;
     uint8_t params[];
 };
+
+/* The fast path's bounds: a call whose params fit EP_FAST_PARAMS takes the
+ * endpoint's preallocated record (when no other call holds it), and a
+ * delivery without caps whose header and params fit in the page of the
+ * posted RECV buffer is written straight through the direct map, once. */
+#define EP_FAST_PARAMS 128
+
+static struct ep_call *call_alloc(struct ep_core *core, uint32_t plen)
+{
+    struct ep_call *call;
+    if (core->spare && plen <= EP_FAST_PARAMS) {
+        call = core->spare;
+        core->spare = 0;
+        call->from_spare = true;
+    } else if ((call = kmalloc(sizeof *call + plen))) {
+        call->from_spare = false;
+    }
+    return call;
+}
 
 static size_t live_calls;
 size_t endpoint_live_calls(void) { return live_calls; }
@@ -116,8 +143,10 @@ size_t endpoint_live_calls(void) { return live_calls; }
 static void core_put(struct ep_core *c)
 {
     KASSERT(c->refs > 0);
-    if (--c->refs == 0)
+    if (--c->refs == 0) {
+        kfree(c->spare);
         kfree(c);
+    }
 }
 
 /* Free a call that is on no queue any more (its `link` is unlinked). */
@@ -128,9 +157,15 @@ static void call_free(struct ep_call *call)
     xfer_rollback(&call->caps);              /* no-op once delivered */
     if (call->session)
         kobj_put(&call->session->obj);
-    core_put(call->core);
     live_calls--;
-    kfree(call);
+    struct ep_core *core = call->core;
+    if (call->from_spare) {
+        KASSERT(!core->spare);
+        core->spare = call;                  /* before core_put: it frees the spare with the core */
+    } else {
+        kfree(call);
+    }
+    core_put(core);
 }
 
 /* Take the call off its endpoint queue, whatever its state. */
@@ -203,6 +238,28 @@ static void deliver_notice(struct ep_core *core, struct ep_call *call, struct pe
     call_free(call);
 }
 
+/* The delivery header of `call`; gives the call its call_id. */
+static void hdr_fill(struct ep_core *core, struct ep_call *call, struct cap_recv_hdr *h)
+{
+    memset(h, 0, sizeof *h);
+    h->call_id = call->call_id = ++core->next_call_id ? core->next_call_id : ++core->next_call_id;
+    h->method_id = call->method;
+    h->interface_id = call->iface;
+    h->badge = call->badge;
+    session_caller_ref(call->session, core->scope, h->caller_ref);
+    h->session_epoch = call->session->epoch;
+    h->params_len = call->plen;
+    h->ncaps = call->caps.n;
+    if (core->disclose & CAP_RECV_F_PRINCIPAL) {
+        memcpy(h->principal, call->session->principal, sizeof h->principal);
+        h->flags |= CAP_RECV_F_PRINCIPAL;
+    }
+    if (core->disclose & CAP_RECV_F_PROFILE) {
+        memcpy(h->profile, call->session->profile, sizeof h->profile);
+        h->flags |= CAP_RECV_F_PROFILE;
+    }
+}
+
 /* Try to hand `call` to the receiver `rp`. false: the call failed (and is gone). */
 static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *rp)
 {
@@ -222,39 +279,36 @@ static bool deliver(struct ep_core *core, struct ep_call *call, struct pending *
         return false;
     }
     struct cap_recv_hdr h;
-    memset(&h, 0, sizeof h);
-    h.call_id = ++core->next_call_id ? core->next_call_id : ++core->next_call_id;
-    h.method_id = call->method;
-    h.interface_id = call->iface;
-    h.badge = call->badge;
-    session_caller_ref(call->session, core->scope, h.caller_ref);
-    h.session_epoch = call->session->epoch;
-    h.params_len = call->plen;
-    h.ncaps = call->caps.n;
-    if (core->disclose & CAP_RECV_F_PRINCIPAL) {
-        memcpy(h.principal, call->session->principal, sizeof h.principal);
-        h.flags |= CAP_RECV_F_PRINCIPAL;
-    }
-    if (core->disclose & CAP_RECV_F_PROFILE) {
-        memcpy(h.profile, call->session->profile, sizeof h.profile);
-        h.flags |= CAP_RECV_F_PROFILE;
-    }
+    hdr_fill(core, call, &h);
     struct cap_result_cap rec[CAP_MAX_XFER];
     uint32_t ncaps = call->caps.n;
     if (xfer_deliver(&call->caps, rx, rec) < 0) {
         call_fail(call, CAP_ERR_OVERLOADED);          /* receiver's table is full: sender keeps its caps */
         return false;
     }
+    if (!ncaps && (rp->result_addr & (PAGE_SIZE - 1)) + off <= PAGE_SIZE) {
+        /* the fast path: no caps, one page: written through the direct map */
+        paddr_t pa = vm_translate(&rx->vm, rp->result_addr, PTE_W);
+        if (pa) {
+            uint8_t *dst = phys_to_virt(pa);
+            memcpy(dst, &h, sizeof h);
+            memcpy(dst + sizeof h, call->params, call->plen);
+            ipc_prof_mark(IPC_HEADER);
+            goto written;
+        }
+    }
     /* header, params, padding and cap records go out in one copy. Static:
      * the kernel runs with interrupts off and never sleeps here, so one
      * delivery at a time uses it. */
     static uint8_t out[sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS + 8 + CAP_MAX_XFER * sizeof(struct cap_result_cap)];
+    ipc_prof_mark(IPC_HEADER);
     memcpy(out, &h, sizeof h);
     memcpy(out + sizeof h, call->params, call->plen);
     memset(out + off, 0, coff - off);
     memcpy(out + coff, rec, ncaps * sizeof rec[0]);
     vm_copy_out(&rx->vm, rp->result_addr, out, ncaps ? total : off);
-    call->call_id = h.call_id;
+written:
+    ipc_prof_mark(IPC_COPY);
     call_unlink(call);
     call->state = EP_CALL_DELIVERED;
     list_add_tail(&core->inflight, &call->link);
@@ -289,14 +343,19 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
         return CAP_ERR_SESSION_REVOKED;
     if (core->nqueue >= EP_MAX_QUEUE)
         return CAP_ERR_OVERLOADED;
-    struct ep_call *call = kmalloc(sizeof *call + c->sc.params_len);
+    struct ep_call *call = call_alloc(core, (uint32_t)c->sc.params_len);
     if (!call)
         return CAP_ERR_OVERLOADED;
     struct pending *pd = pending_new(c, PENDING_EP_CALL);
     if (!pd) {
-        kfree(call);
+        if (call->from_spare)
+            core->spare = call;
+        else
+            kfree(call);
         return CAP_ERR_OVERLOADED;
     }
+    ipc_prof_mark(IPC_ALLOC);
+    ipc_prof_round();
     live_calls++;
     list_init(&call->rx_link);
     call->core = core;
@@ -321,7 +380,95 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
     list_add_tail(&core->queue, &call->link);
     core->nqueue++;
     pump(core);
+    ipc_prof_mark(IPC_POST);
     return CALL_PENDING;
+}
+
+/*
+ * The fast path of a CALL: the caller's SQE goes straight into the receiver
+ * parked in RECV, allocating nothing. It takes a call only when nothing but
+ * a plain delivery can happen:
+ *   - no flags, no transfers, a facet of a live endpoint with the SQE's
+ *     interface, from a live session;
+ *   - a RECV posted and nothing queued ahead (order is kept);
+ *   - params of at most EP_FAST_PARAMS bytes (none reads as the empty
+ *     struct) in one page of the caller, the result buffer checked as
+ *     do_call checks it;
+ *   - header and params fit the RECV's bound, in one writable page;
+ *   - the endpoint's spare call record and one of the caller's spare
+ *     pending records are free, and the caller is under its quota.
+ * Anything else returns false before changing anything, and the general
+ * way (do_call, facet_call, deliver) decides, so every error keeps the one
+ * stable code it has there. The call then lives exactly as a slow one
+ * does: DELIVERED on the in-flight list and the receiver's `received`, in
+ * the state machine above.
+ * Binds on: the BKL, interrupts off.
+ */
+static const struct kobj_type facet_type;
+static const uint8_t empty_params[16] = { 0, 0, 0, 0, 1, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
+
+bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r)
+{
+    struct kobj *o;
+    if (s->flags || s->_pad0 || s->call_id || s->xfer_cap_count || s->xfer_addr || s->len > EP_FAST_PARAMS)
+        return false;
+    if (cap_lookup(&p->caps, s->cap_id, &o) || o->type != &facet_type || o->iface != s->interface_id)
+        return false;
+    struct ep_facet *f = (struct ep_facet *)o;
+    struct ep_core *core = f->core;
+    if (core->closed || !p->session->live || !list_empty(&core->queue) || list_empty(&core->receivers) ||
+        !core->spare || !p->npd_spare || p->npending >= PROC_MAX_PENDING)
+        return false;
+    struct pending *rp = container_of(core->receivers.next, struct pending, wait_link);
+    struct process *rx = rp->proc;
+    uint32_t plen = s->len ? s->len : (uint32_t)sizeof empty_params;
+    uint32_t total = (uint32_t)sizeof(struct cap_recv_hdr) + plen;
+    if (total > rp->result_len || (rp->result_addr & (PAGE_SIZE - 1)) + total > PAGE_SIZE)
+        return false;
+    if (s->len && ((s->addr & (PAGE_SIZE - 1)) + s->len > PAGE_SIZE ||
+                   ring_check_buffer(p, s->addr, s->len, false, CAP_ERR_INVALID_PARAMS_BUFFER)))
+        return false;
+    if (ring_check_buffer(p, s->result_addr, s->result_len, true, CAP_ERR_INVALID_RESULT_BUFFER))
+        return false;
+    paddr_t dpa = vm_translate(&rx->vm, rp->result_addr, PTE_W);
+    paddr_t spa = s->len ? vm_translate(&p->vm, s->addr, 0) : 0;
+    if (!dpa || (s->len && !spa))
+        return false;
+    ipc_prof_mark(IPC_LOOKUP);
+
+    /* taken: from here nothing fails */
+    struct pending *pd = pending_new_for(p, PENDING_EP_CALL, s->user_data, s->result_addr, s->result_len);
+    KASSERT(pd);                                       /* a spare was free */
+    struct ep_call *call = call_alloc(core, plen);
+    KASSERT(call && call->from_spare);
+    ipc_prof_mark(IPC_ALLOC);
+    ipc_prof_round();
+    live_calls++;
+    list_init(&call->rx_link);
+    call->core = core;
+    core->refs++;
+    call->pd = pd;
+    call->session = p->session;
+    kobj_get(&p->session->obj);
+    call->method = (uint16_t)s->method_id;
+    call->iface = s->interface_id;
+    call->badge = f->badge;
+    call->caps.n = 0, call->caps.src = 0;
+    call->plen = plen;
+    pd->ep_call.call = call;
+    uint8_t *dst = phys_to_virt(dpa);
+    hdr_fill(core, call, (struct cap_recv_hdr *)dst);   /* once, through the direct map */
+    memcpy(dst + sizeof(struct cap_recv_hdr), s->len ? phys_to_virt(spa) : empty_params, plen);
+    ipc_prof_mark(IPC_COPY);
+    call->state = EP_CALL_DELIVERED;
+    list_add_tail(&core->inflight, &call->link);
+    list_add_tail(&rx->received, &call->rx_link);
+    ring_post(rp, (int32_t)total, 0, 0);     /* RECVs end with their thread: never dropped */
+    pending_retire(rp);
+    sched_prefer_process(rx);                          /* the CPU goes to the receiver next */
+    ipc_prof_mark(IPC_POST);
+    *r = CALL_PENDING;
+    return true;
 }
 
 static void facet_destroy(struct kobj *o)
@@ -431,6 +578,7 @@ int endpoint_recv(struct process *p, const struct cap_sqe *s)
         return CAP_ERR_OVERLOADED;
     list_add_tail(&core->receivers, &rp->wait_link);
     pump(core);
+    ipc_prof_mark(IPC_RECV);
     return CALL_PENDING;
 }
 
@@ -452,6 +600,7 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     }
     if (!call)
         return CAP_ERR_NO_SUCH_CALL;
+    ipc_prof_mark(IPC_RET_FIND);
     KASSERT(!interrupts_enabled());                   /* `buf` below is static */
     if (s->len > CAP_MAX_RESULT)
         return CAP_ERR_MESSAGE_TOO_LARGE;
@@ -497,12 +646,14 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     memcpy(buf + coff, rec, ncaps * sizeof rec[0]);
     if (ring_ref_live(pd))                            /* a caller thread that ended: nothing written, its caps go */
         vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
+    ipc_prof_mark(IPC_RET_COPY);
     ring_post(pd, (int32_t)s->len, rec, ncaps);
     sched_prefer_process(pd->proc);
     pending_retire(pd);
     call->pd = 0;
     call_unlink(call);
     call_free(call);
+    ipc_prof_mark(IPC_RET_POST);
     return 0;
 }
 
@@ -551,11 +702,15 @@ static int factory_create(void *self, capos_EndpointFactory_create_Params_reader
         return CAP_ERR_INVOKE_FAILED;                 /* no entropy: fail closed */
     struct ep_core *core = kmalloc(sizeof *core);
     struct ep_owner *ow = kmalloc(sizeof *ow);
-    if (!core || !ow) {
+    struct ep_call *spare = kmalloc(sizeof *spare + EP_FAST_PARAMS);
+    if (!core || !ow || !spare) {
         kfree(core);
         kfree(ow);
+        kfree(spare);
         return CAP_ERR_OVERLOADED;
     }
+    memset(core, 0, sizeof *core);
+    core->spare = spare;
     core->refs = 1;                                   /* the owner's */
     core->iface = iface;
     core->scope = scope;

@@ -73,7 +73,7 @@ struct pending *pending_new_for(struct process *p, enum pending_kind kind, uint6
         return 0;
     KASSERT(!p->exiting);                  /* a dying process makes no new calls */
     KASSERT(p == current_process());       /* made while the caller's own ring is processed */
-    struct pending *pd = kmalloc(sizeof *pd);
+    struct pending *pd = p->npd_spare ? p->pd_spare[--p->npd_spare] : kmalloc(sizeof *pd);
     if (!pd)
         return 0;
     memset(pd, 0, sizeof *pd);
@@ -103,9 +103,31 @@ void pending_retire(struct pending *pd)
     KASSERT(pd->proc->npending > 0);
     list_del(&pd->wait_link);
     list_del(&pd->proc_link);
-    pd->proc->npending--;
+    struct process *p = pd->proc;
+    p->npending--;
     live_pending--;
-    kfree(pd);
+    if (!p->exiting && p->npd_spare < PROC_PENDING_SPARES)
+        p->pd_spare[p->npd_spare++] = pd;  /* kept for the next call: no allocation */
+    else
+        kfree(pd);
+}
+
+int pending_spares_fill(struct process *p)
+{
+    while (p->npd_spare < PROC_PENDING_SPARES) {
+        struct pending *pd = kmalloc(sizeof *pd);
+        if (!pd)
+            return -1;
+        p->pd_spare[p->npd_spare++] = pd;
+    }
+    return 0;
+}
+
+void pending_spares_drop(struct process *p)
+{
+    KASSERT(p->exiting && p->npending == 0);
+    while (p->npd_spare)
+        kfree(p->pd_spare[--p->npd_spare]);
 }
 
 void pending_cancel(struct pending *pd)

@@ -123,6 +123,10 @@ size_t kobj_live_count(void);
 struct pending *pending_new(struct call_ctx *c, enum pending_kind kind);
 struct pending *pending_new_for(struct process *p, enum pending_kind kind, uint64_t user_data,
                                 uint64_t result_addr, uint32_t result_len);
+/* p's preallocated pending records: filled at spawn (-1: no memory), freed
+ * once p's pending calls are all cancelled (process_exit). */
+int pending_spares_fill(struct process *p);
+void pending_spares_drop(struct process *p);
 /* Copy `len` result bytes to the caller and post its CQE; frees p. */
 void pending_complete(struct pending *p, int result, const void *data, uint32_t len);
 /* Complete with a result struct whose only field is a 64-bit value at offset

@@ -27,6 +27,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/cpu.h"
 #include "c/string.h"
+#include "ipc_prof.h"
 
 #define RING_PAGES (RING_SIZE / PAGE_SIZE)
 
@@ -247,7 +248,7 @@ static void flush_overflow(struct ring *r)
 
 /* A user buffer must be mapped user memory (writable for results) and must
  * not overlap the ring area (every thread's ring and the CapSet page). */
-static int check_buffer(struct process *p, uint64_t addr, uint32_t len, bool write, int err)
+int ring_check_buffer(struct process *p, uint64_t addr, uint32_t len, bool write, int err)
 {
     if (len == 0)
         return 0;
@@ -277,8 +278,8 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
         return CAP_ERR_WRONG_INTERFACE;
     if (s->len > CAP_MAX_PARAMS)
         return CAP_ERR_PARAMS_TOO_LARGE;
-    if ((r = check_buffer(p, s->addr, s->len, false, CAP_ERR_INVALID_PARAMS_BUFFER)) ||
-        (r = check_buffer(p, s->result_addr, s->result_len, true, CAP_ERR_INVALID_RESULT_BUFFER)))
+    if ((r = ring_check_buffer(p, s->addr, s->len, false, CAP_ERR_INVALID_PARAMS_BUFFER)) ||
+        (r = ring_check_buffer(p, s->result_addr, s->result_len, true, CAP_ERR_INVALID_RESULT_BUFFER)))
         return r;
     if (s->len && !vm_copy_in(&p->vm, params_buf, s->addr, s->len))
         return CAP_ERR_INVALID_PARAMS_BUFFER;
@@ -307,6 +308,7 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
         .xfer = &x,
         .silent = s->flags & CAP_SQE_F_SILENT,
     };
+    ipc_prof_mark(IPC_LOOKUP);
     r = obj->type->call(obj, &c);
     if (r > 0)
         r = call_error(r);                 /* a codec error from the generated dispatcher */
@@ -374,22 +376,24 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
 {
     struct cap_sqe s = *(const struct cap_sqe *)sp;   /* one copy, then only the copy is used */
     s.opcode = op;
+    ipc_prof_mark(IPC_SQE);
     int r;
     uint32_t nxfer = 0;
     switch (op) {
     case CAP_OP_CALL:
-        r = do_call(p, &s, &nxfer);
+        if (!endpoint_fast_call(p, &s, &r))    /* the endpoint fast path, or the general way */
+            r = do_call(p, &s, &nxfer);
         break;
     case CAP_OP_RELEASE:
         r = do_release(p, &s);
         break;
     case CAP_OP_RECV:
-        r = check_buffer(p, s.result_addr, s.result_len, true, CAP_ERR_INVALID_RESULT_BUFFER);
+        r = ring_check_buffer(p, s.result_addr, s.result_len, true, CAP_ERR_INVALID_RESULT_BUFFER);
         if (!r)
             r = endpoint_recv(p, &s);
         break;
     case CAP_OP_RETURN:
-        r = check_buffer(p, s.addr, s.len, false, CAP_ERR_INVALID_PARAMS_BUFFER);
+        r = ring_check_buffer(p, s.addr, s.len, false, CAP_ERR_INVALID_PARAMS_BUFFER);
         if (!r)
             r = endpoint_return(p, &s);
         break;

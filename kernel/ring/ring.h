@@ -71,4 +71,7 @@ void ring_discard_overflow(struct process *p);
 /* Completions dropped because their thread had ended (KernelStats-free: a
  * test reads the effect through cap slots and objects). */
 extern uint64_t ring_dropped;
+/* 0 if [addr, addr+len) is mapped user memory of p (writable if asked) clear
+ * of the ring and the CapSet page; else err or CAP_ERR_BUFFER_OVERLAPS_RING. */
+int ring_check_buffer(struct process *p, uint64_t addr, uint32_t len, bool write, int err);
 #endif

@@ -165,6 +165,11 @@ struct process *process_spawn(const char *name, const void *elf, size_t elf_size
     kobj_get(&session->obj);
     list_add_tail(&all, &p->all_link);
     nprocs++;
+    if (pending_spares_fill(p) < 0) {
+        process_exit(p, PROCESS_EXIT_KILLED);
+        *err = CAP_ERR_OVERLOADED;
+        return 0;
+    }
 
     uint64_t entry = 0;
     int r = CAP_ERR_OVERLOADED;
@@ -231,6 +236,7 @@ void process_exit(struct process *p, int64_t code)
         pending_cancel(container_of(p->pendings.next, struct pending, proc_link));
     KASSERT(p->npending == 0);
     ring_discard_overflow(p);                                               /* 2 */
+    pending_spares_drop(p);
     endpoint_receiver_exit(p);                                              /* 3 */
     KASSERT(list_empty(&p->received));
     cap_table_destroy(&p->caps);                                            /* 4 */

@@ -9,6 +9,11 @@
 #define PROCESS_EXIT_FAULT  (-1000)   /* killed by a CPU exception */
 #define PROCESS_EXIT_KILLED (-1001)   /* killed through its ProcessHandle */
 
+/* Pending records each process keeps preallocated from spawn to exit, so
+ * an endpoint round trip (the caller's CALL, the server's RECV) allocates
+ * nothing; the heap's live bytes do not move with them. */
+#define PROC_PENDING_SPARES 2
+
 struct process_handle;
 struct session;
 
@@ -29,6 +34,8 @@ struct process {
     struct list pendings;      /* calls this process made that complete later */
     uint32_t npending;
     struct list received;      /* endpoint calls delivered to us, not yet returned */
+    struct pending *pd_spare[PROC_PENDING_SPARES];   /* preallocated pending records (kobj.c) */
+    uint32_t npd_spare;
 
     struct process_handle *handle;   /* the parent's view, if any */
     struct session *session;         /* fixed at spawn, a reference */

@@ -28,6 +28,7 @@
 #include "lock.h"
 #include "ring/ring.h"
 #include "c/string.h"
+#include "ipc_prof.h"
 
 #define KSTACK_SIZE  16384
 #define QUANTUM_TICKS 10
@@ -86,6 +87,7 @@ void kernel_exit(void)
         t->fs_base_set = false;
         wrmsr(MSR_FS_BASE, t->fs_base);
     }
+    ipc_prof_mark(IPC_EXIT);
     kernel_unlock();
 }
 
@@ -184,6 +186,7 @@ static void switch_to(struct thread *next)
         return;
     }
     cputime_switch();
+    ipc_prof_mark(IPC_SCHED);
     if (prev->proc && prev->state != T_DEAD) {
         fpu_save(prev->fpu);
         if (!prev->fs_base_set)
@@ -203,6 +206,7 @@ static void switch_to(struct thread *next)
     c->quantum = QUANTUM_TICKS;
     c->count.switches++;
     switch_context(&prev->saved_rsp, next->saved_rsp);
+    ipc_prof_mark(IPC_SWITCH);
     reap();
 }
 
@@ -210,6 +214,7 @@ static void switch_to(struct thread *next)
 void schedule(void)
 {
     KASSERT(!interrupts_enabled() && kernel_lock_held());
+    ipc_prof_mark(IPC_WAIT);
     struct cpu *c = this_cpu();
     struct thread *cur = c->current;
     if (cur->state == T_RUNNING && cur != c->idle) {

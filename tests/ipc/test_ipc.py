@@ -77,17 +77,30 @@ def main():
     c.check("receiver dies mid-transfer: the caller sees DISCONNECTED and keeps the cap",
             len(rb) == 2 and rb[1] == (str(E["CAP_ERR_DISCONNECTED"]), "0"))
 
-    before = line(r"^IPC stats before (.*)$")
-    after = line(r"^IPC stats after (.*)$")
-    c.check("leak accounting: frames, objects, heap, processes, slots and pending calls return to their "
-            "starting values after 1000 spawn/transfer/exit cycles",
-            bool(before and after) and before.group(1) == after.group(1),
-            f"{before and before.group(1)} vs {after and after.group(1)}")
+    def stats_back(tag, what):
+        """The guest's 'IPC stats <tag>before' and '<tag>after' lines are equal."""
+        before = line(rf"^IPC stats {tag}before (.*)$")
+        after = line(rf"^IPC stats {tag}after (.*)$")
+        c.check(what, bool(before and after) and before.group(1) == after.group(1),
+                f"{before and before.group(1)} vs {after and after.group(1)}")
+
+    stats_back("", "leak accounting: frames, objects, heap, processes, slots and pending calls return to their "
+               "starting values after 1000 spawn/transfer/exit cycles")
     c.check("all 1000 cycles succeeded", bool(line(r"^IPC cycles=1000 failures=0$")))
     c.check("a caller killed while its call is queued exits as killed", val(r"^IPC dying-caller exit=(-?\d+)$") == "-1001")
     m = line(r"^IPC dying-caller pending before=(\d+) after=(\d+) objects before=(\d+) after=(\d+)$")
     c.check("its queued call is withdrawn: no pending call or object is left behind",
             bool(m) and m.group(1) == m.group(2) and m.group(3) == m.group(4))
+    c.check("fast path, caller killed while the server holds its call: the caller exits as killed",
+            val(r"^IPC orphan caller-exit=(-?\d+)$") == "-1001")
+    m = line(r"^IPC-SERVER orphan return=(-?\d+) wrong-id=(-?\d+) again=(-?\d+)$")
+    c.check("fast path: the server's RETURN to the dead caller gets DISCONNECTED, a call id never given "
+            "NO_SUCH_CALL, the same id twice NO_SUCH_CALL",
+            bool(m) and m.groups() == (str(E["CAP_ERR_DISCONNECTED"]), str(E["CAP_ERR_NO_SUCH_CALL"]),
+                                       str(E["CAP_ERR_NO_SUCH_CALL"])), m and m.group(0))
+    c.check("fast path: the server exits cleanly after it", val(r"^IPC orphan server-exit=(-?\d+)$") == "0")
+    stats_back("orphan-", "fast path: frames, objects, heap, processes, slots and pending calls back to their "
+               "starting values after the orphaned call, its server and its endpoint are gone")
     c.check("owner killed: the call in flight completes with DISCONNECTED",
             val(r"^CLIENT hold result=(-?\d+)$") == str(E["CAP_ERR_DISCONNECTED"]))
     c.check("after the owner is gone, calls fail with DISCONNECTED",

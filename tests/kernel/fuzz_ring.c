@@ -122,6 +122,7 @@ void serial_putc(char c) {}
 void serial_write(const char *s, size_t n) {}
 int endpoint_recv(struct process *p, const struct cap_sqe *s) { return CAP_ERR_INVALID_CAP; }
 int endpoint_return(struct process *p, const struct cap_sqe *s) { return CAP_ERR_INVALID_CAP; }
+bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r) { return false; }
 void endpoint_call_cancel(struct pending *pd) { abort(); }
 void park_cancel(struct pending *pd) { abort(); }
 void park_thread_gone(struct thread *t) {}
@@ -220,6 +221,7 @@ static void proc_exit(void)
     while (!list_empty(&proc.pendings))
         pending_cancel(container_of(proc.pendings.next, struct pending, proc_link));
     ring_discard_overflow(&proc);
+    pending_spares_drop(&proc);
     cap_table_destroy(&proc.caps);
     for (unsigned s = 0; s < PROC_MAX_THREADS; s++)   /* the space goes, then the rings */
         if (ring_frames[s]) {

@@ -8,6 +8,7 @@
 #include "sched/sched.h"
 #include "sched/cputime.h"
 #include "ring/ring.h"
+#include "ipc_prof.h"
 
 extern void syscall_entry(void);
 
@@ -23,6 +24,7 @@ void syscall_init(void)
 void syscall_dispatch(struct trap_frame *f)
 {
     kernel_enter();
+    ipc_prof_mark(IPC_USER);
     this_cpu()->count.syscalls++;
     struct process *p = current_process();
     cputime_enter_kernel();

@@ -1,6 +1,10 @@
 /*
  * ipc-server: serves IpcProbe on the endpoint owner cap "probe".
  * Argument "idle": hold the endpoint but never RECV (calls queue up).
+ * Argument "orphan": take one call, wait while the proof kills its caller,
+ * then answer it (the RETURN must see DISCONNECTED), answer a call id that
+ * was never given (NO_SUCH_CALL) and the right one again (NO_SUCH_CALL:
+ * the first RETURN ended it), print the three results and exit.
  */
 #include "rt/capos.h"
 #include "capos_test.capnp.h"
@@ -132,6 +136,22 @@ static void serve_out_of_order(void)
     }
 }
 
+static int orphan(void)
+{
+    static uint8_t buf[512] __attribute__((aligned(8)));
+    struct rt_incoming call;
+    int r = rt_recv(owner, buf, sizeof buf, &call);
+    if (r < 0)
+        return 3;
+    uint32_t id = call.hdr->call_id;
+    rt_timer_sleep_until(rt_timer_now() + 200000000ull);    /* the proof kills the caller meanwhile */
+    int dead = rt_return(owner, id, 0, 0, 0, 0, false);
+    int wrong = rt_return(owner, id + 1000, 0, 0, 0, 0, false);
+    int again = rt_return(owner, id, 0, 0, 0, 0, false);
+    printf("IPC-SERVER orphan return=%d wrong-id=%d again=%d\n", dead, wrong, again);
+    return 0;
+}
+
 int main(void)
 {
     int64_t o = rt_capset_lookup("probe");
@@ -140,6 +160,8 @@ int main(void)
     owner = (uint32_t)o;
     if (!strcmp(rt_capset->args, "ooo"))
         serve_out_of_order();
+    if (!strcmp(rt_capset->args, "orphan"))
+        return orphan();
     if (!strcmp(rt_capset->args, "idle")) {
         for (;;)
             rt_timer_sleep_until(rt_timer_now() + 1000000000ull);

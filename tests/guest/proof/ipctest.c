@@ -139,6 +139,32 @@ int ipctest_run(void)
     printf("IPC idle-server exit=%ld\n", rt_wait((uint32_t)idle));
     printf("IPC dying-receiver client exit=%ld\n", rt_wait((uint32_t)mover));
 
+    /* the fast path's hostile ends, with the leak counters back where they
+     * started: a caller killed while the server holds its call (delivered
+     * straight into the parked RECV), then RETURNs to it, to a call id
+     * never given and to the same id twice. Twice: the first round warms
+     * the allocators, the second is measured. */
+    struct rt_kernel_stats o0, o1;
+    for (int round = 0; round < 2; round++) {
+        rt_stats(stats, &o0);
+        uint32_t oo, of;
+        rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &oo, &of);
+        int64_t osrv = server(oo, "orphan");
+        rt_release(oo);
+        rt_timer_sleep_until(rt_timer_now() + 20000000);   /* its RECV is posted */
+        int64_t victim = client("hold", of, session_a, false);
+        rt_timer_sleep_until(rt_timer_now() + 50000000);   /* the call is delivered */
+        rt_kill((uint32_t)victim);
+        printf("IPC orphan caller-exit=%ld\n", rt_wait((uint32_t)victim));
+        rt_release((uint32_t)victim);
+        printf("IPC orphan server-exit=%ld\n", rt_wait((uint32_t)osrv));
+        rt_release((uint32_t)osrv);
+        rt_release(of);
+        rt_stats(stats, &o1);
+    }
+    print_stats("orphan-before", &o0);
+    print_stats("orphan-after", &o1);
+
     /* the owner dies with a call in flight: the caller sees "disconnected" */
     int64_t holder = client("hold", facet, session_a, false);
     rt_timer_sleep_until(rt_timer_now() + 20000000);
