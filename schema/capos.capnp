@@ -671,7 +671,9 @@ interface TcpSocket @0x9abc5b191413ae67 {
   send @0 (data :Data) -> (sent :UInt32, error :NetError);
   # sent: how many bytes were taken (at least 1 unless error).
   recv @1 (maxBytes :UInt32) -> (data :Data, eof :Bool, error :NetError);
-  # eof: the peer shut down its side and everything has been read.
+  # eof: the peer shut down its side and everything has been read. Up to
+  # maxBytes come back (the stack's bound per call: 16188), so the caller's
+  # result buffer needs room for maxBytes and about 64 bytes of framing.
   shutdown @2 (read :Bool, write :Bool) -> (error :NetError);
   # write: send FIN after the queued data (half-close); recv still works.
   close @3 (abort :Bool) -> (error :NetError);

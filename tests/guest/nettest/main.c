@@ -11,6 +11,7 @@
 
 #define MIB (1u << 20)
 #define CHUNK 3800
+#define RECV_MAX 4096           /* bytes asked of one TcpSocket.recv */
 #define SRV NET(10, 0, 0, 2)
 #define NET(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 
@@ -59,7 +60,10 @@ static int tcp_send(uint32_t s, const uint8_t *p, uint32_t n)
 /* Read into buf (max bytes); *got bytes, *eof at end of stream. */
 static int tcp_recv(uint32_t s, uint8_t *buf, uint32_t max, uint32_t *got, bool *eof)
 {
-    RT_BUFS(b, 64, 4096);
+    /* the result holds up to max bytes and the message's framing */
+    RT_BUFS(b, 64, RECV_MAX + 256);
+    if (max > RECV_MAX)
+        max = RECV_MAX;
     capnp_client cl = RT_CLIENT(s);
     capnp_call call;
     capos_TcpSocket_recv_Results_reader r;
