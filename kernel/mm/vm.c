@@ -228,20 +228,30 @@ void *vm_kmap_mmio(paddr_t pa, size_t len)
 }
 
 /* The entries on va's path, PML4 (ent[3]) to PT (ent[0], whatever it
- * holds), following tables that are present or being unmapped; false when
- * a table is missing or a large page is in the way. */
-static bool entry_path(paddr_t pml4, vaddr_t va, uint64_t *ent[4])
+ * holds), following tables that are present or being unmapped. Returns 0,
+ * or the level (3..1) whose entry leads to no table (none, or a large
+ * page): a hole of that level's size, which the caller skips whole. */
+static int entry_path(paddr_t pml4, vaddr_t va, uint64_t *ent[4])
 {
     uint64_t *t = table(pml4);
     for (int level = 3; level > 0; level--) {
         ent[level] = &t[(va >> (12 + 9 * level)) & 511];
         uint64_t e = *ent[level];
         if (!(e & (PTE_P | PTE_UNMAPPING)) || (e & PTE_PS))
-            return false;
+            return level;
         t = table(e);
     }
     ent[0] = &t[(va >> 12) & 511];
-    return true;
+    return 0;
+}
+
+/* The index (pages from base) of the first page past the hole at `level`
+ * around a: a range over unmapped space costs a walk per hole, not per
+ * page (VirtualMemory.unmap may name terabytes). */
+static size_t past_hole(vaddr_t base, vaddr_t a, int level)
+{
+    uint64_t span = 1ull << (12 + 9 * level);
+    return (size_t)((ALIGN_DOWN(a, span) + span - base) / PAGE_SIZE);
 }
 
 static bool table_unreachable(const uint64_t *t)    /* no entry present */
@@ -287,8 +297,11 @@ size_t vm_unmap_range(struct vm_space *s, vaddr_t va, size_t npages, bool borrow
     size_t n = 0, marked = 0;
     for (size_t i = 0; i < npages; i++) {                       /* pass 1 */
         vaddr_t a = va + i * PAGE_SIZE;
-        if (!entry_path(s->pml4, a, ent))
+        int hole = entry_path(s->pml4, a, ent);
+        if (hole) {
+            i = past_hole(va, a, hole) - 1;
             continue;
+        }
         if ((*ent[0] & PTE_P) && !(*ent[0] & PTE_BORROWED) == !borrowed) {
             *ent[0] = (*ent[0] & ~PTE_P) | PTE_UNMAPPING;
             n++;
@@ -317,8 +330,11 @@ size_t vm_unmap_range(struct vm_space *s, vaddr_t va, size_t npages, bool borrow
     smp_tlb_shootdown(s->pml4, false);
     for (size_t i = 0; i < npages; i++) {                       /* pass 3 */
         vaddr_t a = va + i * PAGE_SIZE;
-        if (!entry_path(s->pml4, a, ent))
+        int hole = entry_path(s->pml4, a, ent);
+        if (hole) {
+            i = past_hole(va, a, hole) - 1;
             continue;
+        }
         if (*ent[0] & PTE_UNMAPPING) {
             paddr_t frame = *ent[0] & PTE_ADDR;
             *ent[0] = 0;

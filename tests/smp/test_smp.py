@@ -88,6 +88,9 @@ def main():
             re.findall(r"^SMP batch batch:(\d+) exit=(-?\d+)$", log, re.M) == [("0", "-1000"), ("31", "-1000"),
                                                                                 ("63", "-1000")])
 
+    c.check("an unmap over 8 TiB of unmapped address space returns, and its process exits 0",
+            has(r"^SMPHOLES unmap of 2147483648 pages of holes result=0$") and has(r"^SMP holes exit=0$"))
+
     cpus = re.findall(r"^SMP cpu (\d+) ticks=(\d+) busy=(\d+) switches=(\d+) syscalls=(\d+) ipis=(\d+) "
                       r"runs=(\d+) steals=(\d+) ipis-sent=(\d+) tlb-rounds=(\d+)$", log, re.M)
     c.check("per-CPU counters for both CPUs", [x[0] for x in cpus] == ["0", "1"], str(cpus))

@@ -9,7 +9,8 @@
  *   4. the batched shootdown proof (smpstress batch:K, K = the first, a
  *      middle and the last page): one unmap of many pages, one round,
  *      and the reader on the other CPU faults at page K;
- *   5. the per-CPU counters (KernelStats.cpus).
+ *   5. an unmap over 8 TiB of holes returns (smpstress holes);
+ *   6. the per-CPU counters (KernelStats.cpus).
  */
 #include "rt/capos.h"
 #include "capos_test.capnp.h"
@@ -124,6 +125,10 @@ int smptest_run(uint32_t spawner)
         if (h >= 0)
             rt_release((uint32_t)h);
     }
+    h = rt_spawn_threads(spawner, "smpstress", tn, (uint32_t[]){ rt_console, rt_timer, rt_memory }, 3, "holes");
+    printf("SMP holes exit=%ld\n", h >= 0 ? rt_wait((uint32_t)h) : h);
+    if (h >= 0)
+        rt_release((uint32_t)h);
     cpu_lines(stats);
     printf("SMP done\n");
     return 0;

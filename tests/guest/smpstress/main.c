@@ -17,6 +17,10 @@
  *           after), then lets the reader go on at page K: it must fault
  *           there. Run with several K, it shows every page of the batch
  *           gone from the other CPU's TLB.
+ *   holes   one VirtualMemory.unmap of HOLE_SPAN bytes (2^31 pages) of
+ *           address space where nothing is mapped: the kernel must skip
+ *           the holes a table at a time, not walk page by page under the
+ *           big lock (the call returns, and the process goes on).
  * Lines are facts for the host harness, which judges them.
  */
 #include "rt/capos.h"
@@ -238,9 +242,31 @@ static int batch_unmap(const char *arg)
     return 7;
 }
 
+/* ---- an unmap over terabytes of holes ---- */
+#define HOLE_OFFSET (1ull << 40)        /* well above anything the runtime maps */
+#define HOLE_SPAN   (1ull << 43)        /* 8 TiB */
+
+static int holes(void)
+{
+    RT_BUFS(b, 128, 64);
+    capnp_client cl = RT_CLIENT(rt_memory);
+    capnp_call call;
+    capos_VirtualMemory_map_Results_reader mr;
+    if (capos_VirtualMemory_map(&cl, &b, &call, 0, 4096, 1, &mr))
+        return 2;
+    uint64_t base = capos_VirtualMemory_map_Results_get_addr(mr);
+    capos_VirtualMemory_unmap_Results_reader ur;
+    RT_BUFS(b2, 128, 64);
+    int e = capos_VirtualMemory_unmap(&cl, &b2, &call, base + HOLE_OFFSET, HOLE_SPAN, &ur);
+    printf("SMPHOLES unmap of %lu pages of holes result=%d\n", (unsigned long)(HOLE_SPAN / 4096), e);
+    return e != 0;
+}
+
 int main(void)
 {
     const char *mode = rt_capset->args;
+    if (!strcmp(mode, "holes"))
+        return holes();
     if (!strncmp(mode, "batch:", 6))
         return batch_unmap(mode + 6);
     if (!strcmp(mode, "stress"))
