@@ -119,6 +119,10 @@ struct CpuStats {
   switches @3 :UInt64;     # thread switches onto this CPU
   syscalls @4 :UInt64;     # system calls entered on this CPU
   ipis @5 :UInt64;         # inter-processor interrupts received
+  runs @6 :UInt64;         # threads taken from this CPU's own run queue
+  steals @7 :UInt64;       # threads taken from another CPU's run queue
+  ipisSent @8 :UInt64;     # inter-processor interrupts sent (wake-ups, shootdowns)
+  tlbRounds @9 :UInt64;    # TLB shootdown rounds begun here (one per unmap call)
 }
 
 struct ProcessCaps {

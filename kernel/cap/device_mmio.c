@@ -77,11 +77,9 @@ static int mmio_map(void *self, capos_DeviceMmio_map_Params_reader p, capos_Devi
                 continue;
             if (vm_map_borrowed(&c->caller->vm, va + i * PAGE_SIZE, b->base + i * PAGE_SIZE,
                                 PTE_W | PTE_NX | PTE_PCD | PTE_PWT) < 0) {
-                while (i--)
-                    if (vm_unmap_borrowed(&c->caller->vm, va + i * PAGE_SIZE)) {
-                        m->mapped--;
-                        dev_stat_maps--;
-                    }
+                size_t n = vm_unmap_range(&c->caller->vm, va, i, true);
+                m->mapped -= n;
+                dev_stat_maps -= n;
                 return CAP_ERR_OVERLOADED;
             }
             m->mapped++;
@@ -114,8 +112,8 @@ static void mmio_destroy(struct kobj *o)
     struct device_mmio *m = (struct device_mmio *)o;
     struct process *p = m->owner_pid ? process_find(m->owner_pid) : 0;
     for (unsigned bar = 0; bar < PCI_BARS; bar++)
-        for (uint32_t i = 0; p && m->va[bar] && i < m->npages[bar]; i++)
-            vm_unmap_borrowed(&p->vm, m->va[bar] + i * PAGE_SIZE);
+        if (p && m->va[bar])
+            vm_unmap_range(&p->vm, m->va[bar], m->npages[bar], true);
     /* a dead owner's space already dropped the entries: count them gone too */
     KASSERT(dev_stat_maps >= m->mapped);
     dev_stat_maps -= m->mapped;

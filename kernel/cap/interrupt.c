@@ -10,12 +10,21 @@
  *                       as pending (delivered on unmask).
  * The object's end masks the entry, turns MSI-X off and frees the slot;
  * waiters are failed with DISCONNECTED.
+ *
+ * SMP: slot s is handled by CPU s % ncpus (its APIC id in the message
+ * address, physical destination mode), so the devices' interrupts spread
+ * over the CPUs; any CPU can run interrupt_fire, under the big kernel lock
+ * like every trap from user mode or the idle loop.
  */
 #include "objects.h"
 #include "device.h"
 #include "mm/vm.h"
 #include "mm/kheap.h"
 #include "kprintf.h"
+#include "arch/x86_64/percpu.h"
+
+#define MSI_ADDR_BASE      0xFEE00000u
+#define MSI_ADDR_DEST_SHIFT 12           /* destination APIC id, bits 19:12 */
 
 enum irq_state { IRQ_NONE, IRQ_ARMED, IRQ_MASKED };
 
@@ -136,7 +145,8 @@ struct kobj *interrupt_create(struct pci_dev *d)
         if (t) {
             for (unsigned i = 0; i < d->msix_entries; i++)
                 t[i * 4 + 3] |= 1u;                     /* every entry masked ... */
-            t[0] = 0xFEE00000u;                         /* ... entry 0 to the BSP's LAPIC, */
+            /* ... entry 0 to the handling CPU's LAPIC, */
+            t[0] = MSI_ADDR_BASE | cpus[slot % ncpus].apic_id << MSI_ADDR_DEST_SHIFT;
             t[1] = 0;
             t[2] = VEC_DEV_BASE + slot;                 /* fixed delivery, edge */
             t[3] &= ~1u;                                /* unmasked */

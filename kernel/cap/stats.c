@@ -60,6 +60,10 @@ static int stats_cpus(void *self, capos_KernelStats_cpus_Params_reader p, capos_
         capos_CpuStats_set_switches(b, c->count.switches);
         capos_CpuStats_set_syscalls(b, c->count.syscalls);
         capos_CpuStats_set_ipis(b, c->count.ipis);
+        capos_CpuStats_set_runs(b, c->count.runs);
+        capos_CpuStats_set_steals(b, c->count.steals);
+        capos_CpuStats_set_ipisSent(b, c->count.ipis_sent);
+        capos_CpuStats_set_tlbRounds(b, c->count.tlb_rounds);
     }
     return CAPNP_OK;
 }

@@ -29,8 +29,7 @@ static int vm_map(struct process *p, uint64_t size, uint32_t prot, uint64_t *out
         if (!pa || vm_map_user(&p->vm, base + i * PAGE_SIZE, pa, flags) < 0) {
             if (pa)
                 frame_free(pa);
-            while (i--)
-                vm_unmap_user(&p->vm, base + i * PAGE_SIZE);
+            vm_unmap_range(&p->vm, base, i, false);
             return CAP_ERR_OVERLOADED;
         }
     }
@@ -58,8 +57,7 @@ static int vmem_do_unmap(void *self, capos_VirtualMemory_unmap_Params_reader p, 
     uint64_t size = capos_VirtualMemory_unmap_Params_get_size(p);
     if (addr % PAGE_SIZE || addr < VMEM_BASE || addr >= VMEM_LIMIT || size > VMEM_LIMIT - addr)
         return CAP_ERR_INVALID_ARGUMENT;
-    for (uint64_t va = addr; va < addr + ALIGN_UP(size, PAGE_SIZE); va += PAGE_SIZE)
-        vm_unmap_user(&c->caller->vm, va);
+    vm_unmap_range(&c->caller->vm, addr, ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE, false);   /* one shootdown */
     return CAPNP_OK;
 }
 

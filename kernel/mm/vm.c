@@ -9,10 +9,11 @@
  * user mode cannot reach the kernel; SMEP/SMAP stop the reverse.
  *
  * SMP: a user space may be loaded on several CPUs at once (threads of one
- * process). Removing a mapping drops it from this CPU's TLB and shoots it
- * down on every other CPU that has the space loaded (smp.c) before the frame
- * is freed; freeing a whole space first makes those CPUs leave it. Binds
- * on: the BKL (page tables, cpus[].cr3).
+ * process). Removing mappings drops them from this CPU's TLB and shoots
+ * them down on every other CPU that has the space loaded (smp.c) before the
+ * frames are freed, one round per call however many pages it removes
+ * (vm_unmap_range); freeing a whole space first makes those CPUs leave it.
+ * Binds on: the BKL (page tables, cpus[].cr3).
  */
 #include "vm.h"
 #include "frame.h"
@@ -200,10 +201,8 @@ static bool table_empty(const uint64_t *t)
     return true;
 }
 
-static bool unmap_page(struct vm_space *s, vaddr_t va, bool borrowed);
-
-bool vm_unmap_user(struct vm_space *s, vaddr_t va) { return unmap_page(s, va, false); }
-bool vm_unmap_borrowed(struct vm_space *s, vaddr_t va) { return unmap_page(s, va, true); }
+bool vm_unmap_user(struct vm_space *s, vaddr_t va) { return vm_unmap_range(s, va, 1, false) == 1; }
+bool vm_unmap_borrowed(struct vm_space *s, vaddr_t va) { return vm_unmap_range(s, va, 1, true) == 1; }
 
 int vm_map_borrowed(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags)
 {
@@ -228,45 +227,133 @@ void *vm_kmap_mmio(paddr_t pa, size_t len)
     return phys_to_virt(pa);
 }
 
-static bool unmap_page(struct vm_space *s, vaddr_t va, bool borrowed)
+/* The entries on va's path, PML4 (ent[3]) to PT (ent[0], whatever it
+ * holds), following tables that are present or being unmapped. Returns 0,
+ * or the level (3..1) whose entry leads to no table (none, or a large
+ * page): a hole of that level's size, which the caller skips whole. */
+static int entry_path(paddr_t pml4, vaddr_t va, uint64_t *ent[4])
 {
-    if (va >= USER_TOP_ADDR || !s->pml4)
-        return false;
-    /* the entry at each level, so tables left empty can be freed too:
-     * address space is handed out by a bump pointer, so without this the
-     * page tables of every unmapped region would stay for good */
-    uint64_t *ent[4];
-    uint64_t *t = table(s->pml4);
-    for (int level = 3; level >= 0; level--) {
+    uint64_t *t = table(pml4);
+    for (int level = 3; level > 0; level--) {
         ent[level] = &t[(va >> (12 + 9 * level)) & 511];
-        if (!(*ent[level] & PTE_P) || (level > 0 && (*ent[level] & PTE_PS)))
+        uint64_t e = *ent[level];
+        if (!(e & (PTE_P | PTE_UNMAPPING)) || (e & PTE_PS))
+            return level;
+        t = table(e);
+    }
+    ent[0] = &t[(va >> 12) & 511];
+    return 0;
+}
+
+/* The index (pages from base) of the first page past the hole at `level`
+ * around a: a range over unmapped space costs a walk per hole, not per
+ * page (VirtualMemory.unmap may name terabytes). */
+static size_t past_hole(vaddr_t base, vaddr_t a, int level)
+{
+    uint64_t span = 1ull << (12 + 9 * level);
+    return (size_t)((ALIGN_DOWN(a, span) + span - base) / PAGE_SIZE);
+}
+
+static bool table_unreachable(const uint64_t *t)    /* no entry present */
+{
+    for (int i = 0; i < 512; i++)
+        if (t[i] & PTE_P)
             return false;
-        if (level > 0)
-            t = table(*ent[level]);
-    }
-    if (!(*ent[0] & PTE_BORROWED) != !borrowed)
-        return false;
-    paddr_t frame = *ent[0] & PTE_ADDR, freed[3];
-    int nfreed = 0;
-    *ent[0] = 0;
-    for (int level = 1; level <= 3; level++) {
-        uint64_t *child = table(*ent[level]);
-        if (!table_empty(child))
-            break;
-        freed[nfreed++] = *ent[level] & PTE_ADDR;
-        *ent[level] = 0;
-    }
-    /* no CPU may still reach the page (or the tables) once they are freed */
-    if (read_cr3() == s->pml4)
-        invlpg(va);
-    smp_tlb_shootdown(s->pml4, false);
-    while (nfreed)
-        frame_free(freed[--nfreed]);
-    if (!borrowed) {
-        frame_free(frame);
-        s->pages--;
-    }
     return true;
+}
+
+/* Is va the last page of the range or of its page table? Only there can a
+ * table have lost its last present entry to this unmap. */
+static bool at_table_end(vaddr_t va, size_t i, size_t npages)
+{
+    return i + 1 == npages || ((va >> 12) & 511) == 511;
+}
+
+/*
+ * Unmap npages pages from va in three passes, so the whole range costs ONE
+ * shootdown round (an IPI to each other CPU with the space loaded) however
+ * many pages it has:
+ *   1. each mapped page's entry, and each table left with no present entry
+ *      (its entry in the parent), loses its present bit and is marked
+ *      PTE_UNMAPPING: the address stays, so pass 3 finds the frame;
+ *   2. this CPU's TLB entries go (INVLPG each page, or a CR3 reload for a
+ *      long range), then every other CPU's (smp_tlb_shootdown): no CPU can
+ *      reach the pages, nor walk into the tables, from here on;
+ *   3. the marked frames and tables are freed and their entries zeroed.
+ * Binds on: the BKL, held throughout: nothing else sees the marked entries
+ * (vm_translate and the user see them as not present; nothing maps here
+ * between the passes).
+ */
+#define UNMAP_INVLPG_MAX 32
+
+size_t vm_unmap_range(struct vm_space *s, vaddr_t va, size_t npages, bool borrowed)
+{
+    va = ALIGN_DOWN(va, PAGE_SIZE);
+    if (va >= USER_TOP_ADDR || !s->pml4)
+        return 0;
+    if (npages > (USER_TOP_ADDR - va) / PAGE_SIZE)
+        npages = (USER_TOP_ADDR - va) / PAGE_SIZE;
+    uint64_t *ent[4];
+    size_t n = 0, marked = 0;
+    for (size_t i = 0; i < npages; i++) {                       /* pass 1 */
+        vaddr_t a = va + i * PAGE_SIZE;
+        int hole = entry_path(s->pml4, a, ent);
+        if (hole) {
+            i = past_hole(va, a, hole) - 1;
+            continue;
+        }
+        if ((*ent[0] & PTE_P) && !(*ent[0] & PTE_BORROWED) == !borrowed) {
+            *ent[0] = (*ent[0] & ~PTE_P) | PTE_UNMAPPING;
+            n++;
+            marked++;
+        }
+        if (!at_table_end(a, i, npages))
+            continue;
+        for (int level = 1; level <= 3; level++) {
+            if (*ent[level] & PTE_P) {
+                if (!table_unreachable(table(*ent[level])))
+                    break;
+                *ent[level] = (*ent[level] & ~PTE_P) | PTE_UNMAPPING;
+                marked++;
+            }
+        }
+    }
+    if (!marked)
+        return 0;
+    if (read_cr3() == s->pml4) {                                /* pass 2 */
+        if (npages <= UNMAP_INVLPG_MAX)
+            for (size_t i = 0; i < npages; i++)
+                invlpg(va + i * PAGE_SIZE);
+        else
+            write_cr3(s->pml4);
+    }
+    smp_tlb_shootdown(s->pml4, false);
+    for (size_t i = 0; i < npages; i++) {                       /* pass 3 */
+        vaddr_t a = va + i * PAGE_SIZE;
+        int hole = entry_path(s->pml4, a, ent);
+        if (hole) {
+            i = past_hole(va, a, hole) - 1;
+            continue;
+        }
+        if (*ent[0] & PTE_UNMAPPING) {
+            paddr_t frame = *ent[0] & PTE_ADDR;
+            *ent[0] = 0;
+            if (!borrowed) {
+                frame_free(frame);
+                s->pages--;
+            }
+        }
+        if (!at_table_end(a, i, npages))
+            continue;
+        for (int level = 1; level <= 3; level++) {
+            uint64_t *child = table(*ent[level]);
+            if (!(*ent[level] & PTE_UNMAPPING) || !table_empty(child))
+                break;
+            frame_free(*ent[level] & PTE_ADDR);
+            *ent[level] = 0;
+        }
+    }
+    return n;
 }
 
 paddr_t vm_translate(struct vm_space *s, vaddr_t va, uint64_t need)

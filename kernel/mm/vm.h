@@ -12,6 +12,8 @@
 #define PTE_PS  (1ull << 7)
 #define PTE_G   (1ull << 8)
 #define PTE_BORROWED (1ull << 9)  /* software bit: the frame is not the space's (device BAR, DMA page) */
+#define PTE_UNMAPPING (1ull << 10) /* software bit, present bit clear: being unmapped, frame not yet
+                                      freed (only inside vm_unmap_range, under the BKL) */
 #define PTE_NX  (1ull << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
 
@@ -36,6 +38,10 @@ int     vm_map_user(struct vm_space *s, vaddr_t va, paddr_t pa, uint64_t flags);
 /* Unmap one user page; frees its frame. Returns false if nothing was mapped
  * (or the page is borrowed: only its lender unmaps it). */
 bool    vm_unmap_user(struct vm_space *s, vaddr_t va);
+/* Unmap the pages of [va, va + npages pages) that are mapped, owned
+ * (borrowed false) or borrowed (true); frees owned frames. One TLB
+ * shootdown round for the whole range. Returns how many it unmapped. */
+size_t  vm_unmap_range(struct vm_space *s, vaddr_t va, size_t npages, bool borrowed);
 /* Map / unmap a page whose frame the space does not own (a device's BAR, a
  * DMAPool page): not counted in pages, never freed by the space, never
  * reached by vm_translate (the kernel copies no call buffer through it). */

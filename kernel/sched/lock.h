@@ -6,9 +6,13 @@
  * (SMP) for the rules and what is outside it.
  *
  * Lock order (acquire top to bottom; nothing else is a lock yet):
- *   1. kernel_lock   everything the kernel owns: run queue, threads,
+ *   1. kernel_lock   everything the kernel owns: every CPU's run queue
+ *                    (struct cpu runq/nrun: any CPU may queue to or steal
+ *                    from another's while it holds this lock), threads,
  *                    processes, caps, objects, rings, frames, heap, page
- *                    tables, the static scratch buffers, the log.
+ *                    tables (and PTE_UNMAPPING entries, which exist only
+ *                    inside one vm_unmap_range), the timer and deadline
+ *                    lists, the static scratch buffers, the log.
  *
  * The kernel runs with interrupts off, so a spinlock is always taken with
  * interrupts off; the idle loop releases the BKL before it enables them.

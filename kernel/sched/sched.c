@@ -6,12 +6,31 @@
  * waiting for completions), by exiting, or when the timer tick finds its
  * quantum used up while others wait.
  *
- * SMP: one run queue shared by every CPU, guarded (like everything here) by
- * the big kernel lock (lock.h). Each CPU has its own idle thread, current
- * thread and quantum (struct cpu). A thread made runnable while some CPU
- * idles wakes that CPU with an IPI. A thread running on another CPU cannot
- * be freed under it: thread_destroy marks it doomed, and it ends itself at
- * its next kernel entry (kernel_enter), which the IPI forces.
+ * SMP: each CPU has its own run queue (struct cpu: runq, nrun), its own idle
+ * thread, current thread and quantum. The queues are guarded, like
+ * everything here, by the big kernel lock (lock.h); what makes them per CPU
+ * is who takes from them:
+ *   - a CPU that schedules takes the head of its own queue (count.runs);
+ *     when that is empty it steals the head of the longest other queue
+ *     (count.steals), and only then runs its idle thread;
+ *   - a thread made runnable goes to one CPU's tail (pick_cpu): its last
+ *     CPU unless another is less loaded (load = queued threads + the one
+ *     running, the idle thread counting 0), so a wake-up lands on an idle
+ *     CPU when there is one; if that CPU is not this one and idles
+ *     (halted, or about to halt), it gets a reschedule IPI (smp_kick);
+ *   - a thread preempted or yielding goes back to its own CPU's tail;
+ *   - sched_prefer_process moves a thread to the head of this CPU's queue
+ *     (the direct IPC hand-off).
+ * Invariants (under the BKL): a thread is on a run queue iff it is
+ * T_RUNNABLE, and then t->rq is that queue's CPU and counted in its nrun;
+ * idle threads are never queued; a T_RUNNING thread is some CPU's current.
+ * An idle CPU halts only after finding every queue empty with the BKL held,
+ * and a wake-up IPI sent after that stays pending and ends the halt, so no
+ * runnable thread waits for a halted CPU while another CPU idles.
+ *
+ * A thread running on another CPU cannot be freed under it: thread_destroy
+ * marks it doomed, and it ends itself at its next kernel entry
+ * (kernel_enter), which the IPI forces.
  */
 #include "sched.h"
 #include "cputime.h"
@@ -33,15 +52,99 @@
 #define KSTACK_SIZE  16384
 #define QUANTUM_TICKS 10
 
-/* Guarded by the BKL: the run queue, the dead threads waiting to be freed,
- * the threads with a wait deadline, the thread ids. */
-static struct list runq = LIST_INIT(runq);
+/* Guarded by the BKL: the dead threads waiting to be freed, the threads
+ * with a wait deadline, the thread ids (the run queues: struct cpu). */
 static struct list dead = LIST_INIT(dead);
 static struct list timeouts = LIST_INIT(timeouts);
 static uint32_t next_tid = 1;
 
 extern void switch_context(uint64_t *save_rsp, uint64_t new_rsp);
 extern void thread_first_entry(void);
+
+/* ---- the per-CPU run queues (all under the BKL) ---- */
+
+static uint32_t cpu_load(const struct cpu *c)
+{
+    return c->nrun + (c->current != c->idle);
+}
+
+/* Where a thread made runnable should wait: its last CPU, unless another
+ * online CPU carries less load (ties keep the last CPU: its caches). */
+static struct cpu *pick_cpu(struct thread *t)
+{
+    struct cpu *best = t->cpu && t->cpu->online ? t->cpu : this_cpu();
+    uint32_t best_load = cpu_load(best);
+    for (uint32_t i = 0; i < MAX_CPUS && best_load; i++) {
+        struct cpu *c = &cpus[i];
+        if (c->online && cpu_load(c) < best_load) {
+            best = c;
+            best_load = cpu_load(c);
+        }
+    }
+    return best;
+}
+
+/* Queue t on c: at the tail, or at the head (front: the next to run). */
+static void runq_add(struct cpu *c, struct thread *t, bool front)
+{
+    t->state = T_RUNNABLE;
+    t->rq = c;
+    c->nrun++;
+    list_add_tail(front ? c->runq.next : &c->runq, &t->run_link);
+}
+
+static void runq_del(struct thread *t)
+{
+    if (t->rq) {
+        KASSERT(t->rq->nrun > 0);
+        t->rq->nrun--;
+        t->rq = 0;
+    }
+    list_del(&t->run_link);
+}
+
+/* Make t runnable on the CPU pick_cpu chooses; an idle CPU other than this
+ * one gets a reschedule IPI (a busy one finds t at its next schedule). */
+static void make_runnable(struct thread *t)
+{
+    struct cpu *c = pick_cpu(t);
+    bool was_idle = c->current == c->idle;
+    runq_add(c, t, false);
+    if (was_idle && c != this_cpu())
+        smp_kick(c);
+}
+
+/* The CPU with the most threads waiting, other than me (0 when none waits). */
+static struct cpu *busiest_other(const struct cpu *me)
+{
+    struct cpu *best = 0;
+    for (uint32_t i = 0; i < MAX_CPUS; i++) {
+        struct cpu *c = &cpus[i];
+        if (c != me && c->online && c->nrun && (!best || c->nrun > best->nrun))
+            best = c;
+    }
+    return best;
+}
+
+/* The next thread for c: its own queue's head, else a stolen one, else 0. */
+static struct thread *runq_take(struct cpu *c)
+{
+    struct cpu *from = c;
+    if (!c->nrun && !(from = busiest_other(c)))
+        return 0;
+    struct thread *t = container_of(from->runq.next, struct thread, run_link);
+    runq_del(t);
+    if (from == c)
+        c->count.runs++;
+    else
+        c->count.steals++;
+    return t;
+}
+
+static bool work_waiting(const struct cpu *c)
+{
+    return c->nrun || busiest_other(c);
+}
 
 struct thread *current_thread(void) { return this_cpu()->current; }
 struct process *current_process(void)
@@ -112,6 +215,7 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
     }
     t->tid = next_tid++;
     t->proc = p;
+    t->rq = 0;
     t->doomed = false;
     t->fs_base_set = false;
     t->ring = 0;
@@ -148,10 +252,8 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
         list_add_tail(&p->threads, &t->proc_link);
         p->nthreads++;
     }
-    t->state = T_RUNNABLE;
     t->cpu = this_cpu();
-    list_add_tail(&runq, &t->run_link);
-    smp_kick_idle();
+    make_runnable(t);
     return t;
 }
 
@@ -159,7 +261,7 @@ void thread_destroy(struct thread *t)
 {
     KASSERT(t != this_cpu()->current && !t->doomed);
     ring_thread_gone(t);
-    list_del(&t->run_link);
+    runq_del(t);
     list_del(&t->timeout_link);
     list_del(&t->proc_link);
     if (t->proc)
@@ -217,12 +319,10 @@ void schedule(void)
     ipc_prof_mark(IPC_WAIT);
     struct cpu *c = this_cpu();
     struct thread *cur = c->current;
-    if (cur->state == T_RUNNING && cur != c->idle) {
-        cur->state = T_RUNNABLE;
-        list_add_tail(&runq, &cur->run_link);
-    }
-    struct list *n = list_pop(&runq);
-    switch_to(n ? container_of(n, struct thread, run_link) : c->idle);
+    if (cur->state == T_RUNNING && cur != c->idle)
+        runq_add(c, cur, false);
+    struct thread *next = runq_take(c);
+    switch_to(next ? next : c->idle);
 }
 
 void thread_block(void)
@@ -238,9 +338,7 @@ void thread_wake(struct thread *t)
     if (t->state != T_BLOCKED)
         return;
     thread_clear_timeout(t);
-    t->state = T_RUNNABLE;
-    list_add_tail(&runq, &t->run_link);
-    smp_kick_idle();
+    make_runnable(t);
 }
 
 void sched_prefer_process(struct process *p)
@@ -248,8 +346,8 @@ void sched_prefer_process(struct process *p)
     for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
         struct thread *t = container_of(n, struct thread, proc_link);
         if (t->state == T_RUNNABLE) {
-            list_del(&t->run_link);
-            list_add_tail(runq.next, &t->run_link);   /* insert before the first entry */
+            runq_del(t);
+            runq_add(this_cpu(), t, true);
             return;
         }
     }
@@ -288,7 +386,10 @@ void thread_clear_timeout(struct thread *t)
 }
 
 /* Binds on: the BKL. The clock's work (input, timers, parked and waiting
- * threads) is the boot CPU's; every CPU counts its own quantum. */
+ * threads) is done by whichever CPU ticks: the lists are global under the
+ * BKL, so a deadline fires at the first tick of any CPU past it, whichever
+ * CPU armed it (a halted CPU's LAPIC timer still ticks). Every CPU counts
+ * its own quantum. */
 void sched_tick(void)
 {
     struct cpu *c = this_cpu();
@@ -296,26 +397,24 @@ void sched_tick(void)
     c->count.ticks++;
     if (cur != c->idle)
         c->count.busy_ticks++;
-    if (c->index == 0) {
-        if (serial_poll())
-            console_input_ready();
-        uint64_t now = time_now_ns();
-        timer_expire(now);
-        park_expire(now);
-        struct list *n, *tmp;
-        list_for_each_safe(n, tmp, &timeouts) {
-            struct thread *t = container_of(n, struct thread, timeout_link);
-            if (t->wait_deadline <= now)
-                thread_wake(t);
-        }
+    if (serial_poll())
+        console_input_ready();
+    uint64_t now = time_now_ns();
+    timer_expire(now);
+    park_expire(now);
+    struct list *n, *tmp;
+    list_for_each_safe(n, tmp, &timeouts) {
+        struct thread *t = container_of(n, struct thread, timeout_link);
+        if (t->wait_deadline <= now)
+            thread_wake(t);
     }
     if (cur == c->idle) {
-        if (!list_empty(&runq))
+        if (work_waiting(c))
             schedule();
     } else {
         if (c->quantum)
             c->quantum--;
-        if (c->quantum == 0 && !list_empty(&runq))   /* used up: the next waiter runs */
+        if (c->quantum == 0 && c->nrun)   /* used up: the next waiter here runs */
             schedule();
     }
 }
@@ -325,7 +424,7 @@ void sched_tick(void)
 static void idle_loop(void)
 {
     for (;;) {
-        if (!list_empty(&runq))
+        if (work_waiting(this_cpu()))
             schedule();
         cputime_halt();                  /* under the BKL: the accounts (cputime.c) */
         kernel_unlock();
@@ -357,6 +456,8 @@ void sched_prepare_cpu(struct cpu *c)
     idle->cpu = c;
     c->idle = idle;
     cputime_init(c);
+    list_init(&c->runq);
+    c->nrun = 0;
 }
 
 /* Become this CPU's idle thread: switch to its own stack through a synthetic

@@ -26,6 +26,7 @@ struct thread {
     struct list timeout_link;
     struct fpu_state *fpu;         /* user threads only */
     struct cpu *cpu;               /* where it runs (T_RUNNING) or last ran */
+    struct cpu *rq;                /* whose run queue holds it (T_RUNNABLE), else 0 */
     bool fs_base_set;              /* fs_base was set while it ran on another CPU */
     bool doomed;                   /* destroyed while running on another CPU: it
                                       leaves at its next kernel entry (already
@@ -48,8 +49,9 @@ void sched_start(void) __attribute__((noreturn));
 void schedule(void);                       /* give up the CPU; returns when chosen again */
 void thread_block(void);                   /* current thread sleeps until thread_wake */
 void thread_wake(struct thread *t);
-/* Move p's runnable thread, if any, to the front of the run queue: the next
- * thread to run when the current one blocks (direct IPC hand-off). */
+/* Move p's runnable thread, if any, to the front of this CPU's run queue
+ * (from whichever queue held it): the next thread to run when the current
+ * one blocks (direct IPC hand-off). */
 void sched_prefer_process(struct process *p);
 void thread_exit_current(void) __attribute__((noreturn));
 void sched_tick(void);

@@ -5,7 +5,10 @@ spawn/join at once, with the leak counters of the second round back to
 the baseline taken after the first (frames counted with the kernel heap's
 pages, which follow the peak of concurrent allocations); two ring
 fuzzers at once, counters again; a thread on one CPU reading a page the
-other CPU unmaps must fault (TLB shootdown); both CPUs seen doing work."""
+other CPU unmaps must fault (TLB shootdown); an unmap of 64 pages costs
+one shootdown round and a thread on the other CPU faults at the first, a
+middle and the last page after it (batched shootdown); both CPUs seen doing
+work, each running threads from its own run queue."""
 import os
 import re
 import sys
@@ -65,12 +68,40 @@ def main():
     c.check("the reader never survived the unmap", not has(r"^SMPTLB reader survived"))
     c.check("the TLB proof process died of the fault (-1000)", has(r"^SMP tlb exit=-1000$"))
 
-    cpus = re.findall(r"^SMP cpu (\d+) ticks=(\d+) busy=(\d+) switches=(\d+) syscalls=(\d+) ipis=(\d+)$", log, re.M)
+    batch = re.findall(r"^SMPBATCH unmapped 64 pages at (0x[0-9a-f]+) result=(-?\d+) on cpu (\d+), reader on cpu (\d+): "
+                       r"rounds=(\d+) ipis-sent=(\d+), reader goes to page (\d+)$", log, re.M)
+    c.check("three batched unmaps of 64 pages, each with its reader on the other CPU",
+            len(batch) == 3 and all(b[1] == "0" and b[2] != b[3] for b in batch), str(batch))
+    c.check("each unmap of 64 pages cost one shootdown round (not 64)",
+            len(batch) == 3 and all(b[4] == "1" for b in batch), str(batch))
+    faults = []
+    for b in batch:
+        addr = int(b[0], 16) + int(b[6]) * 4096
+        f = has(rf"^\[kernel\] process \d+ \(smpstress\) killed: page fault \(vector 14, error \d+\) "
+                rf"at rip [0-9a-f]+, address {addr:016x}$")
+        cpu = f and re.search(r"^\[kernel\]   vector=14 error=\w+ cr2=\w+ cpu=(\d+)$", log[f.end():], re.M)
+        faults.append((b[6], bool(f), cpu and cpu.group(1) == b[3]))
+    c.check("the reader faulted at the first, a middle and the last page of the batch, on its own CPU",
+            [x[0] for x in faults] == ["0", "31", "63"] and all(x[1] and x[2] for x in faults), str(faults))
+    c.check("no batch reader survived the unmap", not has(r"^SMPBATCH reader survived"))
+    c.check("each batch process died of the fault (-1000)",
+            re.findall(r"^SMP batch batch:(\d+) exit=(-?\d+)$", log, re.M) == [("0", "-1000"), ("31", "-1000"),
+                                                                                ("63", "-1000")])
+
+    c.check("an unmap over 8 TiB of unmapped address space returns, and its process exits 0",
+            has(r"^SMPHOLES unmap of 2147483648 pages of holes result=0$") and has(r"^SMP holes exit=0$"))
+
+    cpus = re.findall(r"^SMP cpu (\d+) ticks=(\d+) busy=(\d+) switches=(\d+) syscalls=(\d+) ipis=(\d+) "
+                      r"runs=(\d+) steals=(\d+) ipis-sent=(\d+) tlb-rounds=(\d+)$", log, re.M)
     c.check("per-CPU counters for both CPUs", [x[0] for x in cpus] == ["0", "1"], str(cpus))
     c.check("both CPUs did work (user time and system calls on each)",
             len(cpus) == 2 and all(int(x[2]) > 0 and int(x[4]) > 0 for x in cpus), str(cpus))
     c.check("both CPUs took IPIs (wake-ups, shootdowns)", len(cpus) == 2 and all(int(x[5]) > 0 for x in cpus),
             str(cpus))
+    c.check("both CPUs sent IPIs", len(cpus) == 2 and all(int(x[8]) > 0 for x in cpus), str(cpus))
+    c.check("both CPUs ran threads from their own run queues", len(cpus) == 2 and all(int(x[6]) > 0 for x in cpus),
+            str(cpus))
+    c.check("an idle CPU stole queued threads", len(cpus) == 2 and sum(int(x[7]) for x in cpus) > 0, str(cpus))
     c.check("no kernel panic", "KERNEL PANIC" not in log)
     c.check("poweroff with status 0", status == 1, f"exit {status}")
     c.done(log)

@@ -3,14 +3,18 @@
  * (SWAPGS on every entry from and exit to user mode), so this_cpu() is one
  * load. entry.S reaches user_rsp and kstack_top by the offsets below.
  *
- * Who writes what: every field but tlb_req is written only by its own CPU,
- * and (after boot) only while it holds the big kernel lock; tlb_req is set
- * by a CPU doing a TLB shootdown and cleared by the target (smp.c).
+ * Who writes what: every field but tlb_req, runq and nrun is written only
+ * by its own CPU, and (after boot) only while it holds the big kernel lock;
+ * tlb_req is set by a CPU doing a TLB shootdown and cleared by the target
+ * (smp.c). runq and nrun are this CPU's run queue: any CPU holding the big
+ * kernel lock may add to it (a wake-up aimed here) or take from it (a
+ * steal), see sched/sched.c.
  */
 #ifndef ARCH_PERCPU_H
 #define ARCH_PERCPU_H
 #include "types.h"
 #include "sched/cputime.h"
+#include "list.h"
 
 #define MAX_CPUS 8
 
@@ -23,6 +27,10 @@ struct cpu_counters {
     uint64_t switches;       /* thread switches onto this CPU */
     uint64_t syscalls;       /* system calls entered here */
     uint64_t ipis;           /* IPIs received (wake-ups and shootdowns) */
+    uint64_t runs;           /* threads this CPU took from its own run queue */
+    uint64_t steals;         /* ... and from another CPU's queue */
+    uint64_t ipis_sent;      /* IPIs sent (wake-ups and shootdowns) */
+    uint64_t tlb_rounds;     /* TLB shootdown rounds begun (one per unmap call) */
 };
 
 struct cpu {
@@ -34,6 +42,8 @@ struct cpu {
     uint32_t apic_id;
     struct thread *idle;     /* runs when nothing else can; never on a run queue */
     uint32_t quantum;        /* ticks left for current */
+    struct list runq;        /* runnable threads waiting for this CPU (run_link) */
+    uint32_t nrun;           /* how many are on runq */
     bool online;             /* started and scheduling */
     paddr_t cr3;             /* the page tables this CPU has loaded */
     volatile uint32_t tlb_req;   /* TLB_REQ_* asked by a shooter (smp.c) */

@@ -245,21 +245,16 @@ void smp_start_aps(void)
 
 /* ---- IPIs ---- */
 
+static void send_ipi(struct cpu *c)
+{
+    this_cpu()->count.ipis_sent++;
+    lapic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI);
+}
+
 void smp_kick(struct cpu *c)
 {
     if (c != this_cpu() && c->online)
-        lapic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI);
-}
-
-void smp_kick_idle(void)
-{
-    for (uint32_t i = 0; i < MAX_CPUS; i++) {
-        struct cpu *c = &cpus[i];
-        if (c->online && c != this_cpu() && c->current == c->idle) {
-            smp_kick(c);
-            return;
-        }
-    }
+        send_ipi(c);
 }
 
 void smp_serve_requests(void)
@@ -293,9 +288,11 @@ void smp_tlb_shootdown(paddr_t pml4, bool leave)
             continue;
         tlb_target[i] = pml4;
         __atomic_store_n(&c->tlb_req, leave ? TLB_REQ_LEAVE : TLB_REQ_FLUSH, __ATOMIC_RELEASE);
-        lapic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI);
+        send_ipi(c);
         sent = true;
     }
+    if (sent)
+        me->count.tlb_rounds++;
     for (uint32_t i = 0; sent && i < MAX_CPUS; i++)
         while (__atomic_load_n(&cpus[i].tlb_req, __ATOMIC_ACQUIRE))
             pause();

@@ -7,9 +7,9 @@
 
 void smp_init_boot_cpu(void);      /* cpus[0]: GS base, TSC_AUX */
 void smp_start_aps(void);          /* find the other CPUs (ACPI MADT) and start them */
-/* Wake a CPU that may be halted in its idle loop (new work on the run queue). */
+/* Make another CPU look at its run queue or its current thread: the
+ * reschedule IPI (it may be halted in its idle loop). */
 void smp_kick(struct cpu *c);
-void smp_kick_idle(void);          /* one idle CPU, if any */
 /* Every other CPU running on page tables pml4 forgets its TLB entries
  * (leave: switches to the kernel's tables). Returns once they all have.
  * Binds on: the caller holds the BKL. */

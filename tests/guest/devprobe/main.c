@@ -140,7 +140,15 @@ static int witness(void)
     int seen = 0, gone = 0;
     /* bounded waits: the holder's counters appear, then vanish with it */
     (void)seen;
-    /* device caps held by anyone: only the holder */
+    for (int i = 0; i < 2000 && !gone; i++) {
+        get_stats(stats, &s);
+        gone = s.maps == 0 && s.dma == 0 && s.irq == 0;
+        if (!gone)
+            rt_timer_sleep_until(rt_timer_now() + 10000000);
+    }
+    /* device caps held by anyone once the holder is gone (on several CPUs
+     * this witness may run while the holder still dies on another): init's
+     * DeviceManager only */
     RT_BUFS(b, 64, 4096);
     capnp_client cl = RT_CLIENT(stats);
     capnp_call call;
@@ -159,12 +167,6 @@ static int witness(void)
             capnp_text nm = capos_ProcessCaps_get_name(p);
             printf("WIT process %.*s device-caps=%u\n", (int)nm.len, nm.str, dev);
         }
-    }
-    for (int i = 0; i < 2000 && !gone; i++) {
-        get_stats(stats, &s);
-        gone = s.maps == 0 && s.dma == 0 && s.irq == 0;
-        if (!gone)
-            rt_timer_sleep_until(rt_timer_now() + 10000000);
     }
     printf("WIT after-holder maps=%lu dma=%lu irq=%lu\n", s.maps, s.dma, s.irq);
     rt_power_off(rt_capset_require("power"), 0);

@@ -6,7 +6,11 @@
  *   2. two ring fuzzers (sqefuzz) at once, then the counters again;
  *   3. the TLB shootdown proof (smpstress tlb): the process must die of
  *      the reader's page fault;
- *   4. the per-CPU counters (KernelStats.cpus).
+ *   4. the batched shootdown proof (smpstress batch:K, K = the first, a
+ *      middle and the last page): one unmap of many pages, one round,
+ *      and the reader on the other CPU faults at page K;
+ *   5. an unmap over 8 TiB of holes returns (smpstress holes);
+ *   6. the per-CPU counters (KernelStats.cpus).
  */
 #include "rt/capos.h"
 #include "capos_test.capnp.h"
@@ -33,9 +37,11 @@ static void cpu_lines(uint32_t stats)
     capnp_list l = capos_KernelStats_cpus_Results_get_list(r);
     for (uint32_t i = 0; i < l.count; i++) {
         capos_CpuStats_reader c = capos_CpuStats_list_get(l, i);
-        printf("SMP cpu %u ticks=%lu busy=%lu switches=%lu syscalls=%lu ipis=%lu\n", capos_CpuStats_get_cpu(c),
+        printf("SMP cpu %u ticks=%lu busy=%lu switches=%lu syscalls=%lu ipis=%lu runs=%lu steals=%lu ipis-sent=%lu "
+               "tlb-rounds=%lu\n", capos_CpuStats_get_cpu(c),
                capos_CpuStats_get_ticks(c), capos_CpuStats_get_busyTicks(c), capos_CpuStats_get_switches(c),
-               capos_CpuStats_get_syscalls(c), capos_CpuStats_get_ipis(c));
+               capos_CpuStats_get_syscalls(c), capos_CpuStats_get_ipis(c), capos_CpuStats_get_runs(c),
+               capos_CpuStats_get_steals(c), capos_CpuStats_get_ipisSent(c), capos_CpuStats_get_tlbRounds(c));
     }
 }
 
@@ -108,6 +114,19 @@ int smptest_run(uint32_t spawner)
     const char *tn[] = { "console", "timer", "memory" };
     int64_t h = rt_spawn_threads(spawner, "smpstress", tn, (uint32_t[]){ rt_console, rt_timer, rt_memory }, 3, "tlb");
     printf("SMP tlb exit=%ld\n", h >= 0 ? rt_wait((uint32_t)h) : h);
+    if (h >= 0)
+        rt_release((uint32_t)h);
+    static const char *const batch_args[] = { "batch:0", "batch:31", "batch:63" };
+    const char *bn[] = { "console", "timer", "memory", "stats" };
+    for (int i = 0; i < 3; i++) {
+        h = rt_spawn_threads(spawner, "smpstress", bn, (uint32_t[]){ rt_console, rt_timer, rt_memory, stats }, 4,
+                             batch_args[i]);
+        printf("SMP batch %s exit=%ld\n", batch_args[i], h >= 0 ? rt_wait((uint32_t)h) : h);
+        if (h >= 0)
+            rt_release((uint32_t)h);
+    }
+    h = rt_spawn_threads(spawner, "smpstress", tn, (uint32_t[]){ rt_console, rt_timer, rt_memory }, 3, "holes");
+    printf("SMP holes exit=%ld\n", h >= 0 ? rt_wait((uint32_t)h) : h);
     if (h >= 0)
         rt_release((uint32_t)h);
     cpu_lines(stats);

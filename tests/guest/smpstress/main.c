@@ -9,6 +9,18 @@
  *           another CPU (RDTSCP's TSC_AUX names it), unmaps the page: the
  *           reader must fault (the kernel kills the process, -1000) rather
  *           than go on through a stale TLB entry.
+ *   batch:K BATCH_PAGES pages, all read over and over by a thread on the
+ *           other CPU, then held (it spins on a flag in another page, the
+ *           pages still in its TLB); the main thread unmaps them in ONE
+ *           VirtualMemory.unmap and counts the shootdown rounds it cost
+ *           (KernelStats.cpus, every CPU's tlbRounds summed, before and
+ *           after), then lets the reader go on at page K: it must fault
+ *           there. Run with several K, it shows every page of the batch
+ *           gone from the other CPU's TLB.
+ *   holes   one VirtualMemory.unmap of HOLE_SPAN bytes (2^31 pages) of
+ *           address space where nothing is mapped: the kernel must skip
+ *           the holes a table at a time, not walk page by page under the
+ *           big lock (the call returns, and the process goes on).
  * Lines are facts for the host harness, which judges them.
  */
 #include "rt/capos.h"
@@ -139,9 +151,124 @@ static int tlb(void)
     return 4;
 }
 
+/* ---- the batched shootdown proof ---- */
+#define BATCH_PAGES 64
+static volatile uint8_t *batch;
+static volatile uint32_t hold, held, go;
+static volatile uint64_t batch_reads;
+static volatile uint32_t batch_cpu = ~0u;
+static uint32_t batch_first;
+
+static void *batch_reader(void *arg)
+{
+    while (!hold) {
+        for (uint32_t i = 0; i < BATCH_PAGES; i++)
+            (void)batch[i * 4096];
+        batch_cpu = this_cpu();
+        __atomic_fetch_add(&batch_reads, 1, __ATOMIC_RELAXED);
+    }
+    held = 1;
+    while (!go)
+        __asm__ volatile("pause");
+    (void)batch[batch_first * 4096];          /* unmapped: the fault kills the process */
+    printf("SMPBATCH reader survived at page %u\n", batch_first);
+    for (;;)
+        __asm__ volatile("pause");
+    return 0;
+}
+
+/* The sum over the CPUs of tlbRounds and ipisSent (KernelStats.cpus). */
+static int cpu_sums(uint32_t stats, uint64_t *rounds, uint64_t *sent)
+{
+    RT_BUFS(b, 64, 1024);
+    capnp_client cl = RT_CLIENT(stats);
+    capnp_call call;
+    capos_KernelStats_cpus_Results_reader r;
+    if (capos_KernelStats_cpus(&cl, &b, &call, &r))
+        return -1;
+    capnp_list l = capos_KernelStats_cpus_Results_get_list(r);
+    *rounds = *sent = 0;
+    for (uint32_t i = 0; i < l.count; i++) {
+        capos_CpuStats_reader c = capos_CpuStats_list_get(l, i);
+        *rounds += capos_CpuStats_get_tlbRounds(c);
+        *sent += capos_CpuStats_get_ipisSent(c);
+    }
+    return 0;
+}
+
+static int batch_unmap(const char *arg)
+{
+    batch_first = 0;
+    for (const char *p = arg; *p; p++) {
+        if (*p < '0' || *p > '9' || batch_first >= BATCH_PAGES)
+            return 2;
+        batch_first = batch_first * 10 + (uint32_t)(*p - '0');
+    }
+    int64_t stats = rt_capset_lookup("stats");
+    if (stats < 0 || !*arg || batch_first >= BATCH_PAGES)
+        return 2;
+    RT_BUFS(b, 128, 64);
+    capnp_client cl = RT_CLIENT(rt_memory);
+    capnp_call call;
+    capos_VirtualMemory_map_Results_reader mr;
+    if (capos_VirtualMemory_map(&cl, &b, &call, 0, BATCH_PAGES * 4096, 1, &mr))
+        return 3;
+    batch = (volatile uint8_t *)capos_VirtualMemory_map_Results_get_addr(mr);
+    for (uint32_t i = 0; i < BATCH_PAGES; i++)
+        batch[i * 4096] = (uint8_t)i;
+    struct rt_thread *t;
+    if (rt_thread_create(&t, batch_reader, 0))
+        return 4;
+    uint64_t deadline = rt_timer_now() + 5000000000ull;
+    while (!(batch_reads > 100 && batch_cpu != ~0u && batch_cpu != this_cpu()) && rt_timer_now() < deadline)
+        __asm__ volatile("pause");
+    hold = 1;
+    while (!held && rt_timer_now() < deadline)
+        __asm__ volatile("pause");
+    uint64_t r0, s0, r1, s1;
+    uint32_t mine = this_cpu(), theirs = batch_cpu;
+    if (cpu_sums((uint32_t)stats, &r0, &s0))
+        return 5;
+    capos_VirtualMemory_unmap_Results_reader ur;
+    RT_BUFS(b2, 128, 64);
+    int e = capos_VirtualMemory_unmap(&cl, &b2, &call, (uint64_t)batch, BATCH_PAGES * 4096, &ur);
+    if (cpu_sums((uint32_t)stats, &r1, &s1))
+        return 6;
+    printf("SMPBATCH unmapped %u pages at %p result=%d on cpu %u, reader on cpu %u: rounds=%lu ipis-sent=%lu, "
+           "reader goes to page %u\n", BATCH_PAGES, (void *)batch, e, mine, theirs, r1 - r0, s1 - s0, batch_first);
+    go = 1;
+    rt_timer_sleep_until(rt_timer_now() + 3000000000ull);
+    printf("SMPBATCH reader survived the unmap\n");
+    return 7;
+}
+
+/* ---- an unmap over terabytes of holes ---- */
+#define HOLE_OFFSET (1ull << 40)        /* well above anything the runtime maps */
+#define HOLE_SPAN   (1ull << 43)        /* 8 TiB */
+
+static int holes(void)
+{
+    RT_BUFS(b, 128, 64);
+    capnp_client cl = RT_CLIENT(rt_memory);
+    capnp_call call;
+    capos_VirtualMemory_map_Results_reader mr;
+    if (capos_VirtualMemory_map(&cl, &b, &call, 0, 4096, 1, &mr))
+        return 2;
+    uint64_t base = capos_VirtualMemory_map_Results_get_addr(mr);
+    capos_VirtualMemory_unmap_Results_reader ur;
+    RT_BUFS(b2, 128, 64);
+    int e = capos_VirtualMemory_unmap(&cl, &b2, &call, base + HOLE_OFFSET, HOLE_SPAN, &ur);
+    printf("SMPHOLES unmap of %lu pages of holes result=%d\n", (unsigned long)(HOLE_SPAN / 4096), e);
+    return e != 0;
+}
+
 int main(void)
 {
     const char *mode = rt_capset->args;
+    if (!strcmp(mode, "holes"))
+        return holes();
+    if (!strncmp(mode, "batch:", 6))
+        return batch_unmap(mode + 6);
     if (!strcmp(mode, "stress"))
         return stress();
     if (!strcmp(mode, "tlb"))
