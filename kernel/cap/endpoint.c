@@ -332,6 +332,29 @@ static void pump(struct ep_core *core)
 
 /* ---- the client facet: CALL ---- */
 
+/* What every call starts with, slow or fast: counted, tied to its endpoint
+ * (a reference), its caller's pending record and session (a reference),
+ * and the facet's badge. Its state, params and transfer are the caller's
+ * to set. */
+static void call_start(struct ep_call *call, struct ep_core *core, struct pending *pd, struct process *p,
+                       const struct ep_facet *f, uint64_t iface, uint32_t method, uint32_t plen)
+{
+    ipc_prof_mark(IPC_ALLOC);
+    ipc_prof_round();
+    live_calls++;
+    list_init(&call->rx_link);
+    call->core = core;
+    core->refs++;
+    call->pd = pd;
+    call->session = p->session;
+    kobj_get(&p->session->obj);
+    call->call_id = 0;
+    call->method = (uint16_t)method;
+    call->iface = iface;
+    call->badge = f->badge;
+    call->plen = plen;
+}
+
 static int facet_call(struct kobj *o, struct call_ctx *c)
 {
     struct ep_facet *f = (struct ep_facet *)o;
@@ -354,21 +377,8 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
             kfree(call);
         return CAP_ERR_OVERLOADED;
     }
-    ipc_prof_mark(IPC_ALLOC);
-    ipc_prof_round();
-    live_calls++;
-    list_init(&call->rx_link);
-    call->core = core;
-    core->refs++;
+    call_start(call, core, pd, p, f, c->sc.interface_id, c->sc.method_id, (uint32_t)c->sc.params_len);
     call->state = EP_CALL_QUEUED;
-    call->pd = pd;
-    call->session = p->session;
-    kobj_get(&p->session->obj);
-    call->call_id = 0;
-    call->method = (uint16_t)c->sc.method_id;
-    call->iface = c->sc.interface_id;
-    call->badge = f->badge;
-    call->plen = (uint32_t)c->sc.params_len;
     memcpy(call->params, c->sc.params, c->sc.params_len);
     if (c->xfer->n)
         call->caps = *c->xfer;               /* the message now owns the transfer */
@@ -441,20 +451,8 @@ bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r)
     KASSERT(pd);                                       /* a spare was free */
     struct ep_call *call = call_alloc(core, plen);
     KASSERT(call && call->from_spare);
-    ipc_prof_mark(IPC_ALLOC);
-    ipc_prof_round();
-    live_calls++;
-    list_init(&call->rx_link);
-    call->core = core;
-    core->refs++;
-    call->pd = pd;
-    call->session = p->session;
-    kobj_get(&p->session->obj);
-    call->method = (uint16_t)s->method_id;
-    call->iface = s->interface_id;
-    call->badge = f->badge;
+    call_start(call, core, pd, p, f, s->interface_id, s->method_id, plen);
     call->caps.n = 0, call->caps.src = 0;
-    call->plen = plen;
     pd->ep_call.call = call;
     uint8_t *dst = phys_to_virt(dpa);
     hdr_fill(core, call, (struct cap_recv_hdr *)dst);   /* once, through the direct map */
