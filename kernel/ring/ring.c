@@ -64,8 +64,7 @@ struct ring *ring_create(struct process *p)
     r->pa = pa;
     for (size_t i = 0; i < RING_PAGES; i++) {
         if (vm_map_user(&p->vm, r->va + i * PAGE_SIZE, pa + i * PAGE_SIZE, PTE_W | PTE_NX) < 0) {
-            for (size_t j = 0; j < i; j++)
-                vm_unmap_user(&p->vm, r->va + j * PAGE_SIZE);   /* frees the frame */
+            vm_unmap_range(&p->vm, r->va, i, false);            /* frees the frames */
             for (size_t j = i; j < RING_PAGES; j++)
                 frame_free(pa + j * PAGE_SIZE);
             kfree(r);
@@ -113,8 +112,7 @@ void ring_free(struct process *p, struct ring *r)
     if (r->thread)
         r->thread->ring = 0;
     if (p->vm.pml4)                        /* else the frames went with the space */
-        for (size_t i = 0; i < RING_PAGES; i++)
-            vm_unmap_user(&p->vm, r->va + i * PAGE_SIZE);
+        vm_unmap_range(&p->vm, r->va, RING_PAGES, false);   /* one shootdown round */
     p->rings[slot] = 0;
     p->ring_gen[slot]++;                   /* every ThreadRef to this slot is stale now */
     kfree(r);

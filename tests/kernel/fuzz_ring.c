@@ -161,6 +161,12 @@ bool vm_unmap_user(struct vm_space *s, vaddr_t va)
     }
     return true;
 }
+size_t vm_unmap_range(struct vm_space *s, vaddr_t va, size_t npages, bool borrowed)
+{
+    if (npages)
+        vm_unmap_user(s, va);           /* a ring's frames are one allocation, freed at its first page */
+    return npages;
+}
 
 /* ---- the process and its threads' rings ---- */
 static struct kobj *const served[] = { &console_obj, &terminal_obj, &bootpkg_obj, &timer_obj };
