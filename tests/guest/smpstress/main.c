@@ -122,15 +122,32 @@ static void *reader(void *arg)
     return 0;
 }
 
-static int tlb(void)
+/* A fresh read/write mapping of len bytes (0 if refused), and an unmap. */
+static uint64_t map_rw(uint64_t len)
 {
     RT_BUFS(b, 128, 64);
     capnp_client cl = RT_CLIENT(rt_memory);
     capnp_call call;
     capos_VirtualMemory_map_Results_reader mr;
-    if (capos_VirtualMemory_map(&cl, &b, &call, 0, 4096, 1, &mr))
+    if (capos_VirtualMemory_map(&cl, &b, &call, 0, len, 1, &mr))
+        return 0;
+    return capos_VirtualMemory_map_Results_get_addr(mr);
+}
+
+static int unmap(uint64_t addr, uint64_t len)
+{
+    RT_BUFS(b, 128, 64);
+    capnp_client cl = RT_CLIENT(rt_memory);
+    capnp_call call;
+    capos_VirtualMemory_unmap_Results_reader ur;
+    return capos_VirtualMemory_unmap(&cl, &b, &call, addr, len, &ur);
+}
+
+static int tlb(void)
+{
+    page = (volatile uint8_t *)map_rw(4096);
+    if (!page)
         return 2;
-    page = (volatile uint8_t *)capos_VirtualMemory_map_Results_get_addr(mr);
     page[0] = 1;
     struct rt_thread *t;
     if (rt_thread_create(&t, reader, 0))
@@ -141,9 +158,7 @@ static int tlb(void)
         __asm__ volatile("pause");
     uint32_t mine = this_cpu(), theirs = reader_cpu;
     printf("SMPTLB unmapping %p on cpu %u, reader on cpu %u\n", (void *)page, mine, theirs);
-    capos_VirtualMemory_unmap_Results_reader ur;
-    RT_BUFS(b2, 128, 64);
-    int e = capos_VirtualMemory_unmap(&cl, &b2, &call, (uint64_t)page, 4096, &ur);
+    int e = unmap((uint64_t)page, 4096);
     printf("SMPTLB unmapped result=%d cpu=%u\n", e, this_cpu());
     /* the reader faults at its next read: the process dies with it */
     rt_timer_sleep_until(rt_timer_now() + 3000000000ull);
@@ -207,13 +222,9 @@ static int batch_unmap(const char *arg)
     int64_t stats = rt_capset_lookup("stats");
     if (stats < 0 || !*arg || batch_first >= BATCH_PAGES)
         return 2;
-    RT_BUFS(b, 128, 64);
-    capnp_client cl = RT_CLIENT(rt_memory);
-    capnp_call call;
-    capos_VirtualMemory_map_Results_reader mr;
-    if (capos_VirtualMemory_map(&cl, &b, &call, 0, BATCH_PAGES * 4096, 1, &mr))
+    batch = (volatile uint8_t *)map_rw(BATCH_PAGES * 4096);
+    if (!batch)
         return 3;
-    batch = (volatile uint8_t *)capos_VirtualMemory_map_Results_get_addr(mr);
     for (uint32_t i = 0; i < BATCH_PAGES; i++)
         batch[i * 4096] = (uint8_t)i;
     struct rt_thread *t;
@@ -229,9 +240,7 @@ static int batch_unmap(const char *arg)
     uint32_t mine = this_cpu(), theirs = batch_cpu;
     if (cpu_sums((uint32_t)stats, &r0, &s0))
         return 5;
-    capos_VirtualMemory_unmap_Results_reader ur;
-    RT_BUFS(b2, 128, 64);
-    int e = capos_VirtualMemory_unmap(&cl, &b2, &call, (uint64_t)batch, BATCH_PAGES * 4096, &ur);
+    int e = unmap((uint64_t)batch, BATCH_PAGES * 4096);
     if (cpu_sums((uint32_t)stats, &r1, &s1))
         return 6;
     printf("SMPBATCH unmapped %u pages at %p result=%d on cpu %u, reader on cpu %u: rounds=%lu ipis-sent=%lu, "
@@ -248,16 +257,10 @@ static int batch_unmap(const char *arg)
 
 static int holes(void)
 {
-    RT_BUFS(b, 128, 64);
-    capnp_client cl = RT_CLIENT(rt_memory);
-    capnp_call call;
-    capos_VirtualMemory_map_Results_reader mr;
-    if (capos_VirtualMemory_map(&cl, &b, &call, 0, 4096, 1, &mr))
+    uint64_t base = map_rw(4096);
+    if (!base)
         return 2;
-    uint64_t base = capos_VirtualMemory_map_Results_get_addr(mr);
-    capos_VirtualMemory_unmap_Results_reader ur;
-    RT_BUFS(b2, 128, 64);
-    int e = capos_VirtualMemory_unmap(&cl, &b2, &call, base + HOLE_OFFSET, HOLE_SPAN, &ur);
+    int e = unmap(base + HOLE_OFFSET, HOLE_SPAN);
     printf("SMPHOLES unmap of %lu pages of holes result=%d\n", (unsigned long)(HOLE_SPAN / 4096), e);
     return e != 0;
 }
