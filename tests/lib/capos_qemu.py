@@ -55,7 +55,7 @@ class Guest:
     def __init__(self, boot_args="", mem=None, extra=(), pkg=None, env=None, smp=None):
         """env: the environment of scripts/qemu (default: this process's);
         smp: virtual CPUs, by default CAPOS_SMP from that environment
-        (scripts/qemu: 1 when unset)."""
+        (scripts/qemu: 2 when unset)."""
         env = dict(env or os.environ)
         if mem:
             env["CAPOS_MEM"] = str(mem)
