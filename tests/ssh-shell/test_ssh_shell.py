@@ -29,13 +29,12 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT, boot_forwarded, boot_package, free_port, run_network_env  # noqa: E402
+from capos_qemu import Checks, Guest, ROOT, boot_forwarded, boot_package, free_port, run_network_env, scratch  # noqa: E402
 
 GRACE = 60
 ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
@@ -556,7 +555,7 @@ def run(args, inp=b"", timeout=90, env=None):
 
 def main():
     c = Checks("ssh-shell")
-    tmp = tempfile.mkdtemp(prefix="capos-sshsh-")
+    tmp = scratch("capos-sshsh-")
     home = os.path.join(tmp, "home")
     os.makedirs(os.path.join(home, ".ssh"))
     env = dict(os.environ, HOME=home)
