@@ -17,6 +17,7 @@
 #include "sched/process.h"
 #include "sched/sched.h"
 #include "arch/x86_64/lapic.h"
+#include "thread_prof.h"
 
 struct park_space {
     struct kobj obj;
@@ -69,6 +70,7 @@ static int p_wait(void *self, capos_ParkSpace_wait_Params_reader prm, capos_Park
 {
     struct call_ctx *c = self;
     struct park_space *ps = (struct park_space *)c->obj;
+    tprof_mark(TP_DECODE);
     if (ps->p != c->caller)
         return CAP_ERR_DISCONNECTED;       /* its process is gone (0), or the caller is another */
     uint64_t addr = capos_ParkSpace_wait_Params_get_addr(prm);
@@ -93,6 +95,7 @@ static int p_wait(void *self, capos_ParkSpace_wait_Params_reader prm, capos_Park
     pd->park.space = ps;
     t->park = pd;
     list_add_tail(&parked, &pd->wait_link);
+    tprof_mark(TP_PARK_WAIT);
     return CALL_PENDING;
 }
 
@@ -100,6 +103,7 @@ static int p_wake(void *self, capos_ParkSpace_wake_Params_reader prm, capos_Park
 {
     struct call_ctx *c = self;
     struct park_space *ps = (struct park_space *)c->obj;
+    tprof_mark(TP_DECODE);
     if (ps->p != c->caller)
         return CAP_ERR_DISCONNECTED;       /* its process is gone (0), or the caller is another */
     uint64_t addr = capos_ParkSpace_wake_Params_get_addr(prm);
@@ -110,11 +114,15 @@ static int p_wake(void *self, capos_ParkSpace_wake_Params_reader prm, capos_Park
     list_for_each_safe(n, tmp, &parked) {
         struct pending *pd = container_of(n, struct pending, wait_link);
         if (woken < count && pd->park.addr == addr && pd->park.space == ps) {
+            tprof_mark(TP_WAKE_FIND);
             resolve(pd, capos_ParkResult_woken);
+            tprof_mark(TP_WAKE_RESOLVE);
             woken++;
         }
     }
     capos_ParkSpace_wake_Results_set_woken(r, woken);
+    tprof_mark(TP_WAKE_FIND);
+    tprof_round(TPP_PARK);
     return CAPNP_OK;
 }
 
