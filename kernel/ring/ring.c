@@ -428,7 +428,7 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
     uint32_t nxfer = 0;
     switch (op) {
     case CAP_OP_CALL:
-        if (!endpoint_fast_call(p, &s, &r))    /* the endpoint fast path, or the general way */
+        if (!park_fast_call(p, &s, &r) && !endpoint_fast_call(p, &s, &r))   /* a fast path, or the general way */
             r = do_call(p, &s, &nxfer);
         break;
     case CAP_OP_RELEASE:

@@ -70,12 +70,13 @@ static uint32_t cpu_load(const struct cpu *c)
 }
 
 /* Where a thread made runnable should wait: its last CPU, unless another
- * online CPU carries less load (ties keep the last CPU: its caches). */
+ * online CPU carries less load (ties keep the last CPU: its caches). The
+ * CPUs online are cpus[0 .. ncpus-1] (smp.c starts them in that order). */
 static struct cpu *pick_cpu(struct thread *t)
 {
     struct cpu *best = t->cpu && t->cpu->online ? t->cpu : this_cpu();
     uint32_t best_load = cpu_load(best);
-    for (uint32_t i = 0; i < MAX_CPUS && best_load; i++) {
+    for (uint32_t i = 0; i < ncpus && best_load; i++) {
         struct cpu *c = &cpus[i];
         if (c->online && cpu_load(c) < best_load) {
             best = c;
@@ -119,7 +120,7 @@ static void make_runnable(struct thread *t)
 static struct cpu *busiest_other(const struct cpu *me)
 {
     struct cpu *best = 0;
-    for (uint32_t i = 0; i < MAX_CPUS; i++) {
+    for (uint32_t i = 0; i < ncpus; i++) {
         struct cpu *c = &cpus[i];
         if (c != me && c->online && c->nrun && (!best || c->nrun > best->nrun))
             best = c;
