@@ -26,7 +26,7 @@
  * vm_space_destroy, which empty it first (vm_map_* only fill entries that
  * were not present, and a page not present is never cached); borrowed pages
  * and large pages are never cached. Under the BKL like the tables. */
-#define VM_TCACHE 4
+#define VM_TCACHE 8
 struct vm_tcache {
     uint64_t tag;
     paddr_t  pa;
