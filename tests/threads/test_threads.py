@@ -57,6 +57,8 @@ def main():
     c.check("a misaligned or unmapped word is refused alike either way (-15)",
             has(r"^PARKFP wait-misaligned fast=-15$") and has(r"^PARKFP wait-misaligned across-pages=-15$") and
             has(r"^PARKFP wake-unmapped fast=-15$") and has(r"^PARKFP wake-unmapped across-pages=-15$"))
+    c.check("rt_park_wake is silent, and a failed one (unmapped, misaligned word) leaves no CQE behind",
+            has(r"^PARKFP failed-wakes strays=0$"))
     c.check("ParkSpace.wait times out, not before its timeout", has(r"^PARK timeout result=2 waited-enough=1$"))
     c.check("ParkSpace.wake wakes a parked thread", has(r"^PARK wake result=0$"))
     c.check("mutex under contention: 8 threads x 3000 increments, none lost",

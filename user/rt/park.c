@@ -65,6 +65,30 @@ void rt_park_wake(volatile uint32_t *word, uint32_t count)
     uint64_t params[2 + WAKE_WORDS] __attribute__((aligned(64))) = {
         MSG_SEG(1 + WAKE_WORDS), MSG_ROOT(WAKE_WORDS), (uint64_t)word, count,
     };
-    /* the wake completes while the kernel processes it: no waiting */
-    rt_call(park(), capos_ParkSpace_ID, capos_ParkSpace_METHOD_wake, params, sizeof params, 0, 0, 0);
+    /* The wake is done while the kernel processes it, and it is silent: no
+     * CQE when it succeeds, so one cap_enter that waits for nothing does it.
+     * A failed wake still posts its CQE; it is found among the CQEs posted
+     * meanwhile and taken out, so nothing stray stays in the CQ. */
+    struct cap_sqe s = {
+        .opcode = CAP_OP_CALL, .flags = CAP_SQE_F_SILENT, .cap_id = park(),
+        .interface_id = capos_ParkSpace_ID, .method_id = capos_ParkSpace_METHOD_wake,
+        .addr = (uint64_t)params, .len = sizeof params,
+    };
+    struct cap_ring_hdr *r = rt_ring;
+    const struct cap_cqe *cq = (const struct cap_cqe *)((const char *)r + RING_CQ_OFFSET);
+    uint32_t before = __atomic_load_n(&r->cq_tail, __ATOMIC_ACQUIRE);
+    uint32_t mine = r->sq_tail;                    /* our SQE's index */
+    uint64_t tag = rt_ring_submit(&s);
+    do                                             /* processed unless the CQ was full */
+        sys_cap_enter(0, 0);
+    while ((int32_t)(__atomic_load_n(&r->sq_head, __ATOMIC_ACQUIRE) - mine) <= 0);
+    uint32_t after = __atomic_load_n(&r->cq_tail, __ATOMIC_ACQUIRE);
+    if (after - before > RING_CQ_ENTRIES)
+        before = after - RING_CQ_ENTRIES;
+    for (uint32_t i = before; i != after; i++)
+        if (cq[i & (RING_CQ_ENTRIES - 1)].user_data == tag) {
+            struct cap_cqe c;
+            rt_ring_wait(tag, &c);                 /* found at once: takes it out of the CQ */
+            break;
+        }
 }

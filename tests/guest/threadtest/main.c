@@ -216,6 +216,14 @@ static void fastpath_edges(void)
     printf("PARKFP wake-unmapped fast=%d\n", r);
     r = fp_call(1, page_end, 2, 0x1000, 1, 0, 0, 0, &v);
     printf("PARKFP wake-unmapped across-pages=%d\n", r);
+    /* rt_park_wake is silent: a failed one's CQE must not stay in the CQ */
+    rt_park_wake((volatile uint32_t *)0x1000, 1);
+    rt_park_wake((volatile uint32_t *)((char *)&fp_word + 2), 1);
+    struct cap_cqe c;
+    int strays = 0;
+    while (rt_ring_poll(&c))
+        strays++;
+    printf("PARKFP failed-wakes strays=%d\n", strays);
 }
 
 static volatile uint32_t never;
