@@ -4,12 +4,14 @@
 KERNEL_CC     := gcc
 # IPC_PROF=1 builds the endpoint round trip's instruction profile in
 # (kernel/include/ipc_prof.h); use it with its own BUILD directory.
+# THREAD_PROF=1 likewise for park/wake and thread spawn+join
+# (kernel/include/thread_prof.h).
 KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
                  -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-omit-frame-pointer \
                  -fno-strict-aliasing -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                  -Ikernel -Ikernel/include -Iabi -Ilib \
                  -Ilib/capnp -I$(BUILD)/gen -DCAPNP_DEFAULT_TRAVERSAL_WORDS=16384u -MMD -MP \
-                 $(if $(IPC_PROF),-DCAPOS_IPC_PROF)
+                 $(if $(IPC_PROF),-DCAPOS_IPC_PROF) $(if $(THREAD_PROF),-DCAPOS_THREAD_PROF)
 KERNEL_SRCS   := $(wildcard kernel/*.c kernel/*/*.c kernel/arch/x86_64/*.c) lib/c/string.c lib/fmt/fmt.c \
                  lib/alloc/alloc.c lib/siphash/siphash.c $(wildcard lib/capnp/*.c)
 KERNEL_GEN    := $(BUILD)/gen/capos.capnp.c

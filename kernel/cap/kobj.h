@@ -106,7 +106,8 @@ struct pending {
             uint64_t addr;              /* the user word waited on */
             uint64_t deadline_ns;       /* ~0: none */
             struct thread *thread;      /* the parked thread (its ->park is this) */
-            struct park_space *space;   /* the ParkSpace it waits in */
+            struct park_space *space;   /* the ParkSpace it waits in (wait_link: its waiters) */
+            struct list timed_link;     /* on park.c's deadline list when it has one (else alone) */
         } park;
         struct { struct ep_call *call; } ep_call;   /* the queued or delivered call */
         /* PENDING_EP_RECV, PENDING_EXIT_WAIT: nothing beyond the wait list */

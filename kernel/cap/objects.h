@@ -40,6 +40,11 @@ void park_space_unbind(struct kobj *o);
 void park_expire(uint64_t now_ns);
 void park_thread_gone(struct thread *t);
 void park_cancel(struct pending *pd);    /* pending_cancel for PENDING_PARK */
+/* ParkSpace.wait and wake without the general call path, when the SQE is
+ * exactly what the runtime sends (park.c says what that is): true with *r
+ * set (the CQE's result, or CALL_PENDING); false when it is anything else,
+ * before changing anything (do_call then decides, errors included). */
+bool park_fast_call(struct process *p, const struct cap_sqe *s, int *r);
 
 /* VirtualMemory region for heaps */
 #define VMEM_BASE  0x0000100000000000ull

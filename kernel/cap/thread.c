@@ -19,6 +19,7 @@
 #include "sched/sched.h"
 #include "arch/x86_64/smp.h"
 #include "ring/ring.h"
+#include "thread_prof.h"
 
 struct thread_handle {
     struct kobj obj;
@@ -55,6 +56,7 @@ void thread_handle_ended(struct thread *t, uint64_t value)
 static void end_thread(struct process *p, struct thread *t, uint64_t value)
 {
     thread_handle_ended(t, value);
+    tprof_mark(TP_TEXIT_REST);
     if (p->nthreads <= 1) {
         process_exit(p, (int64_t)value);           /* does not return for the current thread */
         return;
@@ -71,7 +73,9 @@ static int h_join(void *self, capos_ThreadHandle_join_Params_reader p, capos_Thr
     struct call_ctx *c = self;
     struct thread_handle *h = (struct thread_handle *)c->obj;
     uint64_t value;
+    tprof_mark(TP_DECODE);
     int err = exit_wait_call(&h->exit, c, &value);
+    tprof_mark(TP_JOIN);
     if (err == CAPNP_OK)
         capos_ThreadHandle_join_Results_set_value(r, value);
     return err;
@@ -97,6 +101,7 @@ static int s_spawn(void *self, capos_ThreadSpawner_spawn_Params_reader p, capos_
 {
     struct call_ctx *c = self;
     struct process *proc = bound_caller(c);
+    tprof_mark(TP_DECODE);
     if (!proc)
         return CAP_ERR_DISCONNECTED;
     uint64_t entry = capos_ThreadSpawner_spawn_Params_get_entry(p);
@@ -109,6 +114,7 @@ static int s_spawn(void *self, capos_ThreadSpawner_spawn_Params_reader p, capos_
         return CAP_ERR_OVERLOADED;
     struct thread_handle *h = kmalloc(sizeof *h);
     struct ring *ring = h ? ring_create(proc) : 0;
+    tprof_mark(TP_SPAWN_RING);
     struct thread *t = ring ? thread_create(proc, entry, top - 8, ring->va, capos_ThreadSpawner_spawn_Params_get_arg(p), 0) : 0;
     if (!t) {
         if (ring)
@@ -116,6 +122,7 @@ static int s_spawn(void *self, capos_ThreadSpawner_spawn_Params_reader p, capos_
         kfree(h);
         return CAP_ERR_OVERLOADED;
     }
+    tprof_mark(TP_SPAWN_THREAD);
     ring_bind(ring, t);                            /* before it runs: we hold the BKL */
     t->fs_base = fs;
     kobj_init(&h->obj, &handle_type);
@@ -124,6 +131,8 @@ static int s_spawn(void *self, capos_ThreadSpawner_spawn_Params_reader p, capos_
     t->handle = h;
     capos_ThreadSpawner_spawn_Results_set_thread(r, ctx_result_cap(c, r.s, &h->obj));
     capos_ThreadSpawner_spawn_Results_set_id(r, t->tid);
+    tprof_mark(TP_SPAWN_REST);
+    tprof_round(TPP_SPAWN);
     return CAPNP_OK;
 }
 
@@ -136,6 +145,7 @@ static int c_exit(void *self, capos_ThreadControl_exit_Params_reader p, capos_Th
 {
     struct call_ctx *c = self;
     struct process *proc = bound_caller(c);
+    tprof_mark(TP_DECODE);
     if (!proc)
         return CAP_ERR_DISCONNECTED;
     uint32_t id = capos_ThreadControl_exit_Params_get_id(p);

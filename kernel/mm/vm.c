@@ -135,6 +135,7 @@ int vm_space_init(struct vm_space *s, size_t page_limit)
     memcpy(&table(s->pml4)[256], &table(kernel_pml4)[256], 256 * sizeof(uint64_t));
     s->pages = 0;
     s->page_limit = page_limit;
+    memset(s->tcache, 0, sizeof s->tcache);
     return 0;
 }
 
@@ -156,6 +157,7 @@ void vm_space_destroy(struct vm_space *s)
 {
     if (!s->pml4)
         return;
+    memset(s->tcache, 0, sizeof s->tcache);
     smp_tlb_shootdown(s->pml4, true);         /* every other CPU leaves it */
     if (read_cr3() == s->pml4) {
         write_cr3(kernel_pml4);
@@ -291,6 +293,7 @@ size_t vm_unmap_range(struct vm_space *s, vaddr_t va, size_t npages, bool borrow
     va = ALIGN_DOWN(va, PAGE_SIZE);
     if (va >= USER_TOP_ADDR || !s->pml4)
         return 0;
+    memset(s->tcache, 0, sizeof s->tcache);   /* before any entry changes */
     if (npages > (USER_TOP_ADDR - va) / PAGE_SIZE)
         npages = (USER_TOP_ADDR - va) / PAGE_SIZE;
     uint64_t *ent[4];
@@ -360,14 +363,22 @@ paddr_t vm_translate(struct vm_space *s, vaddr_t va, uint64_t need)
 {
     if (va >= USER_TOP_ADDR)
         return 0;
-    uint64_t *t = table(s->pml4);
     need |= PTE_P | PTE_U;
+    vaddr_t page = va & ~(vaddr_t)(PAGE_SIZE - 1);
+    struct vm_tcache *c = &s->tcache[(va >> 12) % VM_TCACHE];
+    if (c->tag == (page | 1) && (c->rights & need) == need)
+        return c->pa | (va & (PAGE_SIZE - 1));
+    uint64_t *t = table(s->pml4);
+    uint64_t rights = PTE_P | PTE_U | PTE_W;
     for (int level = 3; level >= 0; level--) {
         uint64_t e = t[(va >> (12 + 9 * level)) & 511];
         if ((e & need) != need || (e & PTE_PS) || (level == 0 && (e & PTE_BORROWED)))
             return 0;
-        if (level == 0)
+        rights &= e;
+        if (level == 0) {
+            *c = (struct vm_tcache){ page | 1, e & PTE_ADDR, rights };
             return (e & PTE_ADDR) | (va & (PAGE_SIZE - 1));
+        }
         t = table(e);
     }
     return 0;

@@ -19,10 +19,25 @@
 
 /* A user address space: the lower half of one PML4; the upper half is the
  * kernel's, shared by every space. */
+/* The last few user pages vm_translate walked to, by page number modulo
+ * VM_TCACHE: tag = the page's address | 1 (0: empty), its frame and the
+ * rights every level of the walk gave (P, U, W: the AND over the levels).
+ * Valid because a user mapping changes only by vm_unmap_range or
+ * vm_space_destroy, which empty it first (vm_map_* only fill entries that
+ * were not present, and a page not present is never cached); borrowed pages
+ * and large pages are never cached. Under the BKL like the tables. */
+#define VM_TCACHE 8
+struct vm_tcache {
+    uint64_t tag;
+    paddr_t  pa;
+    uint64_t rights;
+};
+
 struct vm_space {
     paddr_t pml4;
     size_t  pages;        /* user pages mapped (frames owned by this space) */
     size_t  page_limit;   /* quota */
+    struct vm_tcache tcache[VM_TCACHE];
 };
 
 void    vm_init(paddr_t max_phys);

@@ -28,6 +28,7 @@
 #include "arch/x86_64/cpu.h"
 #include "c/string.h"
 #include "ipc_prof.h"
+#include "thread_prof.h"
 
 #define RING_PAGES (RING_SIZE / PAGE_SIZE)
 
@@ -46,11 +47,35 @@ static uint8_t result_buf[CAP_MAX_RESULT + CALL_MAX_RESULT_CAPS * sizeof(struct 
 
 /* ---- the ring's memory and its slot ---- */
 
+/* Make a spare ring new again. Only the header page is cleared: the kernel
+ * reads SQEs only between its sq_head and the user's sq_tail, and user space
+ * reads CQEs only below cq_tail, both 0 again, so the old entries (written
+ * by this process's own ended thread) are never taken for new ones. */
+static struct ring *ring_reuse(struct ring *r)
+{
+    KASSERT(r->state == RING_SPARE && !r->thread && list_empty(&r->overflow));
+    memset(r->hdr, 0, PAGE_SIZE);
+    r->hdr->sq_entries = RING_SQ_ENTRIES;
+    r->hdr->cq_entries = RING_CQ_ENTRIES;
+    r->sq_head = 0;
+    r->cq_tail = 0;
+    r->noverflow = 0;
+    r->state = RING_NEW;
+    return r;
+}
+
 struct ring *ring_create(struct process *p)
 {
-    uint32_t slot = 0;
-    while (slot < PROC_MAX_THREADS && p->rings[slot])
-        slot++;
+    uint32_t slot = PROC_MAX_THREADS;
+    for (uint32_t s = 0; s < PROC_MAX_THREADS; s++) {
+        struct ring *sr = p->rings[s];
+        if (sr && sr->state == RING_SPARE) {   /* mapped already: no frames, no zeroing, no mapping */
+            p->nspare_rings--;
+            return ring_reuse(sr);
+        }
+        if (!sr && slot == PROC_MAX_THREADS)
+            slot = s;
+    }
     if (slot == PROC_MAX_THREADS)
         return 0;
     struct ring *r = kmalloc(sizeof *r);
@@ -60,6 +85,7 @@ struct ring *ring_create(struct process *p)
         return 0;
     }
     memset(r, 0, sizeof *r);
+    r->state = RING_NEW;
     r->va = ring_vaddr(slot);
     r->pa = pa;
     for (size_t i = 0; i < RING_PAGES; i++) {
@@ -85,7 +111,8 @@ struct ring *ring_create(struct process *p)
 
 void ring_bind(struct ring *r, struct thread *t)
 {
-    KASSERT(!r->thread && !t->ring);
+    KASSERT(r->state == RING_NEW && !r->thread && !t->ring);
+    r->state = RING_BOUND;
     r->thread = t;
     t->ring = r;
 }
@@ -111,11 +138,27 @@ void ring_free(struct process *p, struct ring *r)
     discard_overflow(r);
     if (r->thread)
         r->thread->ring = 0;
+    if (r->state == RING_SPARE)
+        p->nspare_rings--;
+    else                                   /* a spare's generation was bumped when it became one */
+        p->ring_gen[slot]++;               /* every ThreadRef to this slot is stale now */
     if (p->vm.pml4)                        /* else the frames went with the space */
         vm_unmap_range(&p->vm, r->va, RING_PAGES, false);   /* one shootdown round */
     p->rings[slot] = 0;
-    p->ring_gen[slot]++;                   /* every ThreadRef to this slot is stale now */
     kfree(r);
+}
+
+/* Keep r, whose thread has ended, mapped in its slot for the next thread:
+ * no frames to zero and map then, no shootdown now. Its slot's generation
+ * is bumped, so no ThreadRef to it matches any more. */
+static void ring_keep_spare(struct process *p, struct ring *r)
+{
+    discard_overflow(r);
+    r->thread->ring = 0;
+    r->thread = 0;
+    r->state = RING_SPARE;
+    r->ref.gen = ++p->ring_gen[r->ref.slot];   /* what its next thread's calls will carry */
+    p->nspare_rings++;
 }
 
 static bool same_ref(struct thread_ref a, struct thread_ref b)
@@ -151,7 +194,10 @@ void ring_thread_gone(struct thread *t)
             break;
         }
     }
-    ring_free(p, r);
+    if (!p->exiting && p->vm.pml4 && p->nspare_rings < RING_SPARES)
+        ring_keep_spare(p, r);
+    else
+        ring_free(p, r);
 }
 
 struct thread_ref ring_self_ref(void)
@@ -202,7 +248,7 @@ static void post(struct ring *r, const struct cap_cqe *c)
 static struct ring *ref_ring(const struct pending *pd)
 {
     struct ring *r = pd->to.slot < PROC_MAX_THREADS ? pd->proc->rings[pd->to.slot] : 0;
-    return r && same_ref(r->ref, pd->to) ? r : 0;
+    return r && r->state == RING_BOUND && same_ref(r->ref, pd->to) ? r : 0;
 }
 
 bool ring_ref_live(const struct pending *pd)
@@ -307,7 +353,9 @@ static int do_call(struct process *p, const struct cap_sqe *s, uint32_t *nxfer)
         .silent = s->flags & CAP_SQE_F_SILENT,
     };
     ipc_prof_mark(IPC_LOOKUP);
+    tprof_mark(TP_CHECK);
     r = obj->type->call(obj, &c);
+    tprof_mark(TP_METHOD);
     if (r > 0)
         r = call_error(r);                 /* a codec error from the generated dispatcher */
     if (!c.xfer_taken) {
@@ -375,15 +423,17 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
     struct cap_sqe s = *(const struct cap_sqe *)sp;   /* one copy, then only the copy is used */
     s.opcode = op;
     ipc_prof_mark(IPC_SQE);
+    tprof_mark(TP_SQE);
     int r;
     uint32_t nxfer = 0;
     switch (op) {
     case CAP_OP_CALL:
-        if (!endpoint_fast_call(p, &s, &r))    /* the endpoint fast path, or the general way */
+        if (!park_fast_call(p, &s, &r) && !endpoint_fast_call(p, &s, &r))   /* a fast path, or the general way */
             r = do_call(p, &s, &nxfer);
         break;
     case CAP_OP_RELEASE:
         r = do_release(p, &s);
+        tprof_mark(TP_RELEASE);
         break;
     case CAP_OP_RECV:
         r = ring_check_buffer(p, s.result_addr, s.result_len, true, CAP_ERR_INVALID_RESULT_BUFFER);
@@ -403,6 +453,7 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
         struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
         cq_push(ring, &c);
     }
+    tprof_mark(TP_RESULT);
 }
 
 static void process_sqes(struct process *p, struct ring *r)

@@ -25,8 +25,17 @@ struct thread_ref {
     uint32_t gen;              /* must equal the process's ring_gen[slot] */
 };
 
+/* A ring's life: made for a thread (NEW), bound to it until it ends
+ * (BOUND), then either freed or kept mapped in its slot as a SPARE for the
+ * process's next thread (at most RING_SPARES per process), which finds it
+ * with its header cleared. A spare is never posted to: its slot's
+ * generation was bumped when its thread ended. */
+enum ring_state { RING_NEW, RING_BOUND, RING_SPARE };
+#define RING_SPARES 4
+
 struct ring {
-    struct thread *thread;     /* the one thread that enters this ring */
+    enum ring_state state;
+    struct thread *thread;     /* the one thread that enters this ring (BOUND only) */
     struct thread_ref ref;
     vaddr_t va;                /* where the thread sees it */
     paddr_t pa;                /* RING_SIZE contiguous bytes, mapped into the space (the space owns the frames) */
@@ -42,15 +51,17 @@ struct ring {
 
 /* SYS_CAP_ENTER for the current thread; ring_addr must be its own ring. */
 int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr);
-/* Map a new ring into p at a free slot (the first thread's at slot 0); 0 if
- * p has no free slot or memory (the caller answers CAP_ERR_OVERLOADED). */
+/* A ring for p's next thread: a spare one (its header cleared) or a new one
+ * mapped at a free slot (the first thread's at slot 0); 0 if p has neither a
+ * spare, nor a free slot, nor memory (the caller answers CAP_ERR_OVERLOADED). */
 struct ring *ring_create(struct process *p);
 /* Bind ring r to thread t (before t can run). */
 void ring_bind(struct ring *r, struct thread *t);
 /* Thread t is ending: withdraw its waits that would take an event meant for
  * someone else (RECV, line reads, interrupts, a park), bump its slot's
- * generation, unmap and free its ring. Its other calls run on; their
- * completions are dropped by the generation check. */
+ * generation, and keep its ring mapped as a spare (up to RING_SPARES per
+ * process) or unmap and free it. Its other calls run on; their completions
+ * are dropped by the generation check. */
 void ring_thread_gone(struct thread *t);
 /* Free a ring never bound to a thread, or every ring of an exiting process
  * (its space, which owns the ring frames, is destroyed by then). */

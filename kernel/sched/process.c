@@ -238,6 +238,7 @@ void process_exit(struct process *p, int64_t code)
     KASSERT(p->npending == 0);
     ring_discard_overflow(p);                                               /* 2 */
     pending_spares_drop(p);
+    kstack_spares_drop(p);                 /* its threads' stacks are freed from here on */
     endpoint_receiver_exit(p);                                              /* 3 */
     KASSERT(list_empty(&p->received));
     cap_table_destroy(&p->caps);                                            /* 4 */

@@ -13,6 +13,9 @@
  * an endpoint round trip (the caller's CALL, the server's RECV) allocates
  * nothing; the heap's live bytes do not move with them. */
 #define PROC_PENDING_SPARES 2
+/* Kernel stacks of the process's ended threads, kept for its next threads
+ * (sched.c); freed when it exits. */
+#define PROC_KSTACK_SPARES 4
 
 struct process_handle;
 struct session;
@@ -27,6 +30,7 @@ struct process {
      * and the generation it must still have */
     struct ring *rings[PROC_MAX_THREADS];
     uint32_t ring_gen[PROC_MAX_THREADS];
+    uint32_t nspare_rings;     /* rings kept mapped for the next thread (RING_SPARE) */
 
     struct list threads;
     uint32_t nthreads;         /* live threads (in threads) */
@@ -36,6 +40,8 @@ struct process {
     struct list received;      /* endpoint calls delivered to us, not yet returned */
     struct pending *pd_spare[PROC_PENDING_SPARES];   /* preallocated pending records (kobj.c) */
     uint32_t npd_spare;
+    void *kstack_spare[PROC_KSTACK_SPARES];   /* sched.c: thread_create takes, reap keeps */
+    uint32_t nkstack_spare;
 
     struct process_handle *handle;   /* the parent's view, if any */
     struct session *session;         /* fixed at spawn, a reference */

@@ -48,6 +48,7 @@
 #include "ring/ring.h"
 #include "c/string.h"
 #include "ipc_prof.h"
+#include "thread_prof.h"
 
 #define KSTACK_SIZE  16384
 #define QUANTUM_TICKS 10
@@ -69,12 +70,13 @@ static uint32_t cpu_load(const struct cpu *c)
 }
 
 /* Where a thread made runnable should wait: its last CPU, unless another
- * online CPU carries less load (ties keep the last CPU: its caches). */
+ * online CPU carries less load (ties keep the last CPU: its caches). The
+ * CPUs online are cpus[0 .. ncpus-1] (smp.c starts them in that order). */
 static struct cpu *pick_cpu(struct thread *t)
 {
     struct cpu *best = t->cpu && t->cpu->online ? t->cpu : this_cpu();
     uint32_t best_load = cpu_load(best);
-    for (uint32_t i = 0; i < MAX_CPUS && best_load; i++) {
+    for (uint32_t i = 0; i < ncpus && best_load; i++) {
         struct cpu *c = &cpus[i];
         if (c->online && cpu_load(c) < best_load) {
             best = c;
@@ -118,7 +120,7 @@ static void make_runnable(struct thread *t)
 static struct cpu *busiest_other(const struct cpu *me)
 {
     struct cpu *best = 0;
-    for (uint32_t i = 0; i < MAX_CPUS; i++) {
+    for (uint32_t i = 0; i < ncpus; i++) {
         struct cpu *c = &cpus[i];
         if (c != me && c->online && c->nrun && (!best || c->nrun > best->nrun))
             best = c;
@@ -153,6 +155,30 @@ struct process *current_process(void)
     return t ? t->proc : 0;
 }
 
+/* A kernel stack for a thread of p: one its ended threads left, or a new
+ * one. A kernel stack is never seen by user space, and thread_create writes
+ * the frame its thread starts from, so a reused one needs no clearing. */
+static void *kstack_get(struct process *p)
+{
+    return p && p->nkstack_spare ? p->kstack_spare[--p->nkstack_spare] : kmalloc(KSTACK_SIZE);
+}
+
+/* t's kernel stack, which no CPU runs on any more: kept for p's next thread
+ * while p lives, else freed. */
+static void kstack_put(struct process *p, void *kstack)
+{
+    if (p && !p->exiting && p->nkstack_spare < PROC_KSTACK_SPARES)
+        p->kstack_spare[p->nkstack_spare++] = kstack;
+    else
+        kfree(kstack);
+}
+
+void kstack_spares_drop(struct process *p)
+{
+    while (p->nkstack_spare)
+        kfree(p->kstack_spare[--p->nkstack_spare]);
+}
+
 /* Free the dead threads. Binds on: a dead thread is on no CPU once the BKL
  * is released (it left through schedule() with the lock held), so only this
  * CPU's own current can still be on its stack. */
@@ -166,7 +192,7 @@ static void reap(void)
         list_del(&t->run_link);
         struct process *p = t->proc;
         fpu_free(t->fpu);
-        kfree(t->kstack);
+        kstack_put(p, t->kstack);
         kfree(t);
         if (p) {
             p->nunreaped--;
@@ -191,13 +217,16 @@ void kernel_exit(void)
         wrmsr(MSR_FS_BASE, t->fs_base);
     }
     ipc_prof_mark(IPC_EXIT);
+    tprof_mark(TP_EXIT);
     kernel_unlock();
 }
 
 /* Called on a new thread's first run, before it enters user mode. */
 void thread_started(void)
 {
+    tprof_mark(TP_SWITCH);
     reap();
+    tprof_mark(TP_REAP);
     cputime_leave_to_user();
     kernel_exit();
 }
@@ -208,7 +237,7 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
     struct thread *t = kmalloc(sizeof *t);
     if (!t)
         return 0;
-    t->kstack = kmalloc(KSTACK_SIZE);
+    t->kstack = kstack_get(p);
     if (!t->kstack) {
         kfree(t);
         return 0;
@@ -226,7 +255,7 @@ struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
     list_init(&t->timeout_link);
     list_init(&t->proc_link);
     if (p && !(t->fpu = fpu_alloc())) {
-        kfree(t->kstack);
+        kstack_put(p, t->kstack);
         kfree(t);
         return 0;
     }
@@ -275,7 +304,7 @@ void thread_destroy(struct thread *t)
         return;
     }
     fpu_free(t->fpu);
-    kfree(t->kstack);
+    kstack_put(t->proc, t->kstack);
     kfree(t);
 }
 
@@ -289,6 +318,7 @@ static void switch_to(struct thread *next)
     }
     cputime_switch();
     ipc_prof_mark(IPC_SCHED);
+    tprof_mark(TP_SCHED);
     if (prev->proc && prev->state != T_DEAD) {
         fpu_save(prev->fpu);
         if (!prev->fs_base_set)
@@ -309,7 +339,9 @@ static void switch_to(struct thread *next)
     c->count.switches++;
     switch_context(&prev->saved_rsp, next->saved_rsp);
     ipc_prof_mark(IPC_SWITCH);
+    tprof_mark(TP_SWITCH);
     reap();
+    tprof_mark(TP_REAP);
 }
 
 /* Binds on: the BKL, interrupts off. */
@@ -317,6 +349,7 @@ void schedule(void)
 {
     KASSERT(!interrupts_enabled() && kernel_lock_held());
     ipc_prof_mark(IPC_WAIT);
+    tprof_mark(TP_WAIT);
     struct cpu *c = this_cpu();
     struct thread *cur = c->current;
     if (cur->state == T_RUNNING && cur != c->idle)
@@ -358,6 +391,7 @@ void thread_exit_current(void)
     struct thread *t = this_cpu()->current;
     if (!t->doomed) {                  /* a doomed one is unlinked and counted already */
         ring_thread_gone(t);
+        tprof_mark(TP_TEXIT_RING);
         list_del(&t->timeout_link);
         list_del(&t->proc_link);
         if (t->proc) {

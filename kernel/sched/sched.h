@@ -45,6 +45,8 @@ void kernel_exit(void);
 struct thread *thread_create(struct process *p, uint64_t entry, uint64_t rsp,
                              uint64_t a0, uint64_t a1, uint64_t a2);
 void thread_destroy(struct thread *t);     /* t must not be running */
+/* Free the kernel stacks p keeps for its next threads (process_exit). */
+void kstack_spares_drop(struct process *p);
 void sched_start(void) __attribute__((noreturn));
 void schedule(void);                       /* give up the CPU; returns when chosen again */
 void thread_block(void);                   /* current thread sleeps until thread_wake */

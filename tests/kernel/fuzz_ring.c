@@ -123,6 +123,7 @@ void serial_write(const char *s, size_t n) {}
 int endpoint_recv(struct process *p, const struct cap_sqe *s) { return CAP_ERR_INVALID_CAP; }
 int endpoint_return(struct process *p, const struct cap_sqe *s) { return CAP_ERR_INVALID_CAP; }
 bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r) { return false; }
+bool park_fast_call(struct process *p, const struct cap_sqe *s, int *r) { return false; }
 void endpoint_call_cancel(struct pending *pd) { abort(); }
 void park_cancel(struct pending *pd) { abort(); }
 void park_thread_gone(struct thread *t) {}

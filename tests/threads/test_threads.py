@@ -43,6 +43,22 @@ def main():
     c.check("ParkSpace.wait on a word that changed returns mismatch at once", has(r"^PARK mismatch result=1$"))
     c.check("ParkSpace refuses words outside the process's memory",
             has(r"^PARK kernel-address result=-15$") and has(r"^PARK unmapped-address result=-15$"))
+    c.check("ParkSpace's fast path and the general way answer alike: a wait on a changed word "
+            "(mismatch, 24-byte result) and a wake of nobody (0 woken) as the runtime sends them, "
+            "with the params across a page boundary and as a longer struct",
+            has(r"^PARKFP wait-mismatch fast=24 value=1$") and
+            has(r"^PARKFP wait-mismatch across-pages=24 value=1$") and
+            has(r"^PARKFP wait-mismatch longer-struct=24 value=1$") and
+            has(r"^PARKFP wake-none fast=24 value=0$") and has(r"^PARKFP wake-none across-pages=24 value=0$"))
+    c.check("ParkSpace's fast path steps aside for hostile buffers, which get the general way's codes: "
+            "result too small (-10), read-only result (-3), params or result in the ring (-13)",
+            has(r"^PARKFP wait-small-result=-10$") and has(r"^PARKFP wait-readonly-result=-3$") and
+            has(r"^PARKFP wait-params-in-ring=-13$") and has(r"^PARKFP wait-result-in-ring=-13$"))
+    c.check("a misaligned or unmapped word is refused alike either way (-15)",
+            has(r"^PARKFP wait-misaligned fast=-15$") and has(r"^PARKFP wait-misaligned across-pages=-15$") and
+            has(r"^PARKFP wake-unmapped fast=-15$") and has(r"^PARKFP wake-unmapped across-pages=-15$"))
+    c.check("rt_park_wake is silent, and a failed one (unmapped, misaligned word) leaves no CQE behind",
+            has(r"^PARKFP failed-wakes strays=0$"))
     c.check("ParkSpace.wait times out, not before its timeout", has(r"^PARK timeout result=2 waited-enough=1$"))
     c.check("ParkSpace.wake wakes a parked thread", has(r"^PARK wake result=0$"))
     c.check("mutex under contention: 8 threads x 3000 increments, none lost",

@@ -104,6 +104,36 @@ __attribute__((noreturn)) void rt_thread_main(struct cap_ring_hdr *ring, struct 
 
 #define STACK_SIZE (64 * 1024)
 
+/* Stack + TLS blocks of joined threads, kept for the next rt_thread_create
+ * (every block has the same size): a spawn+join then maps and unmaps no
+ * memory. The stack's old contents are this process's own; the TLS and the
+ * TCB are laid out afresh by tls_setup. Guarded by spare_lock. */
+#define SPARE_BLOCKS 4
+static void *spare_block[SPARE_BLOCKS];
+static uint32_t nspare_block;
+static volatile int spare_lock;
+
+static void *block_get(size_t size)
+{
+    void *b = 0;
+    rt_lock(&spare_lock);
+    if (nspare_block)
+        b = spare_block[--nspare_block];
+    rt_unlock(&spare_lock);
+    return b ? b : malloc(size);
+}
+
+static void block_put(void *b)
+{
+    rt_lock(&spare_lock);
+    if (nspare_block < SPARE_BLOCKS) {
+        spare_block[nspare_block++] = b;
+        b = 0;
+    }
+    rt_unlock(&spare_lock);
+    free(b);
+}
+
 int rt_thread_create(struct rt_thread **out, void *(*fn)(void *), void *arg)
 {
     int64_t sp = rt_capset_lookup("threads");
@@ -111,7 +141,7 @@ int rt_thread_create(struct rt_thread **out, void *(*fn)(void *), void *arg)
         return CAP_ERR_NOT_FOUND;
     struct rt_thread *t = calloc(1, sizeof *t);
     size_t tls = tls_size() + sizeof(struct rt_tcb) + 64;
-    char *block = t ? malloc(STACK_SIZE + tls) : 0;
+    char *block = t ? block_get(STACK_SIZE + tls) : 0;
     if (!block) {
         free(t);
         return CAP_ERR_OVERLOADED;
@@ -132,7 +162,7 @@ int rt_thread_create(struct rt_thread **out, void *(*fn)(void *), void *arg)
                                       (uint64_t)tcb, &r);
     if (e) {
         __atomic_fetch_sub(&rt_threads_live, 1, __ATOMIC_RELAXED);
-        free(block);
+        block_put(block);
         free(t);
         return rt_error(e);
     }
@@ -156,7 +186,7 @@ int rt_thread_join(struct rt_thread *t, void **ret)
         *ret = (void *)capos_ThreadHandle_join_Results_get_value(r);
     rt_release(t->handle);
     __atomic_fetch_sub(&rt_threads_live, 1, __ATOMIC_RELAXED);
-    free(t->block);
+    block_put(t->block);
     free(t);
     return 0;
 }

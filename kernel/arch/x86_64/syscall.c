@@ -9,6 +9,7 @@
 #include "sched/cputime.h"
 #include "ring/ring.h"
 #include "ipc_prof.h"
+#include "thread_prof.h"
 
 extern void syscall_entry(void);
 
@@ -25,6 +26,7 @@ void syscall_dispatch(struct trap_frame *f)
 {
     kernel_enter();
     ipc_prof_mark(IPC_USER);
+    tprof_mark(TP_USER);
     this_cpu()->count.syscalls++;
     struct process *p = current_process();
     cputime_enter_kernel();

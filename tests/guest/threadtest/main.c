@@ -155,6 +155,77 @@ static void *once_user(void *arg)
     return (void *)(uint64_t)once_runs;
 }
 
+/* ParkSpace's fast path and the general way must answer alike: the same
+ * wait or wake sent as the runtime's encoding (the fast path) and as
+ * variants only the general way takes (params across a page boundary, a
+ * longer valid struct), and hostile buffers that make the fast path step
+ * aside, each gives the CQE result and the decoded value printed. */
+static uint8_t fp_pages[2 * 4096] __attribute__((aligned(4096)));
+static const uint64_t fp_readonly[4] = { 1, 2, 3, 4 };
+static volatile uint32_t fp_word = 7;
+
+/* A wait (method 0) or wake (1) with params of data_words words at p;
+ * returns the CQE result; *value: the result message's one data word. */
+static int fp_call(uint16_t method, uint64_t *p, uint32_t data_words, uint64_t addr, uint32_t a, uint64_t b,
+                   void *res, uint32_t rlen, uint64_t *value)
+{
+    memset(p, 0, 16 + 8 * (size_t)data_words);
+    p[0] = (uint64_t)(1 + data_words) << 32;            /* one segment of 1 + data_words words */
+    p[1] = (uint64_t)data_words << 32;                  /* root struct: offset 0, no pointers */
+    p[2] = addr;
+    p[3] = a;                                           /* expected (wait) or count (wake); thread 0 */
+    if (method == 0)
+        p[4] = b;                                       /* timeoutNs */
+    struct cap_cqe c;
+    rt_call((uint32_t)rt_capset_lookup("park"), capos_ParkSpace_ID, method, p, 16 + 8 * data_words, res, rlen, &c);
+    *value = ~0ull;
+    if (c.result == 24)
+        *value = ((uint64_t *)res)[2];
+    return c.result;
+}
+
+static void fastpath_edges(void)
+{
+    static uint64_t res[8] __attribute__((aligned(8)));
+    uint64_t v;
+    uint64_t *page_end = (uint64_t *)(fp_pages + 4096 - 16);     /* 40 bytes across the boundary */
+    int r;
+    r = fp_call(0, (uint64_t *)fp_pages, 3, (uint64_t)&fp_word, 1, 0, res, sizeof res, &v);
+    printf("PARKFP wait-mismatch fast=%d value=%lu\n", r, v);
+    r = fp_call(0, page_end, 3, (uint64_t)&fp_word, 1, 0, res, sizeof res, &v);
+    printf("PARKFP wait-mismatch across-pages=%d value=%lu\n", r, v);
+    r = fp_call(0, (uint64_t *)fp_pages, 4, (uint64_t)&fp_word, 1, 0, res, sizeof res, &v);
+    printf("PARKFP wait-mismatch longer-struct=%d value=%lu\n", r, v);
+    r = fp_call(0, (uint64_t *)fp_pages, 3, (uint64_t)&fp_word, 1, 0, res, 8, &v);
+    printf("PARKFP wait-small-result=%d\n", r);
+    r = fp_call(0, (uint64_t *)fp_pages, 3, (uint64_t)&fp_word, 1, 0, (void *)fp_readonly, sizeof fp_readonly, &v);
+    printf("PARKFP wait-readonly-result=%d\n", r);
+    r = fp_call(0, (uint64_t *)((char *)rt_ring + RING_CQ_OFFSET), 3, (uint64_t)&fp_word, 1, 0, res, sizeof res, &v);
+    printf("PARKFP wait-params-in-ring=%d\n", r);
+    r = fp_call(0, (uint64_t *)fp_pages, 3, (uint64_t)&fp_word, 1, 0, (char *)rt_ring + RING_CQ_OFFSET, 24, &v);
+    printf("PARKFP wait-result-in-ring=%d\n", r);
+    r = fp_call(0, (uint64_t *)fp_pages, 3, (uint64_t)&fp_word + 2, 1, 0, res, sizeof res, &v);
+    printf("PARKFP wait-misaligned fast=%d\n", r);
+    r = fp_call(0, page_end, 3, (uint64_t)&fp_word + 2, 1, 0, res, sizeof res, &v);
+    printf("PARKFP wait-misaligned across-pages=%d\n", r);
+    r = fp_call(1, (uint64_t *)fp_pages, 2, (uint64_t)&fp_word, 1, 0, res, sizeof res, &v);
+    printf("PARKFP wake-none fast=%d value=%lu\n", r, v);
+    r = fp_call(1, page_end, 2, (uint64_t)&fp_word, 1, 0, res, sizeof res, &v);
+    printf("PARKFP wake-none across-pages=%d value=%lu\n", r, v);
+    r = fp_call(1, (uint64_t *)fp_pages, 2, 0x1000, 1, 0, 0, 0, &v);
+    printf("PARKFP wake-unmapped fast=%d\n", r);
+    r = fp_call(1, page_end, 2, 0x1000, 1, 0, 0, 0, &v);
+    printf("PARKFP wake-unmapped across-pages=%d\n", r);
+    /* rt_park_wake is silent: a failed one's CQE must not stay in the CQ */
+    rt_park_wake((volatile uint32_t *)0x1000, 1);
+    rt_park_wake((volatile uint32_t *)((char *)&fp_word + 2), 1);
+    struct cap_cqe c;
+    int strays = 0;
+    while (rt_ring_poll(&c))
+        strays++;
+    printf("PARKFP failed-wakes strays=%d\n", strays);
+}
+
 static volatile uint32_t never;
 static void *park_forever(void *arg)
 {
@@ -353,6 +424,7 @@ int main(void)
     }
     if (!strcmp(mode, "park")) {
         printf("PARK mismatch result=%d\n", rt_park_wait(&word, 4, 0));
+        fastpath_edges();
         {   /* a word outside the process's memory is refused */
             RT_BUFS(b, 128, 64);
             uint32_t park_cap = (uint32_t)rt_capset_lookup("park");
