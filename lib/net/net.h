@@ -174,7 +174,6 @@ struct net_tcb {
     int8_t listener;                /* listener index while waiting in accept queue, else -1 */
     bool from_cookie;
     bool nodelay, delack, keepalive;
-    bool ack_batch;                 /* an ACK owed at the end of the input batch (net_batch_end) */
     bool fin_queued, fin_sent, fin_rcvd, rd_shut;
     bool ws_ok, sack_ok, in_recovery, rtt_timing;
     bool ts_ok;                     /* RFC 7323 timestamps negotiated (or offered, in SYN-SENT) */
@@ -246,7 +245,6 @@ struct net_stack {
     uint64_t accept_seq;
     uint16_t next_port;
     uint8_t rcv_wscale;                 /* the window shift every connection offers: the largest ring's */
-    bool batch;                         /* between net_batch_begin and net_batch_end */
     uint8_t tx[NET_FRAME_MAX];          /* frame being built */
 };
 
@@ -268,16 +266,6 @@ int net_tcb_rcvbuf(struct net_stack *st, uint32_t i, uint8_t *buf, uint32_t cap)
 
 /* Feed one received Ethernet frame. */
 void net_input(struct net_stack *st, uint64_t now, const uint8_t *frame, size_t len);
-/*
- * Frames that arrived together (one driver answer), fed between these two:
- * the ACK owed for every second in-order segment is held and sent once,
- * cumulative, by net_batch_end (as Linux's receive offload merges one
- * poll's segments and ACKs the merged one). Out-of-order data, a filled
- * hole, a FIN and sockets without delayed ACK are still ACKed at once; an
- * ACK that outgoing data carried meanwhile is not sent again.
- */
-void net_batch_begin(struct net_stack *st);
-void net_batch_end(struct net_stack *st, uint64_t now);
 /* Run timers; returns the time of the next deadline (or now + 1000). */
 uint64_t net_poll(struct net_stack *st, uint64_t now);
 

@@ -59,26 +59,6 @@ int net_tcb_rcvbuf(struct net_stack *st, uint32_t i, uint8_t *buf, uint32_t cap)
     return 0;
 }
 
-void net_batch_begin(struct net_stack *st)
-{
-    st->batch = true;
-}
-
-void net_batch_end(struct net_stack *st, uint64_t now)
-{
-    if (now > st->now)
-        st->now = now;
-    st->batch = false;
-    for (uint32_t i = 0; i < st->ntcb; i++) {
-        struct net_tcb *t = &st->tcbs[i];
-        if (!t->ack_batch)
-            continue;
-        t->ack_batch = false;
-        if (t->ack_pending && t->state != NET_TCP_CLOSED)
-            tcp_send_ack(st, t);
-    }
-}
-
 uint64_t net_poll(struct net_stack *st, uint64_t now)
 {
     if (now > st->now)

@@ -1024,7 +1024,6 @@ static void released(void *self, uint64_t b)
  * (the driver answers them oldest first, and the ring keeps that order);
  * each has its own result buffer, named by its tag's low byte. */
 #define NRX 8
-#define DRAIN_MAX 32              /* completions taken in one input batch */
 static uint8_t rx_params[64] __attribute__((aligned(8)));
 static uint8_t rx_buf[NRX][CAP_MAX_RESULT + 64] __attribute__((aligned(8)));
 
@@ -1107,34 +1106,6 @@ static uint32_t parse_u32(const char *s)
     while (*s >= '0' && *s <= '9')
         v = v * 10 + (uint32_t)(*s++ - '0');
     return v;
-}
-
-/* One completion: a Nic.receive's frames, a Nic.send's answer, or a call
- * on one of the endpoints served. */
-static void handle(struct cap_cqe *cp)
-{
-    struct cap_cqe c = *cp;
-    if ((c.user_data & ~0xffull) == TAG_RX && (c.user_data & 0xff) < NRX) {
-        uint32_t slot = (uint32_t)(c.user_data & 0xff);
-        got_rx(&c, slot);
-        rx_again(&c, slot);
-    } else if (c.user_data == TAG_TX) {
-        got_tx(&c);
-    } else if ((c.user_data & ~0xffull) == TAG_EP) {
-        int ep = (int)(c.user_data & 0xff);
-        if (ep >= NEP)
-            return;
-        if (c.result == CAP_ERR_DISCONNECTED)
-            return;               /* the owner side is gone: stop serving it */
-        cur_owner = owners[ep];
-        cur_ep = ep;
-        in.ncaps = 0;
-        rt_serve_delivered(cur_owner, &c, dispatchers[ep], servers[ep], &in, recv_bufs[ep], &in);
-        for (uint32_t i = 0; i < in.ncaps; i++)
-            if (in.caps[i] != ~0u)
-                rt_release(in.caps[i]);
-        post_recv(ep);
-    }
 }
 
 int main(void)
@@ -1252,17 +1223,27 @@ int main(void)
             sys_cap_enter(1, wait * NS + 1);
         }
         clock_read();
-        /* Everything that has completed, as one input batch: lib/net sends
-         * the ACKs it owes the batch's frames once, at its end, rather
-         * than one per two segments (a bulk transfer in: one ACK for the
-         * eight Nic.receive answers one interrupt brings, not five each). */
-        net_batch_begin(&st);
-        for (int k = 1; ; k++) {
-            handle(&c);
-            if (k == DRAIN_MAX || !rt_ring_poll(&c))
-                break;
+        if ((c.user_data & ~0xffull) == TAG_RX && (c.user_data & 0xff) < NRX) {
+            uint32_t slot = (uint32_t)(c.user_data & 0xff);
+            got_rx(&c, slot);
+            rx_again(&c, slot);
+        } else if (c.user_data == TAG_TX) {
+            got_tx(&c);
+        } else if ((c.user_data & ~0xffull) == TAG_EP) {
+            int ep = (int)(c.user_data & 0xff);
+            if (ep >= NEP)
+                continue;
+            if (c.result == CAP_ERR_DISCONNECTED)
+                continue;               /* the owner side is gone: stop serving it */
+            cur_owner = owners[ep];
+            cur_ep = ep;
+            in.ncaps = 0;
+            rt_serve_delivered(cur_owner, &c, dispatchers[ep], servers[ep], &in, recv_bufs[ep], &in);
+            for (uint32_t i = 0; i < in.ncaps; i++)
+                if (in.caps[i] != ~0u)
+                    rt_release(in.caps[i]);
+            post_recv(ep);
         }
-        net_batch_end(&st, now_ms());
         pump();
         flush_tx();
     }

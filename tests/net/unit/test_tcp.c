@@ -655,42 +655,6 @@ static void t_mixed_rings(void)
     CHECK(transfer(&f3, 0, 60000));
 }
 
-/* The ACK of a received batch (net_batch_begin/end): one, cumulative, at
- * its end, where unbatched input sends one per two segments; data still
- * moves byte-exact in batches through loss and reordering. */
-static uint32_t last_ack(const struct node *n)
-{
-    const uint8_t *t = n->last_tx + 14 + (n->last_tx[14] & 15) * 4;
-    return (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
-}
-
-static void t_batched_acks(void)
-{
-    static uint8_t d[8 * 1460];
-    for (int round = 0; round < 2; round++) {
-        CHECK(open_pair(65536, 65536));
-        net_tcp_set_nodelay(&A.st, ca, true);
-        wire_run(50);
-        wire_batch = round == 1;
-        uint32_t b0 = B.tx_count;
-        CHECK(net_tcp_send(&A.st, now, ca, d, sizeof d) == (long)sizeof d);
-        wire_step();
-        wire_step();                /* the eight segments reach B in one step */
-        struct net_tcb *a = &A.tcb[ca & 0xffff];
-        if (round == 0)
-            CHECK(B.tx_count == b0 + 4);
-        else
-            CHECK(B.tx_count == b0 + 1 && last_ack(&B) == a->snd_nxt);
-    }
-    uint8_t r[sizeof d];
-    CHECK(net_tcp_recv(&B.st, now, sb, r, sizeof r) == (long)sizeof r);
-    struct impair im = { 10, 5, 20, 7 };
-    wire_impair(&im);
-    struct flow f1 = { &A, &B, ca, sb, 0, 0, 2 << 20, false };
-    struct flow f2 = { &B, &A, sb, ca, 0, 0, 1 << 20, false };
-    CHECK(transfer(&f1, &f2, 120000));
-}
-
 void tcp_tests(void)
 {
     RUN(t_handshake_and_options);
@@ -724,5 +688,4 @@ void tcp_tests(void)
     RUN(t_pool_exhaustion);
     RUN(t_api_refusals_and_listener_close);
     RUN(t_mixed_rings);
-    RUN(t_batched_acks);
 }

@@ -6,7 +6,6 @@
 struct node A, B;
 uint64_t now = 1000000;
 int failures, passes;
-bool wire_batch;
 
 #define QMAX 8192
 #define LATENCY_MS 1
@@ -105,7 +104,6 @@ void wire_init(uint32_t sndbuf, uint32_t rcvbuf)
     if (!q)
         q = malloc(sizeof *q * QMAX);
     qhead = qlen = 0;
-    wire_batch = false;
     memset(&imp, 0, sizeof imp);
     now += 100000;
     node_init(&A, 1, IP_A, sndbuf, rcvbuf);
@@ -129,10 +127,6 @@ void wire_step(void)
 {
     /* Deliver what is due; frames held back for reordering wait their turn. */
     size_t n = qlen;
-    if (wire_batch) {
-        net_batch_begin(&A.st);
-        net_batch_begin(&B.st);
-    }
     for (size_t i = 0; i < n; i++) {
         struct qframe e = q[qhead];
         qhead = (qhead + 1) % QMAX;
@@ -142,10 +136,6 @@ void wire_step(void)
             continue;
         }
         net_input(&e.to->st, now, e.data, e.len);
-    }
-    if (wire_batch) {
-        net_batch_end(&A.st, now);
-        net_batch_end(&B.st, now);
     }
     net_poll(&A.st, now);
     net_poll(&B.st, now);

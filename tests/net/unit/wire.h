@@ -32,7 +32,6 @@ struct node {
 extern struct node A, B;
 extern uint64_t now;
 extern int failures, passes;
-extern bool wire_batch;                     /* each step's frames to a node are one input batch */
 
 struct impair { uint32_t loss_pct10, dup_pct10, reorder_pct10; uint64_t seed; };
 
