@@ -127,6 +127,7 @@ void tcp_listen_input(struct net_stack *st, int li, const struct tcp_seg *s);
 void tcp_syn_sent_input(struct net_stack *st, struct net_tcb *t, const struct tcp_seg *s);
 void tcp_established(struct net_stack *st, struct net_tcb *t);
 uint32_t tcp_accept_queue_len(const struct net_stack *st, int li);
+uint8_t tcp_pick_wscale(uint32_t cap);
 void tcp_enqueue_accept(struct net_stack *st, struct net_tcb *t);
 void tcp_icmp_unreach(struct net_stack *st, net_ip rip, uint16_t lport, uint16_t rport, uint32_t seq,
                       uint8_t code);

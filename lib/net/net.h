@@ -244,6 +244,7 @@ struct net_stack {
     uint32_t ntcb;
     uint64_t accept_seq;
     uint16_t next_port;
+    uint8_t rcv_wscale;                 /* the window shift every connection offers: the largest ring's */
     uint8_t tx[NET_FRAME_MAX];          /* frame being built */
 };
 
@@ -252,6 +253,16 @@ size_t net_arena_size(uint32_t ntcb, uint32_t sndbuf, uint32_t rcvbuf);
 int net_init(struct net_stack *st, const struct net_config *cfg, const struct net_io *io,
              struct net_tcb *tcbs, uint32_t ntcb, uint8_t *arena, size_t arena_len,
              uint32_t sndbuf, uint32_t rcvbuf, uint64_t now);
+/*
+ * Give block i a receive ring of its own (the caller's `cap` bytes, 1024 ..
+ * 2^30) in place of its arena share, while no connection uses the block
+ * (right after net_init). Rings of different sizes then move between
+ * blocks: a new connection takes the largest ring a free block holds, and
+ * an orphaned TIME_WAIT block, which receives no more data, hands a larger
+ * one over to it. Every connection offers the window shift of the largest
+ * ring. NET_E_INVAL for a bad index, size, or a block in use.
+ */
+int net_tcb_rcvbuf(struct net_stack *st, uint32_t i, uint8_t *buf, uint32_t cap);
 
 /* Feed one received Ethernet frame. */
 void net_input(struct net_stack *st, uint64_t now, const uint8_t *frame, size_t len);

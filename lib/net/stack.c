@@ -33,12 +33,29 @@ int net_init(struct net_stack *st, const struct net_config *cfg, const struct ne
         t->gen = 1;
         t->listener = -1;
     }
+    st->rcv_wscale = tcp_pick_wscale(rcvbuf);
     uint8_t r[2];
     io->random(io->ctx, r, 2);
     struct net_rd rr = rd_init(r, sizeof r);
     uint16_t v = rd_u16(&rr);
     st->ip_id = v;
     st->next_port = (uint16_t)(NET_EPHEMERAL_LO + v % NET_EPHEMERAL_N);
+    return 0;
+}
+
+int net_tcb_rcvbuf(struct net_stack *st, uint32_t i, uint8_t *buf, uint32_t cap)
+{
+    if (i >= st->ntcb || !buf || cap < 1024 || cap > (1u << 30))
+        return NET_E_INVAL;
+    struct net_tcb *t = &st->tcbs[i];
+    if (t->state != NET_TCP_CLOSED || t->user_owned || t->rlen)
+        return NET_E_INVAL;
+    t->rbuf = buf;
+    t->rcap = cap;
+    t->rhead = 0;
+    uint8_t ws = tcp_pick_wscale(cap);
+    if (ws > st->rcv_wscale)
+        st->rcv_wscale = ws;
     return 0;
 }
 

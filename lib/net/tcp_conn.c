@@ -21,20 +21,56 @@ void tcp_event(struct net_stack *st, struct net_tcb *t, enum net_event ev)
         st->io.event(st->io.ctx, ev, tcp_handle(st, t));
 }
 
-/* A free block, else the oldest orphaned TIME_WAIT one (its 2 MSL cut short). */
+/*
+ * Receive rings may differ in size (net_tcb_rcvbuf). An orphaned TIME_WAIT
+ * block takes no more data into its ring (seg_process_text ignores text in
+ * that state, and nobody will read it), so the largest ring such a block
+ * holds, if larger than the new connection's, is swapped to the new one:
+ * a large ring serves live connections, not 2 MSL of waiting.
+ */
+static void take_larger_ring(struct net_stack *st, struct net_tcb *t)
+{
+    struct net_tcb *d = 0;
+    for (uint32_t i = 0; i < st->ntcb; i++) {
+        struct net_tcb *w = &st->tcbs[i];
+        if (w->state == NET_TCP_TIME_WAIT && !w->user_owned && !w->rlen && !w->nooo &&
+            w->rcap > (d ? d->rcap : t->rcap))
+            d = w;
+    }
+    if (!d)
+        return;
+    uint8_t *b = t->rbuf;
+    uint32_t c = t->rcap;
+    t->rbuf = d->rbuf;
+    t->rcap = d->rcap;
+    t->rhead = 0;
+    d->rbuf = b;
+    d->rcap = c;
+    d->rhead = 0;
+}
+
+/*
+ * A free block (the one with the largest receive ring, the first of
+ * equals), else the oldest orphaned TIME_WAIT one (its 2 MSL cut short).
+ */
 struct net_tcb *tcp_alloc(struct net_stack *st)
 {
-    struct net_tcb *tw = 0;
+    struct net_tcb *tw = 0, *best = 0;
     for (uint32_t i = 0; i < st->ntcb; i++) {
         struct net_tcb *t = &st->tcbs[i];
-        if (t->state == NET_TCP_CLOSED && !t->user_owned)
-            return t;
+        if (t->state == NET_TCP_CLOSED && !t->user_owned && (!best || t->rcap > best->rcap))
+            best = t;
         if (t->state == NET_TCP_TIME_WAIT && !t->user_owned && (!tw || t->t_close < tw->t_close))
             tw = t;
+    }
+    if (best) {
+        take_larger_ring(st, best);
+        return best;
     }
     if (tw) {
         CNT(st, tcp_time_wait_recycled);
         tcp_free(st, tw);
+        take_larger_ring(st, tw);
         return tw;
     }
     return 0;

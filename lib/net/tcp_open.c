@@ -7,7 +7,7 @@
 
 #define HALF_OPEN_MIN 16u     /* half-open entries a listener may always have */
 
-static uint8_t pick_wscale(uint32_t cap)
+uint8_t tcp_pick_wscale(uint32_t cap)
 {
     uint8_t ws = 0;
     while (ws < TCP_WSCALE_MAX && (cap >> ws) > TCP_WIN_MAX)
@@ -17,11 +17,12 @@ static uint8_t pick_wscale(uint32_t cap)
 
 /*
  * The shift a cookie SYN-ACK advertises: the one the block made from the
- * final ACK will pick (every block has the same receive buffer).
+ * final ACK will take (every block offers the stack's one shift, whatever
+ * ring it holds).
  */
 static uint8_t cookie_rcv_wscale(const struct net_stack *st)
 {
-    return st->ntcb ? pick_wscale(st->tcbs[0].rcap) : 0;
+    return st->rcv_wscale;
 }
 
 /* Common set-up of a block for a 4-tuple. */
@@ -34,7 +35,7 @@ void tcp_init_tcb(struct net_stack *st, struct net_tcb *t, net_ip rip, uint16_t 
     t->delack = true;
     t->rto = tcp_cfg_rto_init(st);
     t->mss = TCP_MSS_DEFAULT;
-    t->rcv_wscale = pick_wscale(t->rcap);
+    t->rcv_wscale = st->rcv_wscale;     /* the same for every block: a cookie's shift must match */
     t->iss = tcp_isn(st, st->ip, lport, rip, rport);
     t->snd_una = t->snd_nxt = t->snd_max = t->iss;
     t->ssthresh = 0x7fffffff;

@@ -12,6 +12,8 @@
 #define NTCB 128                /* lib/net connection blocks */
 #define SNDBUF 16384
 #define RCVBUF 16384
+#define NBIG 8                  /* receive rings of RCVBUF_BIG, lent to the connections in use */
+#define RCVBUF_BIG 65536        /* the whole unscaled window (QEMU's user network offers no scaling) */
 #define NSOCK 128               /* TcpSocket handles */
 #define NLIS 8                  /* TcpListener handles */
 #define NUDP 8                  /* UdpSocket handles */
@@ -1172,6 +1174,11 @@ int main(void)
         printf("netstack: no memory for the stack\n");
         return 2;
     }
+    /* A few large receive rings: a bulk transfer in is window-bound (see
+     * README.md), and lib/net hands these to the connections in use. */
+    uint8_t *big = malloc((size_t)NBIG * RCVBUF_BIG);
+    for (uint32_t i = 0; big && i < NBIG; i++)
+        net_tcb_rcvbuf(&st, i, big + (size_t)i * RCVBUF_BIG, RCVBUF_BIG);
     if (dhcp_mode)
         net_dhcp_start(&st, now_ms());
     uint32_t unused;

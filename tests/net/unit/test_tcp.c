@@ -602,6 +602,59 @@ static void t_api_refusals_and_listener_close(void)
     CHECK(net_tcp_send(&A.st, now, c2, &c, 1) == NET_E_INVAL);   /* a freed handle is stale */
 }
 
+/*
+ * Receive rings of two sizes (net_tcb_rcvbuf): a new connection takes the
+ * large ring, an orphaned TIME_WAIT block hands it on to the next one, and
+ * every block offers the largest ring's window shift (a small ring with
+ * that shift still moves data byte-exact).
+ */
+static void t_mixed_rings(void)
+{
+    static uint8_t big[65536];
+    wire_init(16384, 4096);
+    CHECK(net_tcb_rcvbuf(&B.st, NODE_TCBS, big, sizeof big) == NET_E_INVAL);
+    CHECK(net_tcb_rcvbuf(&B.st, 6, big, 512) == NET_E_INVAL);
+    CHECK(net_tcb_rcvbuf(&B.st, 5, big, sizeof big) == 0);
+    lst = net_tcp_listen(&B.st, 80, 8);
+    ca = net_tcp_connect(&A.st, now, IP_B, 80);
+    sb = 0;
+    CHECK(lst > 0 && ca > 0 && wire_run_until(accepted, 5000));
+    struct net_tcb *b = &B.tcb[sb & 0xffff];
+    CHECK((sb & 0xffff) == 5 && b->rbuf == big && b->rcap == sizeof big);
+    CHECK(b->rcv_wscale == 1 && A.tcb[ca & 0xffff].snd_wscale == 1);
+    struct flow f = { &A, &B, ca, sb, 0, 0, 1 << 20, false };
+    CHECK(transfer(&f, 0, 60000));
+    CHECK(A.tcb[ca & 0xffff].max_snd_wnd > 16384);      /* the large ring's window was offered */
+    /* B closes first: its block waits in TIME_WAIT, orphaned */
+    CHECK(net_tcp_close(&B.st, now, sb) == 0);
+    wire_run(50);
+    uint8_t c;
+    CHECK(net_tcp_recv(&A.st, now, ca, &c, 1) == 0);
+    CHECK(net_tcp_close(&A.st, now, ca) == 0);
+    wire_run(50);
+    CHECK(B.tcb[5].state == NET_TCP_TIME_WAIT);
+    /* the next connection gets another block, and the large ring with it */
+    ca = net_tcp_connect(&A.st, now, IP_B, 80);
+    sb = 0;
+    CHECK(ca > 0 && wire_run_until(accepted, 5000));
+    b = &B.tcb[sb & 0xffff];
+    CHECK((sb & 0xffff) != 5 && b->rbuf == big && b->rcap == sizeof big);
+    CHECK(B.tcb[5].state == NET_TCP_TIME_WAIT && B.tcb[5].rcap == 4096 && B.tcb[5].rbuf != big);
+    struct flow f2 = { &A, &B, ca, sb, 0, 0, 1 << 20, false };
+    CHECK(transfer(&f2, 0, 60000));
+    /* a third, while the second holds the large ring: a small ring, the same shift */
+    int32_t lst3 = net_tcp_listen(&B.st, 81, 8);
+    int32_t ca3 = net_tcp_connect(&A.st, now, IP_B, 81), sb3 = 0;
+    CHECK(lst3 > 0 && ca3 > 0);
+    for (int i = 0; i < 5000 && sb3 <= 0; i++) {
+        wire_step();
+        sb3 = net_tcp_accept(&B.st, lst3);
+    }
+    CHECK(sb3 > 0 && B.tcb[sb3 & 0xffff].rcap == 4096 && B.tcb[sb3 & 0xffff].rcv_wscale == 1);
+    struct flow f3 = { &A, &B, ca3, sb3, 0, 0, 256 << 10, false };
+    CHECK(transfer(&f3, 0, 60000));
+}
+
 void tcp_tests(void)
 {
     RUN(t_handshake_and_options);
@@ -634,4 +687,5 @@ void tcp_tests(void)
     RUN(t_close_with_unread_data_resets);
     RUN(t_pool_exhaustion);
     RUN(t_api_refusals_and_listener_close);
+    RUN(t_mixed_rings);
 }
