@@ -97,14 +97,29 @@ void cputime_switch(void)
 void cputime_totals(struct cputime_totals *out)
 {
     charge((enum cpu_mode)this_cpu()->time.mode);   /* bring this CPU's account up to now */
+    uint64_t now = rdtsc();
     *out = (struct cputime_totals){ 0 };
     for (uint32_t i = 0; i < MAX_CPUS; i++) {
-        const struct cputime_totals *t = &cpus[i].time.t;
+        const struct cputime_cpu *a = &cpus[i].time;
         if (!cpus[i].online && i != this_cpu()->index)
             continue;
-        out->user += t->user;
-        out->kernel += t->kernel;
-        out->irq += t->irq;
-        out->idle += t->idle;
+        out->user += a->t.user;
+        out->kernel += a->t.kernel;
+        out->irq += a->t.irq;
+        out->idle += a->t.idle;
+        if (i == this_cpu()->index)
+            continue;
+        /* Another CPU's current span (in user mode or halted: it does not
+         * hold the lock, so it charges nothing now) is counted to its
+         * account as of now, or the totals would lag the TSC by up to a
+         * tick per CPU. A CPU between its entry and the lock may charge
+         * the same few cycles again a moment later: a read of counters. */
+        uint64_t since = __atomic_load_n(&a->since, __ATOMIC_RELAXED);
+        uint64_t d = now > since ? now - since : 0;
+        switch ((enum cpu_mode)__atomic_load_n(&a->mode, __ATOMIC_RELAXED)) {
+        case MODE_USER:   out->user += d; break;
+        case MODE_KERNEL: out->kernel += d; break;
+        case MODE_IDLE:   out->idle += d; break;
+        }
     }
 }
