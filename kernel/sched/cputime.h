@@ -1,6 +1,10 @@
 #ifndef SCHED_CPUTIME_H
 #define SCHED_CPUTIME_H
 #include "types.h"
+#include "arch/x86_64/cpu.h"
+
+/* Where a CPU's cycles go now (struct cputime_cpu's `mode`). */
+enum cpu_mode { MODE_KERNEL, MODE_USER, MODE_IDLE };
 
 /* Where the CPU's cycles went since cputime_init, in TSC cycles. */
 struct cputime_totals {
@@ -31,6 +35,34 @@ void cputime_woken(void);
 /* A context switch, before the current thread changes: the time so far is
  * the outgoing thread's. */
 void cputime_switch(void);
+/*
+ * The system call's own pair, inline: a system call comes only from user
+ * mode (the account is MODE_USER) and goes back to user mode from a thread
+ * of a process (the account is MODE_KERNEL, whichever thread ran in
+ * between: cputime_switch leaves it so), so neither needs charge()'s
+ * switch. `acct` is this CPU's account; `user_tsc` / `kernel_tsc` the
+ * counters of the process whose thread entered / leaves. Each is one
+ * rdtsc and three adds. The same binds as for the others: the BKL held,
+ * interrupts off.
+ */
+static inline void cputime_syscall_enter(struct cputime_cpu *acct, uint64_t *user_tsc)
+{
+    uint64_t now = rdtsc(), d = now - acct->since;
+    acct->since = now;
+    acct->t.user += d;
+    *user_tsc += d;
+    acct->mode = MODE_KERNEL;
+}
+
+static inline void cputime_syscall_leave(struct cputime_cpu *acct, uint64_t *kernel_tsc)
+{
+    uint64_t now = rdtsc(), d = now - acct->since;
+    acct->since = now;
+    acct->t.kernel += d;
+    *kernel_tsc += d;
+    acct->mode = MODE_USER;
+}
+
 /* The totals of every online CPU (this one brought up to now). */
 void cputime_totals(struct cputime_totals *out);
 #endif

@@ -270,10 +270,12 @@ static void enter_wait(uint32_t min, uint64_t timeout_ns)
 {
     blocks = 0;
     vaddr_t mine = threads[cur].ring->va;
-    int64_t n = ring_enter(&proc, min, timeout_ns, mine);
+    int64_t n;                                     /* as the system call: the NOP fast path first */
+    if (threads[cur].park || !ring_enter_nops(threads[cur].ring, min, timeout_ns, mine, &n))
+        n = ring_enter(&threads[cur], min, timeout_ns, mine);
     if (n < 0 || n > RING_CQ_ENTRIES)
         abort();
-    if (ring_enter(&proc, 0, 0, mine == RING_VADDR ? ring_vaddr(1) : RING_VADDR) != CAP_ERR_WRONG_THREAD)
+    if (ring_enter(&threads[cur], 0, 0, mine == RING_VADDR ? ring_vaddr(1) : RING_VADDR) != CAP_ERR_WRONG_THREAD)
         abort();                                   /* another slot's ring is never ours */
 }
 
