@@ -324,9 +324,9 @@ static void pump(struct ep_core *core)
     while (!list_empty(&core->queue) && !list_empty(&core->receivers)) {
         struct ep_call *call = container_of(core->queue.next, struct ep_call, link);
         struct pending *rp = container_of(core->receivers.next, struct pending, wait_link);
-        struct process *rx = rp->proc;
-        if (deliver(core, call, rp))
-            sched_prefer_process(rx);          /* hand the CPU straight to the receiver */
+        struct thread *rt = ring_ref_thread(rp);
+        if (deliver(core, call, rp))           /* retires rp */
+            sched_prefer_thread(rt);           /* hand the CPU straight to the receiver */
     }
 }
 
@@ -461,9 +461,10 @@ bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r)
     call->state = EP_CALL_DELIVERED;
     list_add_tail(&core->inflight, &call->link);
     list_add_tail(&rx->received, &call->rx_link);
+    struct thread *rt = ring_ref_thread(rp);
     ring_post(rp, (int32_t)total, 0, 0);     /* RECVs end with their thread: never dropped */
     pending_retire(rp);
-    sched_prefer_process(rx);                          /* the CPU goes to the receiver next */
+    sched_prefer_thread(rt);                           /* the CPU goes to the receiver next */
     ipc_prof_mark(IPC_POST);
     *r = CALL_PENDING;
     return true;
@@ -646,7 +647,7 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
         vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
     ipc_prof_mark(IPC_RET_COPY);
     ring_post(pd, (int32_t)s->len, rec, ncaps);
-    sched_prefer_process(pd->proc);
+    sched_prefer_thread(ring_ref_thread(pd));
     pending_retire(pd);
     call->pd = 0;
     call_unlink(call);

@@ -210,6 +210,12 @@ bool ring_ref_live(const struct pending *pd)
     return ref_ring(pd) != 0;
 }
 
+struct thread *ring_ref_thread(const struct pending *pd)
+{
+    struct ring *r = ref_ring(pd);
+    return r ? r->thread : 0;
+}
+
 /* Every post reaches a live process: completions go through the caller's
  * pending calls, which process_exit cancels first. */
 bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)

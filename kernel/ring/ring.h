@@ -110,6 +110,8 @@ struct thread_ref ring_self_ref(void);
  * ended thread writes nothing into the process's memory: its buffers may
  * be gone with the thread's stack. */
 bool ring_ref_live(const struct pending *pd);
+/* The thread pd's completion goes to (0 when it has ended). */
+struct thread *ring_ref_thread(const struct pending *pd);
 /* Post pd's completion to its submitter's CQ (or its overflow queue) and wake
  * that thread. When the submitter has ended, the completion is dropped and
  * the caps it carries (records already inserted into pd's process's table)

@@ -19,7 +19,7 @@
  *     CPU when there is one; if that CPU is not this one and idles
  *     (halted, or about to halt), it gets a reschedule IPI (smp_kick);
  *   - a thread preempted or yielding goes back to its own CPU's tail;
- *   - sched_prefer_process moves a thread to the head of this CPU's queue
+ *   - sched_prefer_thread moves a thread to the head of this CPU's queue
  *     (the direct IPC hand-off).
  * Invariants (under the BKL): a thread is on a run queue iff it is
  * T_RUNNABLE, and then t->rq is that queue's CPU and counted in its nrun;
@@ -74,7 +74,7 @@ static struct cpu *pick_cpu(struct thread *t)
 {
     struct cpu *best = t->cpu && t->cpu->online ? t->cpu : this_cpu();
     uint32_t best_load = cpu_load(best);
-    for (uint32_t i = 0; i < MAX_CPUS && best_load; i++) {
+    for (uint32_t i = 0; i < ncpus && best_load; i++) {     /* the online CPUs: cpus[0 .. ncpus) */
         struct cpu *c = &cpus[i];
         if (c->online && cpu_load(c) < best_load) {
             best = c;
@@ -118,7 +118,7 @@ static void make_runnable(struct thread *t)
 static struct cpu *busiest_other(const struct cpu *me)
 {
     struct cpu *best = 0;
-    for (uint32_t i = 0; i < MAX_CPUS; i++) {
+    for (uint32_t i = 0; i < ncpus; i++) {
         struct cpu *c = &cpus[i];
         if (c != me && c->online && c->nrun && (!best || c->nrun > best->nrun))
             best = c;
@@ -341,15 +341,11 @@ void thread_wake(struct thread *t)
     make_runnable(t);
 }
 
-void sched_prefer_process(struct process *p)
+void sched_prefer_thread(struct thread *t)
 {
-    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
-        struct thread *t = container_of(n, struct thread, proc_link);
-        if (t->state == T_RUNNABLE) {
-            runq_del(t);
-            runq_add(this_cpu(), t, true);
-            return;
-        }
+    if (t && t->state == T_RUNNABLE) {
+        runq_del(t);
+        runq_add(this_cpu(), t, true);
     }
 }
 
