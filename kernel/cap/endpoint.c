@@ -584,7 +584,7 @@ int endpoint_recv(struct process *p, const struct cap_sqe *s)
 int endpoint_return(struct process *p, const struct cap_sqe *s)
 {
     int err;
-    if ((s->flags & ~CAP_SQE_F_FAIL) || s->result_addr || s->result_len)
+    if ((s->flags & ~(CAP_SQE_F_FAIL | CAP_SQE_F_SILENT)) || s->result_addr || s->result_len)
         return CAP_ERR_INVALID_REQUEST;
     struct ep_core *core = owner_core(p, s->cap_id, &err);
     if (!core)

@@ -405,7 +405,9 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
         r = CAP_ERR_UNSUPPORTED_OPCODE;
         break;
     }
-    if (r != CALL_PENDING && !(r >= 0 && op == CAP_OP_CALL && (s.flags & CAP_SQE_F_SILENT))) {
+    /* CAP_SQE_F_SILENT: a CALL or RETURN that succeeds posts nothing (an
+     * error always does) */
+    if (r != CALL_PENDING && !(r >= 0 && (op == CAP_OP_CALL || op == CAP_OP_RETURN) && (s.flags & CAP_SQE_F_SILENT))) {
         struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
         cq_push(ring, &c);
     }
