@@ -63,6 +63,23 @@ static inline void cputime_syscall_leave(struct cputime_cpu *acct, uint64_t *ker
     acct->mode = MODE_USER;
 }
 
+/* cputime_switch for a thread switch on this CPU (acct) away from a thread
+ * of a process whose counter is kernel_tsc (0: the idle thread or no
+ * process): in the kernel, the common case, it is one rdtsc and three adds
+ * inline; anything else (a doomed thread ending at its entry, still on the
+ * user's account; the idle thread) goes through cputime_switch. */
+static inline void cputime_switch_from(struct cputime_cpu *acct, uint64_t *kernel_tsc)
+{
+    if (__builtin_expect(acct->mode != MODE_KERNEL || !kernel_tsc, 0)) {
+        cputime_switch();
+        return;
+    }
+    uint64_t now = rdtsc(), d = now - acct->since;
+    acct->since = now;
+    acct->t.kernel += d;
+    *kernel_tsc += d;
+}
+
 /* The totals of every online CPU (this one brought up to now). */
 void cputime_totals(struct cputime_totals *out);
 #endif

@@ -287,7 +287,7 @@ static void switch_to(struct thread *next)
         prev->state = T_RUNNING;
         return;
     }
-    cputime_switch();
+    cputime_switch_from(&c->time, prev->proc ? &prev->proc->kernel_tsc : 0);
     ipc_prof_mark(IPC_SCHED);
     if (prev->proc && prev->state != T_DEAD) {
         fpu_save(prev->fpu);
