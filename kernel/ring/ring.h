@@ -43,6 +43,14 @@ struct ring {
 /* SYS_CAP_ENTER for self, the current thread; ring_addr must be its own ring. */
 int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr);
 
+/* A NOP's completion: its user_data echoed, result 0. */
+static inline void ring_nop_cqe(struct cap_cqe *c, const volatile struct cap_sqe *sp)
+{
+    c->user_data = sp->user_data;
+    *(uint64_t *)&c->result = 0;              /* result and flags */
+    c->xfer_result_count = 0;
+}
+
 /*
  * cap_enter's NOP fast path, inline in the system call (arch/x86_64/
  * syscall.c) before ring_enter. r is the current thread's ring (0: none),
@@ -65,23 +73,24 @@ static inline bool ring_enter_nops(struct ring *r, uint32_t min_complete, uint64
     const volatile struct cap_sqe *sq = r->sq;
     uint32_t tail = __atomic_load_n(&hdr->sq_tail, __ATOMIC_ACQUIRE);
     uint32_t head = r->sq_head, n = tail - head;
-    if (n && sq[head & (RING_SQ_ENTRIES - 1)].opcode != CAP_OP_NOP)
+    const volatile struct cap_sqe *sp = &sq[head & (RING_SQ_ENTRIES - 1)];
+    if (n && sp->opcode != CAP_OP_NOP)
         return false;                          /* a call: ring_enter's, untouched */
     uint32_t ct = r->cq_tail, u = ct - hdr->cq_head;
-    if (__builtin_expect(u > RING_CQ_ENTRIES || n > RING_CQ_ENTRIES - u || n > RING_SQ_ENTRIES, 0))
-        return false;
+    if (__builtin_expect((uint64_t)u + n > RING_CQ_ENTRIES || n > RING_SQ_ENTRIES, 0))
+        return false;                          /* a corrupt index, or no room: ring_enter's */
     struct cap_cqe *cq = r->cq;
     bool all = true;
-    for (; head != tail; head++, ct++) {
-        const volatile struct cap_sqe *sp = &sq[head & (RING_SQ_ENTRIES - 1)];
-        if (__builtin_expect(sp->opcode != CAP_OP_NOP, 0)) {
-            all = false;
-            break;
+    if (n) {                                   /* sp, the first, is a NOP */
+        ring_nop_cqe(&cq[ct++ & (RING_CQ_ENTRIES - 1)], sp);
+        for (head++; head != tail; head++) {
+            sp = &sq[head & (RING_SQ_ENTRIES - 1)];
+            if (__builtin_expect(sp->opcode != CAP_OP_NOP, 0)) {
+                all = false;
+                break;
+            }
+            ring_nop_cqe(&cq[ct++ & (RING_CQ_ENTRIES - 1)], sp);
         }
-        struct cap_cqe *c = &cq[ct & (RING_CQ_ENTRIES - 1)];
-        c->user_data = sp->user_data;
-        *(uint64_t *)&c->result = 0;          /* result and flags */
-        c->xfer_result_count = 0;
     }
     u += ct - r->cq_tail;
     r->sq_head = head;
