@@ -210,15 +210,11 @@ bool ring_ref_live(const struct pending *pd)
     return ref_ring(pd) != 0;
 }
 
-struct thread *ring_ref_thread(const struct pending *pd)
-{
-    struct ring *r = ref_ring(pd);
-    return r ? r->thread : 0;
-}
 
 /* Every post reaches a live process: completions go through the caller's
- * pending calls, which process_exit cancels first. */
-bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)
+ * pending calls, which process_exit cancels first. handoff: ring_post_handoff. */
+static bool post_to(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps,
+                    bool handoff)
 {
     struct process *p = pd->proc;
     KASSERT(!p->exiting);
@@ -234,9 +230,26 @@ bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *
     struct cap_cqe c = { .user_data = pd->user_data, .result = result, .xfer_result_count = ncaps };
     post(r, &c);
     struct thread *t = r->thread;
-    if (t->state == T_BLOCKED && t->wait_min && cq_used(r) >= t->wait_min)
-        thread_wake(t);
+    bool wake = t->state == T_BLOCKED && t->wait_min && cq_used(r) >= t->wait_min;
+    if (!handoff) {
+        if (wake)
+            thread_wake(t);
+    } else if (wake) {
+        thread_wake_handoff(t);
+    } else {
+        sched_prefer_thread(t);            /* already runnable: it still goes next */
+    }
     return true;
+}
+
+bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)
+{
+    return post_to(pd, result, caps, ncaps, false);
+}
+
+bool ring_post_handoff(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)
+{
+    return post_to(pd, result, caps, ncaps, true);
 }
 
 static void flush_overflow(struct ring *r)
@@ -446,10 +459,7 @@ static void process_sqes(struct process *p, struct ring *r)
             if (unlikely(op != CAP_OP_NOP))
                 break;
             head++;
-            struct cap_cqe *c = &cq[ct++ & (RING_CQ_ENTRIES - 1)];
-            c->user_data = sp->user_data;
-            *(uint64_t *)&c->result = 0;          /* result and flags */
-            c->xfer_result_count = 0;
+            ring_nop_cqe(&cq[ct++ & (RING_CQ_ENTRIES - 1)], sp);
         }
         room -= ct - r->cq_tail;
         r->cq_tail = ct;

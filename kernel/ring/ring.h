@@ -119,13 +119,16 @@ struct thread_ref ring_self_ref(void);
  * ended thread writes nothing into the process's memory: its buffers may
  * be gone with the thread's stack. */
 bool ring_ref_live(const struct pending *pd);
-/* The thread pd's completion goes to (0 when it has ended). */
-struct thread *ring_ref_thread(const struct pending *pd);
+
 /* Post pd's completion to its submitter's CQ (or its overflow queue) and wake
  * that thread. When the submitter has ended, the completion is dropped and
  * the caps it carries (records already inserted into pd's process's table)
  * are released; returns false then. */
 bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps);
+/* ring_post for the endpoint's hand-off: the thread it goes to, woken or
+ * already runnable, is put at the head of this CPU's run queue, the next to
+ * run when the current thread blocks (sched_prefer_thread). */
+bool ring_post_handoff(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps);
 /* Drop every completion waiting for CQ room in p's rings (process_exit). */
 void ring_discard_overflow(struct process *p);
 /* Completions dropped because their thread had ended (KernelStats-free: a

@@ -341,6 +341,14 @@ void thread_wake(struct thread *t)
     make_runnable(t);
 }
 
+void thread_wake_handoff(struct thread *t)
+{
+    if (t->state != T_BLOCKED)
+        return;
+    thread_clear_timeout(t);
+    runq_add(this_cpu(), t, true);
+}
+
 void sched_prefer_thread(struct thread *t)
 {
     if (t && t->state == T_RUNNABLE) {

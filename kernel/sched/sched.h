@@ -54,6 +54,10 @@ void thread_wake(struct thread *t);
  * current one blocks (the direct IPC hand-off: the thread an endpoint call
  * or its answer just woke). */
 void sched_prefer_thread(struct thread *t);
+/* thread_wake, straight to the head of this CPU's run queue (the IPC
+ * hand-off: what thread_wake and then sched_prefer_thread would leave,
+ * without choosing a CPU first). */
+void thread_wake_handoff(struct thread *t);
 void thread_exit_current(void) __attribute__((noreturn));
 void sched_tick(void);
 /* Wake t at deadline (ns) unless woken earlier. */

@@ -112,6 +112,8 @@ void thread_block(void)
     timer_expire(now_ns);
 }
 void thread_wake(struct thread *t) {}
+void thread_wake_handoff(struct thread *t) {}
+void sched_prefer_thread(struct thread *t) {}
 void thread_set_timeout(struct thread *t, uint64_t deadline) { t->wait_deadline = deadline; }
 void thread_clear_timeout(struct thread *t) { t->wait_deadline = ~0ull; }
 uint64_t time_now_ns(void) { return now_ns; }
