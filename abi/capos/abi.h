@@ -161,7 +161,9 @@ struct cap_xfer {
 
 /* SQE flags */
 #define CAP_SQE_F_FAIL   1u        /* RETURN: fail the call (caller sees CAP_ERR_APPLICATION) */
-#define CAP_SQE_F_SILENT 2u        /* CALL: post no completion if it succeeds (results still land in the buffer) */
+#define CAP_SQE_F_SILENT 2u        /* CALL: post no completion if it succeeds (results still land in the buffer);
+                                    * RETURN: likewise (the caller is answered as ever), so a server's
+                                    * RETURN and next RECV wait in one cap_enter for the next call */
 
 /* ---- Endpoints: what a RECV delivers at the start of its result buffer ---- */
 #define CAP_RECV_F_PRINCIPAL 1u    /* principal[] is filled (the endpoint may disclose it) */

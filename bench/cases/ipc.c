@@ -1,7 +1,8 @@
 /*
  * Cross-process round trips and process start.
  *   capOS: CALL on an endpoint facet -> the server's RECV -> its RETURN ->
- *          the caller's completion (raw ring ops, empty messages); and
+ *          the caller's completion (raw ring ops, empty messages; the
+ *          server's silent RETURN and next RECV in one cap_enter); and
  *          spawn of a minimal process through to its exit code.
  *   Linux: one-byte ping-pong over a pipe pair and over an AF_UNIX
  *          socketpair between two processes; posix_spawn + waitpid.
@@ -31,10 +32,12 @@ static void serve(uint32_t owner)
                 continue;                     /* a RETURN's own completion */
             if (c.result < 0)
                 exit(0);
-            struct cap_sqe ret = { .opcode = CAP_OP_RETURN, .cap_id = owner,
+            /* silent: a RETURN that succeeds posts no CQE, so this enter
+             * waits for the next call (an error would still be posted) */
+            struct cap_sqe ret = { .opcode = CAP_OP_RETURN, .cap_id = owner, .flags = CAP_SQE_F_SILENT,
                                    .call_id = ((struct cap_recv_hdr *)buf)->call_id };
             rt_ring_submit(&ret);
-            rt_ring_submit(&recv);               /* answer and wait again in one enter */
+            rt_ring_submit(&recv);               /* answer and wait for the next call in one enter */
         }
     }
 }

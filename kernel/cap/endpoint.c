@@ -232,7 +232,7 @@ static void deliver_notice(struct ep_core *core, struct ep_call *call, struct pe
     h.interface_id = call->iface;
     h.badge = call->badge;
     vm_copy_out(&rp->proc->vm, rp->result_addr, &h, sizeof h);
-    ring_post(rp, (int32_t)sizeof h, 0, 0);
+    ring_post_handoff(rp, (int32_t)sizeof h, 0, 0);    /* the receiver runs next */
     pending_retire(rp);
     call_unlink(call);
     call_free(call);
@@ -313,7 +313,7 @@ written:
     call->state = EP_CALL_DELIVERED;
     list_add_tail(&core->inflight, &call->link);
     list_add_tail(&rx->received, &call->rx_link);
-    ring_post(rp, (int32_t)total, rec, ncaps);     /* RECVs end with their thread: never dropped */
+    ring_post_handoff(rp, (int32_t)total, rec, ncaps);   /* the receiver runs next; RECVs end with their thread: never dropped */
     pending_retire(rp);
     return true;
 }
@@ -324,9 +324,7 @@ static void pump(struct ep_core *core)
     while (!list_empty(&core->queue) && !list_empty(&core->receivers)) {
         struct ep_call *call = container_of(core->queue.next, struct ep_call, link);
         struct pending *rp = container_of(core->receivers.next, struct pending, wait_link);
-        struct process *rx = rp->proc;
-        if (deliver(core, call, rp))
-            sched_prefer_process(rx);          /* hand the CPU straight to the receiver */
+        deliver(core, call, rp);               /* a delivery hands the CPU straight to the receiver */
     }
 }
 
@@ -461,9 +459,8 @@ bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r)
     call->state = EP_CALL_DELIVERED;
     list_add_tail(&core->inflight, &call->link);
     list_add_tail(&rx->received, &call->rx_link);
-    ring_post(rp, (int32_t)total, 0, 0);     /* RECVs end with their thread: never dropped */
+    ring_post_handoff(rp, (int32_t)total, 0, 0);  /* the receiver runs next; RECVs end with their thread: never dropped */
     pending_retire(rp);
-    sched_prefer_process(rx);                          /* the CPU goes to the receiver next */
     ipc_prof_mark(IPC_POST);
     *r = CALL_PENDING;
     return true;
@@ -583,7 +580,7 @@ int endpoint_recv(struct process *p, const struct cap_sqe *s)
 int endpoint_return(struct process *p, const struct cap_sqe *s)
 {
     int err;
-    if ((s->flags & ~CAP_SQE_F_FAIL) || s->result_addr || s->result_len)
+    if ((s->flags & ~(CAP_SQE_F_FAIL | CAP_SQE_F_SILENT)) || s->result_addr || s->result_len)
         return CAP_ERR_INVALID_REQUEST;
     struct ep_core *core = owner_core(p, s->cap_id, &err);
     if (!core)
@@ -645,8 +642,7 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     if (ring_ref_live(pd))                            /* a caller thread that ended: nothing written, its caps go */
         vm_copy_out(&pd->proc->vm, pd->result_addr, buf, ncaps ? total : s->len);
     ipc_prof_mark(IPC_RET_COPY);
-    ring_post(pd, (int32_t)s->len, rec, ncaps);
-    sched_prefer_process(pd->proc);
+    ring_post_handoff(pd, (int32_t)s->len, rec, ncaps);   /* the caller runs next */
     pending_retire(pd);
     call->pd = 0;
     call_unlink(call);

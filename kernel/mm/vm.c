@@ -370,6 +370,7 @@ paddr_t vm_translate(struct vm_space *s, vaddr_t va, uint64_t need)
         return c->pa | (va & (PAGE_SIZE - 1));
     uint64_t *t = table(s->pml4);
     uint64_t rights = PTE_P | PTE_U | PTE_W;
+#pragma GCC unroll 4
     for (int level = 3; level >= 0; level--) {
         uint64_t e = t[(va >> (12 + 9 * level)) & 511];
         if ((e & need) != need || (e & PTE_PS) || (level == 0 && (e & PTE_BORROWED)))

@@ -256,9 +256,11 @@ bool ring_ref_live(const struct pending *pd)
     return ref_ring(pd) != 0;
 }
 
+
 /* Every post reaches a live process: completions go through the caller's
- * pending calls, which process_exit cancels first. */
-bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)
+ * pending calls, which process_exit cancels first. handoff: ring_post_handoff. */
+static bool post_to(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps,
+                    bool handoff)
 {
     struct process *p = pd->proc;
     KASSERT(!p->exiting);
@@ -274,9 +276,26 @@ bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *
     struct cap_cqe c = { .user_data = pd->user_data, .result = result, .xfer_result_count = ncaps };
     post(r, &c);
     struct thread *t = r->thread;
-    if (t->state == T_BLOCKED && t->wait_min && cq_used(r) >= t->wait_min)
-        thread_wake(t);
+    bool wake = t->state == T_BLOCKED && t->wait_min && cq_used(r) >= t->wait_min;
+    if (!handoff) {
+        if (wake)
+            thread_wake(t);
+    } else if (wake) {
+        thread_wake_handoff(t);
+    } else {
+        sched_prefer_thread(t);            /* already runnable: it still goes next */
+    }
     return true;
+}
+
+bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)
+{
+    return post_to(pd, result, caps, ncaps, false);
+}
+
+bool ring_post_handoff(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps)
+{
+    return post_to(pd, result, caps, ncaps, true);
 }
 
 static void flush_overflow(struct ring *r)
@@ -449,7 +468,9 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
         r = CAP_ERR_UNSUPPORTED_OPCODE;
         break;
     }
-    if (r != CALL_PENDING && !(r >= 0 && op == CAP_OP_CALL && (s.flags & CAP_SQE_F_SILENT))) {
+    /* CAP_SQE_F_SILENT: a CALL or RETURN that succeeds posts nothing (an
+     * error always does) */
+    if (r != CALL_PENDING && !(r >= 0 && (op == CAP_OP_CALL || op == CAP_OP_RETURN) && (s.flags & CAP_SQE_F_SILENT))) {
         struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
         cq_push(ring, &c);
     }
@@ -458,21 +479,24 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
 
 static void process_sqes(struct process *p, struct ring *r)
 {
-    uint32_t tail = __atomic_load_n(&r->hdr->sq_tail, __ATOMIC_ACQUIRE);
+    struct cap_ring_hdr *hdr = r->hdr;
+    uint32_t tail = __atomic_load_n(&hdr->sq_tail, __ATOMIC_ACQUIRE);
     uint32_t head = r->sq_head;
     if (unlikely(tail - head > RING_SQ_ENTRIES)) {
         /* a corrupted (or hostile) sq_tail: drop everything submitted, say so */
         r->sq_head = tail;
-        r->hdr->sq_head = tail;
-        r->hdr->flags |= CAP_RING_F_CORRUPTED;
-        r->hdr->corrupt_count++;
+        hdr->sq_head = tail;
+        hdr->flags |= CAP_RING_F_CORRUPTED;
+        hdr->corrupt_count++;
         struct cap_cqe c = { .user_data = 0, .result = CAP_ERR_RING_CORRUPT };
         post(r, &c);
         return;
     }
-    if (!list_empty(&r->overflow))
+    if (unlikely(!list_empty(&r->overflow)))
         return;                       /* completions are still waiting for CQ room */
     uint32_t room = RING_CQ_ENTRIES - cq_used(r);
+    const volatile struct cap_sqe *sq = r->sq;
+    struct cap_cqe *cq = r->cq;
     while (head != tail && room) {
         /* the fast path: a run of NOPs only echoes user_data; indices stay in
          * registers and the CQ tail is published once for the whole batch */
@@ -481,15 +505,12 @@ static void process_sqes(struct process *p, struct ring *r)
         const volatile struct cap_sqe *sp;
         uint8_t op = CAP_OP_NOP;
         for (; n; n--) {
-            sp = &r->sq[head & (RING_SQ_ENTRIES - 1)];
+            sp = &sq[head & (RING_SQ_ENTRIES - 1)];
             op = sp->opcode;
             if (unlikely(op != CAP_OP_NOP))
                 break;
             head++;
-            struct cap_cqe *c = &r->cq[ct++ & (RING_CQ_ENTRIES - 1)];
-            c->user_data = sp->user_data;
-            *(uint64_t *)&c->result = 0;          /* result and flags */
-            c->xfer_result_count = 0;
+            ring_nop_cqe(&cq[ct++ & (RING_CQ_ENTRIES - 1)], sp);
         }
         room -= ct - r->cq_tail;
         r->cq_tail = ct;
@@ -503,19 +524,23 @@ static void process_sqes(struct process *p, struct ring *r)
         room = list_empty(&r->overflow) ? RING_CQ_ENTRIES - cq_used(r) : 0;
     }
     r->sq_head = head;
-    __atomic_store_n(&r->hdr->cq_tail, r->cq_tail, __ATOMIC_RELEASE);
-    __atomic_store_n(&r->hdr->sq_head, head, __ATOMIC_RELEASE);
+    __atomic_store_n(&hdr->cq_tail, r->cq_tail, __ATOMIC_RELEASE);
+    __atomic_store_n(&hdr->sq_head, head, __ATOMIC_RELEASE);
 }
 
-int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr)
+/* The general way through cap_enter (the NOP fast path, ring_enter_nops
+ * in ring.h, comes first from the system call and may have taken a run of
+ * NOPs already): completions waiting for CQ room first, then every SQE
+ * left, a pending park, then the wait for min_complete CQEs or the
+ * timeout. Returns the CQEs available. */
+int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr)
 {
-    struct thread *self = current_thread();
     struct ring *r = self->ring;
     if (!r || ring_addr != r->va)
         return CAP_ERR_WRONG_THREAD;       /* a thread enters its own ring only */
     if (!list_empty(&r->overflow))
         flush_overflow(r);
-    process_sqes(p, r);
+    process_sqes(self->proc, r);
     /* a thread whose ParkSpace wait is pending sleeps here until it resolves */
     while (self->park)
         thread_block();

@@ -49,8 +49,66 @@ struct ring {
     uint32_t noverflow;
 };
 
-/* SYS_CAP_ENTER for the current thread; ring_addr must be its own ring. */
-int64_t ring_enter(struct process *p, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr);
+/* SYS_CAP_ENTER for self, the current thread; ring_addr must be its own ring. */
+int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr);
+
+/* A NOP's completion: its user_data echoed, result 0. */
+static inline void ring_nop_cqe(struct cap_cqe *c, const volatile struct cap_sqe *sp)
+{
+    c->user_data = sp->user_data;
+    *(uint64_t *)&c->result = 0;              /* result and flags */
+    c->xfer_result_count = 0;
+}
+
+/*
+ * cap_enter's NOP fast path, inline in the system call (arch/x86_64/
+ * syscall.c) before ring_enter. r is the current thread's ring (0: none),
+ * and the thread has no park pending. The SQEs submitted are taken while
+ * they are NOPs, when ring_addr names r, nothing waits for CQ room and the
+ * CQ has room for all of them; their CQEs are written and published once.
+ * It returns true, with *used the CQEs available, when that took every SQE
+ * and nothing is left to wait for (min_complete is there, or no timeout).
+ * Otherwise it returns false, having done exactly what ring_enter's loop
+ * (process_sqes) does before that point (nothing, when the first SQE is not
+ * a NOP or a check fails), and ring_enter goes on from there and decides
+ * everything else, so every error and every wait is its.
+ */
+static inline bool ring_enter_nops(struct ring *r, uint32_t min_complete, uint64_t timeout_ns,
+                                   uint64_t ring_addr, int64_t *used)
+{
+    if (__builtin_expect(!r || ring_addr != r->va || !list_empty(&r->overflow), 0))
+        return false;
+    struct cap_ring_hdr *hdr = r->hdr;
+    const volatile struct cap_sqe *sq = r->sq;
+    uint32_t tail = __atomic_load_n(&hdr->sq_tail, __ATOMIC_ACQUIRE);
+    uint32_t head = r->sq_head, n = tail - head;
+    const volatile struct cap_sqe *sp = &sq[head & (RING_SQ_ENTRIES - 1)];
+    if (n && sp->opcode != CAP_OP_NOP)
+        return false;                          /* a call: ring_enter's, untouched */
+    uint32_t ct = r->cq_tail, u = ct - hdr->cq_head;
+    if (__builtin_expect((uint64_t)u + n > RING_CQ_ENTRIES || n > RING_SQ_ENTRIES, 0))
+        return false;                          /* a corrupt index, or no room: ring_enter's */
+    struct cap_cqe *cq = r->cq;
+    bool all = true;
+    if (n) {                                   /* sp, the first, is a NOP */
+        ring_nop_cqe(&cq[ct++ & (RING_CQ_ENTRIES - 1)], sp);
+        for (head++; head != tail; head++) {
+            sp = &sq[head & (RING_SQ_ENTRIES - 1)];
+            if (__builtin_expect(sp->opcode != CAP_OP_NOP, 0)) {
+                all = false;
+                break;
+            }
+            ring_nop_cqe(&cq[ct++ & (RING_CQ_ENTRIES - 1)], sp);
+        }
+    }
+    u += ct - r->cq_tail;
+    r->sq_head = head;
+    r->cq_tail = ct;
+    __atomic_store_n(&hdr->cq_tail, ct, __ATOMIC_RELEASE);
+    __atomic_store_n(&hdr->sq_head, head, __ATOMIC_RELEASE);
+    *used = u;
+    return all && (u >= min_complete || !timeout_ns);
+}
 /* A ring for p's next thread: a spare one (its header cleared) or a new one
  * mapped at a free slot (the first thread's at slot 0); 0 if p has neither a
  * spare, nor a free slot, nor memory (the caller answers CAP_ERR_OVERLOADED). */
@@ -72,11 +130,16 @@ struct thread_ref ring_self_ref(void);
  * ended thread writes nothing into the process's memory: its buffers may
  * be gone with the thread's stack. */
 bool ring_ref_live(const struct pending *pd);
+
 /* Post pd's completion to its submitter's CQ (or its overflow queue) and wake
  * that thread. When the submitter has ended, the completion is dropped and
  * the caps it carries (records already inserted into pd's process's table)
  * are released; returns false then. */
 bool ring_post(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps);
+/* ring_post for the endpoint's hand-off: the thread it goes to, woken or
+ * already runnable, is put at the head of this CPU's run queue, the next to
+ * run when the current thread blocks (sched_prefer_thread). */
+bool ring_post_handoff(struct pending *pd, int32_t result, const struct cap_result_cap *caps, uint32_t ncaps);
 /* Drop every completion waiting for CQ room in p's rings (process_exit). */
 void ring_discard_overflow(struct process *p);
 /* Completions dropped because their thread had ended (KernelStats-free: a

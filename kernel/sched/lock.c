@@ -14,13 +14,14 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/smp.h"
 
-/* kernel_lock guards: everything the kernel owns (lock.h). Order: 1, the only one. */
-static struct spinlock kernel_lk;
+/* kernel_lock guards: everything the kernel owns (lock.h). Order: 1, the
+ * only one. Touched only here and by lock.h's inline system-call pair. */
+struct spinlock kernel_lk;
 
-void kernel_lock(void)
+/* Spin until the lock is ours (the caller sets the owner). */
+void kernel_lock_spin(uint32_t me)
 {
     KASSERT(!interrupts_enabled());
-    uint32_t me = this_cpu()->index + 1;
     KASSERT(kernel_lk.owner != me);           /* not recursive */
     while (__atomic_exchange_n(&kernel_lk.locked, 1, __ATOMIC_ACQUIRE)) {
         while (__atomic_load_n(&kernel_lk.locked, __ATOMIC_RELAXED)) {
@@ -28,6 +29,14 @@ void kernel_lock(void)
             pause();
         }
     }
+}
+
+void kernel_lock(void)
+{
+    KASSERT(!interrupts_enabled());
+    uint32_t me = this_cpu()->index + 1;
+    KASSERT(kernel_lk.owner != me);           /* not recursive */
+    kernel_lock_spin(me);
     kernel_lk.owner = me;
 }
 

@@ -29,4 +29,29 @@ struct spinlock {
 void kernel_lock(void);          /* interrupts off; spins, serving shootdowns */
 void kernel_unlock(void);
 bool kernel_lock_held(void);     /* by this CPU */
+
+/*
+ * The system call's own pair, inline (arch/x86_64/syscall.c): SYSCALL
+ * arrives with interrupts off (FMASK clears IF) from user mode, where this
+ * CPU cannot hold the lock, so kernel_lock's assertions are known true
+ * there; an uncontended take is one exchange, anything else goes to
+ * kernel_lock_spin (which asserts and spins as kernel_lock does).
+ * kernel_lock_syscall_release is kernel_unlock for a CPU that knows it
+ * holds the lock (taken above, or handed over with it at a switch).
+ */
+extern struct spinlock kernel_lk;
+void kernel_lock_spin(uint32_t me);
+
+static inline void kernel_lock_syscall(uint32_t cpu_index)
+{
+    if (__builtin_expect(__atomic_exchange_n(&kernel_lk.locked, 1, __ATOMIC_ACQUIRE), 0))
+        kernel_lock_spin(cpu_index + 1);
+    kernel_lk.owner = cpu_index + 1;
+}
+
+static inline void kernel_lock_syscall_release(void)
+{
+    kernel_lk.owner = 0;
+    __atomic_store_n(&kernel_lk.locked, 0, __ATOMIC_RELEASE);
+}
 #endif

@@ -19,7 +19,7 @@
  *     CPU when there is one; if that CPU is not this one and idles
  *     (halted, or about to halt), it gets a reschedule IPI (smp_kick);
  *   - a thread preempted or yielding goes back to its own CPU's tail;
- *   - sched_prefer_process moves a thread to the head of this CPU's queue
+ *   - sched_prefer_thread moves a thread to the head of this CPU's queue
  *     (the direct IPC hand-off).
  * Invariants (under the BKL): a thread is on a run queue iff it is
  * T_RUNNABLE, and then t->rq is that queue's CPU and counted in its nrun;
@@ -76,7 +76,7 @@ static struct cpu *pick_cpu(struct thread *t)
 {
     struct cpu *best = t->cpu && t->cpu->online ? t->cpu : this_cpu();
     uint32_t best_load = cpu_load(best);
-    for (uint32_t i = 0; i < ncpus && best_load; i++) {
+    for (uint32_t i = 0; i < ncpus && best_load; i++) {     /* the online CPUs: cpus[0 .. ncpus) */
         struct cpu *c = &cpus[i];
         if (c->online && cpu_load(c) < best_load) {
             best = c;
@@ -316,7 +316,7 @@ static void switch_to(struct thread *next)
         prev->state = T_RUNNING;
         return;
     }
-    cputime_switch();
+    cputime_switch_from(&c->time, prev->proc ? &prev->proc->kernel_tsc : 0);
     ipc_prof_mark(IPC_SCHED);
     tprof_mark(TP_SCHED);
     if (prev->proc && prev->state != T_DEAD) {
@@ -374,15 +374,19 @@ void thread_wake(struct thread *t)
     make_runnable(t);
 }
 
-void sched_prefer_process(struct process *p)
+void thread_wake_handoff(struct thread *t)
 {
-    for (struct list *n = p->threads.next; n != &p->threads; n = n->next) {
-        struct thread *t = container_of(n, struct thread, proc_link);
-        if (t->state == T_RUNNABLE) {
-            runq_del(t);
-            runq_add(this_cpu(), t, true);
-            return;
-        }
+    if (t->state != T_BLOCKED)
+        return;
+    thread_clear_timeout(t);
+    runq_add(this_cpu(), t, true);
+}
+
+void sched_prefer_thread(struct thread *t)
+{
+    if (t && t->state == T_RUNNABLE) {
+        runq_del(t);
+        runq_add(this_cpu(), t, true);
     }
 }
 

@@ -51,10 +51,15 @@ void sched_start(void) __attribute__((noreturn));
 void schedule(void);                       /* give up the CPU; returns when chosen again */
 void thread_block(void);                   /* current thread sleeps until thread_wake */
 void thread_wake(struct thread *t);
-/* Move p's runnable thread, if any, to the front of this CPU's run queue
- * (from whichever queue held it): the next thread to run when the current
- * one blocks (direct IPC hand-off). */
-void sched_prefer_process(struct process *p);
+/* Move t, if it is runnable (0: nothing), to the front of this CPU's run
+ * queue (from whichever queue held it): the next thread to run when the
+ * current one blocks (the direct IPC hand-off: the thread an endpoint call
+ * or its answer just woke). */
+void sched_prefer_thread(struct thread *t);
+/* thread_wake, straight to the head of this CPU's run queue (the IPC
+ * hand-off: what thread_wake and then sched_prefer_thread would leave,
+ * without choosing a CPU first). */
+void thread_wake_handoff(struct thread *t);
 void thread_exit_current(void) __attribute__((noreturn));
 void sched_tick(void);
 /* Wake t at deadline (ns) unless woken earlier. */

@@ -101,6 +101,14 @@ def main():
     c.check("fast path: the server exits cleanly after it", val(r"^IPC orphan server-exit=(-?\d+)$") == "0")
     stats_back("orphan-", "fast path: frames, objects, heap, processes, slots and pending calls back to their "
                "starting values after the orphaned call, its server and its endpoint are gone")
+    c.check("silent RETURN: every caller gets its answer", line(r"^IPC silent calls=3 answered=3$") is not None)
+    m = line(r"^IPC-SERVER silent answered=(\d+) stray=(\d+) wrong-id=(-?\d+) bad-flag=(-?\d+)$")
+    c.check("silent RETURN: the server's CQ gets no completion for a RETURN that succeeds (its RETURN and next "
+            "RECV wait in one cap_enter), a silent RETURN to a call id never given is still answered "
+            "NO_SUCH_CALL, an unknown flag INVALID_REQUEST",
+            bool(m) and m.groups() == ("3", "0", str(E["CAP_ERR_NO_SUCH_CALL"]), str(E["CAP_ERR_INVALID_REQUEST"])),
+            m and m.group(0))
+    c.check("silent RETURN: the server exits cleanly", val(r"^IPC silent server-exit=(-?\d+)$") == "0")
     c.check("owner killed: the call in flight completes with DISCONNECTED",
             val(r"^CLIENT hold result=(-?\d+)$") == str(E["CAP_ERR_DISCONNECTED"]))
     c.check("after the owner is gone, calls fail with DISCONNECTED",

@@ -112,6 +112,8 @@ void thread_block(void)
     timer_expire(now_ns);
 }
 void thread_wake(struct thread *t) {}
+void thread_wake_handoff(struct thread *t) {}
+void sched_prefer_thread(struct thread *t) {}
 void thread_set_timeout(struct thread *t, uint64_t deadline) { t->wait_deadline = deadline; }
 void thread_clear_timeout(struct thread *t) { t->wait_deadline = ~0ull; }
 uint64_t time_now_ns(void) { return now_ns; }
@@ -271,10 +273,12 @@ static void enter_wait(uint32_t min, uint64_t timeout_ns)
 {
     blocks = 0;
     vaddr_t mine = threads[cur].ring->va;
-    int64_t n = ring_enter(&proc, min, timeout_ns, mine);
+    int64_t n;                                     /* as the system call: the NOP fast path first */
+    if (threads[cur].park || !ring_enter_nops(threads[cur].ring, min, timeout_ns, mine, &n))
+        n = ring_enter(&threads[cur], min, timeout_ns, mine);
     if (n < 0 || n > RING_CQ_ENTRIES)
         abort();
-    if (ring_enter(&proc, 0, 0, mine == RING_VADDR ? ring_vaddr(1) : RING_VADDR) != CAP_ERR_WRONG_THREAD)
+    if (ring_enter(&threads[cur], 0, 0, mine == RING_VADDR ? ring_vaddr(1) : RING_VADDR) != CAP_ERR_WRONG_THREAD)
         abort();                                   /* another slot's ring is never ours */
 }
 

@@ -5,6 +5,12 @@
  * then answer it (the RETURN must see DISCONNECTED), answer a call id that
  * was never given (NO_SUCH_CALL) and the right one again (NO_SUCH_CALL:
  * the first RETURN ended it), print the three results and exit.
+ * Argument "silent": answer SILENT_CALLS calls with a silent RETURN
+ * (CAP_SQE_F_SILENT) submitted with the next RECV, one cap_enter each,
+ * counting any CQE that is not a RECV's (a silent RETURN that succeeds
+ * posts none); then a silent RETURN to a call id never given (its error
+ * is posted: NO_SUCH_CALL) and one with an unknown flag (INVALID_REQUEST);
+ * print what it saw and exit.
  */
 #include "rt/capos.h"
 #include "capos_test.capnp.h"
@@ -152,6 +158,43 @@ static int orphan(void)
     return 0;
 }
 
+#define SILENT_CALLS 3
+
+static int silent(void)
+{
+    static uint8_t buf[512] __attribute__((aligned(8)));
+    struct cap_sqe recv = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = sizeof buf };
+    uint64_t recv_tag = rt_ring_submit(&recv);
+    uint32_t answered = 0, stray = 0, last_id = 0;
+    struct cap_cqe *cq = (struct cap_cqe *)((char *)rt_ring + RING_CQ_OFFSET);
+    while (answered < SILENT_CALLS) {
+        sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+        while (rt_ring->cq_head != rt_ring->cq_tail) {
+            struct cap_cqe c = cq[rt_ring->cq_head & (RING_CQ_ENTRIES - 1)];
+            rt_ring->cq_head++;
+            if (c.user_data != recv_tag || c.result < 0) {
+                stray++;                                 /* a RETURN's CQE, or a failed RECV */
+                continue;
+            }
+            last_id = ((struct cap_recv_hdr *)buf)->call_id;
+            struct cap_sqe ret = { .opcode = CAP_OP_RETURN, .cap_id = owner, .call_id = last_id,
+                                   .flags = CAP_SQE_F_SILENT };
+            rt_ring_submit(&ret);
+            answered++;
+            if (answered < SILENT_CALLS)
+                recv_tag = rt_ring_submit(&recv);        /* answer and wait for the next in one enter */
+        }
+    }
+    struct cap_cqe c;
+    struct cap_sqe bad = { .opcode = CAP_OP_RETURN, .cap_id = owner, .call_id = last_id + 1000, .flags = CAP_SQE_F_SILENT };
+    rt_ring_wait(rt_ring_submit(&bad), &c);
+    int wrong = c.result;
+    bad = (struct cap_sqe){ .opcode = CAP_OP_RETURN, .cap_id = owner, .call_id = last_id, .flags = CAP_SQE_F_SILENT | 4 };
+    rt_ring_wait(rt_ring_submit(&bad), &c);
+    printf("IPC-SERVER silent answered=%u stray=%u wrong-id=%d bad-flag=%d\n", answered, stray, wrong, c.result);
+    return 0;
+}
+
 int main(void)
 {
     int64_t o = rt_capset_lookup("probe");
@@ -162,6 +205,8 @@ int main(void)
         serve_out_of_order();
     if (!strcmp(rt_capset->args, "orphan"))
         return orphan();
+    if (!strcmp(rt_capset->args, "silent"))
+        return silent();
     if (!strcmp(rt_capset->args, "idle")) {
         for (;;)
             rt_timer_sleep_until(rt_timer_now() + 1000000000ull);

@@ -165,6 +165,26 @@ int ipctest_run(void)
     print_stats("orphan-before", &o0);
     print_stats("orphan-after", &o1);
 
+    /* a silent RETURN (CAP_SQE_F_SILENT): each caller gets its answer, the
+     * server's CQ gets nothing for it, and its errors are still posted */
+    {
+        uint32_t so, sf;
+        rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &so, &sf);
+        int64_t ssrv = server(so, "silent");
+        rt_release(so);
+        struct cap_sqe sc = { .opcode = CAP_OP_CALL, .cap_id = sf, .interface_id = capos_test_IpcProbe_ID };
+        int ok = 0;
+        for (int i = 0; i < 3; i++) {
+            struct cap_cqe c;
+            rt_ring_wait(rt_ring_submit(&sc), &c);
+            ok += c.result == 0;
+        }
+        printf("IPC silent calls=3 answered=%d\n", ok);
+        printf("IPC silent server-exit=%ld\n", rt_wait((uint32_t)ssrv));
+        rt_release((uint32_t)ssrv);
+        rt_release(sf);
+    }
+
     /* the owner dies with a call in flight: the caller sees "disconnected" */
     int64_t holder = client("hold", facet, session_a, false);
     rt_timer_sleep_until(rt_timer_now() + 20000000);

@@ -4,4 +4,5 @@
 #define ARCH_CPU_H
 #include "types.h"
 static inline bool interrupts_enabled(void) { return false; }
+static inline uint64_t rdtsc(void) { return 0; }
 #endif
