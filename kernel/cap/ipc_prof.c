@@ -9,6 +9,7 @@
 #include "ipc_prof.h"
 #ifdef CAPOS_IPC_PROF
 #include "kprintf.h"
+#include "arch/x86_64/cpu.h"
 
 #define IPC_PROF_GAP 20000
 #define IPC_PROF_EVERY 1000
@@ -20,16 +21,9 @@ static const char *const names[IPC_NSTAGES] = {
 static uint64_t sum[IPC_NSTAGES], last;
 static uint32_t rounds;
 
-static inline uint64_t tsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 void ipc_prof_mark(enum ipc_stage s)
 {
-    uint64_t now = tsc();
+    uint64_t now = rdtsc();
     if (now - last < IPC_PROF_GAP)
         sum[s] += now - last;
     last = now;
@@ -49,6 +43,6 @@ void ipc_prof_round(void)
     }
     kprintf("\n");
     rounds = 0;
-    last = tsc();
+    last = rdtsc();
 }
 #endif

@@ -11,6 +11,7 @@
 #include "thread_prof.h"
 #ifdef CAPOS_THREAD_PROF
 #include "kprintf.h"
+#include "arch/x86_64/cpu.h"
 
 #define TPROF_GAP 100000
 #define TPROF_PARK_EVERY 2000
@@ -24,16 +25,9 @@ static const char *const names[TP_NSTAGES] = {
 static uint64_t sum[TP_NSTAGES], last;
 static uint32_t rounds[2];
 
-static inline uint64_t tsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 void tprof_mark(enum tprof_stage s)
 {
-    uint64_t now = tsc();
+    uint64_t now = rdtsc();
     if (now - last < TPROF_GAP)
         sum[s] += now - last;
     last = now;
@@ -56,6 +50,6 @@ void tprof_round(enum tprof_path p)
     }
     kprintf("\n");
     rounds[0] = rounds[1] = 0;
-    last = tsc();
+    last = rdtsc();
 }
 #endif
