@@ -99,6 +99,13 @@ def main():
             bool(m) and m.groups() == (str(E["CAP_ERR_DISCONNECTED"]), str(E["CAP_ERR_NO_SUCH_CALL"]),
                                        str(E["CAP_ERR_NO_SUCH_CALL"])), m and m.group(0))
     c.check("fast path: the server exits cleanly after it", val(r"^IPC orphan server-exit=(-?\d+)$") == "0")
+    c.check("a caller killed while rt_serve_forever's handler runs exits as killed",
+            val(r"^IPC slow caller-exit=(-?\d+)$") == "-1001")
+    c.check("... and the server goes on serving: the next call is answered (the RETURN to the dead caller "
+            "ended that call, not the serve loop)", line(r"^IPC slow next-call=0 echoed=1$") is not None)
+    c.check("... and its serve loop never ended: it was still serving when the proof killed it",
+            line(r"^IPC slow server-kill=0$") is not None and val(r"^IPC slow server-exit=(-?\d+)$") == "-1001" and
+            line(r"^IPC-SERVER slow: the serve loop ended$") is None)
     stats_back("orphan-", "fast path: frames, objects, heap, processes, slots and pending calls back to their "
                "starting values after the orphaned call, its server and its endpoint are gone")
     c.check("silent RETURN: every caller gets its answer", line(r"^IPC silent calls=3 answered=3$") is not None)

@@ -133,8 +133,11 @@ int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len
 int rt_serve_one(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self,
                  void *buf, uint32_t len, struct rt_incoming *in);
 /* Serve calls on `owner` for ever, each through `dispatch` (a generated
- * X_dispatch_any) with `in` as the handlers' self; returns 0 once no client
- * is left. One serve loop per thread. */
+ * X_dispatch_any) with `in` as the handlers' self; returns 0 only if the
+ * endpoint is closed under it (a RECV's DISCONNECTED). A caller that dies
+ * while its call is handled ends that call, not the loop (its RETURN's
+ * DISCONNECTED is taken as answered, and caps meant for it are released).
+ * One serve loop per thread. */
 int rt_serve_forever(uint32_t owner, rt_dispatch_fn dispatch, const void *server, struct rt_incoming *in);
 /* The same for an event loop serving several endpoints: the RECV into buf
  * was posted by the loop (rt_ring_submit_tagged) and completed with cqe. */

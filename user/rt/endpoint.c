@@ -43,6 +43,23 @@ int rt_return(uint32_t owner, uint32_t call_id, const void *result, uint32_t len
     return c.result;
 }
 
+/* What a RETURN's result means for the serve loop. When the RETURN ended
+ * the call without delivering its caps (the caller died while its call was
+ * handled: DISCONNECTED; its result buffer is too small, or its table is
+ * full: the caller gets that error), the caps meant to move are still ours
+ * and are released, or every such call would leave them in our table. A
+ * caller's death ends that call, not the endpoint: it answers 0, so the
+ * serve loop goes on (only a RECV's DISCONNECTED means no client is left). */
+static int returned(int r, const struct cap_xfer *x, uint32_t nx)
+{
+    if (r != CAP_ERR_DISCONNECTED && r != CAP_ERR_RESULT_TOO_SMALL && r != CAP_ERR_OVERLOADED)
+        return r;
+    for (uint32_t i = 0; i < nx; i++)
+        if (x[i].mode == CAP_XFER_MOVE)
+            rt_release(x[i].cap_id);
+    return r == CAP_ERR_DISCONNECTED ? 0 : r;
+}
+
 /* Dispatch the call described by `in` and RETURN its result. Result caps
  * are moved to the caller (what a server mints for a caller must not stay
  * in its table), except those the handler marks in in->keep: those are
@@ -63,11 +80,12 @@ static int answer(uint32_t owner, rt_dispatch_fn dispatch, const void *server, v
     if (in->deferred)
         return 0;                                   /* the handler answers later (or never) */
     if (e)
-        return rt_return(owner, in->hdr->call_id, 0, 0, 0, 0, true);
+        return returned(rt_return(owner, in->hdr->call_id, 0, 0, 0, 0, true), 0, 0);
     struct cap_xfer x[CAP_MAX_XFER];
     for (uint32_t i = 0; i < sc.result_ncaps; i++)
         x[i] = (struct cap_xfer){ out_caps[i], (in->keep >> i) & 1 ? CAP_XFER_COPY : CAP_XFER_MOVE };
-    return rt_return(owner, in->hdr->call_id, out, (uint32_t)sc.result_len, x, sc.result_ncaps, false);
+    return returned(rt_return(owner, in->hdr->call_id, out, (uint32_t)sc.result_len, x, sc.result_ncaps, false),
+                    x, sc.result_ncaps);
 }
 
 /* A release notice is no call: the handler (if any) hears of it, nothing

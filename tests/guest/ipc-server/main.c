@@ -85,6 +85,19 @@ static const capos_test_IpcProbe_server server = {
     .echo = echo, .takeCap = take_cap, .hold = hold, .fillTable = fill_table, .drainTable = drain_table,
 };
 
+/* "slow": rt_serve_forever, where hold answers after 200 ms: the proof
+ * kills its caller meanwhile, the RETURN finds the caller gone, and the
+ * loop must go on serving. */
+static int slow_hold(void *self, capos_test_IpcProbe_hold_Params_reader p, capos_test_IpcProbe_hold_Results_builder r)
+{
+    rt_timer_sleep_until(rt_timer_now() + 200000000ull);
+    return CAPNP_OK;
+}
+
+static const capos_test_IpcProbe_server slow_server = {
+    .echo = echo, .takeCap = take_cap, .hold = slow_hold, .fillTable = fill_table, .drainTable = drain_table,
+};
+
 static int dispatch(const void *srv, void *self, capnp_server_call *c)
 {
     return capos_test_IpcProbe_dispatch(srv, self, c);
@@ -205,6 +218,11 @@ int main(void)
         serve_out_of_order();
     if (!strcmp(rt_capset->args, "orphan"))
         return orphan();
+    if (!strcmp(rt_capset->args, "slow")) {
+        rt_serve_forever(owner, dispatch, &slow_server, &in);
+        printf("IPC-SERVER slow: the serve loop ended\n");
+        return 0;
+    }
     if (!strcmp(rt_capset->args, "silent"))
         return silent();
     if (!strcmp(rt_capset->args, "idle")) {

@@ -165,6 +165,34 @@ int ipctest_run(void)
     print_stats("orphan-before", &o0);
     print_stats("orphan-after", &o1);
 
+    /* a caller killed while a server's handler runs (rt_serve_forever):
+     * the server's RETURN finds it gone, and the server goes on serving */
+    {
+        uint32_t so, sf;
+        rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &so, &sf);
+        int64_t ssrv = server(so, "slow");
+        rt_release(so);
+        rt_timer_sleep_until(rt_timer_now() + 20000000);   /* its RECV is posted */
+        int64_t victim = client("hold", sf, session_a, false);
+        rt_timer_sleep_until(rt_timer_now() + 50000000);   /* delivered: the handler sleeps */
+        rt_kill((uint32_t)victim);
+        printf("IPC slow caller-exit=%ld\n", rt_wait((uint32_t)victim));
+        rt_release((uint32_t)victim);
+        rt_timer_sleep_until(rt_timer_now() + 300000000);  /* the handler has answered the dead caller */
+        RT_BUFS(eb, 256, 512);
+        capnp_client ecl = RT_CLIENT(sf);
+        capnp_call ecall;
+        capos_test_IpcProbe_echo_Results_reader er;
+        int e = rt_error(capos_test_IpcProbe_echo(&ecl, &eb, &ecall, "after", 5, &er));
+        capnp_data d = e ? (capnp_data){ 0 } : capos_test_IpcProbe_echo_Results_get_data(er);
+        printf("IPC slow next-call=%d echoed=%d\n", e, d.len == 5 && !memcmp(d.ptr, "after", 5));
+        rt_release(sf);
+        rt_timer_sleep_until(rt_timer_now() + 20000000);
+        printf("IPC slow server-kill=%d\n", rt_kill((uint32_t)ssrv));   /* still serving: it holds its owner */
+        printf("IPC slow server-exit=%ld\n", rt_wait((uint32_t)ssrv));
+        rt_release((uint32_t)ssrv);
+    }
+
     /* a silent RETURN (CAP_SQE_F_SILENT): each caller gets its answer, the
      * server's CQ gets nothing for it, and its errors are still posted */
     {
