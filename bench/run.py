@@ -38,7 +38,8 @@ def qemu_capos_smp(smp, accel, extra=()):
 
 
 def qemu_capos(args, extra=(), mem=64, pkg="bench.pkg"):
-    env = dict(os.environ, CAPOS_MEM=str(mem), CAPOS_ACCEL="tcg")
+    """The capOS guest on one CPU, like qemu_linux's default."""
+    env = dict(os.environ, CAPOS_MEM=str(mem), CAPOS_ACCEL="tcg", CAPOS_SMP="1")
     return [os.path.join(ROOT, "scripts/qemu"), os.path.join(BUILD, "kernel.bin"),
             os.path.join(BUILD, pkg), args, "--", *extra], env
 
@@ -133,7 +134,7 @@ def login_latency(rounds=5):
     the serial line, plain TCG (includes the Argon2id verify)."""
     sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
     from capos_qemu import Guest
-    g = Guest("")
+    g = Guest("", smp=1)                # the Linux twin boots -smp 1
     times = []
     try:
         g.wait_for(r"^login: ", 60)

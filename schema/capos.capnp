@@ -133,6 +133,7 @@ struct ProcessCaps {
   pages @4 :UInt32;              # user pages it has mapped (4 KiB each; its DMA and device pages apart)
   userTsc @5 :UInt64;            # TSC cycles it ran in user mode (KernelStats.get)
   kernelTsc @6 :UInt64;          # TSC cycles the kernel ran for it (its calls; interrupts taken while it ran)
+  pending @7 :UInt32;            # its calls the kernel holds unanswered (calls, posted RECVs, waits)
 }
 
 # A service that answers every call with its own bytes: the smallest

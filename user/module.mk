@@ -91,11 +91,17 @@ $(BUILD)/uobj/%.S.o: %.S
 	$(call say,CC,$<)$(USER_CC) $(USER_CFLAGS) -c $< -o $@
 
 # DIR/<prog>/*.c -> build/<out>/<prog>: user_prog(DIR,OUT,PROG); tests/guest
-# builds its programs with the same rule.
+# builds its programs with the same rule. The linked program keeps its debug
+# information in build/debug/<out>/<prog> (for gdb); what goes into a boot
+# package is that without it: the package stays in guest memory for the
+# system's life, and the debug sections are four fifths of each file.
 define user_prog
-$(BUILD)/$(2)/$(3): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard $(1)/$(3)/*.c)) $$(EXTRA_$(3)) $(RT_OBJS) user/rt/user.ld
+$(BUILD)/debug/$(2)/$(3): $(patsubst %,$(BUILD)/uobj/%.o,$(wildcard $(1)/$(3)/*.c)) $$(EXTRA_$(3)) $(RT_OBJS) user/rt/user.ld
 	@mkdir -p $$(dir $$@)
 	$(call say,LD,$$@)$(USER_CC) $(USER_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(filter %.a,$$^) -lgcc
+$(BUILD)/$(2)/$(3): $(BUILD)/debug/$(2)/$(3)
+	@mkdir -p $$(dir $$@)
+	$(call say,STRIP,$$@)objcopy --strip-debug $$< $$@
 endef
 $(foreach p,$(USER_PROGS),$(eval $(call user_prog,user,user,$(p))))
 

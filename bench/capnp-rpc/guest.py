@@ -94,7 +94,7 @@ def capos(client, tmp):
                                                   "    args admin:active:operator,guest key:admin:ssh-ed25519:%s\n"
                                                   % ssh_blob(pub))])
     port = free_port()
-    g = Guest(pkg=pkg, mem=128, extra=[*ICOUNT, "-netdev", NET % port, *NIC])
+    g = Guest(pkg=pkg, mem=128, smp=1, extra=[*ICOUNT, "-netdev", NET % port, *NIC])
     stop = threading.Event()
     try:
         g.wait_for(r"remote-gateway: serving Cap'n Proto RPC on port 2327", 300)

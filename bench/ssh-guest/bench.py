@@ -351,7 +351,7 @@ def capos_instructions(tmp):
     pkg = boot_package(man, d)
     ports = (free_port(), free_port())
     net = "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:9,hostfwd=tcp:127.0.0.1:%d-:19" % ports
-    g = Guest(pkg=pkg, mem=128, extra=["-icount", "shift=0", "-netdev", net, *NIC])
+    g = Guest(pkg=pkg, mem=128, smp=1, extra=["-icount", "shift=0", "-netdev", net, *NIC])
     seen = [0]
 
     def snap(cmd="snap"):
@@ -481,7 +481,7 @@ def main():
         print("bench: capOS guest (plain TCG), SSH gateway ...", flush=True)
         ports = tuple(free_port() for _ in range(4))
         port, hport = ports[:2]
-        g = Guest(pkg=pkg, mem=128, extra=["-netdev", NET % ports, *NIC])
+        g = Guest(pkg=pkg, mem=128, smp=1, extra=["-netdev", NET % ports, *NIC])
         try:
             g.wait_for(r"^ssh-gateway: serving SSH on port 22", 120)
             g.wait_for(r"netstack: dhcp lease", 60)

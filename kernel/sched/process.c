@@ -55,6 +55,7 @@ int process_list_caps(capos_KernelStats_processes_Results_builder r)
         capos_ProcessCaps_set_pages(b, (uint32_t)p->vm.pages);
         capos_ProcessCaps_set_userTsc(b, p->user_tsc);
         capos_ProcessCaps_set_kernelTsc(b, p->kernel_tsc);
+        capos_ProcessCaps_set_pending(b, p->npending);
         uint32_t listed = p->caps.used < 32 ? p->caps.used : 32, k = 0;
         capnp_lbuilder ifs = capos_ProcessCaps_init_interfaces(b, listed);
         for (uint32_t s = 0; s < p->caps.nslots && k < listed; s++)

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import tempfile  # noqa: E402
-from capos_qemu import Guest, Checks, ROOT, boot_package, run_network_env  # noqa: E402
+from capos_qemu import Guest, Checks, ROOT, boot_package, run_network_env, scratch  # noqa: E402
 
 PASSWORD = "s3cret-horse"
 OPERATOR_CAPS = ["terminal", "session", "context", "timer", "audit", "echo", "programs", "accounts", "netinfo", "ping"]
@@ -60,7 +60,7 @@ def main():
     watcher = ("service watcher binary=tcpecho session=system restart=never\n"
                "    grant console = kernel.console\n    grant stats = kernel.stats\n    grant timer = kernel.timer\n"
                "    args watch capos-shell\n")
-    pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tempfile.mkdtemp(prefix="capos-run-"),
+    pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), scratch("capos-run-"),
                        replace=[("    args hello\n", "    args hello fault\n"),
                                 ("    grant info = net.info\n", "    grant info = net.info\n\n" + watcher)])
     # the network of `make run`: scripts/qemu adds the NIC and the forward

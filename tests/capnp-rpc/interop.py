@@ -10,9 +10,11 @@ calls after it (disconnected); a key login (Ed25519 challenge); a wrong
 password; 20 connections at once.  After each, the dev server's line for
 the connection must say it left nothing behind (live=0).
 Usage: interop.py DEVSERVER CLIENT CAPOS-REMOTE"""
+import atexit
 import base64
 import os
 import queue
+import shutil
 import subprocess
 import tempfile
 import sys
@@ -34,6 +36,7 @@ def check(ok, what):
 def main():
     dev, client, cremote = sys.argv[1:4]
     tmp = tempfile.mkdtemp(prefix="capnp-rpc-interop-")
+    atexit.register(shutil.rmtree, tmp, True)
     sshkey = os.path.join(tmp, "id_ed25519")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", sshkey], check=True)
     sshpub = base64.b64decode(open(sshkey + ".pub").read().split()[1])[-32:].hex()

@@ -4,10 +4,9 @@
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, boot_package, run_guest  # noqa: E402
+from capos_qemu import Checks, boot_package, run_guest, scratch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXTRA = ["-device", "virtio-net-pci,disable-legacy=on,netdev=n0", "-netdev", "user,id=n0,restrict=on",
@@ -16,7 +15,7 @@ EXTRA = ["-device", "virtio-net-pci,disable-legacy=on,netdev=n0", "-netdev", "us
 
 def main():
     c = Checks("devices")
-    pkg = boot_package(os.path.join(HERE, "devices.manifest"), tempfile.mkdtemp(prefix="capos-dev-"))
+    pkg = boot_package(os.path.join(HERE, "devices.manifest"), scratch("capos-dev-"))
     status, log = run_guest("", timeout=120, pkg=pkg, extra=EXTRA)
     has = lambda p: re.search(p, log, re.M) is not None  # noqa: E731
     c.check("the kernel enumerates both virtio functions", has(r"pci .* 1af4:1041 .*msix") and has(r"pci .* 1af4:1044"))

@@ -1,9 +1,13 @@
 """Helpers for host harnesses that boot capOS in QEMU and read its serial log."""
+import atexit
 import os
 import re
 import select
+import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -55,7 +59,7 @@ class Guest:
     def __init__(self, boot_args="", mem=None, extra=(), pkg=None, env=None, smp=None):
         """env: the environment of scripts/qemu (default: this process's);
         smp: virtual CPUs, by default CAPOS_SMP from that environment
-        (scripts/qemu: 1 when unset)."""
+        (scripts/qemu: 2 when unset)."""
         env = dict(env or os.environ)
         if mem:
             env["CAPOS_MEM"] = str(mem)
@@ -203,9 +207,30 @@ def boot_package(manifest, out_dir, args=None, replace=()):
     return pkg
 
 
+_scratch_dirs = []
+
+
+def _scratch_cleanup():
+    for d in _scratch_dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def scratch(prefix="capos-"):
+    """A temporary directory removed when this test process ends (normally,
+    by an exception or by SIGTERM): a boot package is tens of MiB, and a
+    suite that leaves each one behind fills the disk."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    if not _scratch_dirs:
+        atexit.register(_scratch_cleanup)
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    _scratch_dirs.append(d)
+    return d
+
+
 def proof_package(args, manifest=PROOF_MANIFEST):
     """A test image whose manifest starts the proof program in mode `args`."""
-    return boot_package(manifest, tempfile.mkdtemp(prefix="capos-proof-"), args)
+    return boot_package(manifest, scratch("capos-proof-"), args)
 
 
 def run_proof(args, timeout=120, manifest=PROOF_MANIFEST, **kw):

@@ -29,12 +29,11 @@ import os
 import re
 import socket
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, ROOT, boot_forwarded, boot_package  # noqa: E402
+from capos_qemu import Checks, ROOT, boot_forwarded, boot_package, scratch  # noqa: E402
 
 KILLED = -1001          # kernel/sched/process.h PROCESS_EXIT_KILLED
 NOT_FOUND, DISCONNECTED = -17, -16
@@ -130,7 +129,7 @@ def pattern(n, salt):
 
 def main():
     c = Checks("net-fault")
-    pkg = boot_package(os.path.join(ROOT, "tests/net-fault/net-fault.manifest"), tempfile.mkdtemp(prefix="capos-nf-"))
+    pkg = boot_package(os.path.join(ROOT, "tests/net-fault/net-fault.manifest"), scratch("capos-nf-"))
     g, fwd = boot_forwarded([7, 8], r"^SVCCTL ready$", pkg=pkg)
     port, hport = fwd[7], fwd[8]
     try:

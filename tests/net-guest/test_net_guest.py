@@ -16,7 +16,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -162,9 +161,9 @@ def concurrent(n, size):
 
 
 def inside():
-    from capos_qemu import Checks, Guest, ROOT, boot_package  # noqa: E402
+    from capos_qemu import Checks, Guest, ROOT, boot_package, scratch  # noqa: E402
     c = Checks("net-guest")
-    tmp = tempfile.mkdtemp(prefix="capos-netguest-")
+    tmp = scratch("capos-netguest-")
     sh("ip link set lo up")
     sh("ip tuntap add dev %s mode tap" % TAP)
     sh("ip addr add %s/24 dev %s && ip link set %s up" % (HOST_IP, TAP, TAP))

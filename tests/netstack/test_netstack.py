@@ -6,17 +6,16 @@ refusals, and that nothing is left held afterwards."""
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, boot_package, run_guest  # noqa: E402
+from capos_qemu import Checks, boot_package, run_guest, scratch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ERR = {"none": 0, "connectionReset": 5, "authorityUsed": 10, "portNotGranted": 11}
 
 
 def main():
-    pkg = boot_package(os.path.join(HERE, "netstack.manifest"), tempfile.mkdtemp(prefix="capos-netstack-"))
+    pkg = boot_package(os.path.join(HERE, "netstack.manifest"), scratch("capos-netstack-"))
     status, out = run_guest("", timeout=600, pkg=pkg)
     c = Checks("netstack")
     c.check("both stacks came up", len(re.findall(r"^netstack: up, 10\.0\.0\.[12]", out, re.M)) == 2)

@@ -31,13 +31,12 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
-from capos_qemu import Checks, ROOT, boot_forwarded, boot_package, free_port  # noqa: E402
+from capos_qemu import Checks, ROOT, boot_forwarded, boot_package, free_port, scratch  # noqa: E402
 from door import Door, PASSWORD  # noqa: E402
 
 CXX = os.path.join(ROOT, "build/capnp-rpc/cxx/client")
@@ -262,7 +261,7 @@ def qemu_script_forward(c):
 def main():
     c = Checks("remote-session-capset-interop")
     qemu_script_forward(c)
-    tmp = tempfile.mkdtemp(prefix="capos-remote-")
+    tmp = scratch("capos-remote-")
     pub = subprocess.run([CXX, "-", "0", "pubkey", SEED], capture_output=True, text=True).stdout.strip()
     sshkey = os.path.join(tmp, "id_ed25519")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "capos-remote-test", "-f", sshkey], check=True)

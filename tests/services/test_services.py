@@ -14,10 +14,9 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, ROOT, boot_package, run_guest, test_programs  # noqa: E402
+from capos_qemu import Checks, ROOT, boot_package, run_guest, test_programs, scratch  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 PROGRAMS = test_programs()
@@ -26,7 +25,7 @@ PROGRAMS = test_programs()
 def main():
     c = Checks("services")
     status, log = run_guest(timeout=60, pkg=boot_package(os.path.join(ROOT, "tests/services/services.manifest"),
-                                                          tempfile.mkdtemp(prefix="capos-services-")))
+                                                          scratch("capos-services-")))
     c.check("the manifest validates and gives the start order",
             "init: boot manifest ok: 2 sessions, 4 services; start order: logger echo crasher proof" in log)
     c.check("logger starts first, then echo, which logs through its grant of logger.log",
@@ -44,7 +43,7 @@ def main():
     if c.failed:
         c.done(log)
 
-    tmp = tempfile.mkdtemp()
+    tmp = scratch("capos-services-")
     cases = 0
     for path in sorted(glob.glob(os.path.join(ROOT, "tests/manifest/bad/*.manifest")) +
                        glob.glob(os.path.join(ROOT, "tests/services/bad/*.manifest"))):

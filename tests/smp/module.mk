@@ -1,5 +1,16 @@
-.PHONY: test-smp
+.PHONY: test-smp test-one-cpu
 ## test-smp                     QEMU (2 CPUs): stress, TLB shootdown, two fuzzers at once, per-CPU counters
 test-smp: all
 	$(call say,TEST,$@)$(PYTHON) tests/smp/test_smp.py
 QEMU_TESTS += test-smp
+
+# Every QEMU test boots two CPUs (scripts/qemu's default); these, the
+# kernel's own proofs and the network path's, run again on one.
+ONE_CPU_TESTS := test-boot-run test-boot-ring test-boot-fuzz test-ipc test-threads test-services \
+                 test-sessions test-shell test-terminal test-devices test-storage test-netstack \
+                 test-virtio-net test-net-fault
+## test-one-cpu                 QEMU (1 CPU): the kernel's proofs and the network path's again on -smp 1 (everything else runs on 2)
+test-one-cpu: all
+	$(call say,TEST,$@)for t in $(ONE_CPU_TESTS); do \
+	    CAPOS_SMP=1 $(MAKE) --no-print-directory $$t || { echo "test-one-cpu: $$t FAILED on one CPU"; exit 1; }; done
+QEMU_TESTS += test-one-cpu

@@ -29,13 +29,12 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import termios
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, Guest, ROOT, boot_forwarded, boot_package, free_port, run_network_env  # noqa: E402
+from capos_qemu import Checks, Guest, ROOT, boot_forwarded, boot_package, free_port, run_network_env, scratch  # noqa: E402
 
 GRACE = 60
 ECHO_SERVICE = """service echo binary=echo session=anon restart=on-failure:3 disclose=principal,profile
@@ -441,7 +440,7 @@ def measure(g, ssh, target, env):
     (the gateway sending the shell's last output) is not a leak, and a leak
     shows in every reading."""
     mark = len(g.text())
-    rc, out, err = run(ssh + ["-tt", target], b"echo stats\necho stats\necho stats\necho caps ssh-gateway\nexit\n",
+    rc, out, err = run(ssh + ["-tt", target], b"echo stats\necho stats\necho stats\necho caps ssh-gateway\necho pend\nexit\n",
                        env=env)
     g.wait_for(r"^ssh-gateway: conn \d+: closed .*$", 60, since=mark)
     lines = re.findall(r"^PROBE (kernel .*)$", out, re.M)
@@ -451,7 +450,8 @@ def measure(g, ssh, target, env):
     reads = [dict(re.findall(r"(\S+)=(\d+)", l.replace("session-manager held=", "smcaps="))) for l in lines]
     f = {k: str((max if k == "frames" else min)(int(r[k]) for r in reads)) for k in reads[0]}
     f["gwcaps"] = gw.group(1)
-    return f, " ".join("%s=%s" % kv for kv in f.items())
+    pend = re.search(r"^PROBE pend(.*)$", out, re.M)     # who holds the pending calls (for the report)
+    return f, " ".join("%s=%s" % kv for kv in f.items()) + " | pending by process:" + (pend.group(1) if pend else " ?")
 
 
 def teardown(c, g, ssh, target, env):
@@ -555,7 +555,7 @@ def run(args, inp=b"", timeout=90, env=None):
 
 def main():
     c = Checks("ssh-shell")
-    tmp = tempfile.mkdtemp(prefix="capos-sshsh-")
+    tmp = scratch("capos-sshsh-")
     home = os.path.join(tmp, "home")
     os.makedirs(os.path.join(home, ".ssh"))
     env = dict(os.environ, HOME=home)

@@ -6,10 +6,9 @@ import os
 import random
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import ROOT, Checks, boot_package, run_guest  # noqa: E402
+from capos_qemu import ROOT, Checks, boot_package, run_guest, scratch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECTORS = 4096          # a 2 MiB image
@@ -42,7 +41,7 @@ def interface_names():
 
 def main():
     c = Checks("storage")
-    tmp = tempfile.mkdtemp(prefix="capos-blk-")
+    tmp = scratch("capos-blk-")
     img = os.path.join(tmp, "disk.img")
     host = random.Random(20).randbytes(7 * SECTOR)
     with open(img, "wb") as f:

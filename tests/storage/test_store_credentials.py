@@ -5,24 +5,24 @@ wrong one does not, and setup is closed. The disk holds no password."""
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, boot_package, run_guest  # noqa: E402
+from capos_qemu import Checks, boot_package, run_guest, scratch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
     c = Checks("store-credentials")
-    tmp = tempfile.mkdtemp(prefix="capos-cred-")
+    tmp = scratch("capos-cred-")
     img = os.path.join(tmp, "disk.img")
     with open(img, "wb") as f:
         f.truncate(4 << 20)
     extra = ["-drive", f"file={img},if=none,id=d0,format=raw", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
     logs = []
     for mode in ("setup", "login"):
-        pkg = boot_package(os.path.join(HERE, "credentials.manifest"), tempfile.mkdtemp(dir=tmp), mode)
+        os.makedirs(os.path.join(tmp, mode))
+        pkg = boot_package(os.path.join(HERE, "credentials.manifest"), os.path.join(tmp, mode), mode)
         status, log = run_guest("", timeout=240, pkg=pkg, extra=extra)
         logs.append(log)
         has = lambda p: re.search(p, log, re.M) is not None  # noqa: E731,B023

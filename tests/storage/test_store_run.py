@@ -10,11 +10,10 @@ is never overwritten (the key is then ephemeral). Then an empty disk
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
-from capos_qemu import Checks, Guest  # noqa: E402
+from capos_qemu import Checks, Guest, scratch  # noqa: E402
 from door import Door  # noqa: E402
 
 PASSWORD = "durable-horse-7"
@@ -52,7 +51,7 @@ def leave(g, logs):
 
 def main():
     c = Checks("store-run")
-    tmp = tempfile.mkdtemp(prefix="capos-run-disk-")
+    tmp = scratch("capos-run-disk-")
     img = os.path.join(tmp, "disk.img")
     with open(img, "wb") as f:
         f.truncate(8 << 20)

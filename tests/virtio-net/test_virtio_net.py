@@ -12,12 +12,11 @@ import os
 import re
 import socket
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import Checks, ROOT, boot_forwarded, boot_package  # noqa: E402
+from capos_qemu import Checks, ROOT, boot_forwarded, boot_package, scratch  # noqa: E402
 
 MIB = 1 << 20
 
@@ -49,7 +48,7 @@ def echo_roundtrip(port, data):
 
 def main():
     c = Checks("virtio-net")
-    pkg = boot_package(os.path.join(ROOT, "tests/virtio-net/virtio-net.manifest"), tempfile.mkdtemp(prefix="capos-vnet-"))
+    pkg = boot_package(os.path.join(ROOT, "tests/virtio-net/virtio-net.manifest"), scratch("capos-vnet-"))
     g, fwd = boot_forwarded([7], r"^virtio-net: (up, .*|.*failed.*|no .*|device broken.*|the device .*)$", pkg=pkg)
     port = fwd[7]
     try:

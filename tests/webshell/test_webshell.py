@@ -45,12 +45,11 @@ import ssl
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from capos_qemu import SESSPROBE_SWAP, Checks, Guest, ROOT, boot_package, run_network_env  # noqa: E402
+from capos_qemu import SESSPROBE_SWAP, Checks, Guest, ROOT, boot_package, run_network_env, scratch  # noqa: E402
 
 PASSWORD = "s3cret-horse"
 IDLE_S = 20         # the operator's idle timeout in this image (make run's is 15 minutes)
@@ -520,7 +519,7 @@ def key_custody(c):
 def main():
     c = TimedChecks("webshell")
     key_custody(c)
-    tmp = tempfile.mkdtemp(prefix="capos-webshell-")
+    tmp = scratch("capos-webshell-")
     pkg = boot_package(os.path.join(ROOT, "manifests/system.manifest"), tmp,
                        replace=SESSPROBE_SWAP + [
                                 # TIME_WAIT of 1 s (2 MSL), not 60: the many short browser

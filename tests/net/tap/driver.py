@@ -579,9 +579,15 @@ def hostile_input(st, tmp, static):
         if st.stats()[counter] <= before:
             failed.append(name)
     # SYN flood from many ports: bounded half-open state, SYN cookies answer.
+    # The frames are built first and then sent back to back: Linux resets
+    # every SYN-ACK (it has no such connection), so a flood that trickles out
+    # at the pace of building frames (a loaded machine) frees each half-open
+    # block before the next SYN comes and never fills the table.
+    flood = [eth + ip_packet(L, S, 6, tcp_segment(L, S, 20000 + i, 7, random.getrandbits(32), 0, 0x02))
+             for i in range(3000)]
     flood_before = st.stats()
-    for i in range(3000):
-        raw.send(eth + ip_packet(L, S, 6, tcp_segment(L, S, 20000 + i, 7, random.getrandbits(32), 0, 0x02)))
+    for frame in flood:
+        raw.send(frame)
     time.sleep(0.5)
     s = st.stats()
     if s["SYN_RECEIVED"] > 320 // 4:
