@@ -22,7 +22,8 @@ by the host's OpenSSH client with the same key; wall clock on the host.
              the virtual time slept): the kernel's CPU accounts
              (KernelStats) read by the test-only cpuprobe over the serial
              line before and after ICOUNT_BULK bytes each way, divided by
-             the stack's frame counters; split by process, user and kernel.
+             the stack's frame counters; split by process, user and kernel;
+             with the kernel's thread switches and system calls per frame.
              The probe first times a loop of known length: if a TSC cycle
              is not one instruction, it says so instead of printing counts.
 
@@ -417,6 +418,8 @@ def print_instructions(loop, res):
         a, b = res[key]
         frames = b[fr] - a[fr]
         dt = {k: b[k] - a[k] for k in ("tsc", "user", "kernel", "irq", "idle", "rx", "tx")}
+        for k in ("switches", "syscalls"):      # absent from an older probe
+            dt[k] = b.get(k, 0) - a.get(k, 0)
         per = {}
         procs = {k[1] for k in b if isinstance(k, tuple)}
         other_u = other_k = 0
@@ -444,6 +447,9 @@ def print_instructions(loop, res):
     line("other processes, user + kernel", [r[4] + r[5] for r in rows])
     line("kernel, no process (interrupts in idle)", [r[2]["irq"] for r in rows])
     line("total (instructions executed)", [r[6] for r in rows])
+    print("  %-44s %14s %14s" % ("thread switches / system calls, per frame",
+                                 *("%.2f / %.2f" % (r[2]["switches"] / r[1], r[2]["syscalls"] / r[1])
+                                   if r[1] else "-" for r in rows)))
     print("  %-44s %14s %14s" % ("idle share of the transfer (halted)",
                                  *("%.0f%%" % (100.0 * r[2]["idle"] / r[2]["tsc"]) for r in rows)))
     print("  (every instruction between the two reads is counted: the ACKs sent while receiving and"

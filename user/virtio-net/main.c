@@ -64,7 +64,6 @@
 #define QN       64                 /* descriptors per queue (at most) */
 #define RXQ      0
 #define TXQ      1
-#define SWQ      128                /* frames received, waiting for a Nic.receive */
 #define MAX_BARS 6
 
 #define TAG_EP   0x4e45540000000001ull
@@ -91,12 +90,17 @@ static struct vq q[2];
 static uint8_t mac[6];
 static bool link_up, has_status, broken;
 static uint64_t feats;
-static struct { uint64_t rx, tx, rxb, txb, rxdrop, txfull, links, bad; } ctr;
+static struct { uint64_t rx, tx, rxb, txb, txfull, links, bad; } ctr;
 
-/* frames received and copied out of the ring (the ring is re-posted at once) */
-static uint8_t swq[SWQ][FRAME_MAX];
-static uint16_t swlen[SWQ];
-static uint32_t swhead, swn;
+/* Frames received and not yet handed out: the used entries read from the
+ * receive ring, in arrival order, whose buffers stay with the driver until
+ * a Nic.receive's result takes a copy; then they go back to the device.
+ * rx_ours marks the descriptors in this queue (a device that hands one
+ * back twice is caught). While no receive waits, frames wait in these
+ * buffers, and once all are full QEMU holds further frames back. */
+static uint16_t rxid[QN], rxlen[QN];
+static uint32_t rxhead, rxn;
+static bool rx_ours[QN];
 
 /* Nic.receive calls held until frames come, answered oldest first (so
  * frames reach the stack in arrival order); a stack keeps several in
@@ -393,38 +397,54 @@ static void reclaim_tx(void)
     }
 }
 
+/* Put a receive buffer back in the available ring (published by rx_publish). */
+static void rx_repost(uint16_t id)
+{
+    struct vq *v = &q[RXQ];
+    *(volatile uint16_t *)(v->avail + 4 + 2u * (v->avail_idx % v->n)) = id;
+    v->avail_idx++;
+}
+
+static void rx_publish(void)
+{
+    struct vq *v = &q[RXQ];
+    barrier();
+    *(volatile uint16_t *)(v->avail + 2) = v->avail_idx;
+    kick(v, RXQ);
+}
+
+/* Take the new used entries of the receive ring into rxid/rxlen. A
+ * malformed one (length out of bounds) goes straight back to the device. */
 static void poll_rx(void)
 {
     struct vq *v = &q[RXQ];
     int n = broken ? 0 : used_pending(v);
     if (n <= 0)
         return;
+    bool reposted = false;
     for (int k = 0; k < n; k++) {
         volatile uint8_t *e = v->used + 4 + 8u * (v->used_seen % v->n);
         uint32_t id = *(volatile uint32_t *)e, len = *(volatile uint32_t *)(e + 4);
         v->used_seen++;
-        if (id >= v->n) {
-            ctr.bad++;
+        if (id >= v->n || rx_ours[id] || rxn == QN) {
+            ctr.bad++;                  /* out of range, or not the device's to return */
             continue;
         }
         if (len < HDR + FRAME_MIN || len > BUF || len - HDR > FRAME_MAX) {
             ctr.bad++;
-        } else if (swn == SWQ) {
-            ctr.rxdrop++;
-        } else {
-            uint32_t s = (swhead + swn++) % SWQ;
-            memcpy(swq[s], v->buf[id] + HDR, len - HDR);
-            swlen[s] = (uint16_t)(len - HDR);
-            ctr.rx++;
-            ctr.rxb += len - HDR;
+            rx_repost((uint16_t)id);
+            reposted = true;
+            continue;
         }
-        /* the buffer goes straight back to the device */
-        *(volatile uint16_t *)(v->avail + 4 + 2u * (v->avail_idx % v->n)) = (uint16_t)id;
-        v->avail_idx++;
+        uint32_t s = (rxhead + rxn++) % QN;
+        rxid[s] = (uint16_t)id;
+        rxlen[s] = (uint16_t)(len - HDR);
+        rx_ours[id] = true;
+        ctr.rx++;
+        ctr.rxb += len - HDR;
     }
-    barrier();
-    *(volatile uint16_t *)(v->avail + 2) = v->avail_idx;
-    kick(v, RXQ);
+    if (reposted)
+        rx_publish();
 }
 
 /* ---- Nic ---- */
@@ -473,14 +493,15 @@ static int n_send(void *self, capos_Nic_send_Params_reader p, capos_Nic_send_Res
 }
 
 /* Fill a receive's results from the head of the frame queue (at least one
- * frame); returns how many it took, which the caller then consumes. */
+ * frame), copying straight out of the receive buffers; returns how many it
+ * took, which the caller then consumes. */
 static uint32_t fill(capos_Nic_receive_Results_builder r, uint32_t max_frames, uint32_t max_bytes)
 {
     uint32_t n = 0, bytes = 0;
     if (max_bytes > CAP_MAX_RESULT - 256)
         max_bytes = CAP_MAX_RESULT - 256;
-    while (n < swn && n < max_frames) {
-        uint32_t l = swlen[(swhead + n) % SWQ];
+    while (n < rxn && n < max_frames) {
+        uint32_t l = rxlen[(rxhead + n) % QN];
         if (n && bytes + l + 8 > max_bytes)
             break;
         bytes += l + 8;
@@ -488,16 +509,23 @@ static uint32_t fill(capos_Nic_receive_Results_builder r, uint32_t max_frames, u
     }
     capnp_lbuilder lb = capos_Nic_receive_Results_init_frames(r, n);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t k = (swhead + i) % SWQ;
-        capnp_lset_data(lb, i, swq[k], swlen[k]);
+        uint32_t k = (rxhead + i) % QN;
+        capnp_lset_data(lb, i, q[RXQ].buf[rxid[k]] + HDR, rxlen[k]);
     }
     return n;
 }
 
+/* The first n frames are answered: their buffers go back to the device
+ * (published by the caller, once per batch). */
 static void consume(uint32_t n)
 {
-    swhead = (swhead + n) % SWQ;
-    swn -= n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t id = rxid[rxhead];
+        rx_ours[id] = false;
+        rx_repost(id);
+        rxhead = (rxhead + 1) % QN;
+    }
+    rxn -= n;
 }
 
 static int n_receive(void *self, capos_Nic_receive_Params_reader p, capos_Nic_receive_Results_builder r)
@@ -506,8 +534,9 @@ static int n_receive(void *self, capos_Nic_receive_Params_reader p, capos_Nic_re
     if (nheld == HELD)
         return CAP_ERR_OVERLOADED;      /* at most HELD receives wait */
     poll_rx();
-    if (swn && !nheld) {
-        consume(fill(r, mf ? mf : 1, mb));
+    if (rxn && !nheld) {
+        consume(fill(r, mf ? mf : 1, mb));     /* the frames are copied into the result already */
+        rx_publish();
         return CAPNP_OK;
     }
     uint32_t k = (held_head + nheld++) % HELD;
@@ -525,7 +554,7 @@ static int n_counters(void *self, capos_Nic_counters_Params_reader p, capos_Nic_
     capos_NicCounters_set_txFrames(c, ctr.tx);
     capos_NicCounters_set_rxBytes(c, ctr.rxb);
     capos_NicCounters_set_txBytes(c, ctr.txb);
-    capos_NicCounters_set_rxDropped(c, ctr.rxdrop);
+    capos_NicCounters_set_rxDropped(c, 0);     /* none: frames wait in the ring, QEMU holds the rest back */
     capos_NicCounters_set_txFull(c, ctr.txfull);
     capos_NicCounters_set_linkChanges(c, ctr.links);
     return CAPNP_OK;
@@ -539,7 +568,8 @@ static const capos_Nic_server srv = { n_info, n_send, n_receive, n_counters };
 static void wake(void)
 {
     static uint8_t out[CAP_MAX_RESULT] __attribute__((aligned(8)));
-    while (nheld && swn) {
+    uint32_t taken = 0;
+    while (nheld && rxn) {
         capnp_builder b;
         capnp_builder_init(&b, out, sizeof out);
         uint32_t n = fill(capos_Nic_receive_Results_init_root(&b), held[held_head].frames, held[held_head].bytes);
@@ -548,9 +578,13 @@ static void wake(void)
         uint32_t id = held[held_head].id;
         held_head = (held_head + 1) % HELD;
         nheld--;
-        if (rt_return(owner, id, out, (uint32_t)len, 0, 0, false) != CAP_ERR_DISCONNECTED)
+        if (rt_return(owner, id, out, (uint32_t)len, 0, 0, false) != CAP_ERR_DISCONNECTED) {
             consume(n);
+            taken += n;
+        }
     }
+    if (taken)
+        rx_publish();
 }
 
 /* ---- bring-up (virtio 1.0, 3.1.1) ---- */

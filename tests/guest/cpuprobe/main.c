@@ -2,11 +2,11 @@
  * cpuprobe: the guest side of bench-ssh-guest's instruction counts (test
  * and bench images only). Holds the console, KernelStats and a NetworkInfo.
  * Each line it reads on the console ("snap") is answered with one line:
- *   CPUPROBE tsc=T hz=H user=U kernel=K irq=I idle=D rx=R tx=X
- *            proc=NAME:USER:KERNEL ...
- * the kernel's CPU accounts (TSC cycles since boot), the stack's frame
- * counters, and each process's user and kernel cycles (processes of one
- * name summed). The host takes one before and one after a transfer and
+ *   CPUPROBE tsc=T hz=H user=U kernel=K irq=I idle=D switches=S syscalls=C
+ *            rx=R tx=X proc=NAME:USER:KERNEL ...
+ * the kernel's CPU accounts (TSC cycles since boot), its thread switches
+ * and system calls (summed over the CPUs), the stack's frame counters, and
+ * each process's user and kernel cycles (processes of one name summed). The host takes one before and one after a transfer and
  * divides the differences by the frames; the probe itself moves no frame.
  * "loop" runs a loop of LOOP_ITERS iterations of two instructions and
  * answers
@@ -78,6 +78,22 @@ static size_t snap(char *out, size_t cap)
                                     capos_KernelStats_get_Results_get_kernelTsc(r),
                                     capos_KernelStats_get_Results_get_irqTsc(r),
                                     capos_KernelStats_get_Results_get_idleTsc(r));
+    }
+    {
+        RT_BUFS(b, 64, 2048);
+        capnp_client cl = RT_CLIENT(stats);
+        capnp_call call;
+        capos_KernelStats_cpus_Results_reader r;
+        if (!capos_KernelStats_cpus(&cl, &b, &call, &r)) {
+            capnp_list l = capos_KernelStats_cpus_Results_get_list(r);
+            uint64_t sw = 0, sc = 0;
+            for (uint32_t i = 0; i < l.count; i++) {
+                capos_CpuStats_reader c = capos_CpuStats_list_get(l, i);
+                sw += capos_CpuStats_get_switches(c);
+                sc += capos_CpuStats_get_syscalls(c);
+            }
+            len += (size_t)fmt_snprintf(out + len, cap - len, " switches=%lu syscalls=%lu", sw, sc);
+        }
     }
     {
         RT_BUFS(b, 64, 1024);
