@@ -5,7 +5,15 @@ Both guests run under -icount shift=0, where a TSC delta is a count of guest
 instructions: deterministic, and comparable across machines. -icount runs
 one CPU at a time (round-robin TCG), and the Linux guest never finishes
 bringing up a second CPU that way (it stops at "Booting SMP
-configuration"), so that run is -smp 1 for both. The rows that need two
+configuration"), so that run is -smp 1 for both. The cause is QEMU 7.2's
+round-robin scheduler: under -icount each vCPU's budget is all the
+instructions up to the next timer deadline, so a vCPU that neither halts
+nor executes PAUSE uses all of it and the next vCPU gets none, every round.
+Linux's boot CPU waits for the second in a loop that calls schedule() and
+never pauses (do_boot_cpu's wait for cpu_callin_mask), while the second
+spins in wait_for_master_cpu and is never run again. QEMU 8.1 splits the
+budget between the vCPUs ("accel/tcg/tcg-accel-ops-rr: ensure fairness
+with icount"); Debian 12 ships 7.2. The rows that need two
 CPUs really at once (metrics named "mt-...") come from a second run of both
 guests with -smp 2 under -accel tcg,thread=multi without -icount: there the
 TSC counts host time, and those rows say "wall, MTTCG". Every figure is measured
@@ -24,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 CACHE = os.path.join(ROOT, "bench", "cache")
 ICOUNT = ["-icount", "shift=0"]   # sleep=off hangs the Linux guest when it idles
-ICOUNT_SMP = 1                     # see above: Linux does not boot on two CPUs under -icount
+ICOUNT_SMP = 1                     # see above: QEMU 7.2 starves Linux's second CPU under -icount
 SMP = 2                            # the wall-clock (MTTCG) run
 MT = "mt-"                         # metrics measured by the wall clock under MTTCG
 
