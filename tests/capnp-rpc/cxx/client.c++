@@ -6,7 +6,10 @@
 //   denied <step> <type> <reason>   a call the server refused
 // Usage: client HOST PORT password|key SEEDHEX|wrong|echo-loop N|echo TEXT|expire MAXSECONDS|bench N DEPTH|pubkey SEEDHEX
 // (the password: $REMOTE_PASSWORD, default "secret"; echo-loop and bench log
-// in with the key of $REMOTE_SEED when it is set)
+// in with the key of $REMOTE_SEED when it is set; with $REMOTE_HOLD set,
+// echo-loop logs in, makes one echo, prints "ready" and waits for a line on
+// its standard input before its N calls, so a harness can hold many logged-in
+// sessions open at once)
 #include <capnp/ez-rpc.h>
 #include <kj/async-io.h>
 #include <kj/timer.h>
@@ -202,6 +205,15 @@ int main(int argc, char **argv) {
       auto get = capset.getRequest();
       get.setName("echo");
       auto echo = get.send().getCap().castAs<Echo>();
+      if (getenv("REMOTE_HOLD")) {
+        auto er = echo.echoRequest();
+        er.setData(bytes("loop"));
+        er.send().wait(ws);
+        printf("ready\n");
+        fflush(stdout);
+        char line[16];
+        if (!fgets(line, sizeof line, stdin)) return 1;
+      }
       for (int i = 0; i < n; i++) {
         auto er = echo.echoRequest();
         er.setData(bytes("loop"));
