@@ -93,6 +93,7 @@ void tcp_input(struct net_stack *st, net_ip src, net_ip dst, struct net_rd *r);
 void tcp_timers(struct net_stack *st);
 void tcp_output(struct net_stack *st, struct net_tcb *t);
 void tcp_send_ack(struct net_stack *st, struct net_tcb *t);
+bool tcp_ack_batch(struct net_stack *st, struct net_tcb *t);
 void tcp_window_closed(struct net_stack *st, struct net_tcb *t);
 void tcp_send_seg(struct net_stack *st, struct net_tcb *t, uint32_t seq, uint32_t len, uint8_t flags);
 void tcp_send_rst(struct net_stack *st, net_ip src, net_ip dst, uint16_t sport, uint16_t dport,

@@ -26,6 +26,7 @@
 #define NET_LISTENERS     8
 #define NET_OOO_RANGES    8      /* out-of-order ranges kept per connection (= SACK blocks sent) */
 #define NET_SACK_SCORE    4      /* SACK blocks remembered from the peer */
+#define NET_BATCH_ACKS    16     /* connections whose ACK one input batch can hold back */
 
 typedef uint32_t net_ip;        /* IPv4 address in host byte order */
 #define NET_IP(a, b, c, d) (((net_ip)(a) << 24) | ((net_ip)(b) << 16) | ((net_ip)(c) << 8) | (net_ip)(d))
@@ -177,6 +178,7 @@ struct net_tcb {
     bool fin_queued, fin_sent, fin_rcvd, rd_shut;
     bool ws_ok, sack_ok, in_recovery, rtt_timing;
     bool ts_ok;                     /* RFC 7323 timestamps negotiated (or offered, in SYN-SENT) */
+    bool ack_batched;               /* owes the ACK sent at net_input_end */
     uint32_t ts_recent;             /* peer's TSval to echo (RFC 7323 4.3) */
     uint32_t ts_syn;                /* TSval of a SYN-cookie SYN-ACK (options encoded) */
     uint8_t snd_wscale, rcv_wscale;
@@ -245,6 +247,9 @@ struct net_stack {
     uint64_t accept_seq;
     uint16_t next_port;
     uint8_t rcv_wscale;                 /* the window shift every connection offers: the largest ring's */
+    bool batch;                         /* between net_input_begin and net_input_end */
+    uint8_t batch_nacks;
+    uint16_t batch_acks[NET_BATCH_ACKS]; /* blocks owing their ACK at the batch's end */
     uint8_t tx[NET_FRAME_MAX];          /* frame being built */
 };
 
@@ -266,6 +271,17 @@ int net_tcb_rcvbuf(struct net_stack *st, uint32_t i, uint8_t *buf, uint32_t cap)
 
 /* Feed one received Ethernet frame. */
 void net_input(struct net_stack *st, uint64_t now, const uint8_t *frame, size_t len);
+/*
+ * A batch of received frames (what one NIC interrupt or one Nic.receive
+ * answer brought): between net_input_begin and net_input_end, a
+ * connection's every-second-segment ACK is held back and sent once at the
+ * end, covering all its in-order segments of the batch (what Linux's GRO
+ * does to ACKs). ACKs for data out of order, a hole filled, a FIN, a
+ * connection with delayed ACK off, or more than NET_BATCH_ACKS connections
+ * in one batch go at once, as without a batch.
+ */
+void net_input_begin(struct net_stack *st);
+void net_input_end(struct net_stack *st);
 /* Run timers; returns the time of the next deadline (or now + 1000). */
 uint64_t net_poll(struct net_stack *st, uint64_t now);
 

@@ -142,6 +142,42 @@ void tcp_send_ack(struct net_stack *st, struct net_tcb *t)
     tcp_send_seg(st, t, t->snd_nxt, 0, TCP_ACK);
 }
 
+/* Hold t's ACK to the end of the input batch; false: none open, or full. */
+bool tcp_ack_batch(struct net_stack *st, struct net_tcb *t)
+{
+    if (t->ack_batched)
+        return true;
+    if (!st->batch || st->batch_nacks == NET_BATCH_ACKS)
+        return false;
+    st->batch_acks[st->batch_nacks++] = (uint16_t)(t - st->tcbs);
+    t->ack_batched = true;
+    return true;
+}
+
+void net_input_begin(struct net_stack *st)
+{
+    st->batch = true;
+}
+
+/*
+ * The held ACKs, one per connection. A block freed during the batch lost
+ * its flag with the rest of it (tcp_free); one whose ACK already went out
+ * with data or a FIN owes nothing any more.
+ */
+void net_input_end(struct net_stack *st)
+{
+    st->batch = false;
+    for (uint32_t i = 0; i < st->batch_nacks; i++) {
+        struct net_tcb *t = &st->tcbs[st->batch_acks[i]];
+        if (!t->ack_batched)
+            continue;
+        t->ack_batched = false;
+        if (t->ack_pending && t->state != NET_TCP_CLOSED)
+            tcp_send_ack(st, t);
+    }
+    st->batch_nacks = 0;
+}
+
 /* A reset for a segment that has no connection (or a connection we abort). */
 void tcp_send_rst(struct net_stack *st, net_ip src, net_ip dst, uint16_t sport, uint16_t dport,
                   uint32_t seq, uint32_t ack, bool with_ack)

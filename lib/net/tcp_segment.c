@@ -268,9 +268,12 @@ static enum seg_next seg_process_text(struct net_stack *st, struct net_tcb *t, s
     if (s->seq == t->rcv_nxt) {
         uint32_t more = tcp_rcv_in_order(t, s);
         t->ack_pending++;
-        /* ACK at once when filling a hole, every second segment, or without delayed ACK. */
-        if (more || t->nooo || !t->delack || t->ack_pending >= 2)
+        /* ACK at once when filling a hole, every second segment (at the
+         * input batch's end when there is one), or without delayed ACK. */
+        if (more || t->nooo || !t->delack)
             c->ack_now = true;
+        else if (t->ack_pending >= 2)
+            c->ack_now = !tcp_ack_batch(st, t);
         else if (!t->t_delack)
             t->t_delack = st->now + tcp_cfg_delack(st);
         tcp_event(st, t, NET_EV_READABLE);

@@ -1051,11 +1051,13 @@ static void got_rx(const struct cap_cqe *c, uint32_t slot)
     if (capnp_msg_init(&m, rx_buf[slot], (size_t)c->result))
         return;
     capnp_list l = capos_Nic_receive_Results_get_frames(capos_Nic_receive_Results_read_root(&m));
+    net_input_begin(&st);               /* one ACK per connection for the answer's frames */
     for (uint32_t i = 0; i < l.count; i++) {
         capnp_data d = capnp_list_data(l, i);
         if (d.len >= 14 && d.len <= NET_FRAME_MAX)
             net_input(&st, now_ms(), d.ptr, d.len);
     }
+    net_input_end(&st);
 }
 
 /* Post the slot again. A Nic that holds fewer receives than we keep in

@@ -505,6 +505,55 @@ static void t_delayed_ack(void)
     CHECK(B.tx_count == b0 + 2);    /* immediate without delayed ACK */
 }
 
+/* The ACK field of the last frame n sent (Ethernet, IPv4 without options, TCP). */
+static uint32_t last_ack(const struct node *n)
+{
+    const uint8_t *t = n->last_tx + 14 + 20;
+    return (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
+}
+
+/* count 100-byte segments from seq on, from the peer, built byte by byte, handed to A. */
+static void inject_run(const struct net_tcb *a, uint32_t seq, int count)
+{
+    uint8_t f[1600], data[100] = { 0 };
+    for (int i = 0; i < count; i++) {
+        size_t n = build_tcp(f, &B, &A, a->rport, a->lport, seq + (uint32_t)i * 100, a->snd_nxt, 0x18, 65535,
+                             data, sizeof data);
+        wire_inject(&A, f, n);
+    }
+}
+
+/* An input batch: one ACK at its end for all of a connection's in-order
+ * segments, covering the last; without a batch, one every second segment;
+ * out-of-order data, and data while a hole is open, are still acknowledged
+ * at once inside a batch. */
+static void t_batched_ack(void)
+{
+    CHECK(open_pair(65536, 65536));
+    struct net_tcb *a = &A.tcb[ca & 0xffff];
+    uint32_t seq = a->rcv_nxt, t0 = A.tx_count;
+    inject_run(a, seq, 6);
+    CHECK(A.tx_count == t0 + 3 && last_ack(&A) == seq + 600);
+    seq += 600;
+    t0 = A.tx_count;
+    net_input_begin(&A.st);
+    inject_run(a, seq, 6);
+    CHECK(A.tx_count == t0);                        /* held to the batch's end */
+    net_input_end(&A.st);
+    CHECK(A.tx_count == t0 + 1 && last_ack(&A) == seq + 600);
+    net_input_end(&A.st);                           /* nothing owed: nothing sent */
+    CHECK(A.tx_count == t0 + 1);
+    seq += 600;
+    t0 = A.tx_count;
+    net_input_begin(&A.st);
+    inject_run(a, seq + 1000, 1);                   /* a hole: a duplicate ACK at once */
+    CHECK(A.tx_count == t0 + 1 && last_ack(&A) == seq);
+    inject_run(a, seq, 2);                          /* below the hole: at once too (RFC 5681 4.2) */
+    net_input_end(&A.st);
+    CHECK(A.tx_count == t0 + 3 && last_ack(&A) == seq + 200);
+    CHECK(net_tcp_recv_avail(&A.st, ca) == 1400);
+}
+
 static void t_close_with_unread_data_resets(void)
 {
     CHECK(open_pair(65536, 65536));
@@ -684,6 +733,7 @@ void tcp_tests(void)
     RUN(t_keepalive);
     RUN(t_nagle_and_nodelay);
     RUN(t_delayed_ack);
+    RUN(t_batched_ack);
     RUN(t_close_with_unread_data_resets);
     RUN(t_pool_exhaustion);
     RUN(t_api_refusals_and_listener_close);
