@@ -19,6 +19,10 @@ interface Timer @0xd65a103f9152fdcf {
   # Nanoseconds since boot, monotonic.
   sleepUntil @1 (deadlineNs :UInt64) -> ();
   # Complete once now() >= deadlineNs.
+  clock @2 () -> (tscBase :UInt64, nsMult :UInt64);
+  # How now() reads the clock, for a holder that reads it without a call:
+  # ns = ((rdtsc - tscBase) * nsMult) >> 32, with a 128-bit product. Fixed
+  # from boot and the same on every CPU.
 }
 
 # Anonymous memory in the holder's own address space (the runtime's heap).

@@ -57,6 +57,8 @@ def main():
             has(r"^PROOF console-call: these bytes came through a Console CALL$"))
     c.check("Console CALL completes with 0", has(r"^PROOF console-call result=0$"))
     c.check("Timer.sleepUntil waits at least until its deadline", has(r"^PROOF timer sleep result=0 slept_enough=1$"))
+    c.check("the runtime reads the clock itself (Timer.clock's terms): always between two Timer.now calls, "
+            "never backwards", has(r"^PROOF timer local-clock between-calls=1 forward=1$"))
 
     got = dict(re.findall(r"^SQE (\S+) -> (-?\d+)$", log, re.M))
     for name, err in EXPECTED_SQE.items():

@@ -190,7 +190,7 @@ static int timer_transport(void *ctx, uint64_t iface, uint16_t method, const voi
                            void *result, size_t result_cap, size_t *result_len,
                            uint32_t *result_caps, uint32_t result_caps_cap, uint32_t *result_ncaps)
 {
-    static const capos_Timer_server srv = { timer_now, 0 };
+    static const capos_Timer_server srv = { timer_now, 0, 0 };
     capnp_server_call c = { iface, method, params, params_len, param_caps, param_ncaps,
                             result, result_cap, 0, result_caps, result_caps_cap, 0 };
     int e = capos_Timer_dispatch(&srv, 0, &c);

@@ -110,3 +110,9 @@ uint64_t time_now_ns(void)
 }
 
 uint64_t time_tsc_hz(void) { return tsc_hz; }
+
+void time_calibration(uint64_t *base, uint64_t *mult)
+{
+    *base = tsc_boot;
+    *mult = ns_mult;
+}

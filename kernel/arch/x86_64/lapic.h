@@ -9,4 +9,5 @@ void     lapic_send_ipi(uint32_t apic_id, uint32_t icr_lo);
 void     delay_us(uint64_t us);           /* busy-wait on the TSC */
 uint64_t time_now_ns(void);           /* monotonic, from the TSC */
 uint64_t time_tsc_hz(void);
+void     time_calibration(uint64_t *tsc_base, uint64_t *ns_mult);   /* time_now_ns's terms */
 #endif

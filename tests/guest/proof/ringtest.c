@@ -6,6 +6,16 @@
 #include "rt/capos.h"
 #include "proof.h"
 
+
+/* Timer.now through the kernel, to check the runtime's own reading. */
+static uint64_t timer_now_call(void)
+{
+    RT_BUFS(b, 64, 64);
+    capnp_client cl = RT_CLIENT(rt_timer);
+    capnp_call call;
+    capos_Timer_now_Results_reader r;
+    return capos_Timer_now(&cl, &b, &call, &r) ? 0 : capos_Timer_now_Results_get_ns(r);
+}
 static int32_t submit(struct cap_sqe s)
 {
     struct cap_cqe c;
@@ -86,6 +96,17 @@ int ringtest_run(void)
     r = rt_timer_sleep_until(t0 + 5000000);
     uint64_t t1 = rt_timer_now();
     printf("PROOF timer sleep result=%d slept_enough=%d\n", r, t1 >= t0 + 5000000);
+    /* The runtime reads the clock itself (Timer.clock's terms and rdtsc):
+     * between two Timer.now calls, and never backwards. */
+    {
+        bool between = true, forward = true;
+        for (int i = 0; i < 200; i++) {
+            uint64_t k0 = timer_now_call(), l0 = rt_timer_now(), l1 = rt_timer_now(), k1 = timer_now_call();
+            between &= k0 && k0 <= l0 && l1 <= k1;
+            forward &= l0 <= l1;
+        }
+        printf("PROOF timer local-clock between-calls=%d forward=%d\n", between, forward);
+    }
 
     /* 3. Malformed SQEs, each with its own stable error code. */
     struct cap_sqe s;
