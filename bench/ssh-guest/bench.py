@@ -12,8 +12,12 @@ by the host's OpenSSH client with the same key; wall clock on the host.
              busybox httpd in the Linux guest); median of H.
   tcp:       32 MiB host -> guest (to a sink that reads to the end) and
              guest -> host (from a source that sends and closes) through
-             the hostfwd; MB/s, median of 3 each way (capOS: tcpecho's sink
-             and source roles over the stack; Linux: busybox nc).
+             the hostfwd; MB/s, median of 5 each way (capOS: tcpecho's sink
+             and source roles over the stack; Linux: busybox nc). Both
+             guests run at once and the transfers alternate between them,
+             so a change in the machine's load falls on both alike; each
+             round's ratio and the QEMU process's CPU seconds per
+             transfer (steadier than the wall clock) are printed too.
   memory:    capOS only: the kernel's free frames (the test-only sessprobe's
              `echo stats`) before and after one more session is open; the
              user pages virtio-net and netstack have mapped (`echo mem`).
@@ -54,7 +58,7 @@ NET = ("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22,hostfwd=tcp:127.0.0.
        "hostfwd=tcp:127.0.0.1:%d-:9,hostfwd=tcp:127.0.0.1:%d-:19")
 # TCP throughput: bytes per connection, connections per direction
 BULK = 32 << 20
-BULK_RUNS = 3
+BULK_RUNS = 5
 ICOUNT_BULK = 8 << 20
 CAPOS_PROMPT = rb"admin@capos> $"
 # busybox ash asks the terminal for its cursor position after its prompt
@@ -257,31 +261,54 @@ def http_times(port):
     return times, size
 
 
-def bulk_times(sink_port, source_port):
-    """Median MB/s of BULK bytes host->guest (to the sink: sent, half-closed,
-    until the guest closes) and guest->host (from the source to its close)."""
-    up, down = [], []
+def qemu_cpu_s(pid):
+    """CPU seconds (user + system) the process has used so far."""
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bulk_up(port):
+    """MB/s of BULK bytes to the sink: sent, half-closed, until the guest closes."""
+    data = bytes(1 << 20)
+    c = socket.create_connection(("127.0.0.1", port), timeout=120)
+    t0 = time.monotonic()
+    for _ in range(BULK >> 20):
+        c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(65536):
+        pass
+    c.close()
+    return BULK / (time.monotonic() - t0) / 1e6
+
+
+def bulk_down(port):
+    """MB/s from the source to its close (0 if it sent less than BULK)."""
+    c = socket.create_connection(("127.0.0.1", port), timeout=120)
+    t0, n = time.monotonic(), 0
+    while True:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        n += len(b)
+    c.close()
+    return n / (time.monotonic() - t0) / 1e6 if n == BULK else 0.0
+
+
+def bulk_interleaved(guests):
+    """guests: [(QEMU pid, sink port, source port)], all running. Each round
+    sends BULK bytes into each guest in turn, then takes BULK from each, so
+    a change in the machine's load falls on both alike. Per guest and
+    direction: the MB/s of every round and the QEMU process's CPU seconds
+    per transfer."""
+    res = [{"up": [], "down": [], "up_cpu": [], "down_cpu": []} for _ in guests]
     for _ in range(BULK_RUNS):
-        data = bytes(1 << 20)
-        c = socket.create_connection(("127.0.0.1", sink_port), timeout=120)
-        t0 = time.monotonic()
-        for _ in range(BULK >> 20):
-            c.sendall(data)
-        c.shutdown(socket.SHUT_WR)
-        while c.recv(65536):
-            pass
-        up.append(BULK / (time.monotonic() - t0) / 1e6)
-        c.close()
-        c = socket.create_connection(("127.0.0.1", source_port), timeout=120)
-        t0, n = time.monotonic(), 0
-        while True:
-            b = c.recv(1 << 20)
-            if not b:
-                break
-            n += len(b)
-        down.append(n / (time.monotonic() - t0) / 1e6 if n == BULK else 0.0)
-        c.close()
-    return statistics.median(up), statistics.median(down)
+        for d, fn in (("up", bulk_up), ("down", bulk_down)):
+            for (pid, sink, source), r in zip(guests, res):
+                time.sleep(0.5)             # the Linux guest's nc listens again
+                c0 = qemu_cpu_s(pid)
+                r[d].append(fn(sink if d == "up" else source))
+                r[d + "_cpu"].append(qemu_cpu_s(pid) - c0)
+    return res
 
 
 ICOUNT_MANIFEST = """session system principal=system profile=service
@@ -494,9 +521,28 @@ def main():
             cap = measure(ssh(port, "admin"), CAPOS_PROMPT, capos_memory)
             cap_http = http_times(hport)
             g.wait_for(r"tcpecho: listening on port 19", 60)
-            cap_bulk = bulk_times(ports[2], ports[3])
+            cap_bulk_ports = ports[2:]
+
+            # the Linux guest boots beside it (capOS idles meanwhile), so
+            # the transfers can alternate between the two
+            print("bench: Linux guest (plain TCG), dropbear ...", flush=True)
+            initrd = os.path.join(tmp, "initrd.cpio")
+            linux_initrd(initrd, tmp, pub)
+            ports = tuple(free_port() for _ in range(4))
+            port, hport = ports[:2]
+            p = linux_guest(initrd, NET % ports)
+            procs.append(p)
+            wait_serial(p, rb"Not backgrounding", 120)
+            lin = measure(ssh(port, "root"), LINUX_PROMPT)
+            lin_http = http_times(hport)
+            print("bench: TCP each way, capOS and Linux in turn ...", flush=True)
+            bulk = bulk_interleaved([(g.proc.pid, *cap_bulk_ports), (p.pid, *ports[2:])])
         finally:
             g.kill()
+            for q in procs:
+                if q.poll() is None:
+                    q.kill()
+                    q.wait()
 
         print("bench: capOS guest (-icount shift=0), instructions per frame ...", flush=True)
         try:
@@ -504,22 +550,6 @@ def main():
         except (RuntimeError, AssertionError, OSError) as e:
             icount = None
             print("  (instructions per frame not measured: %s)" % str(e)[-500:])
-
-        print("bench: Linux guest (plain TCG), dropbear ...", flush=True)
-        initrd = os.path.join(tmp, "initrd.cpio")
-        linux_initrd(initrd, tmp, pub)
-        ports = tuple(free_port() for _ in range(4))
-        port, hport = ports[:2]
-        p = linux_guest(initrd, NET % ports)
-        procs.append(p)
-        try:
-            wait_serial(p, rb"Not backgrounding", 120)
-            lin = measure(ssh(port, "root"), LINUX_PROMPT)
-            lin_http = http_times(hport)
-            lin_bulk = bulk_times(ports[2], ports[3])
-        finally:
-            p.kill()
-            p.wait()
 
         ver = subprocess.run(["ssh", "-V"], stderr=subprocess.PIPE, text=True).stderr.strip()
         dbv = subprocess.run([os.path.join(CACHE, "dropbear/dropbear"), "-V"], stderr=subprocess.PIPE,
@@ -542,9 +572,17 @@ def main():
             if na != nb:
                 print("    (samples: capOS %d, Linux %d)" % (na, nb))
         print("  %-44s %10s %10s %12s" % ("", "MB/s", "MB/s", ""))
-        for name, a, b in (("TCP host -> guest, %d MiB, median of %d" % (BULK >> 20, BULK_RUNS), cap_bulk[0], lin_bulk[0]),
-                           ("TCP guest -> host, %d MiB, median of %d" % (BULK >> 20, BULK_RUNS), cap_bulk[1], lin_bulk[1])):
-            print("  %-44s %10.1f %10.1f %12s" % (name, a, b, "%.2f" % (a / b) if b else "-"))
+        cb, lb = bulk
+        for d, name in (("up", "host -> guest"), ("down", "guest -> host")):
+            a, b = statistics.median(cb[d]), statistics.median(lb[d])
+            ratios = [x / y for x, y in zip(cb[d], lb[d]) if y]
+            print("  %-44s %10.1f %10.1f %12s" % ("TCP %s, %d MiB, median of %d" % (name, BULK >> 20, BULK_RUNS), a, b,
+                                                  "%.2f" % (a / b) if b else "-"))
+            if ratios:
+                print("    each round's ratio (capOS then Linux, in turn): %s" % " ".join("%.2f" % x for x in ratios))
+            ca, la = statistics.median(cb[d + "_cpu"]), statistics.median(lb[d + "_cpu"])
+            print("    QEMU CPU seconds per transfer, median: capOS %.2f, Linux %.2f (%s)"
+                  % (ca, la, "%.2f" % (ca / la) if la else "-"))
         print("  (TCP: capOS tcpecho sink/source over the stack; busybox nc in the Linux guest)")
         print("  (HTTP: capOS webstatus's status page, %d bytes; busybox httpd, a %d-byte file)"
               % (cap_http[1], lin_http[1]))
