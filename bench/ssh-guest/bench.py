@@ -21,7 +21,7 @@ by the host's OpenSSH client with the same key; wall clock on the host.
   memory:    capOS only: the kernel's free frames (the test-only sessprobe's
              `echo stats`) before and after one more session is open; the
              user pages virtio-net and netstack have mapped (`echo mem`).
-  instructions per frame: capOS only, a second boot under -icount shift=0
+  instructions per frame: a second boot of each under -icount shift=0
              (a TSC cycle is one guest instruction there, and halted time
              the virtual time slept): the kernel's CPU accounts
              (KernelStats) read by the test-only cpuprobe over the serial
@@ -30,6 +30,8 @@ by the host's OpenSSH client with the same key; wall clock on the host.
              with the kernel's thread switches and system calls per frame.
              The probe first times a loop of known length: if a TSC cycle
              is not one instruction, it says so instead of printing counts.
+             The Linux twin: BULK bytes each way, its busy virtual time
+             (/proc/uptime less idle, 10 ms grain) over eth0's packets.
 
 Every figure is measured in this run; nothing is asserted.
 usage: bench.py [CONNECTS] [KEYSTROKES] [HTTP-REQUESTS]"""
@@ -102,6 +104,7 @@ mount -t devpts devpts /dev/pts
 %shttpd -p 80 -h /www
 (while true; do nc -l -p 9 > /dev/null; done) &
 (while true; do dd if=/dev/zero bs=65536 count=%d 2>/dev/null | nc -l -p 19; done) &
+(while true; do cat /proc/uptime /proc/net/dev | nc -l -p 7; done) &
 echo "SSHBENCH-NET $(cat /sys/class/net/eth0/address)"
 exec /sbin/dropbear -F -E -s -p 22 -r /etc/dropbear/dropbear_ed25519_host_key
 """ % (NET_SETUP, BULK // 65536)
@@ -483,6 +486,48 @@ def print_instructions(loop, res):
           " received while sending are in the figure, not apart)")
 
 
+def linux_instructions(initrd):
+    """The Linux twin under -icount shift=0: guest instructions per frame
+    each way, BULK bytes, as busy virtual time (a nanosecond is an
+    instruction there): /proc/uptime's uptime less its idle time (both
+    kept to 10 ms; the idle time of a tickless kernel is exact) around the
+    transfer, over eth0's packet counters. Returns {"up"|"down": (busy ns,
+    rx, tx)}."""
+    ports = tuple(free_port() for _ in range(5))
+    net = NET % ports[:4] + ",hostfwd=tcp:127.0.0.1:%d-:7" % ports[4]
+    p = linux_guest(initrd, net, extra=["-icount", "shift=0"])
+
+    def reading():
+        # the guest's loop reads /proc as soon as the last reading was taken:
+        # the second of two readings is the one of now
+        for _ in range(2):
+            time.sleep(0.5)
+            c = socket.create_connection(("127.0.0.1", ports[4]), timeout=120)
+            out = b""
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                out += b
+            c.close()
+        lines = out.decode().splitlines()
+        up, idle = (float(x) for x in lines[0].split())
+        eth = [ln for ln in lines if ln.strip().startswith("eth0:")][0].split(":", 1)[1].split()
+        return up - idle, int(eth[1]), int(eth[9])
+    try:
+        wait_serial(p, rb"Not backgrounding", 300)
+        res = {}
+        for d, fn, port in (("up", bulk_up, ports[2]), ("down", bulk_down, ports[3])):
+            a = reading()
+            fn(port)
+            b = reading()
+            res[d] = ((b[0] - a[0]) * 1e9, b[1] - a[1], b[2] - a[2])
+        return res
+    finally:
+        p.kill()
+        p.wait()
+
+
 def med_ms(v):
     return statistics.median(v) * 1000 if v else None
 
@@ -550,6 +595,12 @@ def main():
         except (RuntimeError, AssertionError, OSError) as e:
             icount = None
             print("  (instructions per frame not measured: %s)" % str(e)[-500:])
+        print("bench: Linux guest (-icount shift=0), instructions per frame ...", flush=True)
+        try:
+            lin_icount = linux_instructions(initrd)
+        except (OSError, IndexError, ValueError) as e:
+            lin_icount = None
+            print("  (the Linux twin's instructions per frame not measured: %s)" % str(e)[-500:])
 
         ver = subprocess.run(["ssh", "-V"], stderr=subprocess.PIPE, text=True).stderr.strip()
         dbv = subprocess.run([os.path.join(CACHE, "dropbear/dropbear"), "-V"], stderr=subprocess.PIPE,
@@ -597,6 +648,14 @@ def main():
                 print("  capOS: %s: %d KiB of user pages mapped (the kernel's table; DMA pages apart)" % (n, pages * 4))
         if icount:
             print_instructions(*icount)
+        if lin_icount:
+            up, down = lin_icount["up"], lin_icount["down"]
+            print("  Linux twin, same flags, %d MiB each way (busy virtual time from /proc/uptime, 10 ms grain):"
+                  % (BULK >> 20))
+            print("  %-44s %14s %14s" % ("frames received / sent", "%d/%d" % up[1:], "%d/%d" % down[1:]))
+            print("  %-44s %14s %14s" % ("instructions, per frame received / sent",
+                                         "%.0f" % (up[0] / up[1]) if up[1] else "-",
+                                         "%.0f" % (down[0] / down[2]) if down[2] else "-"))
     finally:
         for p in procs:
             if p.poll() is None:
