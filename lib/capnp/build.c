@@ -24,8 +24,9 @@ uint8_t *capnp_b_word(capnp_builder *b, uint32_t w)
     return b->buf + HDR + (size_t)w * 8;
 }
 
-/* Allocate n zeroed words; returns the first word index or -1. */
-static int64_t alloc(capnp_builder *b, uint64_t n)
+/* Allocate n words, not yet written; returns the first word index or -1.
+ * The caller writes every byte of them (the buffer may hold old bytes). */
+static int64_t alloc_unzeroed(capnp_builder *b, uint64_t n)
 {
     if (b->err != CAPNP_OK)
         return -1;
@@ -34,8 +35,16 @@ static int64_t alloc(capnp_builder *b, uint64_t n)
         return -1;
     }
     uint32_t w = b->used;
-    memset(capnp_b_word(b, w), 0, n * 8);
     b->used += (uint32_t)n;
+    return w;
+}
+
+/* Allocate n zeroed words; returns the first word index or -1. */
+static int64_t alloc(capnp_builder *b, uint64_t n)
+{
+    int64_t w = alloc_unzeroed(b, n);
+    if (w >= 0)
+        memset(capnp_b_word(b, (uint32_t)w), 0, n * 8);
     return w;
 }
 
@@ -161,11 +170,17 @@ static void bytes_at(capnp_builder *b, uint32_t pw, const void *p, size_t len,
         bfail(b, CAPNP_ERR_INVALID);
         return;
     }
-    capnp_lbuilder l = capnp_b_list_at(b, pw, CAPNP_ELEM_BYTE, (uint32_t)n);
-    if (!l.b)
+    /* capnp_b_list_at's list, but the words are written once: the last
+     * (the padding, and the NUL) zeroed, then the bytes copied over them */
+    uint64_t words = (n + 7) / 8;
+    int64_t w = alloc_unzeroed(b, words);
+    if (w < 0)
         return;
-    memcpy(capnp_b_word(b, l.word), p, len);
-    /* the NUL is already there: alloc zeroed the words */
+    put_ptr(b, pw, (uint32_t)w, CAPNP_PTR_LIST, (uint32_t)CAPNP_ELEM_BYTE | ((uint32_t)n << 3));
+    uint8_t *dst = capnp_b_word(b, (uint32_t)w);
+    if (words)
+        capnp_st64(dst + (words - 1) * 8, 0);
+    memcpy(dst, p, len);
 }
 
 void capnp_b_cap_at(capnp_builder *b, uint32_t pw, uint32_t cap_index)

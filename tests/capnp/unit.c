@@ -308,6 +308,33 @@ static void test_strerror(void)
     EXPECT(strcmp(capnp_strerror(9999), "unknown") == 0);
 }
 
+/* Text and data are written once (their words are not zeroed first): in a
+ * buffer full of old bytes the message comes out byte for byte as in a
+ * zeroed one, padding and text's NUL included, for every length 0..17. */
+static void test_blob_padding_over_old_bytes(void)
+{
+    for (size_t n = 0; n <= 17; n++) {
+        uint8_t clean[256], dirty[256], blob[17];
+        memset(clean, 0, sizeof clean);
+        memset(dirty, 0xa5, sizeof dirty);
+        for (size_t i = 0; i < n; i++)
+            blob[i] = (uint8_t)(0x30 + i);
+        size_t lc, ld;
+        uint8_t *bufs[2] = { clean, dirty };
+        size_t *lens[2] = { &lc, &ld };
+        for (int k = 0; k < 2; k++) {
+            capnp_builder b;
+            capnp_builder_init(&b, bufs[k], sizeof clean);
+            capnp_sbuilder r = capnp_builder_root(&b, 0, 3);
+            capnp_set_data(r, 0, blob, n);
+            capnp_set_text(r, 1, (const char *)blob, n);
+            capnp_lset_data(capnp_init_list(r, 2, CAPNP_ELEM_POINTER, 1), 0, blob, n);
+            EXPECT(capnp_builder_finish(&b, lens[k]) == CAPNP_OK);
+        }
+        EXPECT(lc == ld && memcmp(clean, dirty, lc) == 0);
+    }
+}
+
 int main(void)
 {
     test_build_read();
@@ -319,5 +346,6 @@ int main(void)
     test_empty_struct();
     test_copy();
     test_strerror();
+    test_blob_padding_over_old_bytes();
     T_SUMMARY("capnp-unit");
 }
