@@ -38,21 +38,23 @@ enum { EP_MGR, EP_INFO, EP_LIS, EP_SOCK, EP_UDP, EP_ECHO, EP_AUTH0, NEP = EP_AUT
 
 struct waiter { bool on; uint32_t owner, call_id, arg; };
 
+/* A handle's state, small: the loop scans them all after input, and under
+ * TCG every page it touches after a switch of address space costs a TLB
+ * refill (with 4 KiB of waiting send data inside, the scan touched 128
+ * pages). The send data waits in sdata[], by the same index. */
 struct sock {
     bool used;
     uint16_t gen;
     int32_t h;                  /* lib/net handle */
     struct waiter connect, recv, send;
-    uint32_t slen;
-    uint8_t sdata[SWAIT_MAX];   /* the head of a send that waits for buffer space */
+    uint32_t slen;              /* bytes waiting in sdata[this] */
 };
 struct lis { bool used; uint16_t gen; int32_t h; int auth; struct waiter accept; };  /* auth: -1 or auths[] */
 struct dgram { net_ip src; uint16_t sport; uint16_t len; uint8_t data[UDPMAX]; };
-struct udp {
+struct udp {                    /* small, as struct sock: the datagrams wait in udpq[] */
     bool used;
     uint16_t gen, port;
-    uint32_t head, n;
-    struct dgram q[UDPQ];
+    uint32_t head, n;           /* queued in udpq[this] */
     struct waiter recv;
 };
 struct auth { uint32_t owner; uint16_t port; bool used; };
@@ -61,8 +63,10 @@ struct ping { struct waiter w; net_ip dst; uint16_t id, seq; uint64_t sent_ns, d
 static struct net_stack st;
 static struct net_tcb tcbs[NTCB];
 static struct sock socks[NSOCK];
+static uint8_t sdata[NSOCK][SWAIT_MAX];   /* the head of a send that waits for buffer space */
 static struct lis liss[NLIS];
 static struct udp udps[NUDP];
+static struct dgram udpq[NUDP][UDPQ];
 static struct auth auths[NAUTH];
 static struct ping pings[NPING];
 static uint64_t ping_window;
@@ -186,7 +190,7 @@ static void io_udp_rx(void *ctx, uint16_t dport, net_ip src, uint16_t sport, con
             u->n--;
         }
         pump_due = true;
-        struct dgram *d = &u->q[(u->head + u->n++) % UDPQ];
+        struct dgram *d = &udpq[u - udps][(u->head + u->n++) % UDPQ];
         d->src = src;
         d->sport = sport;
         d->len = (uint16_t)len;
@@ -397,7 +401,7 @@ static bool try_udp_recv(struct udp *u, capos_UdpSocket_recvFrom_Results_builder
 {
     if (!u->n)
         return false;
-    struct dgram *d = &u->q[u->head];
+    struct dgram *d = &udpq[u - udps][u->head];
     u->head = (u->head + 1) % UDPQ;
     u->n--;
     capos_UdpSocket_recvFrom_Results_set_address(r, d->src);
@@ -469,7 +473,7 @@ static void pump(void)
         if (s->send.on) {
             start_reply(&b);
             capos_TcpSocket_send_Results_builder r = capos_TcpSocket_send_Results_init_root(&b);
-            if (try_send(s, s->sdata, s->slen, r) && !finish(&s->send, &b)) {
+            if (try_send(s, sdata[i], s->slen, r) && !finish(&s->send, &b)) {
                 c_reclaimed++;
                 sock_free(s, true);
                 continue;
@@ -807,7 +811,7 @@ static int s_send(void *self, capos_TcpSocket_send_Params_reader p, capos_TcpSoc
         /* a send waits with its first SWAIT_MAX bytes at most: its answer
          * says how many went, and the caller sends the rest again */
         s->slen = d.len < SWAIT_MAX ? d.len : SWAIT_MAX;
-        memcpy(s->sdata, d.ptr, s->slen);
+        memcpy(sdata[s - socks], d.ptr, s->slen);
         defer(&s->send, 0);
     }
     return CAPNP_OK;
