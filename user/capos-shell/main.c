@@ -40,6 +40,7 @@ static const char *dur(uint64_t ns, char *out, size_t cap)
 #define TAG_MODEL_CANCEL 0x5E15000000000000ull
 static uint64_t model_waiting;                  /* the model call waited for (0: none) */
 static bool model_outstanding, cancel_outstanding;
+static void cancel_answered(void);
 
 /* ---- jobs: programs run with run/spawn, their stdio served here ---- */
 #define JOBS 8                                 /* background jobs; slot JOBS is the foreground's */
@@ -536,7 +537,7 @@ static uint64_t next_event(uint64_t deadline, struct cap_cqe *c, bool jobs_too)
         if (c->user_data == TAG_TERM)
             return TAG_TERM;
         if (kind == TAG_MODEL_CANCEL) {
-            cancel_outstanding = false;
+            cancel_answered();
             continue;
         }
         if (kind == TAG_MODEL) {                    /* the one waited for; an abandoned one just ends */
@@ -1472,7 +1473,12 @@ static bool agent_mode;
 static uint32_t agent_calls;                         /* this session's tool calls */
 static uint64_t model_seq;
 static uint8_t model_params[CAP_MAX_PARAMS] __attribute__((aligned(8))), model_res[8192] __attribute__((aligned(8)));
-static uint8_t cancel_params[CAP_MAX_PARAMS] __attribute__((aligned(8))), cancel_res[64] __attribute__((aligned(8)));
+/* One cancel on the ring at a time (cancel_cur's buffer); one more waits
+ * in the other buffer and goes when it is answered. */
+static uint8_t cancel_params[2][CAP_MAX_PARAMS] __attribute__((aligned(8))), cancel_res[64] __attribute__((aligned(8)));
+static uint32_t cancel_len[2];
+static int cancel_cur;
+static bool cancel_queued;
 static uint8_t hash_key[16];
 
 enum { T_SESSION, T_ECHO, T_PROGRAMS, T_AUDIT, T_PAUSE, T_RUN, T_USERADD, T_DISABLE, T_KEYADD, NTOOLS };
@@ -1690,24 +1696,47 @@ static void put_results(capnp_lbuilder l)
 
 /* Tell the model the turn is over (with the results so far); nobody waits
  * for the answer. The call in flight, if any, is no longer waited for. */
+static void cancel_submit(void)
+{
+    struct cap_sqe s = { .opcode = CAP_OP_CALL, .cap_id = model_cap, .interface_id = capos_LanguageModel_ID,
+                         .method_id = capos_LanguageModel_METHOD_cancel, .addr = (uint64_t)cancel_params[cancel_cur],
+                         .len = cancel_len[cancel_cur], .result_addr = (uint64_t)cancel_res,
+                         .result_len = sizeof cancel_res };
+    cancel_outstanding = true;
+    rt_ring_submit_tagged(&s, TAG_MODEL_CANCEL);
+}
+
+/* The cancel on the ring was answered: the one waiting goes now. */
+static void cancel_answered(void)
+{
+    cancel_outstanding = false;
+    if (cancel_queued) {
+        cancel_queued = false;
+        cancel_cur ^= 1;
+        cancel_submit();
+    }
+}
+
 static void model_cancel(uint32_t turn)
 {
     model_waiting = 0;
-    if (cancel_outstanding)
-        return;
+    /* while an earlier cancel is unanswered this one waits its turn: were
+     * it dropped, the model would go on with this turn (a slow one for
+     * its whole time) and the next turn would find it busy */
+    int k = cancel_outstanding ? cancel_cur ^ 1 : cancel_cur;
     capnp_builder b;
-    capnp_builder_init(&b, cancel_params, sizeof cancel_params);
+    capnp_builder_init(&b, cancel_params[k], sizeof cancel_params[k]);
     capos_LanguageModel_cancel_Params_builder p = capos_LanguageModel_cancel_Params_init_root(&b);
     capos_LanguageModel_cancel_Params_set_turn(p, turn);
     put_results(capos_LanguageModel_cancel_Params_init_results(p, nresults));
     size_t len = 0;
     if (capnp_builder_finish(&b, &len))
         return;
-    struct cap_sqe s = { .opcode = CAP_OP_CALL, .cap_id = model_cap, .interface_id = capos_LanguageModel_ID,
-                         .method_id = capos_LanguageModel_METHOD_cancel, .addr = (uint64_t)cancel_params,
-                         .len = (uint32_t)len, .result_addr = (uint64_t)cancel_res, .result_len = sizeof cancel_res };
-    cancel_outstanding = true;
-    rt_ring_submit_tagged(&s, TAG_MODEL_CANCEL);
+    cancel_len[k] = (uint32_t)len;
+    if (cancel_outstanding)
+        cancel_queued = true;
+    else
+        cancel_submit();
 }
 
 /* ---- the tools: shell functions over caps the shell holds ---- */
