@@ -53,9 +53,10 @@ from capos_qemu import Guest, boot_package, free_port  # noqa: E402
 from run import CACHE, cpio_newc  # noqa: E402
 from linux_net import DIR, EXEC, FILE, NET_SETUP, NIC, linux_guest, module_entries, shared_lib_entries, wait_serial  # noqa: E402
 
-CONNECTS = int(sys.argv[1]) if len(sys.argv) > 1 else 21
-KEYS = int(sys.argv[2]) if len(sys.argv) > 2 else 101
-HTTPS = int(sys.argv[3]) if len(sys.argv) > 3 else 51
+ARGS = sys.argv[1:] if __name__ == "__main__" else []    # profile.py imports this file
+CONNECTS = int(ARGS[0]) if len(ARGS) > 0 else 21
+KEYS = int(ARGS[1]) if len(ARGS) > 1 else 101
+HTTPS = int(ARGS[2]) if len(ARGS) > 2 else 51
 NET = ("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22,hostfwd=tcp:127.0.0.1:%d-:80,"
        "hostfwd=tcp:127.0.0.1:%d-:9,hostfwd=tcp:127.0.0.1:%d-:19")
 # TCP throughput: bytes per connection, connections per direction
