@@ -109,6 +109,14 @@ static inline bool ring_enter_nops(struct ring *r, uint32_t min_complete, uint64
     *used = u;
     return all && (u >= min_complete || !timeout_ns);
 }
+/* The thread pd's completion would wake now, if it can be switched to
+ * directly: its ring live with CQ room and nothing waiting for room, the
+ * thread blocked in cap_enter for one CQE more, not parked, not current.
+ * Else 0. */
+struct thread *ring_direct_target(const struct pending *pd);
+/* Post pd's completion (no caps) to its thread's CQ without waking it: the
+ * caller switches to it (ring_direct_target said it may). */
+void ring_post_direct(struct pending *pd, int32_t result);
 /* A ring for p's next thread: a spare one (its header cleared) or a new one
  * mapped at a free slot (the first thread's at slot 0); 0 if p has neither a
  * spare, nor a free slot, nor memory (the caller answers CAP_ERR_OVERLOADED). */

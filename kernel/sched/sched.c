@@ -382,6 +382,21 @@ void thread_wake_handoff(struct thread *t)
     runq_add(this_cpu(), t, true);
 }
 
+void thread_block_to(struct thread *next)
+{
+    struct cpu *c = this_cpu();
+    struct thread *cur = c->current;
+    KASSERT(cur != c->idle && next != cur && next->proc);
+    cur->state = T_BLOCKED;
+    if (unlikely(next->state != T_BLOCKED)) {
+        schedule();
+        return;
+    }
+    ipc_prof_mark(IPC_WAIT);
+    thread_clear_timeout(next);           /* what thread_wake would do; it is on no run queue */
+    switch_to(next);
+}
+
 void sched_prefer_thread(struct thread *t)
 {
     if (t && t->state == T_RUNNABLE) {
