@@ -15,6 +15,7 @@
  * matches, and its completion is dropped (ring.h).
  */
 #include "ring.h"
+#include "ipc.h"
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "kprintf.h"
@@ -551,75 +552,10 @@ void ring_post_direct(struct pending *pd, int32_t result)
     cq_push(r, &c);
 }
 
-/*
- * cap_enter's endpoint fast path (ring_enter offers it the submissions of
- * the right shape, after a first look in place: one SQE or two, the first a
- * CALL on a client facet or a RETURN on an owner side, nothing waiting for
- * CQ room, no park, and a wait to follow). It takes exactly two shapes, and
- * only when the thread then waits (fewer than min_complete CQEs now) and
- * the other side is blocked waiting for what this gives it:
- *   - one CALL that endpoint_fast_call takes (the client);
- *   - a RETURN and then a RECV on the same endpoint that
- *     endpoint_fast_reply_recv takes (a server answering and waiting for
- *     its next call).
- * Then the other side's CQE is posted without a wake-up, and *next is its
- * thread: ring_enter's wait blocks this one and switches straight to it
- * (thread_block_to). Otherwise it returns false having changed nothing,
- * and ring_enter's general way decides everything: every error, every
- * wait; the endpoint functions take only what it would do exactly so.
- */
-static bool enter_ipc(struct thread *self, struct ring *r, uint32_t n, uint32_t min_complete, struct thread **next)
-{
-    struct cap_ring_hdr *hdr = r->hdr;
-    uint32_t head = r->sq_head, u = r->cq_tail - hdr->cq_head;
-    if (u >= min_complete || min_complete > RING_CQ_ENTRIES)
-        return false;                      /* u < min <= 512: a sound cq_head, CQ room, and a wait */
-    const struct cap_sqe *sq = r->sq;
-    struct cap_sqe s0 = sq[head & (RING_SQ_ENTRIES - 1)];   /* one copy each, then only the copies */
-    if (n == 1) {
-        int res;
-        if (s0.opcode != CAP_OP_CALL)
-            return false;
-        ipc_prof_mark(IPC_SQE);
-        if (!endpoint_fast_call(self->proc, &s0, &res, next))
-            return false;
-    } else {
-        struct cap_sqe s1 = sq[(head + 1) & (RING_SQ_ENTRIES - 1)];
-        if (s0.opcode != CAP_OP_RETURN || s1.opcode != CAP_OP_RECV)
-            return false;
-        ipc_prof_mark(IPC_SQE);
-        if (!endpoint_fast_reply_recv(self->proc, &s0, &s1, next))
-            return false;
-    }
-    head += n;
-    r->sq_head = head;
-    __atomic_store_n(&hdr->sq_head, head, __ATOMIC_RELEASE);
-    return true;
-}
-
-/* The first look: could enter_ipc take what is submitted? It reads the SQ
- * in place and decides nothing (enter_ipc copies the SQEs and checks
- * everything again); every other call pays a few loads here. */
-static inline uint32_t ipc_shape(struct thread *self, struct ring *r, uint32_t min_complete, uint64_t timeout_ns)
-{
-    uint32_t head = r->sq_head, n = __atomic_load_n(&r->hdr->sq_tail, __ATOMIC_ACQUIRE) - head;
-    if (n - 1 > 1 || !timeout_ns || !min_complete || self->park || !list_empty(&r->overflow))
-        return 0;                          /* one SQE or two, a wait to follow */
-    const volatile struct cap_sqe *sp = &r->sq[head & (RING_SQ_ENTRIES - 1)];
-    uint32_t id = sp->cap_id;
-    if (sp->opcode != (n == 1 ? CAP_OP_CALL : CAP_OP_RETURN))
-        return 0;
-    const struct cap_table *caps = &self->proc->caps;
-    if (CAP_SLOT(id) >= caps->nslots)
-        return 0;
-    const struct kobj *o = caps->slots[CAP_SLOT(id)].obj;
-    return o && o->type == (n == 1 ? &endpoint_facet_type : &endpoint_owner_type) ? n : 0;
-}
-
 /* The general way through cap_enter (the NOP fast path, ring_enter_nops
  * in ring.h, comes first from the system call and may have taken a run of
  * NOPs already): the endpoint fast path when the submission has its shape
- * (enter_ipc), else completions waiting for CQ room first, then every SQE
+ * (ring_enter_ipc, ipc.c), else completions waiting for CQ room first, then every SQE
  * left, a pending park; then the wait for min_complete CQEs or the
  * timeout. Returns the CQEs available. */
 int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr)
@@ -627,12 +563,12 @@ int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_
     struct ring *r = self->ring;
     if (!r || ring_addr != r->va)
         return CAP_ERR_WRONG_THREAD;       /* a thread enters its own ring only */
-    /* next: a thread still blocked whose wait enter_ipc satisfied without
+    /* next: a thread still blocked whose wait ring_enter_ipc satisfied without
      * waking it (the direct switch); it runs in self's place, or is woken
      * as a hand-off if self does not wait after all */
     struct thread *next = 0;
-    uint32_t n = ipc_shape(self, r, min_complete, timeout_ns);
-    if (!n || !enter_ipc(self, r, n, min_complete, &next)) {
+    uint32_t n = ring_ipc_shape(self, r, min_complete, timeout_ns);
+    if (!n || !ring_enter_ipc(self, r, n, min_complete, &next)) {
         if (!list_empty(&r->overflow))
             flush_overflow(r);
         process_sqes(self->proc, r);

@@ -1,0 +1,38 @@
+/*
+ * The endpoint fast path of cap_enter (ipc.c): ring_enter's first look at
+ * a submission, inline so that every other call pays only a few loads.
+ * Binds on: the BKL, interrupts off.
+ */
+#ifndef RING_IPC_H
+#define RING_IPC_H
+#include "ring.h"
+#include "sched/process.h"
+#include "sched/sched.h"
+#include "cap/kobj.h"
+#include "cap/table.h"
+#include "cap/endpoint.h"
+
+/* The first look: could ring_enter_ipc take what is submitted? It reads the SQ
+ * in place and decides nothing (ring_enter_ipc copies the SQEs and checks
+ * everything again); every other call pays a few loads here. */
+static inline uint32_t ring_ipc_shape(struct thread *self, struct ring *r, uint32_t min_complete, uint64_t timeout_ns)
+{
+    uint32_t head = r->sq_head, n = __atomic_load_n(&r->hdr->sq_tail, __ATOMIC_ACQUIRE) - head;
+    if (n - 1 > 1 || !timeout_ns || !min_complete || self->park || !list_empty(&r->overflow))
+        return 0;                          /* one SQE or two, a wait to follow */
+    const volatile struct cap_sqe *sp = &r->sq[head & (RING_SQ_ENTRIES - 1)];
+    uint32_t id = sp->cap_id;
+    if (sp->opcode != (n == 1 ? CAP_OP_CALL : CAP_OP_RETURN))
+        return 0;
+    const struct cap_table *caps = &self->proc->caps;
+    if (CAP_SLOT(id) >= caps->nslots)
+        return 0;
+    const struct kobj *o = caps->slots[CAP_SLOT(id)].obj;
+    return o && o->type == (n == 1 ? &endpoint_facet_type : &endpoint_owner_type) ? n : 0;
+}
+
+/* Take the n SQEs ring_ipc_shape found the fast way: true with *next the
+ * thread to switch to (its CQE posted, not woken); false having changed
+ * nothing, and ring_enter's general way decides. */
+bool ring_enter_ipc(struct thread *self, struct ring *r, uint32_t n, uint32_t min_complete, struct thread **next);
+#endif
