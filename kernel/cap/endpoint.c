@@ -154,7 +154,8 @@ static void call_free(struct ep_call *call)
 {
     KASSERT(call->pd == 0);                  /* the caller's completion was finished or cancelled */
     list_del(&call->rx_link);
-    xfer_rollback(&call->caps);              /* no-op once delivered */
+    if (call->caps.n)
+        xfer_rollback(&call->caps);          /* none left once delivered */
     if (call->session)
         kobj_put(&call->session->obj);
     live_calls--;

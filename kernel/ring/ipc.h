@@ -17,18 +17,20 @@
  * everything again); every other call pays a few loads here. */
 static inline uint32_t ring_ipc_shape(struct thread *self, struct ring *r, uint32_t min_complete, uint64_t timeout_ns)
 {
+    if (!timeout_ns || !min_complete)
+        return 0;                          /* no wait to follow */
     uint32_t head = r->sq_head, n = __atomic_load_n(&r->hdr->sq_tail, __ATOMIC_ACQUIRE) - head;
-    if (n - 1 > 1 || !timeout_ns || !min_complete || self->park || !list_empty(&r->overflow))
-        return 0;                          /* one SQE or two, a wait to follow */
+    if (n - 1 > 1)
+        return 0;                          /* one SQE or two */
     const volatile struct cap_sqe *sp = &r->sq[head & (RING_SQ_ENTRIES - 1)];
-    uint32_t id = sp->cap_id;
-    if (sp->opcode != (n == 1 ? CAP_OP_CALL : CAP_OP_RETURN))
-        return 0;
+    uint32_t slot = CAP_SLOT(sp->cap_id);
     const struct cap_table *caps = &self->proc->caps;
-    if (CAP_SLOT(id) >= caps->nslots)
+    if (slot >= caps->nslots || sp->opcode != (n == 1 ? CAP_OP_CALL : CAP_OP_RETURN))
         return 0;
-    const struct kobj *o = caps->slots[CAP_SLOT(id)].obj;
-    return o && o->type == (n == 1 ? &endpoint_facet_type : &endpoint_owner_type) ? n : 0;
+    const struct kobj *o = caps->slots[slot].obj;
+    if (!o || o->type != (n == 1 ? &endpoint_facet_type : &endpoint_owner_type))
+        return 0;
+    return self->park || !list_empty(&r->overflow) ? 0 : n;
 }
 
 /* Take the n SQEs ring_ipc_shape found the fast way: true with *next the

@@ -538,9 +538,8 @@ struct thread *ring_direct_target(const struct pending *pd)
         return 0;
     struct thread *t = r->thread;
     uint32_t used = r->cq_tail - r->hdr->cq_head;   /* a bad cq_head: > RING_CQ_ENTRIES, refused */
-    if (t->state != T_BLOCKED || !t->wait_min || used >= RING_CQ_ENTRIES || used + 1 < t->wait_min ||
-        t->park || t == current_thread())
-        return 0;
+    if (t->state != T_BLOCKED || !t->wait_min || used >= RING_CQ_ENTRIES || used + 1 < t->wait_min || t->park)
+        return 0;                          /* blocked: never the current thread */
     return t;
 }
 
