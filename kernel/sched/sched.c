@@ -20,7 +20,12 @@
  *     (halted, or about to halt), it gets a reschedule IPI (smp_kick);
  *   - a thread preempted or yielding goes back to its own CPU's tail;
  *   - sched_prefer_thread moves a thread to the head of this CPU's queue
- *     (the direct IPC hand-off).
+ *     (the IPC hand-off);
+ *   - thread_block_to (the endpoint fast path's direct switch) blocks the
+ *     current thread and runs a T_BLOCKED one on this CPU at once, with
+ *     no queue: a blocked thread is on none, and its context is saved
+ *     (it blocked under the BKL, which passed to the thread it switched
+ *     to), whichever CPU it last ran on.
  * Invariants (under the BKL): a thread is on a run queue iff it is
  * T_RUNNABLE, and then t->rq is that queue's CPU and counted in its nrun;
  * idle threads are never queued; a T_RUNNING thread is some CPU's current.
