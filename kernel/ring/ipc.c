@@ -8,7 +8,28 @@
  * path", has the rules and the measurements.
  */
 #include "ipc.h"
+#include "kprintf.h"
 #include "ipc_prof.h"
+
+struct thread *ring_direct_target(const struct pending *pd)
+{
+    struct ring *r = ring_of_ref(pd);
+    if (!r || !list_empty(&r->overflow))
+        return 0;
+    struct thread *t = r->thread;
+    uint32_t used = r->cq_tail - r->hdr->cq_head;   /* a bad cq_head: > RING_CQ_ENTRIES, refused */
+    if (t->state != T_BLOCKED || !t->wait_min || used >= RING_CQ_ENTRIES || used + 1 < t->wait_min || t->park)
+        return 0;                          /* blocked: never the current thread */
+    return t;
+}
+
+void ring_post_direct(struct pending *pd, int32_t result)
+{
+    struct ring *r = ring_of_ref(pd);
+    KASSERT(r && list_empty(&r->overflow));
+    struct cap_cqe c = { .user_data = pd->user_data, .result = result };
+    ring_cq_push(r, &c);
+}
 
 /*
  * cap_enter's endpoint fast path (ring_enter offers it the submissions of

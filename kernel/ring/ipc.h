@@ -12,6 +12,14 @@
 #include "cap/table.h"
 #include "cap/endpoint.h"
 
+/* pd's submitter's ring, if its ThreadRef still matches a bound ring; else
+ * 0 (its thread has ended). ring.c's posts and the fast path's share it. */
+static inline struct ring *ring_of_ref(const struct pending *pd)
+{
+    struct ring *r = pd->to.slot < PROC_MAX_THREADS ? pd->proc->rings[pd->to.slot] : 0;
+    return r && r->state == RING_BOUND && r->ref.slot == pd->to.slot && r->ref.gen == pd->to.gen ? r : 0;
+}
+
 /* The first look: could ring_enter_ipc take what is submitted? It reads the SQ
  * in place and decides nothing (ring_enter_ipc copies the SQEs and checks
  * everything again); every other call pays a few loads here. */

@@ -224,17 +224,12 @@ static inline uint32_t cq_used(struct ring *r)
     return used;
 }
 
-static inline void cq_push(struct ring *r, const struct cap_cqe *c)
-{
-    r->cq[r->cq_tail & (RING_CQ_ENTRIES - 1)] = *c;
-    __atomic_store_n(&r->hdr->cq_tail, ++r->cq_tail, __ATOMIC_RELEASE);
-}
 
 /* Post c to r now, or queue it while the CQ is full. */
 static void post(struct ring *r, const struct cap_cqe *c)
 {
     if (list_empty(&r->overflow) && cq_used(r) < RING_CQ_ENTRIES) {
-        cq_push(r, c);
+        ring_cq_push(r, c);
         return;
     }
     struct overflow_cqe *o = kmalloc(sizeof *o);
@@ -246,15 +241,9 @@ static void post(struct ring *r, const struct cap_cqe *c)
     r->hdr->cq_overflow = r->noverflow;
 }
 
-static struct ring *ref_ring(const struct pending *pd)
-{
-    struct ring *r = pd->to.slot < PROC_MAX_THREADS ? pd->proc->rings[pd->to.slot] : 0;
-    return r && r->state == RING_BOUND && same_ref(r->ref, pd->to) ? r : 0;
-}
-
 bool ring_ref_live(const struct pending *pd)
 {
-    return ref_ring(pd) != 0;
+    return ring_of_ref(pd) != 0;
 }
 
 
@@ -265,7 +254,7 @@ static bool post_to(struct pending *pd, int32_t result, const struct cap_result_
 {
     struct process *p = pd->proc;
     KASSERT(!p->exiting);
-    struct ring *r = ref_ring(pd);
+    struct ring *r = ring_of_ref(pd);
     if (!r) {
         /* its thread has ended: nobody can take this completion. The caps
          * it carries were inserted into the process's table; they go. */
@@ -303,7 +292,7 @@ static void flush_overflow(struct ring *r)
 {
     while (!list_empty(&r->overflow) && cq_used(r) < RING_CQ_ENTRIES) {
         struct overflow_cqe *o = container_of(list_pop(&r->overflow), struct overflow_cqe, link);
-        cq_push(r, &o->cqe);
+        ring_cq_push(r, &o->cqe);
         kfree(o);
         r->noverflow--;
     }
@@ -473,7 +462,7 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
      * error always does) */
     if (r != CALL_PENDING && !(r >= 0 && (op == CAP_OP_CALL || op == CAP_OP_RETURN) && (s.flags & CAP_SQE_F_SILENT))) {
         struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
-        cq_push(ring, &c);
+        ring_cq_push(ring, &c);
     }
     tprof_mark(TP_RESULT);
 }
@@ -527,28 +516,6 @@ static void process_sqes(struct process *p, struct ring *r)
     r->sq_head = head;
     __atomic_store_n(&hdr->cq_tail, r->cq_tail, __ATOMIC_RELEASE);
     __atomic_store_n(&hdr->sq_head, head, __ATOMIC_RELEASE);
-}
-
-/* ---- the endpoint fast path of cap_enter ---- */
-
-struct thread *ring_direct_target(const struct pending *pd)
-{
-    struct ring *r = ref_ring(pd);
-    if (!r || !list_empty(&r->overflow))
-        return 0;
-    struct thread *t = r->thread;
-    uint32_t used = r->cq_tail - r->hdr->cq_head;   /* a bad cq_head: > RING_CQ_ENTRIES, refused */
-    if (t->state != T_BLOCKED || !t->wait_min || used >= RING_CQ_ENTRIES || used + 1 < t->wait_min || t->park)
-        return 0;                          /* blocked: never the current thread */
-    return t;
-}
-
-void ring_post_direct(struct pending *pd, int32_t result)
-{
-    struct ring *r = ref_ring(pd);
-    KASSERT(r && list_empty(&r->overflow));
-    struct cap_cqe c = { .user_data = pd->user_data, .result = result };
-    cq_push(r, &c);
 }
 
 /* The general way through cap_enter (the NOP fast path, ring_enter_nops
