@@ -676,7 +676,8 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
  *     exactly this (ring_direct_target);
  *   - the RECV: no flags, nothing but its result buffer (checked as
  *     slow_sqe checks it, at least a header long), the endpoint open with
- *     nothing queued (so it waits), and the process under its quota.
+ *     nothing queued (so it waits), the process under its quota with a
+ *     spare pending record (so nothing is allocated).
  * Anything else returns false before changing anything: ring_enter then
  * runs both SQEs through endpoint_return and endpoint_recv, which decide
  * every error. The caller's CQE is posted without a wake-up; its thread is
@@ -696,8 +697,8 @@ bool endpoint_fast_reply_recv(struct process *p, const struct cap_sqe *ret, cons
     if (cap_lookup(&p->caps, ret->cap_id, &o) || o->type != &endpoint_owner_type)
         return false;
     struct ep_core *core = ((struct ep_owner *)o)->core;
-    if (core->closed || !list_empty(&core->queue) || p->npending >= PROC_MAX_PENDING)
-        return false;
+    if (core->closed || !list_empty(&core->queue) || p->npending >= PROC_MAX_PENDING || !p->npd_spare)
+        return false;                                 /* the RECV's record is a spare: nothing to allocate */
     struct ep_call *call = inflight_find(core, ret->call_id);
     if (!call || call->state != EP_CALL_DELIVERED)
         return false;
@@ -736,7 +737,7 @@ bool endpoint_fast_reply_recv(struct process *p, const struct cap_sqe *ret, cons
     call_free(call);
     ipc_prof_mark(IPC_RET_POST);
     struct pending *rp = pending_new_for(p, PENDING_EP_RECV, recv->user_data, recv->result_addr, recv->result_len);
-    KASSERT(rp);                                      /* under the quota: npending did not grow */
+    KASSERT(rp);                                      /* a spare, under the quota: npending did not grow */
     list_add_tail(&core->receivers, &rp->wait_link);
     ipc_prof_mark(IPC_RECV);
     *next = to;
