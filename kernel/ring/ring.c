@@ -224,7 +224,6 @@ static inline uint32_t cq_used(struct ring *r)
     return used;
 }
 
-
 /* Post c to r now, or queue it while the CQ is full. */
 static void post(struct ring *r, const struct cap_cqe *c)
 {
@@ -521,9 +520,9 @@ static void process_sqes(struct process *p, struct ring *r)
 /* The general way through cap_enter (the NOP fast path, ring_enter_nops
  * in ring.h, comes first from the system call and may have taken a run of
  * NOPs already): the endpoint fast path when the submission has its shape
- * (ring_enter_ipc, ipc.c), else completions waiting for CQ room first, then every SQE
- * left, a pending park; then the wait for min_complete CQEs or the
- * timeout. Returns the CQEs available. */
+ * (ring_ipc_shape, ring_enter_ipc: ipc.h, ipc.c), else completions waiting
+ * for CQ room first, then every SQE left, a pending park; then the wait for
+ * min_complete CQEs or the timeout. Returns the CQEs available. */
 int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr)
 {
     struct ring *r = self->ring;
