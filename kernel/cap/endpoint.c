@@ -137,6 +137,8 @@ static struct ep_call *call_alloc(struct ep_core *core, uint32_t plen)
     return call;
 }
 
+uint64_t endpoint_ifaces[4];
+
 static size_t live_calls;
 size_t endpoint_live_calls(void) { return live_calls; }
 
@@ -797,6 +799,7 @@ static int factory_create(void *self, capos_EndpointFactory_create_Params_reader
         return CAP_ERR_OVERLOADED;
     }
     memset(core, 0, sizeof *core);
+    endpoint_ifaces[(iface >> 6) & 3] |= 1ull << (iface & 63);
     core->spare = spare;
     core->refs = 1;                                   /* the owner's */
     core->iface = iface;

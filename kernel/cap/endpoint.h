@@ -9,6 +9,16 @@ extern struct kobj endpoint_factory_obj;        /* EndpointFactory */
 /* The types of an endpoint's owner side and of its client facets (the
  * system call's first look at a submission: ring/enter_fast.h). */
 extern const struct kobj_type endpoint_owner_type, endpoint_facet_type;
+/* A filter of the interfaces any endpoint was ever made for: bit
+ * (iface & 255) is set at EndpointFactory.create and never cleared. A CALL
+ * whose interface_id's bit is clear cannot be a facet call that the fast
+ * path takes (it asks interface_id == the facet's), so the first look
+ * steps aside from it without touching the cap table. */
+extern uint64_t endpoint_ifaces[4];
+static inline bool endpoint_iface_maybe(uint64_t iface)
+{
+    return (endpoint_ifaces[(iface >> 6) & 3] >> (iface & 63)) & 1;
+}
 /* The RECV and RETURN opcodes (ring.c hands them here). Return a CQE result
  * or CALL_PENDING. */
 int endpoint_recv(struct process *p, const struct cap_sqe *s);

@@ -128,6 +128,7 @@ bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r, stru
 /* no object here is an endpoint's: the endpoint fast path's first look
  * (ring/ipc.h) always steps aside, and ring/ipc.c is not built here */
 const struct kobj_type endpoint_owner_type, endpoint_facet_type;
+uint64_t endpoint_ifaces[4];
 bool ring_enter_ipc(struct thread *self, struct ring *r, uint32_t n, uint32_t min_complete, struct thread **next)
 {
     abort();
