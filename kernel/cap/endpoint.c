@@ -122,7 +122,7 @@ struct ep_call {
  * endpoint's preallocated record (when no other call holds it), and a
  * delivery without caps whose header and params fit in the page of the
  * posted RECV buffer is written straight through the direct map, once. */
-#define EP_FAST_PARAMS 128
+#define EP_FAST_PARAMS ENDPOINT_FAST_BYTES
 
 static struct ep_call *call_alloc(struct ep_core *core, uint32_t plen)
 {

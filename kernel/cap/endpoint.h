@@ -9,6 +9,8 @@ extern struct kobj endpoint_factory_obj;        /* EndpointFactory */
 /* The types of an endpoint's owner side and of its client facets (the
  * system call's first look at a submission: ring/enter_fast.h). */
 extern const struct kobj_type endpoint_owner_type, endpoint_facet_type;
+/* The most params (a CALL) or result bytes (a RETURN) the fast paths take. */
+#define ENDPOINT_FAST_BYTES 128
 /* A filter of the interfaces any endpoint was ever made for: bit
  * (iface & 255) is set at EndpointFactory.create and never cleared. A CALL
  * whose interface_id's bit is clear cannot be a facet call that the fast

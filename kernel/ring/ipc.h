@@ -31,8 +31,8 @@ static inline uint32_t ring_ipc_shape(struct thread *self, struct ring *r, uint3
     if (n - 1 > 1)
         return 0;                          /* one SQE or two */
     const volatile struct cap_sqe *sp = &r->sq[head & (RING_SQ_ENTRIES - 1)];
-    if (n == 1 && !endpoint_iface_maybe(sp->interface_id))
-        return 0;                          /* no endpoint serves that interface */
+    if (sp->len > ENDPOINT_FAST_BYTES || (n == 1 && !endpoint_iface_maybe(sp->interface_id)))
+        return 0;                          /* too large, or no endpoint serves that interface */
     uint32_t slot = CAP_SLOT(sp->cap_id);
     const struct cap_table *caps = &self->proc->caps;
     if (slot >= caps->nslots || sp->opcode != (n == 1 ? CAP_OP_CALL : CAP_OP_RETURN))
