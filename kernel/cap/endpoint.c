@@ -122,7 +122,7 @@ struct ep_call {
  * endpoint's preallocated record (when no other call holds it), and a
  * delivery without caps whose header and params fit in the page of the
  * posted RECV buffer is written straight through the direct map, once. */
-#define EP_FAST_PARAMS 128
+#define EP_FAST_PARAMS ENDPOINT_FAST_BYTES
 
 static struct ep_call *call_alloc(struct ep_core *core, uint32_t plen)
 {
@@ -136,6 +136,8 @@ static struct ep_call *call_alloc(struct ep_core *core, uint32_t plen)
     }
     return call;
 }
+
+uint64_t endpoint_ifaces[4];
 
 static size_t live_calls;
 size_t endpoint_live_calls(void) { return live_calls; }
@@ -154,7 +156,8 @@ static void call_free(struct ep_call *call)
 {
     KASSERT(call->pd == 0);                  /* the caller's completion was finished or cancelled */
     list_del(&call->rx_link);
-    xfer_rollback(&call->caps);              /* no-op once delivered */
+    if (call->caps.n)
+        xfer_rollback(&call->caps);          /* none left once delivered */
     if (call->session)
         kobj_put(&call->session->obj);
     live_calls--;
@@ -412,15 +415,14 @@ static int facet_call(struct kobj *o, struct call_ctx *c)
  * the state machine above.
  * Binds on: the BKL, interrupts off.
  */
-static const struct kobj_type facet_type;
 static const uint8_t empty_params[16] = { 0, 0, 0, 0, 1, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
 
-bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r)
+bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r, struct thread **direct)
 {
     struct kobj *o;
     if (s->flags || s->_pad0 || s->call_id || s->xfer_cap_count || s->xfer_addr || s->len > EP_FAST_PARAMS)
         return false;
-    if (cap_lookup(&p->caps, s->cap_id, &o) || o->type != &facet_type || o->iface != s->interface_id)
+    if (cap_lookup(&p->caps, s->cap_id, &o) || o->type != &endpoint_facet_type || o->iface != s->interface_id)
         return false;
     struct ep_facet *f = (struct ep_facet *)o;
     struct ep_core *core = f->core;
@@ -442,6 +444,9 @@ bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r)
     paddr_t spa = s->len ? vm_translate(&p->vm, s->addr, 0) : 0;
     if (!dpa || (s->len && !spa))
         return false;
+    struct thread *to = 0;
+    if (direct && !(to = ring_direct_target(rp)))
+        return false;
     ipc_prof_mark(IPC_LOOKUP);
 
     /* taken: from here nothing fails */
@@ -459,10 +464,15 @@ bool endpoint_fast_call(struct process *p, const struct cap_sqe *s, int *r)
     call->state = EP_CALL_DELIVERED;
     list_add_tail(&core->inflight, &call->link);
     list_add_tail(&rx->received, &call->rx_link);
-    ring_post_handoff(rp, (int32_t)total, 0, 0);  /* the receiver runs next; RECVs end with their thread: never dropped */
+    if (to)
+        ring_post_direct(rp, (int32_t)total);     /* the caller switches to it */
+    else
+        ring_post_handoff(rp, (int32_t)total, 0, 0);  /* the receiver runs next; RECVs end with their thread: never dropped */
     pending_retire(rp);
     ipc_prof_mark(IPC_POST);
     *r = CALL_PENDING;
+    if (direct)
+        *direct = to;
     return true;
 }
 
@@ -489,7 +499,7 @@ static void facet_destroy(struct kobj *o)
     kfree(f);
 }
 
-static const struct kobj_type facet_type = { "EndpointClient", 0, facet_call, facet_destroy };
+const struct kobj_type endpoint_facet_type = { "EndpointClient", 0, facet_call, facet_destroy };
 
 static struct kobj *facet_new(struct ep_core *core, uint64_t badge, bool notify)
 {
@@ -500,7 +510,7 @@ static struct kobj *facet_new(struct ep_core *core, uint64_t badge, bool notify)
         kfree(n);
         return 0;
     }
-    kobj_init(&f->obj, &facet_type);
+    kobj_init(&f->obj, &endpoint_facet_type);
     f->obj.iface = core->iface;
     f->core = core;
     f->badge = badge;
@@ -541,7 +551,7 @@ static void owner_destroy(struct kobj *o)
     kfree(o);
 }
 
-static const struct kobj_type owner_type = { "Endpoint", IFACE_ENDPOINT, owner_call, owner_destroy };
+const struct kobj_type endpoint_owner_type = { "Endpoint", IFACE_ENDPOINT, owner_call, owner_destroy };
 
 static struct ep_core *owner_core(struct process *p, uint32_t cap_id, int *err)
 {
@@ -549,11 +559,22 @@ static struct ep_core *owner_core(struct process *p, uint32_t cap_id, int *err)
     *err = cap_lookup(&p->caps, cap_id, &o);
     if (*err)
         return 0;
-    if (o->type != &owner_type) {
+    if (o->type != &endpoint_owner_type) {
         *err = CAP_ERR_NOT_OWNER;
         return 0;
     }
     return ((struct ep_owner *)o)->core;
+}
+
+/* The call in flight on core that a RETURN names; 0: none. */
+static struct ep_call *inflight_find(struct ep_core *core, uint32_t call_id)
+{
+    for (struct list *n = core->inflight.next; n != &core->inflight; n = n->next) {
+        struct ep_call *c = container_of(n, struct ep_call, link);
+        if (c->call_id == call_id)
+            return c;
+    }
+    return 0;
 }
 
 int endpoint_recv(struct process *p, const struct cap_sqe *s)
@@ -585,14 +606,7 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     struct ep_core *core = owner_core(p, s->cap_id, &err);
     if (!core)
         return err;
-    struct ep_call *call = 0;
-    for (struct list *n = core->inflight.next; n != &core->inflight; n = n->next) {
-        struct ep_call *c = container_of(n, struct ep_call, link);
-        if (c->call_id == s->call_id) {
-            call = c;
-            break;
-        }
-    }
+    struct ep_call *call = inflight_find(core, s->call_id);
     if (!call)
         return CAP_ERR_NO_SUCH_CALL;
     ipc_prof_mark(IPC_RET_FIND);
@@ -651,6 +665,87 @@ int endpoint_return(struct process *p, const struct cap_sqe *s)
     return 0;
 }
 
+/*
+ * A server's answer and its next wait together: a RETURN with
+ * CAP_SQE_F_SILENT alone, then a RECV on the same owner cap, submitted in
+ * one cap_enter (ring_enter_ipc). Taken only when both would succeed the
+ * general way exactly as here and nothing else can happen:
+ *   - the RETURN: no flag but SILENT, no result buffer of its own, no
+ *     transfers, at most EP_FAST_PARAMS result bytes in one page, naming a
+ *     DELIVERED call whose caller's buffer takes them in one writable page
+ *     (or, with no bytes, lies below USER_TOP: what vm_user_range_ok asks
+ *     of an empty range), and whose caller's thread is blocked waiting for
+ *     exactly this (ring_direct_target);
+ *   - the RECV: no flags, nothing but its result buffer (checked as
+ *     slow_sqe checks it, at least a header long), the endpoint open with
+ *     nothing queued (so it waits), the process under its quota with a
+ *     spare pending record (so nothing is allocated).
+ * Anything else returns false before changing anything: ring_enter then
+ * runs both SQEs through endpoint_return and endpoint_recv, which decide
+ * every error. The caller's CQE is posted without a wake-up; its thread is
+ * *next, for the direct switch. The RETURN's SQE posts nothing (silent).
+ * Binds on: the BKL, interrupts off.
+ */
+bool endpoint_fast_reply_recv(struct process *p, const struct cap_sqe *ret, const struct cap_sqe *recv,
+                              struct thread **next)
+{
+    if (ret->flags != CAP_SQE_F_SILENT || ret->result_addr || ret->result_len || ret->xfer_cap_count ||
+        ret->xfer_addr || ret->len > EP_FAST_PARAMS)
+        return false;
+    if (recv->flags || recv->xfer_cap_count || recv->len || recv->addr || recv->call_id || recv->xfer_addr ||
+        recv->cap_id != ret->cap_id || recv->result_len < sizeof(struct cap_recv_hdr))
+        return false;
+    struct kobj *o;
+    if (cap_lookup(&p->caps, ret->cap_id, &o) || o->type != &endpoint_owner_type)
+        return false;
+    struct ep_core *core = ((struct ep_owner *)o)->core;
+    if (core->closed || !list_empty(&core->queue) || p->npending >= PROC_MAX_PENDING || !p->npd_spare)
+        return false;                                 /* the RECV's record is a spare: nothing to allocate */
+    struct ep_call *call = inflight_find(core, ret->call_id);
+    if (!call || call->state != EP_CALL_DELIVERED)
+        return false;
+    struct pending *pd = call->pd;
+    uint32_t len = ret->len, coff = (len + 7) & ~7u;
+    if (coff > pd->result_len)
+        return false;
+    paddr_t src = 0, dst = 0;
+    if (len) {
+        if ((ret->addr & (PAGE_SIZE - 1)) + len > PAGE_SIZE ||
+            (pd->result_addr & (PAGE_SIZE - 1)) + coff > PAGE_SIZE ||
+            ring_check_buffer(p, ret->addr, len, false, CAP_ERR_INVALID_PARAMS_BUFFER))
+            return false;
+        src = vm_translate(&p->vm, ret->addr, 0);
+        dst = vm_translate(&pd->proc->vm, pd->result_addr, PTE_W);
+        if (!src || !dst)
+            return false;
+    } else if (pd->result_addr >= USER_TOP_ADDR) {
+        return false;
+    }
+    if (ring_check_buffer(p, recv->result_addr, recv->result_len, true, CAP_ERR_INVALID_RESULT_BUFFER))
+        return false;
+    struct thread *to = ring_direct_target(pd);
+    if (!to)
+        return false;
+    ipc_prof_mark(IPC_RET_FIND);
+
+    /* taken: from here nothing fails */
+    if (len)
+        memcpy(phys_to_virt(dst), phys_to_virt(src), len);
+    ipc_prof_mark(IPC_RET_COPY);
+    ring_post_direct(pd, (int32_t)len);
+    pending_retire(pd);
+    call->pd = 0;
+    call_unlink(call);
+    call_free(call);
+    ipc_prof_mark(IPC_RET_POST);
+    struct pending *rp = pending_new_for(p, PENDING_EP_RECV, recv->user_data, recv->result_addr, recv->result_len);
+    KASSERT(rp);                                      /* a spare, under the quota: npending did not grow */
+    list_add_tail(&core->receivers, &rp->wait_link);
+    ipc_prof_mark(IPC_RECV);
+    *next = to;
+    return true;
+}
+
 /* A process that received calls is gone: its callers are told at once
  * (another owner of the endpoint, e.g. a restarted server, serves new calls). */
 void endpoint_receiver_exit(struct process *p)
@@ -704,6 +799,7 @@ static int factory_create(void *self, capos_EndpointFactory_create_Params_reader
         return CAP_ERR_OVERLOADED;
     }
     memset(core, 0, sizeof *core);
+    endpoint_ifaces[(iface >> 6) & 3] |= 1ull << (iface & 63);
     core->spare = spare;
     core->refs = 1;                                   /* the owner's */
     core->iface = iface;
@@ -712,7 +808,7 @@ static int factory_create(void *self, capos_EndpointFactory_create_Params_reader
     list_init(&core->queue);
     list_init(&core->inflight);
     list_init(&core->receivers);
-    kobj_init(&ow->obj, &owner_type);
+    kobj_init(&ow->obj, &endpoint_owner_type);
     ow->core = core;
     struct kobj *f = facet_new(core, 0, false);
     if (!f) {

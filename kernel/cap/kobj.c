@@ -72,13 +72,14 @@ struct pending *pending_new_for(struct process *p, enum pending_kind kind, uint6
     if (p->npending >= PROC_MAX_PENDING)
         return 0;
     KASSERT(!p->exiting);                  /* a dying process makes no new calls */
-    KASSERT(p == current_process());       /* made while the caller's own ring is processed */
+    struct thread *self = current_thread();
+    KASSERT(p == self->proc && self->ring);   /* made while the caller's own ring is processed */
     struct pending *pd = p->npd_spare ? p->pd_spare[--p->npd_spare] : kmalloc(sizeof *pd);
     if (!pd)
         return 0;
     memset(pd, 0, sizeof *pd);
     pd->proc = p;
-    pd->to = ring_self_ref();
+    pd->to = self->ring->ref;              /* ring_self_ref: its submitter */
     pd->kind = kind;
     pd->user_data = user_data;
     pd->result_addr = result_addr;

@@ -15,6 +15,7 @@
  * matches, and its completion is dropped (ring.h).
  */
 #include "ring.h"
+#include "ipc.h"
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "kprintf.h"
@@ -223,17 +224,11 @@ static inline uint32_t cq_used(struct ring *r)
     return used;
 }
 
-static inline void cq_push(struct ring *r, const struct cap_cqe *c)
-{
-    r->cq[r->cq_tail & (RING_CQ_ENTRIES - 1)] = *c;
-    __atomic_store_n(&r->hdr->cq_tail, ++r->cq_tail, __ATOMIC_RELEASE);
-}
-
 /* Post c to r now, or queue it while the CQ is full. */
 static void post(struct ring *r, const struct cap_cqe *c)
 {
     if (list_empty(&r->overflow) && cq_used(r) < RING_CQ_ENTRIES) {
-        cq_push(r, c);
+        ring_cq_push(r, c);
         return;
     }
     struct overflow_cqe *o = kmalloc(sizeof *o);
@@ -245,15 +240,9 @@ static void post(struct ring *r, const struct cap_cqe *c)
     r->hdr->cq_overflow = r->noverflow;
 }
 
-static struct ring *ref_ring(const struct pending *pd)
-{
-    struct ring *r = pd->to.slot < PROC_MAX_THREADS ? pd->proc->rings[pd->to.slot] : 0;
-    return r && r->state == RING_BOUND && same_ref(r->ref, pd->to) ? r : 0;
-}
-
 bool ring_ref_live(const struct pending *pd)
 {
-    return ref_ring(pd) != 0;
+    return ring_of_ref(pd) != 0;
 }
 
 
@@ -264,7 +253,7 @@ static bool post_to(struct pending *pd, int32_t result, const struct cap_result_
 {
     struct process *p = pd->proc;
     KASSERT(!p->exiting);
-    struct ring *r = ref_ring(pd);
+    struct ring *r = ring_of_ref(pd);
     if (!r) {
         /* its thread has ended: nobody can take this completion. The caps
          * it carries were inserted into the process's table; they go. */
@@ -302,7 +291,7 @@ static void flush_overflow(struct ring *r)
 {
     while (!list_empty(&r->overflow) && cq_used(r) < RING_CQ_ENTRIES) {
         struct overflow_cqe *o = container_of(list_pop(&r->overflow), struct overflow_cqe, link);
-        cq_push(r, &o->cqe);
+        ring_cq_push(r, &o->cqe);
         kfree(o);
         r->noverflow--;
     }
@@ -447,7 +436,7 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
     uint32_t nxfer = 0;
     switch (op) {
     case CAP_OP_CALL:
-        if (!park_fast_call(p, &s, &r) && !endpoint_fast_call(p, &s, &r))   /* a fast path, or the general way */
+        if (!park_fast_call(p, &s, &r) && !endpoint_fast_call(p, &s, &r, 0))   /* a fast path, or the general way */
             r = do_call(p, &s, &nxfer);
         break;
     case CAP_OP_RELEASE:
@@ -472,7 +461,7 @@ static void slow_sqe(struct process *p, struct ring *ring, const volatile struct
      * error always does) */
     if (r != CALL_PENDING && !(r >= 0 && (op == CAP_OP_CALL || op == CAP_OP_RETURN) && (s.flags & CAP_SQE_F_SILENT))) {
         struct cap_cqe c = { .user_data = s.user_data, .result = r, .xfer_result_count = nxfer };
-        cq_push(ring, &c);
+        ring_cq_push(ring, &c);
     }
     tprof_mark(TP_RESULT);
 }
@@ -530,20 +519,28 @@ static void process_sqes(struct process *p, struct ring *r)
 
 /* The general way through cap_enter (the NOP fast path, ring_enter_nops
  * in ring.h, comes first from the system call and may have taken a run of
- * NOPs already): completions waiting for CQ room first, then every SQE
- * left, a pending park, then the wait for min_complete CQEs or the
- * timeout. Returns the CQEs available. */
+ * NOPs already): the endpoint fast path when the submission has its shape
+ * (ring_ipc_shape, ring_enter_ipc: ipc.h, ipc.c), else completions waiting
+ * for CQ room first, then every SQE left, a pending park; then the wait for
+ * min_complete CQEs or the timeout. Returns the CQEs available. */
 int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr)
 {
     struct ring *r = self->ring;
     if (!r || ring_addr != r->va)
         return CAP_ERR_WRONG_THREAD;       /* a thread enters its own ring only */
-    if (!list_empty(&r->overflow))
-        flush_overflow(r);
-    process_sqes(self->proc, r);
-    /* a thread whose ParkSpace wait is pending sleeps here until it resolves */
-    while (self->park)
-        thread_block();
+    /* next: a thread still blocked whose wait ring_enter_ipc satisfied without
+     * waking it (the direct switch); it runs in self's place, or is woken
+     * as a hand-off if self does not wait after all */
+    struct thread *next = 0;
+    uint32_t n = ring_ipc_shape(self, r, min_complete, timeout_ns);
+    if (!n || !ring_enter_ipc(self, r, n, min_complete, &next)) {
+        if (!list_empty(&r->overflow))
+            flush_overflow(r);
+        process_sqes(self->proc, r);
+        /* a thread whose ParkSpace wait is pending sleeps here until it resolves */
+        while (self->park)
+            thread_block();
+    }
     if (min_complete > RING_CQ_ENTRIES)
         min_complete = RING_CQ_ENTRIES;
     if (min_complete && cq_used(r) < min_complete && timeout_ns) {
@@ -553,12 +550,19 @@ int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_
             if (deadline != ~0ull && time_now_ns() >= deadline)
                 break;
             thread_set_timeout(self, deadline);
-            thread_block();
+            if (next) {
+                thread_block_to(next);     /* straight to it, no run queue's round */
+                next = 0;
+            } else {
+                thread_block();
+            }
             if (!list_empty(&r->overflow))
                 flush_overflow(r);
         }
         self->wait_min = 0;
         thread_clear_timeout(self);
     }
+    if (unlikely(next))
+        thread_wake_handoff(next);         /* self did not wait: it runs next, as a hand-off */
     return cq_used(r);
 }

@@ -52,6 +52,13 @@ struct ring {
 /* SYS_CAP_ENTER for self, the current thread; ring_addr must be its own ring. */
 int64_t ring_enter(struct thread *self, uint32_t min_complete, uint64_t timeout_ns, uint64_t ring_addr);
 
+/* Push c onto r's CQ (the caller made sure of the room) and publish it. */
+static inline void ring_cq_push(struct ring *r, const struct cap_cqe *c)
+{
+    r->cq[r->cq_tail & (RING_CQ_ENTRIES - 1)] = *c;
+    __atomic_store_n(&r->hdr->cq_tail, ++r->cq_tail, __ATOMIC_RELEASE);
+}
+
 /* A NOP's completion: its user_data echoed, result 0. */
 static inline void ring_nop_cqe(struct cap_cqe *c, const volatile struct cap_sqe *sp)
 {
@@ -109,6 +116,14 @@ static inline bool ring_enter_nops(struct ring *r, uint32_t min_complete, uint64
     *used = u;
     return all && (u >= min_complete || !timeout_ns);
 }
+/* (ipc.c) The thread pd's completion would wake now, if it can be switched to
+ * directly: its ring live with CQ room and nothing waiting for room, the
+ * thread blocked in cap_enter for one CQE more, not parked, not current.
+ * Else 0. */
+struct thread *ring_direct_target(const struct pending *pd);
+/* Post pd's completion (no caps) to its thread's CQ without waking it: the
+ * caller switches to it (ring_direct_target said it may). */
+void ring_post_direct(struct pending *pd, int32_t result);
 /* A ring for p's next thread: a spare one (its header cleared) or a new one
  * mapped at a free slot (the first thread's at slot 0); 0 if p has neither a
  * spare, nor a free slot, nor memory (the caller answers CAP_ERR_OVERLOADED). */

@@ -20,7 +20,12 @@
  *     (halted, or about to halt), it gets a reschedule IPI (smp_kick);
  *   - a thread preempted or yielding goes back to its own CPU's tail;
  *   - sched_prefer_thread moves a thread to the head of this CPU's queue
- *     (the direct IPC hand-off).
+ *     (the IPC hand-off);
+ *   - thread_block_to (the endpoint fast path's direct switch) blocks the
+ *     current thread and runs a T_BLOCKED one on this CPU at once, with
+ *     no queue: a blocked thread is on none, and its context is saved
+ *     (it blocked under the BKL, which passed to the thread it switched
+ *     to), whichever CPU it last ran on.
  * Invariants (under the BKL): a thread is on a run queue iff it is
  * T_RUNNABLE, and then t->rq is that queue's CPU and counted in its nrun;
  * idle threads are never queued; a T_RUNNING thread is some CPU's current.
@@ -340,7 +345,8 @@ static void switch_to(struct thread *next)
     switch_context(&prev->saved_rsp, next->saved_rsp);
     ipc_prof_mark(IPC_SWITCH);
     tprof_mark(TP_SWITCH);
-    reap();
+    if (!list_empty(&dead))               /* most switches find nothing to free */
+        reap();
     tprof_mark(TP_REAP);
 }
 
@@ -380,6 +386,21 @@ void thread_wake_handoff(struct thread *t)
         return;
     thread_clear_timeout(t);
     runq_add(this_cpu(), t, true);
+}
+
+void thread_block_to(struct thread *next)
+{
+    struct cpu *c = this_cpu();
+    struct thread *cur = c->current;
+    KASSERT(cur != c->idle && next != cur && next->proc);
+    cur->state = T_BLOCKED;
+    if (unlikely(next->state != T_BLOCKED)) {
+        schedule();
+        return;
+    }
+    ipc_prof_mark(IPC_WAIT);
+    thread_clear_timeout(next);           /* what thread_wake would do; it is on no run queue */
+    switch_to(next);
 }
 
 void sched_prefer_thread(struct thread *t)

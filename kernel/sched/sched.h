@@ -60,6 +60,12 @@ void sched_prefer_thread(struct thread *t);
  * hand-off: what thread_wake and then sched_prefer_thread would leave,
  * without choosing a CPU first). */
 void thread_wake_handoff(struct thread *t);
+/* The direct switch (the endpoint fast path, ring_enter_ipc): the current
+ * thread blocks and next, a thread still T_BLOCKED whose wait the caller
+ * has just satisfied, runs at once on this CPU, without a run queue's
+ * round. If next is not blocked any more (someone else woke it), this is
+ * thread_block. Returns when the current thread is woken and chosen again. */
+void thread_block_to(struct thread *next);
 void thread_exit_current(void) __attribute__((noreturn));
 void sched_tick(void);
 /* Wake t at deadline (ns) unless woken earlier. */

@@ -116,6 +116,23 @@ def main():
             bool(m) and m.groups() == ("3", "0", str(E["CAP_ERR_NO_SUCH_CALL"]), str(E["CAP_ERR_INVALID_REQUEST"])),
             m and m.group(0))
     c.check("silent RETURN: the server exits cleanly", val(r"^IPC silent server-exit=(-?\d+)$") == "0")
+    c.check("answer-and-wait pair: the caller killed while the server held its call exits as killed",
+            val(r"^IPC pair caller-exit=(-?\d+)$") == "-1001")
+    m = line(r"^IPC-SERVER pair dead=(-?\d+) wrong-id=(-?\d+) bad-buf=(-?\d+) ring-buf=(-?\d+) again=(-?\d+) "
+             r"answered=(\d+) stray=(\d+)$")
+    c.check("answer-and-wait pair (a silent RETURN with the next RECV in one cap_enter): the RETURN to the dead "
+            "caller gets DISCONNECTED, to a call id never given NO_SUCH_CALL, a RECV into unmapped memory "
+            "INVALID_RESULT_BUFFER, a RECV into the ring BUFFER_OVERLAPS_RING, the same id twice NO_SUCH_CALL; "
+            "3 calls then answered with no stray CQE",
+            bool(m) and m.groups() == (str(E["CAP_ERR_DISCONNECTED"]), str(E["CAP_ERR_NO_SUCH_CALL"]),
+                                       str(E["CAP_ERR_INVALID_RESULT_BUFFER"]),
+                                       str(E["CAP_ERR_BUFFER_OVERLAPS_RING"]), str(E["CAP_ERR_NO_SUCH_CALL"]),
+                                       "3", "0"), m and m.group(0))
+    c.check("answer-and-wait pair: every live caller gets its answer (the one whose RECV was refused too)",
+            line(r"^IPC pair calls=4 answered=4$") is not None)
+    c.check("answer-and-wait pair: the server exits cleanly", val(r"^IPC pair server-exit=(-?\d+)$") == "0")
+    stats_back("pair-", "answer-and-wait pair: frames, objects, heap, processes, slots and pending calls back to "
+               "their starting values after its hostile ends, its server and its endpoint are gone")
     c.check("owner killed: the call in flight completes with DISCONNECTED",
             val(r"^CLIENT hold result=(-?\d+)$") == str(E["CAP_ERR_DISCONNECTED"]))
     c.check("after the owner is gone, calls fail with DISCONNECTED",

@@ -60,11 +60,15 @@ static int returned(int r, const struct cap_xfer *x, uint32_t nx)
     return r == CAP_ERR_DISCONNECTED ? 0 : r;
 }
 
-/* Dispatch the call described by `in` and RETURN its result. Result caps
- * are moved to the caller (what a server mints for a caller must not stay
- * in its table), except those the handler marks in in->keep: those are
- * copied, for caps the server hands out and keeps using itself. */
-static int answer(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self, struct rt_incoming *in)
+/* Dispatch the call described by `in` and build its RETURN in *ret, with
+ * the caps it carries in x[0 .. *nx). Result caps are moved to the caller
+ * (what a server mints for a caller must not stay in its table), except
+ * those the handler marks in in->keep: those are copied, for caps the
+ * server hands out and keeps using itself. false: nothing to RETURN now
+ * (the handler answers later, or never). The result bytes are in a static
+ * buffer, good until the next call is dispatched. */
+static bool prepare(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self, struct rt_incoming *in,
+                    struct cap_sqe *ret, struct cap_xfer *x, uint32_t *nx)
 {
     static uint8_t out[CAP_MAX_RESULT] __attribute__((aligned(8)));
     uint32_t out_caps[CAP_MAX_XFER];
@@ -78,14 +82,34 @@ static int answer(uint32_t owner, rt_dispatch_fn dispatch, const void *server, v
     in->keep = 0;
     int e = dispatch(server, self, &sc);
     if (in->deferred)
-        return 0;                                   /* the handler answers later (or never) */
-    if (e)
-        return returned(rt_return(owner, in->hdr->call_id, 0, 0, 0, 0, true), 0, 0);
-    struct cap_xfer x[CAP_MAX_XFER];
+        return false;
+    *ret = (struct cap_sqe){ .opcode = CAP_OP_RETURN, .cap_id = owner, .call_id = in->hdr->call_id };
+    *nx = 0;
+    if (e) {
+        ret->flags = CAP_SQE_F_FAIL;
+        return true;
+    }
     for (uint32_t i = 0; i < sc.result_ncaps; i++)
         x[i] = (struct cap_xfer){ out_caps[i], (in->keep >> i) & 1 ? CAP_XFER_COPY : CAP_XFER_MOVE };
-    return returned(rt_return(owner, in->hdr->call_id, out, (uint32_t)sc.result_len, x, sc.result_ncaps, false),
-                    x, sc.result_ncaps);
+    *nx = (uint32_t)sc.result_ncaps;
+    ret->addr = (uint64_t)out;
+    ret->len = (uint32_t)sc.result_len;
+    ret->xfer_cap_count = (uint8_t)*nx;
+    ret->xfer_addr = *nx ? (uint64_t)x : 0;
+    return true;
+}
+
+/* Dispatch the call described by `in` and RETURN its result. */
+static int answer(uint32_t owner, rt_dispatch_fn dispatch, const void *server, void *self, struct rt_incoming *in)
+{
+    struct cap_sqe ret;
+    struct cap_xfer x[CAP_MAX_XFER];
+    uint32_t nx;
+    if (!prepare(owner, dispatch, server, self, in, &ret, x, &nx))
+        return 0;                                   /* the handler answers later (or never) */
+    struct cap_cqe c;
+    rt_ring_wait(rt_ring_submit(&ret), &c);
+    return returned(c.result, x, nx);
 }
 
 /* A release notice is no call: the handler (if any) hears of it, nothing
@@ -120,13 +144,56 @@ int rt_serve_delivered(uint32_t owner, const struct cap_cqe *cqe, rt_dispatch_fn
     return answer_or_notice(owner, dispatch, server, self, in);
 }
 
+/* Take the CQE tagged `tag` out of the CQ if it is there; false if not
+ * (nothing waits). */
+static bool take_posted(uint64_t tag, struct cap_cqe *out)
+{
+    const struct cap_ring_hdr *r = rt_ring;
+    const struct cap_cqe *cq = (const struct cap_cqe *)((const char *)r + RING_CQ_OFFSET);
+    uint32_t tail = __atomic_load_n(&r->cq_tail, __ATOMIC_ACQUIRE), head = r->cq_head;
+    if (tail - head > RING_CQ_ENTRIES)
+        head = tail - RING_CQ_ENTRIES;
+    for (uint32_t i = head; i != tail; i++)
+        if (cq[i & (RING_CQ_ENTRIES - 1)].user_data == tag) {
+            rt_ring_wait(tag, out);                 /* found at once: takes it out of the CQ */
+            return true;
+        }
+    return false;
+}
+
+/* Reply and receive: each answer is a silent RETURN submitted with the
+ * next RECV, one cap_enter per call served (the kernel's endpoint fast
+ * path takes the pair and switches straight to the caller when it waits).
+ * A RETURN that fails still posts its CQE, before the RECV's: it is taken
+ * out, and `returned` releases the caps it would have moved. */
 int rt_serve_forever(uint32_t owner, rt_dispatch_fn dispatch, const void *server, struct rt_incoming *in)
 {
     uint8_t buf[sizeof(struct cap_recv_hdr) + CAP_MAX_PARAMS] __attribute__((aligned(8)));
+    struct cap_sqe recv = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = sizeof buf };
+    struct cap_cqe c;
+    rt_ring_wait(rt_ring_submit(&recv), &c);
     for (;;) {
-        int r = rt_serve_one(owner, dispatch, server, in, buf, sizeof buf, in);
+        int r = recv_parse(buf, &c, in);
         if (r == CAP_ERR_DISCONNECTED)
             return 0;
+        struct cap_sqe ret;
+        struct cap_xfer x[CAP_MAX_XFER];
+        uint32_t nx = 0;
+        bool reply = false;
+        if (r == 0 && (in->hdr->flags & CAP_RECV_F_RELEASED))
+            answer_or_notice(owner, dispatch, server, in, in);   /* a notice: nothing to RETURN */
+        else if (r == 0)
+            reply = prepare(owner, dispatch, server, in, in, &ret, x, &nx);
+        if (!reply) {
+            rt_ring_wait(rt_ring_submit(&recv), &c);
+            continue;
+        }
+        ret.flags |= CAP_SQE_F_SILENT;
+        uint64_t ret_tag = rt_ring_submit(&ret);
+        rt_ring_wait(rt_ring_submit(&recv), &c);
+        struct cap_cqe rc;
+        if (take_posted(ret_tag, &rc))
+            returned(rc.result, x, nx);
     }
 }
 

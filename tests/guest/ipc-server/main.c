@@ -11,6 +11,14 @@
  * posts none); then a silent RETURN to a call id never given (its error
  * is posted: NO_SUCH_CALL) and one with an unknown flag (INVALID_REQUEST);
  * print what it saw and exit.
+ * Argument "pair": every answer is a silent RETURN submitted together with
+ * a RECV (the shape the kernel's endpoint fast path takes), made hostile
+ * in turn: the RETURN to a caller killed while the server held its call
+ * (DISCONNECTED), to a call id never given (NO_SUCH_CALL) with a RECV into
+ * unmapped memory (INVALID_RESULT_BUFFER), a good RETURN with a RECV into
+ * the ring (BUFFER_OVERLAPS_RING; the caller still gets its answer), the
+ * same id again (NO_SUCH_CALL); then PAIR_CALLS calls answered the fast
+ * way. Prints what each pair's CQEs said, and exits.
  */
 #include "rt/capos.h"
 #include "capos_test.capnp.h"
@@ -208,6 +216,88 @@ static int silent(void)
     return 0;
 }
 
+#define PAIR_CALLS 3
+
+static struct cap_cqe held;                   /* a RECV's CQE pair() took early */
+static bool has_held;
+
+/* The next CQE on this thread's ring, waiting for it. */
+static struct cap_cqe next_cqe(void)
+{
+    struct cap_cqe c;
+    if (has_held) {
+        has_held = false;
+        return held;
+    }
+    while (!rt_ring_poll(&c))
+        sys_cap_enter(1, CAP_TIMEOUT_FOREVER);
+    return c;
+}
+
+/* Submit a silent RETURN of call `id` and a RECV into (addr, len) in one
+ * cap_enter, and take the CQEs it posts at once: the RETURN's (an error)
+ * into *ret_err and the RECV's (an error) into *recv_err, 0 for none. */
+static void pair(uint32_t id, uint64_t addr, uint32_t len, uint64_t *recv_tag, int *ret_err, int *recv_err)
+{
+    struct cap_sqe ret = { .opcode = CAP_OP_RETURN, .cap_id = owner, .call_id = id, .flags = CAP_SQE_F_SILENT };
+    struct cap_sqe recv = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = addr, .result_len = len };
+    uint64_t rt = rt_ring_submit(&ret);
+    *recv_tag = rt_ring_submit(&recv);
+    sys_cap_enter(1, 20000000);                       /* an error comes at once; a call maybe later */
+    *ret_err = *recv_err = 0;
+    struct cap_cqe c;
+    while (rt_ring_poll(&c)) {
+        if (c.user_data == rt)
+            *ret_err = c.result;
+        else if (c.user_data == *recv_tag && c.result < 0)
+            *recv_err = c.result;
+        else
+            held = c, has_held = true;                /* a call came at once: next_cqe gives it */
+    }
+}
+
+static int pairs(void)
+{
+    static uint8_t buf[512] __attribute__((aligned(8)));
+    struct cap_sqe recv = { .opcode = CAP_OP_RECV, .cap_id = owner, .result_addr = (uint64_t)buf, .result_len = sizeof buf };
+    uint64_t recv_tag = rt_ring_submit(&recv);
+    struct cap_cqe c = next_cqe();                    /* the victim's call */
+    if (c.user_data != recv_tag || c.result < 0)
+        return 3;
+    uint32_t id = ((struct cap_recv_hdr *)buf)->call_id;
+    rt_timer_sleep_until(rt_timer_now() + 200000000ull);    /* the proof kills the caller meanwhile */
+    int dead, ign, wrong, badbuf, ringbuf, again;
+    pair(id, (uint64_t)buf, sizeof buf, &recv_tag, &dead, &ign);
+    c = next_cqe();                                   /* the proof's first call */
+    if (c.user_data != recv_tag || c.result < 0)
+        return 4;
+    id = ((struct cap_recv_hdr *)buf)->call_id;
+    pair(id + 1000, 0x1000, sizeof buf, &recv_tag, &wrong, &badbuf);
+    pair(id, (uint64_t)rt_ring, sizeof buf, &recv_tag, &ign, &ringbuf);   /* answered; the RECV refused */
+    pair(id, (uint64_t)buf, sizeof buf, &recv_tag, &again, &ign);         /* answered already */
+    uint32_t answered = 0, stray = 0;
+    while (answered < PAIR_CALLS) {
+        c = next_cqe();
+        if (c.user_data != recv_tag || c.result < 0) {
+            stray++;                                  /* a RETURN's CQE, or a failed RECV */
+            continue;
+        }
+        struct cap_sqe ret = { .opcode = CAP_OP_RETURN, .cap_id = owner, .flags = CAP_SQE_F_SILENT,
+                               .call_id = ((struct cap_recv_hdr *)buf)->call_id };
+        rt_ring_submit(&ret);
+        answered++;
+        if (answered < PAIR_CALLS)
+            recv_tag = rt_ring_submit(&recv);         /* answer and wait for the next in one enter */
+        else
+            sys_cap_enter(0, 0);
+    }
+    while (rt_ring_poll(&c))
+        stray++;
+    printf("IPC-SERVER pair dead=%d wrong-id=%d bad-buf=%d ring-buf=%d again=%d answered=%u stray=%u\n",
+           dead, wrong, badbuf, ringbuf, again, answered, stray);
+    return 0;
+}
+
 int main(void)
 {
     int64_t o = rt_capset_lookup("probe");
@@ -225,6 +315,8 @@ int main(void)
     }
     if (!strcmp(rt_capset->args, "silent"))
         return silent();
+    if (!strcmp(rt_capset->args, "pair"))
+        return pairs();
     if (!strcmp(rt_capset->args, "idle")) {
         for (;;)
             rt_timer_sleep_until(rt_timer_now() + 1000000000ull);

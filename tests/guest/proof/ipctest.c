@@ -213,6 +213,40 @@ int ipctest_run(void)
         rt_release(sf);
     }
 
+    /* the answer-and-wait pair's hostile ends (ipc-server "pair"), with the
+     * leak counters back where they started: a caller killed while the
+     * server holds its call, a RETURN to an id never given, the same id
+     * twice, RECVs into unmapped memory and into the ring, then calls
+     * answered the fast way. Twice: the second round is measured. */
+    struct rt_kernel_stats p0, p1;
+    for (int round = 0; round < 2; round++) {
+        rt_stats(stats, &p0);
+        uint32_t po, pf;
+        rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &po, &pf);
+        int64_t psrv = server(po, "pair");
+        rt_release(po);
+        rt_timer_sleep_until(rt_timer_now() + 20000000);   /* its RECV is posted */
+        int64_t victim = client("hold", pf, session_a, false);
+        rt_timer_sleep_until(rt_timer_now() + 50000000);   /* the call is delivered */
+        rt_kill((uint32_t)victim);
+        printf("IPC pair caller-exit=%ld\n", rt_wait((uint32_t)victim));
+        rt_release((uint32_t)victim);
+        struct cap_sqe sc = { .opcode = CAP_OP_CALL, .cap_id = pf, .interface_id = capos_test_IpcProbe_ID };
+        int ok = 0;
+        for (int i = 0; i < 4; i++) {
+            struct cap_cqe c;
+            rt_ring_wait(rt_ring_submit(&sc), &c);
+            ok += c.result == 0;
+        }
+        printf("IPC pair calls=4 answered=%d\n", ok);
+        printf("IPC pair server-exit=%ld\n", rt_wait((uint32_t)psrv));
+        rt_release((uint32_t)psrv);
+        rt_release(pf);
+        rt_stats(stats, &p1);
+    }
+    print_stats("pair-before", &p0);
+    print_stats("pair-after", &p1);
+
     /* the owner dies with a call in flight: the caller sees "disconnected" */
     int64_t holder = client("hold", facet, session_a, false);
     rt_timer_sleep_until(rt_timer_now() + 20000000);
