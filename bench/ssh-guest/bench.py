@@ -241,6 +241,21 @@ def capos_memory(s, ssh, prompt):
     return (before - after) * 4096, procs
 
 
+def read_to_close(port, request=b"", timeout=30):
+    """Connect to 127.0.0.1:port, send request, and read until the close."""
+    c = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        c.sendall(request)
+        data = b""
+        while True:
+            d = c.recv(65536)
+            if not d:
+                return data
+            data += d
+    finally:
+        c.close()
+
+
 def http_times(port):
     """GET / over a fresh connection to the close, median of HTTPS after
     one warm-up: (seconds list, bytes of the last answer)."""
@@ -248,15 +263,7 @@ def http_times(port):
     for i in range(HTTPS + 1):
         t0 = time.perf_counter()
         try:
-            c = socket.create_connection(("127.0.0.1", port), timeout=30)
-            c.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            data = b""
-            while True:
-                d = c.recv(65536)
-                if not d:
-                    break
-                data += d
-            c.close()
+            data = read_to_close(port, b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
         except OSError:
             continue
         if i and data.startswith(b"HTTP/1."):
@@ -285,9 +292,9 @@ def bulk_up(port):
     return BULK / (time.monotonic() - t0) / 1e6
 
 
-def bulk_down(port):
-    """MB/s from the source to its close (0 if it sent less than BULK)."""
-    c = socket.create_connection(("127.0.0.1", port), timeout=120)
+def drain(port, timeout=120):
+    """Connect and count the bytes until the close: (bytes, seconds)."""
+    c = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     t0, n = time.monotonic(), 0
     while True:
         b = c.recv(1 << 20)
@@ -295,7 +302,13 @@ def bulk_down(port):
             break
         n += len(b)
     c.close()
-    return n / (time.monotonic() - t0) / 1e6 if n == BULK else 0.0
+    return n, time.monotonic() - t0
+
+
+def bulk_down(port):
+    """MB/s from the source to its close (0 if it sent less than BULK)."""
+    n, dt = drain(port)
+    return n / dt / 1e6 if n == BULK else 0.0
 
 
 def bulk_interleaved(guests):
@@ -414,14 +427,7 @@ def capos_instructions(tmp):
         res["up"] = (a, parse_snap(snap()))
         # guest -> host: from the source to its close
         a = parse_snap(snap())
-        c = socket.create_connection(("127.0.0.1", ports[1]), timeout=300)
-        n = 0
-        while True:
-            b = c.recv(1 << 20)
-            if not b:
-                break
-            n += len(b)
-        c.close()
+        n, _ = drain(ports[1], timeout=300)
         time.sleep(2)
         res["down"] = (a, parse_snap(snap()))
         if n != ICOUNT_BULK:
@@ -503,14 +509,7 @@ def linux_instructions(initrd):
         # the second of two readings is the one of now
         for _ in range(2):
             time.sleep(0.5)
-            c = socket.create_connection(("127.0.0.1", ports[4]), timeout=120)
-            out = b""
-            while True:
-                b = c.recv(65536)
-                if not b:
-                    break
-                out += b
-            c.close()
+            out = read_to_close(ports[4], timeout=120)
         lines = out.decode().splitlines()
         up, idle = (float(x) for x in lines[0].split())
         eth = [ln for ln in lines if ln.strip().startswith("eth0:")][0].split(":", 1)[1].split()

@@ -31,6 +31,24 @@ static int64_t server(uint32_t owner, const char *args)
     return rt_spawn_args(spawner, "ipc-server", names, caps, 3, ~0u, args);
 }
 
+/* A server in `mode` on a new endpoint, and a caller killed while the
+ * server holds its call ("IPC <mode> caller-exit=N"). The server's handle;
+ * *facet_out is the endpoint's client facet. */
+static int64_t held_call_killed(const char *mode, uint32_t *facet_out)
+{
+    uint32_t owner;
+    rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &owner, facet_out);
+    int64_t srv = server(owner, mode);
+    rt_release(owner);
+    rt_timer_sleep_until(rt_timer_now() + 20000000);   /* its RECV is posted */
+    int64_t victim = client("hold", *facet_out, session_a, false);
+    rt_timer_sleep_until(rt_timer_now() + 50000000);   /* the call is delivered */
+    rt_kill((uint32_t)victim);
+    printf("IPC %s caller-exit=%ld\n", mode, rt_wait((uint32_t)victim));
+    rt_release((uint32_t)victim);
+    return srv;
+}
+
 static void probe_call_fill(uint32_t probe, bool fill)
 {
     RT_BUFS(b, 64, 64);
@@ -147,16 +165,8 @@ int ipctest_run(void)
     struct rt_kernel_stats o0, o1;
     for (int round = 0; round < 2; round++) {
         rt_stats(stats, &o0);
-        uint32_t oo, of;
-        rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &oo, &of);
-        int64_t osrv = server(oo, "orphan");
-        rt_release(oo);
-        rt_timer_sleep_until(rt_timer_now() + 20000000);   /* its RECV is posted */
-        int64_t victim = client("hold", of, session_a, false);
-        rt_timer_sleep_until(rt_timer_now() + 50000000);   /* the call is delivered */
-        rt_kill((uint32_t)victim);
-        printf("IPC orphan caller-exit=%ld\n", rt_wait((uint32_t)victim));
-        rt_release((uint32_t)victim);
+        uint32_t of;
+        int64_t osrv = held_call_killed("orphan", &of);
         printf("IPC orphan server-exit=%ld\n", rt_wait((uint32_t)osrv));
         rt_release((uint32_t)osrv);
         rt_release(of);
@@ -221,16 +231,8 @@ int ipctest_run(void)
     struct rt_kernel_stats p0, p1;
     for (int round = 0; round < 2; round++) {
         rt_stats(stats, &p0);
-        uint32_t po, pf;
-        rt_endpoint_create(factory, capos_test_IpcProbe_ID, 0, &po, &pf);
-        int64_t psrv = server(po, "pair");
-        rt_release(po);
-        rt_timer_sleep_until(rt_timer_now() + 20000000);   /* its RECV is posted */
-        int64_t victim = client("hold", pf, session_a, false);
-        rt_timer_sleep_until(rt_timer_now() + 50000000);   /* the call is delivered */
-        rt_kill((uint32_t)victim);
-        printf("IPC pair caller-exit=%ld\n", rt_wait((uint32_t)victim));
-        rt_release((uint32_t)victim);
+        uint32_t pf;
+        int64_t psrv = held_call_killed("pair", &pf);
         struct cap_sqe sc = { .opcode = CAP_OP_CALL, .cap_id = pf, .interface_id = capos_test_IpcProbe_ID };
         int ok = 0;
         for (int i = 0; i < 4; i++) {
