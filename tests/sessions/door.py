@@ -35,7 +35,10 @@ class Door:
         self.g = g
 
     def at_login(self):
-        self.g.wait_for(r"^login: \Z", 30)
+        """The login prompt, the last thing on the console but for the lines
+        services log after it ("[logger] up (pid 2)" came right after the
+        prompt once, while the services started)."""
+        self.g.wait_for(r"^login: (?:\[[\w.-]+\][^\n]*\n)*\Z", 30)
 
     def setup(self, pw=PASSWORD):
         """The first operator's password. The prompts are matched from what
